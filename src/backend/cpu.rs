@@ -1,0 +1,359 @@
+//! The CPU backend: the reference simulator.
+//!
+//! Trials run in blocks of [`LANES`] as structure-of-arrays loops (one array
+//! per weight, one element per trial) that LLVM vectorises; an AVX2 build of
+//! the same code is chosen at run time where the processor has it. Blocks are
+//! grouped in chunks whose size depends only on the number of trials, chunks
+//! run in parallel (rayon), and their tallies are merged in chunk order, so a
+//! run's numbers do not depend on the thread count or the vector width.
+
+use crate::error::{usage, Result};
+use crate::experiment::{Experiment, Plan};
+use crate::landscape::{Landscape, Visitor};
+use crate::observables::{Outcome, Paired, Tally, Trial};
+use crate::optimizer::Dynamics;
+use crate::progress::Progress;
+use crate::quadrature::empirical_weights;
+use crate::rng::{self, Stream};
+use rayon::prelude::*;
+use std::array::from_fn;
+
+/// Trials simulated together in one structure-of-arrays block.
+pub const LANES: usize = 8;
+
+type Lanes = [f64; LANES];
+
+/// Most quadrature nodes a landscape's train-loss rule may have.
+const MAX_NODES: usize = 16;
+
+/// One block's per-lane results for one plan.
+struct BlockResult<const D: usize> {
+    test: Lanes,
+    train: Lanes,
+    theta: [Lanes; D],
+    diverged: [bool; LANES],
+    /// Test loss and θ at each recorded step.
+    curve: Vec<(Lanes, [Lanes; D])>,
+}
+
+/// Buffers reused from block to block.
+#[derive(Default)]
+struct Workspace {
+    /// Training points, `xs[n * LANES + lane]`.
+    xs: Vec<f64>,
+    /// Per-lane visiting order of the current epoch, `order[lane * N + k]`.
+    order: Vec<u32>,
+    /// SDE increments of one step, `noise[(k * D + d) * LANES + lane]`.
+    noise: Vec<f64>,
+}
+
+fn lane_theta<const D: usize>(th: &[Lanes; D], lane: usize) -> [f64; D] {
+    from_fn(|d| th[d][lane])
+}
+
+/// One step of the grid: θ ← θ − (η/B) Σ_{batch} ∇l_n(θ).
+#[inline(always)]
+fn discrete_step<L: Landscape<D>, const D: usize>(
+    l: &L,
+    plan: &Plan,
+    seed: u64,
+    trial0: u64,
+    t: usize,
+    ws: &mut Workspace,
+    th: &mut [Lanes; D],
+) {
+    let grid = &plan.grid;
+    let n = grid.train_size;
+    let (epoch, positions) = grid.step(t);
+    let mut acc = [[0.0; LANES]; D];
+    if grid.shuffle {
+        if positions.start == 0 {
+            for (lane, order) in ws.order.chunks_exact_mut(n).enumerate() {
+                rng::shuffle(seed, trial0 + lane as u64, epoch as u64, order);
+            }
+        }
+        for p in positions {
+            for lane in 0..LANES {
+                let x = ws.xs[ws.order[lane * n + p] as usize * LANES + lane];
+                let g = l.grad(lane_theta(th, lane), x);
+                for d in 0..D {
+                    acc[d][lane] += g[d];
+                }
+            }
+        }
+    } else {
+        for p in positions {
+            let row: &Lanes = ws.xs[p * LANES..(p + 1) * LANES].try_into().unwrap();
+            for lane in 0..LANES {
+                let g = l.grad(lane_theta(th, lane), row[lane]);
+                for d in 0..D {
+                    acc[d][lane] += g[d];
+                }
+            }
+        }
+    }
+    let scale = plan.eta / grid.batch as f64;
+    for d in 0..D {
+        for lane in 0..LANES {
+            th[d][lane] -= scale * acc[d][lane];
+        }
+    }
+}
+
+/// A factor F with F Fᵀ = C for a positive semi-definite C (Cholesky, with
+/// columns of vanishing pivots set to zero, so rank-deficient noise works).
+pub fn psd_factor<const D: usize>(c: &[[f64; D]; D]) -> [[f64; D]; D] {
+    let trace: f64 = (0..D).map(|i| c[i][i].abs()).sum();
+    let tol = 1e-13 * trace;
+    let mut f = [[0.0; D]; D];
+    for j in 0..D {
+        let pivot = c[j][j] - (0..j).map(|k| f[j][k] * f[j][k]).sum::<f64>();
+        if !(pivot > tol) {
+            continue;
+        }
+        let root = pivot.sqrt();
+        f[j][j] = root;
+        for i in j + 1..D {
+            f[i][j] = (c[i][j] - (0..j).map(|k| f[i][k] * f[j][k]).sum::<f64>()) / root;
+        }
+    }
+    f
+}
+
+/// One step of SDE or ODE: K Euler–Maruyama substeps of length η/K with the
+/// exact mean gradient G and noise of covariance (η²/K) C / B.
+fn continuous_step<L: Landscape<D>, const D: usize>(
+    l: &L,
+    plan: &Plan,
+    (substeps, noise): (u32, bool),
+    seed: u64,
+    trial0: u64,
+    t: usize,
+    ws: &mut Workspace,
+    th: &mut [Lanes; D],
+) {
+    let k = substeps as usize;
+    let h = plan.eta / k as f64;
+    let sigma = plan.eta / ((k * plan.grid.batch) as f64).sqrt();
+    if noise {
+        ws.noise.resize(k * D * LANES, 0.0);
+        rng::fill_normals::<LANES>(seed, trial0, Stream::Noise, (t * k * D) as u64, &mut ws.noise);
+    }
+    for s in 0..k {
+        for lane in 0..LANES {
+            let theta = lane_theta(th, lane);
+            let (g, c) = l.gradient_moments(theta);
+            let mut next: [f64; D] = from_fn(|d| theta[d] - h * g[d]);
+            if noise {
+                let f = psd_factor(&c);
+                let xi: [f64; D] = from_fn(|d| ws.noise[(s * D + d) * LANES + lane]);
+                for i in 0..D {
+                    for j in 0..=i {
+                        next[i] += sigma * f[i][j] * xi[j];
+                    }
+                }
+            }
+            for d in 0..D {
+                th[d][lane] = next[d];
+            }
+        }
+    }
+}
+
+/// Simulates trials `trial0 .. trial0 + LANES` under `plan`.
+#[inline(always)]
+fn simulate_block<L: Landscape<D>, const D: usize>(
+    l: &L,
+    exp: &Experiment,
+    plan: &Plan,
+    record_steps: &[usize],
+    trial0: u64,
+    ws: &mut Workspace,
+) -> BlockResult<D> {
+    let n = plan.grid.train_size;
+    ws.xs.resize(n * LANES, 0.0);
+    rng::fill_normals::<LANES>(exp.seed, trial0, Stream::Data, 0, &mut ws.xs);
+    if plan.grid.shuffle {
+        ws.order.resize(n * LANES, 0);
+    }
+    let mut th: [Lanes; D] = from_fn(|d| [exp.init[d]; LANES]);
+    let mut diverged = [false; LANES];
+    let limit = exp.diverge_at;
+    let mut curve = Vec::with_capacity(record_steps.len());
+    let mut records = record_steps.iter().peekable();
+    let record = |th: &[Lanes; D], curve: &mut Vec<(Lanes, [Lanes; D])>| {
+        curve.push((from_fn(|lane| l.test_loss(lane_theta(th, lane))), *th));
+    };
+    let dynamics = plan.dynamics();
+    for t in 0..plan.steps() {
+        if records.next_if_eq(&&t).is_some() {
+            record(&th, &mut curve);
+        }
+        match dynamics {
+            Dynamics::Discrete => discrete_step(l, plan, exp.seed, trial0, t, ws, &mut th),
+            Dynamics::Continuous { substeps, noise } => {
+                continuous_step(l, plan, (substeps, noise), exp.seed, trial0, t, ws, &mut th)
+            }
+        }
+        for d in 0..D {
+            for lane in 0..LANES {
+                diverged[lane] |= !(th[d][lane].abs() <= limit);
+            }
+        }
+    }
+    if records.next().is_some() {
+        record(&th, &mut curve);
+    }
+    // Test and train loss from the same DEGREE + 1 loss evaluations: the
+    // Gauss–Hermite weights give E_x, the empirical Lagrange weights the
+    // training-set mean (exact: l_x is a polynomial of degree DEGREE in x).
+    let rule = L::rule();
+    let m = rule.nodes.len();
+    assert!(m <= MAX_NODES);
+    let mut test = [0.0; LANES];
+    let mut train = [0.0; LANES];
+    let mut w = [0.0; MAX_NODES];
+    for lane in 0..LANES {
+        let theta = lane_theta(&th, lane);
+        empirical_weights(&rule.nodes, (0..n).map(|i| ws.xs[i * LANES + lane]), &mut w[..m]);
+        for j in 0..m {
+            let lj = l.loss(theta, rule.nodes[j]);
+            test[lane] += rule.weights[j] * lj;
+            train[lane] += w[j] * lj;
+        }
+        diverged[lane] |= !(test[lane].abs() <= limit && train[lane].abs() <= limit);
+    }
+    BlockResult { test, train, theta: th, diverged, curve }
+}
+
+/// Adds one block's valid lanes to a tally (and the curve).
+fn tally_block<const D: usize>(tally: &mut Tally, b: &BlockResult<D>, valid: usize) {
+    for lane in 0..valid {
+        if b.diverged[lane] {
+            tally.push_diverged();
+            continue;
+        }
+        tally.push(b.test[lane], b.train[lane], &lane_theta(&b.theta, lane));
+        for (point, (test, th)) in tally.curve.iter_mut().zip(&b.curve) {
+            point.test_loss.push(test[lane]);
+            for d in 0..D {
+                point.theta[d].push(th[d][lane]);
+            }
+        }
+    }
+}
+
+/// Trials per chunk: a function of the trial count alone (determinism), small
+/// enough for load balance and progress, large enough to amortise.
+fn chunk_trials(trials: u64) -> u64 {
+    let target = trials.div_ceil(64).next_multiple_of(LANES as u64);
+    target.clamp(16 * LANES as u64, 1 << 14)
+}
+
+/// Runs a chunk of trials: both plans on each block (same training sets).
+fn run_chunk<L: Landscape<D>, const D: usize>(l: &L, exp: &Experiment, range: std::ops::Range<u64>) -> Outcome {
+    let steps = exp.record_steps();
+    let mut out = Outcome {
+        primary: Tally::new(D, &steps),
+        compare: exp.compare.as_ref().map(|_| (Tally::new(D, &steps), Paired::default())),
+    };
+    let mut ws = Workspace::default();
+    for trial0 in range.clone().step_by(LANES) {
+        let valid = (range.end - trial0).min(LANES as u64) as usize;
+        let a = simulate_block(l, exp, &exp.plan, &steps, trial0, &mut ws);
+        tally_block(&mut out.primary, &a, valid);
+        if let (Some(plan), Some((tally, paired))) = (&exp.compare, &mut out.compare) {
+            let b = simulate_block(l, exp, plan, &steps, trial0, &mut ws);
+            tally_block(tally, &b, valid);
+            for lane in 0..valid {
+                if !a.diverged[lane] && !b.diverged[lane] {
+                    let pair = |r: &BlockResult<D>| (r.test[lane], r.test[lane] - r.train[lane]);
+                    paired.push(pair(&a), pair(&b));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `run_chunk` compiled for AVX2, chosen at run time.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn run_chunk_avx2<L: Landscape<D>, const D: usize>(l: &L, exp: &Experiment, range: std::ops::Range<u64>) -> Outcome {
+    run_chunk(l, exp, range)
+}
+
+fn run_chunk_best<L: Landscape<D>, const D: usize>(l: &L, exp: &Experiment, range: std::ops::Range<u64>) -> Outcome {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor supports AVX2, checked just above.
+        return unsafe { run_chunk_avx2(l, exp, range) };
+    }
+    run_chunk(l, exp, range)
+}
+
+struct CpuRun<'a> {
+    exp: &'a Experiment,
+    progress: &'a Progress,
+}
+
+impl Visitor for CpuRun<'_> {
+    type Output = Outcome;
+    fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> Outcome {
+        let exp = self.exp;
+        let chunk = chunk_trials(exp.trials);
+        let chunks: Vec<Outcome> = (0..exp.trials.div_ceil(chunk))
+            .into_par_iter()
+            .map(|c| {
+                let range = c * chunk..((c + 1) * chunk).min(exp.trials);
+                let out = run_chunk_best(l, exp, range.clone());
+                self.progress.advance(range.end - range.start);
+                out
+            })
+            .collect();
+        let mut chunks = chunks.into_iter();
+        let mut total = chunks.next().expect("at least one trial");
+        chunks.for_each(|c| total.merge(&c));
+        total
+    }
+}
+
+/// Runs an experiment on `threads` threads (0: all cores).
+pub fn run(exp: &Experiment, threads: usize, progress: &Progress) -> Result<Outcome> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| usage(format!("cannot start {threads} threads: {e}")))?;
+    Ok(pool.install(|| exp.landscape.visit(CpuRun { exp, progress })))
+}
+
+struct Trials<'a> {
+    exp: &'a Experiment,
+    plan: &'a Plan,
+    range: std::ops::Range<u64>,
+}
+
+impl Visitor for Trials<'_> {
+    type Output = Vec<Trial>;
+    fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> Vec<Trial> {
+        let mut ws = Workspace::default();
+        let mut trials = Vec::new();
+        for trial0 in self.range.clone().step_by(LANES) {
+            let valid = (self.range.end - trial0).min(LANES as u64) as usize;
+            let b = simulate_block(l, self.exp, self.plan, &[], trial0, &mut ws);
+            trials.extend((0..valid).map(|lane| Trial {
+                test_loss: b.test[lane],
+                train_loss: b.train[lane],
+                theta: lane_theta(&b.theta, lane).to_vec(),
+                diverged: b.diverged[lane],
+            }));
+        }
+        trials
+    }
+}
+
+/// Per-trial results of `plan` for trials in `range`: what other backends are
+/// checked against, trial by trial.
+pub fn trials(exp: &Experiment, plan: &Plan, range: std::ops::Range<u64>) -> Vec<Trial> {
+    exp.landscape.visit(Trials { exp, plan, range })
+}

@@ -1,0 +1,4 @@
+//! Simulators. The CPU backend is the reference; others are checked against it
+//! trial by trial.
+
+pub mod cpu;

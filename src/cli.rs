@@ -1,0 +1,210 @@
+//! The command line: parsing, turning flags into an [`Experiment`], and
+//! dispatching to the backends and reports.
+
+use crate::backend::cpu;
+use crate::error::{usage, Error, Result};
+use crate::experiment::{Experiment, GridFlags, Plan};
+use crate::landscape::AnyLandscape;
+use crate::optimizer::Optimizer;
+use crate::progress::Progress;
+use crate::report::{atomic, csv, table, RunReport};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Parser, Debug)]
+#[command(name = "simsgd", version, about = "Test the perturbative theory of SGD against massive Monte Carlo")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Simulate many independent trajectories and report means with standard errors.
+    Run(RunArgs),
+    /// List the landscapes with their formulas, weights, parameters and defaults.
+    Landscapes {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Where trajectories are simulated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    /// Multi-threaded, vectorised f64 reference.
+    Cpu,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Landscape (see `simsgd landscapes`).
+    pub landscape: String,
+    /// Optimizer.
+    #[arg(long, value_enum, default_value_t = Optimizer::Sgd)]
+    pub optimizer: Optimizer,
+    /// Learning rate η (update θ ← θ − η · mean of the batch's gradients).
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+    pub eta: f64,
+    /// Steps T [default: 1 for gauss, 10 otherwise; 0 reports the init].
+    #[arg(long)]
+    pub steps: Option<usize>,
+    /// Independent trials.
+    #[arg(long, default_value_t = 100_000)]
+    pub trials: u64,
+    /// Seed of the counter-based random streams.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Landscape parameter, name=value (repeatable, or comma-separated).
+    #[arg(long = "param", value_name = "NAME=VALUE", value_delimiter = ',')]
+    pub params: Vec<String>,
+    /// Initial weights, comma-separated [default: the landscape's].
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_name = "θ1,θ2,...")]
+    pub init: Option<Vec<f64>>,
+    /// N, training points per trial [default: T·B/E for sgd, 10 for gd].
+    #[arg(long)]
+    pub train_size: Option<usize>,
+    /// B, points per SGD step (must divide N) [default: 1].
+    #[arg(long)]
+    pub batch: Option<usize>,
+    /// E, passes of SGD over the training set [default: 1].
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Visit the training set in a fresh random order each epoch.
+    #[arg(long)]
+    pub shuffle: bool,
+    /// K, substeps per step of sde and ode.
+    #[arg(long, default_value_t = 16)]
+    pub substeps: u32,
+    /// Record the learning curve (test loss, θ) every k steps.
+    #[arg(long, value_name = "K")]
+    pub record_every: Option<usize>,
+    /// Also run this optimizer on the same training sets; report paired differences.
+    #[arg(long, value_enum, value_name = "OPTIMIZER")]
+    pub compare: Option<Optimizer>,
+    /// Where to simulate.
+    #[arg(long, value_enum, default_value_t = Backend::Cpu)]
+    pub backend: Backend,
+    /// CPU threads [default: all cores].
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// A trial diverges once |θ_i| or |loss| exceeds this or is not finite.
+    #[arg(long, default_value_t = 1e8)]
+    pub diverge_at: f64,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the numbers as a tidy CSV to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn parse_params(raw: &[String]) -> Result<Vec<(String, f64)>> {
+    raw.iter()
+        .map(|p| {
+            let (k, v) = p.split_once('=').ok_or_else(|| usage(format!("malformed --param '{p}': expected NAME=VALUE")))?;
+            let v: f64 = v.trim().parse().map_err(|_| usage(format!("malformed --param '{p}': '{v}' is not a number")))?;
+            Ok((k.trim().to_string(), v))
+        })
+        .collect()
+}
+
+impl RunArgs {
+    /// The validated experiment these flags describe.
+    pub fn experiment(&self) -> Result<Experiment> {
+        let landscape = AnyLandscape::from_name(&self.landscape, &parse_params(&self.params)?)?;
+        let d = landscape.describe();
+        let flags = GridFlags {
+            steps: self.steps,
+            train_size: self.train_size,
+            batch: self.batch,
+            epochs: self.epochs,
+            shuffle: self.shuffle,
+        };
+        let sgd_like = |o: Option<Optimizer>| o.is_some_and(|o| o != Optimizer::Gd);
+        if self.optimizer == Optimizer::Gd && flags.sgd_only() && !sgd_like(self.compare) {
+            return Err(usage("--batch, --epochs and --shuffle describe SGD's grid; gd uses all N points every step"));
+        }
+        let plan = |optimizer, grid| Plan { optimizer, grid, eta: self.eta, substeps: self.substeps };
+        let primary = plan(self.optimizer, flags.resolve(self.optimizer, d.default_steps)?);
+        let compare = match self.compare {
+            Some(o) => Some(plan(o, flags.resolve_compare(o, &primary.grid)?)),
+            None => None,
+        };
+        let exp = Experiment {
+            init: self.init.clone().unwrap_or(d.init),
+            landscape,
+            plan: primary,
+            compare,
+            trials: self.trials,
+            seed: self.seed,
+            record_every: self.record_every,
+            diverge_at: self.diverge_at,
+        };
+        exp.validate()?;
+        Ok(exp)
+    }
+}
+
+fn run(args: &RunArgs) -> Result<()> {
+    let exp = args.experiment()?;
+    let threads = if args.threads == 0 { rayon::current_num_threads() } else { args.threads };
+    let label = format!("{} {}", exp.landscape.describe().name, exp.plan.optimizer.name());
+    let progress = Progress::new(exp.trials, &label, args.quiet);
+    let start = Instant::now();
+    let outcome = cpu::run(&exp, threads, &progress)?;
+    progress.finish();
+    let report = RunReport::new(&exp, &outcome, "cpu".to_string(), threads, start.elapsed().as_secs_f64());
+    if let Some(path) = &args.csv {
+        atomic::write(path, &csv::render(&report))?;
+    }
+    if args.json {
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", table::render(&report));
+    }
+    Ok(())
+}
+
+fn landscapes(json: bool) -> Result<()> {
+    let all: Vec<_> = AnyLandscape::NAMES
+        .iter()
+        .map(|n| AnyLandscape::from_name(n, &[]).map(|l| l.describe()))
+        .collect::<Result<_>>()?;
+    if json {
+        let list: Vec<serde_json::Value> = all
+            .iter()
+            .map(|d| {
+                serde_json::json!({
+                    "name": d.name, "formula": d.formula, "weights": d.weights, "init": d.init,
+                    "default_steps": d.default_steps,
+                    "params": d.params.iter().map(|(p, v)| serde_json::json!({"name": p.name, "default": v, "meaning": p.meaning})).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&list).expect("serialisable"));
+        return Ok(());
+    }
+    for d in all {
+        let init: Vec<String> = d.init.iter().map(|x| x.to_string()).collect();
+        println!("{:<18} {}", d.name, d.formula);
+        println!("{:<18} weights ({}), init ({}), default T = {}", "", d.weights.join(", "), init.join(", "), d.default_steps);
+        for (p, v) in &d.params {
+            println!("{:<18} --param {}={v}: {}", "", p.name, p.meaning);
+        }
+    }
+    Ok(())
+}
+
+/// Runs the parsed command line.
+pub fn execute(cli: Cli) -> Result<(), Error> {
+    match cli.command {
+        Command::Run(args) => run(&args),
+        Command::Landscapes { json } => landscapes(json),
+    }
+}

@@ -1,0 +1,19 @@
+//! The errors simsgd reports: one line each, and exit code 2 (as ripgrep does).
+
+/// An error with a one-line message for the user.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad input: flags, values, names.
+    #[error("{0}")]
+    Usage(String),
+    /// Reading or writing a file.
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A usage error with this message.
+pub fn usage(message: impl Into<String>) -> Error {
+    Error::Usage(message.into())
+}

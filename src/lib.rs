@@ -1,0 +1,23 @@
+//! simsgd: Monte Carlo tests of the perturbative theory of SGD (seed 001,
+//! "A Perturbative Analysis of Stochastic Descent") on artificial landscapes.
+//!
+//! The pieces: [`landscape`] (per-sample losses, their derivatives and exact
+//! expectations), [`grid`] (the space-time grid every optimizer is),
+//! [`rng`] (the counter-based random streams all backends share),
+//! [`backend`] (simulators), [`stats`] and [`observables`] (what a run
+//! measures, with standard errors), [`report`] (table, JSON, CSV).
+
+pub mod backend;
+pub mod cli;
+pub mod error;
+pub mod experiment;
+pub mod fastmath;
+pub mod grid;
+pub mod landscape;
+pub mod observables;
+pub mod optimizer;
+pub mod progress;
+pub mod quadrature;
+pub mod report;
+pub mod rng;
+pub mod stats;

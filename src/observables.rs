@@ -1,0 +1,128 @@
+//! What a run measures, accumulated over trials: per-trial test loss, train
+//! loss, generalization gap and θ_T; learning curves; divergences; paired
+//! differences between two optimizers on the same training sets.
+
+use crate::stats::Moments;
+
+/// One trial's outcome.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trial {
+    pub test_loss: f64,
+    pub train_loss: f64,
+    pub theta: Vec<f64>,
+    pub diverged: bool,
+}
+
+impl Trial {
+    pub fn gen_gap(&self) -> f64 {
+        self.test_loss - self.train_loss
+    }
+}
+
+/// Moments of test loss and θ at one recorded step.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CurvePoint {
+    pub step: usize,
+    pub test_loss: Moments,
+    pub theta: Vec<Moments>,
+}
+
+/// One optimizer's accumulated observables. Diverged trials are counted and
+/// excluded from every mean, the learning curve's included.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Tally {
+    pub test_loss: Moments,
+    pub train_loss: Moments,
+    pub gen_gap: Moments,
+    pub theta: Vec<Moments>,
+    pub diverged: u64,
+    pub curve: Vec<CurvePoint>,
+}
+
+impl Tally {
+    pub fn new(dim: usize, record_steps: &[usize]) -> Self {
+        Tally {
+            theta: vec![Moments::default(); dim],
+            curve: record_steps
+                .iter()
+                .map(|&step| CurvePoint { step, theta: vec![Moments::default(); dim], ..Default::default() })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    /// Adds one finite trial's final values.
+    pub fn push(&mut self, test_loss: f64, train_loss: f64, theta: &[f64]) {
+        self.test_loss.push(test_loss);
+        self.train_loss.push(train_loss);
+        self.gen_gap.push(test_loss - train_loss);
+        for (m, &x) in self.theta.iter_mut().zip(theta) {
+            m.push(x);
+        }
+    }
+
+    /// Counts one diverged trial.
+    pub fn push_diverged(&mut self) {
+        self.diverged += 1;
+    }
+
+    pub fn merge(&mut self, o: &Tally) {
+        self.test_loss.merge(&o.test_loss);
+        self.train_loss.merge(&o.train_loss);
+        self.gen_gap.merge(&o.gen_gap);
+        merge_all(&mut self.theta, &o.theta);
+        self.diverged += o.diverged;
+        for (c, oc) in self.curve.iter_mut().zip(&o.curve) {
+            c.test_loss.merge(&oc.test_loss);
+            merge_all(&mut c.theta, &oc.theta);
+        }
+    }
+
+    /// Trials counted (finite or diverged).
+    pub fn trials(&self) -> u64 {
+        self.test_loss.n + self.diverged
+    }
+}
+
+fn merge_all(a: &mut [Moments], b: &[Moments]) {
+    for (x, y) in a.iter_mut().zip(b) {
+        x.merge(y);
+    }
+}
+
+/// Paired differences (primary − compared) over trials where neither diverged.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Paired {
+    pub test_loss_diff: Moments,
+    pub gen_gap_diff: Moments,
+}
+
+impl Paired {
+    /// Adds one trial's (test loss, gen gap) under both optimizers, both finite.
+    pub fn push(&mut self, (test_a, gap_a): (f64, f64), (test_b, gap_b): (f64, f64)) {
+        self.test_loss_diff.push(test_a - test_b);
+        self.gen_gap_diff.push(gap_a - gap_b);
+    }
+
+    pub fn merge(&mut self, o: &Paired) {
+        self.test_loss_diff.merge(&o.test_loss_diff);
+        self.gen_gap_diff.merge(&o.gen_gap_diff);
+    }
+}
+
+/// Everything a run produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    pub primary: Tally,
+    pub compare: Option<(Tally, Paired)>,
+}
+
+impl Outcome {
+    pub fn merge(&mut self, o: &Outcome) {
+        self.primary.merge(&o.primary);
+        if let (Some((t, p)), Some((ot, op))) = (&mut self.compare, &o.compare) {
+            t.merge(ot);
+            p.merge(op);
+        }
+    }
+}

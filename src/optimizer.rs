@@ -1,0 +1,48 @@
+//! The optimizers, each a dynamics over a space-time grid.
+//!
+//! * `sgd`: θ ← θ − η · mean over step t's batch of ∇l_n(θ) (seed 001, eq. 1).
+//! * `gd`: the same rule on the grid N, B = N, E = T.
+//! * `sde`: Euler–Maruyama with K substeps per step, drift −(η/K) G(θ) with
+//!   the exact mean gradient and Gaussian noise of covariance (η²/K) C(θ)/B,
+//!   so one step's noise matches SGD's first two moments (App. C.4).
+//! * `ode`: K substeps of −(η/K) G(θ), no noise (gradient flow).
+
+use clap::ValueEnum;
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Optimizer {
+    Sgd,
+    Gd,
+    Sde,
+    Ode,
+}
+
+/// How a step moves θ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dynamics {
+    /// A step of the grid: the batch's mean per-sample gradient.
+    Discrete,
+    /// K substeps with the exact mean gradient, plus Gaussian noise if `noise`.
+    Continuous { substeps: u32, noise: bool },
+}
+
+impl Optimizer {
+    pub fn name(self) -> &'static str {
+        match self {
+            Optimizer::Sgd => "sgd",
+            Optimizer::Gd => "gd",
+            Optimizer::Sde => "sde",
+            Optimizer::Ode => "ode",
+        }
+    }
+
+    pub fn dynamics(self, substeps: u32) -> Dynamics {
+        match self {
+            Optimizer::Sgd | Optimizer::Gd => Dynamics::Discrete,
+            Optimizer::Sde => Dynamics::Continuous { substeps, noise: true },
+            Optimizer::Ode => Dynamics::Continuous { substeps, noise: false },
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! Progress of long runs on stderr: drawn only when stderr is a terminal and
+//! `--quiet` is not given, and only for runs that last.
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::time::Duration;
+
+/// A trial counter that may draw a bar.
+pub struct Progress(ProgressBar);
+
+impl Progress {
+    /// A bar over `total` trials, labelled `label`; hidden when `quiet` or when
+    /// stderr is not a terminal.
+    pub fn new(total: u64, label: &str, quiet: bool) -> Self {
+        if quiet || !std::io::stderr().is_terminal() {
+            return Self::hidden();
+        }
+        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr_with_hz(5));
+        let style = ProgressStyle::with_template("{prefix} [{bar:30}] {human_pos}/{human_len} trials, {elapsed} (eta {eta})")
+            .map(|s| s.progress_chars("=> "))
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+        bar.set_style(style);
+        bar.set_prefix(label.to_string());
+        // Ticks only start drawing after a short delay, so quick runs stay clean.
+        bar.enable_steady_tick(Duration::from_millis(500));
+        Progress(bar)
+    }
+
+    /// A counter that never draws.
+    pub fn hidden() -> Self {
+        Progress(ProgressBar::hidden())
+    }
+
+    pub fn advance(&self, trials: u64) {
+        self.0.inc(trials);
+    }
+
+    /// Removes the bar.
+    pub fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}

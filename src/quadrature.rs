@@ -1,0 +1,149 @@
+//! Gauss–Hermite quadrature for expectations over x ~ N(0, 1).
+//!
+//! With n nodes the rule is exact for polynomials of degree at most 2n - 1.
+//! Every built-in landscape's per-sample loss is a polynomial in x (its
+//! `DEGREE`), so its expectations, gradient covariance and higher statistics
+//! are exact to rounding with a few nodes.
+
+use std::sync::OnceLock;
+
+/// Nodes and weights of the n-point rule for the standard normal (weights sum to 1).
+#[derive(Clone, Debug)]
+pub struct GaussHermite {
+    pub nodes: Vec<f64>,
+    pub weights: Vec<f64>,
+}
+
+impl GaussHermite {
+    /// The n-point rule (n >= 1), by Newton's method on the physicists'
+    /// Hermite polynomial H_n with the asymptotic first guesses of Numerical
+    /// Recipes' `gauher`, rescaled to the standard normal.
+    pub fn new(n: usize) -> Self {
+        assert!(n >= 1);
+        let pim4 = std::f64::consts::PI.powf(-0.25);
+        let nf = n as f64;
+        let mut t = vec![0.0; n];
+        let mut w = vec![0.0; n];
+        let mut z = 0.0f64;
+        for i in 0..n.div_ceil(2) {
+            z = match i {
+                0 => (2.0 * nf + 1.0).sqrt() - 1.85575 * (2.0 * nf + 1.0).powf(-1.0 / 6.0),
+                1 => z - 1.14 * nf.powf(0.426) / z,
+                2 => 1.86 * z - 0.86 * t[0],
+                3 => 1.91 * z - 0.91 * t[1],
+                _ => 2.0 * z - t[i - 2],
+            };
+            let mut pp = 0.0;
+            for _ in 0..100 {
+                // Orthonormal recurrence for H_j / sqrt(2^j j! sqrt(pi)).
+                let (mut p1, mut p2) = (pim4, 0.0);
+                for j in 1..=n {
+                    let p3 = p2;
+                    p2 = p1;
+                    p1 = z * (2.0 / j as f64).sqrt() * p2 - ((j as f64 - 1.0) / j as f64).sqrt() * p3;
+                }
+                pp = (2.0 * nf).sqrt() * p2;
+                let dz = p1 / pp;
+                z -= dz;
+                if dz.abs() <= 1e-15 * z.abs().max(1.0) {
+                    break;
+                }
+            }
+            t[i] = z;
+            t[n - 1 - i] = -z;
+            w[i] = 2.0 / (pp * pp);
+            w[n - 1 - i] = w[i];
+        }
+        if n % 2 == 1 {
+            // The middle node is exactly 0.
+            t[n / 2] = 0.0;
+        }
+        let norm = std::f64::consts::PI.sqrt();
+        GaussHermite {
+            nodes: t.iter().map(|ti| ti * std::f64::consts::SQRT_2).collect(),
+            weights: w.iter().map(|wi| wi / norm).collect(),
+        }
+    }
+
+    /// The smallest rule exact for polynomials of degree `degree` (computed once
+    /// per process for degrees up to 63).
+    pub fn exact_for(degree: usize) -> &'static Self {
+        static RULES: OnceLock<Vec<GaussHermite>> = OnceLock::new();
+        &RULES.get_or_init(|| (1..=32).map(GaussHermite::new).collect())[degree / 2]
+    }
+
+    /// E f(x) for x ~ N(0, 1), exact for polynomial f within the rule's degree.
+    pub fn expect<F: FnMut(f64) -> f64>(&self, mut f: F) -> f64 {
+        self.nodes.iter().zip(&self.weights).map(|(&x, &w)| w * f(x)).sum()
+    }
+}
+
+/// Weights w_j = (1/N) Σ_n ℓ_j(x_n) of the Lagrange basis ℓ_j on `nodes`:
+/// then (1/N) Σ_n p(x_n) = Σ_j w_j p(nodes_j) for every polynomial p of degree
+/// below `nodes.len()`. Used for train losses: p + 1 loss evaluations instead
+/// of N, exact to rounding for losses polynomial in x.
+pub fn empirical_weights(nodes: &[f64], xs: impl Iterator<Item = f64>, w: &mut [f64]) {
+    let m = nodes.len();
+    let basis = |j: usize, x: f64| -> f64 {
+        (0..m).filter(|&k| k != j).map(|k| (x - nodes[k]) / (nodes[j] - nodes[k])).product()
+    };
+    w.fill(0.0);
+    let mut count = 0usize;
+    for x in xs {
+        count += 1;
+        for (j, wj) in w.iter_mut().enumerate() {
+            *wj += basis(j, x);
+        }
+    }
+    w.iter_mut().for_each(|wj| *wj /= count as f64);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// E x^k = (k - 1)!! for even k, 0 for odd k.
+    fn normal_moment(k: u32) -> f64 {
+        if k % 2 == 1 {
+            0.0
+        } else {
+            (1..k).step_by(2).map(f64::from).product()
+        }
+    }
+
+    #[test]
+    fn rules_integrate_moments_exactly() {
+        for n in 1..=20 {
+            let q = GaussHermite::new(n);
+            assert!((q.weights.iter().sum::<f64>() - 1.0).abs() < 1e-13, "n = {n}");
+            for k in 0..(2 * n as u32) {
+                let got = q.expect(|x| x.powi(k as i32));
+                let want = normal_moment(k);
+                let scale = q.expect(|x| x.abs().powi(k as i32));
+                assert!((got - want).abs() <= 1e-13 * scale.max(1.0), "n = {n}, k = {k}: {got} vs {want}");
+            }
+        }
+    }
+
+    #[test]
+    fn empirical_weights_reproduce_sample_means() {
+        let q = GaussHermite::exact_for(6);
+        let nodes = &q.nodes;
+        assert_eq!(nodes.len(), 4);
+        let xs: Vec<f64> = (0..50).map(|i| 3.0 * ((i as f64) * 0.71).sin() + 0.2).collect();
+        let mut w = [0.0; 4];
+        empirical_weights(nodes, xs.iter().copied(), &mut w);
+        let p = |x: f64| 2.0 - x + 0.5 * x * x - 0.25 * x * x * x;
+        let direct = xs.iter().map(|&x| p(x)).sum::<f64>() / 50.0;
+        let via: f64 = (0..4).map(|j| w[j] * p(nodes[j])).sum();
+        assert!((direct - via).abs() < 1e-12, "{direct} vs {via}");
+    }
+
+    #[test]
+    fn exact_for_degree() {
+        for degree in 0..12 {
+            let q = GaussHermite::exact_for(degree);
+            assert!(2 * q.nodes.len() - 1 >= degree);
+        }
+    }
+}

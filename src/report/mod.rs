@@ -1,0 +1,141 @@
+//! A run's report: one serialisable value, rendered as a table, JSON or CSV.
+
+pub mod atomic;
+pub mod csv;
+pub mod table;
+
+use crate::experiment::{Experiment, Plan};
+use crate::observables::{Outcome, Tally};
+use crate::optimizer::Optimizer;
+use crate::stats::Summary;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Mean, SE and CI of the final observables.
+#[derive(Clone, Debug, Serialize)]
+pub struct Metrics {
+    pub test_loss: Summary,
+    pub train_loss: Summary,
+    pub gen_gap: Summary,
+    pub theta: Vec<Summary>,
+}
+
+/// One recorded step of the learning curve.
+#[derive(Clone, Debug, Serialize)]
+pub struct CurvePoint {
+    pub step: usize,
+    pub test_loss: Summary,
+    pub theta: Vec<Summary>,
+}
+
+/// The compared optimizer and the paired differences (primary − compared).
+#[derive(Clone, Debug, Serialize)]
+pub struct PairedReport {
+    pub optimizer: Optimizer,
+    pub train_size: usize,
+    pub batch: usize,
+    pub epochs: usize,
+    pub diverged: u64,
+    pub metrics: Metrics,
+    pub test_loss_diff: Summary,
+    pub gen_gap_diff: Summary,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub curve: Vec<CurvePoint>,
+}
+
+/// Everything `simsgd run` reports.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunReport {
+    pub landscape: &'static str,
+    pub params: BTreeMap<&'static str, f64>,
+    pub weights: Vec<&'static str>,
+    pub init: Vec<f64>,
+    pub optimizer: Optimizer,
+    pub backend: String,
+    pub threads: usize,
+    pub eta: f64,
+    pub steps: usize,
+    pub train_size: usize,
+    pub batch: usize,
+    pub epochs: usize,
+    pub shuffle: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub substeps: Option<u32>,
+    pub trials: u64,
+    pub seed: u64,
+    pub diverge_at: f64,
+    pub diverged: u64,
+    pub elapsed_s: f64,
+    pub metrics: Metrics,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paired: Option<PairedReport>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub curve: Vec<CurvePoint>,
+}
+
+fn metrics(t: &Tally) -> Metrics {
+    Metrics {
+        test_loss: t.test_loss.summary(),
+        train_loss: t.train_loss.summary(),
+        gen_gap: t.gen_gap.summary(),
+        theta: t.theta.iter().map(|m| m.summary()).collect(),
+    }
+}
+
+fn curve(t: &Tally) -> Vec<CurvePoint> {
+    t.curve
+        .iter()
+        .map(|c| CurvePoint { step: c.step, test_loss: c.test_loss.summary(), theta: c.theta.iter().map(|m| m.summary()).collect() })
+        .collect()
+}
+
+fn substeps(plan: &Plan) -> Option<u32> {
+    matches!(plan.optimizer, Optimizer::Sde | Optimizer::Ode).then_some(plan.substeps)
+}
+
+impl RunReport {
+    pub fn new(exp: &Experiment, outcome: &Outcome, backend: String, threads: usize, elapsed_s: f64) -> Self {
+        let d = exp.landscape.describe();
+        let plan = &exp.plan;
+        let paired = exp.compare.as_ref().zip(outcome.compare.as_ref()).map(|(p, (tally, pairs))| PairedReport {
+            optimizer: p.optimizer,
+            train_size: p.grid.train_size,
+            batch: p.grid.batch,
+            epochs: p.grid.epochs,
+            diverged: tally.diverged,
+            metrics: metrics(tally),
+            test_loss_diff: pairs.test_loss_diff.summary(),
+            gen_gap_diff: pairs.gen_gap_diff.summary(),
+            curve: curve(tally),
+        });
+        RunReport {
+            landscape: d.name,
+            params: d.params.iter().map(|(p, v)| (p.name, *v)).collect(),
+            weights: d.weights,
+            init: exp.init.clone(),
+            optimizer: plan.optimizer,
+            backend,
+            threads,
+            eta: plan.eta,
+            steps: plan.steps(),
+            train_size: plan.grid.train_size,
+            batch: plan.grid.batch,
+            epochs: plan.grid.epochs,
+            shuffle: plan.grid.shuffle,
+            substeps: substeps(plan),
+            trials: exp.trials,
+            seed: exp.seed,
+            diverge_at: exp.diverge_at,
+            diverged: outcome.primary.diverged,
+            elapsed_s,
+            metrics: metrics(&outcome.primary),
+            paired,
+            curve: curve(&outcome.primary),
+        }
+    }
+
+    /// The report as one JSON object.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("reports serialise")
+    }
+}

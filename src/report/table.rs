@@ -1,0 +1,114 @@
+//! The human-readable report: a header line and a small table per optimizer.
+
+use super::{CurvePoint, Metrics, RunReport};
+use crate::stats::Summary;
+use std::fmt::Write;
+
+/// Decimals that show a mean to about two significant digits of its SE.
+fn decimals(se: f64) -> usize {
+    if !(se.is_finite() && se > 0.0) {
+        return 6;
+    }
+    ((1.0 - se.log10().floor()) as i64).clamp(0, 12) as usize
+}
+
+fn num(x: f64, dec: usize) -> String {
+    if x.is_finite() {
+        format!("{x:.dec$}")
+    } else {
+        "n/a".to_string()
+    }
+}
+
+fn line(out: &mut String, label: &str, s: &Summary) {
+    let d = decimals(s.stderr);
+    let se = if s.stderr.is_finite() { format!("{:.2e}", s.stderr) } else { "n/a".into() };
+    let ci = format!("[{}, {}]", num(s.ci95[0], d), num(s.ci95[1], d));
+    let _ = writeln!(out, "  {label:<12} {:>16}  {se:>9}  {ci}", num(s.mean, d));
+}
+
+fn metrics(out: &mut String, weights: &[&str], m: &Metrics) {
+    let _ = writeln!(out, "  {:<12} {:>16}  {:>9}  95% CI", "", "mean", "stderr");
+    line(out, "test loss", &m.test_loss);
+    line(out, "train loss", &m.train_loss);
+    line(out, "gen gap", &m.gen_gap);
+    for (w, s) in weights.iter().zip(&m.theta) {
+        line(out, w, s);
+    }
+}
+
+/// At most about a dozen evenly spaced rows of the curve.
+fn curve(out: &mut String, weights: &[&str], c: &[CurvePoint]) {
+    if c.is_empty() {
+        return;
+    }
+    let stride = c.len().div_ceil(12);
+    let _ = write!(out, "  {:>8} {:>22}", "step", "test loss ± se");
+    for w in weights {
+        let _ = write!(out, " {:>22}", format!("{w} ± se"));
+    }
+    let _ = writeln!(out);
+    let cell = |s: &Summary| format!("{} ± {:.1e}", num(s.mean, decimals(s.stderr)), s.stderr);
+    for (i, p) in c.iter().enumerate() {
+        if i % stride != 0 && i + 1 != c.len() {
+            continue;
+        }
+        let _ = write!(out, "  {:>8} {:>22}", p.step, cell(&p.test_loss));
+        for s in &p.theta {
+            let _ = write!(out, " {:>22}", cell(s));
+        }
+        let _ = writeln!(out);
+    }
+    if stride > 1 {
+        let _ = writeln!(out, "  ({} recorded steps; all of them in --json and --csv)", c.len());
+    }
+}
+
+/// The report as text.
+pub fn render(r: &RunReport) -> String {
+    let mut out = String::new();
+    let params: Vec<String> = r.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let params = if params.is_empty() { String::new() } else { format!(" ({})", params.join(", ")) };
+    let _ = writeln!(
+        out,
+        "{}{params} · {} · η = {} · T = {} (N = {}, B = {}, E = {}{}){} · {} trials · seed {} · {} ({} threads) · {:.2} s",
+        r.landscape,
+        r.optimizer.name(),
+        r.eta,
+        r.steps,
+        r.train_size,
+        r.batch,
+        r.epochs,
+        if r.shuffle { ", shuffled" } else { "" },
+        r.substeps.map(|k| format!(" · K = {k}")).unwrap_or_default(),
+        r.trials,
+        r.seed,
+        r.backend,
+        r.threads,
+        r.elapsed_s
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{} (diverged: {} of {})", r.optimizer.name(), r.diverged, r.trials);
+    metrics(&mut out, &r.weights, &r.metrics);
+    curve(&mut out, &r.weights, &r.curve);
+    if let Some(p) = &r.paired {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "{} on the same training sets (N = {}, B = {}, E = {}; diverged: {} of {})",
+            p.optimizer.name(),
+            p.train_size,
+            p.batch,
+            p.epochs,
+            p.diverged,
+            r.trials
+        );
+        metrics(&mut out, &r.weights, &p.metrics);
+        curve(&mut out, &r.weights, &p.curve);
+        let _ = writeln!(out);
+        let _ = writeln!(out, "paired difference {} − {} (trials where neither diverged)", r.optimizer.name(), p.optimizer.name());
+        line(&mut out, "test loss", &p.test_loss_diff);
+        line(&mut out, "gen gap", &p.gen_gap_diff);
+    }
+    out
+}
