@@ -13,7 +13,11 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 #[derive(Parser, Debug)]
-#[command(name = "simsgd", version, about = "Test the perturbative theory of SGD against massive Monte Carlo")]
+#[command(
+    name = "simsgd",
+    version,
+    about = "Test the perturbative theory of SGD against massive Monte Carlo"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -22,7 +26,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Simulate many independent trajectories and report means with standard errors.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// List the landscapes with their formulas, weights, parameters and defaults.
     Landscapes {
         /// Print JSON instead of text.
@@ -61,7 +65,12 @@ pub struct RunArgs {
     #[arg(long = "param", value_name = "NAME=VALUE", value_delimiter = ',')]
     pub params: Vec<String>,
     /// Initial weights, comma-separated [default: the landscape's].
-    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_name = "θ1,θ2,...")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        allow_negative_numbers = true,
+        value_name = "θ1,θ2,..."
+    )]
     pub init: Option<Vec<f64>>,
     /// N, training points per trial [default: T·B/E for sgd, 10 for gd].
     #[arg(long)]
@@ -107,8 +116,13 @@ pub struct RunArgs {
 fn parse_params(raw: &[String]) -> Result<Vec<(String, f64)>> {
     raw.iter()
         .map(|p| {
-            let (k, v) = p.split_once('=').ok_or_else(|| usage(format!("malformed --param '{p}': expected NAME=VALUE")))?;
-            let v: f64 = v.trim().parse().map_err(|_| usage(format!("malformed --param '{p}': '{v}' is not a number")))?;
+            let (k, v) = p
+                .split_once('=')
+                .ok_or_else(|| usage(format!("malformed --param '{p}': expected NAME=VALUE")))?;
+            let v: f64 = v
+                .trim()
+                .parse()
+                .map_err(|_| usage(format!("malformed --param '{p}': '{v}' is not a number")))?;
             Ok((k.trim().to_string(), v))
         })
         .collect()
@@ -130,8 +144,16 @@ impl RunArgs {
         if self.optimizer == Optimizer::Gd && flags.sgd_only() && !sgd_like(self.compare) {
             return Err(usage("--batch, --epochs and --shuffle describe SGD's grid; gd uses all N points every step"));
         }
-        let plan = |optimizer, grid| Plan { optimizer, grid, eta: self.eta, substeps: self.substeps };
-        let primary = plan(self.optimizer, flags.resolve(self.optimizer, d.default_steps)?);
+        let plan = |optimizer, grid| Plan {
+            optimizer,
+            grid,
+            eta: self.eta,
+            substeps: self.substeps,
+        };
+        let primary = plan(
+            self.optimizer,
+            flags.resolve(self.optimizer, d.default_steps)?,
+        );
         let compare = match self.compare {
             Some(o) => Some(plan(o, flags.resolve_compare(o, &primary.grid)?)),
             None => None,
@@ -153,13 +175,27 @@ impl RunArgs {
 
 fn run(args: &RunArgs) -> Result<()> {
     let exp = args.experiment()?;
-    let threads = if args.threads == 0 { rayon::current_num_threads() } else { args.threads };
-    let label = format!("{} {}", exp.landscape.describe().name, exp.plan.optimizer.name());
+    let threads = if args.threads == 0 {
+        rayon::current_num_threads()
+    } else {
+        args.threads
+    };
+    let label = format!(
+        "{} {}",
+        exp.landscape.describe().name,
+        exp.plan.optimizer.name()
+    );
     let progress = Progress::new(exp.trials, &label, args.quiet);
     let start = Instant::now();
     let outcome = cpu::run(&exp, threads, &progress)?;
     progress.finish();
-    let report = RunReport::new(&exp, &outcome, "cpu".to_string(), threads, start.elapsed().as_secs_f64());
+    let report = RunReport::new(
+        &exp,
+        &outcome,
+        "cpu".to_string(),
+        threads,
+        start.elapsed().as_secs_f64(),
+    );
     if let Some(path) = &args.csv {
         atomic::write(path, &csv::render(&report))?;
     }
@@ -187,13 +223,22 @@ fn landscapes(json: bool) -> Result<()> {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&list).expect("serialisable"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&list).expect("serialisable")
+        );
         return Ok(());
     }
     for d in all {
         let init: Vec<String> = d.init.iter().map(|x| x.to_string()).collect();
         println!("{:<18} {}", d.name, d.formula);
-        println!("{:<18} weights ({}), init ({}), default T = {}", "", d.weights.join(", "), init.join(", "), d.default_steps);
+        println!(
+            "{:<18} weights ({}), init ({}), default T = {}",
+            "",
+            d.weights.join(", "),
+            init.join(", "),
+            d.default_steps
+        );
         for (p, v) in &d.params {
             println!("{:<18} --param {}={v}: {}", "", p.name, p.meaning);
         }

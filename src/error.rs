@@ -8,7 +8,10 @@ pub enum Error {
     Usage(String),
     /// Reading or writing a file.
     #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

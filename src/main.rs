@@ -16,7 +16,11 @@ fn main() -> ExitCode {
         Err(e) => {
             // clap's message without its usage block: one line.
             let text = e.render().to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
+            let first = text
+                .lines()
+                .next()
+                .unwrap_or("invalid arguments")
+                .trim_start_matches("error: ");
             eprintln!("simsgd: error: {first}");
             return ExitCode::from(2);
         }

@@ -36,6 +36,8 @@ pub struct Tally {
     pub gen_gap: Moments,
     pub theta: Vec<Moments>,
     pub diverged: u64,
+    /// Of the diverged trials, those whose final θ or loss is not finite.
+    pub diverged_nonfinite: u64,
     pub curve: Vec<CurvePoint>,
 }
 
@@ -45,7 +47,11 @@ impl Tally {
             theta: vec![Moments::default(); dim],
             curve: record_steps
                 .iter()
-                .map(|&step| CurvePoint { step, theta: vec![Moments::default(); dim], ..Default::default() })
+                .map(|&step| CurvePoint {
+                    step,
+                    theta: vec![Moments::default(); dim],
+                    ..Default::default()
+                })
                 .collect(),
             ..Default::default()
         }
@@ -62,8 +68,9 @@ impl Tally {
     }
 
     /// Counts one diverged trial.
-    pub fn push_diverged(&mut self) {
+    pub fn push_diverged(&mut self, nonfinite: bool) {
         self.diverged += 1;
+        self.diverged_nonfinite += nonfinite as u64;
     }
 
     pub fn merge(&mut self, o: &Tally) {
@@ -72,6 +79,7 @@ impl Tally {
         self.gen_gap.merge(&o.gen_gap);
         merge_all(&mut self.theta, &o.theta);
         self.diverged += o.diverged;
+        self.diverged_nonfinite += o.diverged_nonfinite;
         for (c, oc) in self.curve.iter_mut().zip(&o.curve) {
             c.test_loss.merge(&oc.test_loss);
             merge_all(&mut c.theta, &oc.theta);

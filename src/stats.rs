@@ -62,7 +62,12 @@ impl Moments {
     pub fn summary(&self) -> Summary {
         let se = self.stderr();
         let half = t_quantile_975(self.n) * se;
-        Summary { n: self.n, mean: self.mean_or_nan(), stderr: se, ci95: [self.mean - half, self.mean + half] }
+        Summary {
+            n: self.n,
+            mean: self.mean_or_nan(),
+            stderr: se,
+            ci95: [self.mean - half, self.mean + half],
+        }
     }
 
     fn mean_or_nan(&self) -> f64 {
@@ -83,9 +88,12 @@ fn t_quantile_975(n: u64) -> f64 {
         return f64::NAN;
     }
     let nu = (n - 1) as f64;
-    let Ok(t) = StudentsT::new(0.0, 1.0, nu) else { return f64::NAN };
+    let Ok(t) = StudentsT::new(0.0, 1.0, nu) else {
+        return f64::NAN;
+    };
     let z3 = Z * Z * Z;
-    let mut q = Z + (z3 + Z) / (4.0 * nu) + (5.0 * z3 * Z * Z + 16.0 * z3 + 3.0 * Z) / (96.0 * nu * nu);
+    let mut q =
+        Z + (z3 + Z) / (4.0 * nu) + (5.0 * z3 * Z * Z + 16.0 * z3 + 3.0 * Z) / (96.0 * nu * nu);
     if nu < 4.0 {
         // The expansion is poor at tiny ν; bisection-based statrs is fine there.
         q = t.inverse_cdf(0.975);
@@ -136,12 +144,18 @@ mod tests {
         let var = shifted.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 999.0;
         let m = of(&xs);
         assert!((m.mean - 1e9 - mean).abs() < 1e-6);
-        assert!((m.variance() - var).abs() < 1e-6 * var, "{} vs {var}", m.variance());
+        assert!(
+            (m.variance() - var).abs() < 1e-6 * var,
+            "{} vs {var}",
+            m.variance()
+        );
     }
 
     #[test]
     fn merge_equals_single_pass() {
-        let xs: Vec<f64> = (0..777).map(|i| (i as f64).sqrt() * (i as f64 * 1.3).cos()).collect();
+        let xs: Vec<f64> = (0..777)
+            .map(|i| (i as f64).sqrt() * (i as f64 * 1.3).cos())
+            .collect();
         let whole = of(&xs);
         let mut merged = of(&xs[..100]);
         merged.merge(&of(&xs[100..500]));
@@ -161,7 +175,15 @@ mod tests {
         assert!((s.ci95[1] - 3.0 - 2.776445 * se).abs() < 1e-5, "{:?}", s);
         assert!(s.covers(3.0) && !s.covers(6.0));
         // Table values of t_{0.975, ν}; large n approaches 1.959964.
-        for (nu, want) in [(1, 12.706205), (2, 4.302653), (5, 2.570582), (10, 2.228139), (30, 2.042272), (100, 1.983972), (1000, 1.962339)] {
+        for (nu, want) in [
+            (1, 12.706205),
+            (2, 4.302653),
+            (5, 2.570582),
+            (10, 2.228139),
+            (30, 2.042272),
+            (100, 1.983972),
+            (1000, 1.962339),
+        ] {
             let q = t_quantile_975(nu + 1);
             assert!((q - want).abs() < 2e-6 * want, "ν = {nu}: {q} vs {want}");
         }

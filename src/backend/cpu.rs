@@ -32,6 +32,8 @@ struct BlockResult<const D: usize> {
     train: Lanes,
     theta: [Lanes; D],
     diverged: [bool; LANES],
+    /// Whether the final θ or a loss is not finite (a subset of `diverged`).
+    nonfinite: [bool; LANES],
     /// Test loss and θ at each recorded step.
     curve: Vec<(Lanes, [Lanes; D])>,
 }
@@ -45,6 +47,12 @@ struct Workspace {
     order: Vec<u32>,
     /// SDE increments of one step, `noise[(k * D + d) * LANES + lane]`.
     noise: Vec<f64>,
+}
+
+/// |x| <= limit, false for NaN: the divergence rule.
+#[inline(always)]
+fn within(x: f64, limit: f64) -> bool {
+    x.abs() <= limit
 }
 
 fn lane_theta<const D: usize>(th: &[Lanes; D], lane: usize) -> [f64; D] {
@@ -108,7 +116,7 @@ pub fn psd_factor<const D: usize>(c: &[[f64; D]; D]) -> [[f64; D]; D] {
     let mut f = [[0.0; D]; D];
     for j in 0..D {
         let pivot = c[j][j] - (0..j).map(|k| f[j][k] * f[j][k]).sum::<f64>();
-        if !(pivot > tol) {
+        if pivot.is_nan() || pivot <= tol {
             continue;
         }
         let root = pivot.sqrt();
@@ -125,19 +133,27 @@ pub fn psd_factor<const D: usize>(c: &[[f64; D]; D]) -> [[f64; D]; D] {
 fn continuous_step<L: Landscape<D>, const D: usize>(
     l: &L,
     plan: &Plan,
-    (substeps, noise): (u32, bool),
     seed: u64,
     trial0: u64,
     t: usize,
     ws: &mut Workspace,
     th: &mut [Lanes; D],
 ) {
+    let Dynamics::Continuous { substeps, noise } = plan.dynamics() else {
+        unreachable!("a continuous plan")
+    };
     let k = substeps as usize;
     let h = plan.eta / k as f64;
     let sigma = plan.eta / ((k * plan.grid.batch) as f64).sqrt();
     if noise {
         ws.noise.resize(k * D * LANES, 0.0);
-        rng::fill_normals::<LANES>(seed, trial0, Stream::Noise, (t * k * D) as u64, &mut ws.noise);
+        rng::fill_normals::<LANES>(
+            seed,
+            trial0,
+            Stream::Noise,
+            (t * k * D) as u64,
+            &mut ws.noise,
+        );
     }
     for s in 0..k {
         for lane in 0..LANES {
@@ -191,13 +207,13 @@ fn simulate_block<L: Landscape<D>, const D: usize>(
         }
         match dynamics {
             Dynamics::Discrete => discrete_step(l, plan, exp.seed, trial0, t, ws, &mut th),
-            Dynamics::Continuous { substeps, noise } => {
-                continuous_step(l, plan, (substeps, noise), exp.seed, trial0, t, ws, &mut th)
+            Dynamics::Continuous { .. } => {
+                continuous_step(l, plan, exp.seed, trial0, t, ws, &mut th)
             }
         }
         for d in 0..D {
             for lane in 0..LANES {
-                diverged[lane] |= !(th[d][lane].abs() <= limit);
+                diverged[lane] |= !within(th[d][lane], limit);
             }
         }
     }
@@ -213,24 +229,39 @@ fn simulate_block<L: Landscape<D>, const D: usize>(
     let mut test = [0.0; LANES];
     let mut train = [0.0; LANES];
     let mut w = [0.0; MAX_NODES];
+    let mut nonfinite = [false; LANES];
     for lane in 0..LANES {
         let theta = lane_theta(&th, lane);
-        empirical_weights(&rule.nodes, (0..n).map(|i| ws.xs[i * LANES + lane]), &mut w[..m]);
+        empirical_weights(
+            &rule.nodes,
+            (0..n).map(|i| ws.xs[i * LANES + lane]),
+            &mut w[..m],
+        );
         for j in 0..m {
             let lj = l.loss(theta, rule.nodes[j]);
             test[lane] += rule.weights[j] * lj;
             train[lane] += w[j] * lj;
         }
-        diverged[lane] |= !(test[lane].abs() <= limit && train[lane].abs() <= limit);
+        diverged[lane] |= !(within(test[lane], limit) && within(train[lane], limit));
+        nonfinite[lane] = !(test[lane].is_finite()
+            && train[lane].is_finite()
+            && theta.iter().all(|x| x.is_finite()));
     }
-    BlockResult { test, train, theta: th, diverged, curve }
+    BlockResult {
+        test,
+        train,
+        theta: th,
+        diverged,
+        nonfinite,
+        curve,
+    }
 }
 
 /// Adds one block's valid lanes to a tally (and the curve).
 fn tally_block<const D: usize>(tally: &mut Tally, b: &BlockResult<D>, valid: usize) {
     for lane in 0..valid {
         if b.diverged[lane] {
-            tally.push_diverged();
+            tally.push_diverged(b.nonfinite[lane]);
             continue;
         }
         tally.push(b.test[lane], b.train[lane], &lane_theta(&b.theta, lane));
@@ -251,11 +282,18 @@ fn chunk_trials(trials: u64) -> u64 {
 }
 
 /// Runs a chunk of trials: both plans on each block (same training sets).
-fn run_chunk<L: Landscape<D>, const D: usize>(l: &L, exp: &Experiment, range: std::ops::Range<u64>) -> Outcome {
+fn run_chunk<L: Landscape<D>, const D: usize>(
+    l: &L,
+    exp: &Experiment,
+    range: std::ops::Range<u64>,
+) -> Outcome {
     let steps = exp.record_steps();
     let mut out = Outcome {
         primary: Tally::new(D, &steps),
-        compare: exp.compare.as_ref().map(|_| (Tally::new(D, &steps), Paired::default())),
+        compare: exp
+            .compare
+            .as_ref()
+            .map(|_| (Tally::new(D, &steps), Paired::default())),
     };
     let mut ws = Workspace::default();
     for trial0 in range.clone().step_by(LANES) {
@@ -279,11 +317,19 @@ fn run_chunk<L: Landscape<D>, const D: usize>(l: &L, exp: &Experiment, range: st
 /// `run_chunk` compiled for AVX2, chosen at run time.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn run_chunk_avx2<L: Landscape<D>, const D: usize>(l: &L, exp: &Experiment, range: std::ops::Range<u64>) -> Outcome {
+unsafe fn run_chunk_avx2<L: Landscape<D>, const D: usize>(
+    l: &L,
+    exp: &Experiment,
+    range: std::ops::Range<u64>,
+) -> Outcome {
     run_chunk(l, exp, range)
 }
 
-fn run_chunk_best<L: Landscape<D>, const D: usize>(l: &L, exp: &Experiment, range: std::ops::Range<u64>) -> Outcome {
+fn run_chunk_best<L: Landscape<D>, const D: usize>(
+    l: &L,
+    exp: &Experiment,
+    range: std::ops::Range<u64>,
+) -> Outcome {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: the processor supports AVX2, checked just above.

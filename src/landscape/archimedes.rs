@@ -42,6 +42,10 @@ impl Landscape<3> for Archimedes {
         let w = c * u + s * v;
         let a = FRAC_1_SQRT_2 * (c + s);
         let b = FRAC_1_SQRT_2 * (s - c);
-        [u + w * c + x * a, v + w * s + x * b, w * (c * v - s * u) + x * (a * v - b * u)]
+        [
+            u + w * c + x * a,
+            v + w * s + x * b,
+            w * (c * v - s * u) + x * (a * v - b * u),
+        ]
     }
 }

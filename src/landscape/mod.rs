@@ -81,7 +81,10 @@ pub trait Landscape<const D: usize>: Clone + Send + Sync + 'static {
 
 /// Mean and covariance of a vector function of x under a quadrature rule of at
 /// most 16 nodes (no allocation: the SDE calls this every substep).
-pub fn gradient_moments<const D: usize>(rule: &GaussHermite, mut g: impl FnMut(f64) -> [f64; D]) -> ([f64; D], [[f64; D]; D]) {
+pub fn gradient_moments<const D: usize>(
+    rule: &GaussHermite,
+    mut g: impl FnMut(f64) -> [f64; D],
+) -> ([f64; D], [[f64; D]; D]) {
     const MAX_NODES: usize = 16;
     let m = rule.nodes.len();
     assert!(m <= MAX_NODES, "quadrature rule too large");
@@ -151,16 +154,28 @@ registry! {
 }
 
 /// Parameter values in `params` order: defaults overridden by `assignments`.
-fn param_values(params: &[Param], landscape: &str, assignments: &[(String, f64)]) -> Result<Vec<f64>> {
+fn param_values(
+    params: &[Param],
+    landscape: &str,
+    assignments: &[(String, f64)],
+) -> Result<Vec<f64>> {
     let mut values: Vec<f64> = params.iter().map(|p| p.default).collect();
     for (key, value) in assignments {
         let Some(i) = params.iter().position(|p| p.name == key) else {
             let known: Vec<&str> = params.iter().map(|p| p.name).collect();
-            let known = if known.is_empty() { "it has none".to_string() } else { format!("known: {}", known.join(", ")) };
-            return Err(usage(format!("unknown parameter '{key}' for {landscape} ({known})")));
+            let known = if known.is_empty() {
+                "it has none".to_string()
+            } else {
+                format!("known: {}", known.join(", "))
+            };
+            return Err(usage(format!(
+                "unknown parameter '{key}' for {landscape} ({known})"
+            )));
         };
         if !value.is_finite() {
-            return Err(usage(format!("parameter {key} must be finite, got {value}")));
+            return Err(usage(format!(
+                "parameter {key} must be finite, got {value}"
+            )));
         }
         values[i] = *value;
     }

@@ -13,7 +13,13 @@ struct Rows {
 
 impl Rows {
     fn row(&mut self, optimizer: &str, kind: &str, observable: &str, step: usize, s: &Summary) {
-        let num = |x: f64| if x.is_finite() { format!("{x:e}") } else { String::new() };
+        let num = |x: f64| {
+            if x.is_finite() {
+                format!("{x:e}")
+            } else {
+                String::new()
+            }
+        };
         let record = [
             optimizer.to_string(),
             kind.to_string(),
@@ -49,8 +55,20 @@ impl Rows {
 
 /// The report's CSV text.
 pub fn render(r: &RunReport) -> Vec<u8> {
-    let mut rows = Rows { out: csv::Writer::from_writer(Vec::new()) };
-    let header = ["optimizer", "kind", "observable", "step", "n", "mean", "stderr", "ci95_lo", "ci95_hi"];
+    let mut rows = Rows {
+        out: csv::Writer::from_writer(Vec::new()),
+    };
+    let header = [
+        "optimizer",
+        "kind",
+        "observable",
+        "step",
+        "n",
+        "mean",
+        "stderr",
+        "ci95_lo",
+        "ci95_hi",
+    ];
     rows.out.write_record(header).expect("writing to memory");
     let a = r.optimizer.name();
     rows.metrics(a, r.steps, &r.weights, &r.metrics);

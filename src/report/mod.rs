@@ -36,6 +36,7 @@ pub struct PairedReport {
     pub batch: usize,
     pub epochs: usize,
     pub diverged: u64,
+    pub diverged_nonfinite: u64,
     pub metrics: Metrics,
     pub test_loss_diff: Summary,
     pub gen_gap_diff: Summary,
@@ -65,6 +66,9 @@ pub struct RunReport {
     pub seed: u64,
     pub diverge_at: f64,
     pub diverged: u64,
+    /// Of the diverged trials, those that ended with a non-finite θ or loss
+    /// (the rest passed `diverge_at`).
+    pub diverged_nonfinite: u64,
     pub elapsed_s: f64,
     pub metrics: Metrics,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -85,7 +89,11 @@ fn metrics(t: &Tally) -> Metrics {
 fn curve(t: &Tally) -> Vec<CurvePoint> {
     t.curve
         .iter()
-        .map(|c| CurvePoint { step: c.step, test_loss: c.test_loss.summary(), theta: c.theta.iter().map(|m| m.summary()).collect() })
+        .map(|c| CurvePoint {
+            step: c.step,
+            test_loss: c.test_loss.summary(),
+            theta: c.theta.iter().map(|m| m.summary()).collect(),
+        })
         .collect()
 }
 
@@ -94,20 +102,31 @@ fn substeps(plan: &Plan) -> Option<u32> {
 }
 
 impl RunReport {
-    pub fn new(exp: &Experiment, outcome: &Outcome, backend: String, threads: usize, elapsed_s: f64) -> Self {
+    pub fn new(
+        exp: &Experiment,
+        outcome: &Outcome,
+        backend: String,
+        threads: usize,
+        elapsed_s: f64,
+    ) -> Self {
         let d = exp.landscape.describe();
         let plan = &exp.plan;
-        let paired = exp.compare.as_ref().zip(outcome.compare.as_ref()).map(|(p, (tally, pairs))| PairedReport {
-            optimizer: p.optimizer,
-            train_size: p.grid.train_size,
-            batch: p.grid.batch,
-            epochs: p.grid.epochs,
-            diverged: tally.diverged,
-            metrics: metrics(tally),
-            test_loss_diff: pairs.test_loss_diff.summary(),
-            gen_gap_diff: pairs.gen_gap_diff.summary(),
-            curve: curve(tally),
-        });
+        let paired =
+            exp.compare
+                .as_ref()
+                .zip(outcome.compare.as_ref())
+                .map(|(p, (tally, pairs))| PairedReport {
+                    optimizer: p.optimizer,
+                    train_size: p.grid.train_size,
+                    batch: p.grid.batch,
+                    epochs: p.grid.epochs,
+                    diverged: tally.diverged,
+                    diverged_nonfinite: tally.diverged_nonfinite,
+                    metrics: metrics(tally),
+                    test_loss_diff: pairs.test_loss_diff.summary(),
+                    gen_gap_diff: pairs.gen_gap_diff.summary(),
+                    curve: curve(tally),
+                });
         RunReport {
             landscape: d.name,
             params: d.params.iter().map(|(p, v)| (p.name, *v)).collect(),
@@ -127,6 +146,7 @@ impl RunReport {
             seed: exp.seed,
             diverge_at: exp.diverge_at,
             diverged: outcome.primary.diverged,
+            diverged_nonfinite: outcome.primary.diverged_nonfinite,
             elapsed_s,
             metrics: metrics(&outcome.primary),
             paired,

@@ -22,7 +22,11 @@ fn num(x: f64, dec: usize) -> String {
 
 fn line(out: &mut String, label: &str, s: &Summary) {
     let d = decimals(s.stderr);
-    let se = if s.stderr.is_finite() { format!("{:.2e}", s.stderr) } else { "n/a".into() };
+    let se = if s.stderr.is_finite() {
+        format!("{:.2e}", s.stderr)
+    } else {
+        "n/a".into()
+    };
     let ci = format!("[{}, {}]", num(s.ci95[0], d), num(s.ci95[1], d));
     let _ = writeln!(out, "  {label:<12} {:>16}  {se:>9}  {ci}", num(s.mean, d));
 }
@@ -60,15 +64,31 @@ fn curve(out: &mut String, weights: &[&str], c: &[CurvePoint]) {
         let _ = writeln!(out);
     }
     if stride > 1 {
-        let _ = writeln!(out, "  ({} recorded steps; all of them in --json and --csv)", c.len());
+        let _ = writeln!(
+            out,
+            "  ({} recorded steps; all of them in --json and --csv)",
+            c.len()
+        );
     }
+}
+
+/// "diverged: k of n (j non-finite, the rest past |·| > limit)".
+fn diverged(k: u64, nonfinite: u64, n: u64, limit: f64) -> String {
+    if k == 0 {
+        return format!("diverged: 0 of {n}");
+    }
+    format!("diverged: {k} of {n}, excluded from the means: {nonfinite} non-finite, {} past |θ| or |loss| > {limit:e}", k - nonfinite)
 }
 
 /// The report as text.
 pub fn render(r: &RunReport) -> String {
     let mut out = String::new();
     let params: Vec<String> = r.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let params = if params.is_empty() { String::new() } else { format!(" ({})", params.join(", ")) };
+    let params = if params.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", params.join(", "))
+    };
     let _ = writeln!(
         out,
         "{}{params} · {} · η = {} · T = {} (N = {}, B = {}, E = {}{}){} · {} trials · seed {} · {} ({} threads) · {:.2} s",
@@ -88,25 +108,34 @@ pub fn render(r: &RunReport) -> String {
         r.elapsed_s
     );
     let _ = writeln!(out);
-    let _ = writeln!(out, "{} (diverged: {} of {})", r.optimizer.name(), r.diverged, r.trials);
+    let _ = writeln!(
+        out,
+        "{} ({})",
+        r.optimizer.name(),
+        diverged(r.diverged, r.diverged_nonfinite, r.trials, r.diverge_at)
+    );
     metrics(&mut out, &r.weights, &r.metrics);
     curve(&mut out, &r.weights, &r.curve);
     if let Some(p) = &r.paired {
         let _ = writeln!(out);
         let _ = writeln!(
             out,
-            "{} on the same training sets (N = {}, B = {}, E = {}; diverged: {} of {})",
+            "{} on the same training sets (N = {}, B = {}, E = {}; {})",
             p.optimizer.name(),
             p.train_size,
             p.batch,
             p.epochs,
-            p.diverged,
-            r.trials
+            diverged(p.diverged, p.diverged_nonfinite, r.trials, r.diverge_at),
         );
         metrics(&mut out, &r.weights, &p.metrics);
         curve(&mut out, &r.weights, &p.curve);
         let _ = writeln!(out);
-        let _ = writeln!(out, "paired difference {} − {} (trials where neither diverged)", r.optimizer.name(), p.optimizer.name());
+        let _ = writeln!(
+            out,
+            "paired difference {} − {} (trials where neither diverged)",
+            r.optimizer.name(),
+            p.optimizer.name()
+        );
         line(&mut out, "test loss", &p.test_loss_diff);
         line(&mut out, "gen gap", &p.gen_gap_diff);
     }

@@ -1,0 +1,49 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+pub mod poly;
+
+use clap::Parser;
+use simsgd::backend::cpu;
+use simsgd::cli::{Cli, Command};
+use simsgd::experiment::Experiment;
+use simsgd::observables::Outcome;
+use simsgd::progress::Progress;
+use simsgd::stats::Summary;
+
+/// The experiment `simsgd run ARGS...` would run.
+pub fn experiment(args: &str) -> Experiment {
+    let argv = std::iter::once("simsgd")
+        .chain(std::iter::once("run"))
+        .chain(args.split_whitespace());
+    match Cli::try_parse_from(argv).expect("valid flags").command {
+        Command::Run(run) => run.experiment().expect("valid experiment"),
+        _ => unreachable!(),
+    }
+}
+
+/// Runs on the CPU backend with all threads.
+pub fn run(exp: &Experiment) -> Outcome {
+    cpu::run(exp, 0, &Progress::hidden()).expect("runs")
+}
+
+/// Asserts that a Monte Carlo mean agrees with an exact value within `k` SE
+/// (to rounding where every sample was the same).
+#[track_caller]
+pub fn assert_within(s: &Summary, exact: f64, k: f64, what: &str) {
+    if s.stderr == 0.0 {
+        assert!(
+            (s.mean - exact).abs() <= 1e-12 * (1.0 + exact.abs()),
+            "{what}: constant {} vs exact {exact}",
+            s.mean
+        );
+        return;
+    }
+    let z = s.z(exact);
+    assert!(
+        z.abs() < k,
+        "{what}: MC {} ± {} vs exact {exact} (z = {z:.2})",
+        s.mean,
+        s.stderr
+    );
+}

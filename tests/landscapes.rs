@@ -1,0 +1,268 @@
+//! Every landscape's derivatives against finite differences and the hand-written
+//! hot gradient, and every exact expectation against a closed form derived by
+//! hand (in the comments) and against a Monte Carlo mean.
+
+#![allow(clippy::needless_range_loop)]
+
+mod common;
+
+use simsgd::landscape::archimedes::Archimedes;
+use simsgd::landscape::derivatives::{gradient, hessian, third};
+use simsgd::landscape::gauss::Gauss;
+use simsgd::landscape::mean_estimation::MeanEstimation;
+use simsgd::landscape::shifting_valleys::ShiftingValleys;
+use simsgd::landscape::valley_of_death::ValleyOfDeath;
+use simsgd::landscape::Landscape;
+use simsgd::rng::{self, Stream};
+use simsgd::stats::Moments;
+use std::f64::consts::FRAC_1_SQRT_2;
+
+/// Points θ at which derivatives are checked: the init and a few others.
+fn points<const D: usize>(init: [f64; D]) -> Vec<[f64; D]> {
+    let mut v = vec![init];
+    for k in 1..4 {
+        v.push(std::array::from_fn(|d| {
+            init[d] + 0.3 * k as f64 * ((d + k) as f64).sin()
+        }));
+    }
+    v
+}
+
+const XS: [f64; 5] = [-2.1, -0.4, 0.0, 0.7, 1.9];
+
+fn close(a: f64, b: f64, tol: f64) -> bool {
+    (a - b).abs() <= tol * (1.0 + a.abs().max(b.abs()))
+}
+
+/// ∇ by dual numbers = hand-written hot gradient = central differences of the
+/// loss; Hessian = differences of the gradient; third derivative = differences
+/// of the Hessian.
+fn check_derivatives<L: Landscape<D>, const D: usize>(l: &L) {
+    let h = 1e-5;
+    for theta in points(L::INIT) {
+        for x in XS {
+            let g = gradient(l, theta, x);
+            let hot = l.grad(theta, x);
+            let hess = hessian(l, theta, x);
+            for i in 0..D {
+                assert!(
+                    close(g[i], hot[i], 1e-13),
+                    "{}: hot ∂{i} {} vs AD {}",
+                    L::NAME,
+                    hot[i],
+                    g[i]
+                );
+                let shift = |s: f64| {
+                    let mut t = theta;
+                    t[i] += s;
+                    t
+                };
+                let fd = (l.loss(shift(h), x) - l.loss(shift(-h), x)) / (2.0 * h);
+                assert!(
+                    close(g[i], fd, 1e-8),
+                    "{}: ∂{i} AD {} vs FD {fd}",
+                    L::NAME,
+                    g[i]
+                );
+                for j in 0..D {
+                    let fd =
+                        (gradient(l, shift(h), x)[j] - gradient(l, shift(-h), x)[j]) / (2.0 * h);
+                    assert!(
+                        close(hess[i][j], fd, 1e-8),
+                        "{}: H{i}{j} AD {} vs FD {fd}",
+                        L::NAME,
+                        hess[i][j]
+                    );
+                    assert!(close(hess[i][j], hess[j][i], 1e-14));
+                    for k in 0..D {
+                        let fd = (hessian(l, shift(h), x)[j][k] - hessian(l, shift(-h), x)[j][k])
+                            / (2.0 * h);
+                        let t3 = third(l, theta, x, [i, j, k]);
+                        assert!(
+                            close(t3, fd, 1e-7),
+                            "{}: J{i}{j}{k} AD {t3} vs FD {fd}",
+                            L::NAME
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn derivatives_agree_with_finite_differences() {
+    check_derivatives(&Gauss);
+    check_derivatives(&Archimedes);
+    check_derivatives(&MeanEstimation { h: 0.7, s: 1.3 });
+    check_derivatives(&ShiftingValleys);
+    check_derivatives(&ValleyOfDeath);
+}
+
+/// Closed forms: test loss l(θ), mean gradient G(θ), gradient covariance C(θ).
+type Exact<const D: usize> = fn([f64; D]) -> (f64, [f64; D], [[f64; D]; D]);
+
+/// Quadrature expectations equal the closed forms to rounding, and Monte Carlo
+/// means over 200k Philox normals agree with them within 5 SE.
+fn check_expectations<L: Landscape<D>, const D: usize>(l: &L, exact: Exact<D>) {
+    for (p, theta) in points(L::INIT).into_iter().enumerate() {
+        let (loss, g, c) = exact(theta);
+        let (qg, qc) = l.gradient_moments(theta);
+        assert!(
+            close(l.test_loss(theta), loss, 1e-12),
+            "{}: quadrature l {} vs {loss}",
+            L::NAME,
+            l.test_loss(theta)
+        );
+        for i in 0..D {
+            assert!(
+                close(qg[i], g[i], 1e-12),
+                "{}: G{i} {} vs {}",
+                L::NAME,
+                qg[i],
+                g[i]
+            );
+            for j in 0..D {
+                assert!(
+                    close(qc[i][j], c[i][j], 1e-11),
+                    "{}: C{i}{j} {} vs {}",
+                    L::NAME,
+                    qc[i][j],
+                    c[i][j]
+                );
+            }
+        }
+        if p > 1 {
+            continue;
+        }
+        let mut ml = Moments::default();
+        let mut mg = [Moments::default(); D];
+        let mut mc = vec![vec![Moments::default(); D]; D];
+        for e in 0..200_000 {
+            let x = rng::normal(11, p as u64, Stream::Data, e);
+            ml.push(l.loss(theta, x));
+            let gx = l.grad(theta, x);
+            for i in 0..D {
+                mg[i].push(gx[i]);
+                for j in 0..D {
+                    mc[i][j].push((gx[i] - g[i]) * (gx[j] - g[j]));
+                }
+            }
+        }
+        common::assert_within(
+            &ml.summary(),
+            loss,
+            5.0,
+            &format!("{} E l at {theta:?}", L::NAME),
+        );
+        for i in 0..D {
+            common::assert_within(&mg[i].summary(), g[i], 5.0, &format!("{} G{i}", L::NAME));
+            for j in 0..D {
+                if mc[i][j].stderr() > 0.0 {
+                    common::assert_within(
+                        &mc[i][j].summary(),
+                        c[i][j],
+                        5.0,
+                        &format!("{} C{i}{j}", L::NAME),
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn gauss_expectations() {
+    // E x² = 1: l = ½(h + e^-h); g_x = ½(1 − x² e^-h), so G = ½(1 − e^-h) and
+    // Var g_x = ¼ e^-2h Var x² = ½ e^-2h.
+    check_expectations(&Gauss, |[h]| {
+        (
+            0.5 * (h + (-h).exp()),
+            [0.5 * (1.0 - (-h).exp())],
+            [[0.5 * (-2.0 * h).exp()]],
+        )
+    });
+}
+
+#[test]
+fn archimedes_expectations() {
+    // E x = 0: l = ½H, G = ∇(½H); g_x − G = x ∇S, so C = ∇S ∇Sᵀ.
+    check_expectations(&Archimedes, |[u, v, z]| {
+        let (s, c) = z.sin_cos();
+        let w = c * u + s * v;
+        let a = FRAC_1_SQRT_2 * (c + s);
+        let b = FRAC_1_SQRT_2 * (s - c);
+        let ds = [a, b, a * v - b * u];
+        (
+            0.5 * (u * u + v * v + w * w),
+            [u + w * c, v + w * s, w * (c * v - s * u)],
+            std::array::from_fn(|i| std::array::from_fn(|j| ds[i] * ds[j])),
+        )
+    });
+}
+
+#[test]
+fn mean_estimation_expectations() {
+    // l = ½Hθ², G = Hθ, C = S² (here H = 0.7, S = 1.3).
+    check_expectations(&MeanEstimation { h: 0.7, s: 1.3 }, |[t]| {
+        (0.35 * t * t, [0.7 * t], [[1.69]])
+    });
+}
+
+#[test]
+fn shifting_valleys_expectations() {
+    // r = B − Ax: E r² = B² + A², so l = A + B² (seed 000 agrees).
+    // g = (1 − 2A − 2Bx + 2Ax², 2B − 2Ax) = g0 + x g1 + x² g2 with
+    // g1 = (−2B, −2A), g2 = (2A, 0); Cov(x, x²) = 0, Var x² = 2, so
+    // C = g1 g1ᵀ + 2 g2 g2ᵀ and G = g0 + g2 = (1, 2B).
+    check_expectations(&ShiftingValleys, |[a, b]| {
+        (
+            a + b * b,
+            [1.0, 2.0 * b],
+            [
+                [4.0 * b * b + 8.0 * a * a, 4.0 * a * b],
+                [4.0 * a * b, 4.0 * a * a],
+            ],
+        )
+    });
+}
+
+#[test]
+fn valley_of_death_expectations() {
+    // r = B − Ax ~ N(B, A²): E r⁴ = B⁴ + 6A²B² + 3A⁴, so l = A + 6A²B² + B⁴
+    // (seed 000 prints 2A²B², which is wrong: see the next test).
+    // g_A = 1 − 12A³ − 4x r³, g_B = 4r³. With the normal moments:
+    // E x r³ = −3A(A² + B²), E r³ = B³ + 3A²B,
+    // Var r³ = 9A²B⁴ + 36A⁴B² + 15A⁶,
+    // Var x r³ = B⁶ + 36A²B⁴ + 207A⁴B² + 96A⁶,
+    // Cov(x r³, r³) = −(3AB⁵ + 48A³B³ + 81A⁵B).
+    check_expectations(&ValleyOfDeath, |[a, b]| {
+        let (a2, b2) = (a * a, b * b);
+        let caa = 16.0
+            * (b2 * b2 * b2 + 36.0 * a2 * b2 * b2 + 207.0 * a2 * a2 * b2 + 96.0 * a2 * a2 * a2);
+        let cab = 16.0 * (3.0 * a * b2 * b2 * b + 48.0 * a2 * a * b2 * b + 81.0 * a2 * a2 * a * b);
+        let cbb = 16.0 * (9.0 * a2 * b2 * b2 + 36.0 * a2 * a2 * b2 + 15.0 * a2 * a2 * a2);
+        (
+            a + 6.0 * a2 * b2 + b2 * b2,
+            [1.0 + 12.0 * a * b2, 12.0 * a2 * b + 4.0 * b2 * b],
+            [[caa, cab], [cab, cbb]],
+        )
+    });
+}
+
+#[test]
+fn seed_000_valley_of_death_test_loss_is_wrong() {
+    // At (A, B) = (1, 1) the notes' A + 2A²B² + B⁴ = 4; the truth is 8.
+    let l = ValleyOfDeath;
+    let mut m = Moments::default();
+    for e in 0..400_000 {
+        m.push(l.loss([1.0, 1.0], rng::normal(5, 0, Stream::Data, e)));
+    }
+    let s = m.summary();
+    common::assert_within(&s, 8.0, 5.0, "E l(1, 1)");
+    assert!(
+        s.z(4.0).abs() > 50.0,
+        "the notes' value 4 is excluded: z = {}",
+        s.z(4.0)
+    );
+}

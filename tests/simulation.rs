@@ -1,0 +1,337 @@
+//! The CPU backend against exact results: Gauss's closed form, Mean
+//! Estimation under every grid (and SDE/ODE), divergence accounting,
+//! determinism and the common-random-numbers layout.
+
+mod common;
+
+use common::{assert_within, experiment, run};
+use simsgd::backend::cpu;
+use simsgd::landscape::{AnyLandscape, Landscape, Visitor};
+use simsgd::progress::Progress;
+use simsgd::rng::{self, Stream};
+
+#[test]
+fn gauss_one_step_matches_its_closed_form() {
+    // h_1 = −(η/2)(1 − x²), so E h_1 = 0 and
+    // E e^(−h_1) = e^(η/2) E e^(−η x²/2) = e^(η/2)/√(1 + η):
+    // E l(h_1) = ½ e^(η/2)/√(1 + η).
+    let eta: f64 = 0.1;
+    let exact = 0.5 * (eta / 2.0).exp() / (1.0 + eta).sqrt();
+    let out = run(&experiment("gauss --trials 200000 --eta 0.1"));
+    let s = out.primary.test_loss.summary();
+    assert!(s.stderr < 2e-5, "stderr {}", s.stderr);
+    assert!(s.covers(exact), "CI {:?} misses {exact}", s.ci95);
+    assert!((s.mean - 0.50117).abs() < 5e-5);
+    assert_within(&s, exact, 5.0, "gauss test loss");
+}
+
+/// Exact Mean Estimation (l_x = ½Hθ² + xSθ) for a batch schedule: with
+/// a = 1 − ηH the update is θ' = aθ − (ηS/B) Σ_batch x_n, so
+/// θ_T = a^T θ0 − Σ_n κ_n x_n with κ_n = (ηS/B) Σ_{t: n ∈ batch t} a^(T−1−t).
+/// E θ_T² = a^(2T) θ0² + Σ κ_n²; the train loss is ½Hθ² + Sθ m1, so
+/// E gap = −S E[θ_T m1] = (S/N) Σ κ_n.
+fn mean_estimation_exact(
+    h: f64,
+    s: f64,
+    eta: f64,
+    theta0: f64,
+    n: usize,
+    batches: &[Vec<usize>],
+) -> (f64, f64) {
+    let a = 1.0 - eta * h;
+    let t = batches.len();
+    let mut kappa = vec![0.0; n];
+    for (step, batch) in batches.iter().enumerate() {
+        for &p in batch {
+            kappa[p] += eta * s / batch.len() as f64 * a.powi((t - 1 - step) as i32);
+        }
+    }
+    let second = a.powi(2 * t as i32) * theta0 * theta0 + kappa.iter().map(|k| k * k).sum::<f64>();
+    (0.5 * h * second, s / n as f64 * kappa.iter().sum::<f64>())
+}
+
+const ME: &str = "mean-estimation --param H=0.8,S=1.2 --init 0.5 --trials 100000";
+
+fn check_mean_estimation(flags: &str, n: usize, batches: Vec<Vec<usize>>) {
+    let (test, gap) = mean_estimation_exact(0.8, 1.2, 0.1, 0.5, n, &batches);
+    let out = run(&experiment(&format!("{ME} --eta 0.1 {flags}")));
+    assert_eq!(out.primary.diverged, 0);
+    assert_within(
+        &out.primary.test_loss.summary(),
+        test,
+        5.0,
+        &format!("test loss, {flags}"),
+    );
+    assert_within(
+        &out.primary.gen_gap.summary(),
+        gap,
+        5.0,
+        &format!("gap, {flags}"),
+    );
+}
+
+#[test]
+fn mean_estimation_fresh_sgd() {
+    check_mean_estimation("--steps 10", 10, (0..10).map(|t| vec![t]).collect());
+}
+
+#[test]
+fn mean_estimation_batched_sgd() {
+    check_mean_estimation(
+        "--train-size 12 --batch 3",
+        12,
+        (0..4).map(|t| vec![3 * t, 3 * t + 1, 3 * t + 2]).collect(),
+    );
+}
+
+#[test]
+fn mean_estimation_multi_epoch_sgd() {
+    check_mean_estimation(
+        "--train-size 4 --epochs 3",
+        4,
+        (0..12).map(|t| vec![t % 4]).collect(),
+    );
+}
+
+#[test]
+fn mean_estimation_gd() {
+    check_mean_estimation(
+        "--optimizer gd --train-size 6 --steps 8",
+        6,
+        vec![(0..6).collect(); 8],
+    );
+}
+
+#[test]
+fn mean_estimation_shuffled_epochs_average_over_permutations() {
+    // N = 3, E = 2: the 36 pairs of epoch orders are equally likely. At
+    // η = 0.5 the order matters by 4% of the test loss.
+    let perms = [
+        [0, 1, 2],
+        [0, 2, 1],
+        [1, 0, 2],
+        [1, 2, 0],
+        [2, 0, 1],
+        [2, 1, 0],
+    ];
+    let (mut test, mut gap) = (0.0, 0.0);
+    for p in &perms {
+        for q in &perms {
+            let batches: Vec<Vec<usize>> = p.iter().chain(q).map(|&n| vec![n]).collect();
+            let (t, g) = mean_estimation_exact(0.8, 1.2, 0.5, 0.5, 3, &batches);
+            test += t / 36.0;
+            gap += g / 36.0;
+        }
+    }
+    let out = run(&experiment(&format!(
+        "{ME} --train-size 3 --epochs 2 --shuffle --eta 0.5"
+    )));
+    assert_within(
+        &out.primary.test_loss.summary(),
+        test,
+        5.0,
+        "shuffled test loss",
+    );
+    assert_within(&out.primary.gen_gap.summary(), gap, 5.0, "shuffled gap");
+    // Shuffling matters here: the unshuffled order gives a different value.
+    let fixed = mean_estimation_exact(0.8, 1.2, 0.5, 0.5, 3, &[0, 1, 2, 0, 1, 2].map(|n| vec![n]));
+    assert!(
+        out.primary.test_loss.summary().z(fixed.0).abs() > 5.0,
+        "shuffle made no difference"
+    );
+}
+
+#[test]
+fn mean_estimation_sde_and_ode_are_exact_discretisations() {
+    // K substeps of θ ← bθ + (η/√K) S ξ, b = 1 − ηH/K, for T steps:
+    // E θ² = b^(2TK) θ0² + (η² S²/K) Σ_{j<TK} b^(2j). ODE: no noise term.
+    let (h, s, eta, theta0, t, k) = (0.8, 1.2, 0.1, 0.5, 10, 16);
+    let b: f64 = 1.0 - eta * h / k as f64;
+    let mean2 = b.powi(2 * t * k) * theta0 * theta0;
+    let noise: f64 = (0..t * k).map(|j| b.powi(2 * j)).sum::<f64>() * eta * eta * s * s / k as f64;
+    let sde = run(&experiment(&format!(
+        "{ME} --eta 0.1 --optimizer sde --steps 10 --substeps 16"
+    )));
+    assert_within(
+        &sde.primary.test_loss.summary(),
+        0.5 * h * (mean2 + noise),
+        5.0,
+        "SDE test loss",
+    );
+    // The SDE never sees the training set: its gap has mean zero.
+    assert_within(&sde.primary.gen_gap.summary(), 0.0, 5.0, "SDE gap");
+    let ode = run(&experiment("mean-estimation --param H=0.8,S=1.2 --init 0.5 --eta 0.1 --optimizer ode --steps 10 --trials 100"));
+    let s = ode.primary.test_loss.summary();
+    assert!(
+        (s.mean - 0.5 * h * mean2).abs() < 1e-13 && s.stderr < 1e-15,
+        "ODE {} vs {}",
+        s.mean,
+        0.5 * h * mean2
+    );
+}
+
+#[test]
+fn learning_curve_follows_the_exact_second_moment() {
+    // Fresh SGD: E θ_t² = a^(2t) θ0² + η²S² Σ_{k<t} a^(2k), a = 1 − ηH.
+    let out = run(&experiment(&format!(
+        "{ME} --eta 0.1 --steps 10 --record-every 3"
+    )));
+    let steps: Vec<usize> = out.primary.curve.iter().map(|c| c.step).collect();
+    assert_eq!(steps, [0, 3, 6, 9, 10]);
+    let a: f64 = 1.0 - 0.08;
+    for c in &out.primary.curve {
+        let t = c.step as i32;
+        let second = a.powi(2 * t) * 0.25 + (0..t).map(|k| a.powi(2 * k)).sum::<f64>() * 0.0144;
+        assert_within(
+            &c.test_loss.summary(),
+            0.4 * second,
+            5.0,
+            &format!("curve at step {t}"),
+        );
+    }
+    assert_eq!(
+        out.primary.curve.last().unwrap().test_loss,
+        out.primary.test_loss
+    );
+}
+
+#[test]
+fn valley_of_death_divergence_is_counted_not_averaged() {
+    // η = 0.01, T = 10: about 6% of trials end non-finite and about a third
+    // pass |·| > 1e8 (an independent NumPy simulation gives 5.9% and 33%).
+    let out = run(&experiment("valley-of-death --eta 0.01"));
+    let p = &out.primary;
+    let frac = |k: u64| k as f64 / 100_000.0;
+    assert!(
+        (0.045..0.075).contains(&frac(p.diverged_nonfinite)),
+        "non-finite {}",
+        p.diverged_nonfinite
+    );
+    assert!(
+        (0.28..0.38).contains(&frac(p.diverged)),
+        "diverged {}",
+        p.diverged
+    );
+    assert_eq!(p.trials(), 100_000);
+    for s in [
+        p.test_loss.summary(),
+        p.train_loss.summary(),
+        p.gen_gap.summary(),
+    ] {
+        assert!(
+            s.mean.is_finite() && s.stderr.is_finite() && s.mean.abs() < 1e8,
+            "{s:?}"
+        );
+    }
+    let out = run(&experiment("valley-of-death --eta 0.05"));
+    assert!(
+        frac(out.primary.diverged) > 0.8,
+        "diverged {}",
+        out.primary.diverged
+    );
+    assert!(out.primary.test_loss.summary().mean.is_finite());
+}
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    let exp = experiment(
+        "archimedes --steps 50 --trials 3001 --record-every 10 --compare sde --substeps 2",
+    );
+    let one = cpu::run(&exp, 1, &Progress::hidden()).unwrap();
+    let two = cpu::run(&exp, 2, &Progress::hidden()).unwrap();
+    let three = cpu::run(&exp, 3, &Progress::hidden()).unwrap();
+    assert_eq!(one, two);
+    assert_eq!(one, three);
+}
+
+/// Train losses recomputed from the documented streams: training point n of
+/// trial i is normal element n of (seed, i, Data).
+struct DirectTrainLoss {
+    seed: u64,
+    theta: Vec<f64>,
+    trial: u64,
+    n: usize,
+}
+
+impl Visitor for DirectTrainLoss {
+    type Output = f64;
+    fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> f64 {
+        let theta: [f64; D] = self.theta.try_into().unwrap();
+        (0..self.n)
+            .map(|e| {
+                l.loss(
+                    theta,
+                    rng::normal(self.seed, self.trial, Stream::Data, e as u64),
+                )
+            })
+            .sum::<f64>()
+            / self.n as f64
+    }
+}
+
+#[test]
+fn train_loss_is_the_mean_over_the_documented_training_set() {
+    for name in AnyLandscape::NAMES {
+        for flags in [
+            "--steps 7",
+            "--optimizer gd --train-size 5 --steps 3",
+            "--train-size 6 --batch 2 --epochs 2 --shuffle",
+        ] {
+            let exp = experiment(&format!("{name} --eta 0.01 --seed 9 {flags}"));
+            let trials = cpu::trials(&exp, &exp.plan, 5..17);
+            for (i, t) in trials.iter().enumerate() {
+                let direct = exp.landscape.visit(DirectTrainLoss {
+                    seed: 9,
+                    theta: t.theta.clone(),
+                    trial: 5 + i as u64,
+                    n: exp.plan.grid.train_size,
+                });
+                assert!(
+                    (t.train_loss - direct).abs() <= 1e-10 * (1.0 + direct.abs()),
+                    "{name} {flags}: {} vs {direct}",
+                    t.train_loss
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn paired_runs_share_training_sets() {
+    let exp = experiment("shifting-valleys --trials 50000 --compare gd");
+    let out = run(&exp);
+    let (gd, paired) = out.compare.as_ref().unwrap();
+    let d = paired.test_loss_diff.summary();
+    let (a, b) = (out.primary.test_loss.summary(), gd.test_loss.summary());
+    assert_eq!(d.n, 50_000);
+    assert!((d.mean - (a.mean - b.mean)).abs() < 1e-12);
+    // Common random numbers: the paired SE is below the independent one.
+    assert!(d.stderr < (a.stderr.powi(2) + b.stderr.powi(2)).sqrt());
+    // Trial by trial, sgd and gd see the same points: at T = 0 both report the
+    // same train loss.
+    let exp = experiment("shifting-valleys --trials 100 --steps 0 --train-size 10 --compare gd");
+    let (sgd, gd) = (
+        cpu::trials(&exp, &exp.plan, 0..100),
+        cpu::trials(&exp, exp.compare.as_ref().unwrap(), 0..100),
+    );
+    assert!(sgd
+        .iter()
+        .zip(&gd)
+        .all(|(a, b)| a.train_loss == b.train_loss));
+}
+
+#[test]
+fn zero_steps_report_the_init() {
+    // Shifting Valleys at (1, 1): l = A + B² = 2 for every trial.
+    let out = run(&experiment("shifting-valleys --steps 0 --trials 1000"));
+    let s = out.primary.test_loss.summary();
+    assert_eq!((s.mean, s.stderr), (2.0, 0.0));
+    // Train loss: the mean of l_x(1, 1) = 1 + (1 − x)² − 1 over N = 1 point,
+    // an unbiased estimate of 2.
+    assert_within(
+        &out.primary.train_loss.summary(),
+        2.0,
+        5.0,
+        "train loss at init",
+    );
+}
