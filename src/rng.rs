@@ -104,6 +104,7 @@ pub fn word(seed: u64, trial: u64, stream: Stream, e: u64) -> u32 {
 
 /// Fills `out[i * LANES + l]` with normal element `e0 + i` of `stream` for trial
 /// `trial0 + l`, `l < LANES` (structure of arrays, vectorised over lanes).
+#[inline(always)]
 pub fn fill_normals<const LANES: usize>(
     seed: u64,
     trial0: u64,

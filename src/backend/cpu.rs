@@ -130,6 +130,7 @@ pub fn psd_factor<const D: usize>(c: &[[f64; D]; D]) -> [[f64; D]; D] {
 
 /// One step of SDE or ODE: K Euler–Maruyama substeps of length η/K with the
 /// exact mean gradient G and noise of covariance (η²/K) C / B.
+#[inline(always)]
 fn continuous_step<L: Landscape<D>, const D: usize>(
     l: &L,
     plan: &Plan,
@@ -282,6 +283,9 @@ fn chunk_trials(trials: u64) -> u64 {
 }
 
 /// Runs a chunk of trials: both plans on each block (same training sets).
+/// Inlined (with everything hot below it) into `run_chunk_avx2`, so that the
+/// AVX2 build really is compiled for AVX2.
+#[inline(always)]
 fn run_chunk<L: Landscape<D>, const D: usize>(
     l: &L,
     exp: &Experiment,
