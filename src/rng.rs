@@ -15,7 +15,7 @@
 //! | stream | what element `e` is |
 //! | --- | --- |
 //! | [`Stream::Data`] | normal: training point `e` of the trial (scalar data) |
-//! | [`Stream::Noise`] | normal: SDE noise, `e = (step * K + substep) * dim + coordinate` |
+//! | [`Stream::Noise`] | normal: SDE noise, `e = (step * K + substep) * M + j` for quadrature node `j < M` |
 //! | [`Stream::Shuffle`] | word: `e = epoch * N + j`, the draw of Fisher–Yates position `j` |
 //!
 //! So training point `n` of trial `i` depends only on `(seed, i, n)`: every

@@ -45,7 +45,8 @@ struct Workspace {
     xs: Vec<f64>,
     /// Per-lane visiting order of the current epoch, `order[lane * N + k]`.
     order: Vec<u32>,
-    /// SDE increments of one step, `noise[(k * D + d) * LANES + lane]`.
+    /// SDE increments of one step, `noise[(k * M + j) * LANES + lane]` for
+    /// substep k and quadrature node j < M.
     noise: Vec<f64>,
 }
 
@@ -108,28 +109,11 @@ fn discrete_step<L: Landscape<D>, const D: usize>(
     }
 }
 
-/// A factor F with F Fᵀ = C for a positive semi-definite C (Cholesky, with
-/// columns of vanishing pivots set to zero, so rank-deficient noise works).
-pub fn psd_factor<const D: usize>(c: &[[f64; D]; D]) -> [[f64; D]; D] {
-    let trace: f64 = (0..D).map(|i| c[i][i].abs()).sum();
-    let tol = 1e-13 * trace;
-    let mut f = [[0.0; D]; D];
-    for j in 0..D {
-        let pivot = c[j][j] - (0..j).map(|k| f[j][k] * f[j][k]).sum::<f64>();
-        if pivot.is_nan() || pivot <= tol {
-            continue;
-        }
-        let root = pivot.sqrt();
-        f[j][j] = root;
-        for i in j + 1..D {
-            f[i][j] = (c[i][j] - (0..j).map(|k| f[i][k] * f[j][k]).sum::<f64>()) / root;
-        }
-    }
-    f
-}
-
 /// One step of SDE or ODE: K Euler–Maruyama substeps of length η/K with the
-/// exact mean gradient G and noise of covariance (η²/K) C / B.
+/// exact mean gradient G and noise of covariance (η²/K) C / B. The noise is
+/// Σ_j √w_j (g_j − G) ξ_j over the M quadrature nodes x_j (g_j = ∇l_{x_j}):
+/// its covariance is exactly C, rank-deficient C included, with no
+/// factorisation and one normal per node.
 #[inline(always)]
 fn continuous_step<L: Landscape<D>, const D: usize>(
     l: &L,
@@ -140,33 +124,35 @@ fn continuous_step<L: Landscape<D>, const D: usize>(
     ws: &mut Workspace,
     th: &mut [Lanes; D],
 ) {
-    let Dynamics::Continuous { substeps, noise } = plan.dynamics() else {
-        unreachable!("a continuous plan")
-    };
+    let Dynamics::Continuous { substeps, noise } = plan.dynamics() else { unreachable!("a continuous plan") };
+    let rule = L::rule();
+    let m = rule.nodes.len();
+    assert!(m <= MAX_NODES);
     let k = substeps as usize;
     let h = plan.eta / k as f64;
     let sigma = plan.eta / ((k * plan.grid.batch) as f64).sqrt();
     if noise {
-        ws.noise.resize(k * D * LANES, 0.0);
-        rng::fill_normals::<LANES>(
-            seed,
-            trial0,
-            Stream::Noise,
-            (t * k * D) as u64,
-            &mut ws.noise,
-        );
+        ws.noise.resize(k * m * LANES, 0.0);
+        rng::fill_normals::<LANES>(seed, trial0, Stream::Noise, (t * k * m) as u64, &mut ws.noise);
     }
+    let root_w: [f64; MAX_NODES] = from_fn(|j| rule.weights.get(j).map_or(0.0, |w| w.sqrt()));
+    let mut g = [[0.0; D]; MAX_NODES];
     for s in 0..k {
         for lane in 0..LANES {
             let theta = lane_theta(th, lane);
-            let (g, c) = l.gradient_moments(theta);
-            let mut next: [f64; D] = from_fn(|d| theta[d] - h * g[d]);
+            let mut mean = [0.0; D];
+            for j in 0..m {
+                g[j] = l.grad(theta, rule.nodes[j]);
+                for d in 0..D {
+                    mean[d] += rule.weights[j] * g[j][d];
+                }
+            }
+            let mut next: [f64; D] = from_fn(|d| theta[d] - h * mean[d]);
             if noise {
-                let f = psd_factor(&c);
-                let xi: [f64; D] = from_fn(|d| ws.noise[(s * D + d) * LANES + lane]);
-                for i in 0..D {
-                    for j in 0..=i {
-                        next[i] += sigma * f[i][j] * xi[j];
+                for j in 0..m {
+                    let xi = root_w[j] * ws.noise[(s * m + j) * LANES + lane];
+                    for d in 0..D {
+                        next[d] += sigma * xi * (g[j][d] - mean[d]);
                     }
                 }
             }
