@@ -13,15 +13,22 @@ fn main() -> ExitCode {
             let _ = e.print();
             return ExitCode::SUCCESS;
         }
+        Err(e) if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            eprintln!(
+                "simsgd: error: a subcommand is required (run, landscapes); see simsgd --help"
+            );
+            return ExitCode::from(2);
+        }
         Err(e) => {
-            // clap's message without its usage block: one line.
+            // clap's message up to its usage block, on one line.
             let text = e.render().to_string();
-            let first = text
+            let message: Vec<&str> = text
                 .lines()
-                .next()
-                .unwrap_or("invalid arguments")
-                .trim_start_matches("error: ");
-            eprintln!("simsgd: error: {first}");
+                .map(str::trim)
+                .take_while(|l| !l.is_empty())
+                .collect();
+            let message = message.join(" ");
+            eprintln!("simsgd: error: {}", message.trim_start_matches("error: "));
             return ExitCode::from(2);
         }
     };

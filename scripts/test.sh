@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The project's checks, as CI runs them (.ci/run): set-up, formatting, lints,
+# tests.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash scripts/setup.sh
+cargo fmt --check
+cargo clippy --release --all-targets -- -D warnings
+cargo test --release

@@ -1,0 +1,619 @@
+//! The `simsgd` binary end to end: exit codes and one-line errors on bad
+//! input, the shape of `--json` and `--csv`, determinism across thread counts,
+//! `landscapes` and `--help`. Every run is small (a few thousand trials).
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Runs the binary with `args` (no progress bar, backtraces on so that a
+/// panic could not hide).
+fn simsgd(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_simsgd"))
+        .args(args)
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .expect("the simsgd binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("UTF-8 output")
+}
+
+/// `simsgd run ARGS... --trials 2000 -q` (ARGS may override the trials).
+fn run_args<'a>(args: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec!["run"];
+    v.extend_from_slice(args);
+    if !args.contains(&"--trials") {
+        v.extend_from_slice(&["--trials", "2000"]);
+    }
+    v.push("-q");
+    v
+}
+
+/// Asserts the run succeeds, with nothing on stderr, and returns its stdout.
+#[track_caller]
+fn ok(args: &[&str]) -> String {
+    let out = simsgd(args);
+    let stderr = text(&out.stderr);
+    assert!(
+        out.status.success(),
+        "simsgd {args:?} failed with {:?}: {stderr}",
+        out.status.code()
+    );
+    assert!(
+        stderr.is_empty(),
+        "simsgd {args:?} wrote to stderr: {stderr}"
+    );
+    text(&out.stdout)
+}
+
+/// Asserts the run prints exactly one JSON object on stdout, and returns it.
+#[track_caller]
+fn json(args: &[&str]) -> Value {
+    let mut full = run_args(args);
+    full.push("--json");
+    let stdout = ok(&full);
+    let values: Vec<Value> = serde_json::Deserializer::from_str(&stdout)
+        .into_iter::<Value>()
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("simsgd {full:?}: stdout is not JSON ({e}): {stdout}"));
+    assert_eq!(
+        values.len(),
+        1,
+        "simsgd {full:?}: expected one JSON value, got {}: {stdout}",
+        values.len()
+    );
+    let v = values.into_iter().next().unwrap();
+    assert!(v.is_object(), "simsgd {full:?}: not an object: {v}");
+    v
+}
+
+/// Asserts bad input: exit code 2, exactly one line on stderr starting with
+/// `simsgd: error:`, nothing on stdout, no panic.
+#[track_caller]
+fn usage_error(args: &[&str]) {
+    let out = simsgd(args);
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "simsgd {args:?}: exit status {:?}, stderr: {stderr}",
+        out.status.code()
+    );
+    assert!(
+        stdout.is_empty(),
+        "simsgd {args:?}: stdout not empty: {stdout}"
+    );
+    let lower = stderr.to_lowercase();
+    assert!(
+        !lower.contains("panicked") && !lower.contains("backtrace"),
+        "simsgd {args:?} panicked: {stderr}"
+    );
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "simsgd {args:?}: expected one line on stderr, got: {stderr:?}"
+    );
+    assert!(
+        stderr.starts_with("simsgd: error:") && stderr.ends_with('\n'),
+        "simsgd {args:?}: stderr is {stderr:?}"
+    );
+    assert!(
+        stderr.trim_end().len() > "simsgd: error:".len(),
+        "simsgd {args:?}: empty message"
+    );
+}
+
+/// A fresh directory for this test process and `name`, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("simsgd-cli-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        TempDir(dir)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// File names in the directory, sorted.
+    fn entries(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.0)
+            .expect("read temp dir")
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+// ---------------------------------------------------------------- bad input
+
+#[test]
+fn unknown_landscape_is_a_usage_error() {
+    usage_error(&run_args(&["no-such-landscape"]));
+}
+
+#[test]
+fn unknown_param_name_is_a_usage_error() {
+    usage_error(&run_args(&["gauss", "--param", "H=1"]));
+    usage_error(&run_args(&["mean-estimation", "--param", "Q=1"]));
+}
+
+#[test]
+fn malformed_param_is_a_usage_error() {
+    usage_error(&run_args(&["mean-estimation", "--param", "H"]));
+    usage_error(&run_args(&["mean-estimation", "--param", "H=abc"]));
+    usage_error(&run_args(&["mean-estimation", "--param", "H="]));
+}
+
+#[test]
+fn non_finite_param_is_a_usage_error() {
+    usage_error(&run_args(&["mean-estimation", "--param", "H=nan"]));
+    usage_error(&run_args(&["mean-estimation", "--param", "S=inf"]));
+}
+
+#[test]
+fn non_positive_or_non_finite_eta_is_a_usage_error() {
+    for eta in ["0", "-0.1", "nan", "inf", "-inf"] {
+        usage_error(&run_args(&["gauss", "--eta", eta]));
+    }
+}
+
+#[test]
+fn zero_trials_is_a_usage_error() {
+    usage_error(&run_args(&["gauss", "--trials", "0"]));
+}
+
+#[test]
+fn batch_not_dividing_n_is_a_usage_error() {
+    usage_error(&run_args(&["gauss", "--train-size", "10", "--batch", "3"]));
+}
+
+#[test]
+fn malformed_init_is_a_usage_error() {
+    usage_error(&run_args(&["gauss", "--init", "1,2"]));
+    usage_error(&run_args(&["archimedes", "--init", "1,2"]));
+    usage_error(&run_args(&["gauss", "--init", "a"]));
+    usage_error(&run_args(&["gauss", "--init", "nan"]));
+    usage_error(&run_args(&["shifting-valleys", "--init", "1,inf"]));
+}
+
+#[test]
+fn unknown_flag_is_a_usage_error() {
+    usage_error(&run_args(&["gauss", "--no-such-flag"]));
+    usage_error(&["no-such-command"]);
+    usage_error(&[]);
+}
+
+#[test]
+fn zero_record_every_is_a_usage_error() {
+    usage_error(&run_args(&["gauss", "--record-every", "0"]));
+}
+
+#[test]
+fn zero_substeps_is_a_usage_error() {
+    usage_error(&run_args(&[
+        "gauss",
+        "--optimizer",
+        "sde",
+        "--substeps",
+        "0",
+    ]));
+    usage_error(&run_args(&[
+        "gauss",
+        "--optimizer",
+        "ode",
+        "--substeps",
+        "0",
+    ]));
+}
+
+#[test]
+fn non_positive_diverge_at_is_a_usage_error() {
+    usage_error(&run_args(&["gauss", "--diverge-at", "0"]));
+    usage_error(&run_args(&["gauss", "--diverge-at", "nan"]));
+}
+
+#[test]
+fn gd_with_batch_and_no_compare_is_a_usage_error() {
+    usage_error(&run_args(&["gauss", "--optimizer", "gd", "--batch", "2"]));
+}
+
+#[test]
+fn csv_into_a_missing_directory_is_a_usage_error() {
+    let dir = TempDir::new("missing-dir");
+    let target = dir.path().join("missing").join("out.csv");
+    let target = target.to_str().unwrap();
+    usage_error(&run_args(&["gauss", "--csv", target]));
+    assert!(dir.entries().is_empty(), "left behind: {:?}", dir.entries());
+}
+
+// ---------------------------------------------------------------- --json
+
+#[track_caller]
+fn assert_number(v: &Value, what: &str) -> f64 {
+    v.as_f64()
+        .unwrap_or_else(|| panic!("{what} is not a number: {v}"))
+}
+
+/// A summary: mean and stderr numbers (stderr may be null), ci95 two numbers.
+#[track_caller]
+fn assert_summary(v: &Value, what: &str, with_ci: bool) {
+    assert!(v.is_object(), "{what} is not an object: {v}");
+    let mean = assert_number(&v["mean"], &format!("{what}.mean"));
+    assert!(
+        v["stderr"].is_null() || v["stderr"].is_f64() || v["stderr"].is_u64(),
+        "{what}.stderr: {}",
+        v["stderr"]
+    );
+    if with_ci {
+        let ci = v["ci95"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{what}.ci95 is not an array: {v}"));
+        assert_eq!(ci.len(), 2, "{what}.ci95: {v}");
+        let lo = assert_number(&ci[0], &format!("{what}.ci95[0]"));
+        let hi = assert_number(&ci[1], &format!("{what}.ci95[1]"));
+        assert!(lo <= mean && mean <= hi, "{what}: mean outside its CI: {v}");
+    }
+}
+
+#[track_caller]
+fn assert_metrics(m: &Value, weights: usize, what: &str) {
+    for key in ["test_loss", "train_loss", "gen_gap"] {
+        assert_summary(&m[key], &format!("{what}.{key}"), true);
+    }
+    let theta = m["theta"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{what}.theta is not an array: {m}"));
+    assert_eq!(theta.len(), weights, "{what}.theta: one entry per weight");
+    for (i, t) in theta.iter().enumerate() {
+        assert_summary(t, &format!("{what}.theta[{i}]"), true);
+    }
+}
+
+#[test]
+fn json_report_has_the_documented_keys() {
+    let v = json(&["archimedes", "--seed", "3"]);
+    for key in [
+        "landscape",
+        "optimizer",
+        "backend",
+        "eta",
+        "steps",
+        "train_size",
+        "batch",
+        "epochs",
+        "trials",
+        "seed",
+        "diverged",
+        "elapsed_s",
+        "metrics",
+    ] {
+        assert!(v.get(key).is_some(), "missing key {key}: {v}");
+    }
+    assert_eq!(v["landscape"], "archimedes");
+    assert_eq!(v["optimizer"], "sgd");
+    assert_eq!(v["backend"], "cpu");
+    assert_eq!(v["eta"].as_f64(), Some(0.1));
+    assert_eq!(v["steps"].as_u64(), Some(10));
+    assert_eq!(v["train_size"].as_u64(), Some(10));
+    assert_eq!(v["batch"].as_u64(), Some(1));
+    assert_eq!(v["epochs"].as_u64(), Some(1));
+    assert_eq!(v["trials"].as_u64(), Some(2000));
+    assert_eq!(v["seed"].as_u64(), Some(3));
+    assert_eq!(v["diverged"].as_u64(), Some(0));
+    assert!(assert_number(&v["elapsed_s"], "elapsed_s") >= 0.0);
+    assert_metrics(&v["metrics"], 3, "metrics");
+    assert!(v.get("paired").is_none(), "paired without --compare: {v}");
+    assert!(
+        v.get("curve").is_none(),
+        "curve without --record-every: {v}"
+    );
+}
+
+#[test]
+fn json_theta_has_one_entry_per_weight() {
+    for (landscape, weights) in [
+        ("gauss", 1),
+        ("archimedes", 3),
+        ("mean-estimation", 1),
+        ("shifting-valleys", 2),
+        ("valley-of-death", 2),
+    ] {
+        let v = json(&[landscape, "--eta", "0.01"]);
+        assert_eq!(v["landscape"], landscape);
+        assert_metrics(&v["metrics"], weights, landscape);
+    }
+}
+
+#[test]
+fn json_with_compare_reports_paired_differences() {
+    let v = json(&["shifting-valleys", "--compare", "gd"]);
+    let p = &v["paired"];
+    assert!(p.is_object(), "no paired object: {v}");
+    assert_eq!(p["optimizer"], "gd");
+    assert_summary(&p["test_loss_diff"], "paired.test_loss_diff", true);
+    assert_summary(&p["gen_gap_diff"], "paired.gen_gap_diff", true);
+    assert_metrics(&p["metrics"], 2, "paired.metrics");
+}
+
+#[test]
+fn json_with_record_every_reports_the_curve() {
+    let v = json(&["archimedes", "--record-every", "2", "--steps", "10"]);
+    let curve = v["curve"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no curve array: {v}"));
+    let steps: Vec<u64> = curve
+        .iter()
+        .map(|c| c["step"].as_u64().expect("step is an integer"))
+        .collect();
+    assert_eq!(steps, [0, 2, 4, 6, 8, 10]);
+    for c in curve {
+        let what = format!("curve step {}", c["step"]);
+        assert_summary(&c["test_loss"], &format!("{what} test_loss"), false);
+        let theta = c["theta"].as_array().expect("curve theta is an array");
+        assert_eq!(theta.len(), 3, "{what}: one theta per weight");
+        for t in theta {
+            assert_summary(t, &format!("{what} theta"), false);
+        }
+    }
+    // The last point of the curve is the final state.
+    let last = curve.last().unwrap();
+    assert_eq!(last["test_loss"]["mean"], v["metrics"]["test_loss"]["mean"]);
+}
+
+#[test]
+fn zero_steps_reports_the_exact_loss_at_the_init() {
+    // l(A, B) = A + B² = 2 at (1, 1); every trial sits at the init.
+    let v = json(&["shifting-valleys", "--steps", "0"]);
+    assert_eq!(v["steps"].as_u64(), Some(0));
+    let t = &v["metrics"]["test_loss"];
+    assert_eq!(t["mean"].as_f64(), Some(2.0), "test loss: {t}");
+    assert!(
+        t["stderr"].is_null() || t["stderr"].as_f64() == Some(0.0),
+        "stderr of identical trials: {t}"
+    );
+    for (i, th) in v["metrics"]["theta"].as_array().unwrap().iter().enumerate() {
+        assert_eq!(th["mean"].as_f64(), Some(1.0), "theta[{i}]: {th}");
+    }
+}
+
+// ---------------------------------------------------------------- --csv
+
+const CSV_HEADER: &str = "optimizer,kind,observable,step,n,mean,stderr,ci95_lo,ci95_hi";
+
+/// The CSV's data rows (header checked) as string records.
+fn read_csv(path: &Path) -> Vec<Vec<String>> {
+    let raw = std::fs::read_to_string(path).expect("the CSV exists");
+    assert_eq!(raw.lines().next(), Some(CSV_HEADER), "header of {raw}");
+    let mut reader = csv::Reader::from_reader(raw.as_bytes());
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("a well-formed CSV row");
+            assert_eq!(r.len(), 9, "row {r:?}");
+            r.iter().map(str::to_string).collect()
+        })
+        .collect()
+}
+
+fn rows<'a>(rows: &'a [Vec<String>], optimizer: &str, kind: &str) -> Vec<&'a Vec<String>> {
+    rows.iter()
+        .filter(|r| r[0] == optimizer && r[1] == kind)
+        .collect()
+}
+
+fn observables(rows: &[&Vec<String>]) -> Vec<String> {
+    rows.iter().map(|r| r[2].clone()).collect()
+}
+
+#[test]
+fn csv_has_final_paired_and_curve_rows_and_no_temporary() {
+    let dir = TempDir::new("csv");
+    let path = dir.path().join("out.csv");
+    let p = path.to_str().unwrap();
+    let v = json(&[
+        "archimedes",
+        "--compare",
+        "gd",
+        "--record-every",
+        "5",
+        "--steps",
+        "10",
+        "--csv",
+        p,
+    ]);
+    assert_eq!(dir.entries(), ["out.csv"], "temporary left behind");
+    let all = read_csv(&path);
+
+    let final_sgd = rows(&all, "sgd", "final");
+    assert_eq!(
+        observables(&final_sgd),
+        ["test_loss", "train_loss", "gen_gap", "u", "v", "z"]
+    );
+    for r in &final_sgd {
+        assert_eq!(r[3], "10", "final rows are at step T: {r:?}");
+        assert_eq!(r[4], "2000", "n: {r:?}");
+        let [mean, se, lo, hi] = [&r[5], &r[6], &r[7], &r[8]].map(|x| x.parse::<f64>().unwrap());
+        assert!(se >= 0.0 && lo <= mean && mean <= hi, "row {r:?}");
+    }
+    // The CSV carries the same numbers as the JSON.
+    let test_mean: f64 = final_sgd[0][5].parse().unwrap();
+    assert_eq!(
+        Some(test_mean),
+        v["metrics"]["test_loss"]["mean"].as_f64(),
+        "CSV and JSON test-loss means"
+    );
+
+    assert_eq!(
+        observables(&rows(&all, "gd", "final")),
+        ["test_loss", "train_loss", "gen_gap", "u", "v", "z"]
+    );
+    let paired = rows(&all, "sgd-gd", "paired");
+    assert_eq!(observables(&paired), ["test_loss", "gen_gap"]);
+    let diff: f64 = paired[0][5].parse().unwrap();
+    assert_eq!(
+        Some(diff),
+        v["paired"]["test_loss_diff"]["mean"].as_f64(),
+        "CSV and JSON paired test-loss difference"
+    );
+
+    let curve = rows(&all, "sgd", "curve");
+    let mut points: Vec<(String, String)> =
+        curve.iter().map(|r| (r[3].clone(), r[2].clone())).collect();
+    points.sort();
+    let mut expected: Vec<(String, String)> = ["0", "5", "10"]
+        .iter()
+        .flat_map(|s| {
+            ["test_loss", "u", "v", "z"]
+                .iter()
+                .map(move |o| (s.to_string(), o.to_string()))
+        })
+        .collect();
+    expected.sort();
+    assert_eq!(points, expected, "curve rows");
+
+    // Without --compare and --record-every: only the final rows; the file is
+    // replaced whole.
+    ok(&run_args(&["gauss", "--csv", p]));
+    assert_eq!(dir.entries(), ["out.csv"], "temporary left behind");
+    let all = read_csv(&path);
+    assert!(all.iter().all(|r| r[0] == "sgd" && r[1] == "final"));
+    assert_eq!(
+        observables(&all.iter().collect::<Vec<_>>()),
+        ["test_loss", "train_loss", "gen_gap", "h"]
+    );
+}
+
+// ---------------------------------------------------------------- determinism
+
+/// The report without what legitimately differs between runs.
+fn numbers(mut v: Value) -> Value {
+    let obj = v.as_object_mut().unwrap();
+    obj.remove("elapsed_s");
+    obj.remove("threads");
+    v
+}
+
+#[test]
+fn same_seed_gives_the_same_numbers_on_any_thread_count() {
+    for args in [
+        &[
+            "archimedes",
+            "--compare",
+            "gd",
+            "--record-every",
+            "3",
+            "--seed",
+            "7",
+        ][..],
+        &[
+            "gauss",
+            "--optimizer",
+            "sde",
+            "--compare",
+            "sgd",
+            "--seed",
+            "7",
+        ][..],
+        &[
+            "shifting-valleys",
+            "--train-size",
+            "6",
+            "--batch",
+            "2",
+            "--epochs",
+            "3",
+            "--shuffle",
+        ][..],
+    ] {
+        let one = json(&[args, &["--threads", "1", "--trials", "3001"][..]].concat());
+        let two = json(&[args, &["--threads", "2", "--trials", "3001"][..]].concat());
+        assert_eq!(one["metrics"], two["metrics"], "{args:?}: metrics differ");
+        assert_eq!(numbers(one), numbers(two), "{args:?}: reports differ");
+    }
+}
+
+#[test]
+fn different_seeds_give_different_numbers() {
+    let a = json(&["gauss", "--seed", "1"]);
+    let b = json(&["gauss", "--seed", "2"]);
+    let (ma, mb) = (
+        a["metrics"]["test_loss"]["mean"].as_f64().unwrap(),
+        b["metrics"]["test_loss"]["mean"].as_f64().unwrap(),
+    );
+    assert_ne!(ma, mb, "seeds 1 and 2 gave the same test loss");
+    // And the same seed twice is the same run.
+    let c = json(&["gauss", "--seed", "1"]);
+    assert_eq!(a["metrics"], c["metrics"]);
+}
+
+// ---------------------------------------------------------------- landscapes, help
+
+const LANDSCAPES: [&str; 5] = [
+    "gauss",
+    "archimedes",
+    "mean-estimation",
+    "shifting-valleys",
+    "valley-of-death",
+];
+
+#[test]
+fn landscapes_lists_the_five_names() {
+    let out = ok(&["landscapes"]);
+    for name in LANDSCAPES {
+        assert!(
+            out.lines()
+                .any(|l| l.split_whitespace().next() == Some(name)),
+            "{name} not listed:\n{out}"
+        );
+    }
+}
+
+#[test]
+fn landscapes_json_is_an_array_of_five_descriptions() {
+    let out = ok(&["landscapes", "--json"]);
+    let v: Value = serde_json::from_str(&out).expect("landscapes --json parses");
+    let list = v.as_array().expect("an array");
+    assert_eq!(list.len(), 5);
+    let names: Vec<&str> = list.iter().map(|l| l["name"].as_str().unwrap()).collect();
+    assert_eq!(names, LANDSCAPES);
+    for l in list {
+        for key in ["name", "formula", "weights", "params", "init"] {
+            assert!(l.get(key).is_some(), "missing {key}: {l}");
+        }
+        assert!(l["formula"].as_str().is_some_and(|f| !f.is_empty()));
+        let weights = l["weights"].as_array().expect("weights array");
+        let init = l["init"].as_array().expect("init array");
+        assert_eq!(weights.len(), init.len(), "{l}");
+        assert!(l["params"].is_array(), "{l}");
+    }
+    let me = &list[2];
+    let params: Vec<&str> = me["params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(params, ["H", "S"]);
+}
+
+#[test]
+fn help_exits_zero() {
+    let out = ok(&["--help"]);
+    assert!(out.contains("run") && out.contains("landscapes"), "{out}");
+    let out = ok(&["run", "--help"]);
+    assert!(out.contains("--eta") && out.contains("--json"), "{out}");
+}
