@@ -48,15 +48,8 @@ impl Timing {
         assert!(!seconds.is_empty());
         seconds.sort_by(f64::total_cmp);
         let n = seconds.len();
-        let median = if n % 2 == 1 {
-            seconds[n / 2]
-        } else {
-            0.5 * (seconds[n / 2 - 1] + seconds[n / 2])
-        };
-        Timing {
-            min: seconds[0],
-            median,
-        }
+        let median = if n % 2 == 1 { seconds[n / 2] } else { 0.5 * (seconds[n / 2 - 1] + seconds[n / 2]) };
+        Timing { min: seconds[0], median }
     }
 }
 
@@ -95,14 +88,9 @@ fn experiment(landscape: &str, trials: u64, steps: usize) -> Experiment {
         SEED.to_string(),
         "--quiet".to_string(),
     ];
-    let cli =
-        Cli::try_parse_from(&argv).unwrap_or_else(|e| fail(format!("{}: {e}", argv.join(" "))));
-    let Command::Run(args) = cli.command else {
-        fail("`simsgd run` did not parse as a run".to_string())
-    };
-    let exp = args
-        .experiment()
-        .unwrap_or_else(|e| fail(format!("{landscape}: {e}")));
+    let cli = Cli::try_parse_from(&argv).unwrap_or_else(|e| fail(format!("{}: {e}", argv.join(" "))));
+    let Command::Run(args) = cli.command else { fail("`simsgd run` did not parse as a run".to_string()) };
+    let exp = args.experiment().unwrap_or_else(|e| fail(format!("{landscape}: {e}")));
     let g = &exp.plan.grid;
     assert!(
         g.steps() == steps && g.train_size == steps && g.batch == 1 && g.epochs == 1 && !g.shuffle,
@@ -113,10 +101,7 @@ fn experiment(landscape: &str, trials: u64, steps: usize) -> Experiment {
 
 fn time_simsgd(exp: &Experiment, threads: usize) -> Measured {
     let progress = Progress::hidden();
-    let run = || {
-        cpu::run(black_box(exp), threads, &progress)
-            .unwrap_or_else(|e| fail(format!("simsgd cpu run: {e}")))
-    };
+    let run = || cpu::run(black_box(exp), threads, &progress).unwrap_or_else(|e| fail(format!("simsgd cpu run: {e}")));
     for _ in 0..SIMSGD_WARMUPS {
         black_box(run());
     }
@@ -132,20 +117,13 @@ fn time_simsgd(exp: &Experiment, threads: usize) -> Measured {
     if tally.diverged > 0 {
         println!("  note: simsgd: {} trials diverged", tally.diverged);
     }
-    Measured {
-        timing: Timing::of(seconds),
-        test_loss: tally.test_loss.mean,
-        gen_gap: tally.gen_gap.mean,
-    }
+    Measured { timing: Timing::of(seconds), test_loss: tally.test_loss.mean, gen_gap: tally.gen_gap.mean }
 }
 
 /// The interpreter and NumPy version, or why the peer cannot run.
 fn python_with_numpy(python: &str) -> Result<String, String> {
     let out = process::Command::new(python)
-        .args([
-            "-c",
-            "import numpy, sys; print(numpy.__version__, sys.version.split()[0])",
-        ])
+        .args(["-c", "import numpy, sys; print(numpy.__version__, sys.version.split()[0])"])
         .output()
         .map_err(|e| format!("cannot run `{python}`: {e}"))?;
     if !out.status.success() {
@@ -186,32 +164,13 @@ fn peer_once(
         ));
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("");
-    let json: serde_json::Value =
-        serde_json::from_str(line).map_err(|e| format!("unreadable output {line:?}: {e}"))?;
-    let field = |k: &str| {
-        json[k]
-            .as_f64()
-            .ok_or_else(|| format!("no number `{k}` in {line}"))
-    };
-    Ok((
-        field("seconds")?,
-        field("test_loss_mean")?,
-        field("gen_gap_mean")?,
-    ))
+    let line = stdout.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let json: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("unreadable output {line:?}: {e}"))?;
+    let field = |k: &str| json[k].as_f64().ok_or_else(|| format!("no number `{k}` in {line}"));
+    Ok((field("seconds")?, field("test_loss_mean")?, field("gen_gap_mean")?))
 }
 
-fn time_peer(
-    python: &str,
-    script: &Path,
-    landscape: &str,
-    trials: u64,
-    steps: usize,
-) -> Result<Measured, String> {
+fn time_peer(python: &str, script: &Path, landscape: &str, trials: u64, steps: usize) -> Result<Measured, String> {
     for _ in 0..PEER_WARMUPS {
         peer_once(python, script, landscape, trials, steps)?;
     }
@@ -222,11 +181,7 @@ fn time_peer(
         seconds.push(s);
         (test_loss, gen_gap) = (t, g);
     }
-    Ok(Measured {
-        timing: Timing::of(seconds),
-        test_loss,
-        gen_gap,
-    })
+    Ok(Measured { timing: Timing::of(seconds), test_loss, gen_gap })
 }
 
 fn cpu_model() -> Option<String> {
@@ -244,28 +199,18 @@ fn mega(rate: f64) -> String {
 
 fn main() {
     let quick = env_flag("SIMSGD_BENCH_QUICK");
-    let (trials, steps): (u64, usize) = if quick {
-        (20_000, 200)
-    } else {
-        (100_000, 1000)
-    };
+    let (trials, steps): (u64, usize) = if quick { (20_000, 200) } else { (100_000, 1000) };
     let threads = match std::env::var("SIMSGD_BENCH_THREADS") {
-        Ok(v) if !v.is_empty() => v
-            .parse::<usize>()
-            .unwrap_or_else(|_| fail(format!("SIMSGD_BENCH_THREADS={v:?} is not a number"))),
+        Ok(v) if !v.is_empty() => {
+            v.parse::<usize>().unwrap_or_else(|_| fail(format!("SIMSGD_BENCH_THREADS={v:?} is not a number")))
+        }
         _ => 0,
     };
     // What `cpu::run` with 0 threads gets: rayon's default (all cores, or
     // RAYON_NUM_THREADS).
-    let used_threads = if threads == 0 {
-        rayon::current_num_threads()
-    } else {
-        threads
-    };
+    let used_threads = if threads == 0 { rayon::current_num_threads() } else { threads };
     let python = std::env::var("SIMSGD_BENCH_PYTHON").unwrap_or_else(|_| "python3".to_string());
-    let script: PathBuf = [env!("CARGO_MANIFEST_DIR"), "benches", "numpy_peer.py"]
-        .iter()
-        .collect();
+    let script: PathBuf = [env!("CARGO_MANIFEST_DIR"), "benches", "numpy_peer.py"].iter().collect();
 
     println!("# simsgd cpu vs NumPy peer");
     println!();
@@ -273,18 +218,13 @@ fn main() {
         Ok(n) => println!("- available_parallelism: {n}"),
         Err(e) => println!("- available_parallelism: unknown ({e})"),
     }
-    println!(
-        "- cpu: {}",
-        cpu_model().unwrap_or_else(|| "unknown (/proc/cpuinfo unreadable)".to_string())
-    );
+    println!("- cpu: {}", cpu_model().unwrap_or_else(|| "unknown (/proc/cpuinfo unreadable)".to_string()));
     println!("- simsgd threads: {used_threads}");
     println!(
         "- work: fresh-sample SGD, {trials} trials x T = {steps} steps, eta {ETA}, seed {SEED}{}",
         if quick { " (SIMSGD_BENCH_QUICK)" } else { "" }
     );
-    println!(
-        "- simsgd: {SIMSGD_WARMUPS} warm-up + {SIMSGD_REPEATS} timed runs of backend::cpu::run in-process"
-    );
+    println!("- simsgd: {SIMSGD_WARMUPS} warm-up + {SIMSGD_REPEATS} timed runs of backend::cpu::run in-process");
     let peer = match python_with_numpy(&python) {
         Ok(versions) => {
             println!(
@@ -338,9 +278,7 @@ fn main() {
     }
 
     println!();
-    println!(
-        "| workload | simsgd cpu ({used_threads} threads) traj-steps/s | numpy traj-steps/s | ratio |"
-    );
+    println!("| workload | simsgd cpu ({used_threads} threads) traj-steps/s | numpy traj-steps/s | ratio |");
     println!("|---|---:|---:|---:|");
     for (landscape, ours, theirs) in &rows {
         let ours_rate = work / ours.timing.median;
@@ -351,9 +289,6 @@ fn main() {
             }
             None => ("skipped".to_string(), "n/a".to_string()),
         };
-        println!(
-            "| {landscape} sgd {trials}x{steps} | {} | {numpy} | {ratio} |",
-            mega(ours_rate)
-        );
+        println!("| {landscape} sgd {trials}x{steps} | {} | {numpy} | {ratio} |", mega(ours_rate));
     }
 }

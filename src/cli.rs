@@ -2,6 +2,7 @@
 //! dispatching to the backends and reports.
 
 use crate::backend::cpu;
+use crate::backend::gpu::{self, Gpu};
 use crate::error::{usage, Error, Result};
 use crate::experiment::{Experiment, GridFlags, Plan};
 use crate::landscape::AnyLandscape;
@@ -13,11 +14,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "simsgd",
-    version,
-    about = "Test the perturbative theory of SGD against massive Monte Carlo"
-)]
+#[command(name = "simsgd", version, about = "Test the perturbative theory of SGD against massive Monte Carlo")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -40,6 +37,10 @@ pub enum Command {
 pub enum Backend {
     /// Multi-threaded, vectorised f64 reference.
     Cpu,
+    /// WGSL compute shaders on a Vulkan adapter (f32); an error if none opens.
+    Gpu,
+    /// A hardware GPU adapter if one opens, else the CPU (with a notice).
+    Auto,
 }
 
 #[derive(Args, Debug)]
@@ -65,12 +66,7 @@ pub struct RunArgs {
     #[arg(long = "param", value_name = "NAME=VALUE", value_delimiter = ',')]
     pub params: Vec<String>,
     /// Initial weights, comma-separated [default: the landscape's].
-    #[arg(
-        long,
-        value_delimiter = ',',
-        allow_negative_numbers = true,
-        value_name = "θ1,θ2,..."
-    )]
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_name = "θ1,θ2,...")]
     pub init: Option<Vec<f64>>,
     /// N, training points per trial [default: T·B/E for sgd, 10 for gd].
     #[arg(long)]
@@ -93,8 +89,8 @@ pub struct RunArgs {
     /// Also run this optimizer on the same training sets; report paired differences.
     #[arg(long, value_enum, value_name = "OPTIMIZER")]
     pub compare: Option<Optimizer>,
-    /// Where to simulate.
-    #[arg(long, value_enum, default_value_t = Backend::Cpu)]
+    /// Where to simulate [$SIMSGD_ADAPTER picks an adapter by name].
+    #[arg(long, value_enum, default_value_t = Backend::Auto)]
     pub backend: Backend,
     /// CPU threads [default: all cores].
     #[arg(long, default_value_t = 0)]
@@ -116,13 +112,10 @@ pub struct RunArgs {
 fn parse_params(raw: &[String]) -> Result<Vec<(String, f64)>> {
     raw.iter()
         .map(|p| {
-            let (k, v) = p
-                .split_once('=')
-                .ok_or_else(|| usage(format!("malformed --param '{p}': expected NAME=VALUE")))?;
-            let v: f64 = v
-                .trim()
-                .parse()
-                .map_err(|_| usage(format!("malformed --param '{p}': '{v}' is not a number")))?;
+            let (k, v) =
+                p.split_once('=').ok_or_else(|| usage(format!("malformed --param '{p}': expected NAME=VALUE")))?;
+            let v: f64 =
+                v.trim().parse().map_err(|_| usage(format!("malformed --param '{p}': '{v}' is not a number")))?;
             Ok((k.trim().to_string(), v))
         })
         .collect()
@@ -144,16 +137,8 @@ impl RunArgs {
         if self.optimizer == Optimizer::Gd && flags.sgd_only() && !sgd_like(self.compare) {
             return Err(usage("--batch, --epochs and --shuffle describe SGD's grid; gd uses all N points every step"));
         }
-        let plan = |optimizer, grid| Plan {
-            optimizer,
-            grid,
-            eta: self.eta,
-            substeps: self.substeps,
-        };
-        let primary = plan(
-            self.optimizer,
-            flags.resolve(self.optimizer, d.default_steps)?,
-        );
+        let plan = |optimizer, grid| Plan { optimizer, grid, eta: self.eta, substeps: self.substeps };
+        let primary = plan(self.optimizer, flags.resolve(self.optimizer, d.default_steps)?);
         let compare = match self.compare {
             Some(o) => Some(plan(o, flags.resolve_compare(o, &primary.grid)?)),
             None => None,
@@ -173,29 +158,48 @@ impl RunArgs {
     }
 }
 
+/// Opens the GPU that `backend` asks for: `None` means the CPU.
+fn open_backend(backend: Backend, quiet: bool) -> Result<Option<Gpu>> {
+    let say = |message: String| {
+        if !quiet {
+            eprintln!("simsgd: {message}");
+        }
+    };
+    let gpu = match backend {
+        Backend::Cpu => return Ok(None),
+        Backend::Gpu => Gpu::open()?,
+        Backend::Auto => match Gpu::open() {
+            Ok(gpu) if gpu.is_software() => {
+                say(format!("only a software adapter ({}) opened; running on the CPU backend", gpu.name()));
+                return Ok(None);
+            }
+            Ok(gpu) => gpu,
+            Err(e) => {
+                say(format!("no GPU adapter opened ({e}); running on the CPU backend"));
+                return Ok(None);
+            }
+        },
+    };
+    say(format!("using GPU adapter {}", gpu.describe()));
+    Ok(Some(gpu))
+}
+
 fn run(args: &RunArgs) -> Result<()> {
     let exp = args.experiment()?;
-    let threads = if args.threads == 0 {
-        rayon::current_num_threads()
-    } else {
-        args.threads
-    };
-    let label = format!(
-        "{} {}",
-        exp.landscape.describe().name,
-        exp.plan.optimizer.name()
-    );
-    let progress = Progress::new(exp.trials, &label, args.quiet);
+    let threads = if args.threads == 0 { rayon::current_num_threads() } else { args.threads };
+    let gpu = open_backend(args.backend, args.quiet)?;
+    let label = format!("{} {}", exp.landscape.describe().name, exp.plan.optimizer.name());
+    let trials = exp.trials * (1 + exp.compare.is_some() as u64);
+    let progress = Progress::new(trials, &label, args.quiet);
     let start = Instant::now();
-    let outcome = cpu::run(&exp, threads, &progress)?;
+    let outcome = match &gpu {
+        Some(gpu) => gpu::run(gpu, &exp, &progress)?,
+        None => cpu::run(&exp, threads, &progress)?,
+    };
     progress.finish();
-    let report = RunReport::new(
-        &exp,
-        &outcome,
-        "cpu".to_string(),
-        threads,
-        start.elapsed().as_secs_f64(),
-    );
+    let backend = if gpu.is_some() { "gpu" } else { "cpu" };
+    let mut report = RunReport::new(&exp, &outcome, backend.to_string(), threads, start.elapsed().as_secs_f64());
+    report.adapter = gpu.as_ref().map(Gpu::describe);
     if let Some(path) = &args.csv {
         atomic::write(path, &csv::render(&report))?;
     }
@@ -223,10 +227,7 @@ fn landscapes(json: bool) -> Result<()> {
                 })
             })
             .collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&list).expect("serialisable")
-        );
+        println!("{}", serde_json::to_string_pretty(&list).expect("serialisable"));
         return Ok(());
     }
     for d in all {

@@ -6,12 +6,12 @@ pub enum Error {
     /// Bad input: flags, values, names.
     #[error("{0}")]
     Usage(String),
+    /// The GPU backend: no adapter, a device error, a lost device.
+    #[error("GPU: {0}")]
+    Gpu(String),
     /// Reading or writing a file.
     #[error("{path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

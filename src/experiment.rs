@@ -63,10 +63,7 @@ impl Experiment {
             return Err(usage("--trials must be at least 1"));
         }
         if self.trials > u32::MAX as u64 {
-            return Err(usage(format!(
-                "--trials must be at most {} (trial indices are 32-bit)",
-                u32::MAX
-            )));
+            return Err(usage(format!("--trials must be at most {} (trial indices are 32-bit)", u32::MAX)));
         }
         if self.diverge_at.is_nan() || self.diverge_at <= 0.0 {
             return Err(usage("--diverge-at must be positive"));
@@ -85,24 +82,18 @@ impl Experiment {
         }
         for plan in std::iter::once(&self.plan).chain(&self.compare) {
             if !(plan.eta.is_finite() && plan.eta > 0.0) {
-                return Err(usage(format!(
-                    "--eta must be positive and finite, got {}",
-                    plan.eta
-                )));
+                return Err(usage(format!("--eta must be positive and finite, got {}", plan.eta)));
             }
             if plan.substeps == 0 {
                 return Err(usage("--substeps must be at least 1"));
             }
-            if plan.steps() > u32::MAX as usize / 4 || plan.grid.train_size > u32::MAX as usize / 4
-            {
+            if plan.steps() > u32::MAX as usize / 4 || plan.grid.train_size > u32::MAX as usize / 4 {
                 return Err(usage("steps and training set size must be below 2^30"));
             }
         }
         if let Some(c) = &self.compare {
             if c.steps() != self.plan.steps() {
-                return Err(usage(
-                    "the compared optimizers must run the same number of steps",
-                ));
+                return Err(usage("the compared optimizers must run the same number of steps"));
             }
         }
         Ok(())
@@ -132,14 +123,13 @@ impl GridFlags {
     pub fn resolve(&self, optimizer: Optimizer, default_steps: usize) -> Result<Grid> {
         let b = self.batch.unwrap_or(1);
         if optimizer == Optimizer::Gd {
-            return Grid::gd(
-                self.train_size.unwrap_or(GD_TRAIN_SIZE),
-                self.steps.unwrap_or(default_steps),
-            );
+            return Grid::gd(self.train_size.unwrap_or(GD_TRAIN_SIZE), self.steps.unwrap_or(default_steps));
         }
         let divide = |num: usize, den: usize, what: &str| -> Result<usize> {
-            if den == 0 || num % den != 0 {
-                Err(usage(format!("{what} is not a whole number: give --steps, --train-size, --batch and --epochs with T = E·N/B")))
+            if den == 0 || !num.is_multiple_of(den) {
+                Err(usage(format!(
+                    "{what} is not a whole number: give --steps, --train-size, --batch and --epochs with T = E·N/B"
+                )))
             } else {
                 Ok(num / den)
             }
@@ -148,9 +138,7 @@ impl GridFlags {
             (Some(n), Some(e), t) => {
                 if let Some(t) = t {
                     if t * b != e * n {
-                        return Err(usage(format!(
-                            "--steps {t} disagrees with T = E·N/B = {e}·{n}/{b}"
-                        )));
+                        return Err(usage(format!("--steps {t} disagrees with T = E·N/B = {e}·{n}/{b}")));
                     }
                 }
                 (n, e)
@@ -181,12 +169,7 @@ impl GridFlags {
         if optimizer == Optimizer::Gd {
             return Grid::gd(primary.train_size, t);
         }
-        let flags = GridFlags {
-            train_size: Some(primary.train_size),
-            steps: Some(t),
-            epochs: None,
-            ..*self
-        };
+        let flags = GridFlags { train_size: Some(primary.train_size), steps: Some(t), epochs: None, ..*self };
         flags.resolve(optimizer, t)
     }
 }
@@ -195,48 +178,23 @@ impl GridFlags {
 mod tests {
     use super::*;
 
-    fn flags(
-        steps: Option<usize>,
-        n: Option<usize>,
-        b: Option<usize>,
-        e: Option<usize>,
-    ) -> GridFlags {
-        GridFlags {
-            steps,
-            train_size: n,
-            batch: b,
-            epochs: e,
-            shuffle: false,
-        }
+    fn flags(steps: Option<usize>, n: Option<usize>, b: Option<usize>, e: Option<usize>) -> GridFlags {
+        GridFlags { steps, train_size: n, batch: b, epochs: e, shuffle: false }
     }
 
     #[test]
     fn sgd_grids_resolve() {
-        let g = flags(None, None, None, None)
-            .resolve(Optimizer::Sgd, 10)
-            .unwrap();
+        let g = flags(None, None, None, None).resolve(Optimizer::Sgd, 10).unwrap();
         assert_eq!((g.train_size, g.batch, g.epochs), (10, 1, 1));
-        let g = flags(None, Some(10), None, Some(3))
-            .resolve(Optimizer::Sgd, 1)
-            .unwrap();
+        let g = flags(None, Some(10), None, Some(3)).resolve(Optimizer::Sgd, 1).unwrap();
         assert_eq!((g.steps(), g.train_size), (30, 10));
-        let g = flags(Some(20), Some(10), Some(2), None)
-            .resolve(Optimizer::Sgd, 1)
-            .unwrap();
+        let g = flags(Some(20), Some(10), Some(2), None).resolve(Optimizer::Sgd, 1).unwrap();
         assert_eq!(g.epochs, 4);
-        let g = flags(Some(0), None, None, None)
-            .resolve(Optimizer::Sgd, 10)
-            .unwrap();
+        let g = flags(Some(0), None, None, None).resolve(Optimizer::Sgd, 10).unwrap();
         assert_eq!((g.steps(), g.train_size), (0, 1));
-        assert!(flags(Some(10), None, Some(3), Some(4))
-            .resolve(Optimizer::Sgd, 1)
-            .is_err());
-        assert!(flags(Some(7), Some(10), None, Some(1))
-            .resolve(Optimizer::Sgd, 1)
-            .is_err());
-        assert!(flags(None, Some(10), Some(3), None)
-            .resolve(Optimizer::Sgd, 1)
-            .is_err());
+        assert!(flags(Some(10), None, Some(3), Some(4)).resolve(Optimizer::Sgd, 1).is_err());
+        assert!(flags(Some(7), Some(10), None, Some(1)).resolve(Optimizer::Sgd, 1).is_err());
+        assert!(flags(None, Some(10), Some(3), None).resolve(Optimizer::Sgd, 1).is_err());
     }
 
     #[test]
@@ -249,11 +207,6 @@ mod tests {
         let gd = f.resolve(Optimizer::Gd, 1).unwrap();
         let sgd = f.resolve_compare(Optimizer::Sgd, &gd).unwrap();
         assert!(sgd.steps() == 5 && sgd.train_size == 10 && sgd.batch == 2);
-        assert!(
-            f.sgd_only()
-                && flags(None, None, None, None)
-                    .resolve_compare(Optimizer::Sgd, &gd)
-                    .is_err()
-        );
+        assert!(f.sgd_only() && flags(None, None, None, None).resolve_compare(Optimizer::Sgd, &gd).is_err());
     }
 }

@@ -38,17 +38,10 @@ impl Grid {
         if batch == 0 {
             return Err(usage("batch size must be at least 1"));
         }
-        if train_size % batch != 0 {
-            return Err(usage(format!(
-                "batch size {batch} does not divide the training set size {train_size}"
-            )));
+        if !train_size.is_multiple_of(batch) {
+            return Err(usage(format!("batch size {batch} does not divide the training set size {train_size}")));
         }
-        Ok(Grid {
-            train_size,
-            batch,
-            epochs,
-            shuffle,
-        })
+        Ok(Grid { train_size, batch, epochs, shuffle })
     }
 
     /// GD: every step uses all N points, for T steps.

@@ -7,6 +7,11 @@ use simsgd::cli::{execute, Cli};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Mesa's Vulkan drivers complain on stderr when this is unset (containers,
+    // CI); no thread exists yet, so setting it here is sound.
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+        std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
@@ -14,19 +19,13 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            eprintln!(
-                "simsgd: error: a subcommand is required (run, landscapes); see simsgd --help"
-            );
+            eprintln!("simsgd: error: a subcommand is required (run, landscapes); see simsgd --help");
             return ExitCode::from(2);
         }
         Err(e) => {
             // clap's message up to its usage block, on one line.
             let text = e.render().to_string();
-            let message: Vec<&str> = text
-                .lines()
-                .map(str::trim)
-                .take_while(|l| !l.is_empty())
-                .collect();
+            let message: Vec<&str> = text.lines().map(str::trim).take_while(|l| !l.is_empty()).collect();
             let message = message.join(" ");
             eprintln!("simsgd: error: {}", message.trim_start_matches("error: "));
             return ExitCode::from(2);

@@ -28,7 +28,8 @@ pub struct CurvePoint {
 }
 
 /// One optimizer's accumulated observables. Diverged trials are counted and
-/// excluded from every mean, the learning curve's included.
+/// excluded from the final means; a curve point averages the trials that had
+/// not diverged by its step (its `n` says how many).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tally {
     pub test_loss: Moments,
@@ -47,11 +48,7 @@ impl Tally {
             theta: vec![Moments::default(); dim],
             curve: record_steps
                 .iter()
-                .map(|&step| CurvePoint {
-                    step,
-                    theta: vec![Moments::default(); dim],
-                    ..Default::default()
-                })
+                .map(|&step| CurvePoint { step, theta: vec![Moments::default(); dim], ..Default::default() })
                 .collect(),
             ..Default::default()
         }

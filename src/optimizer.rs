@@ -41,14 +41,8 @@ impl Optimizer {
     pub fn dynamics(self, substeps: u32) -> Dynamics {
         match self {
             Optimizer::Sgd | Optimizer::Gd => Dynamics::Discrete,
-            Optimizer::Sde => Dynamics::Continuous {
-                substeps,
-                noise: true,
-            },
-            Optimizer::Ode => Dynamics::Continuous {
-                substeps,
-                noise: false,
-            },
+            Optimizer::Sde => Dynamics::Continuous { substeps, noise: true },
+            Optimizer::Ode => Dynamics::Continuous { substeps, noise: false },
         }
     }
 }

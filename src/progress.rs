@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 /// A trial counter that may draw a bar.
-pub struct Progress(ProgressBar);
+pub struct Progress(ProgressBar, std::sync::Mutex<f64>);
 
 impl Progress {
     /// A bar over `total` trials, labelled `label`; hidden when `quiet` or when
@@ -16,25 +16,33 @@ impl Progress {
             return Self::hidden();
         }
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr_with_hz(5));
-        let style = ProgressStyle::with_template(
-            "{prefix} [{bar:30}] {human_pos}/{human_len} trials, {elapsed} (eta {eta})",
-        )
-        .map(|s| s.progress_chars("=> "))
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
+        let style =
+            ProgressStyle::with_template("{prefix} [{bar:30}] {human_pos}/{human_len} trials, {elapsed} (eta {eta})")
+                .map(|s| s.progress_chars("=> "))
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
         bar.set_prefix(label.to_string());
         // Ticks only start drawing after a short delay, so quick runs stay clean.
         bar.enable_steady_tick(Duration::from_millis(500));
-        Progress(bar)
+        Progress(bar, Default::default())
     }
 
     /// A counter that never draws.
     pub fn hidden() -> Self {
-        Progress(ProgressBar::hidden())
+        Progress(ProgressBar::hidden(), Default::default())
     }
 
     pub fn advance(&self, trials: u64) {
         self.0.inc(trials);
+    }
+
+    /// Advances by a fraction of trials (work done on many trials at once,
+    /// part of the way through their steps).
+    pub fn advance_fraction(&self, trials: f64) {
+        let mut done = self.1.lock().unwrap_or_else(|p| p.into_inner());
+        let before = *done as u64;
+        *done += trials;
+        self.0.inc(*done as u64 - before);
     }
 
     /// Removes the bar.

@@ -40,8 +40,7 @@ impl GaussHermite {
                 for j in 1..=n {
                     let p3 = p2;
                     p2 = p1;
-                    p1 = z * (2.0 / j as f64).sqrt() * p2
-                        - ((j as f64 - 1.0) / j as f64).sqrt() * p3;
+                    p1 = z * (2.0 / j as f64).sqrt() * p2 - ((j as f64 - 1.0) / j as f64).sqrt() * p3;
                 }
                 pp = (2.0 * nf).sqrt() * p2;
                 let dz = p1 / pp;
@@ -75,11 +74,7 @@ impl GaussHermite {
 
     /// E f(x) for x ~ N(0, 1), exact for polynomial f within the rule's degree.
     pub fn expect<F: FnMut(f64) -> f64>(&self, mut f: F) -> f64 {
-        self.nodes
-            .iter()
-            .zip(&self.weights)
-            .map(|(&x, &w)| w * f(x))
-            .sum()
+        self.nodes.iter().zip(&self.weights).map(|(&x, &w)| w * f(x)).sum()
     }
 }
 
@@ -90,10 +85,7 @@ impl GaussHermite {
 pub fn empirical_weights(nodes: &[f64], xs: impl Iterator<Item = f64>, w: &mut [f64]) {
     let m = nodes.len();
     let basis = |j: usize, x: f64| -> f64 {
-        (0..m)
-            .filter(|&k| k != j)
-            .map(|k| (x - nodes[k]) / (nodes[j] - nodes[k]))
-            .product()
+        (0..m).filter(|&k| k != j).map(|k| (x - nodes[k]) / (nodes[j] - nodes[k])).product()
     };
     w.fill(0.0);
     let mut count = 0usize;
@@ -123,18 +115,12 @@ mod tests {
     fn rules_integrate_moments_exactly() {
         for n in 1..=20 {
             let q = GaussHermite::new(n);
-            assert!(
-                (q.weights.iter().sum::<f64>() - 1.0).abs() < 1e-13,
-                "n = {n}"
-            );
+            assert!((q.weights.iter().sum::<f64>() - 1.0).abs() < 1e-13, "n = {n}");
             for k in 0..(2 * n as u32) {
                 let got = q.expect(|x| x.powi(k as i32));
                 let want = normal_moment(k);
                 let scale = q.expect(|x| x.abs().powi(k as i32));
-                assert!(
-                    (got - want).abs() <= 1e-13 * scale.max(1.0),
-                    "n = {n}, k = {k}: {got} vs {want}"
-                );
+                assert!((got - want).abs() <= 1e-13 * scale.max(1.0), "n = {n}, k = {k}: {got} vs {want}");
             }
         }
     }
@@ -144,9 +130,7 @@ mod tests {
         let q = GaussHermite::exact_for(6);
         let nodes = &q.nodes;
         assert_eq!(nodes.len(), 4);
-        let xs: Vec<f64> = (0..50)
-            .map(|i| 3.0 * ((i as f64) * 0.71).sin() + 0.2)
-            .collect();
+        let xs: Vec<f64> = (0..50).map(|i| 3.0 * ((i as f64) * 0.71).sin() + 0.2).collect();
         let mut w = [0.0; 4];
         empirical_weights(nodes, xs.iter().copied(), &mut w);
         let p = |x: f64| 2.0 - x + 0.5 * x * x - 0.25 * x * x * x;

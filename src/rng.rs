@@ -105,23 +105,14 @@ pub fn word(seed: u64, trial: u64, stream: Stream, e: u64) -> u32 {
 /// Fills `out[i * LANES + l]` with normal element `e0 + i` of `stream` for trial
 /// `trial0 + l`, `l < LANES` (structure of arrays, vectorised over lanes).
 #[inline(always)]
-pub fn fill_normals<const LANES: usize>(
-    seed: u64,
-    trial0: u64,
-    stream: Stream,
-    e0: u64,
-    out: &mut [f64],
-) {
+pub fn fill_normals<const LANES: usize>(seed: u64, trial0: u64, stream: Stream, e0: u64, out: &mut [f64]) {
     debug_assert_eq!(out.len() % LANES, 0);
     let end = e0 + (out.len() / LANES) as u64;
     let k = key(seed);
     for blk in e0 / 4..end.div_ceil(4) {
         let mut z = [[0.0; LANES]; 4];
         for l in 0..LANES {
-            let w = philox4x32_10(
-                [blk as u32, (trial0 + l as u64) as u32, stream as u32, 0],
-                k,
-            );
+            let w = philox4x32_10([blk as u32, (trial0 + l as u64) as u32, stream as u32, 0], k);
             let n = normals4(w);
             for j in 0..4 {
                 z[j][l] = n[j];
@@ -165,19 +156,10 @@ mod tests {
     /// Known-answer vectors of Random123 (kat_vectors, philox4x32 10 rounds).
     #[test]
     fn philox_known_answers() {
+        assert_eq!(philox4x32_10([0; 4], [0; 2]), [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]);
+        assert_eq!(philox4x32_10([u32::MAX; 4], [u32::MAX; 2]), [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd]);
         assert_eq!(
-            philox4x32_10([0; 4], [0; 2]),
-            [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]
-        );
-        assert_eq!(
-            philox4x32_10([u32::MAX; 4], [u32::MAX; 2]),
-            [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd]
-        );
-        assert_eq!(
-            philox4x32_10(
-                [0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344],
-                [0xa4093822, 0x299f31d0]
-            ),
+            philox4x32_10([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0]),
             [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1]
         );
     }
@@ -189,10 +171,7 @@ mod tests {
             fill_normals::<8>(7, 100, Stream::Noise, e0, &mut out);
             for e in 0..count {
                 for l in 0..8 {
-                    assert_eq!(
-                        out[e * 8 + l],
-                        normal(7, 100 + l as u64, Stream::Noise, e0 + e as u64)
-                    );
+                    assert_eq!(out[e * 8 + l], normal(7, 100 + l as u64, Stream::Noise, e0 + e as u64));
                 }
             }
         }
@@ -211,18 +190,9 @@ mod tests {
         }
         let nf = n as f64;
         // Standard errors: sqrt(Var / n) with Var z^k = m_2k - m_k^2 = 1, 2, 15, 96.
-        for (got, want, var) in [
-            (m1, 0.0, 1.0),
-            (m2, 1.0, 2.0),
-            (m3, 0.0, 15.0),
-            (m4, 3.0, 96.0),
-        ] {
+        for (got, want, var) in [(m1, 0.0, 1.0), (m2, 1.0, 2.0), (m3, 0.0, 15.0), (m4, 3.0, 96.0)] {
             let se = (var / nf).sqrt();
-            assert!(
-                (got / nf - want).abs() < 5.0 * se,
-                "moment {} vs {want}",
-                got / nf
-            );
+            assert!((got / nf - want).abs() < 5.0 * se, "moment {} vs {want}", got / nf);
         }
     }
 
@@ -238,10 +208,7 @@ mod tests {
         }
         assert_eq!(counts.len(), 6);
         let expect = trials as f64 / 6.0;
-        let chi2: f64 = counts
-            .values()
-            .map(|&c| (c as f64 - expect).powi(2) / expect)
-            .sum();
+        let chi2: f64 = counts.values().map(|&c| (c as f64 - expect).powi(2) / expect).sum();
         // 5 degrees of freedom: P(chi2 > 20.5) = 0.001.
         assert!(chi2 < 20.5, "chi2 = {chi2}");
     }

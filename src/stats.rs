@@ -62,12 +62,7 @@ impl Moments {
     pub fn summary(&self) -> Summary {
         let se = self.stderr();
         let half = t_quantile_975(self.n) * se;
-        Summary {
-            n: self.n,
-            mean: self.mean_or_nan(),
-            stderr: se,
-            ci95: [self.mean - half, self.mean + half],
-        }
+        Summary { n: self.n, mean: self.mean_or_nan(), stderr: se, ci95: [self.mean - half, self.mean + half] }
     }
 
     fn mean_or_nan(&self) -> f64 {
@@ -92,8 +87,7 @@ fn t_quantile_975(n: u64) -> f64 {
         return f64::NAN;
     };
     let z3 = Z * Z * Z;
-    let mut q =
-        Z + (z3 + Z) / (4.0 * nu) + (5.0 * z3 * Z * Z + 16.0 * z3 + 3.0 * Z) / (96.0 * nu * nu);
+    let mut q = Z + (z3 + Z) / (4.0 * nu) + (5.0 * z3 * Z * Z + 16.0 * z3 + 3.0 * Z) / (96.0 * nu * nu);
     if nu < 4.0 {
         // The expansion is poor at tiny ν; bisection-based statrs is fine there.
         q = t.inverse_cdf(0.975);
@@ -144,18 +138,12 @@ mod tests {
         let var = shifted.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 999.0;
         let m = of(&xs);
         assert!((m.mean - 1e9 - mean).abs() < 1e-6);
-        assert!(
-            (m.variance() - var).abs() < 1e-6 * var,
-            "{} vs {var}",
-            m.variance()
-        );
+        assert!((m.variance() - var).abs() < 1e-6 * var, "{} vs {var}", m.variance());
     }
 
     #[test]
     fn merge_equals_single_pass() {
-        let xs: Vec<f64> = (0..777)
-            .map(|i| (i as f64).sqrt() * (i as f64 * 1.3).cos())
-            .collect();
+        let xs: Vec<f64> = (0..777).map(|i| (i as f64).sqrt() * (i as f64 * 1.3).cos()).collect();
         let whole = of(&xs);
         let mut merged = of(&xs[..100]);
         merged.merge(&of(&xs[100..500]));

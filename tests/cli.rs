@@ -36,15 +36,8 @@ fn run_args<'a>(args: &[&'a str]) -> Vec<&'a str> {
 fn ok(args: &[&str]) -> String {
     let out = simsgd(args);
     let stderr = text(&out.stderr);
-    assert!(
-        out.status.success(),
-        "simsgd {args:?} failed with {:?}: {stderr}",
-        out.status.code()
-    );
-    assert!(
-        stderr.is_empty(),
-        "simsgd {args:?} wrote to stderr: {stderr}"
-    );
+    assert!(out.status.success(), "simsgd {args:?} failed with {:?}: {stderr}", out.status.code());
+    assert!(stderr.is_empty(), "simsgd {args:?} wrote to stderr: {stderr}");
     text(&out.stdout)
 }
 
@@ -58,12 +51,7 @@ fn json(args: &[&str]) -> Value {
         .into_iter::<Value>()
         .collect::<Result<_, _>>()
         .unwrap_or_else(|e| panic!("simsgd {full:?}: stdout is not JSON ({e}): {stdout}"));
-    assert_eq!(
-        values.len(),
-        1,
-        "simsgd {full:?}: expected one JSON value, got {}: {stdout}",
-        values.len()
-    );
+    assert_eq!(values.len(), 1, "simsgd {full:?}: expected one JSON value, got {}: {stdout}", values.len());
     let v = values.into_iter().next().unwrap();
     assert!(v.is_object(), "simsgd {full:?}: not an object: {v}");
     v
@@ -76,34 +64,13 @@ fn usage_error(args: &[&str]) {
     let out = simsgd(args);
     let stdout = text(&out.stdout);
     let stderr = text(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "simsgd {args:?}: exit status {:?}, stderr: {stderr}",
-        out.status.code()
-    );
-    assert!(
-        stdout.is_empty(),
-        "simsgd {args:?}: stdout not empty: {stdout}"
-    );
+    assert_eq!(out.status.code(), Some(2), "simsgd {args:?}: exit status {:?}, stderr: {stderr}", out.status.code());
+    assert!(stdout.is_empty(), "simsgd {args:?}: stdout not empty: {stdout}");
     let lower = stderr.to_lowercase();
-    assert!(
-        !lower.contains("panicked") && !lower.contains("backtrace"),
-        "simsgd {args:?} panicked: {stderr}"
-    );
-    assert_eq!(
-        stderr.lines().count(),
-        1,
-        "simsgd {args:?}: expected one line on stderr, got: {stderr:?}"
-    );
-    assert!(
-        stderr.starts_with("simsgd: error:") && stderr.ends_with('\n'),
-        "simsgd {args:?}: stderr is {stderr:?}"
-    );
-    assert!(
-        stderr.trim_end().len() > "simsgd: error:".len(),
-        "simsgd {args:?}: empty message"
-    );
+    assert!(!lower.contains("panicked") && !lower.contains("backtrace"), "simsgd {args:?} panicked: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "simsgd {args:?}: expected one line on stderr, got: {stderr:?}");
+    assert!(stderr.starts_with("simsgd: error:") && stderr.ends_with('\n'), "simsgd {args:?}: stderr is {stderr:?}");
+    assert!(stderr.trim_end().len() > "simsgd: error:".len(), "simsgd {args:?}: empty message");
 }
 
 /// A fresh directory for this test process and `name`, removed on drop.
@@ -204,20 +171,8 @@ fn zero_record_every_is_a_usage_error() {
 
 #[test]
 fn zero_substeps_is_a_usage_error() {
-    usage_error(&run_args(&[
-        "gauss",
-        "--optimizer",
-        "sde",
-        "--substeps",
-        "0",
-    ]));
-    usage_error(&run_args(&[
-        "gauss",
-        "--optimizer",
-        "ode",
-        "--substeps",
-        "0",
-    ]));
+    usage_error(&run_args(&["gauss", "--optimizer", "sde", "--substeps", "0"]));
+    usage_error(&run_args(&["gauss", "--optimizer", "ode", "--substeps", "0"]));
 }
 
 #[test]
@@ -244,8 +199,7 @@ fn csv_into_a_missing_directory_is_a_usage_error() {
 
 #[track_caller]
 fn assert_number(v: &Value, what: &str) -> f64 {
-    v.as_f64()
-        .unwrap_or_else(|| panic!("{what} is not a number: {v}"))
+    v.as_f64().unwrap_or_else(|| panic!("{what} is not a number: {v}"))
 }
 
 /// A summary: mean and stderr numbers (stderr may be null), ci95 two numbers.
@@ -253,15 +207,9 @@ fn assert_number(v: &Value, what: &str) -> f64 {
 fn assert_summary(v: &Value, what: &str, with_ci: bool) {
     assert!(v.is_object(), "{what} is not an object: {v}");
     let mean = assert_number(&v["mean"], &format!("{what}.mean"));
-    assert!(
-        v["stderr"].is_null() || v["stderr"].is_f64() || v["stderr"].is_u64(),
-        "{what}.stderr: {}",
-        v["stderr"]
-    );
+    assert!(v["stderr"].is_null() || v["stderr"].is_f64() || v["stderr"].is_u64(), "{what}.stderr: {}", v["stderr"]);
     if with_ci {
-        let ci = v["ci95"]
-            .as_array()
-            .unwrap_or_else(|| panic!("{what}.ci95 is not an array: {v}"));
+        let ci = v["ci95"].as_array().unwrap_or_else(|| panic!("{what}.ci95 is not an array: {v}"));
         assert_eq!(ci.len(), 2, "{what}.ci95: {v}");
         let lo = assert_number(&ci[0], &format!("{what}.ci95[0]"));
         let hi = assert_number(&ci[1], &format!("{what}.ci95[1]"));
@@ -274,9 +222,7 @@ fn assert_metrics(m: &Value, weights: usize, what: &str) {
     for key in ["test_loss", "train_loss", "gen_gap"] {
         assert_summary(&m[key], &format!("{what}.{key}"), true);
     }
-    let theta = m["theta"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{what}.theta is not an array: {m}"));
+    let theta = m["theta"].as_array().unwrap_or_else(|| panic!("{what}.theta is not an array: {m}"));
     assert_eq!(theta.len(), weights, "{what}.theta: one entry per weight");
     for (i, t) in theta.iter().enumerate() {
         assert_summary(t, &format!("{what}.theta[{i}]"), true);
@@ -317,21 +263,14 @@ fn json_report_has_the_documented_keys() {
     assert!(assert_number(&v["elapsed_s"], "elapsed_s") >= 0.0);
     assert_metrics(&v["metrics"], 3, "metrics");
     assert!(v.get("paired").is_none(), "paired without --compare: {v}");
-    assert!(
-        v.get("curve").is_none(),
-        "curve without --record-every: {v}"
-    );
+    assert!(v.get("curve").is_none(), "curve without --record-every: {v}");
 }
 
 #[test]
 fn json_theta_has_one_entry_per_weight() {
-    for (landscape, weights) in [
-        ("gauss", 1),
-        ("archimedes", 3),
-        ("mean-estimation", 1),
-        ("shifting-valleys", 2),
-        ("valley-of-death", 2),
-    ] {
+    for (landscape, weights) in
+        [("gauss", 1), ("archimedes", 3), ("mean-estimation", 1), ("shifting-valleys", 2), ("valley-of-death", 2)]
+    {
         let v = json(&[landscape, "--eta", "0.01"]);
         assert_eq!(v["landscape"], landscape);
         assert_metrics(&v["metrics"], weights, landscape);
@@ -352,13 +291,8 @@ fn json_with_compare_reports_paired_differences() {
 #[test]
 fn json_with_record_every_reports_the_curve() {
     let v = json(&["archimedes", "--record-every", "2", "--steps", "10"]);
-    let curve = v["curve"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no curve array: {v}"));
-    let steps: Vec<u64> = curve
-        .iter()
-        .map(|c| c["step"].as_u64().expect("step is an integer"))
-        .collect();
+    let curve = v["curve"].as_array().unwrap_or_else(|| panic!("no curve array: {v}"));
+    let steps: Vec<u64> = curve.iter().map(|c| c["step"].as_u64().expect("step is an integer")).collect();
     assert_eq!(steps, [0, 2, 4, 6, 8, 10]);
     for c in curve {
         let what = format!("curve step {}", c["step"]);
@@ -381,10 +315,7 @@ fn zero_steps_reports_the_exact_loss_at_the_init() {
     assert_eq!(v["steps"].as_u64(), Some(0));
     let t = &v["metrics"]["test_loss"];
     assert_eq!(t["mean"].as_f64(), Some(2.0), "test loss: {t}");
-    assert!(
-        t["stderr"].is_null() || t["stderr"].as_f64() == Some(0.0),
-        "stderr of identical trials: {t}"
-    );
+    assert!(t["stderr"].is_null() || t["stderr"].as_f64() == Some(0.0), "stderr of identical trials: {t}");
     for (i, th) in v["metrics"]["theta"].as_array().unwrap().iter().enumerate() {
         assert_eq!(th["mean"].as_f64(), Some(1.0), "theta[{i}]: {th}");
     }
@@ -410,9 +341,7 @@ fn read_csv(path: &Path) -> Vec<Vec<String>> {
 }
 
 fn rows<'a>(rows: &'a [Vec<String>], optimizer: &str, kind: &str) -> Vec<&'a Vec<String>> {
-    rows.iter()
-        .filter(|r| r[0] == optimizer && r[1] == kind)
-        .collect()
+    rows.iter().filter(|r| r[0] == optimizer && r[1] == kind).collect()
 }
 
 fn observables(rows: &[&Vec<String>]) -> Vec<String> {
@@ -424,25 +353,12 @@ fn csv_has_final_paired_and_curve_rows_and_no_temporary() {
     let dir = TempDir::new("csv");
     let path = dir.path().join("out.csv");
     let p = path.to_str().unwrap();
-    let v = json(&[
-        "archimedes",
-        "--compare",
-        "gd",
-        "--record-every",
-        "5",
-        "--steps",
-        "10",
-        "--csv",
-        p,
-    ]);
+    let v = json(&["archimedes", "--compare", "gd", "--record-every", "5", "--steps", "10", "--csv", p]);
     assert_eq!(dir.entries(), ["out.csv"], "temporary left behind");
     let all = read_csv(&path);
 
     let final_sgd = rows(&all, "sgd", "final");
-    assert_eq!(
-        observables(&final_sgd),
-        ["test_loss", "train_loss", "gen_gap", "u", "v", "z"]
-    );
+    assert_eq!(observables(&final_sgd), ["test_loss", "train_loss", "gen_gap", "u", "v", "z"]);
     for r in &final_sgd {
         assert_eq!(r[3], "10", "final rows are at step T: {r:?}");
         assert_eq!(r[4], "2000", "n: {r:?}");
@@ -451,36 +367,20 @@ fn csv_has_final_paired_and_curve_rows_and_no_temporary() {
     }
     // The CSV carries the same numbers as the JSON.
     let test_mean: f64 = final_sgd[0][5].parse().unwrap();
-    assert_eq!(
-        Some(test_mean),
-        v["metrics"]["test_loss"]["mean"].as_f64(),
-        "CSV and JSON test-loss means"
-    );
+    assert_eq!(Some(test_mean), v["metrics"]["test_loss"]["mean"].as_f64(), "CSV and JSON test-loss means");
 
-    assert_eq!(
-        observables(&rows(&all, "gd", "final")),
-        ["test_loss", "train_loss", "gen_gap", "u", "v", "z"]
-    );
+    assert_eq!(observables(&rows(&all, "gd", "final")), ["test_loss", "train_loss", "gen_gap", "u", "v", "z"]);
     let paired = rows(&all, "sgd-gd", "paired");
     assert_eq!(observables(&paired), ["test_loss", "gen_gap"]);
     let diff: f64 = paired[0][5].parse().unwrap();
-    assert_eq!(
-        Some(diff),
-        v["paired"]["test_loss_diff"]["mean"].as_f64(),
-        "CSV and JSON paired test-loss difference"
-    );
+    assert_eq!(Some(diff), v["paired"]["test_loss_diff"]["mean"].as_f64(), "CSV and JSON paired test-loss difference");
 
     let curve = rows(&all, "sgd", "curve");
-    let mut points: Vec<(String, String)> =
-        curve.iter().map(|r| (r[3].clone(), r[2].clone())).collect();
+    let mut points: Vec<(String, String)> = curve.iter().map(|r| (r[3].clone(), r[2].clone())).collect();
     points.sort();
     let mut expected: Vec<(String, String)> = ["0", "5", "10"]
         .iter()
-        .flat_map(|s| {
-            ["test_loss", "u", "v", "z"]
-                .iter()
-                .map(move |o| (s.to_string(), o.to_string()))
-        })
+        .flat_map(|s| ["test_loss", "u", "v", "z"].iter().map(move |o| (s.to_string(), o.to_string())))
         .collect();
     expected.sort();
     assert_eq!(points, expected, "curve rows");
@@ -491,10 +391,7 @@ fn csv_has_final_paired_and_curve_rows_and_no_temporary() {
     assert_eq!(dir.entries(), ["out.csv"], "temporary left behind");
     let all = read_csv(&path);
     assert!(all.iter().all(|r| r[0] == "sgd" && r[1] == "final"));
-    assert_eq!(
-        observables(&all.iter().collect::<Vec<_>>()),
-        ["test_loss", "train_loss", "gen_gap", "h"]
-    );
+    assert_eq!(observables(&all.iter().collect::<Vec<_>>()), ["test_loss", "train_loss", "gen_gap", "h"]);
 }
 
 // ---------------------------------------------------------------- determinism
@@ -510,34 +407,9 @@ fn numbers(mut v: Value) -> Value {
 #[test]
 fn same_seed_gives_the_same_numbers_on_any_thread_count() {
     for args in [
-        &[
-            "archimedes",
-            "--compare",
-            "gd",
-            "--record-every",
-            "3",
-            "--seed",
-            "7",
-        ][..],
-        &[
-            "gauss",
-            "--optimizer",
-            "sde",
-            "--compare",
-            "sgd",
-            "--seed",
-            "7",
-        ][..],
-        &[
-            "shifting-valleys",
-            "--train-size",
-            "6",
-            "--batch",
-            "2",
-            "--epochs",
-            "3",
-            "--shuffle",
-        ][..],
+        &["archimedes", "--compare", "gd", "--record-every", "3", "--seed", "7"][..],
+        &["gauss", "--optimizer", "sde", "--compare", "sgd", "--seed", "7"][..],
+        &["shifting-valleys", "--train-size", "6", "--batch", "2", "--epochs", "3", "--shuffle"][..],
     ] {
         let one = json(&[args, &["--threads", "1", "--trials", "3001"][..]].concat());
         let two = json(&[args, &["--threads", "2", "--trials", "3001"][..]].concat());
@@ -550,10 +422,8 @@ fn same_seed_gives_the_same_numbers_on_any_thread_count() {
 fn different_seeds_give_different_numbers() {
     let a = json(&["gauss", "--seed", "1"]);
     let b = json(&["gauss", "--seed", "2"]);
-    let (ma, mb) = (
-        a["metrics"]["test_loss"]["mean"].as_f64().unwrap(),
-        b["metrics"]["test_loss"]["mean"].as_f64().unwrap(),
-    );
+    let (ma, mb) =
+        (a["metrics"]["test_loss"]["mean"].as_f64().unwrap(), b["metrics"]["test_loss"]["mean"].as_f64().unwrap());
     assert_ne!(ma, mb, "seeds 1 and 2 gave the same test loss");
     // And the same seed twice is the same run.
     let c = json(&["gauss", "--seed", "1"]);
@@ -562,23 +432,13 @@ fn different_seeds_give_different_numbers() {
 
 // ---------------------------------------------------------------- landscapes, help
 
-const LANDSCAPES: [&str; 5] = [
-    "gauss",
-    "archimedes",
-    "mean-estimation",
-    "shifting-valleys",
-    "valley-of-death",
-];
+const LANDSCAPES: [&str; 5] = ["gauss", "archimedes", "mean-estimation", "shifting-valleys", "valley-of-death"];
 
 #[test]
 fn landscapes_lists_the_five_names() {
     let out = ok(&["landscapes"]);
     for name in LANDSCAPES {
-        assert!(
-            out.lines()
-                .any(|l| l.split_whitespace().next() == Some(name)),
-            "{name} not listed:\n{out}"
-        );
+        assert!(out.lines().any(|l| l.split_whitespace().next() == Some(name)), "{name} not listed:\n{out}");
     }
 }
 
@@ -601,12 +461,7 @@ fn landscapes_json_is_an_array_of_five_descriptions() {
         assert!(l["params"].is_array(), "{l}");
     }
     let me = &list[2];
-    let params: Vec<&str> = me["params"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
+    let params: Vec<&str> = me["params"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
     assert_eq!(params, ["H", "S"]);
 }
 

@@ -21,9 +21,7 @@ use std::f64::consts::FRAC_1_SQRT_2;
 fn points<const D: usize>(init: [f64; D]) -> Vec<[f64; D]> {
     let mut v = vec![init];
     for k in 1..4 {
-        v.push(std::array::from_fn(|d| {
-            init[d] + 0.3 * k as f64 * ((d + k) as f64).sin()
-        }));
+        v.push(std::array::from_fn(|d| init[d] + 0.3 * k as f64 * ((d + k) as f64).sin()));
     }
     v
 }
@@ -45,44 +43,22 @@ fn check_derivatives<L: Landscape<D>, const D: usize>(l: &L) {
             let hot = l.grad(theta, x);
             let hess = hessian(l, theta, x);
             for i in 0..D {
-                assert!(
-                    close(g[i], hot[i], 1e-13),
-                    "{}: hot ∂{i} {} vs AD {}",
-                    L::NAME,
-                    hot[i],
-                    g[i]
-                );
+                assert!(close(g[i], hot[i], 1e-13), "{}: hot ∂{i} {} vs AD {}", L::NAME, hot[i], g[i]);
                 let shift = |s: f64| {
                     let mut t = theta;
                     t[i] += s;
                     t
                 };
                 let fd = (l.loss(shift(h), x) - l.loss(shift(-h), x)) / (2.0 * h);
-                assert!(
-                    close(g[i], fd, 1e-8),
-                    "{}: ∂{i} AD {} vs FD {fd}",
-                    L::NAME,
-                    g[i]
-                );
+                assert!(close(g[i], fd, 1e-8), "{}: ∂{i} AD {} vs FD {fd}", L::NAME, g[i]);
                 for j in 0..D {
-                    let fd =
-                        (gradient(l, shift(h), x)[j] - gradient(l, shift(-h), x)[j]) / (2.0 * h);
-                    assert!(
-                        close(hess[i][j], fd, 1e-8),
-                        "{}: H{i}{j} AD {} vs FD {fd}",
-                        L::NAME,
-                        hess[i][j]
-                    );
+                    let fd = (gradient(l, shift(h), x)[j] - gradient(l, shift(-h), x)[j]) / (2.0 * h);
+                    assert!(close(hess[i][j], fd, 1e-8), "{}: H{i}{j} AD {} vs FD {fd}", L::NAME, hess[i][j]);
                     assert!(close(hess[i][j], hess[j][i], 1e-14));
                     for k in 0..D {
-                        let fd = (hessian(l, shift(h), x)[j][k] - hessian(l, shift(-h), x)[j][k])
-                            / (2.0 * h);
+                        let fd = (hessian(l, shift(h), x)[j][k] - hessian(l, shift(-h), x)[j][k]) / (2.0 * h);
                         let t3 = third(l, theta, x, [i, j, k]);
-                        assert!(
-                            close(t3, fd, 1e-7),
-                            "{}: J{i}{j}{k} AD {t3} vs FD {fd}",
-                            L::NAME
-                        );
+                        assert!(close(t3, fd, 1e-7), "{}: J{i}{j}{k} AD {t3} vs FD {fd}", L::NAME);
                     }
                 }
             }
@@ -108,28 +84,11 @@ fn check_expectations<L: Landscape<D>, const D: usize>(l: &L, exact: Exact<D>) {
     for (p, theta) in points(L::INIT).into_iter().enumerate() {
         let (loss, g, c) = exact(theta);
         let (qg, qc) = l.gradient_moments(theta);
-        assert!(
-            close(l.test_loss(theta), loss, 1e-12),
-            "{}: quadrature l {} vs {loss}",
-            L::NAME,
-            l.test_loss(theta)
-        );
+        assert!(close(l.test_loss(theta), loss, 1e-12), "{}: quadrature l {} vs {loss}", L::NAME, l.test_loss(theta));
         for i in 0..D {
-            assert!(
-                close(qg[i], g[i], 1e-12),
-                "{}: G{i} {} vs {}",
-                L::NAME,
-                qg[i],
-                g[i]
-            );
+            assert!(close(qg[i], g[i], 1e-12), "{}: G{i} {} vs {}", L::NAME, qg[i], g[i]);
             for j in 0..D {
-                assert!(
-                    close(qc[i][j], c[i][j], 1e-11),
-                    "{}: C{i}{j} {} vs {}",
-                    L::NAME,
-                    qc[i][j],
-                    c[i][j]
-                );
+                assert!(close(qc[i][j], c[i][j], 1e-11), "{}: C{i}{j} {} vs {}", L::NAME, qc[i][j], c[i][j]);
             }
         }
         if p > 1 {
@@ -149,22 +108,12 @@ fn check_expectations<L: Landscape<D>, const D: usize>(l: &L, exact: Exact<D>) {
                 }
             }
         }
-        common::assert_within(
-            &ml.summary(),
-            loss,
-            5.0,
-            &format!("{} E l at {theta:?}", L::NAME),
-        );
+        common::assert_within(&ml.summary(), loss, 5.0, &format!("{} E l at {theta:?}", L::NAME));
         for i in 0..D {
             common::assert_within(&mg[i].summary(), g[i], 5.0, &format!("{} G{i}", L::NAME));
             for j in 0..D {
                 if mc[i][j].stderr() > 0.0 {
-                    common::assert_within(
-                        &mc[i][j].summary(),
-                        c[i][j],
-                        5.0,
-                        &format!("{} C{i}{j}", L::NAME),
-                    );
+                    common::assert_within(&mc[i][j].summary(), c[i][j], 5.0, &format!("{} C{i}{j}", L::NAME));
                 }
             }
         }
@@ -175,13 +124,7 @@ fn check_expectations<L: Landscape<D>, const D: usize>(l: &L, exact: Exact<D>) {
 fn gauss_expectations() {
     // E x² = 1: l = ½(h + e^-h); g_x = ½(1 − x² e^-h), so G = ½(1 − e^-h) and
     // Var g_x = ¼ e^-2h Var x² = ½ e^-2h.
-    check_expectations(&Gauss, |[h]| {
-        (
-            0.5 * (h + (-h).exp()),
-            [0.5 * (1.0 - (-h).exp())],
-            [[0.5 * (-2.0 * h).exp()]],
-        )
-    });
+    check_expectations(&Gauss, |[h]| (0.5 * (h + (-h).exp()), [0.5 * (1.0 - (-h).exp())], [[0.5 * (-2.0 * h).exp()]]));
 }
 
 #[test]
@@ -204,9 +147,7 @@ fn archimedes_expectations() {
 #[test]
 fn mean_estimation_expectations() {
     // l = ½Hθ², G = Hθ, C = S² (here H = 0.7, S = 1.3).
-    check_expectations(&MeanEstimation { h: 0.7, s: 1.3 }, |[t]| {
-        (0.35 * t * t, [0.7 * t], [[1.69]])
-    });
+    check_expectations(&MeanEstimation { h: 0.7, s: 1.3 }, |[t]| (0.35 * t * t, [0.7 * t], [[1.69]]));
 }
 
 #[test]
@@ -216,14 +157,7 @@ fn shifting_valleys_expectations() {
     // g1 = (−2B, −2A), g2 = (2A, 0); Cov(x, x²) = 0, Var x² = 2, so
     // C = g1 g1ᵀ + 2 g2 g2ᵀ and G = g0 + g2 = (1, 2B).
     check_expectations(&ShiftingValleys, |[a, b]| {
-        (
-            a + b * b,
-            [1.0, 2.0 * b],
-            [
-                [4.0 * b * b + 8.0 * a * a, 4.0 * a * b],
-                [4.0 * a * b, 4.0 * a * a],
-            ],
-        )
+        (a + b * b, [1.0, 2.0 * b], [[4.0 * b * b + 8.0 * a * a, 4.0 * a * b], [4.0 * a * b, 4.0 * a * a]])
     });
 }
 
@@ -238,15 +172,10 @@ fn valley_of_death_expectations() {
     // Cov(x r³, r³) = −(3AB⁵ + 48A³B³ + 81A⁵B).
     check_expectations(&ValleyOfDeath, |[a, b]| {
         let (a2, b2) = (a * a, b * b);
-        let caa = 16.0
-            * (b2 * b2 * b2 + 36.0 * a2 * b2 * b2 + 207.0 * a2 * a2 * b2 + 96.0 * a2 * a2 * a2);
+        let caa = 16.0 * (b2 * b2 * b2 + 36.0 * a2 * b2 * b2 + 207.0 * a2 * a2 * b2 + 96.0 * a2 * a2 * a2);
         let cab = 16.0 * (3.0 * a * b2 * b2 * b + 48.0 * a2 * a * b2 * b + 81.0 * a2 * a2 * a * b);
         let cbb = 16.0 * (9.0 * a2 * b2 * b2 + 36.0 * a2 * a2 * b2 + 15.0 * a2 * a2 * a2);
-        (
-            a + 6.0 * a2 * b2 + b2 * b2,
-            [1.0 + 12.0 * a * b2, 12.0 * a2 * b + 4.0 * b2 * b],
-            [[caa, cab], [cab, cbb]],
-        )
+        (a + 6.0 * a2 * b2 + b2 * b2, [1.0 + 12.0 * a * b2, 12.0 * a2 * b + 4.0 * b2 * b], [[caa, cab], [cab, cbb]])
     });
 }
 
@@ -260,9 +189,5 @@ fn seed_000_valley_of_death_test_loss_is_wrong() {
     }
     let s = m.summary();
     common::assert_within(&s, 8.0, 5.0, "E l(1, 1)");
-    assert!(
-        s.z(4.0).abs() > 50.0,
-        "the notes' value 4 is excluded: z = {}",
-        s.z(4.0)
-    );
+    assert!(s.z(4.0).abs() > 50.0, "the notes' value 4 is excluded: z = {}", s.z(4.0));
 }

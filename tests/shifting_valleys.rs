@@ -45,10 +45,7 @@ fn step_matrices() -> [Mat2; 3] {
     let e = eta();
     let z = Poly::default;
     [
-        [
-            [&c(1.0) + &e.scale(2.0), z()],
-            [z(), &c(1.0) - &e.scale(2.0)],
-        ],
+        [[&c(1.0) + &e.scale(2.0), z()], [z(), &c(1.0) - &e.scale(2.0)]],
         [[z(), e.scale(2.0)], [e.scale(2.0), z()]],
         [[e.scale(-2.0), z()], [z(), z()]],
     ]
@@ -72,17 +69,13 @@ fn sgd_test_loss(steps: usize) -> Poly {
                 let mu = normal_moment((a + b) as u32);
                 if mu != 0.0 {
                     let t = sandwich(&ms[a], &s, &ms[b]);
-                    next = std::array::from_fn(|i| {
-                        std::array::from_fn(|j| &next[i][j] + &t[i][j].scale(mu))
-                    });
+                    next = std::array::from_fn(|i| std::array::from_fn(|j| &next[i][j] + &t[i][j].scale(mu)));
                 }
             }
         }
         let mm = mat_vec(&mbar, &m);
         next = std::array::from_fn(|i| {
-            std::array::from_fn(|j| {
-                &(&(&next[i][j] + &(&mm[i] * &cv[j])) + &(&cv[i] * &mm[j])) + &(&cv[i] * &cv[j])
-            })
+            std::array::from_fn(|j| &(&(&next[i][j] + &(&mm[i] * &cv[j])) + &(&cv[i] * &mm[j])) + &(&cv[i] * &cv[j]))
         });
         m = std::array::from_fn(|i| &mm[i] + &cv[i]);
         s = next;
@@ -96,15 +89,9 @@ fn sgd_test_loss(steps: usize) -> Poly {
 fn sample_moment(n: usize, a: u32, b: u32) -> f64 {
     let nf = n as f64;
     let xbar = |k: u32| normal_moment(k) * nf.powf(-(k as f64) / 2.0);
-    let chi = |p: u32| {
-        (0..p)
-            .map(|i| (nf - 1.0 + 2.0 * i as f64) / nf)
-            .product::<f64>()
-    };
+    let chi = |p: u32| (0..p).map(|i| (nf - 1.0 + 2.0 * i as f64) / nf).product::<f64>();
     let binom = |n: u32, k: u32| (0..k).fold(1.0, |acc, i| acc * (n - i) as f64 / (i + 1) as f64);
-    (0..=b)
-        .map(|k| binom(b, k) * xbar(a + 2 * k) * chi(b - k))
-        .sum()
+    (0..=b).map(|k| binom(b, k) * xbar(a + 2 * k) * chi(b - k)).sum()
 }
 
 /// GD on N points: the step is θ' = M̄ θ + c with
@@ -115,10 +102,7 @@ fn sample_moment(n: usize, a: u32, b: u32) -> f64 {
 fn gd_test_loss_and_gap(n: usize, steps: usize) -> (Poly, Poly) {
     let (e, m1, m2) = (eta(), Poly::var(1), Poly::var(2));
     let mbar: Mat2 = [
-        [
-            &(&c(1.0) + &e.scale(2.0)) - &(&e * &m2).scale(2.0),
-            (&e * &m1).scale(2.0),
-        ],
+        [&(&c(1.0) + &e.scale(2.0)) - &(&e * &m2).scale(2.0), (&e * &m1).scale(2.0)],
         [(&e * &m1).scale(2.0), &c(1.0) - &e.scale(2.0)],
     ];
     let mut th: Vec2 = [c(1.0), c(1.0)];
@@ -150,12 +134,7 @@ fn polynomials_start_right() {
     let (gd, gap) = gd_test_loss_and_gap(10, 10);
     let gd = gd.coefficients();
     assert!((sgd[0] - 2.0).abs() < 1e-12 && (gd[0] - 2.0).abs() < 1e-12);
-    assert!(
-        (sgd[1] + 50.0).abs() < 1e-9 && (gd[1] + 50.0).abs() < 1e-9,
-        "{} {}",
-        sgd[1],
-        gd[1]
-    );
+    assert!((sgd[1] + 50.0).abs() < 1e-9 && (gd[1] + 50.0).abs() < 1e-9, "{} {}", sgd[1], gd[1]);
     // The gap vanishes at η = 0 (θ_0 does not depend on the data).
     assert!(gap.coefficients()[0].abs() < 1e-12);
 }
@@ -167,12 +146,7 @@ fn sgd_matches_the_exact_polynomial() {
         let out = common::run(&common::experiment(&format!(
             "shifting-valleys --eta {eta} --steps 10 --trials 100000 --seed 3"
         )));
-        common::assert_within(
-            &out.primary.test_loss.summary(),
-            exact,
-            4.0,
-            &format!("SGD test loss at η = {eta}"),
-        );
+        common::assert_within(&out.primary.test_loss.summary(), exact, 4.0, &format!("SGD test loss at η = {eta}"));
     }
 }
 
@@ -183,17 +157,7 @@ fn gd_matches_the_exact_polynomials() {
         let out = common::run(&common::experiment(&format!(
             "shifting-valleys --optimizer gd --train-size 10 --eta {eta} --steps 10 --trials 100000 --seed 4"
         )));
-        common::assert_within(
-            &out.primary.test_loss.summary(),
-            test.eval([eta, 0.0, 0.0]),
-            4.0,
-            "GD test loss",
-        );
-        common::assert_within(
-            &out.primary.gen_gap.summary(),
-            gap.eval([eta, 0.0, 0.0]),
-            4.0,
-            "GD gap",
-        );
+        common::assert_within(&out.primary.test_loss.summary(), test.eval([eta, 0.0, 0.0]), 4.0, "GD test loss");
+        common::assert_within(&out.primary.gen_gap.summary(), gap.eval([eta, 0.0, 0.0]), 4.0, "GD gap");
     }
 }

@@ -30,14 +30,7 @@ fn gauss_one_step_matches_its_closed_form() {
 /// θ_T = a^T θ0 − Σ_n κ_n x_n with κ_n = (ηS/B) Σ_{t: n ∈ batch t} a^(T−1−t).
 /// E θ_T² = a^(2T) θ0² + Σ κ_n²; the train loss is ½Hθ² + Sθ m1, so
 /// E gap = −S E[θ_T m1] = (S/N) Σ κ_n.
-fn mean_estimation_exact(
-    h: f64,
-    s: f64,
-    eta: f64,
-    theta0: f64,
-    n: usize,
-    batches: &[Vec<usize>],
-) -> (f64, f64) {
+fn mean_estimation_exact(h: f64, s: f64, eta: f64, theta0: f64, n: usize, batches: &[Vec<usize>]) -> (f64, f64) {
     let a = 1.0 - eta * h;
     let t = batches.len();
     let mut kappa = vec![0.0; n];
@@ -56,18 +49,8 @@ fn check_mean_estimation(flags: &str, n: usize, batches: Vec<Vec<usize>>) {
     let (test, gap) = mean_estimation_exact(0.8, 1.2, 0.1, 0.5, n, &batches);
     let out = run(&experiment(&format!("{ME} --eta 0.1 {flags}")));
     assert_eq!(out.primary.diverged, 0);
-    assert_within(
-        &out.primary.test_loss.summary(),
-        test,
-        5.0,
-        &format!("test loss, {flags}"),
-    );
-    assert_within(
-        &out.primary.gen_gap.summary(),
-        gap,
-        5.0,
-        &format!("gap, {flags}"),
-    );
+    assert_within(&out.primary.test_loss.summary(), test, 5.0, &format!("test loss, {flags}"));
+    assert_within(&out.primary.gen_gap.summary(), gap, 5.0, &format!("gap, {flags}"));
 }
 
 #[test]
@@ -77,43 +60,24 @@ fn mean_estimation_fresh_sgd() {
 
 #[test]
 fn mean_estimation_batched_sgd() {
-    check_mean_estimation(
-        "--train-size 12 --batch 3",
-        12,
-        (0..4).map(|t| vec![3 * t, 3 * t + 1, 3 * t + 2]).collect(),
-    );
+    check_mean_estimation("--train-size 12 --batch 3", 12, (0..4).map(|t| vec![3 * t, 3 * t + 1, 3 * t + 2]).collect());
 }
 
 #[test]
 fn mean_estimation_multi_epoch_sgd() {
-    check_mean_estimation(
-        "--train-size 4 --epochs 3",
-        4,
-        (0..12).map(|t| vec![t % 4]).collect(),
-    );
+    check_mean_estimation("--train-size 4 --epochs 3", 4, (0..12).map(|t| vec![t % 4]).collect());
 }
 
 #[test]
 fn mean_estimation_gd() {
-    check_mean_estimation(
-        "--optimizer gd --train-size 6 --steps 8",
-        6,
-        vec![(0..6).collect(); 8],
-    );
+    check_mean_estimation("--optimizer gd --train-size 6 --steps 8", 6, vec![(0..6).collect(); 8]);
 }
 
 #[test]
 fn mean_estimation_shuffled_epochs_average_over_permutations() {
     // N = 3, E = 2: the 36 pairs of epoch orders are equally likely. At
     // η = 0.5 the order matters by 4% of the test loss.
-    let perms = [
-        [0, 1, 2],
-        [0, 2, 1],
-        [1, 0, 2],
-        [1, 2, 0],
-        [2, 0, 1],
-        [2, 1, 0],
-    ];
+    let perms = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
     let (mut test, mut gap) = (0.0, 0.0);
     for p in &perms {
         for q in &perms {
@@ -123,22 +87,12 @@ fn mean_estimation_shuffled_epochs_average_over_permutations() {
             gap += g / 36.0;
         }
     }
-    let out = run(&experiment(&format!(
-        "{ME} --train-size 3 --epochs 2 --shuffle --eta 0.5"
-    )));
-    assert_within(
-        &out.primary.test_loss.summary(),
-        test,
-        5.0,
-        "shuffled test loss",
-    );
+    let out = run(&experiment(&format!("{ME} --train-size 3 --epochs 2 --shuffle --eta 0.5")));
+    assert_within(&out.primary.test_loss.summary(), test, 5.0, "shuffled test loss");
     assert_within(&out.primary.gen_gap.summary(), gap, 5.0, "shuffled gap");
     // Shuffling matters here: the unshuffled order gives a different value.
     let fixed = mean_estimation_exact(0.8, 1.2, 0.5, 0.5, 3, &[0, 1, 2, 0, 1, 2].map(|n| vec![n]));
-    assert!(
-        out.primary.test_loss.summary().z(fixed.0).abs() > 5.0,
-        "shuffle made no difference"
-    );
+    assert!(out.primary.test_loss.summary().z(fixed.0).abs() > 5.0, "shuffle made no difference");
 }
 
 #[test]
@@ -149,50 +103,30 @@ fn mean_estimation_sde_and_ode_are_exact_discretisations() {
     let b: f64 = 1.0 - eta * h / k as f64;
     let mean2 = b.powi(2 * t * k) * theta0 * theta0;
     let noise: f64 = (0..t * k).map(|j| b.powi(2 * j)).sum::<f64>() * eta * eta * s * s / k as f64;
-    let sde = run(&experiment(&format!(
-        "{ME} --eta 0.1 --optimizer sde --steps 10 --substeps 16"
-    )));
-    assert_within(
-        &sde.primary.test_loss.summary(),
-        0.5 * h * (mean2 + noise),
-        5.0,
-        "SDE test loss",
-    );
+    let sde = run(&experiment(&format!("{ME} --eta 0.1 --optimizer sde --steps 10 --substeps 16")));
+    assert_within(&sde.primary.test_loss.summary(), 0.5 * h * (mean2 + noise), 5.0, "SDE test loss");
     // The SDE never sees the training set: its gap has mean zero.
     assert_within(&sde.primary.gen_gap.summary(), 0.0, 5.0, "SDE gap");
-    let ode = run(&experiment("mean-estimation --param H=0.8,S=1.2 --init 0.5 --eta 0.1 --optimizer ode --steps 10 --trials 100"));
+    let ode = run(&experiment(
+        "mean-estimation --param H=0.8,S=1.2 --init 0.5 --eta 0.1 --optimizer ode --steps 10 --trials 100",
+    ));
     let s = ode.primary.test_loss.summary();
-    assert!(
-        (s.mean - 0.5 * h * mean2).abs() < 1e-13 && s.stderr < 1e-15,
-        "ODE {} vs {}",
-        s.mean,
-        0.5 * h * mean2
-    );
+    assert!((s.mean - 0.5 * h * mean2).abs() < 1e-13 && s.stderr < 1e-15, "ODE {} vs {}", s.mean, 0.5 * h * mean2);
 }
 
 #[test]
 fn learning_curve_follows_the_exact_second_moment() {
     // Fresh SGD: E θ_t² = a^(2t) θ0² + η²S² Σ_{k<t} a^(2k), a = 1 − ηH.
-    let out = run(&experiment(&format!(
-        "{ME} --eta 0.1 --steps 10 --record-every 3"
-    )));
+    let out = run(&experiment(&format!("{ME} --eta 0.1 --steps 10 --record-every 3")));
     let steps: Vec<usize> = out.primary.curve.iter().map(|c| c.step).collect();
     assert_eq!(steps, [0, 3, 6, 9, 10]);
     let a: f64 = 1.0 - 0.08;
     for c in &out.primary.curve {
         let t = c.step as i32;
         let second = a.powi(2 * t) * 0.25 + (0..t).map(|k| a.powi(2 * k)).sum::<f64>() * 0.0144;
-        assert_within(
-            &c.test_loss.summary(),
-            0.4 * second,
-            5.0,
-            &format!("curve at step {t}"),
-        );
+        assert_within(&c.test_loss.summary(), 0.4 * second, 5.0, &format!("curve at step {t}"));
     }
-    assert_eq!(
-        out.primary.curve.last().unwrap().test_loss,
-        out.primary.test_loss
-    );
+    assert_eq!(out.primary.curve.last().unwrap().test_loss, out.primary.test_loss);
 }
 
 #[test]
@@ -202,41 +136,20 @@ fn valley_of_death_divergence_is_counted_not_averaged() {
     let out = run(&experiment("valley-of-death --eta 0.01"));
     let p = &out.primary;
     let frac = |k: u64| k as f64 / 100_000.0;
-    assert!(
-        (0.045..0.075).contains(&frac(p.diverged_nonfinite)),
-        "non-finite {}",
-        p.diverged_nonfinite
-    );
-    assert!(
-        (0.28..0.38).contains(&frac(p.diverged)),
-        "diverged {}",
-        p.diverged
-    );
+    assert!((0.045..0.075).contains(&frac(p.diverged_nonfinite)), "non-finite {}", p.diverged_nonfinite);
+    assert!((0.28..0.38).contains(&frac(p.diverged)), "diverged {}", p.diverged);
     assert_eq!(p.trials(), 100_000);
-    for s in [
-        p.test_loss.summary(),
-        p.train_loss.summary(),
-        p.gen_gap.summary(),
-    ] {
-        assert!(
-            s.mean.is_finite() && s.stderr.is_finite() && s.mean.abs() < 1e8,
-            "{s:?}"
-        );
+    for s in [p.test_loss.summary(), p.train_loss.summary(), p.gen_gap.summary()] {
+        assert!(s.mean.is_finite() && s.stderr.is_finite() && s.mean.abs() < 1e8, "{s:?}");
     }
     let out = run(&experiment("valley-of-death --eta 0.05"));
-    assert!(
-        frac(out.primary.diverged) > 0.8,
-        "diverged {}",
-        out.primary.diverged
-    );
+    assert!(frac(out.primary.diverged) > 0.8, "diverged {}", out.primary.diverged);
     assert!(out.primary.test_loss.summary().mean.is_finite());
 }
 
 #[test]
 fn results_do_not_depend_on_the_thread_count() {
-    let exp = experiment(
-        "archimedes --steps 50 --trials 3001 --record-every 10 --compare sde --substeps 2",
-    );
+    let exp = experiment("archimedes --steps 50 --trials 3001 --record-every 10 --compare sde --substeps 2");
     let one = cpu::run(&exp, 1, &Progress::hidden()).unwrap();
     let two = cpu::run(&exp, 2, &Progress::hidden()).unwrap();
     let three = cpu::run(&exp, 3, &Progress::hidden()).unwrap();
@@ -257,14 +170,7 @@ impl Visitor for DirectTrainLoss {
     type Output = f64;
     fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> f64 {
         let theta: [f64; D] = self.theta.try_into().unwrap();
-        (0..self.n)
-            .map(|e| {
-                l.loss(
-                    theta,
-                    rng::normal(self.seed, self.trial, Stream::Data, e as u64),
-                )
-            })
-            .sum::<f64>()
+        (0..self.n).map(|e| l.loss(theta, rng::normal(self.seed, self.trial, Stream::Data, e as u64))).sum::<f64>()
             / self.n as f64
     }
 }
@@ -272,11 +178,9 @@ impl Visitor for DirectTrainLoss {
 #[test]
 fn train_loss_is_the_mean_over_the_documented_training_set() {
     for name in AnyLandscape::NAMES {
-        for flags in [
-            "--steps 7",
-            "--optimizer gd --train-size 5 --steps 3",
-            "--train-size 6 --batch 2 --epochs 2 --shuffle",
-        ] {
+        for flags in
+            ["--steps 7", "--optimizer gd --train-size 5 --steps 3", "--train-size 6 --batch 2 --epochs 2 --shuffle"]
+        {
             let exp = experiment(&format!("{name} --eta 0.01 --seed 9 {flags}"));
             let trials = cpu::trials(&exp, &exp.plan, 5..17);
             for (i, t) in trials.iter().enumerate() {
@@ -310,14 +214,8 @@ fn paired_runs_share_training_sets() {
     // Trial by trial, sgd and gd see the same points: at T = 0 both report the
     // same train loss.
     let exp = experiment("shifting-valleys --trials 100 --steps 0 --train-size 10 --compare gd");
-    let (sgd, gd) = (
-        cpu::trials(&exp, &exp.plan, 0..100),
-        cpu::trials(&exp, exp.compare.as_ref().unwrap(), 0..100),
-    );
-    assert!(sgd
-        .iter()
-        .zip(&gd)
-        .all(|(a, b)| a.train_loss == b.train_loss));
+    let (sgd, gd) = (cpu::trials(&exp, &exp.plan, 0..100), cpu::trials(&exp, exp.compare.as_ref().unwrap(), 0..100));
+    assert!(sgd.iter().zip(&gd).all(|(a, b)| a.train_loss == b.train_loss));
 }
 
 #[test]
@@ -328,10 +226,5 @@ fn zero_steps_report_the_init() {
     assert_eq!((s.mean, s.stderr), (2.0, 0.0));
     // Train loss: the mean of l_x(1, 1) = 1 + (1 − x)² − 1 over N = 1 point,
     // an unbiased estimate of 2.
-    assert_within(
-        &out.primary.train_loss.summary(),
-        2.0,
-        5.0,
-        "train loss at init",
-    );
+    assert_within(&out.primary.train_loss.summary(), 2.0, 5.0, "train loss at init");
 }

@@ -34,8 +34,9 @@ struct BlockResult<const D: usize> {
     diverged: [bool; LANES],
     /// Whether the final θ or a loss is not finite (a subset of `diverged`).
     nonfinite: [bool; LANES],
-    /// Test loss and θ at each recorded step.
-    curve: Vec<(Lanes, [Lanes; D])>,
+    /// Test loss, θ and whether the trial was still alive (not diverged) at
+    /// each recorded step.
+    curve: Vec<(Lanes, [Lanes; D], [bool; LANES])>,
 }
 
 /// Buffers reused from block to block.
@@ -184,19 +185,22 @@ fn simulate_block<L: Landscape<D>, const D: usize>(
     let limit = exp.diverge_at;
     let mut curve = Vec::with_capacity(record_steps.len());
     let mut records = record_steps.iter().peekable();
-    let record = |th: &[Lanes; D], curve: &mut Vec<(Lanes, [Lanes; D])>| {
-        curve.push((from_fn(|lane| l.test_loss(lane_theta(th, lane))), *th));
+    // A record also applies the divergence rule to the test loss.
+    let record = |th: &[Lanes; D], diverged: &mut [bool; LANES], curve: &mut Vec<_>| {
+        let test: Lanes = from_fn(|lane| l.test_loss(lane_theta(th, lane)));
+        for lane in 0..LANES {
+            diverged[lane] |= !within(test[lane], limit);
+        }
+        curve.push((test, *th, diverged.map(|d| !d)));
     };
     let dynamics = plan.dynamics();
     for t in 0..plan.steps() {
         if records.next_if_eq(&&t).is_some() {
-            record(&th, &mut curve);
+            record(&th, &mut diverged, &mut curve);
         }
         match dynamics {
             Dynamics::Discrete => discrete_step(l, plan, exp.seed, trial0, t, ws, &mut th),
-            Dynamics::Continuous { .. } => {
-                continuous_step(l, plan, exp.seed, trial0, t, ws, &mut th)
-            }
+            Dynamics::Continuous { .. } => continuous_step(l, plan, exp.seed, trial0, t, ws, &mut th),
         }
         for d in 0..D {
             for lane in 0..LANES {
@@ -205,7 +209,7 @@ fn simulate_block<L: Landscape<D>, const D: usize>(
         }
     }
     if records.next().is_some() {
-        record(&th, &mut curve);
+        record(&th, &mut diverged, &mut curve);
     }
     // Test and train loss from the same DEGREE + 1 loss evaluations: the
     // Gauss–Hermite weights give E_x, the empirical Lagrange weights the
@@ -219,43 +223,33 @@ fn simulate_block<L: Landscape<D>, const D: usize>(
     let mut nonfinite = [false; LANES];
     for lane in 0..LANES {
         let theta = lane_theta(&th, lane);
-        empirical_weights(
-            &rule.nodes,
-            (0..n).map(|i| ws.xs[i * LANES + lane]),
-            &mut w[..m],
-        );
+        empirical_weights(&rule.nodes, (0..n).map(|i| ws.xs[i * LANES + lane]), &mut w[..m]);
         for j in 0..m {
             let lj = l.loss(theta, rule.nodes[j]);
             test[lane] += rule.weights[j] * lj;
             train[lane] += w[j] * lj;
         }
         diverged[lane] |= !(within(test[lane], limit) && within(train[lane], limit));
-        nonfinite[lane] = !(test[lane].is_finite()
-            && train[lane].is_finite()
-            && theta.iter().all(|x| x.is_finite()));
+        nonfinite[lane] = !(test[lane].is_finite() && train[lane].is_finite() && theta.iter().all(|x| x.is_finite()));
     }
-    BlockResult {
-        test,
-        train,
-        theta: th,
-        diverged,
-        nonfinite,
-        curve,
-    }
+    BlockResult { test, train, theta: th, diverged, nonfinite, curve }
 }
 
-/// Adds one block's valid lanes to a tally (and the curve).
+/// Adds one block's valid lanes to a tally: final values of the trials that
+/// never diverged; each curve point over the trials alive at that step.
 fn tally_block<const D: usize>(tally: &mut Tally, b: &BlockResult<D>, valid: usize) {
     for lane in 0..valid {
         if b.diverged[lane] {
             tally.push_diverged(b.nonfinite[lane]);
-            continue;
+        } else {
+            tally.push(b.test[lane], b.train[lane], &lane_theta(&b.theta, lane));
         }
-        tally.push(b.test[lane], b.train[lane], &lane_theta(&b.theta, lane));
-        for (point, (test, th)) in tally.curve.iter_mut().zip(&b.curve) {
-            point.test_loss.push(test[lane]);
-            for d in 0..D {
-                point.theta[d].push(th[d][lane]);
+        for (point, (test, th, alive)) in tally.curve.iter_mut().zip(&b.curve) {
+            if alive[lane] {
+                point.test_loss.push(test[lane]);
+                for d in 0..D {
+                    point.theta[d].push(th[d][lane]);
+                }
             }
         }
     }
@@ -272,18 +266,11 @@ fn chunk_trials(trials: u64) -> u64 {
 /// Inlined (with everything hot below it) into `run_chunk_avx2`, so that the
 /// AVX2 build really is compiled for AVX2.
 #[inline(always)]
-fn run_chunk<L: Landscape<D>, const D: usize>(
-    l: &L,
-    exp: &Experiment,
-    range: std::ops::Range<u64>,
-) -> Outcome {
+fn run_chunk<L: Landscape<D>, const D: usize>(l: &L, exp: &Experiment, range: std::ops::Range<u64>) -> Outcome {
     let steps = exp.record_steps();
     let mut out = Outcome {
         primary: Tally::new(D, &steps),
-        compare: exp
-            .compare
-            .as_ref()
-            .map(|_| (Tally::new(D, &steps), Paired::default())),
+        compare: exp.compare.as_ref().map(|_| (Tally::new(D, &steps), Paired::default())),
     };
     let mut ws = Workspace::default();
     for trial0 in range.clone().step_by(LANES) {
@@ -315,11 +302,7 @@ unsafe fn run_chunk_avx2<L: Landscape<D>, const D: usize>(
     run_chunk(l, exp, range)
 }
 
-fn run_chunk_best<L: Landscape<D>, const D: usize>(
-    l: &L,
-    exp: &Experiment,
-    range: std::ops::Range<u64>,
-) -> Outcome {
+fn run_chunk_best<L: Landscape<D>, const D: usize>(l: &L, exp: &Experiment, range: std::ops::Range<u64>) -> Outcome {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: the processor supports AVX2, checked just above.

@@ -2,3 +2,4 @@
 //! trial by trial.
 
 pub mod cpu;
+pub mod gpu;

@@ -15,12 +15,12 @@ pub struct Archimedes;
 
 impl Landscape<3> for Archimedes {
     const NAME: &'static str = "archimedes";
-    const FORMULA: &'static str =
-        "l_x(u,v,z) = ½(u² + v² + (cos z·u + sin z·v)²) + x·(cos(z−π/4)·u + sin(z−π/4)·v)";
+    const FORMULA: &'static str = "l_x(u,v,z) = ½(u² + v² + (cos z·u + sin z·v)²) + x·(cos(z−π/4)·u + sin(z−π/4)·v)";
     const WEIGHTS: [&'static str; 3] = ["u", "v", "z"];
     const PARAMS: &'static [Param] = &[];
     const INIT: [f64; 3] = [0.0; 3];
     const DEGREE: usize = 1;
+    const WGSL: &'static str = include_str!("../../shaders/landscapes/archimedes.wgsl");
 
     fn from_params(_: &[f64]) -> Self {
         Archimedes
@@ -42,10 +42,6 @@ impl Landscape<3> for Archimedes {
         let w = c * u + s * v;
         let a = FRAC_1_SQRT_2 * (c + s);
         let b = FRAC_1_SQRT_2 * (s - c);
-        [
-            u + w * c + x * a,
-            v + w * s + x * b,
-            w * (c * v - s * u) + x * (a * v - b * u),
-        ]
+        [u + w * c + x * a, v + w * s + x * b, w * (c * v - s * u) + x * (a * v - b * u)]
     }
 }

@@ -13,13 +13,7 @@ fn lift<T, const D: usize>(theta: [f64; D], seed: impl Fn(usize, f64) -> T) -> [
 /// ∇l_x(θ) by dual numbers.
 pub fn gradient<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D], x: f64) -> [f64; D] {
     std::array::from_fn(|i| {
-        let t = lift(theta, |d, v| {
-            if d == i {
-                Dual64::from_re(v).derivative()
-            } else {
-                Dual64::from_re(v)
-            }
-        });
+        let t = lift(theta, |d, v| if d == i { Dual64::from_re(v).derivative() } else { Dual64::from_re(v) });
         l.loss(t, x).eps
     })
 }
@@ -44,12 +38,7 @@ pub fn hessian<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D], x: f64) 
 }
 
 /// The third derivative ∂³l_x/∂θ_i∂θ_j∂θ_k by hyper-hyper-dual numbers.
-pub fn third<L: Landscape<D>, const D: usize>(
-    l: &L,
-    theta: [f64; D],
-    x: f64,
-    [i, j, k]: [usize; 3],
-) -> f64 {
+pub fn third<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D], x: f64, [i, j, k]: [usize; 3]) -> f64 {
     let t = lift(theta, |d, v| {
         let mut h = HyperHyperDual64::from_re(v);
         if d == i {

@@ -19,25 +19,15 @@ impl Landscape<1> for MeanEstimation {
     const FORMULA: &'static str = "l_x(θ) = ½·H·θ² + x·S·θ";
     const WEIGHTS: [&'static str; 1] = ["θ"];
     const PARAMS: &'static [Param] = &[
-        Param {
-            name: "H",
-            default: 1.0,
-            meaning: "Hessian (curvature)",
-        },
-        Param {
-            name: "S",
-            default: 1.0,
-            meaning: "noise scale: gradient covariance C = S²",
-        },
+        Param { name: "H", default: 1.0, meaning: "Hessian (curvature)" },
+        Param { name: "S", default: 1.0, meaning: "noise scale: gradient covariance C = S²" },
     ];
     const INIT: [f64; 1] = [0.0];
     const DEGREE: usize = 1;
+    const WGSL: &'static str = include_str!("../../shaders/landscapes/mean_estimation.wgsl");
 
     fn from_params(values: &[f64]) -> Self {
-        MeanEstimation {
-            h: values[0],
-            s: values[1],
-        }
+        MeanEstimation { h: values[0], s: values[1] }
     }
 
     fn params(&self) -> Vec<f64> {

@@ -42,6 +42,9 @@ pub trait Landscape<const D: usize>: Clone + Send + Sync + 'static {
     const INIT: [f64; D];
     /// Degree of l_x(θ) as a polynomial in x (fixes the quadrature rule).
     const DEGREE: usize;
+    /// Its WGSL for the GPU backend: `DIM`, `loss(θ, x)` and `grad(θ, x)` on
+    /// `vec4<f32>` weights (shaders/landscapes/), pinned to `loss` by tests.
+    const WGSL: &'static str;
     /// Steps T when `--steps` is not given.
     const DEFAULT_STEPS: usize = 10;
 
@@ -154,28 +157,17 @@ registry! {
 }
 
 /// Parameter values in `params` order: defaults overridden by `assignments`.
-fn param_values(
-    params: &[Param],
-    landscape: &str,
-    assignments: &[(String, f64)],
-) -> Result<Vec<f64>> {
+fn param_values(params: &[Param], landscape: &str, assignments: &[(String, f64)]) -> Result<Vec<f64>> {
     let mut values: Vec<f64> = params.iter().map(|p| p.default).collect();
     for (key, value) in assignments {
         let Some(i) = params.iter().position(|p| p.name == key) else {
             let known: Vec<&str> = params.iter().map(|p| p.name).collect();
-            let known = if known.is_empty() {
-                "it has none".to_string()
-            } else {
-                format!("known: {}", known.join(", "))
-            };
-            return Err(usage(format!(
-                "unknown parameter '{key}' for {landscape} ({known})"
-            )));
+            let known =
+                if known.is_empty() { "it has none".to_string() } else { format!("known: {}", known.join(", ")) };
+            return Err(usage(format!("unknown parameter '{key}' for {landscape} ({known})")));
         };
         if !value.is_finite() {
-            return Err(usage(format!(
-                "parameter {key} must be finite, got {value}"
-            )));
+            return Err(usage(format!("parameter {key} must be finite, got {value}")));
         }
         values[i] = *value;
     }

@@ -55,20 +55,8 @@ impl Rows {
 
 /// The report's CSV text.
 pub fn render(r: &RunReport) -> Vec<u8> {
-    let mut rows = Rows {
-        out: csv::Writer::from_writer(Vec::new()),
-    };
-    let header = [
-        "optimizer",
-        "kind",
-        "observable",
-        "step",
-        "n",
-        "mean",
-        "stderr",
-        "ci95_lo",
-        "ci95_hi",
-    ];
+    let mut rows = Rows { out: csv::Writer::from_writer(Vec::new()) };
+    let header = ["optimizer", "kind", "observable", "step", "n", "mean", "stderr", "ci95_lo", "ci95_hi"];
     rows.out.write_record(header).expect("writing to memory");
     let a = r.optimizer.name();
     rows.metrics(a, r.steps, &r.weights, &r.metrics);

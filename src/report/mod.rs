@@ -53,6 +53,9 @@ pub struct RunReport {
     pub init: Vec<f64>,
     pub optimizer: Optimizer,
     pub backend: String,
+    /// The GPU adapter that ran it, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adapter: Option<String>,
     pub threads: usize,
     pub eta: f64,
     pub steps: usize,
@@ -102,31 +105,21 @@ fn substeps(plan: &Plan) -> Option<u32> {
 }
 
 impl RunReport {
-    pub fn new(
-        exp: &Experiment,
-        outcome: &Outcome,
-        backend: String,
-        threads: usize,
-        elapsed_s: f64,
-    ) -> Self {
+    pub fn new(exp: &Experiment, outcome: &Outcome, backend: String, threads: usize, elapsed_s: f64) -> Self {
         let d = exp.landscape.describe();
         let plan = &exp.plan;
-        let paired =
-            exp.compare
-                .as_ref()
-                .zip(outcome.compare.as_ref())
-                .map(|(p, (tally, pairs))| PairedReport {
-                    optimizer: p.optimizer,
-                    train_size: p.grid.train_size,
-                    batch: p.grid.batch,
-                    epochs: p.grid.epochs,
-                    diverged: tally.diverged,
-                    diverged_nonfinite: tally.diverged_nonfinite,
-                    metrics: metrics(tally),
-                    test_loss_diff: pairs.test_loss_diff.summary(),
-                    gen_gap_diff: pairs.gen_gap_diff.summary(),
-                    curve: curve(tally),
-                });
+        let paired = exp.compare.as_ref().zip(outcome.compare.as_ref()).map(|(p, (tally, pairs))| PairedReport {
+            optimizer: p.optimizer,
+            train_size: p.grid.train_size,
+            batch: p.grid.batch,
+            epochs: p.grid.epochs,
+            diverged: tally.diverged,
+            diverged_nonfinite: tally.diverged_nonfinite,
+            metrics: metrics(tally),
+            test_loss_diff: pairs.test_loss_diff.summary(),
+            gen_gap_diff: pairs.gen_gap_diff.summary(),
+            curve: curve(tally),
+        });
         RunReport {
             landscape: d.name,
             params: d.params.iter().map(|(p, v)| (p.name, *v)).collect(),
@@ -134,6 +127,7 @@ impl RunReport {
             init: exp.init.clone(),
             optimizer: plan.optimizer,
             backend,
+            adapter: None,
             threads,
             eta: plan.eta,
             steps: plan.steps(),

@@ -22,11 +22,7 @@ fn num(x: f64, dec: usize) -> String {
 
 fn line(out: &mut String, label: &str, s: &Summary) {
     let d = decimals(s.stderr);
-    let se = if s.stderr.is_finite() {
-        format!("{:.2e}", s.stderr)
-    } else {
-        "n/a".into()
-    };
+    let se = if s.stderr.is_finite() { format!("{:.2e}", s.stderr) } else { "n/a".into() };
     let ci = format!("[{}, {}]", num(s.ci95[0], d), num(s.ci95[1], d));
     let _ = writeln!(out, "  {label:<12} {:>16}  {se:>9}  {ci}", num(s.mean, d));
 }
@@ -54,7 +50,7 @@ fn curve(out: &mut String, weights: &[&str], c: &[CurvePoint]) {
     let _ = writeln!(out);
     let cell = |s: &Summary| format!("{} ± {:.1e}", num(s.mean, decimals(s.stderr)), s.stderr);
     for (i, p) in c.iter().enumerate() {
-        if i % stride != 0 && i + 1 != c.len() {
+        if !i.is_multiple_of(stride) && i + 1 != c.len() {
             continue;
         }
         let _ = write!(out, "  {:>8} {:>22}", p.step, cell(&p.test_loss));
@@ -64,11 +60,7 @@ fn curve(out: &mut String, weights: &[&str], c: &[CurvePoint]) {
         let _ = writeln!(out);
     }
     if stride > 1 {
-        let _ = writeln!(
-            out,
-            "  ({} recorded steps; all of them in --json and --csv)",
-            c.len()
-        );
+        let _ = writeln!(out, "  ({} recorded steps; all of them in --json and --csv)", c.len());
     }
 }
 
@@ -77,21 +69,20 @@ fn diverged(k: u64, nonfinite: u64, n: u64, limit: f64) -> String {
     if k == 0 {
         return format!("diverged: 0 of {n}");
     }
-    format!("diverged: {k} of {n}, excluded from the means: {nonfinite} non-finite, {} past |θ| or |loss| > {limit:e}", k - nonfinite)
+    format!(
+        "diverged: {k} of {n}, excluded from the means: {nonfinite} non-finite, {} past |θ| or |loss| > {limit:e}",
+        k - nonfinite
+    )
 }
 
 /// The report as text.
 pub fn render(r: &RunReport) -> String {
     let mut out = String::new();
     let params: Vec<String> = r.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let params = if params.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", params.join(", "))
-    };
+    let params = if params.is_empty() { String::new() } else { format!(" ({})", params.join(", ")) };
     let _ = writeln!(
         out,
-        "{}{params} · {} · η = {} · T = {} (N = {}, B = {}, E = {}{}){} · {} trials · seed {} · {} ({} threads) · {:.2} s",
+        "{}{params} · {} · η = {} · T = {} (N = {}, B = {}, E = {}{}){} · {} trials · seed {} · {} · {:.2} s",
         r.landscape,
         r.optimizer.name(),
         r.eta,
@@ -103,8 +94,10 @@ pub fn render(r: &RunReport) -> String {
         r.substeps.map(|k| format!(" · K = {k}")).unwrap_or_default(),
         r.trials,
         r.seed,
-        r.backend,
-        r.threads,
+        match &r.adapter {
+            Some(adapter) => format!("gpu: {adapter}"),
+            None => format!("cpu ({} threads)", r.threads),
+        },
         r.elapsed_s
     );
     let _ = writeln!(out);

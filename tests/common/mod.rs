@@ -13,9 +13,7 @@ use simsgd::stats::Summary;
 
 /// The experiment `simsgd run ARGS...` would run.
 pub fn experiment(args: &str) -> Experiment {
-    let argv = std::iter::once("simsgd")
-        .chain(std::iter::once("run"))
-        .chain(args.split_whitespace());
+    let argv = std::iter::once("simsgd").chain(std::iter::once("run")).chain(args.split_whitespace());
     match Cli::try_parse_from(argv).expect("valid flags").command {
         Command::Run(run) => run.experiment().expect("valid experiment"),
         _ => unreachable!(),
@@ -32,18 +30,9 @@ pub fn run(exp: &Experiment) -> Outcome {
 #[track_caller]
 pub fn assert_within(s: &Summary, exact: f64, k: f64, what: &str) {
     if s.stderr == 0.0 {
-        assert!(
-            (s.mean - exact).abs() <= 1e-12 * (1.0 + exact.abs()),
-            "{what}: constant {} vs exact {exact}",
-            s.mean
-        );
+        assert!((s.mean - exact).abs() <= 1e-12 * (1.0 + exact.abs()), "{what}: constant {} vs exact {exact}", s.mean);
         return;
     }
     let z = s.z(exact);
-    assert!(
-        z.abs() < k,
-        "{what}: MC {} ± {} vs exact {exact} (z = {z:.2})",
-        s.mean,
-        s.stderr
-    );
+    assert!(z.abs() < k, "{what}: MC {} ± {} vs exact {exact} (z = {z:.2})", s.mean, s.stderr);
 }

@@ -33,10 +33,7 @@ impl Poly {
     }
 
     pub fn eval(&self, v: [f64; 3]) -> f64 {
-        self.0
-            .iter()
-            .map(|(e, c)| c * (0..3).map(|i| v[i].powi(e[i] as i32)).product::<f64>())
-            .sum()
+        self.0.iter().map(|(e, c)| c * (0..3).map(|i| v[i].powi(e[i] as i32)).product::<f64>()).sum()
     }
 
     /// Replaces each monomial's variables 1 and 2 by `moment(e1, e2)`, keeping η.

@@ -1,0 +1,11 @@
+// Gauss: l_x(h) = (h + x^2 e^-h) / 2 (src/landscape/gauss.rs).
+
+const DIM: u32 = 1u;
+
+fn loss(t: vec4<f32>, x: f32) -> f32 {
+    return 0.5 * (t.x + x * x * exp(-t.x));
+}
+
+fn grad(t: vec4<f32>, x: f32) -> vec4<f32> {
+    return vec4<f32>(0.5 * (1.0 - x * x * exp(-t.x)), 0.0, 0.0, 0.0);
+}

@@ -1,0 +1,16 @@
+// Valley of Death: l_x(A, B) = A + (B - A x)^4 - 3 A^4 (src/landscape/valley_of_death.rs).
+
+const DIM: u32 = 2u;
+
+fn loss(t: vec4<f32>, x: f32) -> f32 {
+    let r = t.y - t.x * x;
+    let r2 = r * r;
+    let a2 = t.x * t.x;
+    return t.x + r2 * r2 - 3.0 * a2 * a2;
+}
+
+fn grad(t: vec4<f32>, x: f32) -> vec4<f32> {
+    let r = t.y - t.x * x;
+    let r3 = r * r * r;
+    return vec4<f32>(1.0 - 4.0 * x * r3 - 12.0 * t.x * t.x * t.x, 4.0 * r3, 0.0, 0.0);
+}

@@ -1,0 +1,305 @@
+// The trajectory kernels: one invocation per trial, its state in registers for
+// a whole dispatch of steps (src/backend/gpu). Assembled after philox.wgsl,
+// math.wgsl and one landscape file, which provides DIM, loss() and grad().
+//
+// Grid semantics are those of src/grid.rs: step t of epoch t / (N/B) uses the
+// batch of positions k B .. (k + 1) B, k = t mod (N/B), in the epoch's order
+// (the identity, or a Fisher-Yates shuffle driven by the shuffle stream).
+
+struct Config {
+    seed: vec2<u32>,
+    trials: u32,        // trials in this chunk
+    trial0: u32,        // global index of the chunk's first trial
+    n: u32,             // N
+    batch: u32,         // B
+    shuffle: u32,
+    dynamics: u32,      // 0: grid step, 1: SDE, 2: ODE
+    t0: u32,            // this dispatch runs steps t0 .. t1
+    t1: u32,
+    substeps: u32,      // K
+    record_every: u32,  // 0: no learning curve
+    groups_x: u32,      // workgroups along x (2-D dispatch beyond 65535)
+    groups: u32,        // workgroups in all
+    rule_len: u32,      // Gauss-Hermite nodes
+    pad0: u32,
+    eta: f32,
+    diverge_at: f32,
+    pad1: f32,
+    pad2: f32,
+    params: vec4<f32>,
+    init: vec4<f32>,
+    nodes: array<vec4<f32>, 4>,
+    weights: array<vec4<f32>, 4>,
+}
+
+const WG: u32 = 64u;
+const DIVERGED: u32 = 1u;
+const NONFINITE: u32 = 2u;
+const STREAM_DATA: u32 = 0u;
+const STREAM_NOISE: u32 = 1u;
+const STREAM_SHUFFLE: u32 = 2u;
+
+@group(0) @binding(0) var<uniform> cfg: Config;
+@group(0) @binding(1) var<storage, read_write> state: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> flags: array<u32>;
+@group(0) @binding(3) var<storage, read_write> order: array<u32>;
+// Per (record slot, workgroup): count, mean and M2 of (test loss, theta).
+@group(0) @binding(4) var<storage, read_write> partials: array<vec4<f32>>;
+// Per trial: (test loss, train loss, 0, 0).
+@group(0) @binding(5) var<storage, read_write> results: array<vec4<f32>>;
+
+var<workgroup> wg_n: array<f32, WG>;
+var<workgroup> wg_mean: array<vec4<f32>, WG>;
+var<workgroup> wg_m2: array<vec4<f32>, WG>;
+
+// Four normals (or words) at a time: consecutive elements share a Philox block.
+var<private> data_block: u32 = 0xFFFFFFFFu;
+var<private> data_cache: vec4<f32>;
+var<private> noise_block: u32 = 0xFFFFFFFFu;
+var<private> noise_cache: vec4<f32>;
+
+fn data_point(trial: u32, n: u32) -> f32 {
+    let b = n >> 2u;
+    if (b != data_block) {
+        data_cache = normals4(rng_block(cfg.seed, trial, STREAM_DATA, b));
+        data_block = b;
+    }
+    return data_cache[n & 3u];
+}
+
+fn noise_point(trial: u32, e: u32) -> f32 {
+    let b = e >> 2u;
+    if (b != noise_block) {
+        noise_cache = normals4(rng_block(cfg.seed, trial, STREAM_NOISE, b));
+        noise_block = b;
+    }
+    return noise_cache[e & 3u];
+}
+
+fn node(j: u32) -> f32 {
+    return cfg.nodes[j >> 2u][j & 3u];
+}
+
+fn weight(j: u32) -> f32 {
+    return cfg.weights[j >> 2u][j & 3u];
+}
+
+fn test_loss(t: vec4<f32>) -> f32 {
+    var sum = 0.0;
+    for (var j = 0u; j < cfg.rule_len; j++) {
+        sum += weight(j) * loss(t, node(j));
+    }
+    return sum;
+}
+
+// DIVERGED if a weight is not finite or |theta_d| > diverge_at.
+fn divergence(t: vec4<f32>) -> u32 {
+    var f = 0u;
+    for (var d = 0u; d < DIM; d++) {
+        if (nonfinite(t[d]) || abs(t[d]) > cfg.diverge_at) {
+            f = DIVERGED;
+        }
+    }
+    return f;
+}
+
+fn loss_divergence(l: f32) -> u32 {
+    if (nonfinite(l) || abs(l) > cfg.diverge_at) {
+        return DIVERGED;
+    }
+    return 0u;
+}
+
+// The epoch's visiting order for this trial: Fisher-Yates from the identity,
+// position j (top down) swapped with floor(word(epoch N + j) (j + 1) / 2^32).
+fn shuffle_epoch(trial: u32, slot: u32, epoch: u32) {
+    let n = cfg.n;
+    let base = slot * n;
+    for (var j = 0u; j < n; j++) {
+        order[base + j] = j;
+    }
+    var block = 0xFFFFFFFFu;
+    var words = vec4<u32>(0u);
+    for (var j = n - 1u; j >= 1u; j--) {
+        let e = epoch * n + j;
+        if ((e >> 2u) != block) {
+            block = e >> 2u;
+            words = rng_block(cfg.seed, trial, STREAM_SHUFFLE, block);
+        }
+        let k = mulhi(words[e & 3u], j + 1u);
+        let tmp = order[base + j];
+        order[base + j] = order[base + k];
+        order[base + k] = tmp;
+    }
+}
+
+// theta <- theta - (eta / B) sum over step t's batch of grad l_n(theta).
+fn grid_step(trial: u32, slot: u32, t: u32, th: vec4<f32>) -> vec4<f32> {
+    let per = cfg.n / cfg.batch;
+    let epoch = t / per;
+    let k = t % per;
+    if (cfg.shuffle != 0u && k == 0u) {
+        shuffle_epoch(trial, slot, epoch);
+    }
+    var acc = vec4<f32>(0.0);
+    for (var p = k * cfg.batch; p < (k + 1u) * cfg.batch; p++) {
+        var idx = p;
+        if (cfg.shuffle != 0u) {
+            idx = order[slot * cfg.n + p];
+        }
+        acc += grad(th, data_point(trial, idx));
+    }
+    return th - (cfg.eta / f32(cfg.batch)) * acc;
+}
+
+// K Euler-Maruyama substeps: drift -(eta/K) G(theta) with the exact mean
+// gradient (quadrature), noise of covariance (eta^2/K) C(theta)/B (SDE only),
+// drawn as sum_j sqrt(w_j) (g_j - G) xi_j over the quadrature nodes, whose
+// covariance is exactly C (no factorisation, rank-deficient C included).
+fn continuous_step(trial: u32, t: u32, th: vec4<f32>) -> vec4<f32> {
+    let k = cfg.substeps;
+    let h = cfg.eta / f32(k);
+    let sigma = cfg.eta / sqrt(f32(k * cfg.batch));
+    var x = th;
+    var g: array<vec4<f32>, 16>;
+    for (var s = 0u; s < k; s++) {
+        var mean = vec4<f32>(0.0);
+        for (var j = 0u; j < cfg.rule_len; j++) {
+            g[j] = grad(x, node(j));
+            mean += weight(j) * g[j];
+        }
+        var next = x - h * mean;
+        if (cfg.dynamics == 1u) {
+            // C = F F^T with column j of F = sqrt(w_j) (g_j - G): one normal per node.
+            let e0 = (t * k + s) * cfg.rule_len;
+            var noise = vec4<f32>(0.0);
+            for (var j = 0u; j < cfg.rule_len; j++) {
+                noise += (sqrt(weight(j)) * noise_point(trial, e0 + j)) * (g[j] - mean);
+            }
+            next += sigma * noise;
+        }
+        x = next;
+    }
+    return x;
+}
+
+// Adds (test loss, theta) of the trials still alive to record slot `slot`:
+// a Chan merge over the workgroup, one partial per workgroup. Marks a trial
+// whose test loss left the bounds as diverged. Call in uniform control flow.
+fn record(slot: u32, wg: u32, lid: u32, live: bool, th: vec4<f32>, flag: u32) -> u32 {
+    let test = test_loss(th);
+    let f = flag | loss_divergence(test);
+    let alive = live && (f & DIVERGED) == 0u;
+    wg_n[lid] = select(0.0, 1.0, alive);
+    wg_mean[lid] = select(vec4<f32>(0.0), vec4<f32>(test, th.x, th.y, th.z), alive);
+    wg_m2[lid] = vec4<f32>(0.0);
+    workgroupBarrier();
+    for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
+        if (lid < stride) {
+            let na = wg_n[lid];
+            let nb = wg_n[lid + stride];
+            if (nb > 0.0) {
+                let n = na + nb;
+                let d = wg_mean[lid + stride] - wg_mean[lid];
+                let w = nb / n;
+                wg_mean[lid] += d * w;
+                wg_m2[lid] += wg_m2[lid + stride] + d * d * (na * w);
+                wg_n[lid] = n;
+            }
+        }
+        workgroupBarrier();
+    }
+    if (lid == 0u) {
+        let base = (slot * cfg.groups + wg) * 3u;
+        partials[base] = vec4<f32>(wg_n[0], 0.0, 0.0, 0.0);
+        partials[base + 1u] = wg_mean[0];
+        partials[base + 2u] = wg_m2[0];
+    }
+    workgroupBarrier();
+    return f;
+}
+
+// An invocation: its workgroup, its trial within the chunk (clamped, so that
+// padding lanes compute on a real state and write nothing), whether it is a
+// real trial, the global trial index and its own slot (order buffer).
+struct Lane {
+    wg: u32,
+    local: u32,
+    live: bool,
+    trial: u32,
+    slot: u32,
+}
+
+fn lane(wid: vec3<u32>, lid: u32) -> Lane {
+    let wg = wid.y * cfg.groups_x + wid.x;
+    let raw = wg * WG + lid;
+    let local = min(raw, cfg.trials - 1u);
+    return Lane(wg, local, raw < cfg.trials, cfg.trial0 + local, raw);
+}
+
+@compute @workgroup_size(64)
+fn init(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let ln = lane(wid, lid);
+    if (ln.live) {
+        state[ln.local] = cfg.init;
+        flags[ln.local] = 0u;
+    }
+}
+
+@compute @workgroup_size(64)
+fn run_steps(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let ln = lane(wid, lid);
+    var th = state[ln.local];
+    var flag = flags[ln.local];
+    var slot = 0u;
+    for (var t = cfg.t0; t < cfg.t1; t++) {
+        if (cfg.record_every > 0u && t % cfg.record_every == 0u) {
+            flag = record(slot, ln.wg, lid, ln.live, th, flag);
+            slot++;
+        }
+        if (cfg.dynamics == 0u) {
+            th = grid_step(ln.trial, ln.slot, t, th);
+        } else {
+            th = continuous_step(ln.trial, t, th);
+        }
+        flag |= divergence(th);
+    }
+    if (ln.live) {
+        state[ln.local] = th;
+        flags[ln.local] = flag;
+    }
+}
+
+// After the last step: the final curve record, test and train loss (Kahan sum
+// over the regenerated training set) and the divergence flags.
+@compute @workgroup_size(64)
+fn finish(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let ln = lane(wid, lid);
+    let th = state[ln.local];
+    var flag = flags[ln.local];
+    if (cfg.record_every > 0u) {
+        flag = record(0u, ln.wg, lid, ln.live, th, flag);
+    }
+    let test = test_loss(th);
+    var sum = 0.0;
+    var carry = 0.0;
+    for (var n = 0u; n < cfg.n; n++) {
+        let y = loss(th, data_point(ln.trial, n)) - carry;
+        let s = sum + y;
+        carry = (s - sum) - y;
+        sum = s;
+    }
+    let train = sum / f32(cfg.n);
+    flag |= loss_divergence(test) | loss_divergence(train);
+    var bad = nonfinite(test) || nonfinite(train);
+    for (var d = 0u; d < DIM; d++) {
+        bad = bad || nonfinite(th[d]);
+    }
+    if (bad) {
+        flag |= DIVERGED | NONFINITE;
+    }
+    if (ln.live) {
+        results[ln.local] = vec4<f32>(test, train, 0.0, 0.0);
+        flags[ln.local] = flag;
+    }
+}

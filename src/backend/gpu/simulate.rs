@@ -1,0 +1,358 @@
+//! The GPU simulator: shaders/simulate.wgsl driven over chunks of trials and
+//! dispatches of steps, with f64 statistics merged on the host.
+//!
+//! * One invocation per trial keeps θ in registers for a whole dispatch of
+//!   steps and draws its random numbers in registers (no per-step memory
+//!   traffic beyond a shuffled epoch's order).
+//! * Steps are split into dispatches of bounded work, so no driver watchdog
+//!   fires; trials into chunks whose buffers fit the device's binding limits.
+//! * Learning curves are reduced on the device: one (count, mean, M2) partial
+//!   per workgroup and record, merged on the host in f64 (Chan), so memory does
+//!   not grow with trials × recorded steps.
+//! * Final θ, test and train loss come back per trial (f32) and are tallied in
+//!   f64 in trial order, so the statistics do not depend on scheduling.
+
+use super::device::{bind, grid_2d, layout, pipelines, Gpu};
+use super::shader;
+use crate::error::{Error, Result};
+use crate::experiment::{Experiment, Plan};
+use crate::landscape::{Landscape, Visitor};
+use crate::observables::{Outcome, Paired, Tally, Trial};
+use crate::optimizer::Dynamics;
+use crate::progress::Progress;
+use crate::rng::key;
+use crate::stats::Moments;
+use std::ops::Range;
+
+const WG: u64 = 64;
+/// Gradient evaluations per dispatch (about 0.3 s on lavapipe, milliseconds on a GPU).
+const DISPATCH_WORK: u64 = 1 << 26;
+/// Trials per chunk at most.
+const MAX_CHUNK: u64 = 1 << 20;
+/// Bytes of curve partials per dispatch at most.
+const MAX_PARTIALS: u64 = 64 << 20;
+/// Bytes per partial: count, mean and M2 as three vec4<f32>.
+const PARTIAL_BYTES: u64 = 48;
+
+/// The uniform block of shaders/simulate.wgsl (same field order and layout).
+#[repr(C)]
+#[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+struct Config {
+    seed: [u32; 2],
+    trials: u32,
+    trial0: u32,
+    n: u32,
+    batch: u32,
+    shuffle: u32,
+    dynamics: u32,
+    t0: u32,
+    t1: u32,
+    substeps: u32,
+    record_every: u32,
+    groups_x: u32,
+    groups: u32,
+    rule_len: u32,
+    pad0: u32,
+    eta: f32,
+    diverge_at: f32,
+    pad1: [f32; 2],
+    params: [f32; 4],
+    init: [f32; 4],
+    nodes: [[f32; 4]; 4],
+    weights: [[f32; 4]; 4],
+}
+
+/// The compiled kernels of one landscape.
+struct Kernels {
+    layout: wgpu::BindGroupLayout,
+    init: wgpu::ComputePipeline,
+    run_steps: wgpu::ComputePipeline,
+    finish: wgpu::ComputePipeline,
+}
+
+impl Kernels {
+    fn new<L: Landscape<D>, const D: usize>(gpu: &Gpu) -> Result<Self> {
+        let module = gpu.module(L::NAME, shader::simulate(L::WGSL))?;
+        let layout = layout(gpu, 5);
+        let [init, run_steps, finish] = pipelines(gpu, &module, &layout, ["init", "run_steps", "finish"])?;
+        Ok(Kernels { layout, init, run_steps, finish })
+    }
+}
+
+/// Per-trial results of one chunk, as the device left them.
+struct ChunkResult {
+    theta: Vec<[f32; 4]>,
+    flags: Vec<u32>,
+    losses: Vec<[f32; 4]>,
+}
+
+const DIVERGED: u32 = 1;
+const NONFINITE: u32 = 2;
+
+impl ChunkResult {
+    fn trial(&self, i: usize, dim: usize) -> Trial {
+        Trial {
+            test_loss: self.losses[i][0] as f64,
+            train_loss: self.losses[i][1] as f64,
+            theta: self.theta[i][..dim].iter().map(|&x| x as f64).collect(),
+            diverged: self.flags[i] & DIVERGED != 0,
+        }
+    }
+}
+
+/// What one plan's run over one chunk needs.
+struct ChunkRun<'a, L, const D: usize> {
+    gpu: &'a Gpu,
+    kernels: &'a Kernels,
+    landscape: &'a L,
+    exp: &'a Experiment,
+    plan: &'a Plan,
+}
+
+impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
+    fn config(&self, trials: Range<u64>, groups: u32) -> Config {
+        let rule = L::rule();
+        let mut nodes = [[0.0f32; 4]; 4];
+        let mut weights = [[0.0f32; 4]; 4];
+        for (j, (x, w)) in rule.nodes.iter().zip(&rule.weights).enumerate() {
+            nodes[j / 4][j % 4] = *x as f32;
+            weights[j / 4][j % 4] = *w as f32;
+        }
+        let (dynamics, substeps) = match self.plan.dynamics() {
+            Dynamics::Discrete => (0, 1),
+            Dynamics::Continuous { substeps, noise } => (if noise { 1 } else { 2 }, substeps),
+        };
+        let mut params = [0.0f32; 4];
+        for (p, v) in params.iter_mut().zip(self.landscape.params()) {
+            *p = v as f32;
+        }
+        let mut init = [0.0f32; 4];
+        for (p, v) in init.iter_mut().zip(&self.exp.init) {
+            *p = *v as f32;
+        }
+        let grid = &self.plan.grid;
+        Config {
+            seed: key(self.exp.seed),
+            trials: (trials.end - trials.start) as u32,
+            trial0: trials.start as u32,
+            n: grid.train_size as u32,
+            batch: grid.batch as u32,
+            shuffle: grid.shuffle as u32,
+            dynamics,
+            substeps,
+            record_every: self.exp.record_every.unwrap_or(0) as u32,
+            groups_x: grid_2d(groups).0,
+            groups,
+            rule_len: rule.nodes.len() as u32,
+            eta: self.plan.eta as f32,
+            diverge_at: self.exp.diverge_at.min(f32::MAX as f64) as f32,
+            params,
+            init,
+            nodes,
+            weights,
+            ..Default::default()
+        }
+    }
+
+    /// Gradient evaluations per trial-step.
+    fn work_per_step(&self) -> u64 {
+        match self.plan.dynamics() {
+            Dynamics::Discrete => self.plan.grid.batch as u64,
+            Dynamics::Continuous { substeps, .. } => substeps as u64 * (L::rule().nodes.len() as u64 + 1),
+        }
+    }
+
+    /// Runs the plan on trials `range`; merges curve partials into `curve`.
+    fn run(&self, range: Range<u64>, curve: Option<&mut Tally>, progress: &Progress) -> Result<ChunkResult> {
+        let gpu = self.gpu;
+        let count = range.end - range.start;
+        let groups = count.div_ceil(WG) as u32;
+        let (gx, gy) = grid_2d(groups);
+        let steps = self.plan.steps();
+        let n = self.plan.grid.train_size as u64;
+        let every = self.exp.record_every.unwrap_or(0);
+        let slots = (MAX_PARTIALS / (groups as u64 * PARTIAL_BYTES)).max(1) as usize;
+        let mut cfg = self.config(range.clone(), groups);
+        let uniform = gpu.uniform("config", bytemuck::bytes_of(&cfg));
+        let state = gpu.storage("state", 16 * count);
+        let flags = gpu.storage("flags", 4 * count);
+        let order = gpu.storage("order", if self.plan.grid.shuffle { 4 * n * groups as u64 * WG } else { 16 });
+        let partials =
+            gpu.storage("partials", if every > 0 { slots as u64 * groups as u64 * PARTIAL_BYTES } else { 16 });
+        let results = gpu.storage("results", 16 * count);
+        gpu.check()?;
+        let group = bind(gpu, &self.kernels.layout, &[&uniform, &state, &flags, &order, &partials, &results]);
+        let dispatch = |pipeline: &wgpu::ComputePipeline, cfg: &Config| -> Result<()> {
+            gpu.queue.write_buffer(&uniform, 0, bytemuck::bytes_of(cfg));
+            let mut encoder = gpu.device.create_command_encoder(&Default::default());
+            {
+                let mut pass = encoder.begin_compute_pass(&Default::default());
+                pass.set_pipeline(pipeline);
+                pass.set_bind_group(0, &group, &[]);
+                pass.dispatch_workgroups(gx, gy, 1);
+            }
+            gpu.queue.submit([encoder.finish()]);
+            gpu.wait()
+        };
+        let mut curve = curve;
+        let mut merge = |first_record: usize, records: usize| -> Result<()> {
+            let Some(tally) = curve.as_deref_mut() else { return Ok(()) };
+            let parts: Vec<[f32; 4]> = gpu.read(&partials, records * groups as usize * 3)?;
+            for slot in 0..records {
+                let point = &mut tally.curve[first_record + slot];
+                for wg in 0..groups as usize {
+                    let base = (slot * groups as usize + wg) * 3;
+                    let n = parts[base][0] as u64;
+                    let m = |q: usize| Moments { n, mean: parts[base + 1][q] as f64, m2: parts[base + 2][q] as f64 };
+                    point.test_loss.merge(&m(0));
+                    for d in 0..D {
+                        point.theta[d].merge(&m(1 + d));
+                    }
+                }
+            }
+            Ok(())
+        };
+        dispatch(&self.kernels.init, &cfg)?;
+        let per_dispatch = (DISPATCH_WORK / (count * self.work_per_step()).max(1)).max(1) as usize;
+        let mut t = 0;
+        while t < steps {
+            let mut t1 = (t + per_dispatch).min(steps);
+            let first = if every > 0 { t.div_ceil(every) } else { 0 };
+            if every > 0 {
+                // At most `slots` records per dispatch.
+                t1 = t1.min((first + slots) * every);
+            }
+            cfg.t0 = t as u32;
+            cfg.t1 = t1 as u32;
+            dispatch(&self.kernels.run_steps, &cfg)?;
+            if let Some(last) = (t1 - 1).checked_div(every) {
+                merge(first, last + 1 - first)?;
+            }
+            progress.advance_fraction(count as f64 * (t1 - t) as f64 / steps as f64);
+            t = t1;
+        }
+        dispatch(&self.kernels.finish, &cfg)?;
+        if every > 0 {
+            merge(self.exp.record_steps().len() - 1, 1)?;
+        }
+        if steps == 0 {
+            progress.advance_fraction(count as f64);
+        }
+        Ok(ChunkResult {
+            theta: gpu.read(&state, count as usize)?,
+            flags: gpu.read(&flags, count as usize)?,
+            losses: gpu.read(&results, count as usize)?,
+        })
+    }
+}
+
+/// Trials per chunk: the device's binding limits and [`MAX_CHUNK`].
+fn chunk_size(gpu: &Gpu, plan: &Plan) -> Result<u64> {
+    let max = gpu.max_binding();
+    let mut chunk = MAX_CHUNK.min(max / 16);
+    if plan.grid.shuffle {
+        chunk = chunk.min(max / (4 * plan.grid.train_size as u64));
+    }
+    let chunk = chunk / WG * WG;
+    if chunk == 0 {
+        return Err(Error::Gpu(format!(
+            "a training set of {} points is too large to shuffle on this device",
+            plan.grid.train_size
+        )));
+    }
+    Ok(chunk)
+}
+
+fn tally_chunk(tally: &mut Tally, r: &ChunkResult, dim: usize) {
+    for i in 0..r.flags.len() {
+        let t = r.trial(i, dim);
+        if t.diverged {
+            tally.push_diverged(r.flags[i] & NONFINITE != 0);
+        } else {
+            tally.push(t.test_loss, t.train_loss, &t.theta);
+        }
+    }
+}
+
+struct GpuRun<'a> {
+    gpu: &'a Gpu,
+    exp: &'a Experiment,
+    progress: &'a Progress,
+}
+
+fn check_dim(dim: usize, name: &str) -> Result<()> {
+    if dim > 3 {
+        return Err(Error::Gpu(format!("{name} has {dim} weights; the GPU kernels hold at most 3")));
+    }
+    Ok(())
+}
+
+impl Visitor for GpuRun<'_> {
+    type Output = Result<Outcome>;
+    fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> Result<Outcome> {
+        check_dim(D, L::NAME)?;
+        let exp = self.exp;
+        let kernels = Kernels::new::<L, D>(self.gpu)?;
+        let steps = exp.record_steps();
+        let mut primary = Tally::new(D, &steps);
+        let mut compare = exp.compare.as_ref().map(|_| (Tally::new(D, &steps), Paired::default()));
+        let chunk =
+            exp.compare.iter().chain([&exp.plan]).map(|p| chunk_size(self.gpu, p)).collect::<Result<Vec<_>>>()?;
+        let chunk = chunk.into_iter().min().unwrap_or(MAX_CHUNK);
+        let mut start = 0;
+        while start < exp.trials {
+            let range = start..(start + chunk).min(exp.trials);
+            let run = |plan, tally: &mut Tally| {
+                ChunkRun::<L, D> { gpu: self.gpu, kernels: &kernels, landscape: l, exp, plan }.run(
+                    range.clone(),
+                    Some(tally),
+                    self.progress,
+                )
+            };
+            let a = run(&exp.plan, &mut primary)?;
+            tally_chunk(&mut primary, &a, D);
+            if let (Some(plan), Some((tally, paired))) = (&exp.compare, &mut compare) {
+                let b = run(plan, tally)?;
+                tally_chunk(tally, &b, D);
+                for i in 0..a.flags.len() {
+                    let (ta, tb) = (a.trial(i, D), b.trial(i, D));
+                    if !ta.diverged && !tb.diverged {
+                        paired.push((ta.test_loss, ta.gen_gap()), (tb.test_loss, tb.gen_gap()));
+                    }
+                }
+            }
+            start = range.end;
+        }
+        Ok(Outcome { primary, compare })
+    }
+}
+
+/// Runs an experiment on the GPU.
+pub fn run(gpu: &Gpu, exp: &Experiment, progress: &Progress) -> Result<Outcome> {
+    exp.landscape.visit(GpuRun { gpu, exp, progress })
+}
+
+struct Trials<'a> {
+    gpu: &'a Gpu,
+    exp: &'a Experiment,
+    plan: &'a Plan,
+    range: Range<u64>,
+}
+
+impl Visitor for Trials<'_> {
+    type Output = Result<Vec<Trial>>;
+    fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> Result<Vec<Trial>> {
+        check_dim(D, L::NAME)?;
+        let kernels = Kernels::new::<L, D>(self.gpu)?;
+        let exp = Experiment { record_every: None, ..self.exp.clone() };
+        let run = ChunkRun::<L, D> { gpu: self.gpu, kernels: &kernels, landscape: l, exp: &exp, plan: self.plan };
+        let r = run.run(self.range.clone(), None, &Progress::hidden())?;
+        Ok((0..r.flags.len()).map(|i| r.trial(i, D)).collect())
+    }
+}
+
+/// Per-trial results of `plan` for trials in `range` (one chunk), to compare
+/// with `crate::backend::cpu::trials` trial by trial.
+pub fn trials(gpu: &Gpu, exp: &Experiment, plan: &Plan, range: Range<u64>) -> Result<Vec<Trial>> {
+    exp.landscape.visit(Trials { gpu, exp, plan, range })
+}
