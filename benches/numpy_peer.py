@@ -1,17 +1,21 @@
 #!/usr/bin/env python3
-"""NumPy peer of `simsgd run`: the same simulation written as vectorised NumPy.
+"""NumPy peer of `simsgd run`: the same simulations written as vectorised NumPy.
 
-One array per weight, all trials at once, fresh-sample SGD (N = T, B = E = 1):
-each step draws one standard-normal datapoint per trial and applies
-theta <- theta - eta * grad l_x(theta). At the end it evaluates the exact test
-loss and the train loss (replaying the same generator for the training set),
-so it does the same work that simsgd's CPU and GPU backends do.
+One array per weight, all trials at once. Optimizers (as in simsgd):
+  sgd  grid of N points, E epochs, batch 1 (N = T, E = 1 is fresh-sample SGD)
+  gd   every step uses all N points
+  sde  K Euler-Maruyama substeps per step: drift -(eta/K) G, noise of covariance
+       (eta^2/K) C, drawn as sum_j sqrt(w_j) (g_j - G) xi_j over Gauss-Hermite nodes
+At the end it evaluates the exact test loss (quadrature) and the train loss over
+the trial's N points (replaying the generator for fresh-sample SGD), so it does
+the work simsgd's backends do.
 
-Prints one JSON object: landscape, trials, steps, seconds, traj_steps_per_s,
-and the mean test loss (a sanity check, not compared bit for bit: NumPy's
-generator is not simsgd's Philox stream).
+Prints one JSON object: landscape, optimizer, trials, steps, seconds,
+traj_steps_per_s, and the mean test loss (a sanity check, not compared bit for
+bit: NumPy's generator is not simsgd's Philox stream).
 
-Usage: numpy_peer.py LANDSCAPE [--trials N] [--steps T] [--eta E] [--seed S]
+Usage: numpy_peer.py LANDSCAPE [--optimizer sgd|gd|sde] [--trials N] [--steps T]
+                     [--train-size N] [--epochs E] [--substeps K] [--eta E] [--seed S]
 """
 import argparse
 import json
@@ -19,79 +23,157 @@ import time
 
 import numpy as np
 
-
-def gauss_run(rng_seed, trials, steps, eta):
-    rng = np.random.default_rng(rng_seed)
-    h = np.zeros(trials)
-    for _ in range(steps):
-        x = rng.standard_normal(trials)
-        h -= eta * 0.5 * (1.0 - x * x * np.exp(-h))
-    test = 0.5 * (h + np.exp(-h))
-    rng = np.random.default_rng(rng_seed)
-    train = np.zeros(trials)
-    for _ in range(steps):
-        x = rng.standard_normal(trials)
-        train += 0.5 * (h + x * x * np.exp(-h))
-    return test, train / steps
+R = np.sqrt(0.5)
 
 
-def archimedes_run(rng_seed, trials, steps, eta):
-    rng = np.random.default_rng(rng_seed)
-    u = np.zeros(trials)
-    v = np.zeros(trials)
-    z = np.zeros(trials)
-    r = np.sqrt(0.5)
-    for _ in range(steps):
-        x = rng.standard_normal(trials)
-        c = np.cos(z)
-        s = np.sin(z)
-        cs = c * u + s * v
-        sc = r * (c + s)  # cos(z - pi/4)
-        ss = r * (s - c)  # sin(z - pi/4)
-        gu = u + cs * c + x * sc
-        gv = v + cs * s + x * ss
-        gz = cs * (c * v - s * u) + x * (sc * v - ss * u)
-        u -= eta * gu
-        v -= eta * gv
-        z -= eta * gz
-    c = np.cos(z)
-    s = np.sin(z)
-    hq = u * u + v * v + (c * u + s * v) ** 2
-    test = 0.5 * hq
-    rng = np.random.default_rng(rng_seed)
-    sterm = r * (c + s) * u + r * (s - c) * v
-    train = np.zeros(trials)
-    for _ in range(steps):
-        x = rng.standard_normal(trials)
-        train += 0.5 * hq + x * sterm
-    return test, train / steps
+def gauss_loss(t, x):
+    return 0.5 * (t[0] + x * x * np.exp(-t[0]))
 
 
-RUNS = {"gauss": gauss_run, "archimedes": archimedes_run}
+def gauss_grad(t, x):
+    return [0.5 * (1.0 - x * x * np.exp(-t[0]))]
+
+
+def archimedes_loss(t, x):
+    u, v, z = t
+    c, s = np.cos(z), np.sin(z)
+    w = c * u + s * v
+    return 0.5 * (u * u + v * v + w * w) + x * (R * (c + s) * u + R * (s - c) * v)
+
+
+def archimedes_grad(t, x):
+    u, v, z = t
+    c, s = np.cos(z), np.sin(z)
+    w = c * u + s * v
+    a, b = R * (c + s), R * (s - c)
+    return [u + w * c + x * a, v + w * s + x * b, w * (c * v - s * u) + x * (a * v - b * u)]
+
+
+def mean_estimation_loss(t, x):
+    return 0.5 * t[0] * t[0] + x * t[0]
+
+
+def mean_estimation_grad(t, x):
+    return [t[0] + x]
+
+
+def shifting_valleys_loss(t, x):
+    a, b = t
+    r = b - a * x
+    return a + r * r - a * a
+
+
+def shifting_valleys_grad(t, x):
+    a, b = t
+    r = b - a * x
+    return [1.0 - 2.0 * x * r - 2.0 * a, 2.0 * r]
+
+
+def valley_of_death_loss(t, x):
+    a, b = t
+    r = b - a * x
+    return a + r ** 4 - 3.0 * a ** 4
+
+
+def valley_of_death_grad(t, x):
+    a, b = t
+    r = b - a * x
+    r3 = r * r * r
+    return [1.0 - 4.0 * x * r3 - 12.0 * a ** 3, 4.0 * r3]
+
+
+# name: (init, degree of l_x in x, loss, grad)
+LANDSCAPES = {
+    "gauss": ([0.0], 2, gauss_loss, gauss_grad),
+    "archimedes": ([0.0, 0.0, 0.0], 1, archimedes_loss, archimedes_grad),
+    "mean-estimation": ([0.0], 1, mean_estimation_loss, mean_estimation_grad),
+    "shifting-valleys": ([1.0, 1.0], 2, shifting_valleys_loss, shifting_valleys_grad),
+    "valley-of-death": ([1.0, 1.0], 4, valley_of_death_loss, valley_of_death_grad),
+}
+
+
+def rule(degree):
+    x, w = np.polynomial.hermite_e.hermegauss(degree + 1)
+    return x, w / w.sum()
+
+
+def simulate(a):
+    init, degree, loss, grad = LANDSCAPES[a.landscape]
+    nodes, weights = rule(degree)
+    th = [np.full(a.trials, v) for v in init]
+    rng = np.random.default_rng(a.seed)
+    fresh = a.optimizer == "sgd" and a.train_size == a.steps and a.epochs == 1
+    data = None if fresh else rng.standard_normal((a.train_size, a.trials))
+    for t in range(a.steps):
+        if a.optimizer == "sgd":
+            x = rng.standard_normal(a.trials) if fresh else data[t % a.train_size]
+            g = grad(th, x)
+        elif a.optimizer == "gd":
+            g = [np.zeros(a.trials) for _ in th]
+            for x in data:
+                for acc, gi in zip(g, grad(th, x)):
+                    acc += gi
+            g = [gi / a.train_size for gi in g]
+        else:  # sde
+            h = a.eta / a.substeps
+            sigma = a.eta / np.sqrt(a.substeps)
+            for _ in range(a.substeps):
+                gs = [grad(th, np.full(a.trials, xj)) for xj in nodes]
+                mean = [sum(w * gj[d] for w, gj in zip(weights, gs)) for d in range(len(th))]
+                xi = rng.standard_normal((len(nodes), a.trials))
+                th = [
+                    th[d] - h * mean[d] + sigma * sum(np.sqrt(w) * xi[j] * (gs[j][d] - mean[d]) for j, w in enumerate(weights))
+                    for d in range(len(th))
+                ]
+            continue
+        th = [ti - a.eta * gi for ti, gi in zip(th, g)]
+    test = sum(w * loss(th, np.full(a.trials, xj)) for xj, w in zip(nodes, weights))
+    train = np.zeros(a.trials)
+    if fresh:
+        rng = np.random.default_rng(a.seed)
+        for _ in range(a.steps):
+            train += loss(th, rng.standard_normal(a.trials))
+    elif a.optimizer == "sde":
+        train += loss(th, rng.standard_normal((a.train_size, a.trials))).sum(axis=0)
+    else:
+        for x in data:
+            train += loss(th, x)
+    return test, train / a.train_size
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("landscape", choices=sorted(RUNS))
+    p.add_argument("landscape", choices=sorted(LANDSCAPES))
+    p.add_argument("--optimizer", choices=["sgd", "gd", "sde"], default="sgd")
     p.add_argument("--trials", type=int, default=100_000)
     p.add_argument("--steps", type=int, default=1000)
+    p.add_argument("--train-size", type=int, default=None)
+    p.add_argument("--epochs", type=int, default=1)
+    p.add_argument("--substeps", type=int, default=16)
     p.add_argument("--eta", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)
     a = p.parse_args()
+    if a.train_size is None:
+        a.train_size = a.steps // a.epochs if a.optimizer == "sgd" else 10
     t0 = time.perf_counter()
-    test, train = RUNS[a.landscape](a.seed, a.trials, a.steps, a.eta)
+    with np.errstate(all="ignore"):
+        test, train = simulate(a)
     dt = time.perf_counter() - t0
+    ok = np.isfinite(test) & np.isfinite(train)
     print(json.dumps({
         "peer": "numpy",
         "numpy": np.__version__,
         "landscape": a.landscape,
+        "optimizer": a.optimizer,
         "trials": a.trials,
         "steps": a.steps,
+        "train_size": a.train_size,
+        "epochs": a.epochs,
         "eta": a.eta,
         "seconds": dt,
         "traj_steps_per_s": a.trials * a.steps / dt,
-        "test_loss_mean": float(test.mean()),
-        "gen_gap_mean": float((test - train).mean()),
+        "test_loss_mean": float(test[ok].mean()) if ok.any() else None,
+        "gen_gap_mean": float((test - train)[ok].mean()) if ok.any() else None,
     }))
 
 

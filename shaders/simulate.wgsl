@@ -13,11 +13,11 @@ struct Config {
     n: u32,             // N
     batch: u32,         // B
     shuffle: u32,
-    dynamics: u32,      // 0: grid step, 1: SDE, 2: ODE
+    pad3: u32,
     t0: u32,            // this dispatch runs steps t0 .. t1
     t1: u32,
     substeps: u32,      // K
-    record_every: u32,  // 0: no learning curve
+    slot: u32,          // the record slot `record` writes
     groups_x: u32,      // workgroups along x (2-D dispatch beyond 65535)
     groups: u32,        // workgroups in all
     rule_len: u32,      // Gauss-Hermite nodes
@@ -31,6 +31,12 @@ struct Config {
     nodes: array<vec4<f32>, 4>,
     weights: array<vec4<f32>, 4>,
 }
+
+// Each pipeline is specialised for its dynamics, so the code of the others is
+// compiled out; learning-curve records are a kernel of their own, the only one
+// with barriers (lavapipe runs a kernel that merely contains a barrier or an
+// unused private array several times slower).
+override DYNAMICS: u32 = 0u; // 0: grid step, 1: SDE, 2: ODE
 
 const WG: u32 = 64u;
 const DIVERGED: u32 = 1u;
@@ -52,28 +58,12 @@ var<workgroup> wg_n: array<f32, WG>;
 var<workgroup> wg_mean: array<vec4<f32>, WG>;
 var<workgroup> wg_m2: array<vec4<f32>, WG>;
 
-// Four normals (or words) at a time: consecutive elements share a Philox block.
-var<private> data_block: u32 = 0xFFFFFFFFu;
-var<private> data_cache: vec4<f32>;
-var<private> noise_block: u32 = 0xFFFFFFFFu;
-var<private> noise_cache: vec4<f32>;
-
 fn data_point(trial: u32, n: u32) -> f32 {
-    let b = n >> 2u;
-    if (b != data_block) {
-        data_cache = normals4(rng_block(cfg.seed, trial, STREAM_DATA, b));
-        data_block = b;
-    }
-    return data_cache[n & 3u];
+    return normal_element(cfg.seed, trial, STREAM_DATA, n);
 }
 
 fn noise_point(trial: u32, e: u32) -> f32 {
-    let b = e >> 2u;
-    if (b != noise_block) {
-        noise_cache = normals4(rng_block(cfg.seed, trial, STREAM_NOISE, b));
-        noise_block = b;
-    }
-    return noise_cache[e & 3u];
+    return normal_element(cfg.seed, trial, STREAM_NOISE, e);
 }
 
 fn node(j: u32) -> f32 {
@@ -169,7 +159,7 @@ fn continuous_step(trial: u32, t: u32, th: vec4<f32>) -> vec4<f32> {
             mean += weight(j) * g[j];
         }
         var next = x - h * mean;
-        if (cfg.dynamics == 1u) {
+        if (DYNAMICS == 1u) {
             // C = F F^T with column j of F = sqrt(w_j) (g_j - G): one normal per node.
             let e0 = (t * k + s) * cfg.rule_len;
             var noise = vec4<f32>(0.0);
@@ -251,13 +241,8 @@ fn run_steps(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
     let ln = lane(wid, lid);
     var th = state[ln.local];
     var flag = flags[ln.local];
-    var slot = 0u;
     for (var t = cfg.t0; t < cfg.t1; t++) {
-        if (cfg.record_every > 0u && t % cfg.record_every == 0u) {
-            flag = record(slot, ln.wg, lid, ln.live, th, flag);
-            slot++;
-        }
-        if (cfg.dynamics == 0u) {
+        if (DYNAMICS == 0u) {
             th = grid_step(ln.trial, ln.slot, t, th);
         } else {
             th = continuous_step(ln.trial, t, th);
@@ -270,16 +255,23 @@ fn run_steps(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
     }
 }
 
-// After the last step: the final curve record, test and train loss (Kahan sum
-// over the regenerated training set) and the divergence flags.
+// A learning-curve record of the current state into slot cfg.slot.
+@compute @workgroup_size(64)
+fn record_curve(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let ln = lane(wid, lid);
+    let flag = record(cfg.slot, ln.wg, lid, ln.live, state[ln.local], flags[ln.local]);
+    if (ln.live) {
+        flags[ln.local] = flag;
+    }
+}
+
+// After the last step: test and train loss (Kahan sum over the regenerated
+// training set) and the divergence flags.
 @compute @workgroup_size(64)
 fn finish(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let ln = lane(wid, lid);
     let th = state[ln.local];
     var flag = flags[ln.local];
-    if (cfg.record_every > 0u) {
-        flag = record(0u, ln.wg, lid, ln.live, th, flag);
-    }
     let test = test_loss(th);
     var sum = 0.0;
     var carry = 0.0;

@@ -3,6 +3,7 @@
 
 use crate::backend::cpu;
 use crate::backend::gpu::{self, Gpu};
+use crate::bench::{self, BenchArgs};
 use crate::error::{usage, Error, Result};
 use crate::experiment::{Experiment, GridFlags, Plan};
 use crate::landscape::AnyLandscape;
@@ -24,6 +25,14 @@ pub struct Cli {
 pub enum Command {
     /// Simulate many independent trajectories and report means with standard errors.
     Run(Box<RunArgs>),
+    /// Trajectory-steps per second of every backend, beside the NumPy (and PyTorch) peers.
+    Bench {
+        #[command(flatten)]
+        args: BenchArgs,
+        /// No progress lines on stderr.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// List the landscapes with their formulas, weights, parameters and defaults.
     Landscapes {
         /// Print JSON instead of text.
@@ -252,5 +261,14 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Run(args) => run(&args),
         Command::Landscapes { json } => landscapes(json),
+        Command::Bench { args, quiet } => {
+            let report = bench::run(&args, quiet)?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&report).expect("serialisable"));
+            } else {
+                print!("{}", bench::render(&report));
+            }
+            Ok(())
+        }
     }
 }

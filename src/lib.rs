@@ -12,6 +12,7 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod backend;
+pub mod bench;
 pub mod cli;
 pub mod error;
 pub mod experiment;

@@ -18,6 +18,8 @@ pub struct Gpu {
     pub(super) queue: wgpu::Queue,
     info: wgpu::AdapterInfo,
     errors: Arc<Mutex<Vec<String>>>,
+    /// Compiled kernels by (landscape, dynamics), reused across runs.
+    pub(super) kernels: Mutex<std::collections::HashMap<(&'static str, u32), Arc<super::simulate::Kernels>>>,
 }
 
 /// A GPU error on one line (wgpu's messages span several).
@@ -79,7 +81,7 @@ impl Gpu {
         device.set_device_lost_callback(move |reason, message| {
             sink.lock().unwrap_or_else(|p| p.into_inner()).push(format!("device lost ({reason:?}): {message}"));
         });
-        Ok(Gpu { device, queue, info, errors })
+        Ok(Gpu { device, queue, info, errors, kernels: Default::default() })
     }
 
     /// "name (backend, driver info)".
@@ -214,12 +216,14 @@ pub(super) fn layout(gpu: &Gpu, storage: u32) -> wgpu::BindGroupLayout {
     gpu.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: None, entries: &entries })
 }
 
-/// Compute pipelines for the named entry points of `module`, on `layout`.
+/// Compute pipelines for the named entry points of `module`, on `layout`,
+/// with the given values of its `override` constants.
 pub(super) fn pipelines<const N: usize>(
     gpu: &Gpu,
     module: &wgpu::ShaderModule,
     layout: &wgpu::BindGroupLayout,
     entries: [&str; N],
+    constants: &[(&str, f64)],
 ) -> Result<[wgpu::ComputePipeline; N]> {
     let pipeline_layout = gpu.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
         label: None,
@@ -233,7 +237,7 @@ pub(super) fn pipelines<const N: usize>(
             layout: Some(&pipeline_layout),
             module,
             entry_point: Some(entry),
-            compilation_options: Default::default(),
+            compilation_options: wgpu::PipelineCompilationOptions { constants, ..Default::default() },
             cache: None,
         })
     });

@@ -27,7 +27,7 @@ pub struct Blocks {
 pub fn rng_blocks(gpu: &Gpu, seed: u64, trial: u32, stream: Stream, count: u32) -> Result<Blocks> {
     let module = gpu.module("probe", shader::probe())?;
     let layout = layout(gpu, 2);
-    let [pipeline] = pipelines(gpu, &module, &layout, ["probe_rng"])?;
+    let [pipeline] = pipelines(gpu, &module, &layout, ["probe_rng"], &[])?;
     let cfg = Probe { seed: key(seed), trial, stream: stream as u32, count, pad: [0; 3] };
     let uniform = gpu.uniform("probe", bytemuck::bytes_of(&cfg));
     let words = gpu.storage("words", 16 * count as u64);

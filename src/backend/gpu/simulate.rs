@@ -23,6 +23,7 @@ use crate::progress::Progress;
 use crate::rng::key;
 use crate::stats::Moments;
 use std::ops::Range;
+use std::sync::Arc;
 
 const WG: u64 = 64;
 /// Gradient evaluations per dispatch (about 0.3 s on lavapipe, milliseconds on a GPU).
@@ -44,11 +45,11 @@ struct Config {
     n: u32,
     batch: u32,
     shuffle: u32,
-    dynamics: u32,
+    pad3: u32,
     t0: u32,
     t1: u32,
     substeps: u32,
-    record_every: u32,
+    slot: u32,
     groups_x: u32,
     groups: u32,
     rule_len: u32,
@@ -62,20 +63,40 @@ struct Config {
     weights: [[f32; 4]; 4],
 }
 
-/// The compiled kernels of one landscape.
-struct Kernels {
+/// The kernels of one landscape, specialised for one dynamics (0 grid, 1 SDE,
+/// 2 ODE).
+pub(super) struct Kernels {
     layout: wgpu::BindGroupLayout,
     init: wgpu::ComputePipeline,
     run_steps: wgpu::ComputePipeline,
+    record_curve: wgpu::ComputePipeline,
     finish: wgpu::ComputePipeline,
 }
 
 impl Kernels {
-    fn new<L: Landscape<D>, const D: usize>(gpu: &Gpu) -> Result<Self> {
+    /// Compiled once per device and reused.
+    fn get<L: Landscape<D>, const D: usize>(gpu: &Gpu, dynamics: u32) -> Result<Arc<Self>> {
+        let key = (L::NAME, dynamics);
+        if let Some(k) = gpu.kernels.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            return Ok(k.clone());
+        }
         let module = gpu.module(L::NAME, shader::simulate(L::WGSL))?;
         let layout = layout(gpu, 5);
-        let [init, run_steps, finish] = pipelines(gpu, &module, &layout, ["init", "run_steps", "finish"])?;
-        Ok(Kernels { layout, init, run_steps, finish })
+        let entries = ["init", "run_steps", "record_curve", "finish"];
+        let [init, run_steps, record_curve, finish] =
+            pipelines(gpu, &module, &layout, entries, &[("DYNAMICS", dynamics as f64)])?;
+        let kernels = Arc::new(Kernels { layout, init, run_steps, record_curve, finish });
+        gpu.kernels.lock().unwrap_or_else(|p| p.into_inner()).insert(key, kernels.clone());
+        Ok(kernels)
+    }
+}
+
+/// The `DYNAMICS` constant of a plan.
+fn dynamics_code(plan: &Plan) -> u32 {
+    match plan.dynamics() {
+        Dynamics::Discrete => 0,
+        Dynamics::Continuous { noise: true, .. } => 1,
+        Dynamics::Continuous { noise: false, .. } => 2,
     }
 }
 
@@ -103,7 +124,6 @@ impl ChunkResult {
 /// What one plan's run over one chunk needs.
 struct ChunkRun<'a, L, const D: usize> {
     gpu: &'a Gpu,
-    kernels: &'a Kernels,
     landscape: &'a L,
     exp: &'a Experiment,
     plan: &'a Plan,
@@ -118,9 +138,9 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
             nodes[j / 4][j % 4] = *x as f32;
             weights[j / 4][j % 4] = *w as f32;
         }
-        let (dynamics, substeps) = match self.plan.dynamics() {
-            Dynamics::Discrete => (0, 1),
-            Dynamics::Continuous { substeps, noise } => (if noise { 1 } else { 2 }, substeps),
+        let substeps = match self.plan.dynamics() {
+            Dynamics::Discrete => 1,
+            Dynamics::Continuous { substeps, .. } => substeps,
         };
         let mut params = [0.0f32; 4];
         for (p, v) in params.iter_mut().zip(self.landscape.params()) {
@@ -138,9 +158,7 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
             n: grid.train_size as u32,
             batch: grid.batch as u32,
             shuffle: grid.shuffle as u32,
-            dynamics,
             substeps,
-            record_every: self.exp.record_every.unwrap_or(0) as u32,
             groups_x: grid_2d(groups).0,
             groups,
             rule_len: rule.nodes.len() as u32,
@@ -170,19 +188,20 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
         let (gx, gy) = grid_2d(groups);
         let steps = self.plan.steps();
         let n = self.plan.grid.train_size as u64;
-        let every = self.exp.record_every.unwrap_or(0);
-        let slots = (MAX_PARTIALS / (groups as u64 * PARTIAL_BYTES)).max(1) as usize;
+        let records = if curve.is_some() { self.exp.record_steps() } else { Vec::new() };
+        let slots = (MAX_PARTIALS / (groups as u64 * PARTIAL_BYTES)).clamp(1, records.len().max(1) as u64) as u32;
+        let kernels = Kernels::get::<L, D>(gpu, dynamics_code(self.plan))?;
         let mut cfg = self.config(range.clone(), groups);
         let uniform = gpu.uniform("config", bytemuck::bytes_of(&cfg));
         let state = gpu.storage("state", 16 * count);
         let flags = gpu.storage("flags", 4 * count);
         let order = gpu.storage("order", if self.plan.grid.shuffle { 4 * n * groups as u64 * WG } else { 16 });
-        let partials =
-            gpu.storage("partials", if every > 0 { slots as u64 * groups as u64 * PARTIAL_BYTES } else { 16 });
+        let partials = gpu.storage("partials", slots as u64 * groups as u64 * PARTIAL_BYTES);
         let results = gpu.storage("results", 16 * count);
         gpu.check()?;
-        let group = bind(gpu, &self.kernels.layout, &[&uniform, &state, &flags, &order, &partials, &results]);
-        let dispatch = |pipeline: &wgpu::ComputePipeline, cfg: &Config| -> Result<()> {
+        let group = bind(gpu, &kernels.layout, &[&uniform, &state, &flags, &order, &partials, &results]);
+        // Each dispatch is its own submission, after its own configuration.
+        let dispatch = |pipeline: &wgpu::ComputePipeline, cfg: &Config| {
             gpu.queue.write_buffer(&uniform, 0, bytemuck::bytes_of(cfg));
             let mut encoder = gpu.device.create_command_encoder(&Default::default());
             {
@@ -192,14 +211,14 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
                 pass.dispatch_workgroups(gx, gy, 1);
             }
             gpu.queue.submit([encoder.finish()]);
-            gpu.wait()
         };
+        // Merges the `filled` slots of partials, records first.., into the curve.
         let mut curve = curve;
-        let mut merge = |first_record: usize, records: usize| -> Result<()> {
+        let mut merge = |first: usize, filled: usize| -> Result<()> {
             let Some(tally) = curve.as_deref_mut() else { return Ok(()) };
-            let parts: Vec<[f32; 4]> = gpu.read(&partials, records * groups as usize * 3)?;
-            for slot in 0..records {
-                let point = &mut tally.curve[first_record + slot];
+            let parts: Vec<[f32; 4]> = gpu.read(&partials, filled * groups as usize * 3)?;
+            for slot in 0..filled {
+                let point = &mut tally.curve[first + slot];
                 for wg in 0..groups as usize {
                     let base = (slot * groups as usize + wg) * 3;
                     let n = parts[base][0] as u64;
@@ -212,29 +231,36 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
             }
             Ok(())
         };
-        dispatch(&self.kernels.init, &cfg)?;
+        dispatch(&kernels.init, &cfg);
         let per_dispatch = (DISPATCH_WORK / (count * self.work_per_step()).max(1)).max(1) as usize;
+        let (mut next, mut first) = (0, 0);
         let mut t = 0;
-        while t < steps {
-            let mut t1 = (t + per_dispatch).min(steps);
-            let first = if every > 0 { t.div_ceil(every) } else { 0 };
-            if every > 0 {
-                // At most `slots` records per dispatch.
-                t1 = t1.min((first + slots) * every);
+        loop {
+            // Records due at step t, then steps up to the next record.
+            while records.get(next) == Some(&t) {
+                cfg.slot = (next - first) as u32;
+                dispatch(&kernels.record_curve, &cfg);
+                next += 1;
+                if next - first == slots as usize {
+                    merge(first, next - first)?;
+                    first = next;
+                }
             }
-            cfg.t0 = t as u32;
-            cfg.t1 = t1 as u32;
-            dispatch(&self.kernels.run_steps, &cfg)?;
-            if let Some(last) = (t1 - 1).checked_div(every) {
-                merge(first, last + 1 - first)?;
+            if t == steps {
+                break;
             }
+            let t1 = (t + per_dispatch).min(records.get(next).copied().unwrap_or(steps));
+            (cfg.t0, cfg.t1) = (t as u32, t1 as u32);
+            dispatch(&kernels.run_steps, &cfg);
+            gpu.wait()?;
             progress.advance_fraction(count as f64 * (t1 - t) as f64 / steps as f64);
             t = t1;
         }
-        dispatch(&self.kernels.finish, &cfg)?;
-        if every > 0 {
-            merge(self.exp.record_steps().len() - 1, 1)?;
+        if next > first {
+            merge(first, next - first)?;
         }
+        dispatch(&kernels.finish, &cfg);
+        gpu.wait()?;
         if steps == 0 {
             progress.advance_fraction(count as f64);
         }
@@ -292,7 +318,6 @@ impl Visitor for GpuRun<'_> {
     fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> Result<Outcome> {
         check_dim(D, L::NAME)?;
         let exp = self.exp;
-        let kernels = Kernels::new::<L, D>(self.gpu)?;
         let steps = exp.record_steps();
         let mut primary = Tally::new(D, &steps);
         let mut compare = exp.compare.as_ref().map(|_| (Tally::new(D, &steps), Paired::default()));
@@ -303,7 +328,7 @@ impl Visitor for GpuRun<'_> {
         while start < exp.trials {
             let range = start..(start + chunk).min(exp.trials);
             let run = |plan, tally: &mut Tally| {
-                ChunkRun::<L, D> { gpu: self.gpu, kernels: &kernels, landscape: l, exp, plan }.run(
+                ChunkRun::<L, D> { gpu: self.gpu, landscape: l, exp, plan }.run(
                     range.clone(),
                     Some(tally),
                     self.progress,
@@ -343,9 +368,8 @@ impl Visitor for Trials<'_> {
     type Output = Result<Vec<Trial>>;
     fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> Result<Vec<Trial>> {
         check_dim(D, L::NAME)?;
-        let kernels = Kernels::new::<L, D>(self.gpu)?;
         let exp = Experiment { record_every: None, ..self.exp.clone() };
-        let run = ChunkRun::<L, D> { gpu: self.gpu, kernels: &kernels, landscape: l, exp: &exp, plan: self.plan };
+        let run = ChunkRun::<L, D> { gpu: self.gpu, landscape: l, exp: &exp, plan: self.plan };
         let r = run.run(self.range.clone(), None, &Progress::hidden())?;
         Ok((0..r.flags.len()).map(|i| r.trial(i, D)).collect())
     }

@@ -1,0 +1,381 @@
+//! `simsgd bench`: trajectory-steps per second of every backend on the same
+//! work, side by side with the NumPy peer (benches/numpy_peer.py) and, where
+//! CUDA and PyTorch exist, the PyTorch peer (benches/torch_peer.py).
+
+use crate::backend::cpu;
+use crate::backend::gpu::{self, Gpu};
+use crate::error::{usage, Result};
+use crate::experiment::{Experiment, GridFlags, Plan};
+use crate::landscape::AnyLandscape;
+use crate::optimizer::Optimizer;
+use crate::progress::Progress;
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+/// The benchmark workloads (issue #4): the same four grids on every landscape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Workload {
+    /// Fresh-sample SGD: N = T, B = E = 1.
+    Sgd,
+    /// SGD on N = 10 points for E = 10 epochs.
+    SgdEpochs,
+    /// GD on N = 10 points.
+    Gd,
+    /// SDE with K = 16 substeps.
+    Sde,
+}
+
+impl Workload {
+    const ALL: [Workload; 4] = [Workload::Sgd, Workload::SgdEpochs, Workload::Gd, Workload::Sde];
+
+    fn name(self) -> &'static str {
+        match self {
+            Workload::Sgd => "sgd",
+            Workload::SgdEpochs => "sgd N=10 E=10",
+            Workload::Gd => "gd N=10",
+            Workload::Sde => "sde K=16",
+        }
+    }
+
+    /// Default steps: fresh SGD runs 10x longer (its steps are the cheapest).
+    fn steps(self, quick: bool) -> usize {
+        let t = if self == Workload::Sgd { 1000 } else { 100 };
+        if quick {
+            t / 5
+        } else {
+            t
+        }
+    }
+
+    fn optimizer(self) -> Optimizer {
+        match self {
+            Workload::Sgd | Workload::SgdEpochs => Optimizer::Sgd,
+            Workload::Gd => Optimizer::Gd,
+            Workload::Sde => Optimizer::Sde,
+        }
+    }
+
+    /// (N, E) of the grid for T steps.
+    fn grid(self, steps: usize) -> (usize, usize) {
+        match self {
+            Workload::Sgd => (steps.max(1), 1),
+            Workload::SgdEpochs => (10, steps.div_ceil(10)),
+            Workload::Gd | Workload::Sde => (10, 1),
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Small sizes: the whole bench in under a minute on two cores.
+    #[arg(long)]
+    pub quick: bool,
+    /// Only this landscape.
+    #[arg(long)]
+    pub landscape: Option<String>,
+    /// Only this workload.
+    #[arg(long, value_enum)]
+    pub workload: Option<Workload>,
+    /// Trials per run [default: 10^5, 2·10^4 with --quick].
+    #[arg(long)]
+    pub trials: Option<u64>,
+    /// Steps per run [default: 1000 for sgd, 100 otherwise; a fifth with --quick].
+    #[arg(long)]
+    pub steps: Option<usize>,
+    /// Timed repeats after one warm-up [default: 5, 3 with --quick].
+    #[arg(long)]
+    pub repeats: Option<usize>,
+    /// Only these backends [default: every one present].
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub backend: Vec<BenchBackend>,
+    /// Skip the NumPy and PyTorch peers.
+    #[arg(long)]
+    pub no_peers: bool,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BenchBackend {
+    Cpu,
+    Gpu,
+}
+
+/// One measured (workload, backend).
+#[derive(Clone, Debug, Serialize)]
+pub struct Row {
+    pub landscape: String,
+    pub workload: Workload,
+    pub trials: u64,
+    pub steps: usize,
+    pub backend: String,
+    pub min_s: f64,
+    pub median_s: f64,
+    pub traj_steps_per_s: f64,
+    /// This backend's rate over the NumPy peer's on the same work.
+    pub vs_numpy: Option<f64>,
+    /// Why a peer did not run, if it did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The whole bench.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub cpu: String,
+    pub threads: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpu: Option<String>,
+    pub repeats: usize,
+    pub rows: Vec<Row>,
+}
+
+/// Step size per landscape: stable enough that few trials diverge.
+fn eta(landscape: &str) -> f64 {
+    match landscape {
+        "valley-of-death" => 0.002,
+        "shifting-valleys" => 0.01,
+        _ => 0.1,
+    }
+}
+
+fn experiment(landscape: &str, w: Workload, trials: u64, steps: usize) -> Result<Experiment> {
+    let l = AnyLandscape::from_name(landscape, &[])?;
+    let (n, e) = w.grid(steps);
+    let flags = GridFlags { steps: Some(steps), train_size: Some(n), batch: None, epochs: None, shuffle: false };
+    let grid = flags.resolve(w.optimizer(), steps)?;
+    let _ = e;
+    let exp = Experiment {
+        init: l.describe().init,
+        landscape: l,
+        plan: Plan { optimizer: w.optimizer(), grid, eta: eta(landscape), substeps: 16 },
+        compare: None,
+        trials,
+        seed: 0,
+        record_every: None,
+        diverge_at: 1e8,
+    };
+    exp.validate()?;
+    Ok(exp)
+}
+
+/// (min, median) of `repeats` timings after one warm-up.
+fn time(repeats: usize, mut f: impl FnMut() -> Result<f64>) -> Result<(f64, f64)> {
+    f()?;
+    let mut t: Vec<f64> = (0..repeats).map(|_| f()).collect::<Result<_>>()?;
+    t.sort_by(f64::total_cmp);
+    Ok((t[0], t[t.len() / 2]))
+}
+
+fn seconds(run: impl FnOnce() -> Result<crate::observables::Outcome>) -> Result<f64> {
+    let start = Instant::now();
+    run()?;
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// A Python peer's (min, median) seconds, or why it did not run.
+fn peer(
+    script: &str,
+    landscape: &str,
+    w: Workload,
+    trials: u64,
+    steps: usize,
+    repeats: usize,
+) -> Result<(f64, f64), String> {
+    let dir = std::env::var_os("SIMSGD_PEER_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches"));
+    let path = dir.join(script);
+    if !path.exists() {
+        return Err(format!("{} not found", path.display()));
+    }
+    let (n, e) = w.grid(steps);
+    let optimizer = match w.optimizer() {
+        Optimizer::Sgd => "sgd",
+        Optimizer::Gd => "gd",
+        _ => "sde",
+    };
+    let args: Vec<String> = vec![
+        path.display().to_string(),
+        landscape.into(),
+        format!("--optimizer={optimizer}"),
+        format!("--trials={trials}"),
+        format!("--steps={steps}"),
+        format!("--train-size={n}"),
+        format!("--epochs={e}"),
+        format!("--eta={}", eta(landscape)),
+    ];
+    let python = std::env::var("SIMSGD_PYTHON").unwrap_or_else(|_| "python3".into());
+    let once = || -> Result<f64, String> {
+        let out = Command::new(&python).args(&args).output().map_err(|e| format!("{python}: {e}"))?;
+        if !out.status.success() {
+            let err = String::from_utf8_lossy(&out.stderr);
+            return Err(err.lines().last().unwrap_or("failed").to_string());
+        }
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+        v["seconds"].as_f64().ok_or_else(|| "no seconds in its output".to_string())
+    };
+    once()?;
+    let mut t: Vec<f64> = (0..repeats).map(|_| once()).collect::<Result<_, _>>()?;
+    t.sort_by(f64::total_cmp);
+    Ok((t[0], t[t.len() / 2]))
+}
+
+/// Whether PyTorch with CUDA is importable.
+fn torch_cuda() -> bool {
+    let python = std::env::var("SIMSGD_PYTHON").unwrap_or_else(|_| "python3".into());
+    Command::new(python)
+        .args(["-c", "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string())
+}
+
+/// Runs the bench; progress lines go to stderr unless `quiet`.
+pub fn run(args: &BenchArgs, quiet: bool) -> Result<Report> {
+    let trials = args.trials.unwrap_or(if args.quick { 20_000 } else { 100_000 });
+    let repeats = args.repeats.unwrap_or(if args.quick { 3 } else { 5 });
+    if trials == 0 || repeats == 0 {
+        return Err(usage("--trials and --repeats must be at least 1"));
+    }
+    let landscapes: Vec<&str> = match &args.landscape {
+        Some(l) => vec![AnyLandscape::from_name(l, &[])?.describe().name],
+        None => AnyLandscape::NAMES.to_vec(),
+    };
+    let workloads: Vec<Workload> = args.workload.map_or(Workload::ALL.to_vec(), |w| vec![w]);
+    let want = |b| args.backend.is_empty() || args.backend.contains(&b);
+    let gpu = if want(BenchBackend::Gpu) {
+        match Gpu::open() {
+            Ok(g) => Some(g),
+            Err(e) if !args.backend.is_empty() => return Err(e),
+            Err(e) => {
+                if !quiet {
+                    eprintln!("simsgd: bench: no GPU backend ({e})");
+                }
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let torch = !args.no_peers && torch_cuda();
+    let threads = rayon::current_num_threads();
+    let hidden = Progress::hidden();
+    let mut rows = Vec::new();
+    for landscape in &landscapes {
+        for &w in &workloads {
+            let steps = args.steps.unwrap_or(w.steps(args.quick));
+            let exp = experiment(landscape, w, trials, steps)?;
+            if !quiet {
+                eprintln!("simsgd: bench: {landscape} {} ({trials} trials x {steps} steps)", w.name());
+            }
+            let work = trials as f64 * steps as f64;
+            let mut measured: Vec<(String, f64, f64, Option<String>)> = Vec::new();
+            if want(BenchBackend::Cpu) {
+                let (min, med) = time(repeats, || seconds(|| cpu::run(&exp, 0, &hidden)))?;
+                measured.push((format!("cpu ({threads} threads)"), min, med, None));
+            }
+            if let Some(g) = &gpu {
+                let (min, med) = time(repeats, || seconds(|| gpu::run(g, &exp, &hidden)))?;
+                let short = g.name().split(" (").next().unwrap_or("");
+                measured.push((format!("gpu: {short}"), min, med, None));
+            }
+            let mut numpy = None;
+            if !args.no_peers {
+                match peer("numpy_peer.py", landscape, w, trials, steps, repeats) {
+                    Ok((min, med)) => {
+                        numpy = Some(med);
+                        measured.push(("numpy".into(), min, med, None));
+                    }
+                    Err(e) => measured.push(("numpy".into(), f64::NAN, f64::NAN, Some(format!("peer skipped: {e}")))),
+                }
+                if torch {
+                    match peer("torch_peer.py", landscape, w, trials, steps, repeats) {
+                        Ok((min, med)) => measured.push(("pytorch (cuda)".into(), min, med, None)),
+                        Err(e) => measured.push((
+                            "pytorch (cuda)".into(),
+                            f64::NAN,
+                            f64::NAN,
+                            Some(format!("peer skipped: {e}")),
+                        )),
+                    }
+                }
+            }
+            for (backend, min_s, median_s, note) in measured {
+                rows.push(Row {
+                    landscape: landscape.to_string(),
+                    workload: w,
+                    trials,
+                    steps,
+                    backend,
+                    min_s,
+                    median_s,
+                    traj_steps_per_s: work / median_s,
+                    vs_numpy: numpy.map(|n| n / median_s).filter(|r| r.is_finite()),
+                    note,
+                });
+            }
+        }
+    }
+    Ok(Report { cpu: cpu_model(), threads, gpu: gpu.as_ref().map(Gpu::describe), repeats, rows })
+}
+
+/// The bench as a table.
+pub fn render(r: &Report) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(out, "cpu: {} ({} threads)", r.cpu, r.threads);
+    if let Some(g) = &r.gpu {
+        let _ = writeln!(out, "gpu: {g}");
+    }
+    let _ = writeln!(out, "timings: 1 warm-up, then min and median of {} repeats\n", r.repeats);
+    let _ = writeln!(
+        out,
+        "{:<17} {:<14} {:>7} {:>6}  {:<26} {:>9} {:>9} {:>15} {:>9}",
+        "landscape", "workload", "trials", "T", "backend", "min s", "median s", "traj-steps/s", "vs numpy"
+    );
+    for row in &r.rows {
+        let ratio = row.vs_numpy.map_or("-".to_string(), |x| format!("{x:.1}x"));
+        if let Some(note) = &row.note {
+            let _ = writeln!(
+                out,
+                "{:<17} {:<14} {:>7} {:>6}  {:<26} {note}",
+                row.landscape,
+                row.workload.name(),
+                row.trials,
+                row.steps,
+                row.backend
+            );
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "{:<17} {:<14} {:>7} {:>6}  {:<26} {:>9.3} {:>9.3} {:>15.3e} {:>9}",
+            row.landscape,
+            row.workload.name(),
+            row.trials,
+            row.steps,
+            row.backend,
+            row.min_s,
+            row.median_s,
+            row.traj_steps_per_s,
+            ratio
+        );
+    }
+    out
+}
