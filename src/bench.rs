@@ -5,7 +5,8 @@
 use crate::backend::cpu;
 use crate::backend::gpu::{self, Gpu};
 use crate::error::{usage, Result};
-use crate::experiment::{Experiment, GridFlags, Plan};
+use crate::experiment::{Experiment, Plan};
+use crate::grid::Grid;
 use crate::landscape::AnyLandscape;
 use crate::optimizer::Optimizer;
 use crate::progress::Progress;
@@ -59,12 +60,13 @@ impl Workload {
         }
     }
 
-    /// (N, E) of the grid for T steps.
-    fn grid(self, steps: usize) -> (usize, usize) {
+    /// The grid for about T steps (epochs of 10 points round T up to a multiple of 10).
+    fn grid(self, steps: usize) -> Result<Grid> {
+        let t = steps.max(1);
         match self {
-            Workload::Sgd => (steps.max(1), 1),
-            Workload::SgdEpochs => (10, steps.div_ceil(10)),
-            Workload::Gd | Workload::Sde => (10, 1),
+            Workload::Sgd | Workload::Sde => Grid::new(t, 1, 1, false),
+            Workload::SgdEpochs => Grid::new(10, 1, t.div_ceil(10), false),
+            Workload::Gd => Grid::gd(10, t),
         }
     }
 }
@@ -146,10 +148,7 @@ fn eta(landscape: &str) -> f64 {
 
 fn experiment(landscape: &str, w: Workload, trials: u64, steps: usize) -> Result<Experiment> {
     let l = AnyLandscape::from_name(landscape, &[])?;
-    let (n, e) = w.grid(steps);
-    let flags = GridFlags { steps: Some(steps), train_size: Some(n), batch: None, epochs: None, shuffle: false };
-    let grid = flags.resolve(w.optimizer(), steps)?;
-    let _ = e;
+    let grid = w.grid(steps)?;
     let exp = Experiment {
         init: l.describe().init,
         landscape: l,
@@ -179,14 +178,7 @@ fn seconds(run: impl FnOnce() -> Result<crate::observables::Outcome>) -> Result<
 }
 
 /// A Python peer's (min, median) seconds, or why it did not run.
-fn peer(
-    script: &str,
-    landscape: &str,
-    w: Workload,
-    trials: u64,
-    steps: usize,
-    repeats: usize,
-) -> Result<(f64, f64), String> {
+fn peer(script: &str, landscape: &str, exp: &Experiment, repeats: usize) -> Result<(f64, f64), String> {
     let dir = std::env::var_os("SIMSGD_PEER_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches"));
@@ -194,8 +186,8 @@ fn peer(
     if !path.exists() {
         return Err(format!("{} not found", path.display()));
     }
-    let (n, e) = w.grid(steps);
-    let optimizer = match w.optimizer() {
+    let grid = &exp.plan.grid;
+    let optimizer = match exp.plan.optimizer {
         Optimizer::Sgd => "sgd",
         Optimizer::Gd => "gd",
         _ => "sde",
@@ -204,10 +196,10 @@ fn peer(
         path.display().to_string(),
         landscape.into(),
         format!("--optimizer={optimizer}"),
-        format!("--trials={trials}"),
-        format!("--steps={steps}"),
-        format!("--train-size={n}"),
-        format!("--epochs={e}"),
+        format!("--trials={}", exp.trials),
+        format!("--steps={}", exp.plan.steps()),
+        format!("--train-size={}", grid.train_size),
+        format!("--epochs={}", if exp.plan.optimizer == Optimizer::Sgd { grid.epochs } else { 1 }),
         format!("--eta={}", eta(landscape)),
     ];
     let python = std::env::var("SIMSGD_PYTHON").unwrap_or_else(|_| "python3".into());
@@ -279,8 +271,8 @@ pub fn run(args: &BenchArgs, quiet: bool) -> Result<Report> {
     let mut rows = Vec::new();
     for landscape in &landscapes {
         for &w in &workloads {
-            let steps = args.steps.unwrap_or(w.steps(args.quick));
-            let exp = experiment(landscape, w, trials, steps)?;
+            let exp = experiment(landscape, w, trials, args.steps.unwrap_or(w.steps(args.quick)))?;
+            let steps = exp.plan.steps();
             if !quiet {
                 eprintln!("simsgd: bench: {landscape} {} ({trials} trials x {steps} steps)", w.name());
             }
@@ -297,7 +289,7 @@ pub fn run(args: &BenchArgs, quiet: bool) -> Result<Report> {
             }
             let mut numpy = None;
             if !args.no_peers {
-                match peer("numpy_peer.py", landscape, w, trials, steps, repeats) {
+                match peer("numpy_peer.py", landscape, &exp, repeats) {
                     Ok((min, med)) => {
                         numpy = Some(med);
                         measured.push(("numpy".into(), min, med, None));
@@ -305,7 +297,7 @@ pub fn run(args: &BenchArgs, quiet: bool) -> Result<Report> {
                     Err(e) => measured.push(("numpy".into(), f64::NAN, f64::NAN, Some(format!("peer skipped: {e}")))),
                 }
                 if torch {
-                    match peer("torch_peer.py", landscape, w, trials, steps, repeats) {
+                    match peer("torch_peer.py", landscape, &exp, repeats) {
                         Ok((min, med)) => measured.push(("pytorch (cuda)".into(), min, med, None)),
                         Err(e) => measured.push((
                             "pytorch (cuda)".into(),

@@ -9,9 +9,15 @@ use std::process::{Command, Output};
 /// Runs the binary with `args` (no progress bar, backtraces on so that a
 /// panic could not hide).
 fn simsgd(args: &[&str]) -> Output {
+    simsgd_env(args, &[])
+}
+
+/// The same, with extra environment variables.
+fn simsgd_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_simsgd"))
         .args(args)
         .env("RUST_BACKTRACE", "1")
+        .envs(env.iter().copied())
         .output()
         .expect("the simsgd binary runs")
 }
@@ -61,7 +67,11 @@ fn json(args: &[&str]) -> Value {
 /// `simsgd: error:`, nothing on stdout, no panic.
 #[track_caller]
 fn usage_error(args: &[&str]) {
-    let out = simsgd(args);
+    one_line_error(args, &simsgd(args));
+}
+
+#[track_caller]
+fn one_line_error(args: &[&str], out: &Output) {
     let stdout = text(&out.stdout);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "simsgd {args:?}: exit status {:?}, stderr: {stderr}", out.status.code());
@@ -471,4 +481,56 @@ fn help_exits_zero() {
     assert!(out.contains("run") && out.contains("landscapes"), "{out}");
     let out = ok(&["run", "--help"]);
     assert!(out.contains("--eta") && out.contains("--json"), "{out}");
+}
+
+#[test]
+fn gpu_backend_without_a_matching_adapter_is_a_one_line_error() {
+    let args = ["run", "gauss", "--backend", "gpu", "--trials", "100"];
+    let out = simsgd_env(&args, &[("SIMSGD_ADAPTER", "no-such-adapter-xyz")]);
+    one_line_error(&args, &out);
+    assert!(text(&out.stderr).contains("GPU"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn auto_backend_falls_back_to_the_cpu_with_a_notice() {
+    let args = ["run", "gauss", "--backend", "auto", "--trials", "100", "--json"];
+    let out = simsgd_env(&args, &[("SIMSGD_ADAPTER", "no-such-adapter-xyz")]);
+    assert!(out.status.success());
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("simsgd: no GPU adapter opened"), "{stderr}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["backend"], "cpu");
+    assert!(v.get("adapter").is_none());
+}
+
+#[test]
+fn bench_measures_every_workload() {
+    let stdout = ok(&[
+        "bench",
+        "--landscape",
+        "archimedes",
+        "--trials",
+        "1000",
+        "--steps",
+        "4",
+        "--repeats",
+        "1",
+        "--no-peers",
+        "--backend",
+        "cpu",
+        "--json",
+        "-q",
+    ]);
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 4);
+    let workloads: Vec<&str> = rows.iter().map(|r| r["workload"].as_str().unwrap()).collect();
+    assert_eq!(workloads, ["sgd", "sgd-epochs", "gd", "sde"]);
+    for r in rows {
+        assert!(r["traj_steps_per_s"].as_f64().unwrap() > 0.0 && r["min_s"].as_f64() <= r["median_s"].as_f64());
+        assert_eq!(r["trials"], 1000);
+    }
+    usage_error(&["bench", "--trials", "0"]);
+    usage_error(&["bench", "--landscape", "nope"]);
 }

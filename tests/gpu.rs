@@ -180,3 +180,18 @@ fn divergences_match_the_cpu() {
         c.diverged_nonfinite
     );
 }
+
+/// `--backend gpu` end to end: the report names the backend and the adapter.
+#[test]
+fn cli_runs_on_the_gpu() {
+    let Some(gpu) = gpu() else { return };
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_simsgd"))
+        .args(["run", "archimedes", "--backend", "gpu", "--trials", "3000", "--record-every", "5", "--json", "-q"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["backend"], "gpu");
+    assert!(v["adapter"].as_str().unwrap().contains(gpu.name()));
+    assert_eq!(v["curve"].as_array().unwrap().len(), 3);
+}
