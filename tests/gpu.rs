@@ -195,3 +195,25 @@ fn cli_runs_on_the_gpu() {
     assert!(v["adapter"].as_str().unwrap().contains(gpu.name()));
     assert_eq!(v["curve"].as_array().unwrap().len(), 3);
 }
+
+/// More than 65535 workgroups in one chunk: the 2-D dispatch reaches every
+/// trial, the last ones included.
+#[test]
+fn two_dimensional_dispatch_covers_every_trial() {
+    let Some(gpu) = gpu() else { return };
+    let trials = 4_200_000; // 65625 workgroups of 64
+    let exp = experiment(&format!("gauss --trials {trials} --eta 0.1"));
+    let dev = gpu::trials(&gpu, &exp, &exp.plan, 0..trials).unwrap();
+    assert_eq!(dev.len(), trials as usize);
+    for range in [0..300, trials - 300..trials] {
+        let cpu = cpu::trials(&exp, &exp.plan, range.clone());
+        for (c, g) in cpu.iter().zip(&dev[range.start as usize..range.end as usize]) {
+            assert!(
+                (c.theta[0] - g.theta[0]).abs() <= 1e-6 * (1.0 + c.theta[0].abs()),
+                "{} vs {}",
+                g.theta[0],
+                c.theta[0]
+            );
+        }
+    }
+}

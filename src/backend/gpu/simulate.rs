@@ -29,7 +29,7 @@ const WG: u64 = 64;
 /// Gradient evaluations per dispatch (about 0.3 s on lavapipe, milliseconds on a GPU).
 const DISPATCH_WORK: u64 = 1 << 26;
 /// Trials per chunk at most.
-const MAX_CHUNK: u64 = 1 << 20;
+const MAX_CHUNK: u64 = 1 << 23;
 /// Bytes of curve partials per dispatch at most.
 const MAX_PARTIALS: u64 = 64 << 20;
 /// Bytes per partial: count, mean and M2 as three vec4<f32>.
