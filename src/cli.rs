@@ -10,6 +10,7 @@ use crate::landscape::AnyLandscape;
 use crate::optimizer::Optimizer;
 use crate::progress::Progress;
 use crate::report::{atomic, csv, table, RunReport};
+use crate::theory::statistics;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -33,6 +34,8 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// The landscape's statistics at a point (l, G, H, J, C, S, INT, UNC, PAS, TEM, PER).
+    Stats(StatsArgs),
     /// List the landscapes with their formulas, weights, parameters and defaults.
     Landscapes {
         /// Print JSON instead of text.
@@ -116,6 +119,81 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct StatsArgs {
+    /// Landscape (see `simsgd landscapes`).
+    pub landscape: String,
+    /// The point θ, comma-separated [default: the landscape's init].
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_name = "θ1,θ2,...")]
+    pub at: Option<Vec<f64>>,
+    /// Landscape parameter, name=value (repeatable, or comma-separated).
+    #[arg(long = "param", value_name = "NAME=VALUE", value_delimiter = ',')]
+    pub params: Vec<String>,
+    /// Also estimate every statistic from samples, without bias (App. C.6), beside the exact values.
+    #[arg(long)]
+    pub estimate: bool,
+    /// Samples for --estimate (at least 23: the jackknife leaves out one of 20 groups).
+    #[arg(long, default_value_t = 10_000)]
+    pub samples: usize,
+    /// Seed of the samples' stream.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn stats(args: &StatsArgs) -> Result<()> {
+    let landscape = AnyLandscape::from_name(&args.landscape, &parse_params(&args.params)?)?;
+    let d = landscape.describe();
+    let theta = args.at.clone().unwrap_or(d.init.clone());
+    if theta.len() != d.weights.len() || theta.iter().any(|x| !x.is_finite()) {
+        return Err(usage(format!(
+            "--at needs {} finite numbers for {} ({})",
+            d.weights.len(),
+            d.name,
+            d.weights.join(", ")
+        )));
+    }
+    if args.estimate && args.samples < 23 {
+        return Err(usage("--samples must be at least 23"));
+    }
+    let exact = landscape.visit(statistics::Exact(&theta));
+    let estimates = args
+        .estimate
+        .then(|| landscape.visit(statistics::Estimated { theta: &theta, samples: args.samples, seed: args.seed }));
+    let flat = statistics::flatten(&exact);
+    if args.json {
+        let mut v = serde_json::json!({ "landscape": d.name, "theta": theta, "exact": exact });
+        if let Some(e) = &estimates {
+            v["estimate"] = serde_json::json!({ "samples": args.samples, "seed": args.seed, "values": e });
+        }
+        println!("{}", serde_json::to_string_pretty(&v).expect("serialisable"));
+        return Ok(());
+    }
+    let at: Vec<String> = d.weights.iter().zip(&theta).map(|(w, x)| format!("{w} = {x}")).collect();
+    println!("{} at {}", d.name, at.join(", "));
+    match &estimates {
+        None => {
+            for (name, value) in &flat {
+                println!("  {name:<14} {value:>16.10}");
+            }
+        }
+        Some(e) => {
+            println!("  {:<14} {:>16} {:>16} {:>12} {:>7}", "", "exact", "estimate", "stderr", "z");
+            for ((name, value), est) in flat.iter().zip(e) {
+                let z = (est.value - value) / est.stderr;
+                println!("  {name:<14} {value:>16.10} {:>16.10} {:>12.3e} {z:>7.2}", est.value, est.stderr);
+            }
+            println!(
+                "  ({} samples, seed {}; unbiased estimators of App. C.6, jackknife standard errors)",
+                args.samples, args.seed
+            );
+        }
+    }
+    Ok(())
 }
 
 fn parse_params(raw: &[String]) -> Result<Vec<(String, f64)>> {
@@ -261,6 +339,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Run(args) => run(&args),
         Command::Landscapes { json } => landscapes(json),
+        Command::Stats(args) => stats(&args),
         Command::Bench { args, quiet } => {
             let report = bench::run(&args, quiet)?;
             if args.json {

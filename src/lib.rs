@@ -26,3 +26,4 @@ pub mod quadrature;
 pub mod report;
 pub mod rng;
 pub mod stats;
+pub mod theory;

@@ -534,3 +534,43 @@ fn bench_measures_every_workload() {
     usage_error(&["bench", "--trials", "0"]);
     usage_error(&["bench", "--landscape", "nope"]);
 }
+
+#[test]
+fn stats_reports_exact_statistics_and_unbiased_estimates() {
+    let stdout = ok(&["stats", "shifting-valleys", "--json"]);
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    // l = A + B² = 2, G = (1, 2B), INT = 5, UNC = tr C = 16 at (1, 1) (derived in src/theory/statistics.rs).
+    assert!((v["exact"]["l"].as_f64().unwrap() - 2.0).abs() < 1e-12);
+    assert!((v["exact"]["named"]["INT"].as_f64().unwrap() - 5.0).abs() < 1e-12);
+    assert!((v["exact"]["named"]["UNC"].as_f64().unwrap() - 16.0).abs() < 1e-12);
+    for name in ["archimedes", "gauss", "mean-estimation", "valley-of-death"] {
+        let stdout = ok(&["stats", name, "--estimate", "--samples", "20000", "--seed", "4", "--json"]);
+        let v: Value = serde_json::from_str(&stdout).unwrap();
+        let exact = &v["exact"];
+        let flat = |key: &str| -> Vec<f64> {
+            let mut out = Vec::new();
+            let mut stack = vec![&exact[key]];
+            while let Some(x) = stack.pop() {
+                match x {
+                    Value::Array(a) => stack.extend(a.iter().rev()),
+                    Value::Number(n) => out.push(n.as_f64().unwrap()),
+                    _ => {}
+                }
+            }
+            out
+        };
+        let mut want: Vec<f64> = ["l", "g", "h", "j", "c", "s", "hg_mixed"].iter().flat_map(|k| flat(k)).collect();
+        want.extend(["INT", "UNC", "PAS", "TEM", "PER"].map(|k| exact["named"][k].as_f64().unwrap()));
+        let est = v["estimate"]["values"].as_array().unwrap();
+        assert_eq!(est.len(), want.len());
+        for (e, w) in est.iter().zip(want) {
+            let (value, se) = (e["value"].as_f64().unwrap(), e["stderr"].as_f64().unwrap());
+            let ok =
+                if se == 0.0 { (value - w).abs() < 1e-9 * (1.0 + w.abs()) } else { ((value - w) / se).abs() < 5.0 };
+            assert!(ok, "{name} {}: {value} ± {se} vs exact {w}", e["name"]);
+        }
+    }
+    usage_error(&["stats", "gauss", "--at", "nan"]);
+    usage_error(&["stats", "archimedes", "--at", "1,2"]);
+    usage_error(&["stats", "gauss", "--estimate", "--samples", "5"]);
+}

@@ -1,0 +1,429 @@
+//! Landscape statistics at a point θ, the inputs of the perturbative theory
+//! (seed 001 §2 and App. A; seed 000 §1).
+//!
+//! With g = ∇l_x, h = ∇²l_x and j = ∇³l_x at θ, x ~ N(0, 1):
+//!
+//! | name | definition |
+//! | --- | --- |
+//! | l | E l_x |
+//! | G | E g (the gradient of l) |
+//! | H | E h (the Hessian of l) |
+//! | J | E j (the third derivative of l) |
+//! | C | E (g − G)(g − G)ᵀ, the gradient covariance |
+//! | S | E (g − G)⊗(g − G)⊗(g − G), the third cumulant of the gradient |
+//! | HG_mixed | E h g, seed 000's ⟨(ab)(b)⟩ |
+//!
+//! and seed 000's named coefficients of the η-expansion:
+//! INT = G·G, UNC = tr C, PAS = 2 G·E[h g], TEM = 2 G·(E[h g] − H G),
+//! PER = tr(H C).
+//!
+//! [`exact`] computes them by Gauss–Hermite quadrature over dual-number
+//! derivatives: exact to rounding for the built-in landscapes (polynomial in x).
+//! [`estimate`] computes them from n samples with unbiased estimators (App.
+//! C.6: every product of expectations is estimated by a sum over *distinct*
+//! samples, never by a product of sample means), each with a jackknife
+//! standard error.
+
+use crate::landscape::derivatives::{gradient, hessian, third};
+use crate::landscape::{Landscape, Visitor};
+use crate::quadrature::GaussHermite;
+use crate::rng::{self, Stream};
+use serde::Serialize;
+
+/// The statistics at θ (vectors and matrices as nested `Vec`s, any dimension).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Statistics {
+    pub theta: Vec<f64>,
+    pub l: f64,
+    pub g: Vec<f64>,
+    pub h: Vec<Vec<f64>>,
+    pub j: Vec<Vec<Vec<f64>>>,
+    pub c: Vec<Vec<f64>>,
+    pub s: Vec<Vec<Vec<f64>>>,
+    /// E[∇²l_x ∇l_x].
+    pub hg_mixed: Vec<f64>,
+    pub named: Named,
+}
+
+/// Seed 000's named coefficients.
+#[derive(Clone, Copy, Debug, Serialize, PartialEq)]
+#[allow(non_snake_case)]
+pub struct Named {
+    pub INT: f64,
+    pub UNC: f64,
+    pub PAS: f64,
+    pub TEM: f64,
+    pub PER: f64,
+}
+
+/// One sample's derivatives.
+struct Sample<const D: usize> {
+    l: f64,
+    g: [f64; D],
+    h: [[f64; D]; D],
+    j: [[[f64; D]; D]; D],
+}
+
+fn sample<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D], x: f64) -> Sample<D> {
+    Sample {
+        l: l.loss(theta, x),
+        g: gradient(l, theta, x),
+        h: hessian(l, theta, x),
+        j: std::array::from_fn(|a| std::array::from_fn(|b| std::array::from_fn(|c| third(l, theta, x, [a, b, c])))),
+    }
+}
+
+fn dot<const D: usize>(a: &[f64; D], b: &[f64; D]) -> f64 {
+    (0..D).map(|i| a[i] * b[i]).sum()
+}
+
+fn mat_vec<const D: usize>(m: &[[f64; D]; D], v: &[f64; D]) -> [f64; D] {
+    std::array::from_fn(|i| dot(&m[i], v))
+}
+
+/// Weighted sums of per-sample quantities: every statistic is a function of
+/// these, so an estimate over a subset of samples is a difference of sums
+/// (which the jackknife uses).
+#[derive(Clone, Copy)]
+struct Sums<const D: usize> {
+    n: f64,
+    l: f64,
+    g: [f64; D],
+    h: [[f64; D]; D],
+    j: [[[f64; D]; D]; D],
+    gg: [[f64; D]; D],
+    ggg: [[[f64; D]; D]; D],
+    hg: [f64; D],
+    ghg: f64,
+}
+
+impl<const D: usize> Sums<D> {
+    fn zero() -> Self {
+        Sums {
+            n: 0.0,
+            l: 0.0,
+            g: [0.0; D],
+            h: [[0.0; D]; D],
+            j: [[[0.0; D]; D]; D],
+            gg: [[0.0; D]; D],
+            ggg: [[[0.0; D]; D]; D],
+            hg: [0.0; D],
+            ghg: 0.0,
+        }
+    }
+
+    /// Adds `w` times one sample (w = −1 removes it).
+    fn add(&mut self, w: f64, s: &Sample<D>) {
+        let hg = mat_vec(&s.h, &s.g);
+        self.n += w;
+        self.l += w * s.l;
+        self.ghg += w * dot(&s.g, &hg);
+        for a in 0..D {
+            self.g[a] += w * s.g[a];
+            self.hg[a] += w * hg[a];
+            for b in 0..D {
+                self.h[a][b] += w * s.h[a][b];
+                self.gg[a][b] += w * s.g[a] * s.g[b];
+                for c in 0..D {
+                    self.j[a][b][c] += w * s.j[a][b][c];
+                    self.ggg[a][b][c] += w * s.g[a] * s.g[b] * s.g[c];
+                }
+            }
+        }
+    }
+
+    fn minus(&self, o: &Sums<D>) -> Sums<D> {
+        let mut d = *self;
+        d.n -= o.n;
+        d.l -= o.l;
+        d.ghg -= o.ghg;
+        for a in 0..D {
+            d.g[a] -= o.g[a];
+            d.hg[a] -= o.hg[a];
+            for b in 0..D {
+                d.h[a][b] -= o.h[a][b];
+                d.gg[a][b] -= o.gg[a][b];
+                for c in 0..D {
+                    d.j[a][b][c] -= o.j[a][b][c];
+                    d.ggg[a][b][c] -= o.ggg[a][b][c];
+                }
+            }
+        }
+        d
+    }
+
+    /// The unbiased estimates, flattened in the order of [`flat_names`]
+    /// (needs n >= 3). For n samples with sums Σ:
+    /// * C_ab = (n Σg_a g_b − Σg_a Σg_b) / (n(n−1)) (Bessel);
+    /// * S_abc = (n² Σg_a g_b g_c − n Σ_cyc Σg_a g_b Σg_c + 2 Σg_a Σg_b Σg_c) / (n(n−1)(n−2))
+    ///   (the third k-statistic);
+    /// * G·G over distinct pairs: (|Σg|² − Σ|g|²) / (n(n−1));
+    /// * G·E[hg] over distinct pairs: (Σg·Σhg − Σ gᵀhg) / (n(n−1));
+    /// * GᵀHG over distinct triples i, j, k of g_iᵀ h_j g_k:
+    ///   (ΣgᵀΣhΣg − 2 Σg·Σhg − tr(Σh Σggᵀ) + 2 Σgᵀhg) / (n(n−1)(n−2));
+    /// * tr(H E[ggᵀ]) over distinct pairs: (tr(Σh Σggᵀ) − Σgᵀhg) / (n(n−1)).
+    fn estimates(&self) -> Vec<f64> {
+        let n = self.n;
+        let (p2, p3) = (n * (n - 1.0), n * (n - 1.0) * (n - 2.0));
+        let g = &self.g;
+        let mean = |x: f64| x / n;
+        let mut out = vec![mean(self.l)];
+        out.extend(g.iter().map(|&x| mean(x)));
+        out.extend(self.h.iter().flatten().map(|&x| mean(x)));
+        out.extend(self.j.iter().flatten().flatten().map(|&x| mean(x)));
+        let c: [[f64; D]; D] = std::array::from_fn(|a| std::array::from_fn(|b| (n * self.gg[a][b] - g[a] * g[b]) / p2));
+        out.extend(c.iter().flatten());
+        for a in 0..D {
+            for b in 0..D {
+                for cc in 0..D {
+                    let cyc = self.gg[a][b] * g[cc] + self.gg[a][cc] * g[b] + self.gg[b][cc] * g[a];
+                    out.push((n * n * self.ggg[a][b][cc] - n * cyc + 2.0 * g[a] * g[b] * g[cc]) / p3);
+                }
+            }
+        }
+        out.extend(self.hg.iter().map(|&x| mean(x)));
+        let gg_trace: f64 = (0..D).map(|a| self.gg[a][a]).sum();
+        let tr_h_gg: f64 =
+            (0..D).flat_map(|a| (0..D).map(move |b| (a, b))).map(|(a, b)| self.h[a][b] * self.gg[b][a]).sum();
+        let int = (dot(g, g) - gg_trace) / p2;
+        let g_hg = (dot(g, &self.hg) - self.ghg) / p2;
+        let ghg3 = (dot(g, &mat_vec(&self.h, g)) - 2.0 * dot(g, &self.hg) - tr_h_gg + 2.0 * self.ghg) / p3;
+        let h_egg = (tr_h_gg - self.ghg) / p2;
+        let unc: f64 = (0..D).map(|a| c[a][a]).sum();
+        out.extend([int, unc, 2.0 * g_hg, 2.0 * (g_hg - ghg3), h_egg - ghg3]);
+        out
+    }
+}
+
+/// Names of the flattened statistics, in the order of `Sums::estimates`.
+fn flat_names(d: usize) -> Vec<String> {
+    let idx = |k: usize| -> Vec<String> {
+        let mut v = vec![String::new()];
+        for _ in 0..k {
+            v = v.iter().flat_map(|p| (0..d).map(move |i| format!("{p}{i}"))).collect();
+        }
+        v
+    };
+    let mut names = vec!["l".to_string()];
+    for (name, k) in [("G", 1), ("H", 2), ("J", 3), ("C", 2), ("S", 3), ("HG_mixed", 1)] {
+        names.extend(idx(k).into_iter().map(|i| format!("{name}[{i}]")));
+    }
+    names.extend(["INT", "UNC", "PAS", "TEM", "PER"].map(String::from));
+    names
+}
+
+fn unflatten<const D: usize>(theta: [f64; D], v: &[f64]) -> Statistics {
+    let mut it = v.iter().copied();
+    let mut take = |k: usize| -> Vec<f64> { (0..k).map(|_| it.next().expect("enough values")).collect() };
+    let l = take(1)[0];
+    let g = take(D);
+    let h = take(D * D).chunks(D).map(<[f64]>::to_vec).collect();
+    let j = take(D * D * D).chunks(D * D).map(|m| m.chunks(D).map(<[f64]>::to_vec).collect()).collect();
+    let c = take(D * D).chunks(D).map(<[f64]>::to_vec).collect();
+    let s = take(D * D * D).chunks(D * D).map(|m| m.chunks(D).map(<[f64]>::to_vec).collect()).collect();
+    let hg_mixed = take(D);
+    let n = take(5);
+    Statistics {
+        theta: theta.to_vec(),
+        l,
+        g,
+        h,
+        j,
+        c,
+        s,
+        hg_mixed,
+        named: Named { INT: n[0], UNC: n[1], PAS: n[2], TEM: n[3], PER: n[4] },
+    }
+}
+
+/// The statistics at θ, exact: quadrature over a rule exact for products of
+/// up to three per-sample derivatives.
+pub fn exact_at<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D]) -> Statistics {
+    let rule = GaussHermite::exact_for(3 * L::DEGREE);
+    let samples: Vec<(f64, Sample<D>)> =
+        rule.nodes.iter().zip(&rule.weights).map(|(&x, &w)| (w, sample(l, theta, x))).collect();
+    let e = |f: &dyn Fn(&Sample<D>) -> f64| -> f64 { samples.iter().map(|(w, s)| w * f(s)).sum() };
+    let g: [f64; D] = std::array::from_fn(|a| e(&|s| s.g[a]));
+    let h: [[f64; D]; D] = std::array::from_fn(|a| std::array::from_fn(|b| e(&|s| s.h[a][b])));
+    let c: [[f64; D]; D] = std::array::from_fn(|a| std::array::from_fn(|b| e(&|s| (s.g[a] - g[a]) * (s.g[b] - g[b]))));
+    let hg: [f64; D] = std::array::from_fn(|a| e(&|s| mat_vec(&s.h, &s.g)[a]));
+    let mut v = vec![e(&|s| s.l)];
+    v.extend(g);
+    v.extend(h.iter().flatten());
+    for a in 0..D {
+        for b in 0..D {
+            for cc in 0..D {
+                v.push(e(&|s| s.j[a][b][cc]));
+            }
+        }
+    }
+    v.extend(c.iter().flatten());
+    for a in 0..D {
+        for b in 0..D {
+            for cc in 0..D {
+                v.push(e(&|s| (s.g[a] - g[a]) * (s.g[b] - g[b]) * (s.g[cc] - g[cc])));
+            }
+        }
+    }
+    v.extend(hg);
+    let hgg = dot(&g, &mat_vec(&h, &g));
+    let tr_hc: f64 = (0..D).flat_map(|a| (0..D).map(move |b| (a, b))).map(|(a, b)| h[a][b] * c[b][a]).sum();
+    let unc: f64 = (0..D).map(|a| c[a][a]).sum();
+    let g_hg = dot(&g, &hg);
+    v.extend([dot(&g, &g), unc, 2.0 * g_hg, 2.0 * (g_hg - hgg), tr_hc]);
+    unflatten(theta, &v)
+}
+
+/// An estimate and its standard error, per flattened statistic.
+#[derive(Clone, Debug, Serialize)]
+pub struct Estimate {
+    pub name: String,
+    pub value: f64,
+    pub stderr: f64,
+}
+
+/// Groups of the delete-a-group jackknife.
+const JACKKNIFE_GROUPS: usize = 20;
+
+/// Unbiased estimates at θ from `n` samples x_i = normal element i of
+/// (seed, trial 0, data stream), with delete-a-group jackknife standard errors.
+pub fn estimate_at<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D], n: usize, seed: u64) -> Vec<Estimate> {
+    let samples: Vec<Sample<D>> =
+        (0..n).map(|i| sample(l, theta, rng::normal(seed, 0, Stream::Data, i as u64))).collect();
+    estimates_from(&samples)
+}
+
+fn estimates_from<const D: usize>(samples: &[Sample<D>]) -> Vec<Estimate> {
+    let n = samples.len();
+    let mut total = Sums::zero();
+    let groups = JACKKNIFE_GROUPS.min(n);
+    let mut group_sums = vec![Sums::zero(); groups];
+    for (i, s) in samples.iter().enumerate() {
+        total.add(1.0, s);
+        group_sums[i * groups / n].add(1.0, s);
+    }
+    let full = total.estimates();
+    // Delete-a-group jackknife: SE² = (k−1)/k Σ (θ_(g) − θ̄)², valid when each
+    // leave-one-group-out sample keeps at least 3 points.
+    let leave_out: Vec<Vec<f64>> = if n >= groups + 3 && groups >= 2 {
+        group_sums.iter().map(|gs| total.minus(gs).estimates()).collect()
+    } else {
+        Vec::new()
+    };
+    flat_names(D)
+        .into_iter()
+        .enumerate()
+        .map(|(k, name)| {
+            let stderr = if leave_out.is_empty() {
+                f64::NAN
+            } else {
+                let kf = leave_out.len() as f64;
+                let m = leave_out.iter().map(|v| v[k]).sum::<f64>() / kf;
+                ((kf - 1.0) / kf * leave_out.iter().map(|v| (v[k] - m).powi(2)).sum::<f64>()).sqrt()
+            };
+            Estimate { name, value: full[k], stderr }
+        })
+        .collect()
+}
+
+/// The exact statistics, flattened with names (to set beside estimates).
+pub fn flatten(s: &Statistics) -> Vec<(String, f64)> {
+    let mut v = vec![s.l];
+    v.extend(&s.g);
+    v.extend(s.h.iter().flatten());
+    v.extend(s.j.iter().flatten().flatten());
+    v.extend(s.c.iter().flatten());
+    v.extend(s.s.iter().flatten().flatten());
+    v.extend(&s.hg_mixed);
+    v.extend([s.named.INT, s.named.UNC, s.named.PAS, s.named.TEM, s.named.PER]);
+    flat_names(s.theta.len()).into_iter().zip(v).collect()
+}
+
+/// `exact_at` for any landscape, at `theta` (validated by the caller).
+pub struct Exact<'a>(pub &'a [f64]);
+
+impl Visitor for Exact<'_> {
+    type Output = Statistics;
+    fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> Statistics {
+        exact_at(l, self.0.try_into().expect("θ of the landscape's dimension"))
+    }
+}
+
+/// `estimate_at` for any landscape.
+pub struct Estimated<'a> {
+    pub theta: &'a [f64],
+    pub samples: usize,
+    pub seed: u64,
+}
+
+impl Visitor for Estimated<'_> {
+    type Output = Vec<Estimate>;
+    fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> Vec<Estimate> {
+        estimate_at(l, self.theta.try_into().expect("θ of the landscape's dimension"), self.samples, self.seed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::landscape::shifting_valleys::ShiftingValleys;
+    use crate::landscape::valley_of_death::ValleyOfDeath;
+    use crate::stats::Moments;
+
+    #[test]
+    fn named_coefficients_of_shifting_valleys_by_hand() {
+        // At (A, B): G = (1, 2B), H = [[0, 0], [0, 2]] (l = A + B²), C from
+        // tests/landscapes.rs; h_x = [[−2 + 2x², −2x], [−2x, 2]].
+        let s = exact_at(&ShiftingValleys, [1.0, 1.0]);
+        assert!((s.named.INT - 5.0).abs() < 1e-12);
+        // C = [[4B² + 8A², 4AB], [4AB, 4A²]] = [[12, 4], [4, 4]]: UNC = 16, PER = tr(HC) = 8.
+        assert!((s.named.UNC - 16.0).abs() < 1e-12 && (s.named.PER - 8.0).abs() < 1e-12);
+        // At (1, 1): g = (−1 − 2x + 2x², 2 − 2x), h = [[2x² − 2, −2x], [−2x, 2]].
+        // (hg)_A = (2x² − 2)(2x² − 2x − 1) − 2x(2 − 2x)
+        //        = 4x⁴ − 4x³ − 6x² + 4x + 2 − 4x + 4x², E = 12 − 6 + 2 + 4 = 12;
+        // (hg)_B = −2x(2x² − 2x − 1) + 4 − 4x, E = 4 + 4 = 8.
+        assert!((s.hg_mixed[0] - 12.0).abs() < 1e-12 && (s.hg_mixed[1] - 8.0).abs() < 1e-12, "{:?}", s.hg_mixed);
+        // PAS = 2 G·E[hg] = 2(12 + 16) = 56; GᵀHG = 8, so TEM = 56 − 16 = 40.
+        assert!((s.named.PAS - 56.0).abs() < 1e-12 && (s.named.TEM - 40.0).abs() < 1e-12);
+    }
+
+    /// At tiny sample sizes the plug-in |ḡ|² is biased by tr C / n and the
+    /// C.6 estimator is not; likewise for TEM and PER at n = 3.
+    #[test]
+    fn estimators_are_unbiased_where_plug_in_is_not() {
+        let l = ValleyOfDeath;
+        let theta = [0.3, -0.4];
+        let exact = exact_at(&l, theta);
+        for n in [3usize, 4] {
+            let (mut int, mut plug, mut tem, mut per, mut c00) =
+                (Moments::default(), Moments::default(), Moments::default(), Moments::default(), Moments::default());
+            for rep in 0..100_000u64 {
+                let samples: Vec<Sample<2>> =
+                    (0..n).map(|i| sample(&l, theta, rng::normal(21, rep, Stream::Data, i as u64))).collect();
+                let mut sums = Sums::zero();
+                samples.iter().for_each(|s| sums.add(1.0, s));
+                let e = sums.estimates();
+                let names = flat_names(2);
+                let at = |name: &str| e[names.iter().position(|x| x == name).unwrap()];
+                int.push(at("INT"));
+                tem.push(at("TEM"));
+                per.push(at("PER"));
+                c00.push(at("C[00]"));
+                let gbar = [sums.g[0] / n as f64, sums.g[1] / n as f64];
+                plug.push(dot(&gbar, &gbar));
+            }
+            let z = |m: &Moments, x: f64| (m.mean - x) / m.stderr();
+            for (what, m, x) in [
+                ("INT", &int, exact.named.INT),
+                ("TEM", &tem, exact.named.TEM),
+                ("PER", &per, exact.named.PER),
+                ("C00", &c00, exact.c[0][0]),
+            ] {
+                assert!(z(m, x).abs() < 5.0, "n = {n}: {what} {} ± {} vs {x}", m.mean, m.stderr());
+            }
+            let bias = exact.named.UNC / n as f64;
+            assert!(z(&plug, exact.named.INT).abs() > 10.0, "plug-in should be biased");
+            assert!(z(&plug, exact.named.INT + bias).abs() < 5.0, "plug-in bias is tr C / n");
+        }
+    }
+}
