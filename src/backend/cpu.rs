@@ -326,7 +326,8 @@ impl Visitor for CpuRun<'_> {
             .map(|c| {
                 let range = c * chunk..((c + 1) * chunk).min(exp.trials);
                 let out = run_chunk_best(l, exp, range.clone());
-                self.progress.advance(range.end - range.start);
+                // Progress counts trial-runs: each plan of the chunk's trials.
+                self.progress.advance((range.end - range.start) * (1 + exp.compare.is_some() as u64));
                 out
             })
             .collect();
