@@ -26,56 +26,56 @@ import numpy as np
 R = np.sqrt(0.5)
 
 
-def gauss_loss(t, x):
-    return 0.5 * (t[0] + x * x * np.exp(-t[0]))
+def gauss_loss(o, t, x):
+    return 0.5 * (t[0] + x * x * o.exp(-t[0]))
 
 
-def gauss_grad(t, x):
-    return [0.5 * (1.0 - x * x * np.exp(-t[0]))]
+def gauss_grad(o, t, x):
+    return [0.5 * (1.0 - x * x * o.exp(-t[0]))]
 
 
-def archimedes_loss(t, x):
+def archimedes_loss(o, t, x):
     u, v, z = t
-    c, s = np.cos(z), np.sin(z)
+    c, s = o.cos(z), o.sin(z)
     w = c * u + s * v
     return 0.5 * (u * u + v * v + w * w) + x * (R * (c + s) * u + R * (s - c) * v)
 
 
-def archimedes_grad(t, x):
+def archimedes_grad(o, t, x):
     u, v, z = t
-    c, s = np.cos(z), np.sin(z)
+    c, s = o.cos(z), o.sin(z)
     w = c * u + s * v
     a, b = R * (c + s), R * (s - c)
     return [u + w * c + x * a, v + w * s + x * b, w * (c * v - s * u) + x * (a * v - b * u)]
 
 
-def mean_estimation_loss(t, x):
+def mean_estimation_loss(o, t, x):
     return 0.5 * t[0] * t[0] + x * t[0]
 
 
-def mean_estimation_grad(t, x):
+def mean_estimation_grad(o, t, x):
     return [t[0] + x]
 
 
-def shifting_valleys_loss(t, x):
+def shifting_valleys_loss(o, t, x):
     a, b = t
     r = b - a * x
     return a + r * r - a * a
 
 
-def shifting_valleys_grad(t, x):
+def shifting_valleys_grad(o, t, x):
     a, b = t
     r = b - a * x
     return [1.0 - 2.0 * x * r - 2.0 * a, 2.0 * r]
 
 
-def valley_of_death_loss(t, x):
+def valley_of_death_loss(o, t, x):
     a, b = t
     r = b - a * x
     return a + r ** 4 - 3.0 * a ** 4
 
 
-def valley_of_death_grad(t, x):
+def valley_of_death_grad(o, t, x):
     a, b = t
     r = b - a * x
     r3 = r * r * r
@@ -97,52 +97,81 @@ def rule(degree):
     return x, w / w.sum()
 
 
-def simulate(a):
+class NumpyOps:
+    """The array operations the simulation needs, on NumPy (torch_peer.py has
+    the same on PyTorch tensors)."""
+
+    exp, cos, sin = staticmethod(np.exp), staticmethod(np.cos), staticmethod(np.sin)
+
+    def __init__(self, trials, seed):
+        self.trials, self.seed = trials, seed
+        self.reseed()
+
+    def reseed(self):
+        self.rng = np.random.default_rng(self.seed)
+
+    def full(self, value):
+        return np.full(self.trials, value)
+
+    def randn(self, *shape):
+        return self.rng.standard_normal(shape)
+
+    @staticmethod
+    def finite_mean(x, ok):
+        return float(x[ok].mean()) if ok.any() else None
+
+    @staticmethod
+    def finite(x):
+        return np.isfinite(x)
+
+
+def simulate(a, o):
+    """Runs the trials; returns per-trial (test loss, train loss)."""
     init, degree, loss, grad = LANDSCAPES[a.landscape]
     nodes, weights = rule(degree)
-    th = [np.full(a.trials, v) for v in init]
-    rng = np.random.default_rng(a.seed)
+    th = [o.full(v) for v in init]
     fresh = a.optimizer == "sgd" and a.train_size == a.steps and a.epochs == 1
-    data = None if fresh else rng.standard_normal((a.train_size, a.trials))
+    data = None if fresh else o.randn(a.train_size, a.trials)
     for t in range(a.steps):
         if a.optimizer == "sgd":
-            x = rng.standard_normal(a.trials) if fresh else data[t % a.train_size]
-            g = grad(th, x)
+            x = o.randn(a.trials) if fresh else data[t % a.train_size]
+            g = grad(o, th, x)
         elif a.optimizer == "gd":
-            g = [np.zeros(a.trials) for _ in th]
+            g = [o.full(0.0) for _ in th]
             for x in data:
-                for acc, gi in zip(g, grad(th, x)):
-                    acc += gi
+                g = [acc + gi for acc, gi in zip(g, grad(o, th, x))]
             g = [gi / a.train_size for gi in g]
         else:  # sde
             h = a.eta / a.substeps
             sigma = a.eta / np.sqrt(a.substeps)
             for _ in range(a.substeps):
-                gs = [grad(th, np.full(a.trials, xj)) for xj in nodes]
+                gs = [grad(o, th, o.full(xj)) for xj in nodes]
                 mean = [sum(w * gj[d] for w, gj in zip(weights, gs)) for d in range(len(th))]
-                xi = rng.standard_normal((len(nodes), a.trials))
+                xi = o.randn(len(nodes), a.trials)
                 th = [
-                    th[d] - h * mean[d] + sigma * sum(np.sqrt(w) * xi[j] * (gs[j][d] - mean[d]) for j, w in enumerate(weights))
+                    th[d] - h * mean[d] + sigma * sum(float(np.sqrt(w)) * xi[j] * (gs[j][d] - mean[d]) for j, w in enumerate(weights))
                     for d in range(len(th))
                 ]
             continue
         th = [ti - a.eta * gi for ti, gi in zip(th, g)]
-    test = sum(w * loss(th, np.full(a.trials, xj)) for xj, w in zip(nodes, weights))
-    train = np.zeros(a.trials)
+    test = sum(w * loss(o, th, o.full(xj)) for xj, w in zip(nodes, weights))
+    train = o.full(0.0)
     if fresh:
-        rng = np.random.default_rng(a.seed)
+        o.reseed()
         for _ in range(a.steps):
-            train += loss(th, rng.standard_normal(a.trials))
+            train = train + loss(o, th, o.randn(a.trials))
     elif a.optimizer == "sde":
-        train += loss(th, rng.standard_normal((a.train_size, a.trials))).sum(axis=0)
+        for x in o.randn(a.train_size, a.trials):
+            train = train + loss(o, th, x)
     else:
         for x in data:
-            train += loss(th, x)
+            train = train + loss(o, th, x)
     return test, train / a.train_size
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parser(description):
+    """The command line shared by the peers."""
+    p = argparse.ArgumentParser(description=description)
     p.add_argument("landscape", choices=sorted(LANDSCAPES))
     p.add_argument("--optimizer", choices=["sgd", "gd", "sde"], default="sgd")
     p.add_argument("--trials", type=int, default=100_000)
@@ -152,17 +181,14 @@ def main():
     p.add_argument("--substeps", type=int, default=16)
     p.add_argument("--eta", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)
-    a = p.parse_args()
-    if a.train_size is None:
-        a.train_size = a.steps // a.epochs if a.optimizer == "sgd" else 10
-    t0 = time.perf_counter()
-    with np.errstate(all="ignore"):
-        test, train = simulate(a)
-    dt = time.perf_counter() - t0
-    ok = np.isfinite(test) & np.isfinite(train)
+    return p
+
+
+def report(a, o, seconds, test, train, extra):
+    """The peer's one JSON line."""
+    ok = o.finite(test) & o.finite(train)
     print(json.dumps({
-        "peer": "numpy",
-        "numpy": np.__version__,
+        **extra,
         "landscape": a.landscape,
         "optimizer": a.optimizer,
         "trials": a.trials,
@@ -170,11 +196,27 @@ def main():
         "train_size": a.train_size,
         "epochs": a.epochs,
         "eta": a.eta,
-        "seconds": dt,
-        "traj_steps_per_s": a.trials * a.steps / dt,
-        "test_loss_mean": float(test[ok].mean()) if ok.any() else None,
-        "gen_gap_mean": float((test - train)[ok].mean()) if ok.any() else None,
+        "seconds": seconds,
+        "traj_steps_per_s": a.trials * a.steps / seconds,
+        "test_loss_mean": o.finite_mean(test, ok),
+        "gen_gap_mean": o.finite_mean(test - train, ok),
     }))
+
+
+def defaults(a):
+    if a.train_size is None:
+        a.train_size = a.steps // a.epochs if a.optimizer == "sgd" else 10
+    return a
+
+
+def main():
+    a = defaults(parser(__doc__.splitlines()[0]).parse_args())
+    o = NumpyOps(a.trials, a.seed)
+    t0 = time.perf_counter()
+    with np.errstate(all="ignore"):
+        test, train = simulate(a, o)
+    dt = time.perf_counter() - t0
+    report(a, o, dt, test, train, {"peer": "numpy", "numpy": np.__version__})
 
 
 if __name__ == "__main__":
