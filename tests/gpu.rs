@@ -27,6 +27,9 @@ fn gpu() -> Option<Gpu> {
 #[test]
 fn philox_words_are_identical_and_normals_agree() {
     let Some(gpu) = gpu() else { return };
+    // Random123's known answer for counter 0, key 0 (block 0 of trial 0, data, seed 0).
+    let kat = probe::rng_blocks(&gpu, 0, 0, Stream::Data, 1).unwrap();
+    assert_eq!(kat.words[0], [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]);
     for (seed, trial, stream) in
         [(0u64, 0u32, Stream::Data), (0xDEAD_BEEF_1234_5678, 77, Stream::Noise), (5, u32::MAX, Stream::Shuffle)]
     {
