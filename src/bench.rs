@@ -342,32 +342,22 @@ pub fn render(r: &Report) -> String {
         "landscape", "workload", "trials", "T", "backend", "min s", "median s", "traj-steps/s", "vs numpy"
     );
     for row in &r.rows {
-        let ratio = row.vs_numpy.map_or("-".to_string(), |x| format!("{x:.1}x"));
-        if let Some(note) = &row.note {
-            let _ = writeln!(
-                out,
-                "{:<17} {:<14} {:>7} {:>6}  {:<26} {note}",
-                row.landscape,
-                row.workload.name(),
-                row.trials,
-                row.steps,
-                row.backend
-            );
-            continue;
-        }
-        let _ = writeln!(
-            out,
-            "{:<17} {:<14} {:>7} {:>6}  {:<26} {:>9.3} {:>9.3} {:>15.3e} {:>9}",
+        let what = format!(
+            "{:<17} {:<14} {:>7} {:>6}  {:<26}",
             row.landscape,
             row.workload.name(),
             row.trials,
             row.steps,
-            row.backend,
-            row.min_s,
-            row.median_s,
-            row.traj_steps_per_s,
-            ratio
+            row.backend
         );
+        let _ = match &row.note {
+            Some(note) => writeln!(out, "{what} {note}"),
+            None => {
+                let ratio = row.vs_numpy.map_or("-".to_string(), |x| format!("{x:.1}x"));
+                let (min, median, rate) = (row.min_s, row.median_s, row.traj_steps_per_s);
+                writeln!(out, "{what} {min:>9.3} {median:>9.3} {rate:>15.3e} {ratio:>9}")
+            }
+        };
     }
     out
 }
