@@ -560,6 +560,7 @@ fn stats_reports_exact_statistics_and_unbiased_estimates() {
             out
         };
         let mut want: Vec<f64> = ["l", "g", "h", "j", "c", "s", "hg_mixed"].iter().flat_map(|k| flat(k)).collect();
+        want.push(exact["ghg_mixed"].as_f64().unwrap());
         want.extend(["INT", "UNC", "PAS", "TEM", "PER"].map(|k| exact["named"][k].as_f64().unwrap()));
         let est = v["estimate"]["values"].as_array().unwrap();
         assert_eq!(est.len(), want.len());

@@ -12,6 +12,7 @@
 //! | C | E (g − G)(g − G)ᵀ, the gradient covariance |
 //! | S | E (g − G)⊗(g − G)⊗(g − G), the third cumulant of the gradient |
 //! | HG_mixed | E h g, seed 000's ⟨(ab)(b)⟩ |
+//! | gHg_mixed | Q₃ = E gᵀ h g |
 //!
 //! and seed 000's named coefficients of the η-expansion:
 //! INT = G·G, UNC = tr C, PAS = 2 G·E[h g], TEM = 2 G·(E[h g] − H G),
@@ -42,6 +43,8 @@ pub struct Statistics {
     pub s: Vec<Vec<Vec<f64>>>,
     /// E[∇²l_x ∇l_x].
     pub hg_mixed: Vec<f64>,
+    /// Q₃ = E[∇l_xᵀ ∇²l_x ∇l_x].
+    pub ghg_mixed: f64,
     pub named: Named,
 }
 
@@ -182,6 +185,7 @@ impl<const D: usize> Sums<D> {
             }
         }
         out.extend(self.hg.iter().map(|&x| mean(x)));
+        out.push(mean(self.ghg));
         let gg_trace: f64 = (0..D).map(|a| self.gg[a][a]).sum();
         let tr_h_gg: f64 =
             (0..D).flat_map(|a| (0..D).map(move |b| (a, b))).map(|(a, b)| self.h[a][b] * self.gg[b][a]).sum();
@@ -208,6 +212,7 @@ fn flat_names(d: usize) -> Vec<String> {
     for (name, k) in [("G", 1), ("H", 2), ("J", 3), ("C", 2), ("S", 3), ("HG_mixed", 1)] {
         names.extend(idx(k).into_iter().map(|i| format!("{name}[{i}]")));
     }
+    names.push("gHg_mixed".into());
     names.extend(["INT", "UNC", "PAS", "TEM", "PER"].map(String::from));
     names
 }
@@ -222,6 +227,7 @@ fn unflatten<const D: usize>(theta: [f64; D], v: &[f64]) -> Statistics {
     let c = take(D * D).chunks(D).map(<[f64]>::to_vec).collect();
     let s = take(D * D * D).chunks(D * D).map(|m| m.chunks(D).map(<[f64]>::to_vec).collect()).collect();
     let hg_mixed = take(D);
+    let ghg_mixed = take(1)[0];
     let n = take(5);
     Statistics {
         theta: theta.to_vec(),
@@ -232,6 +238,7 @@ fn unflatten<const D: usize>(theta: [f64; D], v: &[f64]) -> Statistics {
         c,
         s,
         hg_mixed,
+        ghg_mixed,
         named: Named { INT: n[0], UNC: n[1], PAS: n[2], TEM: n[3], PER: n[4] },
     }
 }
@@ -266,6 +273,7 @@ pub fn exact_at<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D]) -> Stat
         }
     }
     v.extend(hg);
+    v.push(e(&|s| dot(&s.g, &mat_vec(&s.h, &s.g))));
     let hgg = dot(&g, &mat_vec(&h, &g));
     let tr_hc: f64 = (0..D).flat_map(|a| (0..D).map(move |b| (a, b))).map(|(a, b)| h[a][b] * c[b][a]).sum();
     let unc: f64 = (0..D).map(|a| c[a][a]).sum();
@@ -335,6 +343,7 @@ pub fn flatten(s: &Statistics) -> Vec<(String, f64)> {
     v.extend(s.c.iter().flatten());
     v.extend(s.s.iter().flatten().flatten());
     v.extend(&s.hg_mixed);
+    v.push(s.ghg_mixed);
     v.extend([s.named.INT, s.named.UNC, s.named.PAS, s.named.TEM, s.named.PER]);
     flat_names(s.theta.len()).into_iter().zip(v).collect()
 }
