@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""PyTorch peer of `simsgd run`: benches/numpy_peer.py's simulations (imported
-from it, one definition of each landscape) on batched tensors, one tensor per
-weight and one element per trajectory, on a CUDA device by default.
+"""PyTorch peer of `simsgd run`: numpy_peer.py's simulations on CUDA tensors.
+
+The simulations are imported from benches/numpy_peer.py (one definition of
+each landscape) and run on batched tensors, one tensor per weight and one
+element per trajectory, on a CUDA device by default.
 
 `simsgd bench` runs it only where `torch.cuda.is_available()`. The command line
 and the printed JSON object are numpy_peer.py's, plus --device/--dtype and the
