@@ -9,8 +9,8 @@ use crate::experiment::{Experiment, GridFlags, Plan};
 use crate::landscape::AnyLandscape;
 use crate::optimizer::Optimizer;
 use crate::progress::Progress;
-use crate::report::{atomic, csv, table, RunReport};
-use crate::theory::statistics;
+use crate::report::{atomic, csv, table, RunReport, Theory};
+use crate::theory::{predict, statistics};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -36,6 +36,8 @@ pub enum Command {
     },
     /// The landscape's statistics at a point (l, G, H, J, C, S, INT, UNC, PAS, TEM, PER).
     Stats(StatsArgs),
+    /// The theory's Taylor coefficients in η of test loss, train loss, gap and θ for a grid.
+    Predict(Box<PredictArgs>),
     /// List the landscapes with their formulas, weights, parameters and defaults.
     Landscapes {
         /// Print JSON instead of text.
@@ -55,8 +57,10 @@ pub enum Backend {
     Auto,
 }
 
+/// What is simulated or predicted: landscape, optimizer, grid, η (shared by
+/// `run` and `predict`).
 #[derive(Args, Debug)]
-pub struct RunArgs {
+pub struct SetupArgs {
     /// Landscape (see `simsgd landscapes`).
     pub landscape: String,
     /// Optimizer.
@@ -68,12 +72,6 @@ pub struct RunArgs {
     /// Steps T [default: 1 for gauss, 10 otherwise; 0 reports the init].
     #[arg(long)]
     pub steps: Option<usize>,
-    /// Independent trials.
-    #[arg(long, default_value_t = 100_000)]
-    pub trials: u64,
-    /// Seed of the counter-based random streams.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
     /// Landscape parameter, name=value (repeatable, or comma-separated).
     #[arg(long = "param", value_name = "NAME=VALUE", value_delimiter = ',')]
     pub params: Vec<String>,
@@ -95,12 +93,24 @@ pub struct RunArgs {
     /// K, substeps per step of sde and ode.
     #[arg(long, default_value_t = 16)]
     pub substeps: u32,
-    /// Record the learning curve (test loss, θ) every k steps.
-    #[arg(long, value_name = "K")]
-    pub record_every: Option<usize>,
     /// Also run this optimizer on the same training sets; report paired differences.
     #[arg(long, value_enum, value_name = "OPTIMIZER")]
     pub compare: Option<Optimizer>,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub setup: SetupArgs,
+    /// Independent trials.
+    #[arg(long, default_value_t = 100_000)]
+    pub trials: u64,
+    /// Seed of the counter-based random streams.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Record the learning curve (test loss, θ) every k steps.
+    #[arg(long, value_name = "K")]
+    pub record_every: Option<usize>,
     /// Where to simulate [$SIMSGD_ADAPTER picks an adapter by name].
     #[arg(long, value_enum, default_value_t = Backend::Auto)]
     pub backend: Backend,
@@ -119,6 +129,12 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Set the theory's prediction (`predict`) beside each measured mean, with z = (MC − theory)/SE.
+    #[arg(long)]
+    pub theory: bool,
+    /// Order of the prediction for --theory.
+    #[arg(long, default_value_t = 2)]
+    pub order: usize,
 }
 
 #[derive(Args, Debug)]
@@ -208,9 +224,9 @@ fn parse_params(raw: &[String]) -> Result<Vec<(String, f64)>> {
         .collect()
 }
 
-impl RunArgs {
-    /// The validated experiment these flags describe.
-    pub fn experiment(&self) -> Result<Experiment> {
+impl SetupArgs {
+    /// The validated experiment these flags describe, with the run's settings.
+    fn experiment(&self, trials: u64, seed: u64, record_every: Option<usize>, diverge_at: f64) -> Result<Experiment> {
         let landscape = AnyLandscape::from_name(&self.landscape, &parse_params(&self.params)?)?;
         let d = landscape.describe();
         let flags = GridFlags {
@@ -235,14 +251,107 @@ impl RunArgs {
             landscape,
             plan: primary,
             compare,
-            trials: self.trials,
-            seed: self.seed,
-            record_every: self.record_every,
-            diverge_at: self.diverge_at,
+            trials,
+            seed,
+            record_every,
+            diverge_at,
         };
         exp.validate()?;
         Ok(exp)
     }
+}
+
+impl RunArgs {
+    /// The validated experiment these flags describe.
+    pub fn experiment(&self) -> Result<Experiment> {
+        self.setup.experiment(self.trials, self.seed, self.record_every, self.diverge_at)
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct PredictArgs {
+    #[command(flatten)]
+    pub setup: SetupArgs,
+    /// Highest power of η.
+    #[arg(long, default_value_t = 2)]
+    pub order: usize,
+    /// List each term (diagram) behind the coefficients: embeddings, value, share.
+    #[arg(long)]
+    pub explain: bool,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn predict_command(args: &PredictArgs) -> Result<()> {
+    let exp = args.setup.experiment(1, 0, None, 1e8)?;
+    let d = exp.landscape.describe();
+    let stats = exp.landscape.visit(statistics::Exact(&exp.init));
+    let eta = exp.plan.eta;
+    let p = predict::predict(&stats, &exp.plan, args.order)?;
+    let (test, train, gap, theta) = p.at(eta);
+    let grid = &exp.plan.grid;
+    if args.json {
+        let mut v = serde_json::json!({
+            "landscape": d.name,
+            "params": d.params.iter().map(|(p, v)| (p.name.to_string(), *v)).collect::<std::collections::BTreeMap<_, _>>(),
+            "init": exp.init,
+            "optimizer": exp.plan.optimizer,
+            "eta": eta,
+            "steps": exp.plan.steps(),
+            "train_size": grid.train_size,
+            "batch": grid.batch,
+            "epochs": grid.epochs,
+            "shuffle": grid.shuffle,
+            "order": p.order,
+            "coefficients": { "test_loss": p.test_loss, "train_loss": p.train_loss, "gen_gap": p.gen_gap, "theta": p.theta },
+            "prediction": { "test_loss": test, "train_loss": train, "gen_gap": gap, "theta": theta },
+        });
+        if args.explain {
+            v["terms"] = serde_json::to_value(&p.terms).expect("serialisable");
+        }
+        println!("{}", serde_json::to_string_pretty(&v).expect("serialisable"));
+        return Ok(());
+    }
+    println!(
+        "{} · {} · η = {eta} · T = {} (N = {}, B = {}, E = {}) · order {} · E[X] = Σ c_k η^k",
+        d.name,
+        exp.plan.optimizer.name(),
+        exp.plan.steps(),
+        grid.train_size,
+        grid.batch,
+        grid.epochs,
+        p.order
+    );
+    let header: Vec<String> = (0..=p.order).map(|k| format!("c{k}")).collect();
+    println!("  {:<12} {} {:>16}", "", header.iter().map(|h| format!("{h:>16}")).collect::<String>(), "at η");
+    let row = |label: &str, c: &[f64], v: f64| {
+        println!("  {label:<12} {} {v:>16.8}", c.iter().map(|x| format!("{x:>16.8}")).collect::<String>());
+    };
+    row("test loss", &p.test_loss, test);
+    row("train loss", &p.train_loss, train);
+    row("gen gap", &p.gen_gap, gap);
+    for ((w, c), v) in d.weights.iter().zip(&p.theta).zip(&theta) {
+        row(w, c, *v);
+    }
+    if args.explain {
+        println!("\n  terms (each: embeddings × value = contribution to c_k; share of c_k)");
+        for t in &p.terms {
+            let total: f64 = p
+                .terms
+                .iter()
+                .filter(|x| x.observable == t.observable && x.order == t.order)
+                .map(|x| x.contribution)
+                .sum();
+            let share =
+                if total != 0.0 { format!("{:>6.1}%", 100.0 * t.contribution / total) } else { "     -".into() };
+            println!(
+                "  {:<10} c{} {:<48} {:>12.6} × {:>12.6} = {:>12.6}  {share}",
+                t.observable, t.order, t.diagram, t.embeddings, t.value, t.contribution
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Opens the GPU that `backend` asks for: `None` means the CPU.
@@ -273,6 +382,14 @@ fn open_backend(backend: Backend, quiet: bool) -> Result<Option<Gpu>> {
 
 fn run(args: &RunArgs) -> Result<()> {
     let exp = args.experiment()?;
+    // Predictions first, so that an unsupported order fails before the run.
+    let predictions = if args.theory {
+        let stats = exp.landscape.visit(statistics::Exact(&exp.init));
+        let q = exp.compare.as_ref().map(|c| predict::predict(&stats, c, args.order)).transpose()?;
+        Some((predict::predict(&stats, &exp.plan, args.order)?, q))
+    } else {
+        None
+    };
     let threads = if args.threads == 0 { rayon::current_num_threads() } else { args.threads };
     let gpu = open_backend(args.backend, args.quiet)?;
     let label = format!("{} {}", exp.landscape.describe().name, exp.plan.optimizer.name());
@@ -287,6 +404,9 @@ fn run(args: &RunArgs) -> Result<()> {
     let backend = if gpu.is_some() { "gpu" } else { "cpu" };
     let mut report = RunReport::new(&exp, &outcome, backend.to_string(), threads, start.elapsed().as_secs_f64());
     report.adapter = gpu.as_ref().map(Gpu::describe);
+    if let Some((p, q)) = &predictions {
+        report.theory = Some(Theory::new(p, exp.plan.eta, &report.metrics, q.as_ref().zip(report.paired.as_ref())));
+    }
     if let Some(path) = &args.csv {
         atomic::write(path, &csv::render(&report))?;
     }
@@ -340,6 +460,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
         Command::Run(args) => run(&args),
         Command::Landscapes { json } => landscapes(json),
         Command::Stats(args) => stats(&args),
+        Command::Predict(args) => predict_command(&args),
         Command::Bench { args, quiet } => {
             let report = bench::run(&args, quiet)?;
             if args.json {

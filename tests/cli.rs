@@ -333,7 +333,7 @@ fn zero_steps_reports_the_exact_loss_at_the_init() {
 
 // ---------------------------------------------------------------- --csv
 
-const CSV_HEADER: &str = "optimizer,kind,observable,step,n,mean,stderr,ci95_lo,ci95_hi";
+const CSV_HEADER: &str = "optimizer,kind,observable,step,n,mean,stderr,ci95_lo,ci95_hi,theory";
 
 /// The CSV's data rows (header checked) as string records.
 fn read_csv(path: &Path) -> Vec<Vec<String>> {
@@ -344,7 +344,7 @@ fn read_csv(path: &Path) -> Vec<Vec<String>> {
         .records()
         .map(|r| {
             let r = r.expect("a well-formed CSV row");
-            assert_eq!(r.len(), 9, "row {r:?}");
+            assert_eq!(r.len(), 10, "row {r:?}");
             r.iter().map(str::to_string).collect()
         })
         .collect()
@@ -574,4 +574,30 @@ fn stats_reports_exact_statistics_and_unbiased_estimates() {
     usage_error(&["stats", "gauss", "--at", "nan"]);
     usage_error(&["stats", "archimedes", "--at", "1,2"]);
     usage_error(&["stats", "gauss", "--estimate", "--samples", "5"]);
+}
+
+#[test]
+fn predict_gives_the_exact_coefficients_and_run_sets_them_beside_the_measurement() {
+    let coefficients = |args: &[&str]| -> Value {
+        let stdout = ok(args);
+        serde_json::from_str::<Value>(&stdout).unwrap()["coefficients"].clone()
+    };
+    let num = |v: &Value, i: usize| v[i].as_f64().unwrap();
+    // The exact Shifting Valleys polynomials (tests/shifting_valleys.rs).
+    let sgd = coefficients(&["predict", "shifting-valleys", "--steps", "10", "--json"]);
+    assert!((num(&sgd["test_loss"], 2) - 800.0).abs() < 1e-9, "{sgd}");
+    let gd = coefficients(&["predict", "shifting-valleys", "--optimizer", "gd", "--steps", "10", "--json"]);
+    assert!((num(&gd["test_loss"], 2) - 890.0).abs() < 1e-9 && (num(&gd["gen_gap"], 2) + 432.4).abs() < 1e-9);
+    assert_eq!(gd["theta"].as_array().unwrap().len(), 2);
+    let text = ok(&["predict", "gauss", "--explain"]);
+    assert!(text.contains("½PER"), "{text}");
+    usage_error(&["predict", "gauss", "--order", "3"]);
+
+    let v = json(&["shifting-valleys", "--eta", "0.01", "--compare", "gd", "--theory", "--backend", "cpu"]);
+    let t = &v["theory"];
+    assert_eq!(t["order"], 2);
+    for key in ["test_loss", "train_loss", "gen_gap", "test_loss_diff"] {
+        assert!(t[key].is_number() && t["z"][key].is_number(), "{key}: {t}");
+    }
+    assert_eq!(t["theta"].as_array().unwrap().len(), 2);
 }

@@ -1,25 +1,28 @@
 //! The run as a tidy CSV: one row per (optimizer, kind, observable, step).
 //!
 //! Columns: `optimizer, kind, observable, step, n, mean, stderr, ci95_lo,
-//! ci95_hi`. `kind` is `final` (θ_T and the losses after T steps), `curve`
-//! (`--record-every`) or `paired` (primary − compared, optimizer `a-b`).
+//! ci95_hi, theory`. `kind` is `final` (θ_T and the losses after T steps),
+//! `curve` (`--record-every`) or `paired` (primary − compared, optimizer
+//! `a-b`); `theory` is the prediction (`--theory`) on the primary's final rows
+//! and the paired rows, empty elsewhere.
 
-use super::{CurvePoint, Metrics, RunReport};
+use super::{CurvePoint, Metrics, RunReport, Theory};
 use crate::stats::Summary;
 
 struct Rows {
     out: csv::Writer<Vec<u8>>,
 }
 
+fn num(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:e}")
+    } else {
+        String::new()
+    }
+}
+
 impl Rows {
-    fn row(&mut self, optimizer: &str, kind: &str, observable: &str, step: usize, s: &Summary) {
-        let num = |x: f64| {
-            if x.is_finite() {
-                format!("{x:e}")
-            } else {
-                String::new()
-            }
-        };
+    fn row(&mut self, optimizer: &str, kind: &str, observable: &str, step: usize, s: &Summary, theory: Option<f64>) {
         let record = [
             optimizer.to_string(),
             kind.to_string(),
@@ -30,24 +33,25 @@ impl Rows {
             num(s.stderr),
             num(s.ci95[0]),
             num(s.ci95[1]),
+            theory.map(num).unwrap_or_default(),
         ];
         self.out.write_record(&record).expect("writing to memory");
     }
 
-    fn metrics(&mut self, optimizer: &str, step: usize, weights: &[&str], m: &Metrics) {
-        self.row(optimizer, "final", "test_loss", step, &m.test_loss);
-        self.row(optimizer, "final", "train_loss", step, &m.train_loss);
-        self.row(optimizer, "final", "gen_gap", step, &m.gen_gap);
-        for (w, s) in weights.iter().zip(&m.theta) {
-            self.row(optimizer, "final", w, step, s);
+    fn metrics(&mut self, optimizer: &str, step: usize, weights: &[&str], m: &Metrics, theory: Option<&Theory>) {
+        self.row(optimizer, "final", "test_loss", step, &m.test_loss, theory.map(|t| t.test_loss));
+        self.row(optimizer, "final", "train_loss", step, &m.train_loss, theory.map(|t| t.train_loss));
+        self.row(optimizer, "final", "gen_gap", step, &m.gen_gap, theory.map(|t| t.gen_gap));
+        for (d, (w, s)) in weights.iter().zip(&m.theta).enumerate() {
+            self.row(optimizer, "final", w, step, s, theory.map(|t| t.theta[d]));
         }
     }
 
     fn curve(&mut self, optimizer: &str, weights: &[&str], curve: &[CurvePoint]) {
         for c in curve {
-            self.row(optimizer, "curve", "test_loss", c.step, &c.test_loss);
+            self.row(optimizer, "curve", "test_loss", c.step, &c.test_loss, None);
             for (w, s) in weights.iter().zip(&c.theta) {
-                self.row(optimizer, "curve", w, c.step, s);
+                self.row(optimizer, "curve", w, c.step, s, None);
             }
         }
     }
@@ -56,18 +60,19 @@ impl Rows {
 /// The report's CSV text.
 pub fn render(r: &RunReport) -> Vec<u8> {
     let mut rows = Rows { out: csv::Writer::from_writer(Vec::new()) };
-    let header = ["optimizer", "kind", "observable", "step", "n", "mean", "stderr", "ci95_lo", "ci95_hi"];
+    let header = ["optimizer", "kind", "observable", "step", "n", "mean", "stderr", "ci95_lo", "ci95_hi", "theory"];
     rows.out.write_record(header).expect("writing to memory");
     let a = r.optimizer.name();
-    rows.metrics(a, r.steps, &r.weights, &r.metrics);
+    rows.metrics(a, r.steps, &r.weights, &r.metrics, r.theory.as_ref());
     rows.curve(a, &r.weights, &r.curve);
     if let Some(p) = &r.paired {
         let b = p.optimizer.name();
-        rows.metrics(b, r.steps, &r.weights, &p.metrics);
+        rows.metrics(b, r.steps, &r.weights, &p.metrics, None);
         rows.curve(b, &r.weights, &p.curve);
         let pair = format!("{a}-{b}");
-        rows.row(&pair, "paired", "test_loss", r.steps, &p.test_loss_diff);
-        rows.row(&pair, "paired", "gen_gap", r.steps, &p.gen_gap_diff);
+        let theory = r.theory.as_ref();
+        rows.row(&pair, "paired", "test_loss", r.steps, &p.test_loss_diff, theory.and_then(|t| t.test_loss_diff));
+        rows.row(&pair, "paired", "gen_gap", r.steps, &p.gen_gap_diff, theory.and_then(|t| t.gen_gap_diff));
     }
     rows.out.into_inner().expect("writing to memory")
 }

@@ -8,6 +8,7 @@ use crate::experiment::{Experiment, Plan};
 use crate::observables::{Outcome, Tally};
 use crate::optimizer::Optimizer;
 use crate::stats::Summary;
+use crate::theory::predict::Prediction;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -44,6 +45,63 @@ pub struct PairedReport {
     pub curve: Vec<CurvePoint>,
 }
 
+/// Predicted values beside the measured means (`run --theory`).
+#[derive(Clone, Debug, Serialize)]
+pub struct Theory {
+    pub order: usize,
+    pub test_loss: f64,
+    pub train_loss: f64,
+    pub gen_gap: f64,
+    pub theta: Vec<f64>,
+    /// (MC mean − prediction) / SE for each.
+    pub z: TheoryZ,
+    /// Predicted paired difference of test loss (primary − compared), with `--compare`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test_loss_diff: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gen_gap_diff: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TheoryZ {
+    pub test_loss: f64,
+    pub train_loss: f64,
+    pub gen_gap: f64,
+    pub theta: Vec<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test_loss_diff: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gen_gap_diff: Option<f64>,
+}
+
+impl Theory {
+    /// The prediction `p` at η beside `metrics` (and the paired prediction `q`).
+    pub fn new(p: &Prediction, eta: f64, metrics: &Metrics, paired: Option<(&Prediction, &PairedReport)>) -> Self {
+        let (test, train, gap, theta) = p.at(eta);
+        let diffs = paired.map(|(q, r)| {
+            let (qt, _, qg, _) = q.at(eta);
+            ((test - qt, r.test_loss_diff.z(test - qt)), (gap - qg, r.gen_gap_diff.z(gap - qg)))
+        });
+        Theory {
+            order: p.order,
+            test_loss: test,
+            train_loss: train,
+            gen_gap: gap,
+            z: TheoryZ {
+                test_loss: metrics.test_loss.z(test),
+                train_loss: metrics.train_loss.z(train),
+                gen_gap: metrics.gen_gap.z(gap),
+                theta: metrics.theta.iter().zip(&theta).map(|(s, x)| s.z(*x)).collect(),
+                test_loss_diff: diffs.map(|d| d.0 .1),
+                gen_gap_diff: diffs.map(|d| d.1 .1),
+            },
+            theta,
+            test_loss_diff: diffs.map(|d| d.0 .0),
+            gen_gap_diff: diffs.map(|d| d.1 .0),
+        }
+    }
+}
+
 /// Everything `simsgd run` reports.
 #[derive(Clone, Debug, Serialize)]
 pub struct RunReport {
@@ -78,6 +136,9 @@ pub struct RunReport {
     pub paired: Option<PairedReport>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub curve: Vec<CurvePoint>,
+    /// The prediction beside the measurement (`--theory`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub theory: Option<Theory>,
 }
 
 fn metrics(t: &Tally) -> Metrics {
@@ -145,6 +206,7 @@ impl RunReport {
             metrics: metrics(&outcome.primary),
             paired,
             curve: curve(&outcome.primary),
+            theory: None,
         }
     }
 

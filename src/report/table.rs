@@ -1,6 +1,6 @@
 //! The human-readable report: a header line and a small table per optimizer.
 
-use super::{CurvePoint, Metrics, RunReport};
+use super::{CurvePoint, Metrics, RunReport, Theory};
 use crate::stats::Summary;
 use std::fmt::Write;
 
@@ -75,6 +75,24 @@ fn diverged(k: u64, nonfinite: u64, n: u64, limit: f64) -> String {
     )
 }
 
+/// The prediction beside the measurement, with z = (MC − theory)/SE.
+fn theory(out: &mut String, weights: &[&str], t: &Theory) {
+    let _ = writeln!(
+        out,
+        "  {:<12} {:>16}  {:>9}   (theory: η-expansion to order {} at θ₀)",
+        "", "prediction", "z", t.order
+    );
+    let row = |out: &mut String, label: &str, value: f64, z: f64| {
+        let _ = writeln!(out, "  {label:<12} {value:>16.7}  {z:>9.2}");
+    };
+    row(out, "test loss", t.test_loss, t.z.test_loss);
+    row(out, "train loss", t.train_loss, t.z.train_loss);
+    row(out, "gen gap", t.gen_gap, t.z.gen_gap);
+    for ((w, v), z) in weights.iter().zip(&t.theta).zip(&t.z.theta) {
+        row(out, w, *v, *z);
+    }
+}
+
 /// The report as text.
 pub fn render(r: &RunReport) -> String {
     let mut out = String::new();
@@ -108,6 +126,9 @@ pub fn render(r: &RunReport) -> String {
         diverged(r.diverged, r.diverged_nonfinite, r.trials, r.diverge_at)
     );
     metrics(&mut out, &r.weights, &r.metrics);
+    if let Some(t) = &r.theory {
+        theory(&mut out, &r.weights, t);
+    }
     curve(&mut out, &r.weights, &r.curve);
     if let Some(p) = &r.paired {
         let _ = writeln!(out);
@@ -131,6 +152,17 @@ pub fn render(r: &RunReport) -> String {
         );
         line(&mut out, "test loss", &p.test_loss_diff);
         line(&mut out, "gen gap", &p.gen_gap_diff);
+        if let Some(t) = &r.theory {
+            let predicted = |v: Option<f64>, z: Option<f64>| {
+                format!("{:.7} (z = {:.2})", v.unwrap_or(f64::NAN), z.unwrap_or(f64::NAN))
+            };
+            let _ = writeln!(
+                out,
+                "  theory: test loss {}, gen gap {}",
+                predicted(t.test_loss_diff, t.z.test_loss_diff),
+                predicted(t.gen_gap_diff, t.z.gen_gap_diff)
+            );
+        }
     }
     out
 }
