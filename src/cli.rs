@@ -236,8 +236,8 @@ impl SetupArgs {
             epochs: self.epochs,
             shuffle: self.shuffle,
         };
-        let sgd_like = |o: Option<Optimizer>| o.is_some_and(|o| o != Optimizer::Gd);
-        if self.optimizer == Optimizer::Gd && flags.sgd_only() && !sgd_like(self.compare) {
+        let sgd_like = |o: Option<Optimizer>| o.is_some_and(|o| !o.full_batch());
+        if self.optimizer.full_batch() && flags.sgd_only() && !sgd_like(self.compare) {
             return Err(usage("--batch, --epochs and --shuffle describe SGD's grid; gd uses all N points every step"));
         }
         let plan = |optimizer, grid| Plan { optimizer, grid, eta: self.eta, substeps: self.substeps };
@@ -391,7 +391,12 @@ fn run(args: &RunArgs) -> Result<()> {
         None
     };
     let threads = if args.threads == 0 { rayon::current_num_threads() } else { args.threads };
-    let gpu = open_backend(args.backend, args.quiet)?;
+    let gdc = std::iter::once(&exp.plan).chain(&exp.compare).any(|p| p.optimizer == Optimizer::Gdc);
+    let gpu = match (gdc, args.backend) {
+        (true, Backend::Gpu) => return Err(usage("gdc needs per-sample Hessians and runs on the CPU backend only")),
+        (true, _) => None,
+        (false, backend) => open_backend(backend, args.quiet)?,
+    };
     let label = format!("{} {}", exp.landscape.describe().name, exp.plan.optimizer.name());
     let trials = exp.trials * (1 + exp.compare.is_some() as u64);
     let progress = Progress::new(trials, &label, args.quiet);

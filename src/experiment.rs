@@ -122,7 +122,7 @@ impl GridFlags {
     /// `--shuffle` are SGD's (see [`GridFlags::sgd_only`]).
     pub fn resolve(&self, optimizer: Optimizer, default_steps: usize) -> Result<Grid> {
         let b = self.batch.unwrap_or(1);
-        if optimizer == Optimizer::Gd {
+        if optimizer.full_batch() {
             return Grid::gd(self.train_size.unwrap_or(GD_TRAIN_SIZE), self.steps.unwrap_or(default_steps));
         }
         let divide = |num: usize, den: usize, what: &str| -> Result<usize> {
@@ -166,7 +166,7 @@ impl GridFlags {
     /// The compared optimizer's grid: the primary's training set (N) and T.
     pub fn resolve_compare(&self, optimizer: Optimizer, primary: &Grid) -> Result<Grid> {
         let t = primary.steps();
-        if optimizer == Optimizer::Gd {
+        if optimizer.full_batch() {
             return Grid::gd(primary.train_size, t);
         }
         let flags = GridFlags { train_size: Some(primary.train_size), steps: Some(t), epochs: None, ..*self };

@@ -6,6 +6,10 @@
 //!   the exact mean gradient and Gaussian noise of covariance (η²/K) C(θ)/B,
 //!   so one step's noise matches SGD's first two moments (App. C.4).
 //! * `ode`: K substeps of −(η/K) G(θ), no noise (gradient flow).
+//! * `gdc`: GD on the training loss plus η(N−1)/(4N) · tr Ĉ(θ), Ĉ the unbiased
+//!   covariance of the N training points' gradients (Corollary 3, App. C.4):
+//!   its expected test loss equals fresh-sample SGD's (N = T) to order η²
+//!   (docs/THEORY.md derives the coefficient).
 
 use clap::ValueEnum;
 use serde::Serialize;
@@ -17,6 +21,7 @@ pub enum Optimizer {
     Gd,
     Sde,
     Ode,
+    Gdc,
 }
 
 /// How a step moves θ.
@@ -35,12 +40,18 @@ impl Optimizer {
             Optimizer::Gd => "gd",
             Optimizer::Sde => "sde",
             Optimizer::Ode => "ode",
+            Optimizer::Gdc => "gdc",
         }
+    }
+
+    /// Whether every step uses all N points (GD and GDC).
+    pub fn full_batch(self) -> bool {
+        matches!(self, Optimizer::Gd | Optimizer::Gdc)
     }
 
     pub fn dynamics(self, substeps: u32) -> Dynamics {
         match self {
-            Optimizer::Sgd | Optimizer::Gd => Dynamics::Discrete,
+            Optimizer::Sgd | Optimizer::Gd | Optimizer::Gdc => Dynamics::Discrete,
             Optimizer::Sde => Dynamics::Continuous { substeps, noise: true },
             Optimizer::Ode => Dynamics::Continuous { substeps, noise: false },
         }

@@ -601,3 +601,12 @@ fn predict_gives_the_exact_coefficients_and_run_sets_them_beside_the_measurement
     }
     assert_eq!(t["theta"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn gdc_runs_on_the_cpu_only() {
+    usage_error(&["run", "shifting-valleys", "--optimizer", "gdc", "--backend", "gpu", "--trials", "100"]);
+    let v = json(&["shifting-valleys", "--optimizer", "gdc", "--compare", "sgd"]);
+    assert_eq!(v["backend"], "cpu");
+    assert_eq!(v["optimizer"], "gdc");
+    assert_eq!(v["batch"], 10);
+}

@@ -9,9 +9,10 @@
 
 use crate::error::{usage, Result};
 use crate::experiment::{Experiment, Plan};
+use crate::landscape::derivatives::hessian;
 use crate::landscape::{Landscape, Visitor};
 use crate::observables::{Outcome, Paired, Tally, Trial};
-use crate::optimizer::Dynamics;
+use crate::optimizer::{Dynamics, Optimizer};
 use crate::progress::Progress;
 use crate::quadrature::empirical_weights;
 use crate::rng::{self, Stream};
@@ -102,10 +103,43 @@ fn discrete_step<L: Landscape<D>, const D: usize>(
             }
         }
     }
+    if plan.optimizer == Optimizer::Gdc {
+        gdc_correction(l, plan.eta, n, &ws.xs, th, &mut acc);
+    }
     let scale = plan.eta / grid.batch as f64;
     for d in 0..D {
         for lane in 0..LANES {
             th[d][lane] -= scale * acc[d][lane];
+        }
+    }
+}
+
+/// GDC (Corollary 3): adds to the summed batch gradient `acc` (all N points)
+/// N·α·∇tr Ĉ with α = η(N−1)/(4N) and ∇tr Ĉ = 2/(N−1) Σ_n h_n (g_n − ḡ),
+/// i.e. (η/2) Σ_n h_n (g_n − ḡ), so that the step is θ ← θ − η ∇(L_train + α tr Ĉ).
+/// Per-sample Hessians come from dual numbers (the CPU backend only).
+fn gdc_correction<L: Landscape<D>, const D: usize>(
+    l: &L,
+    eta: f64,
+    n: usize,
+    xs: &[f64],
+    th: &[Lanes; D],
+    acc: &mut [Lanes; D],
+) {
+    for lane in 0..LANES {
+        let theta = lane_theta(th, lane);
+        let mean: [f64; D] = from_fn(|d| acc[d][lane] / n as f64);
+        let mut sum = [0.0; D];
+        for p in 0..n {
+            let x = xs[p * LANES + lane];
+            let g = l.grad(theta, x);
+            let h = hessian(l, theta, x);
+            for a in 0..D {
+                sum[a] += (0..D).map(|b| h[a][b] * (g[b] - mean[b])).sum::<f64>();
+            }
+        }
+        for d in 0..D {
+            acc[d][lane] += 0.5 * eta * sum[d];
         }
     }
 }

@@ -13,7 +13,7 @@
 use super::statistics::Statistics;
 use crate::error::{usage, Result};
 use crate::experiment::Plan;
-use crate::optimizer::Dynamics;
+use crate::optimizer::{Dynamics, Optimizer};
 use serde::Serialize;
 
 /// Highest order implemented.
@@ -143,6 +143,18 @@ pub fn predict(s: &Statistics, plan: &Plan, order: usize) -> Result<Prediction> 
             for (d, x) in theta2.iter_mut().enumerate() {
                 *x = pairs * hg[d] + before / b2 * (s.hg_mixed[d] - hg[d]);
             }
+            if plan.optimizer == Optimizer::Gdc {
+                // The regularizer α tr Ĉ, α = η(N−1)/(4N), moves θ by −ηTα ∇tr Ĉ at
+                // first order, with E ∇tr Ĉ = ∇tr C = 2(E[hg] − HG) and
+                // E[ĝ_train · ∇tr Ĉ] = (2/N)(Q₃ − PER + (N−2)(G·E[hg] − GᵀHG) − GᵀHG).
+                let a = t * (n - 1.0) / (4.0 * n);
+                terms.add("test_loss", 2, "−G·∇tr C = −TEM, GDC regularizer", a, -tem);
+                let train = 2.0 / n * (q3 - per + (n - 2.0) * (g_ehg - ghg) - ghg);
+                terms.add("train_loss", 2, "−E[ĝ·∇tr Ĉ], GDC regularizer", a, -train);
+                for (d, x) in theta2.iter_mut().enumerate() {
+                    *x -= a * 2.0 * (s.hg_mixed[d] - hg[d]);
+                }
+            }
         }
         Some((k, noise)) => {
             // Gradient flow in K substeps of η/K; the SDE adds ½ tr(H Cov) of its
@@ -223,6 +235,27 @@ mod tests {
         let p = predict(&exact_at(&l, [0.0]), &plan(Optimizer::Gd, 8, Some(5)), 2).unwrap();
         assert!(close(p.test_loss[2], 0.7 * 1.69 * 64.0 / 10.0), "{:?}", p.test_loss);
         assert!(close(p.gen_gap[1], 1.69 * 8.0 / 5.0), "{:?}", p.gen_gap);
+    }
+
+    /// Corollary 3: GDC's expected test loss equals fresh SGD's (N = T) to order η².
+    #[test]
+    fn gdc_matches_sgd_to_second_order() {
+        use crate::landscape::archimedes::Archimedes;
+        use crate::landscape::valley_of_death::ValleyOfDeath;
+        let stats = [
+            exact_at(&ShiftingValleys, [1.0, 1.0]),
+            exact_at(&ValleyOfDeath, [0.7, -0.3]),
+            exact_at(&Archimedes, [0.3, -0.2, 0.5]),
+        ];
+        for s in &stats {
+            let sgd = predict(s, &plan(Optimizer::Sgd, 10, None), 2).unwrap();
+            let gdc = predict(s, &plan(Optimizer::Gdc, 10, Some(10)), 2).unwrap();
+            let gd = predict(s, &plan(Optimizer::Gd, 10, Some(10)), 2).unwrap();
+            for k in 0..3 {
+                assert!(close(gdc.test_loss[k], sgd.test_loss[k]), "c{k}: {:?} vs {:?}", gdc.test_loss, sgd.test_loss);
+            }
+            assert!((gd.test_loss[2] - sgd.test_loss[2]).abs() > 1e-6, "GD differs from SGD at order 2");
+        }
     }
 
     #[test]

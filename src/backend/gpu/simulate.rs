@@ -306,6 +306,13 @@ struct GpuRun<'a> {
     progress: &'a Progress,
 }
 
+fn check_supported(exp: &Experiment) -> Result<()> {
+    if std::iter::once(&exp.plan).chain(&exp.compare).any(|p| p.optimizer == crate::optimizer::Optimizer::Gdc) {
+        return Err(Error::Gpu("gdc needs per-sample Hessians and runs on the CPU backend only".into()));
+    }
+    Ok(())
+}
+
 fn check_dim(dim: usize, name: &str) -> Result<()> {
     if dim > 3 {
         return Err(Error::Gpu(format!("{name} has {dim} weights; the GPU kernels hold at most 3")));
@@ -317,6 +324,7 @@ impl Visitor for GpuRun<'_> {
     type Output = Result<Outcome>;
     fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> Result<Outcome> {
         check_dim(D, L::NAME)?;
+        check_supported(self.exp)?;
         let exp = self.exp;
         let steps = exp.record_steps();
         let mut primary = Tally::new(D, &steps);
@@ -368,7 +376,8 @@ impl Visitor for Trials<'_> {
     type Output = Result<Vec<Trial>>;
     fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> Result<Vec<Trial>> {
         check_dim(D, L::NAME)?;
-        let exp = Experiment { record_every: None, ..self.exp.clone() };
+        let exp = Experiment { record_every: None, compare: None, plan: self.plan.clone(), ..self.exp.clone() };
+        check_supported(&exp)?;
         let run = ChunkRun::<L, D> { gpu: self.gpu, landscape: l, exp: &exp, plan: self.plan };
         let r = run.run(self.range.clone(), None, &Progress::hidden())?;
         Ok((0..r.flags.len()).map(|i| r.trial(i, D)).collect())
