@@ -9,8 +9,8 @@ use crate::experiment::{Experiment, GridFlags, Plan};
 use crate::landscape::AnyLandscape;
 use crate::optimizer::Optimizer;
 use crate::progress::Progress;
-use crate::report::{atomic, csv, table, RunReport, Theory};
-use crate::theory::{predict, statistics};
+use crate::report::{atomic, csv, prediction, table, RunReport, Theory};
+use crate::theory::{law, predict, statistics};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -132,9 +132,9 @@ pub struct RunArgs {
     /// Set the theory's prediction (`predict`) beside each measured mean, with z = (MC − theory)/SE.
     #[arg(long)]
     pub theory: bool,
-    /// Order of the prediction for --theory.
-    #[arg(long, default_value_t = 2)]
-    pub order: usize,
+    /// Order of the prediction for --theory [default: 3; 2 for gdc].
+    #[arg(long)]
+    pub order: Option<usize>,
 }
 
 #[derive(Args, Debug)]
@@ -272,9 +272,9 @@ impl RunArgs {
 pub struct PredictArgs {
     #[command(flatten)]
     pub setup: SetupArgs,
-    /// Highest power of η.
-    #[arg(long, default_value_t = 2)]
-    pub order: usize,
+    /// Highest power of η [default: 3; 2 for gdc].
+    #[arg(long)]
+    pub order: Option<usize>,
     /// List each term (diagram) behind the coefficients: embeddings, value, share.
     #[arg(long)]
     pub explain: bool,
@@ -286,70 +286,14 @@ pub struct PredictArgs {
 fn predict_command(args: &PredictArgs) -> Result<()> {
     let exp = args.setup.experiment(1, 0, None, 1e8)?;
     let d = exp.landscape.describe();
-    let stats = exp.landscape.visit(statistics::Exact(&exp.init));
-    let eta = exp.plan.eta;
-    let p = predict::predict(&stats, &exp.plan, args.order)?;
-    let (test, train, gap, theta) = p.at(eta);
-    let grid = &exp.plan.grid;
+    let law = exp.landscape.visit(law::Exact(&exp.init));
+    let order = args.order.unwrap_or_else(|| predict::default_order(&[&exp.plan]));
+    let p = predict::predict(&law, &exp.plan, order)?;
     if args.json {
-        let mut v = serde_json::json!({
-            "landscape": d.name,
-            "params": d.params.iter().map(|(p, v)| (p.name.to_string(), *v)).collect::<std::collections::BTreeMap<_, _>>(),
-            "init": exp.init,
-            "optimizer": exp.plan.optimizer,
-            "eta": eta,
-            "steps": exp.plan.steps(),
-            "train_size": grid.train_size,
-            "batch": grid.batch,
-            "epochs": grid.epochs,
-            "shuffle": grid.shuffle,
-            "order": p.order,
-            "coefficients": { "test_loss": p.test_loss, "train_loss": p.train_loss, "gen_gap": p.gen_gap, "theta": p.theta },
-            "prediction": { "test_loss": test, "train_loss": train, "gen_gap": gap, "theta": theta },
-        });
-        if args.explain {
-            v["terms"] = serde_json::to_value(&p.terms).expect("serialisable");
-        }
+        let v = prediction::json(&d, &exp.init, &exp.plan, &p, args.explain);
         println!("{}", serde_json::to_string_pretty(&v).expect("serialisable"));
-        return Ok(());
-    }
-    println!(
-        "{} · {} · η = {eta} · T = {} (N = {}, B = {}, E = {}) · order {} · E[X] = Σ c_k η^k",
-        d.name,
-        exp.plan.optimizer.name(),
-        exp.plan.steps(),
-        grid.train_size,
-        grid.batch,
-        grid.epochs,
-        p.order
-    );
-    let header: Vec<String> = (0..=p.order).map(|k| format!("c{k}")).collect();
-    println!("  {:<12} {} {:>16}", "", header.iter().map(|h| format!("{h:>16}")).collect::<String>(), "at η");
-    let row = |label: &str, c: &[f64], v: f64| {
-        println!("  {label:<12} {} {v:>16.8}", c.iter().map(|x| format!("{x:>16.8}")).collect::<String>());
-    };
-    row("test loss", &p.test_loss, test);
-    row("train loss", &p.train_loss, train);
-    row("gen gap", &p.gen_gap, gap);
-    for ((w, c), v) in d.weights.iter().zip(&p.theta).zip(&theta) {
-        row(w, c, *v);
-    }
-    if args.explain {
-        println!("\n  terms (each: embeddings × value = contribution to c_k; share of c_k)");
-        for t in &p.terms {
-            let total: f64 = p
-                .terms
-                .iter()
-                .filter(|x| x.observable == t.observable && x.order == t.order)
-                .map(|x| x.contribution)
-                .sum();
-            let share =
-                if total != 0.0 { format!("{:>6.1}%", 100.0 * t.contribution / total) } else { "     -".into() };
-            println!(
-                "  {:<10} c{} {:<48} {:>12.6} × {:>12.6} = {:>12.6}  {share}",
-                t.observable, t.order, t.diagram, t.embeddings, t.value, t.contribution
-            );
-        }
+    } else {
+        print!("{}", prediction::text(&d, &exp.plan, &p, args.explain));
     }
     Ok(())
 }
@@ -384,9 +328,11 @@ fn run(args: &RunArgs) -> Result<()> {
     let exp = args.experiment()?;
     // Predictions first, so that an unsupported order fails before the run.
     let predictions = if args.theory {
-        let stats = exp.landscape.visit(statistics::Exact(&exp.init));
-        let q = exp.compare.as_ref().map(|c| predict::predict(&stats, c, args.order)).transpose()?;
-        Some((predict::predict(&stats, &exp.plan, args.order)?, q))
+        let law = exp.landscape.visit(law::Exact(&exp.init));
+        let plans: Vec<&Plan> = std::iter::once(&exp.plan).chain(&exp.compare).collect();
+        let order = args.order.unwrap_or_else(|| predict::default_order(&plans));
+        let q = exp.compare.as_ref().map(|c| predict::predict(&law, c, order)).transpose()?;
+        Some((predict::predict(&law, &exp.plan, order)?, q))
     } else {
         None
     };

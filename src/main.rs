@@ -7,6 +7,14 @@ use simsgd::cli::{execute, Cli};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Like other Unix filters, stop quietly when the reader of stdout goes
+    // away (`simsgd predict … | head`) instead of panicking on a broken pipe.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of one signal before any
+    // thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     // Mesa's Vulkan drivers complain on stderr when this is unset (containers,
     // CI); no thread exists yet, so setting it here is sound.
     if std::env::var_os("XDG_RUNTIME_DIR").is_none() {

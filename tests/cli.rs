@@ -589,13 +589,19 @@ fn predict_gives_the_exact_coefficients_and_run_sets_them_beside_the_measurement
     let gd = coefficients(&["predict", "shifting-valleys", "--optimizer", "gd", "--steps", "10", "--json"]);
     assert!((num(&gd["test_loss"], 2) - 890.0).abs() < 1e-9 && (num(&gd["gen_gap"], 2) + 432.4).abs() < 1e-9);
     assert_eq!(gd["theta"].as_array().unwrap().len(), 2);
+    let three =
+        coefficients(&["predict", "shifting-valleys", "--optimizer", "gd", "--steps", "10", "--order", "3", "--json"]);
+    assert!((num(&three["test_loss"], 3) + 11841.6).abs() < 1e-8, "{three}");
+    // Gauss, T = 1: c2 = 1/8 from the one diagram L(a, a) (½ E g² H).
     let text = ok(&["predict", "gauss", "--explain"]);
-    assert!(text.contains("½PER"), "{text}");
-    usage_error(&["predict", "gauss", "--order", "3"]);
+    assert!(text.contains("order 3") && text.contains("L(a, a)"), "{text}");
+    usage_error(&["predict", "gauss", "--order", "5"]);
+    usage_error(&["predict", "shifting-valleys", "--optimizer", "gdc", "--order", "3"]);
+    assert!(ok(&["predict", "shifting-valleys", "--optimizer", "gdc"]).contains("order 2"));
 
     let v = json(&["shifting-valleys", "--eta", "0.01", "--compare", "gd", "--theory", "--backend", "cpu"]);
     let t = &v["theory"];
-    assert_eq!(t["order"], 2);
+    assert_eq!(t["order"], 3);
     for key in ["test_loss", "train_loss", "gen_gap", "test_loss_diff"] {
         assert!(t[key].is_number() && t["z"][key].is_number(), "{key}: {t}");
     }

@@ -4,13 +4,13 @@
 mod common;
 
 use common::{experiment, run};
-use simsgd::theory::{predict, statistics};
+use simsgd::theory::{law, predict};
 
 /// MC mean − order-2 prediction of the test loss, and its standard error.
 fn error(flags: &str, eta: f64) -> (f64, f64) {
     let exp = experiment(&format!("{flags} --eta {eta} --trials 400000 --seed 5"));
-    let stats = exp.landscape.visit(statistics::Exact(&exp.init));
-    let p = predict::predict(&stats, &exp.plan, 2).unwrap();
+    let law = exp.landscape.visit(law::Exact(&exp.init));
+    let p = predict::predict(&law, &exp.plan, 2).unwrap();
     let s = run(&exp).primary.test_loss.summary();
     (s.mean - p.at(eta).0, s.stderr)
 }

@@ -3,7 +3,7 @@
 //! index, so no derivative is ever written by hand twice.
 
 use super::Landscape;
-use num_dual::{Dual64, HyperDual64, HyperHyperDual64};
+use num_dual::{Dual64, HyperDual, HyperDual64, HyperHyperDual64};
 
 /// Lifts θ into a dual number type, with `seed(d, x)` building coordinate d.
 fn lift<T, const D: usize>(theta: [f64; D], seed: impl Fn(usize, f64) -> T) -> [T; D] {
@@ -53,4 +53,15 @@ pub fn third<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D], x: f64, [i
         h
     });
     l.loss(t, x).eps1eps2eps3
+}
+
+/// The fourth derivative ∂⁴l_x/∂θ_i∂θ_j∂θ_k∂θ_m by hyper-dual numbers nested in
+/// hyper-dual numbers (the inner pair carries i, j; the outer pair k, m).
+pub fn fourth<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D], x: f64, [i, j, k, m]: [usize; 4]) -> f64 {
+    let unit = |on: bool| if on { 1.0 } else { 0.0 };
+    let t = lift(theta, |d, v| {
+        let inner = HyperDual64::new(v, unit(d == i), unit(d == j), 0.0);
+        HyperDual::new(inner, HyperDual64::from(unit(d == k)), HyperDual64::from(unit(d == m)), HyperDual64::from(0.0))
+    });
+    l.loss(t, x).eps1eps2.eps1eps2
 }

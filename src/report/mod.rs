@@ -2,6 +2,7 @@
 
 pub mod atomic;
 pub mod csv;
+pub mod prediction;
 pub mod table;
 
 use crate::experiment::{Experiment, Plan};

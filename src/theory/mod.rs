@@ -1,7 +1,14 @@
 //! The theory side: what SGD *should* do, from the landscape's statistics.
 //!
-//! So far: the statistics themselves ([`statistics`]), exact or estimated
-//! from samples without bias (seed 001, App. C.6).
+//! * [`statistics`]: the statistics themselves, exact or estimated from
+//!   samples without bias (seed 001, App. C.6);
+//! * [`diagram`], [`embedding`], [`law`]: the diagram expansion (App. A):
+//!   trees with partitions, their embeddings into a grid counted in closed
+//!   form, and the sample law their values integrate against;
+//! * [`predict`]: the Taylor coefficients in η of every observable.
 
+pub mod diagram;
+pub mod embedding;
+pub mod law;
 pub mod predict;
 pub mod statistics;

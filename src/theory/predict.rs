@@ -1,34 +1,53 @@
 //! Predictions: the Taylor coefficients in η of E[test loss], E[train loss],
 //! E[gen gap] and E[θ_T] − θ₀ for a plan's exact grid, from the landscape's
-//! statistics at θ₀ (docs/THEORY.md derives every formula here).
+//! derivative tensors at θ₀ (seed 001, App. A; docs/THEORY.md derives it).
 //!
-//! Orders 0 to 2 for every grid and for SDE/ODE. A term of order k is a sum
-//! over k-tuples of steps of a product of per-sample derivative tensors; its
-//! expectation depends only on which factors share a training point (seed
-//! 001's diagrams: a tree of derivatives and a partition of samples), and the
-//! number of tuples with each pattern depends on the grid through T, B, N and
-//! the batch overlaps c_st = |b_s ∩ b_t|. At order 2 only Σ_{s,t} c_st = Σ_n u_n²
-//! (u_n = uses of point n; N·E² for every grid here) and Σ_t c_tt = T·B enter.
+//! The coefficient of η^k is a sum over the diagrams of order k
+//! ([`super::diagram`]): Taylor weight × (−1/B)^k × number of embeddings into
+//! the grid ([`super::embedding`], closed form) × value (the product over the
+//! diagram's blocks of one sample's expected tensors, [`super::law`],
+//! contracted along the tree's edges). The train loss's root is a training
+//! point (1/N Σ_m), the test loss's root the population loss, θ's root the
+//! identity. SDE and ODE are fresh-sample grids of T·K substeps of η/K whose
+//! samples are the population loss plus Gaussian noise of covariance (K/B)·C,
+//! or the population loss alone. GDC adds the first-order effect of its
+//! regularizer (Corollary 3), so it is predicted to order 2.
 
-use super::statistics::Statistics;
+use super::diagram::{plane_trees, Diagram};
+use super::embedding::{count, Shape};
+use super::law::{Factor, Law, Sampling};
 use crate::error::{usage, Result};
 use crate::experiment::Plan;
 use crate::optimizer::{Dynamics, Optimizer};
 use serde::Serialize;
 
-/// Highest order implemented.
-pub const MAX_ORDER: usize = 2;
+/// Highest order implemented (any T: the embedding counts are closed forms).
+pub const MAX_ORDER: usize = 4;
 
-/// One term of a coefficient: which pattern of samples and derivatives, how
-/// many embeddings into the grid (tuples of steps, weighted by the batch
-/// averaging), its value per embedding, and its contribution to the coefficient.
+/// Highest order of GDC's prediction: its regularizer enters at first order.
+pub const GDC_MAX_ORDER: usize = 2;
+
+/// The order `predict` and `run --theory` use unless told: 3, or GDC's highest.
+pub fn default_order(plans: &[&Plan]) -> usize {
+    if plans.iter().any(|p| p.optimizer == Optimizer::Gdc) {
+        GDC_MAX_ORDER
+    } else {
+        3
+    }
+}
+
+/// The diagrams of one shape (isomorphic trees and partitions merged) in one
+/// coefficient: embeddings × value = contribution.
 #[derive(Clone, Debug, Serialize)]
 pub struct Term {
     pub observable: &'static str,
     pub order: usize,
-    /// The product's expectation, in seed 000's notation.
-    pub diagram: &'static str,
+    /// Bracket notation ([`Diagram::notation`]).
+    pub diagram: String,
+    /// Embeddings into the grid of one representative.
     pub embeddings: f64,
+    /// Contribution per embedding: Taylor weights, (−1/B)^k, 1/N and the
+    /// expected contracted tensors.
     pub value: f64,
     pub contribution: f64,
 }
@@ -63,21 +82,108 @@ impl Prediction {
     }
 }
 
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+/// What the root of a diagram is.
+#[derive(Clone, Copy)]
+enum Root {
+    /// The test loss l: population tensors.
+    Population,
+    /// The train loss: a training point, in the diagram's partition.
+    Sample,
+    /// Coordinate i of θ_T − θ₀ (the root has one child).
+    Coordinate(usize),
 }
 
-fn mat_vec(m: &[Vec<f64>], v: &[f64]) -> Vec<f64> {
-    m.iter().map(|row| dot(row, v)).collect()
+/// A diagram's value: Σ over the edge indices of ∏ over blocks of the block's
+/// expected tensors (root factor included).
+fn diagram_value(law: &Law, sampling: Sampling, d: &Diagram, root: Root) -> f64 {
+    let n = d.order();
+    let dim = law.dim;
+    let mut index = vec![0usize; n + 1];
+    let mut total = 0.0;
+    for code in 0..dim.pow(n as u32) {
+        for v in 1..=n {
+            index[v] = code / dim.pow((v - 1) as u32) % dim;
+        }
+        let factor = |v: usize| -> Factor {
+            let own = (v > 0).then_some(index[v]);
+            let flat = own.into_iter().chain(d.children[v].iter().map(|&c| index[c])).fold(0, |f, i| f * dim + i);
+            (d.children[v].len() + usize::from(v > 0), flat)
+        };
+        let mut product = match root {
+            Root::Population => law.mean(factor(0)),
+            Root::Sample => 1.0,
+            Root::Coordinate(i) => f64::from(u8::from(index[d.children[0][0]] == i)),
+        };
+        for b in 0..d.blocks {
+            if product == 0.0 {
+                break;
+            }
+            let factors: Vec<Factor> = (0..=n).filter(|&v| d.block[v] == b).map(factor).collect();
+            product *= law.moment(sampling, &factors);
+        }
+        total += product;
+    }
+    total
 }
 
-/// Collects terms and sums them into coefficients.
+/// How a plan looks to the diagrams.
+struct Expansion {
+    shape: Shape,
+    /// The factor per node besides η: −1/B, or −1/K for substeps.
+    per_node: f64,
+    sampling: Sampling,
+    /// Whether there is a training set (not for SDE and ODE).
+    train: bool,
+}
+
+impl Expansion {
+    fn of(plan: &Plan) -> Self {
+        match plan.dynamics() {
+            Dynamics::Discrete => Expansion {
+                shape: Shape::of(&plan.grid),
+                per_node: -1.0 / plan.grid.batch as f64,
+                sampling: Sampling::Data,
+                train: true,
+            },
+            Dynamics::Continuous { substeps, noise } => {
+                let k = substeps as f64;
+                Expansion {
+                    shape: Shape::fresh(plan.steps() * substeps as usize),
+                    per_node: -1.0 / k,
+                    sampling: if noise {
+                        Sampling::Gaussian { variance: k / plan.grid.batch as f64 }
+                    } else {
+                        Sampling::Flow
+                    },
+                    train: false,
+                }
+            }
+        }
+    }
+}
+
+/// Collects terms, merging isomorphic diagrams.
+#[derive(Default)]
 struct Terms(Vec<Term>);
 
 impl Terms {
-    fn add(&mut self, observable: &'static str, order: usize, diagram: &'static str, embeddings: f64, value: f64) {
-        if embeddings != 0.0 {
-            self.0.push(Term { observable, order, diagram, embeddings, value, contribution: embeddings * value });
+    fn add(&mut self, observable: &'static str, order: usize, diagram: String, embeddings: f64, contribution: f64) {
+        if contribution == 0.0 {
+            return;
+        }
+        match self.0.iter_mut().find(|t| t.observable == observable && t.order == order && t.diagram == diagram) {
+            Some(t) => {
+                t.contribution += contribution;
+                t.value = t.contribution / t.embeddings;
+            }
+            None => self.0.push(Term {
+                observable,
+                order,
+                diagram,
+                embeddings,
+                value: contribution / embeddings,
+                contribution,
+            }),
         }
     }
 
@@ -86,98 +192,91 @@ impl Terms {
     }
 }
 
-/// The prediction for `plan` from the statistics at θ₀, to `order` (at most [`MAX_ORDER`]).
-pub fn predict(s: &Statistics, plan: &Plan, order: usize) -> Result<Prediction> {
+/// The prediction for `plan` from the law at θ₀, to `order` (at most
+/// [`MAX_ORDER`]; [`GDC_MAX_ORDER`] for GDC).
+pub fn predict(law: &Law, plan: &Plan, order: usize) -> Result<Prediction> {
     if order > MAX_ORDER {
-        return Err(usage(format!("--order {order}: orders above {MAX_ORDER} are not implemented yet")));
+        return Err(usage(format!("--order {order}: the diagram expansion is implemented to order {MAX_ORDER}")));
     }
-    let dim = s.theta.len();
-    let t = plan.steps() as f64;
-    let b = plan.grid.batch as f64;
-    let n = plan.grid.train_size as f64;
-    let e = plan.grid.epochs as f64;
-    let hg = mat_vec(&s.h, &s.g);
-    let ghg = dot(&s.g, &hg);
-    let g_ehg = dot(&s.g, &s.hg_mixed);
-    let (int, unc, tem, per, q3) = (s.named.INT, s.named.UNC, s.named.TEM, s.named.PER, s.ghg_mixed);
-    let pairs = t * (t - 1.0) / 2.0;
-    let mut terms = Terms(Vec::new());
-    terms.add("test_loss", 0, "l", 1.0, s.l);
-    terms.add("train_loss", 0, "l", 1.0, s.l);
-    terms.add("test_loss", 1, "−⟨(a)⟩⟨(a)⟩ = −INT", t, -int);
-    let mut theta2 = hg.clone();
-    let continuous = match plan.dynamics() {
-        Dynamics::Discrete => None,
-        Dynamics::Continuous { substeps, noise } => Some((substeps as f64, noise)),
-    };
-    match continuous {
-        None => {
-            terms.add("train_loss", 1, "−⟨(a)⟩⟨(a)⟩ = −INT", t, -int);
-            terms.add("train_loss", 1, "−⟨(a)(a)⟩_c/N = −UNC/N", t / n, -unc);
-            // Overlap sums: Σ_{s,t} c_st = N E², Σ_t c_tt = T B.
-            let all = n * e * e;
-            let before = (all - t * b) / 2.0;
-            let (b2, nb2) = (b * b, n * b * b);
-            terms.add("test_loss", 2, "⟨(a)⟩⟨(ab)⟩⟨(b)⟩, s<t, distinct points", pairs, ghg);
-            terms.add("test_loss", 2, "TEM/2, s<t, shared point", before / b2, tem / 2.0);
-            terms.add("test_loss", 2, "½⟨(a)⟩⟨(ab)⟩⟨(b)⟩, all s,t", t * t / 2.0, ghg);
-            terms.add("test_loss", 2, "½PER, all s,t, shared point", all / b2 / 2.0, per);
-            // Train loss: E[g_mᵀ h_n g_p] (s<t) and E[g_nᵀ h_m g_p] (all s,t), by
-            // the pattern of (train point m, step points n, p); see docs/THEORY.md.
-            let x_dist = |pairs: f64, shared: f64| nb2 * pairs - n * shared - 2.0 * b2 * pairs + 2.0 * shared;
-            let w = 1.0 / nb2;
-            terms.add("train_loss", 2, "Q₃ = ⟨(a)(ab)(b)⟩, s<t, m = n = p", w * before, q3);
-            terms.add("train_loss", 2, "G·E[hg], s<t, n = p ≠ m", w * before * (n - 1.0), g_ehg);
-            terms.add(
-                "train_loss",
-                2,
-                "G·E[hg] + PER + GᵀHG, s<t, m = n or m = p",
-                w * (pairs * b2 - before),
-                g_ehg + per + ghg,
-            );
-            terms.add("train_loss", 2, "GᵀHG, s<t, distinct points", w * x_dist(pairs, before), ghg);
-            terms.add("train_loss", 2, "½Q₃, all s,t, m = n = p", w * all / 2.0, q3);
-            terms.add("train_loss", 2, "½(PER + GᵀHG), all s,t, n = p ≠ m", w * all * (n - 1.0) / 2.0, per + ghg);
-            terms.add("train_loss", 2, "G·E[hg], all s,t, m = n or m = p", w * (t * t * b2 - all), g_ehg);
-            terms.add("train_loss", 2, "½GᵀHG, all s,t, distinct points", w * x_dist(t * t, all) / 2.0, ghg);
-            for (d, x) in theta2.iter_mut().enumerate() {
-                *x = pairs * hg[d] + before / b2 * (s.hg_mixed[d] - hg[d]);
+    if plan.optimizer == Optimizer::Gdc && order > GDC_MAX_ORDER {
+        return Err(usage(format!("--order {order}: GDC is predicted to order {GDC_MAX_ORDER} (Corollary 3)")));
+    }
+    let ex = Expansion::of(plan);
+    let n_train = plan.grid.train_size as f64;
+    let l = law.population[0][0];
+    let mut terms = Terms::default();
+    terms.add("test_loss", 0, "L".into(), 1.0, l);
+    let mut theta: Vec<Vec<f64>> = law.theta.iter().map(|&t| vec![t]).collect();
+    for k in 1..=order {
+        theta.iter_mut().for_each(|c| c.push(0.0));
+        for tree in plane_trees(k) {
+            for d in Diagram::partitions_of(&tree, false) {
+                let embeddings = count(&d, &ex.shape);
+                if embeddings == 0.0 {
+                    continue;
+                }
+                let weight = d.taylor_weight() * ex.per_node.powi(k as i32);
+                let test = weight * diagram_value(law, ex.sampling, &d, Root::Population);
+                terms.add("test_loss", k, d.notation("L"), embeddings, embeddings * test);
+                if d.children[0].len() == 1 {
+                    for (i, c) in theta.iter_mut().enumerate() {
+                        c[k] += weight * embeddings * diagram_value(law, ex.sampling, &d, Root::Coordinate(i));
+                    }
+                }
             }
-            if plan.optimizer == Optimizer::Gdc {
-                // The regularizer α tr Ĉ, α = η(N−1)/(4N), moves θ by −ηTα ∇tr Ĉ at
-                // first order, with E ∇tr Ĉ = ∇tr C = 2(E[hg] − HG) and
-                // E[ĝ_train · ∇tr Ĉ] = (2/N)(Q₃ − PER + (N−2)(G·E[hg] − GᵀHG) − GᵀHG).
-                let a = t * (n - 1.0) / (4.0 * n);
-                terms.add("test_loss", 2, "−G·∇tr C = −TEM, GDC regularizer", a, -tem);
-                let train = 2.0 / n * (q3 - per + (n - 2.0) * (g_ehg - ghg) - ghg);
-                terms.add("train_loss", 2, "−E[ĝ·∇tr Ĉ], GDC regularizer", a, -train);
-                for (d, x) in theta2.iter_mut().enumerate() {
-                    *x -= a * 2.0 * (s.hg_mixed[d] - hg[d]);
+            if ex.train {
+                for d in Diagram::partitions_of(&tree, true) {
+                    let embeddings = count(&d, &ex.shape);
+                    if embeddings == 0.0 {
+                        continue;
+                    }
+                    let weight = d.taylor_weight() * ex.per_node.powi(k as i32) / n_train;
+                    let train = weight * diagram_value(law, ex.sampling, &d, Root::Sample);
+                    terms.add("train_loss", k, d.notation("L"), embeddings, embeddings * train);
                 }
             }
         }
-        Some((k, noise)) => {
-            // Gradient flow in K substeps of η/K; the SDE adds ½ tr(H Cov) of its
-            // noise, T·PER/(2B). It never sees the training set: train = test.
-            let flow = t * (t - 1.0 / k) / 2.0;
-            terms.add("test_loss", 2, "⟨(a)⟩⟨(ab)⟩⟨(b)⟩, substeps s<t", flow, ghg);
-            terms.add("test_loss", 2, "½⟨(a)⟩⟨(ab)⟩⟨(b)⟩, all substeps", t * t / 2.0, ghg);
-            if noise {
-                terms.add("test_loss", 2, "½PER from the SDE noise", t / (2.0 * b), per);
-            }
-            for x in terms.0.clone().into_iter().filter(|x| x.observable == "test_loss" && x.order > 0) {
-                terms.add("train_loss", x.order, x.diagram, x.embeddings, x.value);
-            }
-            theta2.iter_mut().for_each(|x| *x *= flow);
-        }
+    }
+    if ex.train {
+        terms.add("train_loss", 0, "L_a".into(), 1.0, l);
+    }
+    if plan.optimizer == Optimizer::Gdc && order >= 2 {
+        gdc_correction(law, plan, &mut terms, &mut theta);
     }
     let coefficients = |obs: &str| -> Vec<f64> { (0..=order).map(|k| terms.coefficient(obs, k)).collect() };
     let test_loss = coefficients("test_loss");
-    let train_loss = coefficients("train_loss");
+    // Without a training set the "train loss" is the loss itself.
+    let train_loss = if ex.train { coefficients("train_loss") } else { test_loss.clone() };
     let gen_gap = test_loss.iter().zip(&train_loss).map(|(a, b)| a - b).collect();
-    let theta = (0..dim).map(|d| [s.theta[d], -t * s.g[d], theta2[d]][..=order].to_vec()).collect();
-    terms.0.retain(|x| x.order <= order);
     Ok(Prediction { order, test_loss, train_loss, gen_gap, theta, terms: terms.0 })
+}
+
+/// GDC's regularizer α tr Ĉ, α = η(N−1)/(4N), at first order: it moves θ by
+/// −ηTα ∇tr C (E ∇tr Ĉ = ∇tr C = 2(E[hg] − HG)), the test loss by −ηTα·TEM and
+/// the train loss by −ηTα E[ĝ_train·∇tr Ĉ], with E[ĝ_train·∇tr Ĉ] =
+/// (2/N)(Q₃ − PER + (N−2)(G·E[hg] − GᵀHG) − GᵀHG) (docs/THEORY.md).
+fn gdc_correction(law: &Law, plan: &Plan, terms: &mut Terms, theta: &mut [Vec<f64>]) {
+    let dim = law.dim;
+    let (g, h) = (&law.population[1], &law.population[2]);
+    let mat_vec = |m: &[f64], v: &[f64]| -> Vec<f64> {
+        (0..dim).map(|a| (0..dim).map(|b| m[a * dim + b] * v[b]).sum()).collect()
+    };
+    let dot = |a: &[f64], b: &[f64]| -> f64 { a.iter().zip(b).map(|(x, y)| x * y).sum() };
+    let hg = mat_vec(h, g);
+    let hg_mixed: Vec<f64> = (0..dim).map(|a| law.expect(|t| mat_vec(&t[2], &t[1])[a])).collect();
+    let ghg = dot(g, &hg);
+    let g_ehg = dot(g, &hg_mixed);
+    let q3 = law.expect(|t| dot(&t[1], &mat_vec(&t[2], &t[1])));
+    let per = law.expect(|t| dot(&t[1], &mat_vec(h, &t[1]))) - ghg;
+    let tem = 2.0 * (g_ehg - ghg);
+    let n = plan.grid.train_size as f64;
+    let a = plan.steps() as f64 * (n - 1.0) / (4.0 * n);
+    terms.add("test_loss", 2, "GDC regularizer: −G·∇tr C = −TEM".into(), a, -a * tem);
+    let train = 2.0 / n * (q3 - per + (n - 2.0) * (g_ehg - ghg) - ghg);
+    terms.add("train_loss", 2, "GDC regularizer: −E[ĝ·∇tr Ĉ]".into(), a, -a * train);
+    for (d, c) in theta.iter_mut().enumerate() {
+        c[2] -= a * 2.0 * (hg_mixed[d] - hg[d]);
+    }
 }
 
 #[cfg(test)]
@@ -188,7 +287,7 @@ mod tests {
     use crate::landscape::mean_estimation::MeanEstimation;
     use crate::landscape::shifting_valleys::ShiftingValleys;
     use crate::optimizer::Optimizer;
-    use crate::theory::statistics::exact_at;
+    use crate::theory::law::Law;
 
     fn plan(optimizer: Optimizer, steps: usize, n: Option<usize>) -> Plan {
         let flags = GridFlags { steps: Some(steps), train_size: n, ..Default::default() };
@@ -203,7 +302,7 @@ mod tests {
     /// T = N = 10: SGD [2, −50, 800, …], GD [2, −50, 890, …], GD gap [0, 16, −432.4, …].
     #[test]
     fn shifting_valleys_polynomials() {
-        let s = exact_at(&ShiftingValleys, [1.0, 1.0]);
+        let s = Law::exact(&ShiftingValleys, [1.0, 1.0]);
         let sgd = predict(&s, &plan(Optimizer::Sgd, 10, None), 2).unwrap();
         assert!(
             close(sgd.test_loss[0], 2.0) && close(sgd.test_loss[1], -50.0) && close(sgd.test_loss[2], 800.0),
@@ -218,7 +317,7 @@ mod tests {
     /// Gauss at h = 0, T = 1: E l(h_1) = ½ e^(η/2)/√(1 + η) = ½ + η²/8 + O(η³).
     #[test]
     fn gauss_one_step() {
-        let p = predict(&exact_at(&Gauss, [0.0]), &plan(Optimizer::Sgd, 1, None), 2).unwrap();
+        let p = predict(&Law::exact(&Gauss, [0.0]), &plan(Optimizer::Sgd, 1, None), 2).unwrap();
         assert!(
             close(p.test_loss[0], 0.5) && close(p.test_loss[1], 0.0) && close(p.test_loss[2], 0.125),
             "{:?}",
@@ -232,7 +331,7 @@ mod tests {
     #[test]
     fn mean_estimation_gd() {
         let l = MeanEstimation { h: 0.7, s: 1.3 };
-        let p = predict(&exact_at(&l, [0.0]), &plan(Optimizer::Gd, 8, Some(5)), 2).unwrap();
+        let p = predict(&Law::exact(&l, [0.0]), &plan(Optimizer::Gd, 8, Some(5)), 2).unwrap();
         assert!(close(p.test_loss[2], 0.7 * 1.69 * 64.0 / 10.0), "{:?}", p.test_loss);
         assert!(close(p.gen_gap[1], 1.69 * 8.0 / 5.0), "{:?}", p.gen_gap);
     }
@@ -243,9 +342,9 @@ mod tests {
         use crate::landscape::archimedes::Archimedes;
         use crate::landscape::valley_of_death::ValleyOfDeath;
         let stats = [
-            exact_at(&ShiftingValleys, [1.0, 1.0]),
-            exact_at(&ValleyOfDeath, [0.7, -0.3]),
-            exact_at(&Archimedes, [0.3, -0.2, 0.5]),
+            Law::exact(&ShiftingValleys, [1.0, 1.0]),
+            Law::exact(&ValleyOfDeath, [0.7, -0.3]),
+            Law::exact(&Archimedes, [0.3, -0.2, 0.5]),
         ];
         for s in &stats {
             let sgd = predict(s, &plan(Optimizer::Sgd, 10, None), 2).unwrap();
@@ -259,8 +358,9 @@ mod tests {
     }
 
     #[test]
-    fn orders_above_two_are_refused() {
-        let s = exact_at(&Gauss, [0.0]);
-        assert!(predict(&s, &plan(Optimizer::Sgd, 1, None), 3).is_err());
+    fn unsupported_orders_are_refused() {
+        let s = Law::exact(&Gauss, [0.0]);
+        assert!(predict(&s, &plan(Optimizer::Sgd, 1, None), MAX_ORDER + 1).is_err());
+        assert!(predict(&s, &plan(Optimizer::Gdc, 1, Some(1)), 3).is_err());
     }
 }

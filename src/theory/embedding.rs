@@ -1,0 +1,275 @@
+//! Embeddings of a diagram into a space-time grid (seed 001, App. A.2),
+//! counted in closed form rather than listed.
+//!
+//! An embedding puts each non-root node v on a cell (step t_v, sample n_v)
+//! of the grid (n_v in step t_v's batch) so that children sit at strictly
+//! earlier steps than their parents, and nodes share a sample exactly when
+//! they share a block; a train-loss root also picks its training point.
+//!
+//! Step t = e·P + p (epoch e < E, slot p < P = N/B), and sample n sits in slot
+//! σ_e(n) of epoch e, σ_e putting B samples in each slot. The m blocks take m
+//! distinct samples; the number of ways whose slots form a given weak order π
+//! (j distinct slots, in increasing order, with |g| samples in slot group g)
+//! is C(P, j)·∏_g B(B−1)⋯(B−|g|+1), which sums to N(N−1)⋯(N−m+1). Given the
+//! slots, the nodes' epochs form a weak order ρ with C(E, |ρ|) realisations,
+//! and an edge child → parent holds iff e_child < e_parent, or the epochs are
+//! equal and the child's slot is earlier. So the count is a finite sum over
+//! (π, ρ) of products of binomials, whatever T:
+//! * unshuffled: one σ for every epoch, Σ_π Σ_ρ w(π) C(E, |ρ|) [edges hold];
+//! * shuffled (a fresh uniform σ_e per epoch): N⋯(N−m+1) Σ_ρ C(E, |ρ|) ∏ over
+//!   ρ's classes of the probability that that epoch's random slots order the
+//!   edges inside the class, itself a sum over weak orders of its blocks.
+//!
+//! Fresh-sample SGD (P = T, B = E = 1), GD (P = 1, B = N, E = T) and the
+//! continuous dynamics' substeps (P = T·K, B = E = 1) are all such grids.
+
+use super::diagram::Diagram;
+use crate::grid::Grid;
+use std::sync::OnceLock;
+
+/// The grid as the counting sees it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Shape {
+    /// P = N/B steps per epoch.
+    pub slots: usize,
+    /// B samples per step.
+    pub batch: usize,
+    /// E epochs.
+    pub epochs: usize,
+    /// A fresh visiting order every epoch.
+    pub shuffle: bool,
+}
+
+impl Shape {
+    pub fn of(grid: &Grid) -> Self {
+        Shape { slots: grid.batches_per_epoch(), batch: grid.batch, epochs: grid.epochs, shuffle: grid.shuffle }
+    }
+
+    /// `steps` steps, each with one fresh sample.
+    pub fn fresh(steps: usize) -> Self {
+        Shape { slots: steps, batch: 1, epochs: 1, shuffle: false }
+    }
+
+    fn train_size(&self) -> f64 {
+        (self.slots * self.batch) as f64
+    }
+}
+
+/// C(n, k) for real n.
+fn choose(n: f64, k: usize) -> f64 {
+    (0..k).map(|i| (n - i as f64) / (i + 1) as f64).product()
+}
+
+/// n(n−1)⋯(n−k+1).
+fn falling(n: f64, k: usize) -> f64 {
+    (0..k).map(|i| n - i as f64).product()
+}
+
+/// A weak order of k items: each item's rank, ranks onto 0..classes.
+struct WeakOrder {
+    rank: Vec<usize>,
+    classes: usize,
+}
+
+/// All weak orders (ordered set partitions) of k ≤ 6 items (Fubini numbers: 1, 1, 3, 13, 75, 541, 4683).
+fn weak_orders(k: usize) -> &'static [WeakOrder] {
+    const MAX: usize = 6;
+    static ORDERS: OnceLock<Vec<Vec<WeakOrder>>> = OnceLock::new();
+    assert!(k <= MAX, "weak orders of at most {MAX} items");
+    &ORDERS.get_or_init(|| {
+        (0..=MAX)
+            .map(|k| {
+                (0..k.pow(k as u32).max(1))
+                    .map(|code| (0..k).map(|i| code / k.pow(i as u32) % k).collect::<Vec<usize>>())
+                    .filter_map(|rank| {
+                        let classes = rank.iter().max().map_or(0, |m| m + 1);
+                        (0..classes).all(|c| rank.contains(&c)).then_some(WeakOrder { rank, classes })
+                    })
+                    .collect()
+            })
+            .collect()
+    })[k]
+}
+
+/// Σ over weak orders π of `blocks` distinct samples' slots that satisfy
+/// `holds(π)`, of the number of sample choices realising π: C(P, j)·∏ B⋯(B−|g|+1).
+fn slot_orders(shape: &Shape, blocks: usize, holds: impl Fn(&[usize]) -> bool) -> f64 {
+    weak_orders(blocks)
+        .iter()
+        .filter(|pi| holds(&pi.rank))
+        .map(|pi| {
+            let sizes = (0..pi.classes).map(|c| pi.rank.iter().filter(|&&r| r == c).count());
+            choose(shape.slots as f64, pi.classes) * sizes.map(|s| falling(shape.batch as f64, s)).product::<f64>()
+        })
+        .sum()
+}
+
+/// The number of embeddings of `d` into the grid `shape` (averaged over the
+/// visiting orders when shuffled).
+pub fn count(d: &Diagram, shape: &Shape) -> f64 {
+    let n = d.order();
+    // Edges child → parent between non-root nodes (ranks indexed by v − 1).
+    let edges: Vec<(usize, usize)> = (1..=n).filter(|&v| d.parent[v] != 0).map(|v| (v - 1, d.parent[v] - 1)).collect();
+    let block = |v: usize| d.block[v + 1];
+    let epochs = shape.epochs as f64;
+    if !shape.shuffle {
+        return weak_orders(d.blocks)
+            .iter()
+            .map(|pi| {
+                let slot = |v: usize| pi.rank[block(v)];
+                let w = slot_orders(shape, d.blocks, |r| r == pi.rank.as_slice());
+                let e: f64 = weak_orders(n)
+                    .iter()
+                    .filter(|rho| {
+                        edges.iter().all(|&(c, p)| {
+                            rho.rank[c] < rho.rank[p] || (rho.rank[c] == rho.rank[p] && slot(c) < slot(p))
+                        })
+                    })
+                    .map(|rho| choose(epochs, rho.classes))
+                    .sum();
+                w * e
+            })
+            .sum();
+    }
+    let per_epoch: f64 = weak_orders(n)
+        .iter()
+        .filter(|rho| edges.iter().all(|&(c, p)| rho.rank[c] <= rho.rank[p]))
+        .map(|rho| {
+            let mut product = choose(epochs, rho.classes);
+            for class in 0..rho.classes {
+                let inside: Vec<(usize, usize)> =
+                    edges.iter().copied().filter(|&(c, p)| rho.rank[c] == class && rho.rank[p] == class).collect();
+                if inside.is_empty() || product == 0.0 {
+                    continue;
+                }
+                // The blocks with a node in this epoch, renumbered 0..k.
+                let mut present: Vec<usize> = (0..n).filter(|&v| rho.rank[v] == class).map(block).collect();
+                present.sort_unstable();
+                present.dedup();
+                let local = |v: usize| present.binary_search(&block(v)).expect("present");
+                let holds = |r: &[usize]| inside.iter().all(|&(c, p)| r[local(c)] < r[local(p)]);
+                product *= slot_orders(shape, present.len(), holds) / falling(shape.train_size(), present.len());
+            }
+            product
+        })
+        .sum();
+    falling(shape.train_size(), d.blocks) * per_epoch
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::theory::diagram::{plane_trees, Diagram};
+
+    /// Lists the embeddings of `d` when the samples of epoch e visit the slots
+    /// in the order `orders[e]` (sample at position i of epoch e: orders[e][i]).
+    fn brute_force(d: &Diagram, grid: &Grid, orders: &[Vec<usize>]) -> usize {
+        let n = d.order();
+        let cells: Vec<(usize, usize)> = (0..grid.steps())
+            .flat_map(|t| {
+                let (e, positions) = grid.step(t);
+                positions.map(move |i| (orders[e][i], t))
+            })
+            .collect();
+        let root_choices = if d.block[0] == crate::theory::diagram::NO_BLOCK {
+            vec![None]
+        } else {
+            (0..grid.train_size).map(Some).collect()
+        };
+        let mut total = 0;
+        let mut pick = vec![0usize; n];
+        loop {
+            for &root in &root_choices {
+                let sample = |v: usize| if v == 0 { root.expect("a sample root") } else { cells[pick[v - 1]].0 };
+                let nodes: Vec<usize> = (0..=n).filter(|&v| v > 0 || root.is_some()).collect();
+                let partition_ok = nodes
+                    .iter()
+                    .all(|&u| nodes.iter().all(|&v| (sample(u) == sample(v)) == (d.block[u] == d.block[v])));
+                let time_ok =
+                    (1..=n).all(|v| d.parent[v] == 0 || cells[pick[v - 1]].1 < cells[pick[d.parent[v] - 1]].1);
+                total += usize::from(partition_ok && time_ok);
+            }
+            // Next tuple of cells.
+            let mut i = 0;
+            while i < n && pick[i] + 1 == cells.len() {
+                pick[i] = 0;
+                i += 1;
+            }
+            if i == n {
+                return total;
+            }
+            pick[i] += 1;
+        }
+    }
+
+    fn all_diagrams(max_order: usize) -> Vec<Diagram> {
+        (1..=max_order)
+            .flat_map(plane_trees)
+            .flat_map(|t| [Diagram::partitions_of(&t, false), Diagram::partitions_of(&t, true)].concat())
+            .collect()
+    }
+
+    #[test]
+    fn unshuffled_counts_equal_listed_embeddings() {
+        for (n, b, e, order) in [(4, 1, 1, 4), (3, 3, 3, 4), (4, 2, 2, 3), (6, 2, 1, 3), (2, 1, 3, 3)] {
+            let grid = Grid::new(n, b, e, false).unwrap();
+            let identity: Vec<Vec<usize>> = vec![(0..n).collect(); e];
+            for d in all_diagrams(order) {
+                let want = brute_force(&d, &grid, &identity) as f64;
+                let got = count(&d, &Shape::of(&grid));
+                assert!((got - want).abs() < 1e-9 * want.max(1.0), "N={n} B={b} E={e} {d:?}: {got} vs {want}");
+            }
+        }
+    }
+
+    /// Shuffled: the average over every visiting order of every epoch.
+    #[test]
+    fn shuffled_counts_average_over_permutations() {
+        fn permutations(k: usize) -> Vec<Vec<usize>> {
+            if k == 0 {
+                return vec![vec![]];
+            }
+            permutations(k - 1)
+                .into_iter()
+                .flat_map(|p| (0..k).map(move |i| [&p[..i], &[k - 1], &p[i..]].concat()))
+                .collect()
+        }
+        for (n, b, e) in [(4, 2, 2), (3, 1, 2)] {
+            let grid = Grid::new(n, b, e, true).unwrap();
+            let perms = permutations(n);
+            for d in all_diagrams(3) {
+                let mut sum = 0usize;
+                let mut runs = 0usize;
+                for p0 in &perms {
+                    for p1 in &perms {
+                        sum += brute_force(&d, &grid, &[p0.clone(), p1.clone()]);
+                        runs += 1;
+                    }
+                }
+                let want = sum as f64 / runs as f64;
+                let got = count(&d, &Shape::of(&grid));
+                assert!((got - want).abs() < 1e-9 * want.max(1.0), "N={n} B={b} E={e} {d:?}: {got} vs {want}");
+            }
+        }
+    }
+
+    /// One shuffled epoch is an unshuffled one (the samples are exchangeable).
+    #[test]
+    fn one_shuffled_epoch_is_unshuffled() {
+        let shuffled = Shape { slots: 5, batch: 2, epochs: 1, shuffle: true };
+        let fixed = Shape { shuffle: false, ..shuffled };
+        for d in all_diagrams(4) {
+            let (a, b) = (count(&d, &shuffled), count(&d, &fixed));
+            assert!((a - b).abs() < 1e-9 * b.max(1.0), "{d:?}: {a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn closed_forms() {
+        // L(a(b)) on fresh SGD: pairs s < t, C(T, 2); on GD, C(T, 2)·N(N−1).
+        let chain = Diagram::new(vec![0, 0, 1], vec![crate::theory::diagram::NO_BLOCK, 0, 1]);
+        assert_eq!(count(&chain, &Shape::fresh(1000)), 499_500.0);
+        let gd = Grid::gd(7, 1000).unwrap();
+        assert_eq!(count(&chain, &Shape::of(&gd)), 499_500.0 * 42.0);
+    }
+}

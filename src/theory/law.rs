@@ -1,0 +1,185 @@
+//! The law of one sample's derivative tensors at θ₀: what a diagram's value
+//! integrates against (seed 001, App. A.1: a diagram's value is a product,
+//! over its partition's blocks, of the expectation of the block's tensors
+//! evaluated at one shared sample).
+//!
+//! For the built-in landscapes every ∇^k l_x(θ₀) is a polynomial in x, so the
+//! expectation of a product of up to `MAX_ORDER + 1` of them is exact on a
+//! Gauss–Hermite rule of enough nodes: the law stores each node's tensors
+//! ∇⁰..∇⁴ (automatic differentiation) and weight.
+//!
+//! Three kinds of sample ([`Sampling`]) share the law:
+//! * `Data`: a training point x (SGD, GD, batches, epochs);
+//! * `Flow`: the population loss l itself, deterministic (the ODE's substeps);
+//! * `Gaussian`: the SDE's substep loss l + s·Z, Z the centred Gaussian field
+//!   with the covariance of the per-sample tensors, Cov(∇^a l_x, ∇^b l_x).
+//!   Its expectations follow from Wick's theorem.
+
+use super::predict::MAX_ORDER;
+use crate::landscape::derivatives::{fourth, gradient, hessian, third};
+use crate::landscape::{Landscape, Visitor};
+use crate::quadrature::GaussHermite;
+
+/// Highest derivative a diagram of order `MAX_ORDER` uses (a node with
+/// `MAX_ORDER − 1` children: ∇^MAX_ORDER l, or the root with `MAX_ORDER` children).
+pub const MAX_DERIVATIVE: usize = MAX_ORDER;
+
+/// ∇^k l at one point, k = 0..=MAX_DERIVATIVE, each flattened row-major (D^k entries).
+pub type Tensors = Vec<Vec<f64>>;
+
+/// One factor of a block: the tensor ∇^k and a flat index into it.
+pub type Factor = (usize, usize);
+
+/// What the sample of a block is.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Sampling {
+    /// A training point x ~ N(0, 1).
+    Data,
+    /// The population loss, no randomness.
+    Flow,
+    /// l + s·Z with s² = `variance`, Z Gaussian with the per-sample covariance.
+    Gaussian { variance: f64 },
+}
+
+/// Derivative tensors at θ₀ under the sample law.
+#[derive(Clone, Debug)]
+pub struct Law {
+    pub theta: Vec<f64>,
+    pub dim: usize,
+    /// Quadrature nodes: weight and ∇^k l_x(θ₀).
+    pub nodes: Vec<(f64, Tensors)>,
+    /// ∇^k l(θ₀) = E ∇^k l_x(θ₀).
+    pub population: Tensors,
+}
+
+/// All flat multi-indices of order k in dimension d, row-major.
+fn indices(d: usize, k: usize) -> Vec<Vec<usize>> {
+    (0..d.pow(k as u32)).map(|flat| (0..k).rev().map(|p| flat / d.pow(p as u32) % d).collect()).collect()
+}
+
+/// ∇⁰..∇^MAX_DERIVATIVE of l_x at θ.
+fn tensors<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D], x: f64) -> Tensors {
+    (0..=MAX_DERIVATIVE)
+        .map(|k| {
+            indices(D, k)
+                .into_iter()
+                .map(|i| match k {
+                    0 => l.loss(theta, x),
+                    1 => gradient(l, theta, x)[i[0]],
+                    2 => hessian(l, theta, x)[i[0]][i[1]],
+                    3 => third(l, theta, x, [i[0], i[1], i[2]]),
+                    _ => fourth(l, theta, x, [i[0], i[1], i[2], i[3]]),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+impl Law {
+    /// The exact law of `l` at θ: a rule exact for products of
+    /// MAX_ORDER + 1 per-sample tensors.
+    pub fn exact<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D]) -> Self {
+        let rule = GaussHermite::exact_for((MAX_ORDER + 1) * L::DEGREE);
+        let nodes: Vec<(f64, Tensors)> =
+            rule.nodes.iter().zip(&rule.weights).map(|(&x, &w)| (w, tensors(l, theta, x))).collect();
+        let population = (0..=MAX_DERIVATIVE)
+            .map(|k| (0..D.pow(k as u32)).map(|i| nodes.iter().map(|(w, t)| w * t[k][i]).sum()).collect::<Vec<f64>>())
+            .collect();
+        Law { theta: theta.to_vec(), dim: D, nodes, population }
+    }
+
+    /// E_x of a function of one sample's tensors.
+    pub fn expect(&self, f: impl Fn(&Tensors) -> f64) -> f64 {
+        self.nodes.iter().map(|(w, t)| w * f(t)).sum()
+    }
+
+    /// The population entry ∇^k l[i].
+    pub fn mean(&self, (k, i): Factor) -> f64 {
+        self.population[k][i]
+    }
+
+    /// E[∏ factors] over one sample of kind `sampling`.
+    pub fn moment(&self, sampling: Sampling, factors: &[Factor]) -> f64 {
+        match sampling {
+            Sampling::Data => self.expect(|t| factors.iter().map(|&(k, i)| t[k][i]).product()),
+            Sampling::Flow => factors.iter().map(|&f| self.mean(f)).product(),
+            Sampling::Gaussian { variance } => self.wick(variance, factors),
+        }
+    }
+
+    /// Cov(∇^a l_x[i], ∇^b l_x[j]).
+    fn covariance(&self, u: Factor, v: Factor) -> f64 {
+        let (mu, mv) = (self.mean(u), self.mean(v));
+        self.expect(|t| (t[u.0][u.1] - mu) * (t[v.0][v.1] - mv))
+    }
+
+    /// E ∏_i (A_i + s Z_i) by Gaussian integration by parts (Wick):
+    /// m(S) = A_i m(S∖i) + s² Σ_{j∈S∖i} Cov(Z_i, Z_j) m(S∖{i, j}).
+    fn wick(&self, variance: f64, factors: &[Factor]) -> f64 {
+        let Some((&first, rest)) = factors.split_first() else { return 1.0 };
+        let mut m = self.mean(first) * self.wick(variance, rest);
+        for j in 0..rest.len() {
+            let others: Vec<Factor> = rest.iter().enumerate().filter(|&(i, _)| i != j).map(|(_, &f)| f).collect();
+            m += variance * self.covariance(first, rest[j]) * self.wick(variance, &others);
+        }
+        m
+    }
+}
+
+/// [`Law::exact`] for any landscape, at `theta` (validated by the caller).
+pub struct Exact<'a>(pub &'a [f64]);
+
+impl Visitor for Exact<'_> {
+    type Output = Law;
+    fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> Law {
+        Law::exact(l, self.0.try_into().expect("θ of the landscape's dimension"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::landscape::archimedes::Archimedes;
+    use crate::landscape::valley_of_death::ValleyOfDeath;
+
+    /// The fourth derivative by nested hyper-duals equals a central difference
+    /// of the third, and the tensors are symmetric.
+    #[test]
+    fn fourth_derivative_matches_finite_differences() {
+        let l = Archimedes;
+        let theta = [0.3, -0.2, 0.5];
+        let x = 0.7;
+        let h = 1e-4;
+        for i in indices(3, 4) {
+            let mut up = theta;
+            let mut down = theta;
+            up[i[3]] += h;
+            down[i[3]] -= h;
+            let fd = (third(&l, up, x, [i[0], i[1], i[2]]) - third(&l, down, x, [i[0], i[1], i[2]])) / (2.0 * h);
+            let ad = fourth(&l, theta, x, [i[0], i[1], i[2], i[3]]);
+            assert!((fd - ad).abs() < 1e-5 * (1.0 + ad.abs()), "{i:?}: {fd} vs {ad}");
+            assert_eq!(ad, fourth(&l, theta, x, [i[3], i[1], i[0], i[2]]));
+        }
+    }
+
+    /// Wick's rule reproduces the Gaussian moments of a sample of the law:
+    /// E(A + sZ)² = A² + s²Var, E(A + sZ)³ = A³ + 3A s² Var, and cross terms.
+    #[test]
+    fn gaussian_moments() {
+        let law = Law::exact(&ValleyOfDeath, [0.7, -0.3]);
+        let (g0, h01) = ((1, 0), (2, 1));
+        let s2 = 2.5;
+        let a = law.mean(g0);
+        let var = law.covariance(g0, g0);
+        let m2 = law.moment(Sampling::Gaussian { variance: s2 }, &[g0, g0]);
+        assert!((m2 - (a * a + s2 * var)).abs() < 1e-12 * m2.abs());
+        let m3 = law.moment(Sampling::Gaussian { variance: s2 }, &[g0, g0, g0]);
+        assert!((m3 - (a.powi(3) + 3.0 * a * s2 * var)).abs() < 1e-12 * m3.abs().max(1.0));
+        let b = law.mean(h01);
+        let cross = law.moment(Sampling::Gaussian { variance: s2 }, &[g0, h01]);
+        assert!((cross - (a * b + s2 * law.covariance(g0, h01))).abs() < 1e-12);
+        // Flow ignores the noise; Data sees the full law.
+        assert_eq!(law.moment(Sampling::Flow, &[g0, g0]), a * a);
+        assert!((law.moment(Sampling::Data, &[g0, g0]) - (a * a + var)).abs() < 1e-12);
+    }
+}
