@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{assert_within, experiment, run};
+use common::{assert_within, experiment, mean_estimation, run};
 use simsgd::backend::cpu;
 use simsgd::landscape::{AnyLandscape, Landscape, Visitor};
 use simsgd::progress::Progress;
@@ -25,22 +25,10 @@ fn gauss_one_step_matches_its_closed_form() {
     assert_within(&s, exact, 5.0, "gauss test loss");
 }
 
-/// Exact Mean Estimation (l_x = ½Hθ² + xSθ) for a batch schedule: with
-/// a = 1 − ηH the update is θ' = aθ − (ηS/B) Σ_batch x_n, so
-/// θ_T = a^T θ0 − Σ_n κ_n x_n with κ_n = (ηS/B) Σ_{t: n ∈ batch t} a^(T−1−t).
-/// E θ_T² = a^(2T) θ0² + Σ κ_n²; the train loss is ½Hθ² + Sθ m1, so
-/// E gap = −S E[θ_T m1] = (S/N) Σ κ_n.
+/// Exact Mean Estimation at η (tests/common/mean_estimation.rs): (test loss, gap).
 fn mean_estimation_exact(h: f64, s: f64, eta: f64, theta0: f64, n: usize, batches: &[Vec<usize>]) -> (f64, f64) {
-    let a = 1.0 - eta * h;
-    let t = batches.len();
-    let mut kappa = vec![0.0; n];
-    for (step, batch) in batches.iter().enumerate() {
-        for &p in batch {
-            kappa[p] += eta * s / batch.len() as f64 * a.powi((t - 1 - step) as i32);
-        }
-    }
-    let second = a.powi(2 * t as i32) * theta0 * theta0 + kappa.iter().map(|k| k * k).sum::<f64>();
-    (0.5 * h * second, s / n as f64 * kappa.iter().sum::<f64>())
+    let exact = mean_estimation::discrete(h, s, theta0, n, batches);
+    (exact.test.eval([eta, 0.0, 0.0]), exact.gap.eval([eta, 0.0, 0.0]))
 }
 
 const ME: &str = "mean-estimation --param H=0.8,S=1.2 --init 0.5 --trials 100000";
@@ -97,21 +85,18 @@ fn mean_estimation_shuffled_epochs_average_over_permutations() {
 
 #[test]
 fn mean_estimation_sde_and_ode_are_exact_discretisations() {
-    // K substeps of θ ← bθ + (η/√K) S ξ, b = 1 − ηH/K, for T steps:
-    // E θ² = b^(2TK) θ0² + (η² S²/K) Σ_{j<TK} b^(2j). ODE: no noise term.
-    let (h, s, eta, theta0, t, k) = (0.8, 1.2, 0.1, 0.5, 10, 16);
-    let b: f64 = 1.0 - eta * h / k as f64;
-    let mean2 = b.powi(2 * t * k) * theta0 * theta0;
-    let noise: f64 = (0..t * k).map(|j| b.powi(2 * j)).sum::<f64>() * eta * eta * s * s / k as f64;
+    let at = |p: &common::poly::Poly| p.eval([0.1, 0.0, 0.0]);
+    let sde_exact = at(&mean_estimation::continuous(0.8, 1.2, 0.5, 10, 16, true).test);
+    let ode_exact = at(&mean_estimation::continuous(0.8, 1.2, 0.5, 10, 16, false).test);
     let sde = run(&experiment(&format!("{ME} --eta 0.1 --optimizer sde --steps 10 --substeps 16")));
-    assert_within(&sde.primary.test_loss.summary(), 0.5 * h * (mean2 + noise), 5.0, "SDE test loss");
+    assert_within(&sde.primary.test_loss.summary(), sde_exact, 5.0, "SDE test loss");
     // The SDE never sees the training set: its gap has mean zero.
     assert_within(&sde.primary.gen_gap.summary(), 0.0, 5.0, "SDE gap");
     let ode = run(&experiment(
         "mean-estimation --param H=0.8,S=1.2 --init 0.5 --eta 0.1 --optimizer ode --steps 10 --trials 100",
     ));
     let s = ode.primary.test_loss.summary();
-    assert!((s.mean - 0.5 * h * mean2).abs() < 1e-13 && s.stderr < 1e-15, "ODE {} vs {}", s.mean, 0.5 * h * mean2);
+    assert!((s.mean - ode_exact).abs() < 1e-13 && s.stderr < 1e-15, "ODE {} vs {ode_exact}", s.mean);
 }
 
 #[test]

@@ -107,6 +107,9 @@ fn slot_orders(shape: &Shape, blocks: usize, holds: impl Fn(&[usize]) -> bool) -
 /// The number of embeddings of `d` into the grid `shape` (averaged over the
 /// visiting orders when shuffled).
 pub fn count(d: &Diagram, shape: &Shape) -> f64 {
+    if d.blocks > shape.slots * shape.batch {
+        return 0.0; // more distinct samples than the training set has
+    }
     let n = d.order();
     // Edges child → parent between non-root nodes (ranks indexed by v − 1).
     let edges: Vec<(usize, usize)> = (1..=n).filter(|&v| d.parent[v] != 0).map(|v| (v - 1, d.parent[v] - 1)).collect();

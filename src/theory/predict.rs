@@ -314,15 +314,22 @@ mod tests {
         assert!(close(gd.gen_gap[1], 16.0) && close(gd.gen_gap[2], -432.4), "{:?}", gd.gen_gap);
     }
 
-    /// Gauss at h = 0, T = 1: E l(h_1) = ½ e^(η/2)/√(1 + η) = ½ + η²/8 + O(η³).
+    /// Gauss at h = 0, T = 1: h_1 = −(η/2)(1 − x²), so E l(h_1) = ½ E[h_1 + e^(−h_1)]
+    /// = ½ e^(η/2)/√(1 + η) = ½ + η²/8 − η³/12 + 5η⁴/64 + …: every order.
     #[test]
     fn gauss_one_step() {
-        let p = predict(&Law::exact(&Gauss, [0.0]), &plan(Optimizer::Sgd, 1, None), 2).unwrap();
-        assert!(
-            close(p.test_loss[0], 0.5) && close(p.test_loss[1], 0.0) && close(p.test_loss[2], 0.125),
-            "{:?}",
-            p.test_loss
-        );
+        // Taylor series of e^(η/2) and (1 + η)^(−1/2), multiplied.
+        let exp: Vec<f64> =
+            (0..=MAX_ORDER).map(|k| 0.5f64.powi(k as i32) / (1..=k).product::<usize>() as f64).collect();
+        let root: Vec<f64> =
+            (0..=MAX_ORDER).map(|k| (0..k).map(|i| (-0.5 - i as f64) / (i + 1) as f64).product()).collect();
+        let exact: Vec<f64> =
+            (0..=MAX_ORDER).map(|k| 0.5 * (0..=k).map(|i| exp[i] * root[k - i]).sum::<f64>()).collect();
+        assert!(close(exact[3], -1.0 / 12.0) && close(exact[4], 5.0 / 64.0), "{exact:?}");
+        let p = predict(&Law::exact(&Gauss, [0.0]), &plan(Optimizer::Sgd, 1, None), MAX_ORDER).unwrap();
+        for k in 0..=MAX_ORDER {
+            assert!((p.test_loss[k] - exact[k]).abs() < 1e-12, "c{k}: {:?} vs {exact:?}", p.test_loss);
+        }
     }
 
     /// Mean Estimation under GD from θ = 0: θ_T = −S m1 (1 − a^T)/H, a = 1 − ηH, so

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod mean_estimation;
 pub mod poly;
 
 use clap::Parser;
@@ -10,6 +11,8 @@ use simsgd::experiment::Experiment;
 use simsgd::observables::Outcome;
 use simsgd::progress::Progress;
 use simsgd::stats::Summary;
+use simsgd::theory::law;
+use simsgd::theory::predict::{self, Prediction};
 
 /// The experiment `simsgd run ARGS...` would run.
 pub fn experiment(args: &str) -> Experiment {
@@ -17,6 +20,24 @@ pub fn experiment(args: &str) -> Experiment {
     match Cli::try_parse_from(argv).expect("valid flags").command {
         Command::Run(run) => run.experiment().expect("valid experiment"),
         _ => unreachable!(),
+    }
+}
+
+/// The prediction `simsgd predict ARGS... --order ORDER` would make.
+pub fn prediction(args: &str, order: usize) -> Prediction {
+    let exp = experiment(args);
+    predict::predict(&exp.landscape.visit(law::Exact(&exp.init)), &exp.plan, order).expect("a supported order")
+}
+
+/// Asserts that coefficients agree to 1e-9 relative (a coefficient that
+/// vanishes exactly may show rounding of 1e-13 of the largest).
+#[track_caller]
+pub fn assert_coefficients(got: &[f64], want: &[f64], what: &str) {
+    let scale = want.iter().fold(1.0f64, |m, c| m.max(c.abs()));
+    assert_eq!(got.len(), want.len(), "{what}");
+    for (k, (g, w)) in got.iter().zip(want).enumerate() {
+        let tolerance = 1e-9 * w.abs() + 1e-13 * scale;
+        assert!((g - w).abs() <= tolerance, "{what}: c{k} = {g}, exact {w} ({got:?} vs {want:?})");
     }
 }
 

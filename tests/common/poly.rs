@@ -45,6 +45,14 @@ impl Poly {
         out
     }
 
+    /// Coefficients of η^0..η^order (for a polynomial in η alone).
+    pub fn taylor(&self, order: usize) -> Vec<f64> {
+        let mut c = self.coefficients();
+        c.resize(c.len().max(order + 1), 0.0);
+        c.truncate(order + 1);
+        c
+    }
+
     /// Coefficients of η^0, η^1, ... (for a polynomial in η alone).
     pub fn coefficients(&self) -> Vec<f64> {
         let deg = self.0.keys().map(|e| e[0]).max().unwrap_or(0) as usize;

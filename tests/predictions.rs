@@ -1,0 +1,127 @@
+//! The diagram engine's coefficients against exact values computed
+//! independently: Mean Estimation's closed forms on every grid and for the
+//! SDE and ODE, and seed 000's printed second-order claims (wrong in places).
+//! (Shifting Valleys' exact polynomials are checked in shifting_valleys.rs,
+//! Gauss at T = 1 in src/theory/predict.rs.)
+
+mod common;
+
+use common::mean_estimation::{self, Exact};
+use common::poly::Poly;
+use common::{assert_coefficients, experiment, prediction};
+use simsgd::theory::statistics;
+
+const ORDER: usize = 4;
+const ME: &str = "mean-estimation --param H=0.8,S=1.2 --init 0.5";
+
+fn check(flags: &str, exact: &Exact) {
+    let p = prediction(&format!("{ME} {flags}"), ORDER);
+    assert_coefficients(&p.test_loss, &exact.test.taylor(ORDER), &format!("test loss, {flags}"));
+    assert_coefficients(&p.gen_gap, &exact.gap.taylor(ORDER), &format!("gap, {flags}"));
+    let train = &exact.test - &exact.gap;
+    assert_coefficients(&p.train_loss, &train.taylor(ORDER), &format!("train loss, {flags}"));
+    assert_coefficients(&p.theta[0], &exact.theta.taylor(ORDER), &format!("θ, {flags}"));
+}
+
+fn discrete(n: usize, batches: Vec<Vec<usize>>) -> Exact {
+    mean_estimation::discrete(0.8, 1.2, 0.5, n, &batches)
+}
+
+#[test]
+fn mean_estimation_on_every_grid() {
+    check("--steps 10", &discrete(10, (0..10).map(|t| vec![t]).collect()));
+    check("--train-size 12 --batch 3", &discrete(12, (0..4).map(|t| vec![3 * t, 3 * t + 1, 3 * t + 2]).collect()));
+    check("--train-size 4 --epochs 3", &discrete(4, (0..12).map(|t| vec![t % 4]).collect()));
+    check(
+        "--train-size 4 --batch 2 --epochs 3",
+        &discrete(4, (0..6).map(|t| vec![2 * (t % 2), 2 * (t % 2) + 1]).collect()),
+    );
+    check("--optimizer gd --train-size 6 --steps 8", &discrete(6, vec![(0..6).collect(); 8]));
+}
+
+/// Shuffled epochs: the exact average over all 6² pairs of visiting orders.
+#[test]
+fn mean_estimation_shuffled_epochs() {
+    let perms = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+    let all: Vec<Exact> = perms
+        .iter()
+        .flat_map(|p| perms.iter().map(move |q| discrete(3, p.iter().chain(q).map(|&n| vec![n]).collect())))
+        .collect();
+    let shuffled = Exact::mean(&all);
+    check("--train-size 3 --epochs 2 --shuffle", &shuffled);
+    // Here the visiting order first matters at order 4: the unshuffled grid differs there.
+    let fixed = discrete(3, [0, 1, 2, 0, 1, 2].map(|n| vec![n]).to_vec());
+    let (a, b) = (shuffled.test.taylor(ORDER), fixed.test.taylor(ORDER));
+    assert!((a[4] - b[4]).abs() > 1e-3 * a[4].abs(), "order 4: {a:?} vs {b:?}");
+}
+
+#[test]
+fn mean_estimation_sde_and_ode() {
+    check("--optimizer sde --steps 10 --substeps 16", &mean_estimation::continuous(0.8, 1.2, 0.5, 10, 16, true));
+    check("--optimizer ode --steps 10 --substeps 4", &mean_estimation::continuous(0.8, 1.2, 0.5, 10, 4, false));
+}
+
+/// The error of the order-d truncation of an exact polynomial shrinks like
+/// η^(d+1): halving η divides it by 2^(d+1) (to 10% at these η).
+#[test]
+fn truncation_error_shrinks_like_the_next_power() {
+    let exact = discrete(6, vec![(0..6).collect(); 8]).test;
+    let p = prediction(&format!("{ME} --optimizer gd --train-size 6 --steps 8"), ORDER);
+    let error =
+        |d: usize, eta: f64| exact.eval([eta, 0.0, 0.0]) - simsgd::theory::predict::value(&p.test_loss[..=d], eta);
+    for d in 1..=ORDER {
+        let ratio = error(d, 0.002) / error(d, 0.001);
+        let want = 2f64.powi(d as i32 + 1);
+        assert!((ratio / want - 1.0).abs() < 0.1, "order {d}: ratio {ratio}, want {want}");
+    }
+}
+
+/// Seed 000 prints, with C(T, k) binomials,
+///   E L_SGD = () + η C(T,1) INT + η² (C(T,2)(PAS/2 + PAS/4) + C(T,1)(PAS/4 + PER/2)),
+///   E L_GD  = () + η C(T,1) INT + η² (C(T,2)(PAS/2 + TEM/2N + PAS/4 + PER/2N) + C(T,1)(PAS/4 + PER/2N)).
+/// The engine (and the exact Shifting Valleys polynomials) say: the η term is
+/// −T·INT; with PAS read as 2GᵀHG (the notes' own definition, 2G·E[hg], fits
+/// nothing) the C(T,1) terms are right, but the C(T,2) term of SGD is PAS (not
+/// 3PAS/4) and GD's is PAS + TEM/2N + PER/N (not 3PAS/4 + TEM/2N + PER/2N).
+/// So at N = T, E L_GD − E L_SGD = η²(T−1)·TEM/4: PER cancels, where the notes'
+/// forms give (T−1)(TEM − PER)/4.
+#[test]
+fn seed_000_second_order_claims() {
+    for (name, init) in [("valley-of-death", "1,1"), ("valley-of-death", "0.7,-0.3"), ("shifting-valleys", "1,1")] {
+        let t = 10.0;
+        let flags = format!("{name} --init {init} --steps 10");
+        let exp = experiment(&flags);
+        let s = exp.landscape.visit(statistics::Exact(&exp.init));
+        let (int, tem, per) = (s.named.INT, s.named.TEM, s.named.PER);
+        let ghg: f64 = (0..2).map(|a| (0..2).map(|b| s.g[a] * s.h[a][b] * s.g[b]).sum::<f64>()).sum();
+        let pas = 2.0 * ghg;
+        let (pairs, n) = (t * (t - 1.0) / 2.0, t);
+        let sgd = prediction(&flags, 2).test_loss;
+        let gd = prediction(&format!("{flags} --optimizer gd --train-size 10"), 2).test_loss;
+        let right_sgd = [s.l, -t * int, pairs * pas + t * (pas / 4.0 + per / 2.0)];
+        let right_gd = [s.l, -t * int, pairs * (pas + tem / (2.0 * n) + per / n) + t * (pas / 4.0 + per / (2.0 * n))];
+        assert_coefficients(&sgd, &right_sgd, &format!("{name} at {init}: SGD"));
+        assert_coefficients(&gd, &right_gd, &format!("{name} at {init}: GD"));
+        let notes_sgd = pairs * (pas / 2.0 + pas / 4.0) + t * (pas / 4.0 + per / 2.0);
+        let notes_gd =
+            pairs * (pas / 2.0 + tem / (2.0 * n) + pas / 4.0 + per / (2.0 * n)) + t * (pas / 4.0 + per / (2.0 * n));
+        assert!(
+            (sgd[2] - notes_sgd).abs() > 0.05 * sgd[2].abs(),
+            "{name}: the notes' SGD c2 {notes_sgd} vs {}",
+            sgd[2]
+        );
+        assert!((gd[2] - notes_gd).abs() > 0.05 * gd[2].abs(), "{name}: the notes' GD c2 {notes_gd} vs {}", gd[2]);
+        assert!((sgd[1] - t * int).abs() > 1.0, "the notes' sign of the η term");
+        let difference = gd[2] - sgd[2];
+        assert!((difference - (t - 1.0) * tem / 4.0).abs() < 1e-9 * (1.0 + difference.abs()), "{name}: GD − SGD");
+        assert!((difference - (t - 1.0) * (tem - per) / 4.0).abs() > 1e-3 * per.abs(), "{name}: PER cancels");
+    }
+}
+
+/// The η-polynomial of a Poly at the exact order (a sanity check of the helper).
+#[test]
+fn taylor_pads_and_truncates() {
+    let p = &Poly::constant(2.0) + &Poly::var(0).scale(3.0);
+    assert_eq!(p.taylor(3), [2.0, 3.0, 0.0, 0.0]);
+    assert_eq!(p.taylor(0), [2.0]);
+}
