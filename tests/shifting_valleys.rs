@@ -163,21 +163,18 @@ fn gd_matches_the_exact_polynomials() {
 }
 
 /// The diagram engine's coefficients to order 4 equal the exact polynomials':
-/// SGD [2, −50, 800, −10200, 93060], GD [2, −50, 890, −11841.6, …] and GD's gap.
+/// SGD [2, −50, 800, −10200, 93060], GD [2, −50, 890, −11841.6, …] and GD's gap
+/// at T = N = 10, and again at T = 3, N = 4 (the counts are closed forms in T).
 #[test]
 fn the_diagram_engine_expands_the_polynomials() {
     let order = 4;
-    let sgd = common::prediction("shifting-valleys --steps 10", order);
-    common::assert_coefficients(&sgd.test_loss, &sgd_test_loss(10).taylor(order), "SGD test loss");
-    let (test, gap) = gd_test_loss_and_gap(10, 10);
-    let gd = common::prediction("shifting-valleys --optimizer gd --train-size 10 --steps 10", order);
-    common::assert_coefficients(&gd.test_loss, &test.taylor(order), "GD test loss");
-    common::assert_coefficients(&gd.gen_gap, &gap.taylor(order), "GD gap");
-    // T = 3 as well (the counts are closed forms in T).
-    let sgd3 = common::prediction("shifting-valleys --steps 3", order);
-    common::assert_coefficients(&sgd3.test_loss, &sgd_test_loss(3).taylor(order), "SGD test loss, T = 3");
-    let (test3, gap3) = gd_test_loss_and_gap(4, 3);
-    let gd3 = common::prediction("shifting-valleys --optimizer gd --train-size 4 --steps 3", order);
-    common::assert_coefficients(&gd3.test_loss, &test3.taylor(order), "GD test loss, N = 4, T = 3");
-    common::assert_coefficients(&gd3.gen_gap, &gap3.taylor(order), "GD gap, N = 4, T = 3");
+    for (steps, n) in [(10, 10), (3, 4)] {
+        let sgd = common::prediction(&format!("shifting-valleys --steps {steps}"), order);
+        common::assert_coefficients(&sgd.test_loss, &sgd_test_loss(steps).taylor(order), "SGD test loss");
+        let (test, gap) = gd_test_loss_and_gap(n, steps);
+        let gd =
+            common::prediction(&format!("shifting-valleys --optimizer gd --train-size {n} --steps {steps}"), order);
+        common::assert_coefficients(&gd.test_loss, &test.taylor(order), &format!("GD test loss, N = {n}, T = {steps}"));
+        common::assert_coefficients(&gd.gen_gap, &gap.taylor(order), &format!("GD gap, N = {n}, T = {steps}"));
+    }
 }
