@@ -10,6 +10,7 @@ use crate::landscape::AnyLandscape;
 use crate::optimizer::Optimizer;
 use crate::progress::Progress;
 use crate::report::{atomic, csv, prediction, table, RunReport, Theory};
+use crate::theory::resum::{self, Resum};
 use crate::theory::{law, predict, statistics};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -132,9 +133,34 @@ pub struct RunArgs {
     /// Set the theory's prediction (`predict`) beside each measured mean, with z = (MC − theory)/SE.
     #[arg(long)]
     pub theory: bool,
-    /// Order of the prediction for --theory [default: 3; 2 for gdc].
+    #[command(flatten)]
+    pub prediction: TheoryArgs,
+}
+
+/// Which prediction: order and re-summation (`predict`, `run --theory`).
+#[derive(Args, Clone, Copy, Debug)]
+pub struct TheoryArgs {
+    /// Highest order (power of η; edges of the diagrams) [default: 3; 2 for gdc].
     #[arg(long)]
     pub order: Option<usize>,
+    /// Re-summed values for long training (fresh-sample SGD, GD, SDE, ODE):
+    /// exact geometric sums of (I − ηH)^t, or their integral approximation.
+    #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "exact")]
+    pub resum: Option<Resum>,
+}
+
+impl TheoryArgs {
+    /// The prediction for each plan (one order for all).
+    fn predict(&self, law: &law::Law, plans: &[&Plan]) -> Result<Vec<predict::Prediction>> {
+        let order = self.order.unwrap_or_else(|| predict::default_order(plans));
+        plans
+            .iter()
+            .map(|plan| match self.resum {
+                Some(mode) => resum::predict(law, plan, order, mode),
+                None => predict::predict(law, plan, order),
+            })
+            .collect()
+    }
 }
 
 #[derive(Args, Debug)]
@@ -272,9 +298,8 @@ impl RunArgs {
 pub struct PredictArgs {
     #[command(flatten)]
     pub setup: SetupArgs,
-    /// Highest power of η [default: 3; 2 for gdc].
-    #[arg(long)]
-    pub order: Option<usize>,
+    #[command(flatten)]
+    pub prediction: TheoryArgs,
     /// List each term (diagram) behind the coefficients: embeddings, value, share.
     #[arg(long)]
     pub explain: bool,
@@ -287,8 +312,7 @@ fn predict_command(args: &PredictArgs) -> Result<()> {
     let exp = args.setup.experiment(1, 0, None, 1e8)?;
     let d = exp.landscape.describe();
     let law = exp.landscape.visit(law::Exact(&exp.init));
-    let order = args.order.unwrap_or_else(|| predict::default_order(&[&exp.plan]));
-    let p = predict::predict(&law, &exp.plan, order)?;
+    let p = args.prediction.predict(&law, &[&exp.plan])?.remove(0);
     if args.json {
         let v = prediction::json(&d, &exp.init, &exp.plan, &p, args.explain);
         println!("{}", serde_json::to_string_pretty(&v).expect("serialisable"));
@@ -330,9 +354,9 @@ fn run(args: &RunArgs) -> Result<()> {
     let predictions = if args.theory {
         let law = exp.landscape.visit(law::Exact(&exp.init));
         let plans: Vec<&Plan> = std::iter::once(&exp.plan).chain(&exp.compare).collect();
-        let order = args.order.unwrap_or_else(|| predict::default_order(&plans));
-        let q = exp.compare.as_ref().map(|c| predict::predict(&law, c, order)).transpose()?;
-        Some((predict::predict(&law, &exp.plan, order)?, q))
+        let mut p = args.prediction.predict(&law, &plans)?;
+        let q = (p.len() > 1).then(|| p.remove(1));
+        Some((p.remove(0), q))
     } else {
         None
     };

@@ -10,6 +10,7 @@ use crate::observables::{Outcome, Tally};
 use crate::optimizer::Optimizer;
 use crate::stats::Summary;
 use crate::theory::predict::Prediction;
+use crate::theory::resum::Resum;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -50,6 +51,9 @@ pub struct PairedReport {
 #[derive(Clone, Debug, Serialize)]
 pub struct Theory {
     pub order: usize,
+    /// How the sums over steps were done, for re-summed predictions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resummed: Option<Resum>,
     pub test_loss: f64,
     pub train_loss: f64,
     pub gen_gap: f64,
@@ -85,6 +89,7 @@ impl Theory {
         });
         Theory {
             order: p.order,
+            resummed: p.resummed,
             test_loss: test,
             train_loss: train,
             gen_gap: gap,

@@ -36,9 +36,14 @@ pub fn json(d: &Description, init: &[f64], plan: &Plan, p: &Prediction, explain:
         "shuffle": grid.shuffle,
         "substeps": plan.substeps,
         "order": p.order,
-        "coefficients": { "test_loss": p.test_loss, "train_loss": p.train_loss, "gen_gap": p.gen_gap, "theta": p.theta },
         "prediction": { "test_loss": test, "train_loss": train, "gen_gap": gap, "theta": theta },
     });
+    let per_order =
+        json!({ "test_loss": p.test_loss, "train_loss": p.train_loss, "gen_gap": p.gen_gap, "theta": p.theta });
+    match p.resummed {
+        None => v["coefficients"] = per_order,
+        Some(mode) => v["resummed"] = json!({ "mode": mode, "contributions": per_order }),
+    }
     if explain {
         v["terms"] = serde_json::to_value(&p.terms).expect("serialisable");
     }
@@ -49,8 +54,12 @@ pub fn json(d: &Description, init: &[f64], plan: &Plan, p: &Prediction, explain:
 pub fn text(d: &Description, plan: &Plan, p: &Prediction, explain: bool) -> String {
     let (test, train, gap, theta) = p.at(plan.eta);
     let grid = &plan.grid;
+    let (what, column) = match p.resummed {
+        None => ("E[X] = Σ c_k η^k".to_string(), "c"),
+        Some(mode) => (format!("re-summed ({}): E[X] = Σ of each order's contribution at η", mode.name()), "order "),
+    };
     let mut out = format!(
-        "{} · {} · η = {} · T = {} (N = {}, B = {}, E = {}{}) · order {} · E[X] = Σ c_k η^k\n",
+        "{} · {} · η = {} · T = {} (N = {}, B = {}, E = {}{}) · order {} · {what}\n",
         d.name,
         plan.optimizer.name(),
         plan.eta,
@@ -61,8 +70,8 @@ pub fn text(d: &Description, plan: &Plan, p: &Prediction, explain: bool) -> Stri
         if grid.shuffle { ", shuffled" } else { "" },
         p.order
     );
-    let header: String = (0..=p.order).map(|k| format!("{:>18}", format!("c{k}"))).collect();
-    let _ = writeln!(out, "  {:<12}{header}{:>18}", "", "at η");
+    let header: String = (0..=p.order).map(|k| format!("{:>18}", format!("{column}{k}"))).collect();
+    let _ = writeln!(out, "  {:<12}{header}{:>18}", "", if p.resummed.is_some() { "total" } else { "at η" });
     let mut row = |label: &str, c: &[f64], v: f64| {
         let cells: String = c.iter().map(|&x| format!("{:>18}", coefficient(x))).collect();
         let _ = writeln!(out, "  {label:<12}{cells}{:>18}", coefficient(v));

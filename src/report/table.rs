@@ -77,11 +77,12 @@ fn diverged(k: u64, nonfinite: u64, n: u64, limit: f64) -> String {
 
 /// The prediction beside the measurement, with z = (MC − theory)/SE.
 fn theory(out: &mut String, weights: &[&str], t: &Theory) {
-    let _ = writeln!(
-        out,
-        "  {:<12} {:>16}  {:>9}   (theory: η-expansion to order {} at θ₀)",
-        "", "prediction", "z", t.order
-    );
+    let kind = match t.resummed {
+        None => "η-expansion".to_string(),
+        Some(mode) => format!("re-summed ({})", mode.name()),
+    };
+    let _ =
+        writeln!(out, "  {:<12} {:>16}  {:>9}   (theory: {kind} to order {} at θ₀)", "", "prediction", "z", t.order);
     let row = |out: &mut String, label: &str, value: f64, z: f64| {
         let _ = writeln!(out, "  {label:<12} {value:>16.7}  {z:>9.2}");
     };

@@ -61,18 +61,18 @@ fn choose(n: f64, k: usize) -> f64 {
 }
 
 /// n(n−1)⋯(n−k+1).
-fn falling(n: f64, k: usize) -> f64 {
+pub(super) fn falling(n: f64, k: usize) -> f64 {
     (0..k).map(|i| n - i as f64).product()
 }
 
 /// A weak order of k items: each item's rank, ranks onto 0..classes.
-struct WeakOrder {
-    rank: Vec<usize>,
-    classes: usize,
+pub(super) struct WeakOrder {
+    pub rank: Vec<usize>,
+    pub classes: usize,
 }
 
 /// All weak orders (ordered set partitions) of k ≤ 6 items (Fubini numbers: 1, 1, 3, 13, 75, 541, 4683).
-fn weak_orders(k: usize) -> &'static [WeakOrder] {
+pub(super) fn weak_orders(k: usize) -> &'static [WeakOrder] {
     const MAX: usize = 6;
     static ORDERS: OnceLock<Vec<Vec<WeakOrder>>> = OnceLock::new();
     assert!(k <= MAX, "weak orders of at most {MAX} items");

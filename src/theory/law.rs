@@ -24,8 +24,13 @@ use crate::quadrature::GaussHermite;
 /// `MAX_ORDER − 1` children: ∇^MAX_ORDER l, or the root with `MAX_ORDER` children).
 pub const MAX_DERIVATIVE: usize = MAX_ORDER;
 
-/// ∇^k l at one point, k = 0..=MAX_DERIVATIVE, each flattened row-major (D^k entries).
+/// ∇^k l at one point, k = 0..=MAX_DERIVATIVE, each flattened row-major (D^k
+/// entries), then the centred Hessian ∇²l_x − H at [`CENTERED_HESSIAN`].
 pub type Tensors = Vec<Vec<f64>>;
+
+/// Where [`Tensors`] keep h_x − H (re-summed values use it: the mean Hessian
+/// lives in the propagators I − ηH).
+pub const CENTERED_HESSIAN: usize = MAX_DERIVATIVE + 1;
 
 /// One factor of a block: the tensor ∇^k and a flat index into it.
 pub type Factor = (usize, usize);
@@ -82,10 +87,49 @@ impl Law {
         let rule = GaussHermite::exact_for((MAX_ORDER + 1) * L::DEGREE);
         let nodes: Vec<(f64, Tensors)> =
             rule.nodes.iter().zip(&rule.weights).map(|(&x, &w)| (w, tensors(l, theta, x))).collect();
-        let population = (0..=MAX_DERIVATIVE)
-            .map(|k| (0..D.pow(k as u32)).map(|i| nodes.iter().map(|(w, t)| w * t[k][i]).sum()).collect::<Vec<f64>>())
+        Law::with_centred_hessians(theta.to_vec(), D, nodes)
+    }
+
+    /// The law of `nodes`' tensors ∇⁰..∇^MAX_DERIVATIVE: adds the population
+    /// tensors and the centred Hessians.
+    fn with_centred_hessians(theta: Vec<f64>, dim: usize, mut nodes: Vec<(f64, Tensors)>) -> Self {
+        let mean = |nodes: &[(f64, Tensors)], k: usize| -> Vec<f64> {
+            (0..dim.pow(k as u32)).map(|i| nodes.iter().map(|(w, t)| w * t[k][i]).sum()).collect()
+        };
+        let mut population: Tensors = (0..=MAX_DERIVATIVE).map(|k| mean(&nodes, k)).collect();
+        for (_, t) in &mut nodes {
+            t.truncate(CENTERED_HESSIAN);
+            let centred = t[2].iter().zip(&population[2]).map(|(h, m)| h - m).collect();
+            t.push(centred);
+        }
+        population.push(vec![0.0; dim * dim]);
+        Law { theta, dim, nodes, population }
+    }
+
+    /// The same law in the orthonormal basis whose vectors are the columns of
+    /// `q` (row-major D×D): every tensor index transformed by qᵀ.
+    pub fn rotated(&self, q: &[f64]) -> Self {
+        let d = self.dim;
+        let rotate = |k: usize, t: &[f64]| -> Vec<f64> {
+            let mut out = t.to_vec();
+            // Transform one index (mode) at a time: mode m has stride d^(k−1−m).
+            for m in 0..k as u32 {
+                let stride = d.pow(k as u32 - 1 - m);
+                let prev = out.clone();
+                for (flat, o) in out.iter_mut().enumerate() {
+                    let i = flat / stride % d;
+                    let base = flat - i * stride;
+                    *o = (0..d).map(|j| q[j * d + i] * prev[base + j * stride]).sum();
+                }
+            }
+            out
+        };
+        let nodes = self
+            .nodes
+            .iter()
+            .map(|(w, t)| (*w, t[..CENTERED_HESSIAN].iter().enumerate().map(|(k, x)| rotate(k, x)).collect()))
             .collect();
-        Law { theta: theta.to_vec(), dim: D, nodes, population }
+        Law::with_centred_hessians(self.theta.clone(), d, nodes)
     }
 
     /// E_x of a function of one sample's tensors.

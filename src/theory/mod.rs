@@ -5,10 +5,12 @@
 //! * [`diagram`], [`embedding`], [`law`]: the diagram expansion (App. A):
 //!   trees with partitions, their embeddings into a grid counted in closed
 //!   form, and the sample law their values integrate against;
-//! * [`predict`]: the Taylor coefficients in η of every observable.
+//! * [`predict`]: the Taylor coefficients in η of every observable;
+//! * [`resum`]: re-summed values for long training (Theorem 1, Remark 2).
 
 pub mod diagram;
 pub mod embedding;
 pub mod law;
 pub mod predict;
+pub mod resum;
 pub mod statistics;

@@ -15,7 +15,8 @@
 
 use super::diagram::{plane_trees, Diagram};
 use super::embedding::{count, Shape};
-use super::law::{Factor, Law, Sampling};
+use super::law::{Factor, Law, Sampling, CENTERED_HESSIAN};
+use super::resum::Resum;
 use crate::error::{usage, Result};
 use crate::experiment::Plan;
 use crate::optimizer::{Dynamics, Optimizer};
@@ -52,10 +53,13 @@ pub struct Term {
     pub contribution: f64,
 }
 
-/// Coefficients c_0..c_order (E[X] = Σ c_k η^k) and the terms behind them.
+/// Coefficients c_0..c_order (E[X] = Σ c_k η^k) and the terms behind them;
+/// or, when `resummed`, each order's re-summed contribution at the plan's η
+/// ([`super::resum`]).
 #[derive(Clone, Debug, Serialize)]
 pub struct Prediction {
     pub order: usize,
+    pub resummed: Option<Resum>,
     pub test_loss: Vec<f64>,
     pub train_loss: Vec<f64>,
     pub gen_gap: Vec<f64>,
@@ -71,20 +75,17 @@ pub fn value(coefficients: &[f64], eta: f64) -> f64 {
 }
 
 impl Prediction {
-    /// The truncated values at η: (test, train, gap, θ).
+    /// The truncated values at η: (test, train, gap, θ). Re-summed
+    /// predictions are for their plan's η, which `eta` must be.
     pub fn at(&self, eta: f64) -> (f64, f64, f64, Vec<f64>) {
-        (
-            value(&self.test_loss, eta),
-            value(&self.train_loss, eta),
-            value(&self.gen_gap, eta),
-            self.theta.iter().map(|c| value(c, eta)).collect(),
-        )
+        let sum = |c: &[f64]| if self.resummed.is_some() { c.iter().sum() } else { value(c, eta) };
+        (sum(&self.test_loss), sum(&self.train_loss), sum(&self.gen_gap), self.theta.iter().map(|c| sum(c)).collect())
     }
 }
 
 /// What the root of a diagram is.
 #[derive(Clone, Copy)]
-enum Root {
+pub(super) enum Root {
     /// The test loss l: population tensors.
     Population,
     /// The train loss: a training point, in the diagram's partition.
@@ -94,8 +95,18 @@ enum Root {
 }
 
 /// A diagram's value: Σ over the edge indices of ∏ over blocks of the block's
-/// expected tensors (root factor included).
-fn diagram_value(law: &Law, sampling: Sampling, d: &Diagram, root: Root) -> f64 {
+/// expected tensors (root factor included), each index assignment weighted by
+/// `weight` (1 for uvalues; the sum over times of the propagators for
+/// rvalues, [`super::resum`]). With `centered`, nodes with one child carry
+/// h_x − H (the Hessian's mean is re-summed into the propagators).
+pub(super) fn diagram_value(
+    law: &Law,
+    sampling: Sampling,
+    d: &Diagram,
+    root: Root,
+    centered: bool,
+    weight: impl Fn(&[usize]) -> f64,
+) -> f64 {
     let n = d.order();
     let dim = law.dim;
     let mut index = vec![0usize; n + 1];
@@ -107,7 +118,8 @@ fn diagram_value(law: &Law, sampling: Sampling, d: &Diagram, root: Root) -> f64 
         let factor = |v: usize| -> Factor {
             let own = (v > 0).then_some(index[v]);
             let flat = own.into_iter().chain(d.children[v].iter().map(|&c| index[c])).fold(0, |f, i| f * dim + i);
-            (d.children[v].len() + usize::from(v > 0), flat)
+            let k = d.children[v].len() + usize::from(v > 0);
+            (if centered && v > 0 && k == 2 { CENTERED_HESSIAN } else { k }, flat)
         };
         let mut product = match root {
             Root::Population => law.mean(factor(0)),
@@ -121,7 +133,9 @@ fn diagram_value(law: &Law, sampling: Sampling, d: &Diagram, root: Root) -> f64 
             let factors: Vec<Factor> = (0..=n).filter(|&v| d.block[v] == b).map(factor).collect();
             product *= law.moment(sampling, &factors);
         }
-        total += product;
+        if product != 0.0 {
+            total += product * weight(&index);
+        }
     }
     total
 }
@@ -164,10 +178,17 @@ impl Expansion {
 
 /// Collects terms, merging isomorphic diagrams.
 #[derive(Default)]
-struct Terms(Vec<Term>);
+pub(super) struct Terms(pub Vec<Term>);
 
 impl Terms {
-    fn add(&mut self, observable: &'static str, order: usize, diagram: String, embeddings: f64, contribution: f64) {
+    pub(super) fn add(
+        &mut self,
+        observable: &'static str,
+        order: usize,
+        diagram: String,
+        embeddings: f64,
+        contribution: f64,
+    ) {
         if contribution == 0.0 {
             return;
         }
@@ -187,7 +208,7 @@ impl Terms {
         }
     }
 
-    fn coefficient(&self, observable: &str, order: usize) -> f64 {
+    pub(super) fn coefficient(&self, observable: &str, order: usize) -> f64 {
         self.0.iter().filter(|t| t.observable == observable && t.order == order).map(|t| t.contribution).sum()
     }
 }
@@ -216,11 +237,13 @@ pub fn predict(law: &Law, plan: &Plan, order: usize) -> Result<Prediction> {
                     continue;
                 }
                 let weight = d.taylor_weight() * ex.per_node.powi(k as i32);
-                let test = weight * diagram_value(law, ex.sampling, &d, Root::Population);
+                let test = weight * diagram_value(law, ex.sampling, &d, Root::Population, false, |_| 1.0);
                 terms.add("test_loss", k, d.notation("L"), embeddings, embeddings * test);
                 if d.children[0].len() == 1 {
                     for (i, c) in theta.iter_mut().enumerate() {
-                        c[k] += weight * embeddings * diagram_value(law, ex.sampling, &d, Root::Coordinate(i));
+                        c[k] += weight
+                            * embeddings
+                            * diagram_value(law, ex.sampling, &d, Root::Coordinate(i), false, |_| 1.0);
                     }
                 }
             }
@@ -231,7 +254,7 @@ pub fn predict(law: &Law, plan: &Plan, order: usize) -> Result<Prediction> {
                         continue;
                     }
                     let weight = d.taylor_weight() * ex.per_node.powi(k as i32) / n_train;
-                    let train = weight * diagram_value(law, ex.sampling, &d, Root::Sample);
+                    let train = weight * diagram_value(law, ex.sampling, &d, Root::Sample, false, |_| 1.0);
                     terms.add("train_loss", k, d.notation("L"), embeddings, embeddings * train);
                 }
             }
@@ -248,7 +271,7 @@ pub fn predict(law: &Law, plan: &Plan, order: usize) -> Result<Prediction> {
     // Without a training set the "train loss" is the loss itself.
     let train_loss = if ex.train { coefficients("train_loss") } else { test_loss.clone() };
     let gen_gap = test_loss.iter().zip(&train_loss).map(|(a, b)| a - b).collect();
-    Ok(Prediction { order, test_loss, train_loss, gen_gap, theta, terms: terms.0 })
+    Ok(Prediction { order, resummed: None, test_loss, train_loss, gen_gap, theta, terms: terms.0 })
 }
 
 /// GDC's regularizer α tr Ĉ, α = η(N−1)/(4N), at first order: it moves θ by
