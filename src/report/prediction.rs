@@ -42,7 +42,7 @@ pub fn json(d: &Description, init: &[f64], plan: &Plan, p: &Prediction, explain:
         json!({ "test_loss": p.test_loss, "train_loss": p.train_loss, "gen_gap": p.gen_gap, "theta": p.theta });
     match p.resummed {
         None => v["coefficients"] = per_order,
-        Some(mode) => v["resummed"] = json!({ "mode": mode, "contributions": per_order }),
+        Some(mode) => v["resummed"] = json!({ "mode": mode, "contributions": per_order, "velocity": p.velocity }),
     }
     if explain {
         v["terms"] = serde_json::to_value(&p.terms).expect("serialisable");
@@ -81,6 +81,11 @@ pub fn text(d: &Description, plan: &Plan, p: &Prediction, explain: bool) -> Stri
     row("gen gap", &p.gen_gap, gap);
     for ((w, c), v) in d.weights.iter().zip(&p.theta).zip(&theta) {
         row(w, c, *v);
+    }
+    if let Some(velocity) = &p.velocity {
+        let cells: Vec<String> =
+            d.weights.iter().zip(velocity).map(|(w, v)| format!("{w} {}", coefficient(*v))).collect();
+        let _ = writeln!(out, "  drift of the last step E[θ_T − θ_(T−1)]: {}", cells.join(", "));
     }
     if explain {
         out.push_str(&terms(p));

@@ -225,8 +225,20 @@ fn time_orders(d: &Diagram, steps: &Steps, mode: Resum) -> Vec<(Vec<usize>, usiz
 }
 
 /// The re-summed prediction for `plan`, orders 0..=`order`: each entry of the
-/// returned vectors is that order's contribution at the plan's η.
+/// returned vectors is that order's contribution at the plan's η; with the
+/// drift of the last step, E[θ_T − θ_{T−1}] (Corollary 1's velocity once it is
+/// stationary).
 pub fn predict(law: &Law, plan: &Plan, order: usize, mode: Resum) -> Result<Prediction> {
+    let mut p = expand(law, plan, order, mode, 0)?;
+    if plan.steps() > 0 {
+        let before = expand(law, plan, order, mode, 1)?.at(plan.eta).3;
+        p.velocity = Some(p.at(plan.eta).3.iter().zip(before).map(|(a, b)| a - b).collect());
+    }
+    Ok(p)
+}
+
+/// [`predict`] for `fewer` steps less than the plan's.
+fn expand(law: &Law, plan: &Plan, order: usize, mode: Resum, fewer: usize) -> Result<Prediction> {
     if order > super::predict::MAX_ORDER {
         return Err(usage(format!(
             "--order {order}: the diagram expansion is implemented to order {}",
@@ -239,14 +251,14 @@ pub fn predict(law: &Law, plan: &Plan, order: usize, mode: Resum) -> Result<Pred
             let k = f64::from(substeps);
             let sampling =
                 if noise { Sampling::Gaussian { variance: k / plan.grid.batch as f64 } } else { Sampling::Flow };
-            (Steps::Fresh, sampling, eta / k, -eta / k, plan.steps() * substeps as usize, false)
+            (Steps::Fresh, sampling, eta / k, -eta / k, (plan.steps() - fewer) * substeps as usize, false)
         }
         Dynamics::Discrete if plan.optimizer == Optimizer::Gd => {
             let n = plan.grid.train_size;
-            (Steps::Full { n }, Sampling::Data, eta, -eta / n as f64, plan.steps(), true)
+            (Steps::Full { n }, Sampling::Data, eta, -eta / n as f64, plan.steps() - fewer, true)
         }
         Dynamics::Discrete if plan.optimizer == Optimizer::Sgd && plan.grid.batch == 1 && plan.grid.epochs == 1 => {
-            (Steps::Fresh, Sampling::Data, eta, -eta, plan.steps(), true)
+            (Steps::Fresh, Sampling::Data, eta, -eta, plan.steps() - fewer, true)
         }
         _ => {
             return Err(usage(
@@ -335,7 +347,16 @@ pub fn predict(law: &Law, plan: &Plan, order: usize, mode: Resum) -> Result<Pred
                     .collect()
             })
             .collect();
-    Ok(Prediction { order, resummed: Some(mode), test_loss, train_loss, gen_gap, theta, terms: terms.0 })
+    Ok(Prediction {
+        order,
+        resummed: Some(mode),
+        test_loss,
+        train_loss,
+        gen_gap,
+        theta,
+        velocity: None,
+        terms: terms.0,
+    })
 }
 
 #[cfg(test)]
