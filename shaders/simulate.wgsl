@@ -24,8 +24,8 @@ struct Config {
     pad0: u32,
     eta: f32,
     diverge_at: f32,
-    pad1: f32,
-    pad2: f32,
+    drift_slope: f32,   // this record's weights in the drift estimators
+    drift_step: f32,    // (src/drift.rs); 0 outside the window
     params: vec4<f32>,
     init: vec4<f32>,
     nodes: array<vec4<f32>, 4>,
@@ -53,6 +53,9 @@ const STREAM_SHUFFLE: u32 = 2u;
 @group(0) @binding(4) var<storage, read_write> partials: array<vec4<f32>>;
 // Per trial: (test loss, train loss, 0, 0).
 @group(0) @binding(5) var<storage, read_write> results: array<vec4<f32>>;
+// Per trial, with a drift window: the least-squares slope of theta and the
+// mean conditional step -eta G(theta) (src/drift.rs), accumulated by records.
+@group(0) @binding(6) var<storage, read_write> drift: array<vec4<f32>>;
 
 var<workgroup> wg_n: array<f32, WG>;
 var<workgroup> wg_mean: array<vec4<f32>, WG>;
@@ -233,6 +236,10 @@ fn init(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     if (ln.live) {
         state[ln.local] = cfg.init;
         flags[ln.local] = 0u;
+        if (arrayLength(&drift) >= 2u * cfg.trials) {
+            drift[2u * ln.local] = vec4<f32>(0.0);
+            drift[2u * ln.local + 1u] = vec4<f32>(0.0);
+        }
     }
 }
 
@@ -255,13 +262,25 @@ fn run_steps(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
     }
 }
 
-// A learning-curve record of the current state into slot cfg.slot.
+// A learning-curve record of the current state into slot cfg.slot, and its
+// terms of the drift estimators.
 @compute @workgroup_size(64)
 fn record_curve(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let ln = lane(wid, lid);
-    let flag = record(cfg.slot, ln.wg, lid, ln.live, state[ln.local], flags[ln.local]);
+    let th = state[ln.local];
+    let flag = record(cfg.slot, ln.wg, lid, ln.live, th, flags[ln.local]);
     if (ln.live) {
         flags[ln.local] = flag;
+        if (cfg.drift_slope != 0.0 || cfg.drift_step != 0.0) {
+            var g = vec4<f32>(0.0);
+            if (cfg.drift_step != 0.0) {
+                for (var j = 0u; j < cfg.rule_len; j++) {
+                    g += weight(j) * grad(th, node(j));
+                }
+            }
+            drift[2u * ln.local] += cfg.drift_slope * th;
+            drift[2u * ln.local + 1u] += cfg.drift_step * g;
+        }
     }
 }
 

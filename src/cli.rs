@@ -7,11 +7,11 @@ use crate::bench::{self, BenchArgs};
 use crate::error::{usage, Error, Result};
 use crate::experiment::{Experiment, GridFlags, Plan};
 use crate::landscape::AnyLandscape;
-use crate::optimizer::Optimizer;
+use crate::optimizer::{Dynamics, Optimizer};
 use crate::progress::Progress;
-use crate::report::{atomic, csv, prediction, table, RunReport, Theory};
+use crate::report::{atomic, csv, prediction, table, DriftReport, RunReport, Theory};
 use crate::theory::resum::{self, Resum};
-use crate::theory::{law, predict, statistics};
+use crate::theory::{corollary, law, predict, statistics};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -381,6 +381,14 @@ fn run(args: &RunArgs) -> Result<()> {
     report.adapter = gpu.as_ref().map(Gpu::describe);
     if let Some((p, q)) = &predictions {
         report.theory = Some(Theory::new(p, exp.plan.eta, &report.metrics, q.as_ref().zip(report.paired.as_ref())));
+        if let Some(drift) = &mut report.drift {
+            set_drift_theory(drift, &exp, &exp.plan, p);
+        }
+        if let (Some(paired), Some(plan), Some(q)) = (&mut report.paired, &exp.compare, q) {
+            if let Some(drift) = &mut paired.drift {
+                set_drift_theory(drift, &exp, plan, q);
+            }
+        }
     }
     if let Some(path) = &args.csv {
         atomic::write(path, &csv::render(&report))?;
@@ -391,6 +399,29 @@ fn run(args: &RunArgs) -> Result<()> {
         print!("{}", table::render(&report));
     }
     Ok(())
+}
+
+/// The predicted drift beside a measured one: the engine's re-summed velocity
+/// at the prediction's order (the prediction's own where it is re-summed) and
+/// Corollary 1's laws for dynamics with fresh noise each step.
+fn set_drift_theory(drift: &mut DriftReport, exp: &Experiment, plan: &Plan, p: &predict::Prediction) {
+    let velocity = match &p.velocity {
+        Some(v) => Some(v.clone()),
+        None => {
+            let law = exp.landscape.visit(law::Exact(&exp.init));
+            resum::predict(&law, plan, p.order, Resum::Exact).ok().and_then(|r| r.velocity)
+        }
+    };
+    let fresh = plan.grid.epochs == 1 && plan.optimizer != Optimizer::Gdc;
+    let corollary_1 = fresh.then(|| {
+        let stats = exp.landscape.visit(statistics::Exact(&exp.init));
+        let (substeps, noise) = match plan.dynamics() {
+            Dynamics::Discrete => (1, true),
+            Dynamics::Continuous { substeps, noise } => (substeps, noise),
+        };
+        corollary::valley_drift(&stats, plan.eta, plan.grid.batch, substeps, noise)
+    });
+    drift.set_theory(velocity, p.order, corollary_1.flatten());
 }
 
 fn landscapes(json: bool) -> Result<()> {

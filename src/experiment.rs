@@ -2,6 +2,7 @@
 //! sets, the number of trials and the seed. Everything is validated here, so
 //! backends can trust it.
 
+use crate::drift::DriftWindow;
 use crate::error::{usage, Result};
 use crate::grid::Grid;
 use crate::landscape::AnyLandscape;
@@ -55,6 +56,12 @@ impl Experiment {
             steps.push(t);
         }
         steps
+    }
+
+    /// The drift estimators' window for `plan`, where the recorded steps
+    /// allow one.
+    pub fn drift_window(&self, plan: &Plan) -> Option<DriftWindow> {
+        DriftWindow::new(plan, &self.record_steps())
     }
 
     /// Checks what the types cannot.

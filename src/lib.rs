@@ -14,6 +14,7 @@
 pub mod backend;
 pub mod bench;
 pub mod cli;
+pub mod drift;
 pub mod error;
 pub mod experiment;
 pub mod fastmath;

@@ -40,16 +40,50 @@ pub struct Tally {
     /// Of the diverged trials, those whose final θ or loss is not finite.
     pub diverged_nonfinite: u64,
     pub curve: Vec<CurvePoint>,
+    /// The drift estimators over the late window (`crate::drift`), per
+    /// coordinate, of the trials that never diverged.
+    pub drift: Option<DriftTally>,
+}
+
+/// Per-coordinate moments of the per-trial drift estimators.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DriftTally {
+    /// Least-squares slope of θ over the window.
+    pub slope: Vec<Moments>,
+    /// Mean conditional step −η G(θ) over the window's states (empty where it
+    /// does not apply).
+    pub step: Vec<Moments>,
+}
+
+impl DriftTally {
+    /// Adds one trial's slope and mean conditional step (`step` empty where
+    /// it does not apply).
+    pub fn push(&mut self, slope: &[f64], step: &[f64]) {
+        push_all(&mut self.slope, slope);
+        push_all(&mut self.step, step);
+    }
+}
+
+fn push_all(moments: &mut [Moments], xs: &[f64]) {
+    for (m, &x) in moments.iter_mut().zip(xs) {
+        m.push(x);
+    }
 }
 
 impl Tally {
-    pub fn new(dim: usize, record_steps: &[usize]) -> Self {
+    /// An empty tally for `dim` weights, a curve at `record_steps` and, with
+    /// `drift`, the drift estimators (`conditional`: the mean step too).
+    pub fn new(dim: usize, record_steps: &[usize], drift: Option<&crate::drift::DriftWindow>) -> Self {
         Tally {
             theta: vec![Moments::default(); dim],
             curve: record_steps
                 .iter()
                 .map(|&step| CurvePoint { step, theta: vec![Moments::default(); dim], ..Default::default() })
                 .collect(),
+            drift: drift.map(|w| DriftTally {
+                slope: vec![Moments::default(); dim],
+                step: if w.step.is_some() { vec![Moments::default(); dim] } else { Vec::new() },
+            }),
             ..Default::default()
         }
     }
@@ -59,9 +93,7 @@ impl Tally {
         self.test_loss.push(test_loss);
         self.train_loss.push(train_loss);
         self.gen_gap.push(test_loss - train_loss);
-        for (m, &x) in self.theta.iter_mut().zip(theta) {
-            m.push(x);
-        }
+        push_all(&mut self.theta, theta);
     }
 
     /// Counts one diverged trial.
@@ -80,6 +112,10 @@ impl Tally {
         for (c, oc) in self.curve.iter_mut().zip(&o.curve) {
             c.test_loss.merge(&oc.test_loss);
             merge_all(&mut c.theta, &oc.theta);
+        }
+        if let (Some(d), Some(od)) = (&mut self.drift, &o.drift) {
+            merge_all(&mut d.slope, &od.slope);
+            merge_all(&mut d.step, &od.step);
         }
     }
 

@@ -616,3 +616,60 @@ fn gdc_runs_on_the_cpu_only() {
     assert_eq!(v["optimizer"], "gdc");
     assert_eq!(v["batch"], 10);
 }
+
+/// `run --record-every --theory` on Archimedes reports the drift of z per
+/// step (both per-trial estimators, with SEs) beside the re-summed velocity
+/// and Corollary 1's laws, in JSON and CSV.
+#[test]
+fn archimedes_drift_report() {
+    let dir = TempDir::new("drift");
+    let csv = dir.path().join("drift.csv");
+    let csv = csv.to_str().unwrap();
+    let eta = 0.05;
+    let v = json(&[
+        "archimedes",
+        "--steps",
+        "2000",
+        "--record-every",
+        "10",
+        "--eta",
+        "0.05",
+        "--theory",
+        "--resum",
+        "--backend",
+        "cpu",
+        "--compare",
+        "sde",
+        "--substeps",
+        "8",
+        "--csv",
+        csv,
+    ]);
+    let d = &v["drift"];
+    assert_eq!(
+        (d["from_step"].as_u64(), d["to_step"].as_u64(), d["records"].as_u64()),
+        (Some(1000), Some(2000), Some(101))
+    );
+    let velocity = d["theory"]["velocity"][2].as_f64().unwrap();
+    assert!((velocity - eta * eta / (2.0 * (3.0 - 2.0 * eta))).abs() < 1e-12, "{velocity}");
+    for estimator in ["slope", "conditional"] {
+        let (mean, se) = (d[estimator][2]["mean"].as_f64().unwrap(), d[estimator][2]["stderr"].as_f64().unwrap());
+        // Within 4 SE, allowing the theory's own O(η) relative error (docs/THEORY.md).
+        assert!((mean - velocity).abs() < 4.0 * se + 0.1 * eta * velocity, "{estimator}: {mean} ± {se} vs {velocity}");
+        assert!(se < 0.02 * velocity, "{estimator}: SE {se} does not resolve the drift");
+    }
+    let leading = d["theory"]["corollary_1"]["leading"][2].as_f64().unwrap();
+    assert!((leading - eta * eta / 6.0).abs() < 1e-15);
+    let relative = d["theory"]["leading_relative_error"][2].as_f64().unwrap();
+    assert!((-0.06..-0.01).contains(&relative), "η²/6 is low by about 2η/3: {relative}");
+    assert!(d["theory"]["leading_relative_error"][0].is_null(), "no law for u");
+    let sde = &v["paired"]["drift"]["theory"]["velocity"][2];
+    assert!((sde.as_f64().unwrap() - eta * eta / (2.0 * (3.0 - 2.0 * eta / 8.0))).abs() < 1e-12, "{sde}");
+    let text = std::fs::read_to_string(csv).unwrap();
+    let rows: Vec<&str> = text.lines().filter(|l| l.contains(",drift_")).collect();
+    assert_eq!(rows.len(), 12, "slope and conditional, 3 weights, 2 optimizers: {rows:?}");
+    assert!(
+        rows.iter().any(|r| r.starts_with("sgd,drift_conditional,z,2000,") && r.ends_with(&format!("{velocity:e}"))),
+        "{rows:?}"
+    );
+}

@@ -199,3 +199,54 @@ fn corollary_4_epochs() {
         assert!(moments[d].mean.abs() > 5.0 * moments[d].stderr(), "θ{d}: the effect should be resolved");
     }
 }
+
+/// Corollary 1 as `theory::corollary` states it, −(η/2) J:Σ along the valley
+/// with Σ from the discrete Lyapunov equation, is the engine's re-summed
+/// velocity exactly (SGD, and the SDE with its substeps; the ODE does not
+/// drift), and on Archimedes it is η²/(2(3 − 2η/K)), leading law η²/6.
+#[test]
+fn corollary_1_is_the_engines_velocity() {
+    use simsgd::theory::corollary::valley_drift;
+    let exp = experiment("archimedes");
+    let s = exp.landscape.visit(simsgd::theory::statistics::Exact(&exp.init));
+    for eta in [0.02, 0.05, 0.1, 0.3] {
+        for (flags, k, noise) in
+            [("", 1u32, true), ("--optimizer sde --substeps 16", 16, true), ("--optimizer ode", 4, false)]
+        {
+            let c = valley_drift(&s, eta, 1, k, noise).expect("Archimedes' init is a minimum");
+            let want = if noise { eta * eta / (2.0 * (3.0 - 2.0 * eta / k as f64)) } else { 0.0 };
+            let leading = if noise { eta * eta / 6.0 } else { 0.0 };
+            assert!((c.resummed[2] - want).abs() <= 1e-12 * want, "η = {eta} {flags}: {} vs {want}", c.resummed[2]);
+            assert!((c.leading[2] - leading).abs() <= 1e-12 * leading, "η = {eta} {flags}: {}", c.leading[2]);
+            assert!(c.resummed[..2].iter().chain(&c.leading[..2]).all(|v| v.abs() < 1e-15), "{c:?}");
+            let plan = experiment(&format!("archimedes {flags} --eta {eta} --steps 100000")).plan;
+            let engine = resum::predict(&exp.landscape.visit(law::Exact(&exp.init)), &plan, 3, Resum::Exact).unwrap();
+            let v = engine.velocity.unwrap();
+            assert!((v[2] - want).abs() <= 1e-9 * want + 1e-15, "η = {eta} {flags}: engine {} vs {want}", v[2]);
+        }
+    }
+    // Off the valley there is no stationary drift to speak of.
+    let off = experiment("archimedes --init 0.3,0,0");
+    assert!(valley_drift(&off.landscape.visit(simsgd::theory::statistics::Exact(&off.init)), 0.1, 1, 1, true).is_none());
+}
+
+/// Corollary 2's T → ∞ limit: the gap of GD at the training minimum,
+/// tr(C H⁻¹)/N = S²/(H N) on Mean Estimation, is where the engine's re-summed
+/// gap goes for long training.
+#[test]
+fn corollary_2_tic_limit_is_the_long_training_gap() {
+    use simsgd::theory::corollary::tic_gap;
+    for (h, sd) in [(1.0, 1.0), (0.5, 2.0), (3.0, 0.5)] {
+        let flags = format!("mean-estimation --param H={h},S={sd} --optimizer gd --train-size 10");
+        let exp = experiment(&flags);
+        let s = exp.landscape.visit(simsgd::theory::statistics::Exact(&exp.init));
+        let tic = tic_gap(&s, 10).unwrap();
+        assert!((tic - sd * sd / (h * 10.0)).abs() < 1e-12, "H = {h}: {tic}");
+        let plan = experiment(&format!("{flags} --eta 0.1 --steps 2000")).plan;
+        let p = resum::predict(&exp.landscape.visit(law::Exact(&exp.init)), &plan, 2, Resum::Exact).unwrap();
+        let gap = p.at(0.1).2;
+        assert!((gap - tic).abs() < 1e-9 * tic, "H = {h}: re-summed gap {gap} vs TIC {tic}");
+    }
+    let off = experiment("mean-estimation --init 1");
+    assert!(tic_gap(&off.landscape.visit(simsgd::theory::statistics::Exact(&off.init)), 10).is_none());
+}

@@ -158,6 +158,16 @@ fn statistics_match_the_cpu() {
                     assert!(close(a, b), "{flags}: θ curve at {}: {a:?} vs {b:?}", gc.step);
                 }
             }
+            // The drift estimators, accumulated per trial on the device: the
+            // same trials, so far closer than their standard error.
+            assert_eq!(gt.drift.is_some(), !flags.starts_with("valley"), "{flags}: two late records are too few");
+            let Some((gd, cd)) = gt.drift.as_ref().zip(ct.drift.as_ref()) else { continue };
+            let fresh = !flags.starts_with("shifting");
+            assert_eq!((gd.step.len(), cd.step.len()), (cd.slope.len() * fresh as usize, gd.step.len()));
+            for (a, b) in gd.slope.iter().zip(&cd.slope).chain(gd.step.iter().zip(&cd.step)) {
+                let tol = 0.05 * b.stderr() + 1e-4 * b.mean.abs();
+                assert!((a.mean - b.mean).abs() <= tol && a.n == b.n, "{flags}: drift {a:?} vs {b:?}");
+            }
         }
         assert!((gp.test_loss_diff.mean - cp.test_loss_diff.mean).abs() <= 1e-3 * (1.0 + cp.test_loss_diff.mean.abs()));
     }

@@ -7,6 +7,7 @@
 //! run in parallel (rayon), and their tallies are merged in chunk order, so a
 //! run's numbers do not depend on the thread count or the vector width.
 
+use crate::drift::DriftWindow;
 use crate::error::{usage, Result};
 use crate::experiment::{Experiment, Plan};
 use crate::landscape::derivatives::hessian;
@@ -38,6 +39,10 @@ struct BlockResult<const D: usize> {
     /// Test loss, θ and whether the trial was still alive (not diverged) at
     /// each recorded step.
     curve: Vec<(Lanes, [Lanes; D], [bool; LANES])>,
+    /// The drift estimators (`crate::drift`): least-squares slope and mean
+    /// conditional step, per weight and lane.
+    slope: [Lanes; D],
+    step: [Lanes; D],
 }
 
 /// Buffers reused from block to block.
@@ -205,6 +210,7 @@ fn simulate_block<L: Landscape<D>, const D: usize>(
     exp: &Experiment,
     plan: &Plan,
     record_steps: &[usize],
+    drift: Option<&DriftWindow>,
     trial0: u64,
     ws: &mut Workspace,
 ) -> BlockResult<D> {
@@ -219,11 +225,26 @@ fn simulate_block<L: Landscape<D>, const D: usize>(
     let limit = exp.diverge_at;
     let mut curve = Vec::with_capacity(record_steps.len());
     let mut records = record_steps.iter().peekable();
-    // A record also applies the divergence rule to the test loss.
-    let record = |th: &[Lanes; D], diverged: &mut [bool; LANES], curve: &mut Vec<_>| {
+    let (mut slope, mut step) = ([[0.0; LANES]; D], [[0.0; LANES]; D]);
+    // A record also applies the divergence rule to the test loss and adds the
+    // state to the drift estimators.
+    let mut record = |th: &[Lanes; D], diverged: &mut [bool; LANES], curve: &mut Vec<_>| {
         let test: Lanes = from_fn(|lane| l.test_loss(lane_theta(th, lane)));
         for lane in 0..LANES {
             diverged[lane] |= !within(test[lane], limit);
+        }
+        if let Some(w) = drift {
+            let r = curve.len();
+            for lane in 0..LANES {
+                let g = match &w.step {
+                    Some(weights) if weights[r] != 0.0 => l.mean_gradient(lane_theta(th, lane)).map(|g| weights[r] * g),
+                    _ => [0.0; D],
+                };
+                for d in 0..D {
+                    slope[d][lane] += w.slope[r] * th[d][lane];
+                    step[d][lane] += g[d];
+                }
+            }
         }
         curve.push((test, *th, diverged.map(|d| !d)));
     };
@@ -266,7 +287,7 @@ fn simulate_block<L: Landscape<D>, const D: usize>(
         diverged[lane] |= !(within(test[lane], limit) && within(train[lane], limit));
         nonfinite[lane] = !(test[lane].is_finite() && train[lane].is_finite() && theta.iter().all(|x| x.is_finite()));
     }
-    BlockResult { test, train, theta: th, diverged, nonfinite, curve }
+    BlockResult { test, train, theta: th, diverged, nonfinite, curve, slope, step }
 }
 
 /// Adds one block's valid lanes to a tally: final values of the trials that
@@ -277,6 +298,9 @@ fn tally_block<const D: usize>(tally: &mut Tally, b: &BlockResult<D>, valid: usi
             tally.push_diverged(b.nonfinite[lane]);
         } else {
             tally.push(b.test[lane], b.train[lane], &lane_theta(&b.theta, lane));
+            if let Some(drift) = &mut tally.drift {
+                drift.push(&lane_theta(&b.slope, lane), &lane_theta(&b.step, lane));
+            }
         }
         for (point, (test, th, alive)) in tally.curve.iter_mut().zip(&b.curve) {
             if alive[lane] {
@@ -302,17 +326,19 @@ fn chunk_trials(trials: u64) -> u64 {
 #[inline(always)]
 fn run_chunk<L: Landscape<D>, const D: usize>(l: &L, exp: &Experiment, range: std::ops::Range<u64>) -> Outcome {
     let steps = exp.record_steps();
+    let drift = exp.drift_window(&exp.plan);
+    let drift_compare = exp.compare.as_ref().and_then(|plan| exp.drift_window(plan));
     let mut out = Outcome {
-        primary: Tally::new(D, &steps),
-        compare: exp.compare.as_ref().map(|_| (Tally::new(D, &steps), Paired::default())),
+        primary: Tally::new(D, &steps, drift.as_ref()),
+        compare: exp.compare.as_ref().map(|_| (Tally::new(D, &steps, drift_compare.as_ref()), Paired::default())),
     };
     let mut ws = Workspace::default();
     for trial0 in range.clone().step_by(LANES) {
         let valid = (range.end - trial0).min(LANES as u64) as usize;
-        let a = simulate_block(l, exp, &exp.plan, &steps, trial0, &mut ws);
+        let a = simulate_block(l, exp, &exp.plan, &steps, drift.as_ref(), trial0, &mut ws);
         tally_block(&mut out.primary, &a, valid);
         if let (Some(plan), Some((tally, paired))) = (&exp.compare, &mut out.compare) {
-            let b = simulate_block(l, exp, plan, &steps, trial0, &mut ws);
+            let b = simulate_block(l, exp, plan, &steps, drift_compare.as_ref(), trial0, &mut ws);
             tally_block(tally, &b, valid);
             for lane in 0..valid {
                 if !a.diverged[lane] && !b.diverged[lane] {
@@ -394,7 +420,7 @@ impl Visitor for Trials<'_> {
         let mut trials = Vec::new();
         for trial0 in self.range.clone().step_by(LANES) {
             let valid = (self.range.end - trial0).min(LANES as u64) as usize;
-            let b = simulate_block(l, self.exp, self.plan, &[], trial0, &mut ws);
+            let b = simulate_block(l, self.exp, self.plan, &[], None, trial0, &mut ws);
             trials.extend((0..valid).map(|lane| Trial {
                 test_loss: b.test[lane],
                 train_loss: b.train[lane],

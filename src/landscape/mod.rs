@@ -75,6 +75,19 @@ pub trait Landscape<const D: usize>: Clone + Send + Sync + 'static {
         Self::rule().expect(|x| self.loss(theta, x))
     }
 
+    /// Mean gradient G(θ) = E_x ∇l_x(θ), exact.
+    fn mean_gradient(&self, theta: [f64; D]) -> [f64; D] {
+        let rule = Self::rule();
+        let mut g = [0.0; D];
+        for (&x, &w) in rule.nodes.iter().zip(&rule.weights) {
+            let gx = self.grad(theta, x);
+            for d in 0..D {
+                g[d] += w * gx[d];
+            }
+        }
+        g
+    }
+
     /// Mean gradient G(θ) = E_x ∇l_x(θ) and gradient covariance
     /// C(θ) = E_x (∇l_x - G)(∇l_x - G)ᵀ, both exact.
     fn gradient_moments(&self, theta: [f64; D]) -> ([f64; D], [[f64; D]; D]) {

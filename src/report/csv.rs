@@ -2,11 +2,13 @@
 //!
 //! Columns: `optimizer, kind, observable, step, n, mean, stderr, ci95_lo,
 //! ci95_hi, theory`. `kind` is `final` (θ_T and the losses after T steps),
-//! `curve` (`--record-every`) or `paired` (primary − compared, optimizer
-//! `a-b`); `theory` is the prediction (`--theory`) on the primary's final rows
-//! and the paired rows, empty elsewhere.
+//! `curve` (`--record-every`), `drift_slope` and `drift_conditional` (the
+//! drift per step over the late window, at its last step) or `paired`
+//! (primary − compared, optimizer `a-b`); `theory` is the prediction
+//! (`--theory`) on the final rows of the primary, the paired rows and the
+//! drift rows (the re-summed velocity), empty elsewhere.
 
-use super::{CurvePoint, Metrics, RunReport, Theory};
+use super::{CurvePoint, DriftReport, Metrics, RunReport, Theory};
 use crate::stats::Summary;
 
 struct Rows {
@@ -55,6 +57,16 @@ impl Rows {
             }
         }
     }
+
+    fn drift(&mut self, optimizer: &str, weights: &[&str], d: Option<&DriftReport>) {
+        let Some(d) = d else { return };
+        let velocity = d.theory.as_ref().and_then(|t| t.velocity.as_ref());
+        for (kind, estimates) in [("drift_slope", Some(&d.slope)), ("drift_conditional", d.conditional.as_ref())] {
+            for (i, s) in estimates.into_iter().flatten().enumerate() {
+                self.row(optimizer, kind, weights[i], d.to_step, s, velocity.map(|v| v[i]));
+            }
+        }
+    }
 }
 
 /// The report's CSV text.
@@ -65,10 +77,12 @@ pub fn render(r: &RunReport) -> Vec<u8> {
     let a = r.optimizer.name();
     rows.metrics(a, r.steps, &r.weights, &r.metrics, r.theory.as_ref());
     rows.curve(a, &r.weights, &r.curve);
+    rows.drift(a, &r.weights, r.drift.as_ref());
     if let Some(p) = &r.paired {
         let b = p.optimizer.name();
         rows.metrics(b, r.steps, &r.weights, &p.metrics, None);
         rows.curve(b, &r.weights, &p.curve);
+        rows.drift(b, &r.weights, p.drift.as_ref());
         let pair = format!("{a}-{b}");
         let theory = r.theory.as_ref();
         rows.row(&pair, "paired", "test_loss", r.steps, &p.test_loss_diff, theory.and_then(|t| t.test_loss_diff));

@@ -9,6 +9,7 @@ use crate::experiment::{Experiment, Plan};
 use crate::observables::{Outcome, Tally};
 use crate::optimizer::Optimizer;
 use crate::stats::Summary;
+use crate::theory::corollary::ValleyDrift;
 use crate::theory::predict::Prediction;
 use crate::theory::resum::Resum;
 use serde::Serialize;
@@ -45,6 +46,8 @@ pub struct PairedReport {
     pub gen_gap_diff: Summary,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub curve: Vec<CurvePoint>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drift: Option<DriftReport>,
 }
 
 /// Predicted values beside the measured means (`run --theory`).
@@ -108,6 +111,86 @@ impl Theory {
     }
 }
 
+/// The measured drift per step over the late window (`crate::drift`),
+/// beside the predicted velocity (Corollary 1).
+#[derive(Clone, Debug, Serialize)]
+pub struct DriftReport {
+    pub from_step: usize,
+    pub to_step: usize,
+    pub records: usize,
+    /// Least-squares slope of θ per step, per coordinate.
+    pub slope: Vec<Summary>,
+    /// Mean conditional step −η G(θ) over the window's states (fresh-sample
+    /// dynamics only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conditional: Option<Vec<Summary>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub theory: Option<DriftTheory>,
+}
+
+/// The predictions of the drift and their distance from the measurement.
+#[derive(Clone, Debug, Serialize)]
+pub struct DriftTheory {
+    /// E[θ_T − θ_(T−1)] of the re-summed engine (Theorem 1), its order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub velocity: Option<Vec<f64>>,
+    pub order: usize,
+    /// Corollary 1's law along the valley: leading (small η) and discrete.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub corollary_1: Option<ValleyDrift>,
+    /// (measured − engine velocity)/SE of each estimator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub z_slope: Option<Vec<f64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub z_conditional: Option<Vec<f64>>,
+    /// (leading law − measured)/measured, the measurement being the
+    /// estimator with the smaller SE (NaN where the law is 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leading_relative_error: Option<Vec<f64>>,
+}
+
+impl DriftReport {
+    fn new(exp: &Experiment, plan: &Plan, tally: &Tally) -> Option<Self> {
+        let (window, drift) = (exp.drift_window(plan)?, tally.drift.as_ref()?);
+        let summaries = |m: &[crate::stats::Moments]| m.iter().map(|m| m.summary()).collect::<Vec<_>>();
+        Some(DriftReport {
+            from_step: window.from,
+            to_step: window.to,
+            records: window.records,
+            slope: summaries(&drift.slope),
+            conditional: window.step.is_some().then(|| summaries(&drift.step)),
+            theory: None,
+        })
+    }
+
+    /// The best measurement per coordinate: of the two estimators, the one
+    /// with the smaller standard error.
+    pub fn best(&self) -> Vec<Summary> {
+        let conditional = self.conditional.as_deref().unwrap_or(&self.slope);
+        self.slope.iter().zip(conditional).map(|(a, b)| if b.stderr < a.stderr { *b } else { *a }).collect()
+    }
+
+    /// Sets the predictions beside the measurement.
+    pub fn set_theory(&mut self, velocity: Option<Vec<f64>>, order: usize, corollary_1: Option<ValleyDrift>) {
+        let z = |s: &[Summary]| velocity.as_ref().map(|v| s.iter().zip(v).map(|(s, v)| s.z(*v)).collect());
+        let relative = corollary_1.as_ref().map(|c| {
+            self.best()
+                .iter()
+                .zip(&c.leading)
+                .map(|(m, l)| if *l != 0.0 { (l - m.mean) / m.mean } else { f64::NAN })
+                .collect()
+        });
+        self.theory = Some(DriftTheory {
+            z_slope: z(&self.slope),
+            z_conditional: self.conditional.as_deref().and_then(z),
+            velocity,
+            order,
+            corollary_1,
+            leading_relative_error: relative,
+        });
+    }
+}
+
 /// Everything `simsgd run` reports.
 #[derive(Clone, Debug, Serialize)]
 pub struct RunReport {
@@ -142,6 +225,9 @@ pub struct RunReport {
     pub paired: Option<PairedReport>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub curve: Vec<CurvePoint>,
+    /// The drift per step over the late window (`--record-every`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drift: Option<DriftReport>,
     /// The prediction beside the measurement (`--theory`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub theory: Option<Theory>,
@@ -186,6 +272,7 @@ impl RunReport {
             test_loss_diff: pairs.test_loss_diff.summary(),
             gen_gap_diff: pairs.gen_gap_diff.summary(),
             curve: curve(tally),
+            drift: DriftReport::new(exp, p, tally),
         });
         RunReport {
             landscape: d.name,
@@ -212,6 +299,7 @@ impl RunReport {
             metrics: metrics(&outcome.primary),
             paired,
             curve: curve(&outcome.primary),
+            drift: DriftReport::new(exp, plan, &outcome.primary),
             theory: None,
         }
     }

@@ -1,6 +1,6 @@
 //! The human-readable report: a header line and a small table per optimizer.
 
-use super::{CurvePoint, Metrics, RunReport, Theory};
+use super::{CurvePoint, DriftReport, Metrics, RunReport, Theory};
 use crate::stats::Summary;
 use std::fmt::Write;
 
@@ -94,6 +94,49 @@ fn theory(out: &mut String, weights: &[&str], t: &Theory) {
     }
 }
 
+/// The drift per step over the late window, beside the predictions.
+fn drift(out: &mut String, weights: &[&str], r: &DriftReport) {
+    let _ = writeln!(
+        out,
+        "  drift per step over steps {}..{} ({} records; per-trial estimators, SE over trials; z of the one with the smaller SE)",
+        r.from_step, r.to_step, r.records
+    );
+    let theory = r.theory.as_ref();
+    let velocity = theory.and_then(|t| t.velocity.as_ref());
+    let _ = write!(out, "  {:<12} {:>22}", "", "LS slope ± se");
+    if r.conditional.is_some() {
+        let _ = write!(out, " {:>22}", "−η G(θ) ± se");
+    }
+    if let Some(t) = theory.filter(|t| t.velocity.is_some()) {
+        let _ = write!(out, " {:>14} {:>9} {:>7}", format!("re-summed o{}", t.order), "MC/th − 1", "z");
+    }
+    let _ = writeln!(out);
+    let cell = |s: &Summary| format!("{:.5e} ± {:.1e}", s.mean, s.stderr);
+    for (i, w) in weights.iter().enumerate() {
+        let _ = write!(out, "  {w:<12} {:>22}", cell(&r.slope[i]));
+        if let Some(c) = &r.conditional {
+            let _ = write!(out, " {:>22}", cell(&c[i]));
+        }
+        if let Some(v) = velocity {
+            let best = &r.best()[i];
+            let relative = if v[i] != 0.0 { format!("{:+.2}%", 100.0 * (best.mean / v[i] - 1.0)) } else { "".into() };
+            let _ = write!(out, " {:>14.5e} {relative:>9} {:>7.2}", v[i], best.z(v[i]));
+        }
+        let _ = writeln!(out);
+    }
+    if let Some(c) = theory.and_then(|t| t.corollary_1.as_ref().zip(t.leading_relative_error.as_ref())) {
+        for (i, w) in weights.iter().enumerate().filter(|&(i, _)| c.0.leading[i] != 0.0) {
+            let _ = writeln!(
+                out,
+                "  Corollary 1 along {w}: leading law {:.5e} ({:+.2}% off the measurement), discrete {:.5e}",
+                c.0.leading[i],
+                100.0 * c.1[i],
+                c.0.resummed[i]
+            );
+        }
+    }
+}
+
 /// The report as text.
 pub fn render(r: &RunReport) -> String {
     let mut out = String::new();
@@ -131,6 +174,9 @@ pub fn render(r: &RunReport) -> String {
         theory(&mut out, &r.weights, t);
     }
     curve(&mut out, &r.weights, &r.curve);
+    if let Some(d) = &r.drift {
+        drift(&mut out, &r.weights, d);
+    }
     if let Some(p) = &r.paired {
         let _ = writeln!(out);
         let _ = writeln!(
@@ -144,6 +190,9 @@ pub fn render(r: &RunReport) -> String {
         );
         metrics(&mut out, &r.weights, &p.metrics);
         curve(&mut out, &r.weights, &p.curve);
+        if let Some(d) = &p.drift {
+            drift(&mut out, &r.weights, d);
+        }
         let _ = writeln!(out);
         let _ = writeln!(
             out,

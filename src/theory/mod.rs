@@ -6,8 +6,10 @@
 //!   trees with partitions, their embeddings into a grid counted in closed
 //!   form, and the sample law their values integrate against;
 //! * [`predict`]: the Taylor coefficients in η of every observable;
-//! * [`resum`]: re-summed values for long training (Theorem 1, Remark 2).
+//! * [`resum`]: re-summed values for long training (Theorem 1, Remark 2);
+//! * [`corollary`]: the paper's corollaries as named predictions.
 
+pub mod corollary;
 pub mod diagram;
 pub mod embedding;
 pub mod law;

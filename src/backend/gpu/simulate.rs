@@ -56,7 +56,8 @@ struct Config {
     pad0: u32,
     eta: f32,
     diverge_at: f32,
-    pad1: [f32; 2],
+    drift_slope: f32,
+    drift_step: f32,
     params: [f32; 4],
     init: [f32; 4],
     nodes: [[f32; 4]; 4],
@@ -81,7 +82,7 @@ impl Kernels {
             return Ok(k.clone());
         }
         let module = gpu.module(L::NAME, shader::simulate(L::WGSL))?;
-        let layout = layout(gpu, 5);
+        let layout = layout(gpu, 6);
         let entries = ["init", "run_steps", "record_curve", "finish"];
         let [init, run_steps, record_curve, finish] =
             pipelines(gpu, &module, &layout, entries, &[("DYNAMICS", dynamics as f64)])?;
@@ -105,6 +106,8 @@ struct ChunkResult {
     theta: Vec<[f32; 4]>,
     flags: Vec<u32>,
     losses: Vec<[f32; 4]>,
+    /// Per trial (slope, mean conditional step), with a drift window.
+    drift: Vec<[[f32; 4]; 2]>,
 }
 
 const DIVERGED: u32 = 1;
@@ -189,6 +192,7 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
         let steps = self.plan.steps();
         let n = self.plan.grid.train_size as u64;
         let records = if curve.is_some() { self.exp.record_steps() } else { Vec::new() };
+        let window = curve.is_some().then(|| self.exp.drift_window(self.plan)).flatten();
         let slots = (MAX_PARTIALS / (groups as u64 * PARTIAL_BYTES)).clamp(1, records.len().max(1) as u64) as u32;
         let kernels = Kernels::get::<L, D>(gpu, dynamics_code(self.plan))?;
         let mut cfg = self.config(range.clone(), groups);
@@ -198,8 +202,9 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
         let order = gpu.storage("order", if self.plan.grid.shuffle { 4 * n * groups as u64 * WG } else { 16 });
         let partials = gpu.storage("partials", slots as u64 * groups as u64 * PARTIAL_BYTES);
         let results = gpu.storage("results", 16 * count);
+        let drift = gpu.storage("drift", if window.is_some() { 32 * count } else { 32 });
         gpu.check()?;
-        let group = bind(gpu, &kernels.layout, &[&uniform, &state, &flags, &order, &partials, &results]);
+        let group = bind(gpu, &kernels.layout, &[&uniform, &state, &flags, &order, &partials, &results, &drift]);
         // Each dispatch is its own submission, after its own configuration.
         let dispatch = |pipeline: &wgpu::ComputePipeline, cfg: &Config| {
             gpu.queue.write_buffer(&uniform, 0, bytemuck::bytes_of(cfg));
@@ -239,6 +244,10 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
             // Records due at step t, then steps up to the next record.
             while records.get(next) == Some(&t) {
                 cfg.slot = (next - first) as u32;
+                if let Some(w) = &window {
+                    cfg.drift_slope = w.slope[next] as f32;
+                    cfg.drift_step = w.step.as_ref().map_or(0.0, |s| s[next] as f32);
+                }
                 dispatch(&kernels.record_curve, &cfg);
                 next += 1;
                 if next - first == slots as usize {
@@ -268,6 +277,7 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
             theta: gpu.read(&state, count as usize)?,
             flags: gpu.read(&flags, count as usize)?,
             losses: gpu.read(&results, count as usize)?,
+            drift: if window.is_some() { gpu.read(&drift, count as usize)? } else { Vec::new() },
         })
     }
 }
@@ -275,7 +285,8 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
 /// Trials per chunk: the device's binding limits and [`MAX_CHUNK`].
 fn chunk_size(gpu: &Gpu, plan: &Plan) -> Result<u64> {
     let max = gpu.max_binding();
-    let mut chunk = MAX_CHUNK.min(max / 16);
+    // The largest per-trial buffer: the drift estimators' two vec4 per trial.
+    let mut chunk = MAX_CHUNK.min(max / 32);
     if plan.grid.shuffle {
         chunk = chunk.min(max / (4 * plan.grid.train_size as u64));
     }
@@ -296,6 +307,10 @@ fn tally_chunk(tally: &mut Tally, r: &ChunkResult, dim: usize) {
             tally.push_diverged(r.flags[i] & NONFINITE != 0);
         } else {
             tally.push(t.test_loss, t.train_loss, &t.theta);
+            if let (Some(drift), Some([slope, step])) = (&mut tally.drift, r.drift.get(i)) {
+                let wide = |v: &[f32; 4]| v[..dim].iter().map(|&x| x as f64).collect::<Vec<_>>();
+                drift.push(&wide(slope), &wide(step));
+            }
         }
     }
 }
@@ -327,8 +342,11 @@ impl Visitor for GpuRun<'_> {
         check_supported(self.exp)?;
         let exp = self.exp;
         let steps = exp.record_steps();
-        let mut primary = Tally::new(D, &steps);
-        let mut compare = exp.compare.as_ref().map(|_| (Tally::new(D, &steps), Paired::default()));
+        let mut primary = Tally::new(D, &steps, exp.drift_window(&exp.plan).as_ref());
+        let mut compare = exp
+            .compare
+            .as_ref()
+            .map(|plan| (Tally::new(D, &steps, exp.drift_window(plan).as_ref()), Paired::default()));
         let chunk =
             exp.compare.iter().chain([&exp.plan]).map(|p| chunk_size(self.gpu, p)).collect::<Result<Vec<_>>>()?;
         let chunk = chunk.into_iter().min().unwrap_or(MAX_CHUNK);

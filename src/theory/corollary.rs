@@ -1,0 +1,111 @@
+//! The paper's corollaries as named predictions, each derived in
+//! docs/THEORY.md from the statistics at a minimum and pinned to the diagram
+//! engine by tests (`tests/corollaries.rs`).
+
+use super::resum::symmetric_eigen;
+use super::statistics::Statistics;
+use serde::Serialize;
+
+/// Corollary 1: the velocity along a valley of minima (the null space of H)
+/// of SGD started on the valley, per step, once the transverse fluctuation is
+/// stationary.
+///
+/// To order three the mean step is −η G(θ) = −(η/2) J:Σ along the valley, Σ
+/// the stationary covariance of the transverse displacement. With B samples
+/// per step and K substeps per step (SGD: K = 1; an SDE: K substeps of η/K
+/// with noise (η²/K) C/B), Σ solves the discrete Lyapunov equation
+/// Σ = kΣk + (η²/K) C/B, k = I − (η/K)H, i.e. in H's eigenbasis
+/// Σ_μν = η² C_μν / (B K (1 − k_μ k_ν)): the re-summed (Theorem 1) velocity.
+/// Its small-η limit Σ_μν = η C_μν / (B (λ_μ + λ_ν)) (HΣ + ΣH = ηC/B) gives
+/// the leading law, η²/6 along z on Archimedes.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ValleyDrift {
+    /// Per step, per coordinate: the leading law and the discrete one.
+    pub leading: Vec<f64>,
+    pub resummed: Vec<f64>,
+}
+
+/// Relative size below which an eigenvalue or a gradient counts as zero.
+const FLAT: f64 = 1e-9;
+
+fn scale(s: &Statistics) -> f64 {
+    s.h.iter().flatten().chain(s.c.iter().flatten()).fold(1e-300f64, |m, x| m.max(x.abs()))
+}
+
+/// Corollary 1 for a plan with η, batch B and K substeps (`noise` false for
+/// the ODE, whose Σ is 0). `None` away from a minimum (G ≠ 0) or where the
+/// noise pushes along the valley itself (C ≠ 0 there: diffusion, not drift).
+pub fn valley_drift(s: &Statistics, eta: f64, batch: usize, substeps: u32, noise: bool) -> Option<ValleyDrift> {
+    let d = s.theta.len();
+    let tiny = FLAT * scale(s);
+    if s.g.iter().any(|g| g.abs() > tiny) {
+        return None;
+    }
+    let (lambda, q) = symmetric_eigen(&s.h.concat(), d);
+    // C in the eigenbasis.
+    let rotate = |m: &dyn Fn(usize, usize) -> f64, mu: usize, nu: usize| {
+        (0..d).flat_map(|a| (0..d).map(move |b| (a, b))).map(|(a, b)| q[a * d + mu] * m(a, b) * q[b * d + nu]).sum()
+    };
+    let c = |a: usize, b: usize| s.c[a][b];
+    let k = |mu: usize| 1.0 - eta * lambda[mu] / substeps as f64;
+    let noise = if noise { 1.0 / batch as f64 } else { 0.0 };
+    let (mut leading, mut resummed) = (vec![vec![0.0; d]; d], vec![vec![0.0; d]; d]);
+    for mu in 0..d {
+        for nu in 0..d {
+            let c_rot: f64 = rotate(&c, mu, nu);
+            if lambda[mu] + lambda[nu] <= tiny {
+                if c_rot.abs() > tiny && noise > 0.0 {
+                    return None;
+                }
+                continue;
+            }
+            leading[mu][nu] = noise * eta * c_rot / (lambda[mu] + lambda[nu]);
+            resummed[mu][nu] = noise * eta * eta * c_rot / (substeps as f64 * (1.0 - k(mu) * k(nu)));
+        }
+    }
+    // v_i = −(η/2) Σ_μν J'_iμν Σ_μν, J' = J with its last two indices rotated,
+    // projected on the valley (the null space of H).
+    let velocity = |sigma: &[Vec<f64>]| -> Vec<f64> {
+        let force: Vec<f64> = (0..d)
+            .map(|i| {
+                let j = |a: usize, b: usize| s.j[i][a][b];
+                let js: f64 = (0..d)
+                    .flat_map(|mu| (0..d).map(move |nu| (mu, nu)))
+                    .map(|(mu, nu)| rotate(&j, mu, nu) * sigma[mu][nu])
+                    .sum();
+                -0.5 * eta * js
+            })
+            .collect();
+        let flat: Vec<usize> = (0..d).filter(|&mu| lambda[mu].abs() <= tiny).collect();
+        (0..d)
+            .map(|i| flat.iter().map(|&mu| q[i * d + mu] * (0..d).map(|a| q[a * d + mu] * force[a]).sum::<f64>()).sum())
+            .collect()
+    };
+    Some(ValleyDrift { leading: velocity(&leading), resummed: velocity(&resummed) })
+}
+
+/// Corollary 2's T → ∞ limit: GD on N points from a minimum with H positive
+/// definite ends at the training minimum, whose gap is tr(C H⁻¹)/N (Takeuchi's
+/// information criterion; Akaike's d/N where C = H). `None` away from a
+/// minimum or where H is not positive definite.
+pub fn tic_gap(s: &Statistics, train_size: usize) -> Option<f64> {
+    let d = s.theta.len();
+    let tiny = FLAT * scale(s);
+    if s.g.iter().any(|g| g.abs() > tiny) {
+        return None;
+    }
+    let (lambda, q) = symmetric_eigen(&s.h.concat(), d);
+    if lambda.iter().any(|&l| l <= tiny) {
+        return None;
+    }
+    let trace: f64 = (0..d)
+        .map(|mu| {
+            let c: f64 = (0..d)
+                .flat_map(|a| (0..d).map(move |b| (a, b)))
+                .map(|(a, b)| q[a * d + mu] * s.c[a][b] * q[b * d + mu])
+                .sum();
+            c / lambda[mu]
+        })
+        .sum();
+    Some(trace / train_size as f64)
+}
