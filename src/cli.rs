@@ -153,13 +153,15 @@ impl TheoryArgs {
     /// The prediction for each plan (one order for all).
     fn predict(&self, law: &law::Law, plans: &[&Plan]) -> Result<Vec<predict::Prediction>> {
         let order = self.order.unwrap_or_else(|| predict::default_order(plans));
-        plans
-            .iter()
-            .map(|plan| match self.resum {
-                Some(mode) => resum::predict(law, plan, order, mode),
-                None => predict::predict(law, plan, order),
-            })
-            .collect()
+        plans.iter().map(|plan| self.predict_to(law, plan, order)).collect()
+    }
+
+    /// The prediction for `plan` to `order`.
+    fn predict_to(&self, law: &law::Law, plan: &Plan, order: usize) -> Result<predict::Prediction> {
+        match self.resum {
+            Some(mode) => resum::predict(law, plan, order, mode),
+            None => predict::predict(law, plan, order),
+        }
     }
 }
 
@@ -313,11 +315,17 @@ fn predict_command(args: &PredictArgs) -> Result<()> {
     let d = exp.landscape.describe();
     let law = exp.landscape.visit(law::Exact(&exp.init));
     let p = args.prediction.predict(&law, &[&exp.plan])?.remove(0);
+    let stats = exp.landscape.visit(statistics::Exact(&exp.init));
+    let c = corollary::corollaries(&stats, &exp.plan, &p, |plan| args.prediction.predict_to(&law, plan, p.order))?;
     if args.json {
-        let v = prediction::json(&d, &exp.init, &exp.plan, &p, args.explain);
+        let mut v = prediction::json(&d, &exp.init, &exp.plan, &p, args.explain);
+        if !c.is_empty() {
+            v["corollaries"] = serde_json::to_value(&c).expect("serialisable");
+        }
         println!("{}", serde_json::to_string_pretty(&v).expect("serialisable"));
     } else {
         print!("{}", prediction::text(&d, &exp.plan, &p, args.explain));
+        print!("{}", prediction::corollaries(&d, &c));
     }
     Ok(())
 }

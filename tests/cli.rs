@@ -673,3 +673,29 @@ fn archimedes_drift_report() {
         "{rows:?}"
     );
 }
+
+/// `predict` names the corollaries that apply to the plan, in text and JSON.
+#[test]
+fn predict_prints_the_corollaries_that_apply() {
+    let corollaries = |args: &[&str]| -> Value {
+        let stdout = ok(&[&["predict"], args, &["--json"]].concat());
+        serde_json::from_str::<Value>(&stdout).unwrap()["corollaries"].clone()
+    };
+    let c = corollaries(&["archimedes", "--eta", "0.1", "--steps", "1000", "--resum"]);
+    assert!((c["valley_drift"]["leading"][2].as_f64().unwrap() - 0.01 / 6.0).abs() < 1e-15, "{c}");
+    assert!((c["valley_drift"]["resummed"][2].as_f64().unwrap() - 0.01 / 5.6).abs() < 1e-15, "{c}");
+    assert!(c["continuous"]["sgd_minus_sde"].is_number() && c.get("epochs").is_none(), "{c}");
+    let c = corollaries(&["mean-estimation", "--param", "H=2,S=3", "--optimizer", "gd", "--train-size", "5"]);
+    assert!((c["tic_gap"].as_f64().unwrap() - 9.0 / 10.0).abs() < 1e-12, "{c}");
+    let c = corollaries(&["shifting-valleys", "--train-size", "10", "--epochs", "2", "--eta", "0.001"]);
+    assert_eq!(c["epochs"]["epochs"], 2);
+    assert!(c["epochs"]["theta_law"].as_array().unwrap().len() == 2 && c.get("continuous").is_none(), "{c}");
+    // Gauss at its isolated minimum: no valley to drift along; Corollary 5's
+    // SGD − SDE starts at order 3 (docs/THEORY.md).
+    let c = corollaries(&["gauss", "--steps", "1", "--order", "4"]);
+    assert!(c.get("valley_drift").is_none(), "{c}");
+    let diff = &c["continuous"]["sgd_minus_sde_coefficients"];
+    assert!(diff[2].as_f64().unwrap().abs() < 1e-12 && diff[3].as_f64().unwrap() < -0.02, "{c}");
+    let text = ok(&["predict", "archimedes", "--eta", "0.1", "--steps", "1000", "--resum"]);
+    assert!(text.contains("1. drift per step along the valley") && text.contains("5. test loss, SGD − SDE"), "{text}");
+}

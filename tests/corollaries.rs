@@ -154,6 +154,23 @@ fn corollary_4_epochs() {
             );
         }
     }
+    // As `predict` prints it (theory::corollary): the engine's difference and
+    // the η² law, which it approaches as η → 0.
+    for (eta, tolerance) in [(0.002, 0.05), (0.0002, 0.005)] {
+        let exp = experiment(&format!("shifting-valleys --train-size {n} --epochs 3 --eta {}", eta / 3.0));
+        let law = exp.landscape.visit(simsgd::theory::law::Exact(&exp.init));
+        let p = simsgd::theory::predict::predict(&law, &exp.plan, 3).unwrap();
+        let c = simsgd::theory::corollary::corollaries(&s, &exp.plan, &p, |plan| {
+            simsgd::theory::predict::predict(&law, plan, 3)
+        })
+        .unwrap()
+        .epochs
+        .unwrap();
+        assert!((c.one_epoch_eta - eta).abs() < 1e-15);
+        for (d, (diff, law)) in c.theta_diff.iter().zip(c.theta_law.unwrap()).enumerate() {
+            assert!((diff / law - 1.0).abs() < tolerance, "η = {eta}, θ{d}: engine {diff} vs η² law {law}");
+        }
+    }
     // Monte Carlo, M = 3: per-trial differences on the same training points.
     let m = 3;
     let a = experiment(&format!("shifting-valleys --train-size {n} --epochs {m} --eta {} --seed 4", eta / m as f64));

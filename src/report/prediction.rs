@@ -3,6 +3,7 @@
 
 use crate::experiment::Plan;
 use crate::landscape::Description;
+use crate::theory::corollary::Corollaries;
 use crate::theory::predict::Prediction;
 use serde_json::{json, Value};
 use std::fmt::Write;
@@ -89,6 +90,58 @@ pub fn text(d: &Description, plan: &Plan, p: &Prediction, explain: bool) -> Stri
     }
     if explain {
         out.push_str(&terms(p));
+    }
+    out
+}
+
+/// "u a, v b, ..." for a vector over the weights.
+fn per_weight(d: &Description, v: &[f64]) -> String {
+    d.weights.iter().zip(v).map(|(w, x)| format!("{w} {}", coefficient(*x))).collect::<Vec<_>>().join(", ")
+}
+
+/// The corollaries that apply, one paragraph each (docs/THEORY.md derives them).
+pub fn corollaries(d: &Description, c: &Corollaries) -> String {
+    let mut out = String::new();
+    if c.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "\n  corollaries (docs/THEORY.md):");
+    if let Some(v) = &c.valley_drift {
+        let _ = writeln!(
+            out,
+            "  1. drift per step along the valley of minima, −(η/2) J:Σ: leading law {}; discrete {}",
+            per_weight(d, &v.leading),
+            per_weight(d, &v.resummed)
+        );
+    }
+    if let Some(g) = c.tic_gap {
+        let _ = writeln!(out, "  2. GD's gap as T → ∞, tr(C H⁻¹)/N (TIC; AIC's d/N where C = H): {}", coefficient(g));
+    }
+    if let Some(e) = &c.epochs {
+        let _ = writeln!(
+            out,
+            "  4. {} epochs at η minus one epoch at {}: test loss {}; θ {}",
+            e.epochs,
+            e.one_epoch_eta,
+            coefficient(e.test_loss_diff),
+            per_weight(d, &e.theta_diff)
+        );
+        if let Some(law) = &e.theta_law {
+            let _ = writeln!(out, "     η² law (M−1)N/(2M)·(Mη)²·E[h g]: θ {}", per_weight(d, law));
+        }
+    }
+    if let Some(k) = &c.continuous {
+        let _ = writeln!(
+            out,
+            "  5. test loss, SGD − SDE (K = {}): {}; SGD − ODE: {}",
+            k.substeps,
+            coefficient(k.sgd_minus_sde),
+            coefficient(k.sgd_minus_ode)
+        );
+        if let Some(cs) = &k.sgd_minus_sde_coefficients {
+            let cells: Vec<String> = cs.iter().enumerate().map(|(i, x)| format!("c{i} {}", coefficient(*x))).collect();
+            let _ = writeln!(out, "     SGD − SDE coefficients: {}", cells.join(", "));
+        }
     }
     out
 }

@@ -2,8 +2,13 @@
 //! docs/THEORY.md from the statistics at a minimum and pinned to the diagram
 //! engine by tests (`tests/corollaries.rs`).
 
+use super::predict::Prediction;
 use super::resum::symmetric_eigen;
 use super::statistics::Statistics;
+use crate::error::Result;
+use crate::experiment::Plan;
+use crate::grid::Grid;
+use crate::optimizer::{Dynamics, Optimizer};
 use serde::Serialize;
 
 /// Corollary 1: the velocity along a valley of minima (the null space of H)
@@ -33,8 +38,9 @@ fn scale(s: &Statistics) -> f64 {
 }
 
 /// Corollary 1 for a plan with η, batch B and K substeps (`noise` false for
-/// the ODE, whose Σ is 0). `None` away from a minimum (G ≠ 0) or where the
-/// noise pushes along the valley itself (C ≠ 0 there: diffusion, not drift).
+/// the ODE, whose Σ is 0). `None` away from a minimum (G ≠ 0), at an isolated
+/// minimum (no flat direction) or where the noise pushes along the valley
+/// itself (C ≠ 0 there: diffusion, not drift).
 pub fn valley_drift(s: &Statistics, eta: f64, batch: usize, substeps: u32, noise: bool) -> Option<ValleyDrift> {
     let d = s.theta.len();
     let tiny = FLAT * scale(s);
@@ -42,6 +48,10 @@ pub fn valley_drift(s: &Statistics, eta: f64, batch: usize, substeps: u32, noise
         return None;
     }
     let (lambda, q) = symmetric_eigen(&s.h.concat(), d);
+    let flat: Vec<usize> = (0..d).filter(|&mu| lambda[mu].abs() <= tiny).collect();
+    if flat.is_empty() {
+        return None;
+    }
     // C in the eigenbasis.
     let rotate = |m: &dyn Fn(usize, usize) -> f64, mu: usize, nu: usize| {
         (0..d).flat_map(|a| (0..d).map(move |b| (a, b))).map(|(a, b)| q[a * d + mu] * m(a, b) * q[b * d + nu]).sum()
@@ -76,7 +86,6 @@ pub fn valley_drift(s: &Statistics, eta: f64, batch: usize, substeps: u32, noise
                 -0.5 * eta * js
             })
             .collect();
-        let flat: Vec<usize> = (0..d).filter(|&mu| lambda[mu].abs() <= tiny).collect();
         (0..d)
             .map(|i| flat.iter().map(|&mu| q[i * d + mu] * (0..d).map(|a| q[a * d + mu] * force[a]).sum::<f64>()).sum())
             .collect()
@@ -108,4 +117,104 @@ pub fn tic_gap(s: &Statistics, train_size: usize) -> Option<f64> {
         })
         .sum();
     Some(trace / train_size as f64)
+}
+
+/// Corollary 4: M epochs of SGD at η on N points against one epoch at Mη on
+/// the same points (the same total learning). To order 2 their θ differ by
+/// (Mη)² N (M−1)/(2M) · E[h_x g_x] (docs/THEORY.md); the engine gives the
+/// difference at the prediction's order.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Epochs {
+    pub epochs: usize,
+    pub one_epoch_eta: f64,
+    /// E[M epochs] − E[one epoch] at the prediction's order.
+    pub test_loss_diff: f64,
+    pub theta_diff: Vec<f64>,
+    /// The η² law for θ (B = 1; with batches, pairs of points that share a
+    /// step differ between the two grids too, and the law has an HG term more).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub theta_law: Option<Vec<f64>>,
+}
+
+/// Corollary 5: SGD against the SDE (same K) and the ODE on the same grid:
+/// the differences of the expected test loss at the prediction's order, and
+/// their Taylor coefficients where the prediction is a series.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Continuous {
+    pub substeps: u32,
+    pub sgd_minus_sde: f64,
+    pub sgd_minus_ode: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sgd_minus_sde_coefficients: Option<Vec<f64>>,
+}
+
+/// The corollaries that apply to a plan, as `predict` prints them.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Corollaries {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valley_drift: Option<ValleyDrift>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tic_gap: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epochs: Option<Epochs>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub continuous: Option<Continuous>,
+}
+
+impl Corollaries {
+    pub fn is_empty(&self) -> bool {
+        *self == Corollaries::default()
+    }
+}
+
+/// The corollaries for `plan`, whose prediction `p` was made by `predict`
+/// (the same order and re-summation are used for the compared plans).
+pub fn corollaries(
+    s: &Statistics,
+    plan: &Plan,
+    p: &Prediction,
+    predict: impl Fn(&Plan) -> Result<Prediction>,
+) -> Result<Corollaries> {
+    let grid = &plan.grid;
+    let fresh = grid.epochs == 1 && !plan.optimizer.full_batch();
+    let mut c = Corollaries::default();
+    if fresh {
+        let (substeps, noise) = match plan.dynamics() {
+            Dynamics::Discrete => (1, true),
+            Dynamics::Continuous { substeps, noise } => (substeps, noise),
+        };
+        c.valley_drift = valley_drift(s, plan.eta, grid.batch, substeps, noise);
+    }
+    if plan.optimizer == Optimizer::Gd {
+        c.tic_gap = tic_gap(s, grid.train_size);
+    }
+    if plan.optimizer == Optimizer::Sgd && grid.epochs > 1 && p.resummed.is_none() {
+        let m = grid.epochs;
+        let one = Plan { grid: Grid::new(grid.train_size, grid.batch, 1, false)?, eta: plan.eta * m as f64, ..*plan };
+        let q = predict(&one)?;
+        let (a, b) = (p.at(plan.eta), q.at(one.eta));
+        let scale = one.eta * one.eta * grid.train_size as f64 * (m - 1) as f64 / (2.0 * m as f64);
+        c.epochs = Some(Epochs {
+            epochs: m,
+            one_epoch_eta: one.eta,
+            test_loss_diff: a.0 - b.0,
+            theta_diff: a.3.iter().zip(&b.3).map(|(x, y)| x - y).collect(),
+            theta_law: (grid.batch == 1).then(|| s.hg_mixed.iter().map(|hg| scale * hg).collect()),
+        });
+    }
+    if plan.optimizer == Optimizer::Sgd && fresh {
+        let sde = predict(&Plan { optimizer: Optimizer::Sde, ..*plan })?;
+        let ode = predict(&Plan { optimizer: Optimizer::Ode, ..*plan })?;
+        let test = p.at(plan.eta).0;
+        c.continuous = Some(Continuous {
+            substeps: plan.substeps,
+            sgd_minus_sde: test - sde.at(plan.eta).0,
+            sgd_minus_ode: test - ode.at(plan.eta).0,
+            sgd_minus_sde_coefficients: p
+                .resummed
+                .is_none()
+                .then(|| p.test_loss.iter().zip(&sde.test_loss).map(|(a, b)| a - b).collect()),
+        });
+    }
+    Ok(c)
 }
