@@ -458,12 +458,29 @@ pub(crate) fn draw_heatmap<DB: DrawingBackend>(
     let yt = ((h as f64 / th.k) / 90.0).round().clamp(3.0, 7.0) as usize;
     let mut xa = Axis::exact(hm.x_log, ex[0], ex[ex.len() - 1], xt);
     let mut ya = Axis::exact(hm.y_log, ey[0], ey[ey.len() - 1], yt);
-    // Few cells: label every cell centre with its value.
+    // Few cells: label every cell centre with its value, where they fit.
+    let tick = th.font(TICK_PT);
+    let widest = |a: &Axis| -> Result<(u32, u32), PlotError> {
+        let mut m = (0, 0);
+        for t in &a.major {
+            let (w, h) = main.estimate_text_size(&a.label(*t), &tick).map_err(de)?;
+            m = (m.0.max(w), m.1.max(h));
+        }
+        Ok(m)
+    };
     if xc.len() <= 12 {
-        xa = xa.with_ticks_at(&hm.x);
+        let cells = xa.clone().with_ticks_at(&hm.x);
+        let room = (w as i32 - side_w - th.px(140.0)) as f64 / xc.len() as f64;
+        if widest(&cells)?.0 as f64 + th.k * 12.0 <= room {
+            xa = cells;
+        }
     }
     if yc.len() <= 16 {
-        ya = ya.with_ticks_at(&hm.y);
+        let cells = ya.clone().with_ticks_at(&hm.y);
+        let room = (h as i32 - th.px(160.0)) as f64 / yc.len() as f64;
+        if widest(&cells)?.1 as f64 + th.k * 6.0 <= room {
+            ya = cells;
+        }
     }
     let (left, bottom) = label_areas(&main, th, &ya, !hm.x_label.is_empty(), !hm.y_label.is_empty())?;
     let mut cb = ChartBuilder::on(&main);
@@ -537,15 +554,13 @@ pub(crate) fn draw_heatmap<DB: DrawingBackend>(
         .map_err(de)?;
 
     // The colour bar, aligned with the plotting area.
-    let (prx, pry) = ctx.plotting_area().get_pixel_range();
-    let _ = prx;
+    let (_, pry) = ctx.plotting_area().get_pixel_range();
     let (_, sy0) = side.get_base_pixel();
     let top = pry.start - sy0;
     let bar_h = pry.end - pry.start;
     let (sw, _) = side.dim_in_pixel();
     let bar_area = side.clone().shrink((th.px(18.0), top), (sw as i32 - th.px(18.0), bar_h));
     let va = Axis::exact(false, vmin, vmax, ((bar_h as f64 / th.k) / 80.0).round().clamp(3.0, 8.0) as usize);
-    let tick = th.font(TICK_PT);
     let mut vw = 0u32;
     for t in &va.major {
         vw = vw.max(side.estimate_text_size(&va.label(*t), &tick).map_err(de)?.0);
