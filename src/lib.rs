@@ -22,6 +22,7 @@ pub mod grid;
 pub mod landscape;
 pub mod observables;
 pub mod optimizer;
+pub mod plot;
 pub mod progress;
 pub mod quadrature;
 pub mod report;

@@ -1,0 +1,324 @@
+//! Figures: line charts with confidence intervals, and heatmaps, written as
+//! both PNG and SVG.
+//!
+//! Built on `plotters` with its `ab_glyph` text renderer and the bundled
+//! DejaVu Sans (assets/fonts, Bitstream Vera/Arev licence), so no system
+//! font or font library is needed, and Greek, superscripts, `±`, `×` and
+//! `−` render everywhere.
+//!
+//! ```no_run
+//! use simsgd::plot::{render, Chart, Point, Series, Style};
+//! let chart = Chart {
+//!     title: "Loss after one epoch".into(),
+//!     x_label: "learning rate η".into(),
+//!     y_label: "E[L] − L(θ₀)".into(),
+//!     x_log: true,
+//!     y_log: false,
+//!     series: vec![Series::new(
+//!         "measured ± 2 SE",
+//!         Style::Markers,
+//!         vec![Point::with_ci(0.01, 1.0, 0.9, 1.1), Point::new(0.1, 2.0)],
+//!     )],
+//! };
+//! render(&chart, std::path::Path::new("out/loss")).unwrap(); // out/loss.png, out/loss.svg
+//! ```
+//!
+//! Axis ranges follow the data (CI ends included) with 5% padding; values
+//! that cannot be shown (non-finite, or non-positive on a log axis) are
+//! skipped. The PNG is drawn at twice its size and averaged down, which
+//! anti-aliases lines that the bitmap backend draws aliased.
+
+mod axis;
+mod draw;
+#[cfg(test)]
+mod tests;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+
+use plotters::coord::Shift;
+use plotters::prelude::{BitMapBackend, DrawingArea, DrawingBackend, IntoDrawingArea, SVGBackend};
+use plotters::style::FontStyle;
+
+use draw::{de, draw_chart, draw_heatmap, Theme};
+
+/// Size of a single chart, pixels.
+pub const CHART_SIZE: (u32, u32) = (1000, 700);
+/// Size of one panel of [`render_panels`], pixels.
+pub const PANEL_SIZE: (u32, u32) = (680, 540);
+/// Size of a heatmap with its colour bar, pixels.
+pub const HEATMAP_SIZE: (u32, u32) = (1000, 760);
+/// The PNG is drawn this many times larger, then averaged down.
+const SUPERSAMPLE: u32 = 2;
+
+const FONT_FAMILY: &str = "sans-serif";
+static DEJAVU_SANS: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+
+/// What can go wrong drawing or writing a figure.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    #[error("invalid figure: {0}")]
+    Invalid(String),
+    #[error("drawing failed: {0}")]
+    Draw(String),
+    #[error("PNG encoding failed: {0}")]
+    Png(String),
+    #[error("the bundled font could not be loaded")]
+    Font,
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+/// A line chart: several series on shared axes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Chart {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub x_log: bool,
+    pub y_log: bool,
+    pub series: Vec<Series>,
+}
+
+/// One named series; an empty name leaves it out of the legend. Colours
+/// follow the series' index (Okabe–Ito palette), and so do marker shapes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub name: String,
+    pub style: Style,
+    pub points: Vec<Point>,
+}
+
+impl Series {
+    pub fn new(name: impl Into<String>, style: Style, points: Vec<Point>) -> Series {
+        Series { name: name.into(), style, points }
+    }
+}
+
+/// How a series is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Style {
+    /// A solid line through the points (CI ignored).
+    #[default]
+    Line,
+    /// A dashed line through the points (CI ignored), e.g. a prediction.
+    Dashed,
+    /// Markers with vertical CI error bars, unconnected.
+    Markers,
+    /// A solid centre line in a shaded CI band.
+    Band,
+}
+
+/// A data point with its confidence interval `[lo, hi]` (both equal to `y`
+/// when there is none).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Point {
+    pub x: f64,
+    pub y: f64,
+    pub lo: f64,
+    pub hi: f64,
+}
+
+impl Point {
+    /// A point without CI.
+    pub fn new(x: f64, y: f64) -> Point {
+        Point { x, y, lo: y, hi: y }
+    }
+    /// A point with CI `[lo, hi]`.
+    pub fn with_ci(x: f64, y: f64, lo: f64, hi: f64) -> Point {
+        Point { x, y, lo, hi }
+    }
+    /// A point with the symmetric CI `y ± half_width`.
+    pub fn with_err(x: f64, y: f64, half_width: f64) -> Point {
+        Point { x, y, lo: y - half_width, hi: y + half_width }
+    }
+}
+
+/// A heatmap of `values[iy][ix]` over the grid `x × y` (cell centres,
+/// strictly increasing), coloured by viridis with a colour bar; NaN cells
+/// are grey. Values are printed in the cells when they fit.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Heatmap {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub x_log: bool,
+    pub y_log: bool,
+    pub x: Vec<f64>,
+    pub y: Vec<f64>,
+    pub values: Vec<Vec<f64>>,
+    /// The colour bar's title.
+    pub value_label: String,
+}
+
+/// Draws `chart` to `<stem>.png` ([`CHART_SIZE`]) and `<stem>.svg`. The
+/// extensions are appended (a stem `eta0.1` gives `eta0.1.png`); missing
+/// parent directories are created; each file is written under a temporary
+/// name in its directory and renamed, so no half-written figure is left.
+pub fn render(chart: &Chart, stem: &Path) -> Result<(), PlotError> {
+    render_figure(&Figure::Chart(chart), stem)
+}
+
+/// Draws several charts side by side in one figure (up to 3 per row, 2×2
+/// for 4), each [`PANEL_SIZE`], to `<stem>.png` and `<stem>.svg`.
+pub fn render_panels(charts: &[Chart], stem: &Path) -> Result<(), PlotError> {
+    if charts.is_empty() {
+        return Err(PlotError::Invalid("no panels to draw".into()));
+    }
+    render_figure(&Figure::Panels(charts), stem)
+}
+
+/// Draws a heatmap ([`HEATMAP_SIZE`]) to `<stem>.png` and `<stem>.svg`.
+pub fn render_heatmap(heatmap: &Heatmap, stem: &Path) -> Result<(), PlotError> {
+    render_figure(&Figure::Heatmap(heatmap), stem)
+}
+
+enum Figure<'a> {
+    Chart(&'a Chart),
+    Panels(&'a [Chart]),
+    Heatmap(&'a Heatmap),
+}
+
+impl Figure<'_> {
+    fn grid(n: usize) -> (usize, usize) {
+        let cols = match n {
+            0..=3 => n.max(1),
+            4 => 2,
+            _ => 3,
+        };
+        (n.div_ceil(cols), cols)
+    }
+
+    fn size(&self) -> (u32, u32) {
+        match self {
+            Figure::Chart(_) => CHART_SIZE,
+            Figure::Heatmap(_) => HEATMAP_SIZE,
+            Figure::Panels(c) => {
+                let (rows, cols) = Figure::grid(c.len());
+                (PANEL_SIZE.0 * cols as u32, PANEL_SIZE.1 * rows as u32)
+            }
+        }
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, th: Theme) -> Result<(), PlotError> {
+        register_font()?;
+        match self {
+            Figure::Chart(c) => draw_chart(root, c, th),
+            Figure::Heatmap(h) => draw_heatmap(root, h, th),
+            Figure::Panels(cs) => {
+                let areas = root.split_evenly(Figure::grid(cs.len()));
+                for (c, a) in cs.iter().zip(&areas) {
+                    draw_chart(a, c, th)?;
+                }
+                for a in areas.iter().skip(cs.len()) {
+                    a.fill(&plotters::style::WHITE).map_err(de)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+fn register_font() -> Result<(), PlotError> {
+    static DONE: OnceLock<bool> = OnceLock::new();
+    let ok = *DONE.get_or_init(|| plotters::style::register_font(FONT_FAMILY, FontStyle::Normal, DEJAVU_SANS).is_ok());
+    if ok {
+        Ok(())
+    } else {
+        Err(PlotError::Font)
+    }
+}
+
+/// `stem` with `.ext` appended.
+fn with_ext(stem: &Path, ext: &str) -> PathBuf {
+    let mut s = OsString::from(stem.as_os_str());
+    s.push(".");
+    s.push(ext);
+    PathBuf::from(s)
+}
+
+fn render_figure(fig: &Figure, stem: &Path) -> Result<(), PlotError> {
+    let (w, h) = fig.size();
+    // Draw both in memory first: a drawing error writes nothing.
+    let png = {
+        let (sw, sh) = (w * SUPERSAMPLE, h * SUPERSAMPLE);
+        let mut buf = vec![255u8; (sw * sh * 3) as usize];
+        {
+            let root = BitMapBackend::with_buffer(&mut buf, (sw, sh)).into_drawing_area();
+            fig.draw(&root, Theme { k: SUPERSAMPLE as f64 })?;
+            root.present().map_err(de)?;
+        }
+        encode_png(&downsample(&buf, sw, sh, SUPERSAMPLE), w, h)?
+    };
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+        fig.draw(&root, Theme { k: 1.0 })?;
+        root.present().map_err(de)?;
+    }
+    write_atomic(&with_ext(stem, "png"), &png)?;
+    write_atomic(&with_ext(stem, "svg"), svg.as_bytes())
+}
+
+/// Averages `f × f` blocks of an RGB image.
+fn downsample(buf: &[u8], w: u32, h: u32, f: u32) -> Vec<u8> {
+    if f == 1 {
+        return buf.to_vec();
+    }
+    let (w, h, f) = (w as usize, h as usize, f as usize);
+    let (ow, oh) = (w / f, h / f);
+    let mut out = vec![0u8; ow * oh * 3];
+    for oy in 0..oh {
+        for ox in 0..ow {
+            for c in 0..3 {
+                let mut sum = 0u32;
+                for dy in 0..f {
+                    let row = (oy * f + dy) * w;
+                    for dx in 0..f {
+                        sum += buf[(row + ox * f + dx) * 3 + c] as u32;
+                    }
+                }
+                let n = (f * f) as u32;
+                out[(oy * ow + ox) * 3 + c] = ((sum + n / 2) / n) as u8;
+            }
+        }
+    }
+    out
+}
+
+fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, PlotError> {
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut writer = enc.write_header().map_err(|e| PlotError::Png(e.to_string()))?;
+        writer.write_image_data(rgb).map_err(|e| PlotError::Png(e.to_string()))?;
+        writer.finish().map_err(|e| PlotError::Png(e.to_string()))?;
+    }
+    Ok(out)
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it over
+/// `path`; the temporary file is removed on failure.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PlotError> {
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    let io = |source| PlotError::Io { path: path.to_path_buf(), source };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(io)?;
+    let name = path.file_name().ok_or_else(|| PlotError::Invalid(format!("{} is not a file name", path.display())))?;
+    let mut tmp_name = OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".tmp-{}-{}", std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed)));
+    let tmp = dir.join(tmp_name);
+    let result = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(io)
+}
