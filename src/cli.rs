@@ -6,6 +6,7 @@ use crate::backend::gpu::{self, Gpu};
 use crate::bench::{self, BenchArgs};
 use crate::error::{usage, Error, Result};
 use crate::experiment::{Experiment, GridFlags, Plan};
+use crate::figure;
 use crate::landscape::AnyLandscape;
 use crate::optimizer::{Dynamics, Optimizer};
 use crate::progress::Progress;
@@ -39,6 +40,8 @@ pub enum Command {
     Stats(StatsArgs),
     /// The theory's Taylor coefficients in η of test loss, train loss, gap and θ for a grid.
     Predict(Box<PredictArgs>),
+    /// Regenerate a figure of the papers (or all): simulations, predictions, tidy CSV, PNG and SVG.
+    Figure(FigureArgs),
     /// List the landscapes with their formulas, weights, parameters and defaults.
     Landscapes {
         /// Print JSON instead of text.
@@ -163,6 +166,31 @@ impl TheoryArgs {
             None => predict::predict(law, plan, order),
         }
     }
+}
+
+#[derive(Args, Debug)]
+pub struct FigureArgs {
+    /// The figure (see --list).
+    #[arg(required_unless_present_any = ["all", "list"], conflicts_with = "all")]
+    pub name: Option<String>,
+    /// Every figure; reports each one's status and fails if any failed.
+    #[arg(long)]
+    pub all: bool,
+    /// List the figures and what each shows.
+    #[arg(long)]
+    pub list: bool,
+    /// Fewer trials and points: all figures in about two minutes on two CPU cores.
+    #[arg(long)]
+    pub quick: bool,
+    /// Where the simulations run.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub backend: Backend,
+    /// Output folder.
+    #[arg(long, default_value = "results/figures")]
+    pub out: PathBuf,
+    /// No progress bars.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Args, Debug)]
@@ -468,6 +496,21 @@ fn landscapes(json: bool) -> Result<()> {
     Ok(())
 }
 
+fn figure_command(args: &FigureArgs) -> Result<()> {
+    if args.list {
+        for f in figure::FIGURES {
+            println!("{:<26} {}", f.name, f.about);
+        }
+        return Ok(());
+    }
+    let figures: Vec<&figure::Figure> = match &args.name {
+        Some(name) => vec![figure::find(name)?],
+        None => figure::FIGURES.iter().collect(),
+    };
+    let lab = figure::Lab { quick: args.quick, gpu: open_backend(args.backend, args.quiet)?, quiet: args.quiet };
+    figure::make_all(&figures, &lab, &args.out)
+}
+
 /// Runs the parsed command line.
 pub fn execute(cli: Cli) -> Result<(), Error> {
     match cli.command {
@@ -475,6 +518,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
         Command::Landscapes { json } => landscapes(json),
         Command::Stats(args) => stats(&args),
         Command::Predict(args) => predict_command(&args),
+        Command::Figure(args) => figure_command(&args),
         Command::Bench { args, quiet } => {
             let report = bench::run(&args, quiet)?;
             if args.json {

@@ -9,6 +9,12 @@ pub enum Error {
     /// The GPU backend: no adapter, a device error, a lost device.
     #[error("GPU: {0}")]
     Gpu(String),
+    /// Drawing a figure.
+    #[error("plot: {0}")]
+    Plot(#[from] crate::plot::PlotError),
+    /// Some of several tasks failed (each already reported).
+    #[error("{0}")]
+    Failed(String),
     /// Reading or writing a file.
     #[error("{path}: {source}")]
     Io { path: String, source: std::io::Error },

@@ -18,6 +18,7 @@ pub mod drift;
 pub mod error;
 pub mod experiment;
 pub mod fastmath;
+pub mod figure;
 pub mod grid;
 pub mod landscape;
 pub mod observables;

@@ -1,0 +1,183 @@
+//! `simsgd figure`: each experiment of the source papers on the artificial
+//! landscapes as a named, reproducible figure. One call runs the simulations
+//! (on the GPU where one is open), computes the predictions, and writes
+//! `<name>.csv` (tidy: one row per point), `<name>.png` and `<name>.svg`,
+//! each atomically.
+//!
+//! Every simulation is stated as the flags of `simsgd run`, so each point
+//! can be reproduced by hand.
+
+mod archimedes_drift;
+mod gauss_sgd_vs_sde;
+mod mean_estimation_overfit;
+pub mod table;
+mod test_loss_vs_eta;
+
+use crate::backend::{cpu, gpu};
+use crate::cli::{Cli, Command};
+use crate::error::{usage, Error, Result};
+use crate::experiment::{Experiment, Plan};
+use crate::observables::Outcome;
+use crate::optimizer::Optimizer;
+use crate::plot::{self, Chart, Heatmap};
+use crate::progress::Progress;
+use crate::report::atomic;
+use crate::stats::Summary;
+use crate::theory::law::{self, Law};
+use crate::theory::predict::{self, Prediction};
+use crate::theory::resum::{self, Resum};
+use clap::Parser;
+use std::path::Path;
+use std::time::Instant;
+use table::{Cell, Table};
+
+/// A named figure.
+pub struct Figure {
+    pub name: &'static str,
+    /// What it shows, and from which paper.
+    pub about: &'static str,
+    build: fn(&Lab) -> Result<Drawing>,
+}
+
+/// The figures, in gallery order.
+pub const FIGURES: &[Figure] =
+    &[archimedes_drift::FIGURE, mean_estimation_overfit::FIGURE, gauss_sgd_vs_sde::FIGURE, test_loss_vs_eta::FIGURE];
+
+/// What a figure draws.
+pub enum Plot {
+    /// One or more charts side by side.
+    Panels(Vec<Chart>),
+    Heatmap(Heatmap),
+}
+
+/// A figure's data and picture.
+pub struct Drawing {
+    pub table: Table,
+    pub plot: Plot,
+}
+
+/// Where figures run their experiments: the size (quick or full) and the
+/// backend.
+pub struct Lab {
+    pub quick: bool,
+    pub gpu: Option<gpu::Gpu>,
+    pub quiet: bool,
+}
+
+impl Lab {
+    /// `quick` in `--quick` mode, else `full`.
+    pub fn size<T>(&self, quick: T, full: T) -> T {
+        if self.quick {
+            quick
+        } else {
+            full
+        }
+    }
+
+    /// The experiment of `simsgd run FLAGS`.
+    pub fn experiment(&self, flags: &str) -> Result<Experiment> {
+        let argv = ["simsgd", "run"].into_iter().chain(flags.split_whitespace());
+        match Cli::try_parse_from(argv).map_err(|e| usage(format!("figure flags '{flags}': {}", e.kind())))?.command {
+            Command::Run(run) => run.experiment(),
+            _ => unreachable!("parsed as run"),
+        }
+    }
+
+    /// Runs `simsgd run FLAGS` on the lab's backend.
+    pub fn run(&self, flags: &str) -> Result<(Experiment, Outcome)> {
+        let exp = self.experiment(flags)?;
+        let gdc = std::iter::once(&exp.plan).chain(&exp.compare).any(|p| p.optimizer == Optimizer::Gdc);
+        let progress = Progress::new(exp.trials * (1 + exp.compare.is_some() as u64), flags, self.quiet);
+        let out = match &self.gpu {
+            Some(g) if !gdc => gpu::run(g, &exp, &progress)?,
+            _ => cpu::run(&exp, 0, &progress)?,
+        };
+        progress.finish();
+        Ok((exp, out))
+    }
+}
+
+/// The exact sample law at the experiment's init.
+pub fn law(exp: &Experiment) -> Law {
+    exp.landscape.visit(law::Exact(&exp.init))
+}
+
+/// The η-series prediction of `plan` to `order`.
+pub fn series(exp: &Experiment, plan: &Plan, order: usize) -> Result<Prediction> {
+    predict::predict(&law(exp), plan, order)
+}
+
+/// The re-summed prediction of `plan` to `order`.
+pub fn resummed(exp: &Experiment, plan: &Plan, order: usize, mode: Resum) -> Result<Prediction> {
+    resum::predict(&law(exp), plan, order, mode)
+}
+
+/// The columns of a measured mean: n, mean, stderr, ci95_lo, ci95_hi.
+pub fn measured(s: &Summary) -> Vec<(&'static str, Cell)> {
+    vec![
+        ("n", (s.n as f64).into()),
+        ("mean", s.mean.into()),
+        ("stderr", s.stderr.into()),
+        ("ci95_lo", s.ci95[0].into()),
+        ("ci95_hi", s.ci95[1].into()),
+    ]
+}
+
+/// A chart point with the 95% CI of a measured mean.
+pub fn ci_point(x: f64, s: &Summary) -> plot::Point {
+    plot::Point::with_ci(x, s.mean, s.ci95[0], s.ci95[1])
+}
+
+/// `n` values from `a` to `b`, evenly spaced on a log scale.
+pub fn log_space(a: f64, b: f64, n: usize) -> Vec<f64> {
+    (0..n).map(|i| a * (b / a).powf(i as f64 / (n - 1).max(1) as f64)).collect()
+}
+
+/// Looks a figure up by name.
+pub fn find(name: &str) -> Result<&'static Figure> {
+    FIGURES.iter().find(|f| f.name == name).ok_or_else(|| {
+        let names: Vec<&str> = FIGURES.iter().map(|f| f.name).collect();
+        usage(format!("unknown figure '{name}' (known: {})", names.join(", ")))
+    })
+}
+
+/// Builds `figure` and writes its CSV, PNG and SVG under `out`; returns the
+/// number of rows.
+pub fn make(figure: &Figure, lab: &Lab, out: &Path) -> Result<usize> {
+    let drawing = (figure.build)(lab)?;
+    std::fs::create_dir_all(out).map_err(|source| Error::Io { path: out.display().to_string(), source })?;
+    let stem = out.join(figure.name);
+    atomic::write(&stem.with_extension("csv"), drawing.table.csv().as_bytes())?;
+    match &drawing.plot {
+        Plot::Panels(charts) if charts.len() == 1 => plot::render(&charts[0], &stem)?,
+        Plot::Panels(charts) => plot::render_panels(charts, &stem)?,
+        Plot::Heatmap(h) => plot::render_heatmap(h, &stem)?,
+    }
+    Ok(drawing.table.rows.len())
+}
+
+/// Makes each named figure, reporting each one's status on stderr; fails
+/// (after trying them all) if any failed.
+pub fn make_all(figures: &[&Figure], lab: &Lab, out: &Path) -> Result<()> {
+    let mut failed = Vec::new();
+    for figure in figures {
+        let start = Instant::now();
+        match make(figure, lab, out) {
+            Ok(rows) => eprintln!(
+                "simsgd: figure {}: ok, {rows} rows, {:.1} s → {}.{{csv,png,svg}}",
+                figure.name,
+                start.elapsed().as_secs_f64(),
+                out.join(figure.name).display()
+            ),
+            Err(e) => {
+                eprintln!("simsgd: figure {}: failed: {e}", figure.name);
+                failed.push(figure.name);
+            }
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Failed(format!("{} of {} figures failed: {}", failed.len(), figures.len(), failed.join(", "))))
+    }
+}

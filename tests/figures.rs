@@ -1,0 +1,119 @@
+//! `simsgd figure --all --quick`: every figure renders (CSV, PNG, SVG), its
+//! CSV has the documented columns, and where the theory is meant to hold
+//! the measurement and the prediction agree within their tolerance; one
+//! failing figure does not lose the others.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn simsgd(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_simsgd")).args(args).output().expect("runs")
+}
+
+fn out_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("simsgd-figures-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// The CSV as rows of column → value.
+fn rows(path: &Path) -> Vec<HashMap<String, String>> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut lines = text.lines();
+    let header: Vec<String> = lines.next().expect("a header").split(',').map(String::from).collect();
+    lines.map(|l| header.iter().cloned().zip(l.split(',').map(String::from)).collect()).collect()
+}
+
+fn num(row: &HashMap<String, String>, column: &str) -> f64 {
+    row.get(column).and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("no number in {column}: {row:?}"))
+}
+
+/// Decodes the PNG and checks that it is a real picture.
+fn check_png(path: &Path) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).expect("png exists")));
+    let mut reader = decoder.read_info().expect("a PNG header");
+    let mut buf = vec![0; reader.output_buffer_size().expect("size")];
+    let info = reader.next_frame(&mut buf).expect("a PNG frame");
+    assert!(info.width >= 800 && info.height >= 500, "{}: {}x{}", path.display(), info.width, info.height);
+    let colours: std::collections::HashSet<&[u8]> = buf.chunks(info.line_size / info.width as usize).collect();
+    assert!(colours.len() > 50, "{}: only {} colours: blank?", path.display(), colours.len());
+}
+
+#[track_caller]
+fn agree(row: &HashMap<String, String>, theory: &str, k: f64, slack: f64) {
+    let (mean, se, want) = (num(row, "mean"), num(row, "stderr"), num(row, theory));
+    assert!((mean - want).abs() <= k * se + slack, "{theory}: {mean} ± {se} vs {want} in {row:?}");
+}
+
+#[test]
+fn every_figure_renders_and_agrees_where_the_theory_holds() {
+    let out = out_dir("all");
+    let o = simsgd(&["figure", "--all", "--quick", "--backend", "cpu", "-q", "--out", out.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    let listed = String::from_utf8_lossy(&simsgd(&["figure", "--list"]).stdout).to_string();
+    let names: Vec<&str> = listed.lines().map(|l| l.split_whitespace().next().unwrap()).collect();
+    assert!(names.len() >= 4, "{listed}");
+    for name in &names {
+        assert!(stderr.contains(&format!("figure {name}: ok")), "{name}: {stderr}");
+        check_png(&out.join(format!("{name}.png")));
+        let svg = std::fs::read_to_string(out.join(format!("{name}.svg"))).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("measured"), "{name}.svg");
+        let rows = rows(&out.join(format!("{name}.csv")));
+        assert!(!rows.is_empty());
+        for column in ["n", "mean", "stderr", "ci95_lo", "ci95_hi"] {
+            assert!(rows[0].contains_key(column), "{name}.csv lacks {column}");
+        }
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+
+    // Corollary 1: the drift per step within 4 SE, allowing the theory's
+    // relative O(η) error (docs/THEORY.md).
+    let drift: Vec<_> =
+        rows(&out.join("archimedes-drift.csv")).into_iter().filter(|r| r["kind"] == "drift_slope").collect();
+    assert_eq!(drift.len(), 3);
+    for r in &drift {
+        agree(r, "theory_resummed", 4.0, 0.1 * num(r, "eta") * num(r, "theory_resummed"));
+    }
+    // Corollary 2 over the whole range of H.
+    for r in rows(&out.join("mean-estimation-overfit.csv")).iter().filter(|r| r["observable"] == "overfitting") {
+        agree(r, "theory_resummed", 4.0, 0.0);
+    }
+    // Corollary 5: order 4 within 4 SE.
+    for r in &rows(&out.join("gauss-sgd-vs-sde.csv")) {
+        agree(r, "theory_order4", 4.0, 0.0);
+        assert!(num(r, "theory_order3") < 0.0 && num(r, "mean") < 0.0, "{r:?}");
+    }
+    // Small η·T: order 3 within 4 SE.
+    // (At η = 0.0126, ηT = 0.13, Archimedes' order 3 is already 6 SE off.)
+    let small: Vec<_> = rows(&out.join("test-loss-vs-eta.csv")).into_iter().filter(|r| num(r, "eta") < 0.006).collect();
+    assert_eq!(small.len(), 3, "the smallest η of each landscape");
+    for r in &small {
+        agree(r, "theory_order3", 4.0, 0.0);
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// A figure that cannot be written fails alone: the others are written, each
+/// status is reported, and the exit code is 2.
+#[test]
+fn one_failure_does_not_lose_the_others() {
+    let out = out_dir("failure");
+    std::fs::create_dir_all(out.join("gauss-sgd-vs-sde.csv")).unwrap();
+    let o = simsgd(&["figure", "--all", "--quick", "--backend", "cpu", "-q", "--out", out.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("figure gauss-sgd-vs-sde: failed") && stderr.contains("1 of "), "{stderr}");
+    assert!(stderr.contains("figure archimedes-drift: ok") && out.join("test-loss-vs-eta.png").exists(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let o = simsgd(&["figure", "no-such-figure"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown figure 'no-such-figure' (known: archimedes-drift"));
+    let _ = std::fs::remove_dir_all(&out);
+}
