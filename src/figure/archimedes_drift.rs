@@ -4,14 +4,14 @@
 //! prediction and the paper's leading law η²/6.
 
 use super::table::Table;
-use super::{ci_point, log_space, measured, resummed, Drawing, Figure, Lab, Plot};
+use super::{ci_point, measured, resummed, Drawing, Figure, Lab, Plot};
 use crate::error::Result;
 use crate::plot::{Chart, Point, Series, Style};
 use crate::theory::resum::Resum;
 
 pub const FIGURE: Figure = Figure {
     name: "archimedes-drift",
-    about: "mean z vs step for several η (95% CI bands) with the re-summed order-3 prediction; drift per step vs η with η²/6 (001 Fig. 3, Cor. 1)",
+    about: "mean z vs step for several η (95% CI bands) with the re-summed order-3 prediction; drift per step ÷ η² of SGD and SDE vs η, with 1/6 (001 Fig. 3, Cor. 1)",
     build,
 };
 
@@ -52,8 +52,28 @@ fn build(lab: &Lab) -> Result<Drawing> {
             }
         }
     }
-    let grid = log_space(0.01, 0.15, 30);
-    let law = |f: fn(f64) -> f64| grid.iter().map(|&e| Point::new(e, f(e))).collect::<Vec<_>>();
+    // The drift per step in units of η², where the laws differ visibly:
+    // SGD and its SDE (K = 16, a tenth of the trials: 16 substeps a step).
+    let mut sde = Vec::new();
+    for eta in ETAS {
+        let flags = format!(
+            "archimedes --optimizer sde --substeps 16 --eta {eta} --steps {steps} --trials {} --record-every {every} --seed 2",
+            (trials / 10).max(100)
+        );
+        let (exp, out) = lab.run(&flags)?;
+        let velocity = resummed(&exp, &exp.plan, 3, Resum::Exact)?.velocity.expect("T > 0")[2];
+        let s = out.primary.drift.as_ref().expect("the late half holds records").slope[2].summary();
+        let mut row = vec![("kind", "drift_slope_sde".into()), ("eta", eta.into()), ("step", steps.into())];
+        row.extend(measured(&s));
+        row.extend([("theory_resummed", velocity.into()), ("theory_leading", (eta * eta / 6.0).into())]);
+        table.push(row);
+        sde.push(ci_point(eta, &s));
+    }
+    let per_eta2 = |points: Vec<Point>| -> Vec<Point> {
+        points.into_iter().map(|p| Point::with_ci(p.x, p.y / (p.x * p.x), p.lo / (p.x * p.x), p.hi / (p.x * p.x))).collect()
+    };
+    let grid: Vec<f64> = (0..=24).map(|i| 0.005 * i as f64).collect();
+    let law = |f: &dyn Fn(f64) -> f64| grid.iter().map(|&e| Point::new(e, f(e))).collect::<Vec<_>>();
     let panels = vec![
         Chart {
             title: format!("Archimedes, SGD from θ = 0: mean z ({trials} trials)"),
@@ -63,16 +83,17 @@ fn build(lab: &Lab) -> Result<Drawing> {
             ..Default::default()
         },
         Chart {
-            title: "drift of z per step (late half)".into(),
+            title: format!("drift of z per step over steps {}..{steps}, ÷ η²", steps / 2),
             x_label: "learning rate η".into(),
-            y_label: "dz/dt per step".into(),
-            x_log: true,
-            y_log: true,
+            y_label: "(dz/dt) / η²".into(),
             series: vec![
-                Series::new("measured (LS slope, 95% CI)", Style::Markers, drift),
-                Series::new("re-summed η²/(2(3 − 2η))", Style::Line, law(|e| e * e / (2.0 * (3.0 - 2.0 * e)))),
-                Series::new("seed 001: η²/6", Style::Dashed, law(|e| e * e / 6.0)),
+                Series::new("SGD, measured (95% CI)", Style::Markers, per_eta2(drift)),
+                Series::new("SDE K = 16, measured (95% CI)", Style::Markers, per_eta2(sde)),
+                Series::new("SGD re-summed: 1/(2(3 − 2η))", Style::Line, law(&|e| 1.0 / (2.0 * (3.0 - 2.0 * e)))),
+                Series::new("SDE re-summed: 1/(2(3 − 2η/16))", Style::Line, law(&|e| 1.0 / (2.0 * (3.0 - e / 8.0)))),
+                Series::new("seed 001: 1/6", Style::Dashed, law(&|_| 1.0 / 6.0)),
             ],
+            ..Default::default()
         },
     ];
     Ok(Drawing { table, plot: Plot::Panels(panels) })
