@@ -70,7 +70,10 @@ fn build(lab: &Lab) -> Result<Drawing> {
         sde.push(ci_point(eta, &s));
     }
     let per_eta2 = |points: Vec<Point>| -> Vec<Point> {
-        points.into_iter().map(|p| Point::with_ci(p.x, p.y / (p.x * p.x), p.lo / (p.x * p.x), p.hi / (p.x * p.x))).collect()
+        points
+            .into_iter()
+            .map(|p| Point::with_ci(p.x, p.y / (p.x * p.x), p.lo / (p.x * p.x), p.hi / (p.x * p.x)))
+            .collect()
     };
     let grid: Vec<f64> = (0..=24).map(|i| 0.005 * i as f64).collect();
     let law = |f: &dyn Fn(f64) -> f64| grid.iter().map(|&e| Point::new(e, f(e))).collect::<Vec<_>>();

@@ -8,21 +8,24 @@
 //! can be reproduced by hand.
 
 mod archimedes_drift;
+mod epochs;
 mod gauss_sgd_vs_sde;
+mod gdc;
 mod mean_estimation_overfit;
 pub mod table;
 mod test_loss_vs_eta;
+mod valley_of_death;
 
 use crate::backend::{cpu, gpu};
 use crate::cli::{Cli, Command};
 use crate::error::{usage, Error, Result};
 use crate::experiment::{Experiment, Plan};
-use crate::observables::Outcome;
+use crate::observables::{Outcome, Trial};
 use crate::optimizer::Optimizer;
 use crate::plot::{self, Chart, Heatmap};
 use crate::progress::Progress;
 use crate::report::atomic;
-use crate::stats::Summary;
+use crate::stats::{Moments, Summary};
 use crate::theory::law::{self, Law};
 use crate::theory::predict::{self, Prediction};
 use crate::theory::resum::{self, Resum};
@@ -40,8 +43,15 @@ pub struct Figure {
 }
 
 /// The figures, in gallery order.
-pub const FIGURES: &[Figure] =
-    &[archimedes_drift::FIGURE, mean_estimation_overfit::FIGURE, gauss_sgd_vs_sde::FIGURE, test_loss_vs_eta::FIGURE];
+pub const FIGURES: &[Figure] = &[
+    archimedes_drift::FIGURE,
+    mean_estimation_overfit::FIGURE,
+    gauss_sgd_vs_sde::FIGURE,
+    epochs::FIGURE,
+    gdc::FIGURE,
+    test_loss_vs_eta::FIGURE,
+    valley_of_death::FIGURE,
+];
 
 /// What a figure draws.
 pub enum Plot {
@@ -94,6 +104,37 @@ impl Lab {
         };
         progress.finish();
         Ok((exp, out))
+    }
+}
+
+impl Lab {
+    /// Per-trial differences f(a) − f(b) of `plan_a` and `plan_b` on the same
+    /// trials (the same training sets), over the trials where neither
+    /// diverged: a paired comparison of grids that `--compare` cannot pair
+    /// (different T).
+    pub fn paired(&self, exp: &Experiment, a: &Plan, b: &Plan, f: impl Fn(&Trial) -> f64 + Sync) -> Result<Summary> {
+        use rayon::prelude::*;
+        const CHUNK: u64 = 1 << 14;
+        let chunk = |range: std::ops::Range<u64>| -> Result<Moments> {
+            let (x, y) = match &self.gpu {
+                Some(g) => (gpu::trials(g, exp, a, range.clone())?, gpu::trials(g, exp, b, range)?),
+                None => (cpu::trials(exp, a, range.clone()), cpu::trials(exp, b, range)),
+            };
+            let mut m = Moments::default();
+            x.iter().zip(&y).filter(|(p, q)| !p.diverged && !q.diverged).for_each(|(p, q)| m.push(f(p) - f(q)));
+            Ok(m)
+        };
+        let starts: Vec<u64> = (0..exp.trials).step_by(CHUNK as usize).collect();
+        let parts: Vec<Result<Moments>> = if self.gpu.is_some() {
+            starts.iter().map(|&s| chunk(s..(s + CHUNK).min(exp.trials))).collect()
+        } else {
+            starts.par_iter().map(|&s| chunk(s..(s + CHUNK).min(exp.trials))).collect()
+        };
+        let mut total = Moments::default();
+        for part in parts {
+            total.merge(&part?);
+        }
+        Ok(total.summary())
     }
 }
 

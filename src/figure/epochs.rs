@@ -1,0 +1,63 @@
+//! `epochs`: M epochs of SGD at η/M against one epoch at η on the same N = 10
+//! points (seed 001 Fig. 9 left, Corollary 4), paired per trial: the
+//! difference of the final θ along the valley, against η, beside the η² law
+//! η²N(M−1)/(2M)·E[h_x g_x] and the engine's order-3 difference.
+
+use super::table::Table;
+use super::{ci_point, log_space, measured, series, Drawing, Figure, Lab, Plot};
+use crate::error::Result;
+use crate::plot::{Chart, Point, Series, Style};
+use crate::theory::statistics;
+
+pub const FIGURE: Figure = Figure {
+    name: "epochs",
+    about: "M-epoch (2, 3, 5, 8) SGD at η/M minus one epoch at η, N = 10, paired, θ₀ vs η, with the η² law and order 3 (001 Fig. 9 left, Cor. 4)",
+    build,
+};
+
+const N: usize = 10;
+const EPOCHS: [usize; 4] = [2, 3, 5, 8];
+
+fn build(lab: &Lab) -> Result<Drawing> {
+    let (points, trials) = lab.size((4, 50_000), (7, 1_000_000));
+    let mut table = Table::default();
+    let mut chart_series = Vec::new();
+    for m in EPOCHS {
+        let (mut marks, mut laws, mut engine) = (Vec::new(), Vec::new(), Vec::new());
+        for eta in log_space(0.0005, 0.01, points) {
+            let many = lab.experiment(&format!(
+                "shifting-valleys --train-size {N} --epochs {m} --eta {} --trials {trials} --seed 4",
+                eta / m as f64
+            ))?;
+            let one =
+                lab.experiment(&format!("shifting-valleys --train-size {N} --eta {eta} --trials {trials} --seed 4"))?;
+            let d = lab.paired(&many, &many.plan, &one.plan, |t| t.theta[0])?;
+            let hg = many.landscape.visit(statistics::Exact(&many.init)).hg_mixed[0];
+            let law = eta * eta * N as f64 * (m - 1) as f64 / (2.0 * m as f64) * hg;
+            let order3 =
+                series(&many, &many.plan, 3)?.at(eta / m as f64).3[0] - series(&one, &one.plan, 3)?.at(eta).3[0];
+            let mut row = vec![("observable", "theta0_M_minus_one".into()), ("epochs", m.into()), ("eta", eta.into())];
+            row.push(("N", N.into()));
+            row.extend(measured(&d));
+            row.extend([("theory_eta2_law", law.into()), ("theory_order3", order3.into())]);
+            table.push(row);
+            marks.push(ci_point(eta, &d));
+            laws.push(Point::new(eta, law));
+            engine.push(Point::new(eta, order3));
+        }
+        chart_series.push(Series::new(format!("M = {m}, measured (95% CI)"), Style::Markers, marks));
+        chart_series.push(Series::new(format!("M = {m}, order 3"), Style::Line, engine));
+        if m == EPOCHS[EPOCHS.len() - 1] {
+            chart_series.push(Series::new("η² law (M−1)N/(2M)·η²·E[h g]", Style::Dashed, laws));
+        }
+    }
+    let chart = Chart {
+        title: format!("Shifting Valleys, N = {N}: M epochs at η/M − one epoch at η, paired ({trials} trials)"),
+        x_label: "learning rate η (one epoch)".into(),
+        y_label: "E[θ₀(M epochs) − θ₀(one epoch)]".into(),
+        x_log: true,
+        y_log: true,
+        series: chart_series,
+    };
+    Ok(Drawing { table, plot: Plot::Panels(vec![chart]) })
+}

@@ -1,0 +1,133 @@
+//! `valley-of-death`: seed 000's second-order claims on Valley of Death
+//! (T = N = 10): the test loss against η with the order-1 and order-2
+//! predictions; across inits, the gap against UNC = tr C (order 1:
+//! ηT·UNC/N) and GD − SGD against TEM (order 2: η²(T−1)·TEM/4; the notes'
+//! printed form (T−1)(TEM − PER)/4 is wrong, docs/THEORY.md).
+
+use super::table::Table;
+use super::{ci_point, log_space, measured, series, Drawing, Figure, Lab, Plot};
+use crate::error::Result;
+use crate::plot::{Chart, Point, Series, Style};
+use crate::stats::Summary;
+use crate::theory::statistics;
+
+pub const FIGURE: Figure = Figure {
+    name: "valley-of-death",
+    about:
+        "T = 10 test loss vs η with orders 1-2; across inits, gap vs UNC and GD − SGD vs TEM (and PER), η = 5e-5 (000)",
+    build,
+};
+
+const T: usize = 10;
+const INITS: [(f64, f64); 7] = [(0.3, 0.3), (0.25, 0.75), (0.5, 0.5), (0.75, 0.25), (0.5, 1.0), (1.0, 0.5), (1.0, 1.0)];
+const ETA: f64 = 5e-5;
+
+/// A summary divided by a positive scale.
+fn scaled(s: &Summary, k: f64) -> Summary {
+    Summary { mean: s.mean / k, stderr: s.stderr / k, ci95: [s.ci95[0] / k, s.ci95[1] / k], ..*s }
+}
+
+fn build(lab: &Lab) -> Result<Drawing> {
+    let (points, trials) = lab.size((4, 20_000), (8, 400_000));
+    let mut table = Table::default();
+    // Test loss against η at the default init.
+    let exp = lab.experiment(&format!("valley-of-death --steps {T}"))?;
+    let p = [1, 2, 3].map(|order| series(&exp, &exp.plan, order));
+    let [p1, p2, p3] = p;
+    let (p1, p2, p3) = (p1?, p2?, p3?);
+    let l0 = p1.test_loss[0];
+    let mut marks = Vec::new();
+    for eta in log_space(1e-5, 1e-3, points) {
+        let (_, out) = lab.run(&format!("valley-of-death --steps {T} --eta {eta} --trials {trials} --seed 6"))?;
+        let s = out.primary.test_loss.summary();
+        let excess = Summary { mean: s.mean - l0, ci95: [s.ci95[0] - l0, s.ci95[1] - l0], ..s };
+        let mut row = vec![
+            ("panel", "test_loss".into()),
+            ("eta", eta.into()),
+            ("init", "1;1".into()),
+            ("diverged", (out.primary.diverged as f64).into()),
+        ];
+        row.extend(measured(&excess));
+        for (column, q) in [("theory_order1", &p1), ("theory_order2", &p2), ("theory_order3", &p3)] {
+            row.push((column, (q.at(eta).0 - l0).into()));
+        }
+        table.push(row);
+        marks.push(ci_point(eta, &excess));
+    }
+    let grid = log_space(1e-5, 1e-3, 40);
+    let line = |q: &crate::theory::predict::Prediction| grid.iter().map(|&e| Point::new(e, q.at(e).0 - l0)).collect();
+    let first = Chart {
+        title: format!("Valley of Death, SGD, T = {T}, θ₀ = (1, 1) ({trials} trials)"),
+        x_label: "learning rate η".into(),
+        y_label: "E[l(θ_T)] − l(θ₀)".into(),
+        x_log: true,
+        series: vec![
+            Series::new("measured (95% CI)", Style::Markers, marks),
+            Series::new("order 1: −ηT·INT", Style::Dashed, line(&p1)),
+            Series::new("order 2", Style::Line, line(&p2)),
+            Series::new("order 3", Style::Dashed, line(&p3)),
+        ],
+        ..Default::default()
+    };
+    // Across inits at one small η: the gap and GD − SGD, per power of η.
+    let mut s: Vec<Vec<Point>> = vec![Vec::new(); 5];
+    for (a, b) in INITS {
+        let flags =
+            format!("valley-of-death --init {a},{b} --steps {T} --eta {ETA} --compare gd --trials {trials} --seed 6");
+        let (exp, out) = lab.run(&flags)?;
+        let named = exp.landscape.visit(statistics::Exact(&exp.init)).named;
+        let gap = scaled(&out.primary.gen_gap.summary(), ETA);
+        let pairs = &out.compare.as_ref().expect("paired").1;
+        let d = pairs.test_loss_diff.summary();
+        let gd_minus_sgd = scaled(&Summary { mean: -d.mean, ci95: [-d.ci95[1], -d.ci95[0]], ..d }, ETA * ETA);
+        let init = format!("{a};{b}");
+        let (gap_law, tem_law, printed) = (
+            T as f64 * named.UNC / 10.0,
+            (T - 1) as f64 * named.TEM / 4.0,
+            (T - 1) as f64 * (named.TEM - named.PER) / 4.0,
+        );
+        for (panel, m, law, extra) in
+            [("gap_per_eta", &gap, gap_law, f64::NAN), ("gd_minus_sgd_per_eta2", &gd_minus_sgd, tem_law, printed)]
+        {
+            let mut row = vec![("panel", panel.into()), ("eta", ETA.into()), ("init", init.clone().into())];
+            row.extend([("UNC", named.UNC.into()), ("TEM", named.TEM.into()), ("PER", named.PER.into())]);
+            row.extend(measured(m));
+            row.extend([("theory_order_law", law.into()), ("seed000_printed", extra.into())]);
+            table.push(row);
+        }
+        s[0].push(ci_point(named.UNC, &gap));
+        s[1].push(Point::new(named.UNC, gap_law));
+        s[2].push(ci_point(named.TEM, &gd_minus_sgd));
+        s[3].push(Point::new(named.TEM, tem_law));
+        s[4].push(Point::new(named.TEM, printed));
+    }
+    for v in &mut s {
+        v.sort_by(|p, q| p.x.total_cmp(&q.x));
+    }
+    let mut s = s.into_iter();
+    let mut next = || s.next().expect("five series");
+    let gap_chart = Chart {
+        title: format!("gen gap ÷ η across 7 inits (η = {ETA}, N = T = {T})"),
+        x_label: "UNC = tr C at θ₀".into(),
+        y_label: "E[gap] / η".into(),
+        x_log: true,
+        y_log: true,
+        series: vec![
+            Series::new("measured (95% CI)", Style::Markers, next()),
+            Series::new("order 1: T·UNC/N", Style::Line, next()),
+        ],
+    };
+    let tem_chart = Chart {
+        title: "GD − SGD test loss ÷ η², paired".into(),
+        x_label: "TEM = 2G·(E[hg] − HG) at θ₀".into(),
+        y_label: "E[L_GD − L_SGD] / η²".into(),
+        x_log: true,
+        y_log: true,
+        series: vec![
+            Series::new("measured (95% CI)", Style::Markers, next()),
+            Series::new("order 2: (T−1)·TEM/4", Style::Line, next()),
+            Series::new("seed 000 printed: (T−1)(TEM − PER)/4", Style::Dashed, next()),
+        ],
+    };
+    Ok(Drawing { table, plot: Plot::Panels(vec![first, gap_chart, tem_chart]) })
+}
