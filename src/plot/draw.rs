@@ -135,12 +135,20 @@ fn label_areas<DB: DrawingBackend>(
     Ok((left, bottom))
 }
 
-/// Draws one chart filling `area`.
+/// Draws one chart filling `area`. The legend goes in corner `legend`
+/// (an index into [`legend_candidates`]) if given, else in the one that
+/// covers the least data; returns the corner used (`None`: no legend).
+///
+/// Passing the SVG pass's corner to the PNG pass keeps the legend in the
+/// same place in both files: the corner is chosen in backend pixels, and the
+/// PNG's twice-size geometry (text sizes, label areas, rounding) gives
+/// slightly different costs, so near ties could go different ways.
 pub(crate) fn draw_chart<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     chart: &Chart,
     th: Theme,
-) -> Result<(), PlotError> {
+    legend: Option<usize>,
+) -> Result<Option<usize>, PlotError> {
     area.fill(&WHITE).map_err(de)?;
     let pts = series_points(chart);
     let xb = bounds(pts.iter().flatten().map(|p| p.0));
@@ -274,6 +282,7 @@ pub(crate) fn draw_chart<DB: DrawingBackend>(
         .map_err(de)?;
 
     let names: Vec<&str> = chart.series.iter().map(|s| s.name.as_str()).filter(|n| !n.is_empty()).collect();
+    let mut corner = None;
     if !names.is_empty() {
         let font = th.font(LEGEND_PT);
         let margin = th.px(10.0);
@@ -287,9 +296,16 @@ pub(crate) fn draw_chart<DB: DrawingBackend>(
         let lh = thh + 2 * margin;
         let plot = ctx.plotting_area();
         let (pw, ph) = plot.dim_in_pixel();
-        let pos = best_legend_position(chart, &pts, &xa, &ya, (pw as i32, ph as i32), (lw, lh), th);
+        let plot_dim = (pw as i32, ph as i32);
+        let candidates = legend_candidates(plot_dim, (lw, lh), th);
+        let i = match legend {
+            Some(i) if i < candidates.len() => i,
+            _ => best_legend_corner(chart, &pts, &xa, &ya, plot_dim, (lw, lh), &candidates, th),
+        };
+        corner = Some(i);
+        let (x, y) = candidates[i];
         ctx.configure_series_labels()
-            .position(pos)
+            .position(SeriesLabelPosition::Coordinate(x, y))
             .margin(margin)
             .legend_area_size(area_size)
             .label_font(font.clone())
@@ -298,20 +314,32 @@ pub(crate) fn draw_chart<DB: DrawingBackend>(
             .draw()
             .map_err(de)?;
     }
-    Ok(())
+    Ok(corner)
 }
 
-/// The corner or edge (upper right first) where the legend box covers the
-/// fewest data points, lines and CI ends.
-fn best_legend_position(
+/// Where the legend box (`lw × lh`) may go in the plotting area (`pw × ph`),
+/// in order of preference: the four corners (upper right first), then the
+/// middles of the edges.
+fn legend_candidates((pw, ph): (i32, i32), (lw, lh): (i32, i32), th: Theme) -> [(i32, i32); 8] {
+    let m = th.px(10.0);
+    let (cx, cy) = ((pw - lw) / 2, (ph - lh) / 2);
+    let (rx, by) = (pw - lw - m, ph - lh - m);
+    [(rx, m), (m, m), (rx, by), (m, by), (cx, m), (cx, by), (rx, cy), (m, cy)]
+}
+
+/// The index of the candidate (the first of equals) where the legend box
+/// covers the fewest data points, lines and CI ends.
+#[allow(clippy::too_many_arguments)]
+fn best_legend_corner(
     chart: &Chart,
     pts: &[Pts],
     xa: &Axis,
     ya: &Axis,
     (pw, ph): (i32, i32),
     (lw, lh): (i32, i32),
+    candidates: &[(i32, i32)],
     th: Theme,
-) -> SeriesLabelPosition {
+) -> usize {
     let to_px = |x: f64, y: f64| -> (f64, f64) { (xa.frac(x) * pw as f64, (1.0 - ya.frac(y)) * ph as f64) };
     let mut samples: Vec<(f64, f64)> = vec![];
     for (s, p) in chart.series.iter().zip(pts) {
@@ -339,26 +367,22 @@ fn best_legend_position(
             }
         }
     }
-    let m = th.px(10.0);
-    let (cx, cy) = ((pw - lw) / 2, (ph - lh) / 2);
-    let (rx, by) = (pw - lw - m, ph - lh - m);
-    let candidates = [(rx, m), (m, m), (rx, by), (m, by), (cx, m), (cx, by), (rx, cy), (m, cy)];
     let pad = th.k * 4.0;
     let cost = |(x0, y0): (i32, i32)| -> usize {
         let (x0, y0) = (x0 as f64 - pad, y0 as f64 - pad);
         let (x1, y1) = (x0 + lw as f64 + 2.0 * pad, y0 + lh as f64 + 2.0 * pad);
         samples.iter().filter(|(x, y)| *x >= x0 && *x <= x1 && *y >= y0 && *y <= y1).count()
     };
-    let mut best = candidates[0];
-    let mut best_cost = cost(best);
-    for c in &candidates[1..] {
+    let mut best = 0;
+    let mut best_cost = usize::MAX;
+    for (i, c) in candidates.iter().enumerate() {
         let k = cost(*c);
         if k < best_cost {
-            best = *c;
+            best = i;
             best_cost = k;
         }
     }
-    SeriesLabelPosition::Coordinate(best.0, best.1)
+    best
 }
 
 /// Viridis, sampled every tenth of the scale.

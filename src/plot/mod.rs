@@ -202,20 +202,29 @@ impl Figure<'_> {
         }
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, th: Theme) -> Result<(), PlotError> {
+    /// Draws the figure; `legends` forces each chart's legend corner (see
+    /// [`draw_chart`]). Returns the corner of each chart's legend.
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        th: Theme,
+        legends: &[Option<usize>],
+    ) -> Result<Vec<Option<usize>>, PlotError> {
         register_font()?;
+        let forced = |i: usize| legends.get(i).copied().flatten();
         match self {
-            Figure::Chart(c) => draw_chart(root, c, th),
-            Figure::Heatmap(h) => draw_heatmap(root, h, th),
+            Figure::Chart(c) => Ok(vec![draw_chart(root, c, th, forced(0))?]),
+            Figure::Heatmap(h) => draw_heatmap(root, h, th).map(|()| vec![]),
             Figure::Panels(cs) => {
                 let areas = root.split_evenly(Figure::grid(cs.len()));
-                for (c, a) in cs.iter().zip(&areas) {
-                    draw_chart(a, c, th)?;
+                let mut used = Vec::with_capacity(cs.len());
+                for (i, (c, a)) in cs.iter().zip(&areas).enumerate() {
+                    used.push(draw_chart(a, c, th, forced(i))?);
                 }
                 for a in areas.iter().skip(cs.len()) {
                     a.fill(&plotters::style::WHITE).map_err(de)?;
                 }
-                Ok(())
+                Ok(used)
             }
         }
     }
@@ -241,23 +250,25 @@ fn with_ext(stem: &Path, ext: &str) -> PathBuf {
 
 fn render_figure(fig: &Figure, stem: &Path) -> Result<(), PlotError> {
     let (w, h) = fig.size();
-    // Draw both in memory first: a drawing error writes nothing.
+    // Draw both in memory first: a drawing error writes nothing. The SVG
+    // goes first and the PNG puts each legend where the SVG did.
+    let mut svg = String::new();
+    let legends = {
+        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+        let legends = fig.draw(&root, Theme { k: 1.0 }, &[])?;
+        root.present().map_err(de)?;
+        legends
+    };
     let png = {
         let (sw, sh) = (w * SUPERSAMPLE, h * SUPERSAMPLE);
         let mut buf = vec![255u8; (sw * sh * 3) as usize];
         {
             let root = BitMapBackend::with_buffer(&mut buf, (sw, sh)).into_drawing_area();
-            fig.draw(&root, Theme { k: SUPERSAMPLE as f64 })?;
+            fig.draw(&root, Theme { k: SUPERSAMPLE as f64 }, &legends)?;
             root.present().map_err(de)?;
         }
         encode_png(&downsample(&buf, sw, sh, SUPERSAMPLE), w, h)?
     };
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
-        fig.draw(&root, Theme { k: 1.0 })?;
-        root.present().map_err(de)?;
-    }
     write_atomic(&with_ext(stem, "png"), &png)?;
     write_atomic(&with_ext(stem, "svg"), svg.as_bytes())
 }

@@ -241,3 +241,137 @@ fn plot_downsample_averages_blocks() {
     let buf = [0u8, 0, 0, 255, 255, 255, 255, 255, 255, 255, 255, 255];
     assert_eq!(downsample(&buf, 2, 2, 2), vec![191, 191, 191]);
 }
+
+/// The legend boxes of an SVG: (x, y, width, height) of each rectangle with
+/// the legend's border colour.
+fn svg_legends(svg: &str) -> Vec<(i64, i64, i64, i64)> {
+    let attr = |tag: &str, name: &str| -> i64 {
+        let key = format!(" {name}=\"");
+        let from = tag.find(&key).unwrap() + key.len();
+        tag[from..].split('"').next().unwrap().parse::<f64>().unwrap().round() as i64
+    };
+    svg.split("<rect")
+        .skip(1)
+        .map(|t| &t[..t.find('>').unwrap()])
+        .filter(|t| t.contains("stroke=\"#B4B4B4\""))
+        .map(|t| (attr(t, "x"), attr(t, "y"), attr(t, "width"), attr(t, "height")))
+        .collect()
+}
+
+/// Horizontal runs, at least `min_len` long, of the legend's border grey in
+/// a PNG: (x, y, length). Each legend box gives two, its top and bottom.
+fn png_legend_edges(img: &Image, min_len: u32) -> Vec<(u32, u32, u32)> {
+    let border = |p: [u8; 3]| p.iter().all(|&c| (c as i32 - 180).abs() <= 6);
+    let mut runs = vec![];
+    for y in 0..img.h {
+        let mut x = 0;
+        while x < img.w {
+            if border(img.px(x, y)) {
+                let x0 = x;
+                while x < img.w && border(img.px(x, y)) {
+                    x += 1;
+                }
+                if x - x0 >= min_len {
+                    runs.push((x0, y, x - x0));
+                }
+            } else {
+                x += 1;
+            }
+        }
+    }
+    runs
+}
+
+/// Every panel has exactly one legend, in the same place in the PNG and the
+/// SVG, also where the panels' best corners differ (each drawing pass chose
+/// its corner afresh, from pixel geometry that differs between the PNG's
+/// twice-size pass and the SVG's, so near ties could put it elsewhere).
+#[test]
+fn plot_one_legend_per_panel_same_place_in_png_and_svg() {
+    let (dir, delete) = out_dir("legends");
+    let xs: Vec<f64> = (0..=40).map(|i| i as f64 / 40.0).collect();
+    let chart = |title: &str, f: &dyn Fn(f64) -> f64, marks: Vec<Point>| Chart {
+        title: title.into(),
+        x_label: "x".into(),
+        y_label: "y".into(),
+        series: vec![
+            Series::new("measured (95% CI)", Style::Markers, marks),
+            Series::new("theory", Style::Dashed, xs.iter().map(|&x| Point::new(x, f(x))).collect()),
+            Series::new("order 3", Style::Line, xs.iter().map(|&x| Point::new(x, 0.9 * f(x))).collect()),
+        ],
+        ..Chart::default()
+    };
+    let marks = |f: &dyn Fn(f64) -> f64| -> Vec<Point> {
+        [0.1, 0.3, 0.5, 0.7, 0.9].iter().map(|&x| Point::with_err(x, f(x), 0.05)).collect()
+    };
+    let rising = |x: f64| x * x;
+    let falling = |x: f64| 1.0 - x * x;
+    let top = |x: f64| 1.0 - 0.05 * x;
+    let charts = vec![
+        chart("rising", &rising, marks(&rising)),
+        chart("falling", &falling, marks(&falling)),
+        chart("along the top", &top, vec![Point::with_err(0.5, 0.0, 0.05), Point::new(0.5, 0.95)]),
+        chart("rising again", &rising, marks(&rising)),
+    ];
+    let stem = dir.join("legends");
+    render_panels(&charts, &stem).unwrap();
+    let svg = std::fs::read_to_string(with_ext(&stem, "svg")).unwrap();
+    let boxes = svg_legends(&svg);
+    assert_eq!(boxes.len(), charts.len(), "{boxes:?}");
+    let (pw, ph) = (PANEL_SIZE.0 as i64, PANEL_SIZE.1 as i64);
+    let panel = |x: i64, y: i64| (y / ph) * 2 + x / pw;
+    for (i, b) in boxes.iter().enumerate() {
+        assert_eq!(panel(b.0, b.1), i as i64, "legend {b:?} outside panel {i}");
+        assert_eq!(panel(b.0 + b.2, b.1 + b.3), i as i64, "legend {b:?} outside panel {i}");
+    }
+    // The panels' legends are not all in the same corner.
+    let corner = |b: &(i64, i64, i64, i64)| ((b.0 % pw) * 3 / pw, (b.1 % ph) * 3 / ph);
+    let corners: HashSet<(i64, i64)> = boxes.iter().map(corner).collect();
+    assert!(corners.len() >= 3, "{boxes:?}");
+
+    let img = check_png(&with_ext(&stem, "png"), (2 * PANEL_SIZE.0, 2 * PANEL_SIZE.1));
+    let min_len = boxes.iter().map(|b| b.2).min().unwrap() as u32 - 8;
+    let edges = png_legend_edges(&img, min_len);
+    // Within a few pixels: text sizes at twice the size are not exactly
+    // twice, so the PNG's plotting area may sit a few pixels off the SVG's.
+    assert_eq!(edges.len(), 2 * boxes.len(), "PNG legend edges {edges:?}, SVG legends {boxes:?}");
+    for b in &boxes {
+        for y in [b.1, b.1 + b.3] {
+            let near = |e: &&(u32, u32, u32)| {
+                (e.0 as i64 - b.0).abs() <= 4 && (e.1 as i64 - y).abs() <= 8 && (e.2 as i64 - b.2).abs() <= 6
+            };
+            assert_eq!(edges.iter().filter(near).count(), 1, "SVG legend {b:?} edge y = {y}: PNG edges {edges:?}");
+        }
+    }
+    finish(&dir, delete);
+}
+
+/// A forced legend corner is used (and reported), whatever the data; a
+/// chart without names has no legend.
+#[test]
+fn plot_forced_legend_corner() {
+    register_font().unwrap();
+    let pts: Vec<Point> = (0..20).map(|i| Point::new(i as f64, (i * i) as f64)).collect();
+    let mut chart = Chart { series: vec![Series::new("a line", Style::Line, pts)], ..Chart::default() };
+    let draw = |chart: &Chart, legend: Option<usize>| {
+        let mut svg = String::new();
+        let used = {
+            let root = SVGBackend::with_string(&mut svg, CHART_SIZE).into_drawing_area();
+            draw::draw_chart(&root, chart, Theme { k: 1.0 }, legend).unwrap()
+        };
+        (used, svg_legends(&svg))
+    };
+    let (best, boxes) = draw(&chart, None);
+    assert_eq!(boxes.len(), 1);
+    assert!(best.is_some());
+    let mut places = HashSet::new();
+    for i in 0..8 {
+        let (used, boxes) = draw(&chart, Some(i));
+        assert_eq!(used, Some(i));
+        assert_eq!(boxes.len(), 1);
+        places.insert((boxes[0].0, boxes[0].1));
+    }
+    assert_eq!(places.len(), 8);
+    chart.series[0].name.clear();
+    assert_eq!(draw(&chart, Some(2)), (None, vec![]));
+}
