@@ -8,9 +8,11 @@
 //! can be reproduced by hand.
 
 mod archimedes_drift;
+mod breakdown_map;
 mod epochs;
 mod gauss_sgd_vs_sde;
 mod gdc;
+mod l2_regularization;
 mod mean_estimation_overfit;
 pub mod table;
 mod test_loss_vs_eta;
@@ -51,13 +53,16 @@ pub const FIGURES: &[Figure] = &[
     gdc::FIGURE,
     test_loss_vs_eta::FIGURE,
     valley_of_death::FIGURE,
+    l2_regularization::FIGURE,
+    breakdown_map::FIGURE,
 ];
 
 /// What a figure draws.
 pub enum Plot {
     /// One or more charts side by side.
     Panels(Vec<Chart>),
-    Heatmap(Heatmap),
+    /// Heat maps in a grid, `columns` per row, on one colour scale.
+    Heatmaps { maps: Vec<Heatmap>, columns: usize },
 }
 
 /// A figure's data and picture.
@@ -192,7 +197,7 @@ pub fn make(figure: &Figure, lab: &Lab, out: &Path) -> Result<usize> {
     match &drawing.plot {
         Plot::Panels(charts) if charts.len() == 1 => plot::render(&charts[0], &stem)?,
         Plot::Panels(charts) => plot::render_panels(charts, &stem)?,
-        Plot::Heatmap(h) => plot::render_heatmap(h, &stem)?,
+        Plot::Heatmaps { maps, columns } => plot::render_heatmap_panels(maps, *columns, &stem)?,
     }
     Ok(drawing.table.rows.len())
 }

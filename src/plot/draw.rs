@@ -448,12 +448,20 @@ fn centres(v: &[f64], log: bool, name: &str) -> Result<Vec<f64>, PlotError> {
     Ok(t)
 }
 
-/// Draws a heatmap with its colour bar filling `area`.
-pub(crate) fn draw_heatmap<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    hm: &Heatmap,
-    th: Theme,
-) -> Result<(), PlotError> {
+/// The colour range `(vmin, vmax)` shared by `maps`: the extremes of all
+/// their finite values, widened when they are equal; `(0, 1)` if none.
+pub(crate) fn value_range<'a>(maps: impl IntoIterator<Item = &'a Heatmap>) -> (f64, f64) {
+    let vb = bounds(maps.into_iter().flat_map(|m| m.values.iter().flatten().copied()).filter(|v| v.is_finite()));
+    match vb {
+        Some((a, b)) if b > a => (a, b),
+        Some((a, _)) => (a - 0.5 * a.abs().max(1e-12), a + 0.5 * a.abs().max(1e-12)),
+        None => (0.0, 1.0),
+    }
+}
+
+/// Checks a heatmap's grid and shape; returns the cell centres (x, y) in
+/// axis coordinates.
+pub(crate) fn check_heatmap(hm: &Heatmap) -> Result<(Vec<f64>, Vec<f64>), PlotError> {
     let xc = centres(&hm.x, hm.x_log, "x")?;
     let yc = centres(&hm.y, hm.y_log, "y")?;
     if hm.values.len() != yc.len() || hm.values.iter().any(|r| r.len() != xc.len()) {
@@ -463,21 +471,30 @@ pub(crate) fn draw_heatmap<DB: DrawingBackend>(
             xc.len()
         )));
     }
+    Ok((xc, yc))
+}
+
+/// Draws a heatmap filling `area`, coloured over the value range `range`
+/// (see [`value_range`]), with its own colour bar at the right if
+/// `with_bar`. Returns the backend pixel rows of its plotting area, to
+/// align a shared colour bar with.
+pub(crate) fn draw_heatmap<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    hm: &Heatmap,
+    th: Theme,
+    range: (f64, f64),
+    with_bar: bool,
+) -> Result<std::ops::Range<i32>, PlotError> {
+    let (xc, yc) = check_heatmap(hm)?;
     let ex = cell_edges(&xc, hm.x_log);
     let ey = cell_edges(&yc, hm.y_log);
-    let vb = bounds(hm.values.iter().flatten().copied().filter(|v| v.is_finite()));
-    let (vmin, vmax) = match vb {
-        Some((a, b)) if b > a => (a, b),
-        Some((a, _)) => (a - 0.5 * a.abs().max(1e-12), a + 0.5 * a.abs().max(1e-12)),
-        None => (0.0, 1.0),
-    };
+    let (vmin, vmax) = range;
     let frac = |v: f64| (v - vmin) / (vmax - vmin);
 
     area.fill(&WHITE).map_err(de)?;
     let (w, h) = area.dim_in_pixel();
-    let side_w = th.px(170.0).min(w as i32 / 3);
+    let side_w = if with_bar { th.px(170.0).min(w as i32 / 3) } else { 0 };
     let (main, side) = area.split_horizontally(w as i32 - side_w);
-
     let xt = (((w as i32 - side_w) as f64 / th.k) / 110.0).round().clamp(3.0, 8.0) as usize;
     let yt = ((h as f64 / th.k) / 90.0).round().clamp(3.0, 7.0) as usize;
     let mut xa = Axis::exact(hm.x_log, ex[0], ex[ex.len() - 1], xt);
@@ -579,9 +596,30 @@ pub(crate) fn draw_heatmap<DB: DrawingBackend>(
 
     // The colour bar, aligned with the plotting area.
     let (_, pry) = ctx.plotting_area().get_pixel_range();
+    if with_bar {
+        let nan = hm.values.iter().flatten().any(|v| !v.is_finite());
+        draw_colour_bar(&side, pry.clone(), range, &hm.value_label, nan, th)?;
+    }
+    Ok(pry)
+}
+
+/// Draws a viridis colour bar for `range` in `side`, over the backend
+/// pixel rows `rows`, titled `label`, with a "no value" key below it if
+/// `nan`.
+pub(crate) fn draw_colour_bar<DB: DrawingBackend>(
+    side: &DrawingArea<DB, Shift>,
+    rows: std::ops::Range<i32>,
+    range: (f64, f64),
+    label: &str,
+    nan: bool,
+    th: Theme,
+) -> Result<(), PlotError> {
+    let (vmin, vmax) = range;
+    let frac = |v: f64| (v - vmin) / (vmax - vmin);
+    let tick = th.font(TICK_PT);
     let (_, sy0) = side.get_base_pixel();
-    let top = pry.start - sy0;
-    let bar_h = pry.end - pry.start;
+    let top = rows.start - sy0;
+    let bar_h = rows.end - rows.start;
     let (sw, _) = side.dim_in_pixel();
     let bar_area = side.clone().shrink((th.px(18.0), top), (sw as i32 - th.px(18.0), bar_h));
     let va = Axis::exact(false, vmin, vmax, ((bar_h as f64 / th.k) / 80.0).round().clamp(3.0, 8.0) as usize);
@@ -590,7 +628,7 @@ pub(crate) fn draw_heatmap<DB: DrawingBackend>(
         vw = vw.max(side.estimate_text_size(&va.label(*t), &tick).map_err(de)?.0);
     }
     let dh = side.estimate_text_size("Ag", &th.font(DESC_PT)).map_err(de)?.1 as i32;
-    let right = vw as i32 + th.px(16.0) + if hm.value_label.is_empty() { 0 } else { dh + th.px(16.0) };
+    let right = vw as i32 + th.px(16.0) + if label.is_empty() { 0 } else { dh + th.px(16.0) };
     let bar_w = th.px(26.0);
     let bar_area = bar_area.shrink((0, 0), (bar_w + right, bar_h));
     let mut bar = ChartBuilder::on(&bar_area)
@@ -617,18 +655,18 @@ pub(crate) fn draw_heatmap<DB: DrawingBackend>(
         .map_err(de)?;
     bar.draw_series(std::iter::once(Rectangle::new([(0.0, vmin), (1.0, vmax)], BLACK.stroke_width(th.pu(1.0)))))
         .map_err(de)?;
-    if !hm.value_label.is_empty() {
+    if !label.is_empty() {
         // Reads upwards like the y-axis title, right of the tick labels.
         let x = th.px(18.0) + bar_w + vw as i32 + th.px(24.0) + dh / 2;
         side.draw(&Text::new(
-            hm.value_label.as_str(),
+            label,
             (x, top + bar_h / 2),
             th.font(DESC_PT).transform(FontTransform::Rotate270).pos(Pos::new(HPos::Center, VPos::Center)),
         ))
         .map_err(de)?;
     }
 
-    if hm.values.iter().flatten().any(|v| !v.is_finite()) {
+    if nan {
         let y = top + bar_h + th.px(14.0);
         let x = th.px(18.0);
         let sq = th.px(18.0);

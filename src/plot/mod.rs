@@ -27,6 +27,9 @@
 //! that cannot be shown (non-finite, or non-positive on a log axis) are
 //! skipped. The PNG is drawn at twice its size and averaged down, which
 //! anti-aliases lines that the bitmap backend draws aliased.
+//!
+//! [`render_heatmap_panels`] puts several heatmaps in a grid on one common
+//! colour range (one shared colour bar when their `value_label`s agree).
 
 mod axis;
 mod draw;
@@ -42,7 +45,7 @@ use plotters::coord::Shift;
 use plotters::prelude::{BitMapBackend, DrawingArea, DrawingBackend, IntoDrawingArea, SVGBackend};
 use plotters::style::FontStyle;
 
-use draw::{de, draw_chart, draw_heatmap, Theme};
+use draw::{de, draw_chart, draw_colour_bar, draw_heatmap, value_range, Theme};
 
 /// Size of a single chart, pixels.
 pub const CHART_SIZE: (u32, u32) = (1000, 700);
@@ -50,6 +53,12 @@ pub const CHART_SIZE: (u32, u32) = (1000, 700);
 pub const PANEL_SIZE: (u32, u32) = (680, 540);
 /// Size of a heatmap with its colour bar, pixels.
 pub const HEATMAP_SIZE: (u32, u32) = (1000, 760);
+/// Size of one panel of [`render_heatmap_panels`] (without colour bar),
+/// pixels.
+pub const HEATMAP_PANEL_SIZE: (u32, u32) = (520, 420);
+/// Width of the colour bar that [`render_heatmap_panels`] shares between
+/// panels, pixels.
+pub const COLOUR_BAR_WIDTH: u32 = 170;
 /// The PNG is drawn this many times larger, then averaged down.
 const SUPERSAMPLE: u32 = 2;
 
@@ -175,10 +184,35 @@ pub fn render_heatmap(heatmap: &Heatmap, stem: &Path) -> Result<(), PlotError> {
     render_figure(&Figure::Heatmap(heatmap), stem)
 }
 
+/// Draws several heatmaps in a grid of `columns` per row (fewer if there
+/// are fewer maps), each with its own title and axes, to `<stem>.png` and
+/// `<stem>.svg`. All panels are coloured over one value range, the extremes
+/// of the finite values of all maps, so that they can be compared.
+///
+/// When every map has the same `value_label`, one colour bar to the right
+/// of the grid serves all panels: the image is `columns ×`
+/// [`HEATMAP_PANEL_SIZE`] plus [`COLOUR_BAR_WIDTH`] wide. Otherwise each
+/// panel has its own colour bar (same range, its own title) within its
+/// [`HEATMAP_PANEL_SIZE`]. Cell values are printed where they fit.
+pub fn render_heatmap_panels(maps: &[Heatmap], columns: usize, stem: &Path) -> Result<(), PlotError> {
+    if maps.is_empty() {
+        return Err(PlotError::Invalid("no heatmaps to draw".into()));
+    }
+    if columns == 0 {
+        return Err(PlotError::Invalid("heatmap panels need at least one column".into()));
+    }
+    for m in maps {
+        draw::check_heatmap(m)?;
+    }
+    let shared_bar = maps.iter().all(|m| m.value_label == maps[0].value_label);
+    render_figure(&Figure::HeatmapPanels { maps, columns: columns.min(maps.len()), shared_bar }, stem)
+}
+
 enum Figure<'a> {
     Chart(&'a Chart),
     Panels(&'a [Chart]),
     Heatmap(&'a Heatmap),
+    HeatmapPanels { maps: &'a [Heatmap], columns: usize, shared_bar: bool },
 }
 
 impl Figure<'_> {
@@ -199,6 +233,11 @@ impl Figure<'_> {
                 let (rows, cols) = Figure::grid(c.len());
                 (PANEL_SIZE.0 * cols as u32, PANEL_SIZE.1 * rows as u32)
             }
+            Figure::HeatmapPanels { maps, columns, shared_bar } => {
+                let rows = maps.len().div_ceil(*columns) as u32;
+                let bar = if *shared_bar { COLOUR_BAR_WIDTH } else { 0 };
+                (HEATMAP_PANEL_SIZE.0 * *columns as u32 + bar, HEATMAP_PANEL_SIZE.1 * rows)
+            }
         }
     }
 
@@ -214,7 +253,34 @@ impl Figure<'_> {
         let forced = |i: usize| legends.get(i).copied().flatten();
         match self {
             Figure::Chart(c) => Ok(vec![draw_chart(root, c, th, forced(0))?]),
-            Figure::Heatmap(h) => draw_heatmap(root, h, th).map(|()| vec![]),
+            Figure::Heatmap(h) => draw_heatmap(root, h, th, value_range([*h]), true).map(|_| vec![]),
+            Figure::HeatmapPanels { maps, columns, shared_bar } => {
+                root.fill(&plotters::style::WHITE).map_err(de)?;
+                let range = value_range(maps.iter());
+                let (w, _) = root.dim_in_pixel();
+                let bar_w = if *shared_bar { (COLOUR_BAR_WIDTH as f64 * th.k).round() as i32 } else { 0 };
+                let (grid, side) = root.split_horizontally(w as i32 - bar_w);
+                let rows = maps.len().div_ceil(*columns);
+                let areas = grid.split_evenly((rows, *columns));
+                let mut span: Option<std::ops::Range<i32>> = None;
+                for (m, a) in maps.iter().zip(&areas) {
+                    let r = draw_heatmap(a, m, th, range, !*shared_bar)?;
+                    span = Some(match span {
+                        None => r,
+                        Some(s) => s.start.min(r.start)..s.end.max(r.end),
+                    });
+                }
+                if let (true, Some(span)) = (*shared_bar, span) {
+                    // At most about two panels tall, centred on the panels'
+                    // plotting areas.
+                    let max_h = (2.0 * HEATMAP_PANEL_SIZE.1 as f64 * th.k) as i32;
+                    let h = (span.end - span.start).min(max_h);
+                    let top = (span.start + span.end - h) / 2;
+                    let nan = maps.iter().flat_map(|m| m.values.iter().flatten()).any(|v| !v.is_finite());
+                    draw_colour_bar(&side, top..top + h, range, &maps[0].value_label, nan, th)?;
+                }
+                Ok(vec![])
+            }
             Figure::Panels(cs) => {
                 let areas = root.split_evenly(Figure::grid(cs.len()));
                 let mut used = Vec::with_capacity(cs.len());

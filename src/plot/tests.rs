@@ -223,6 +223,83 @@ fn plot_heatmap_with_nan_and_log_axes() {
     finish(&dir, delete);
 }
 
+/// `n` maps of 5×5 cells, values 0.1 to 1e4 shown as log10, some NaN.
+fn heatmap_grid(n: usize) -> Vec<Heatmap> {
+    (0..n)
+        .map(|k| {
+            let x: Vec<f64> = (0..5).map(|i| 0.01 * 3f64.powi(i)).collect();
+            let y: Vec<f64> = (0..5).map(|j| 16.0 * 2f64.powi(j)).collect();
+            let values = (0..5)
+                .map(|j| {
+                    (0..5)
+                        .map(|i| {
+                            if (i + j + k) % 7 == 3 {
+                                return f64::NAN;
+                            }
+                            // Spans 10^-1 .. 10^4 over the maps.
+                            let e = -1.0 + 5.0 * ((i + j) as f64 / 8.0) * ((k + 1) as f64 / n as f64);
+                            10f64.powf(e).log10()
+                        })
+                        .collect()
+                })
+                .collect();
+            Heatmap {
+                title: format!("run {k}: B = {}", 1 << (k % 5)),
+                x_label: "η".into(),
+                y_label: "N".into(),
+                x_log: true,
+                y_log: true,
+                x,
+                y,
+                values,
+                value_label: "log₁₀ loss ratio".into(),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn plot_heatmap_panels_share_one_colour_range() {
+    let (dir, delete) = out_dir("heatmap_panels");
+    let maps = heatmap_grid(20);
+    let stem = dir.join("heatmap_panels");
+    render_heatmap_panels(&maps, 4, &stem).unwrap();
+    let size = (4 * HEATMAP_PANEL_SIZE.0 + COLOUR_BAR_WIDTH, 5 * HEATMAP_PANEL_SIZE.1);
+    let img = check_png(&with_ext(&stem, "png"), size);
+    let colours: HashSet<[u8; 3]> = img.rgb.chunks(3).map(|c| [c[0], c[1], c[2]]).collect();
+    assert!(colours.contains(&[190, 190, 190]), "NaN cells are grey");
+    let svg = std::fs::read_to_string(with_ext(&stem, "svg")).unwrap();
+    for m in &maps {
+        assert!(svg.contains(&m.title), "title {:?} missing", m.title);
+    }
+    // One shared colour bar: its title and NaN key appear once.
+    assert_eq!(svg.matches("log₁₀ loss ratio").count(), 1);
+    assert_eq!(svg.matches("no value").count(), 1);
+    // The common range: the extremes over all maps, not per map.
+    let (lo, hi) = draw::value_range(&maps);
+    assert!((lo + 1.0).abs() < 1e-9 && (hi - 4.0).abs() < 1e-9, "range {lo}..{hi}");
+
+    // Different colour-bar titles: one bar per panel, same range; fewer
+    // maps than columns gives fewer columns.
+    let mut two = heatmap_grid(2);
+    two[1].value_label = "other".into();
+    let stem2 = dir.join("heatmap_panels_own_bars");
+    render_heatmap_panels(&two, 3, &stem2).unwrap();
+    check_png(&with_ext(&stem2, "png"), (2 * HEATMAP_PANEL_SIZE.0, HEATMAP_PANEL_SIZE.1));
+    let svg = std::fs::read_to_string(with_ext(&stem2, "svg")).unwrap();
+    assert!(svg.contains("log₁₀ loss ratio") && svg.contains("other"));
+    assert!(svg.contains(&two[0].title) && svg.contains(&two[1].title));
+
+    // Nothing to draw, no columns, or a bad map: errors, nothing written.
+    assert!(matches!(render_heatmap_panels(&[], 4, &dir.join("bad")), Err(PlotError::Invalid(_))));
+    assert!(matches!(render_heatmap_panels(&maps, 0, &dir.join("bad")), Err(PlotError::Invalid(_))));
+    let mut bad = heatmap_grid(3);
+    bad[2].values.pop();
+    assert!(matches!(render_heatmap_panels(&bad, 2, &dir.join("bad")), Err(PlotError::Invalid(_))));
+    assert!(!dir.join("bad.png").exists() && !dir.join("bad.svg").exists());
+    finish(&dir, delete);
+}
+
 #[test]
 fn plot_stem_keeps_dots_and_creates_directories() {
     let (dir, delete) = out_dir("stem");
