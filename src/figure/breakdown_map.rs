@@ -42,7 +42,10 @@ fn build(lab: &Lab) -> Result<Drawing> {
             let [o1, o2, o3] = orders;
             let orders = [o1?, o2?, o3?];
             for (ix, &eta) in etas.iter().enumerate() {
-                let (exp, out) = lab.run(&format!("{name} --steps {t} --eta {eta} --trials {trials} --seed 8"))?;
+                let (exp, out) = lab.run(&format!(
+                    "{name} --steps {t} --eta {eta} --trials {trials} --seed {}",
+                    1000 + 100 * iy + ix
+                ))?;
                 let s = out.primary.test_loss.summary();
                 let mut predictions: Vec<f64> = orders.iter().map(|p| p.at(eta).0).collect();
                 predictions.push(resummed(&exp, &exp.plan, 3, Resum::Exact)?.at(eta).0);

@@ -22,15 +22,19 @@ fn build(lab: &Lab) -> Result<Drawing> {
     let (points, trials) = lab.size((4, 50_000), (7, 1_000_000));
     let mut table = Table::default();
     let mut chart_series = Vec::new();
-    for m in EPOCHS {
+    // One seed per point: with a shared seed every point would repeat one
+    // draw of the training sets (the effect is η² times a function of them).
+    for (i, m) in EPOCHS.into_iter().enumerate() {
         let (mut marks, mut laws, mut engine) = (Vec::new(), Vec::new(), Vec::new());
-        for eta in log_space(0.0005, 0.01, points) {
+        for (j, eta) in log_space(0.0005, 0.01, points).into_iter().enumerate() {
+            let seed = 100 * i + j;
             let many = lab.experiment(&format!(
-                "shifting-valleys --train-size {N} --epochs {m} --eta {} --trials {trials} --seed 4",
+                "shifting-valleys --train-size {N} --epochs {m} --eta {} --trials {trials} --seed {seed}",
                 eta / m as f64
             ))?;
-            let one =
-                lab.experiment(&format!("shifting-valleys --train-size {N} --eta {eta} --trials {trials} --seed 4"))?;
+            let one = lab.experiment(&format!(
+                "shifting-valleys --train-size {N} --eta {eta} --trials {trials} --seed {seed}"
+            ))?;
             let d = lab.paired(&many, &many.plan, &one.plan, |t| t.theta[0])?;
             let hg = many.landscape.visit(statistics::Exact(&many.init)).hg_mixed[0];
             let law = eta * eta * N as f64 * (m - 1) as f64 / (2.0 * m as f64) * hg;

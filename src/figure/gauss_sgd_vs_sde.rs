@@ -19,9 +19,11 @@ fn build(lab: &Lab) -> Result<Drawing> {
     let trials = lab.size(400_000, 4_000_000);
     let mut table = Table::default();
     let mut points = Vec::new();
-    for eta in [0.05, 0.1, 0.15, 0.2, 0.25] {
-        let (exp, out) =
-            lab.run(&format!("gauss --steps 1 --eta {eta} --compare sde --substeps 16 --trials {trials} --seed 3"))?;
+    for (i, eta) in [0.05, 0.1, 0.15, 0.2, 0.25].into_iter().enumerate() {
+        let (exp, out) = lab.run(&format!(
+            "gauss --steps 1 --eta {eta} --compare sde --substeps 16 --trials {trials} --seed {}",
+            300 + i
+        ))?;
         let d = out.compare.as_ref().expect("paired").1.test_loss_diff.summary();
         let sde = exp.compare.as_ref().expect("paired");
         let diff = |order| -> Result<f64> {

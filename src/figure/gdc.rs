@@ -28,9 +28,9 @@ fn build(lab: &Lab) -> Result<Drawing> {
     let mut panels = Vec::new();
     for (name, lo, hi) in [("shifting-valleys", 0.002, 0.05), ("valley-of-death", 0.0001, 0.001)] {
         let mut s: Vec<Vec<Point>> = vec![Vec::new(); 3];
-        for eta in log_space(lo, hi, points) {
+        for (i, eta) in log_space(lo, hi, points).into_iter().enumerate() {
             for (k, other) in ["gd", "gdc"].into_iter().enumerate() {
-                let flags = format!("{name} --eta {eta} --compare {other} --trials {trials} --seed 5");
+                let flags = format!("{name} --eta {eta} --compare {other} --trials {trials} --seed {}", 500 + i);
                 let (exp, out) = lab.run(&flags)?;
                 let d = out.compare.as_ref().expect("paired").1.test_loss_diff.summary();
                 let compare = exp.compare.as_ref().expect("paired");

@@ -124,7 +124,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
         s[0].push(ci_point(h, &gd));
         s[1].push(ci_point(h, &tuned));
         s[2].push(Point::new(h, best));
-        s[3].push(ci_point(h, &diff));
+        s[3].push(Point::with_ci(h, diff.mean / gd.mean, diff.ci95[0] / gd.mean, diff.ci95[1] / gd.mean));
     }
     let [gd, tuned, best, diff] = [s.remove(0), s.remove(0), s.remove(0), s.remove(0)];
     let chart = |title: String, y: &str, y_log, series| Chart {
@@ -147,8 +147,8 @@ fn build(lab: &Lab) -> Result<Drawing> {
             ],
         ),
         chart(
-            "tuned − plain GD, paired (< 0: tuning helps)".into(),
-            "E[test loss difference]",
+            "tuned − plain GD, paired, relative (< 0: tuning helps)".into(),
+            "E[L_tuned − L_GD] / E[L_GD]",
             false,
             vec![Series::new("tuned − GD (95% CI)", Style::Markers, diff)],
         ),

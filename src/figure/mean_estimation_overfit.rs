@@ -12,13 +12,15 @@ use crate::theory::{corollary, resum::Resum, statistics};
 
 pub const FIGURE: Figure = Figure {
     name: "mean-estimation-overfit",
-    about: "GD overfitting and gap vs H (log axes) at fixed C, N = 10, T = 100, η = 0.1: measured vs Cor. 2, with the TIC limit (001 Fig. 3)",
+    about: "GD overfitting and gap vs H (log axes) at C = 100, N = 10, T = 100, η = 0.1: measured vs Cor. 2, with the TIC limit (001 Fig. 3)",
     build,
 };
 
 const N: usize = 10;
 const STEPS: usize = 100;
 const ETA: f64 = 0.1;
+/// Noise scale: C = S² = 100, as in seed 001 App. C.3.
+const S: f64 = 10.0;
 
 fn build(lab: &Lab) -> Result<Drawing> {
     let (points, trials) = lab.size((6, 20_000), (15, 100_000));
@@ -26,7 +28,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
     let mut s = vec![Vec::new(); 8];
     for (i, h) in log_space(1e-4, 4.0, points).into_iter().enumerate() {
         let base = format!(
-            "mean-estimation --param H={h},S=1 --init 0 --optimizer gd --train-size {N} --steps {STEPS} --eta {ETA}"
+            "mean-estimation --param H={h},S={S} --init 0 --optimizer gd --train-size {N} --steps {STEPS} --eta {ETA}"
         );
         let (exp, out) = lab.run(&format!("{base} --trials {trials} --seed {}", 21 + i))?;
         let l0 = series(&exp, &exp.plan, 0)?.test_loss[0];
@@ -42,7 +44,8 @@ fn build(lab: &Lab) -> Result<Drawing> {
             ("overfitting", &overfit, [exact.0 - l0, integral.0 - l0, order3.0 - l0, f64::NAN]),
             ("gen_gap", &gap, [exact.2, integral.2, order3.2, tic]),
         ] {
-            let mut row = vec![("observable", observable.into()), ("H", h.into()), ("C", 1.0.into()), ("N", N.into())];
+            let mut row =
+                vec![("observable", observable.into()), ("H", h.into()), ("C", (S * S).into()), ("N", N.into())];
             row.extend([("T", STEPS.into()), ("eta", ETA.into())]);
             row.extend(measured(m));
             row.extend([("theory_resummed", theory[0].into()), ("theory_integral", theory[1].into())]);
@@ -59,7 +62,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
             s[k].clear();
         }
         let exp = lab.experiment(&format!(
-            "mean-estimation --param H={h},S=1 --init 0 --optimizer gd --train-size {N} --steps {STEPS} --eta {ETA}"
+            "mean-estimation --param H={h},S={S} --init 0 --optimizer gd --train-size {N} --steps {STEPS} --eta {ETA}"
         ))?;
         let l0 = series(&exp, &exp.plan, 0)?.test_loss[0];
         let stats = exp.landscape.visit(statistics::Exact(&exp.init));
@@ -75,7 +78,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
     let mut next = || s.next().expect("eight series");
     let chart = |title: &str, y: &str, series| Chart {
         title: title.into(),
-        x_label: "curvature H (C = 1)".into(),
+        x_label: "curvature H (C = 100)".into(),
         y_label: y.into(),
         x_log: true,
         y_log: true,

@@ -27,8 +27,8 @@ fn build(lab: &Lab) -> Result<Drawing> {
         let (p1, p2, p3) = (p1?, p2?, p3?);
         let l0 = p3.test_loss[0];
         let mut marks = Vec::new();
-        for eta in log_space(0.005, 0.2, points) {
-            let (_, out) = lab.run(&format!("{name} --steps 10 --eta {eta} --trials {trials} --seed 7"))?;
+        for (i, eta) in log_space(0.005, 0.2, points).into_iter().enumerate() {
+            let (_, out) = lab.run(&format!("{name} --steps 10 --eta {eta} --trials {trials} --seed {}", 700 + i))?;
             let s = out.primary.test_loss.summary();
             let excess = crate::stats::Summary { mean: s.mean - l0, ci95: [s.ci95[0] - l0, s.ci95[1] - l0], ..s };
             let mut row = vec![("landscape", name.into()), ("eta", eta.into()), ("T", 10usize.into())];

@@ -37,8 +37,9 @@ fn build(lab: &Lab) -> Result<Drawing> {
     let (p1, p2, p3) = (p1?, p2?, p3?);
     let l0 = p1.test_loss[0];
     let mut marks = Vec::new();
-    for eta in log_space(1e-5, 1e-3, points) {
-        let (_, out) = lab.run(&format!("valley-of-death --steps {T} --eta {eta} --trials {trials} --seed 6"))?;
+    for (i, eta) in log_space(1e-5, 1e-3, points).into_iter().enumerate() {
+        let (_, out) =
+            lab.run(&format!("valley-of-death --steps {T} --eta {eta} --trials {trials} --seed {}", 600 + i))?;
         let s = out.primary.test_loss.summary();
         let excess = Summary { mean: s.mean - l0, ci95: [s.ci95[0] - l0, s.ci95[1] - l0], ..s };
         let mut row = vec![
@@ -71,9 +72,11 @@ fn build(lab: &Lab) -> Result<Drawing> {
     };
     // Across inits at one small η: the gap and GD − SGD, per power of η.
     let mut s: Vec<Vec<Point>> = vec![Vec::new(); 5];
-    for (a, b) in INITS {
-        let flags =
-            format!("valley-of-death --init {a},{b} --steps {T} --eta {ETA} --compare gd --trials {trials} --seed 6");
+    for (k, (a, b)) in INITS.into_iter().enumerate() {
+        let flags = format!(
+            "valley-of-death --init {a},{b} --steps {T} --eta {ETA} --compare gd --trials {trials} --seed {}",
+            650 + k
+        );
         let (exp, out) = lab.run(&flags)?;
         let named = exp.landscape.visit(statistics::Exact(&exp.init)).named;
         let gap = scaled(&out.primary.gen_gap.summary(), ETA);

@@ -298,23 +298,23 @@ pub(crate) fn sci_label(v: f64) -> String {
     }
 }
 
-/// A compact label for a value of unknown magnitude (heatmap cells):
-/// 3 significant digits.
-pub(crate) fn value_label(v: f64) -> String {
+/// Decimals for the cell labels of heat maps coloured over `range`: three
+/// significant digits of its span, so that the labels of every panel line up
+/// and stay short.
+pub(crate) fn cell_decimals((lo, hi): (f64, f64)) -> usize {
+    let span = hi - lo;
+    if !(span.is_finite() && span > 0.0) {
+        return 2;
+    }
+    (2 - span.log10().floor() as i32).clamp(0, 6) as usize
+}
+
+/// A cell's value with `decimals` decimals (empty for NaN).
+pub(crate) fn value_label(v: f64, decimals: usize) -> String {
     if !v.is_finite() {
         return String::new();
     }
-    let a = v.abs();
-    if a != 0.0 && !(1e-3..1e5).contains(&a) {
-        return sci_label(v);
-    }
-    let digits = if a == 0.0 { 0 } else { (2 - a.log10().floor() as i32).max(0) as usize };
-    let s = plain_label(v, digits);
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    }
+    plain_label(v, decimals)
 }
 
 fn superscript(s: &str) -> String {
@@ -367,8 +367,12 @@ mod tests {
         assert_eq!(plain_label(-0.0, 1), "0.0");
         assert_eq!(sci_label(2.5e-7), "2.5×10⁻⁷");
         assert_eq!(sci_label(1e6), "10⁶");
-        assert_eq!(value_label(0.012345), "0.0123");
-        assert_eq!(value_label(123.456), "123");
-        assert_eq!(value_label(2.0), "2");
+        assert_eq!(value_label(0.012345, 4), "0.0123");
+        assert_eq!(value_label(123.456, 0), "123");
+        assert_eq!(value_label(-0.331, 1), "\u{2212}0.3");
+        assert_eq!(value_label(f64::NAN, 1), "");
+        assert_eq!(cell_decimals((-3.0, 6.5)), 2);
+        assert_eq!(cell_decimals((0.01, 0.02)), 4);
+        assert_eq!(cell_decimals((1.0, 1.0)), 2);
     }
 }

@@ -10,7 +10,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontTransform;
 
-use super::axis::{to_axis, value_label, Axis};
+use super::axis::{cell_decimals, to_axis, value_label, Axis};
 use super::{Chart, Heatmap, PlotError, Style, FONT_FAMILY};
 
 /// Scale of one logical pixel in backend pixels.
@@ -567,11 +567,13 @@ pub(crate) fn draw_heatmap<DB: DrawingBackend>(
     let size = (min_ch * 0.36).min(16.0 * th.k);
     if size >= 9.0 * th.k && xc.len() * yc.len() <= 400 {
         let probe = (FONT_FAMILY, size).into_font();
+        let decimals = cell_decimals(range);
+        let label = |v: f64| value_label(v, decimals);
         let widest = hm
             .values
             .iter()
             .flatten()
-            .map(|v| plot.estimate_text_size(&value_label(*v), &probe.clone().into()).map(|s| s.0))
+            .map(|v| plot.estimate_text_size(&label(*v), &probe.clone().into()).map(|s| s.0))
             .try_fold(0u32, |m, s| s.map(|s| m.max(s)))
             .map_err(de)?;
         if (widest as f64) + 6.0 * th.k <= min_cw {
@@ -585,7 +587,7 @@ pub(crate) fn draw_heatmap<DB: DrawingBackend>(
                     let lum = 0.299 * c.0 as f64 + 0.587 * c.1 as f64 + 0.114 * c.2 as f64;
                     let ink = if lum > 140.0 { BLACK } else { WHITE };
                     let style = probe.clone().color(&ink).pos(Pos::new(HPos::Center, VPos::Center));
-                    texts.push(Text::new(value_label(v), (xc[i], yc[j]), style));
+                    texts.push(Text::new(label(v), (xc[i], yc[j]), style));
                 }
             }
             ctx.draw_series(texts).map_err(de)?;
