@@ -230,3 +230,32 @@ fn two_dimensional_dispatch_covers_every_trial() {
         }
     }
 }
+
+/// `simsgd figure epochs --backend gpu`: the paired per-trial comparison of
+/// two grids runs on the device (one chunk of trials per call) and agrees
+/// with the theory where it holds, as the CPU's does (tests/figures.rs).
+#[test]
+fn figures_run_on_the_gpu() {
+    let Some(_gpu) = gpu() else { return };
+    let out = std::env::temp_dir().join(format!("simsgd-gpu-figure-{}", std::process::id()));
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_simsgd"))
+        .args(["figure", "epochs", "--quick", "--backend", "gpu", "-q", "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(out.join("epochs.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let mut checked = 0;
+    for line in lines {
+        let v: Vec<f64> = line.split(',').map(|x| x.parse().unwrap_or(f64::NAN)).collect();
+        if v[col("eta")] < 6e-4 {
+            let (mean, se, want) = (v[col("mean")], v[col("stderr")], v[col("theory_order3")]);
+            assert!((mean - want).abs() < 4.0 * se, "{mean} ± {se} vs {want}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 4, "one small-η point per M");
+    let _ = std::fs::remove_dir_all(&out);
+}
