@@ -13,6 +13,7 @@ mod epochs;
 mod gauss_sgd_vs_sde;
 mod gdc;
 mod l2_regularization;
+mod loss_vs_eta;
 mod mean_estimation_overfit;
 pub mod table;
 mod test_loss_vs_eta;

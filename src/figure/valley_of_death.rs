@@ -4,8 +4,9 @@
 //! ηT·UNC/N) and GD − SGD against TEM (order 2: η²(T−1)·TEM/4; the notes'
 //! printed form (T−1)(TEM − PER)/4 is wrong, docs/THEORY.md).
 
+use super::loss_vs_eta::LossVsEta;
 use super::table::Table;
-use super::{ci_point, log_space, measured, series, Drawing, Figure, Lab, Plot};
+use super::{ci_point, log_space, measured, Drawing, Figure, Lab, Plot};
 use crate::error::Result;
 use crate::plot::{Chart, Point, Series, Style};
 use crate::stats::Summary;
@@ -31,45 +32,16 @@ fn build(lab: &Lab) -> Result<Drawing> {
     let (points, trials) = lab.size((4, 20_000), (8, 400_000));
     let mut table = Table::default();
     // Test loss against η at the default init.
-    let exp = lab.experiment(&format!("valley-of-death --steps {T}"))?;
-    let p = [1, 2, 3].map(|order| series(&exp, &exp.plan, order));
-    let [p1, p2, p3] = p;
-    let (p1, p2, p3) = (p1?, p2?, p3?);
-    let l0 = p1.test_loss[0];
-    let mut marks = Vec::new();
-    for (i, eta) in log_space(1e-5, 1e-3, points).into_iter().enumerate() {
-        let (_, out) =
-            lab.run(&format!("valley-of-death --steps {T} --eta {eta} --trials {trials} --seed {}", 600 + i))?;
-        let s = out.primary.test_loss.summary();
-        let excess = Summary { mean: s.mean - l0, ci95: [s.ci95[0] - l0, s.ci95[1] - l0], ..s };
-        let mut row = vec![
-            ("panel", "test_loss".into()),
-            ("eta", eta.into()),
-            ("init", "1;1".into()),
-            ("diverged", (out.primary.diverged as f64).into()),
-        ];
-        row.extend(measured(&excess));
-        for (column, q) in [("theory_order1", &p1), ("theory_order2", &p2), ("theory_order3", &p3)] {
-            row.push((column, (q.at(eta).0 - l0).into()));
-        }
-        table.push(row);
-        marks.push(ci_point(eta, &excess));
-    }
-    let grid = log_space(1e-5, 1e-3, 40);
-    let line = |q: &crate::theory::predict::Prediction| grid.iter().map(|&e| Point::new(e, q.at(e).0 - l0)).collect();
-    let first = Chart {
+    let first = LossVsEta {
+        setup: format!("valley-of-death --steps {T}"),
+        etas: log_space(1e-5, 1e-3, points),
+        trials,
+        seed: 600,
         title: format!("Valley of Death, SGD, T = {T}, θ₀ = (1, 1) ({trials} trials)"),
-        x_label: "learning rate η".into(),
-        y_label: "E[l(θ_T)] − l(θ₀)".into(),
-        x_log: true,
-        series: vec![
-            Series::new("measured (95% CI)", Style::Markers, marks),
-            Series::new("order 1: −ηT·INT", Style::Dashed, line(&p1)),
-            Series::new("order 2", Style::Line, line(&p2)),
-            Series::new("order 3", Style::Dashed, line(&p3)),
-        ],
-        ..Default::default()
-    };
+        columns: vec![("panel", "test_loss".into()), ("init", "1;1".into())],
+        table: &mut table,
+    }
+    .chart(lab)?;
     // Across inits at one small η: the gap and GD − SGD, per power of η.
     let mut s: Vec<Vec<Point>> = vec![Vec::new(); 5];
     for (k, (a, b)) in INITS.into_iter().enumerate() {
