@@ -695,7 +695,9 @@ fn predict_prints_the_corollaries_that_apply() {
     let c = corollaries(&["gauss", "--steps", "1", "--order", "4"]);
     assert!(c.get("valley_drift").is_none(), "{c}");
     let diff = &c["continuous"]["sgd_minus_sde_coefficients"];
-    assert!(diff[2].as_f64().unwrap().abs() < 1e-12 && diff[3].as_f64().unwrap() < -0.02, "{c}");
+    // T(½H²C(1 − 1/K) − J·S/6) with H = C = ½, J = −½, S = −1, K = 16 (docs/THEORY.md).
+    let c3 = 0.5 * 0.25 * 0.5 * (1.0 - 1.0 / 16.0) - 0.5 / 6.0;
+    assert!(diff[2].as_f64().unwrap().abs() < 1e-12 && (diff[3].as_f64().unwrap() - c3).abs() < 1e-9, "{c}");
     let text = ok(&["predict", "archimedes", "--eta", "0.1", "--steps", "1000", "--resum"]);
     assert!(text.contains("1. drift per step along the valley") && text.contains("5. test loss, SGD − SDE"), "{text}");
 }
