@@ -457,7 +457,7 @@ fn set_drift_theory(drift: &mut DriftReport, exp: &Experiment, plan: &Plan, p: &
         };
         corollary::valley_drift(&stats, plan.eta, plan.grid.batch, substeps, noise)
     });
-    drift.set_theory(velocity, p.order, corollary_1.flatten());
+    drift.set_theory(plan.eta, velocity, p.order, corollary_1.flatten());
 }
 
 fn landscapes(json: bool) -> Result<()> {

@@ -658,6 +658,8 @@ fn archimedes_drift_report() {
         assert!((mean - velocity).abs() < 4.0 * se + 0.1 * eta * velocity, "{estimator}: {mean} ± {se} vs {velocity}");
         assert!(se < 0.02 * velocity, "{estimator}: SE {se} does not resolve the drift");
     }
+    assert!((d["theory"]["error_estimate"][2].as_f64().unwrap() - eta * velocity).abs() < 1e-15);
+    assert_eq!(d["theory"]["consistent"], serde_json::json!([true, true, true]));
     let leading = d["theory"]["corollary_1"]["leading"][2].as_f64().unwrap();
     assert!((leading - eta * eta / 6.0).abs() < 1e-15);
     let relative = d["theory"]["leading_relative_error"][2].as_f64().unwrap();

@@ -7,7 +7,9 @@ use super::table::Table;
 use super::{ci_point, measured, resummed, Drawing, Figure, Lab, Plot};
 use crate::error::Result;
 use crate::plot::{Chart, Point, Series, Style};
+use crate::theory::corollary::{self, ValleyDrift};
 use crate::theory::resum::Resum;
+use crate::theory::statistics;
 
 pub const FIGURE: Figure = Figure {
     name: "archimedes-drift",
@@ -76,7 +78,15 @@ fn build(lab: &Lab) -> Result<Drawing> {
             .collect()
     };
     let grid: Vec<f64> = (0..=24).map(|i| 0.005 * i as f64).collect();
-    let law = |f: &dyn Fn(f64) -> f64| grid.iter().map(|&e| Point::new(e, f(e))).collect::<Vec<_>>();
+    // Corollary 1 (theory::corollary) ÷ η², for K substeps per step.
+    let stats = lab.experiment("archimedes")?;
+    let stats = stats.landscape.visit(statistics::Exact(&stats.init));
+    let law = |k: u32, f: fn(&ValleyDrift) -> f64| -> Vec<Point> {
+        grid.iter()
+            .skip(1)
+            .filter_map(|&e| corollary::valley_drift(&stats, e, 1, k, true).map(|d| Point::new(e, f(&d) / (e * e))))
+            .collect()
+    };
     let panels = vec![
         Chart {
             title: format!("Archimedes, SGD from θ = 0: mean z ({trials} trials)"),
@@ -92,9 +102,9 @@ fn build(lab: &Lab) -> Result<Drawing> {
             series: vec![
                 Series::new("SGD, measured (95% CI)", Style::Markers, per_eta2(drift)),
                 Series::new("SDE K = 16, measured (95% CI)", Style::Markers, per_eta2(sde)),
-                Series::new("SGD re-summed: 1/(2(3 − 2η))", Style::Line, law(&|e| 1.0 / (2.0 * (3.0 - 2.0 * e)))),
-                Series::new("SDE re-summed: 1/(2(3 − 2η/16))", Style::Line, law(&|e| 1.0 / (2.0 * (3.0 - e / 8.0)))),
-                Series::new("seed 001: 1/6", Style::Dashed, law(&|_| 1.0 / 6.0)),
+                Series::new("SGD, Corollary 1 discrete: 1/(2(3 − 2η))", Style::Line, law(1, |d| d.resummed[2])),
+                Series::new("SDE, Corollary 1 discrete: 1/(2(3 − 2η/16))", Style::Line, law(16, |d| d.resummed[2])),
+                Series::new("leading law (seed 001): 1/6", Style::Dashed, law(1, |d| d.leading[2])),
             ],
             ..Default::default()
         },

@@ -7,7 +7,7 @@ use super::table::Table;
 use super::{ci_point, log_space, measured, series, Drawing, Figure, Lab, Plot};
 use crate::error::Result;
 use crate::plot::{Chart, Point, Series, Style};
-use crate::theory::statistics;
+use crate::theory::{corollary, statistics};
 
 pub const FIGURE: Figure = Figure {
     name: "epochs",
@@ -36,10 +36,14 @@ fn build(lab: &Lab) -> Result<Drawing> {
                 "shifting-valleys --train-size {N} --eta {eta} --trials {trials} --seed {seed}"
             ))?;
             let d = lab.paired(&many, &many.plan, &one.plan, |t| t.theta[0])?;
-            let hg = many.landscape.visit(statistics::Exact(&many.init)).hg_mixed[0];
-            let law = eta * eta * N as f64 * (m - 1) as f64 / (2.0 * m as f64) * hg;
-            let order3 =
-                series(&many, &many.plan, 3)?.at(eta / m as f64).3[0] - series(&one, &one.plan, 3)?.at(eta).3[0];
+            // Corollary 4 as `predict` prints it (theory::corollary): the
+            // engine's order-3 difference and the η² law.
+            let stats = many.landscape.visit(statistics::Exact(&many.init));
+            let p = series(&many, &many.plan, 3)?;
+            let c = corollary::corollaries(&stats, &many.plan, &p, |plan| series(&many, plan, 3))?
+                .epochs
+                .expect("SGD on M > 1 epochs");
+            let (law, order3) = (c.theta_law.expect("B = 1")[0], c.theta_diff[0]);
             let mut row = vec![("observable", "theta0_M_minus_one".into()), ("epochs", m.into()), ("eta", eta.into())];
             row.push(("N", N.into()));
             row.extend(measured(&d));

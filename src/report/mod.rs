@@ -147,6 +147,13 @@ pub struct DriftTheory {
     /// estimator with the smaller SE (NaN where the law is 0).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub leading_relative_error: Option<Vec<f64>>,
+    /// The theory's own error estimate per coordinate: the omitted diagrams
+    /// (five edges and more) are a relative O(η), so η·|velocity|.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_estimate: Option<Vec<f64>>,
+    /// Whether the best measurement is within 3 SE plus that estimate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consistent: Option<Vec<bool>>,
 }
 
 impl DriftReport {
@@ -170,15 +177,16 @@ impl DriftReport {
         self.slope.iter().zip(conditional).map(|(a, b)| if b.stderr < a.stderr { *b } else { *a }).collect()
     }
 
-    /// Sets the predictions beside the measurement.
-    pub fn set_theory(&mut self, velocity: Option<Vec<f64>>, order: usize, corollary_1: Option<ValleyDrift>) {
+    /// Sets the predictions for a run at `eta` beside the measurement.
+    pub fn set_theory(&mut self, eta: f64, velocity: Option<Vec<f64>>, order: usize, corollary_1: Option<ValleyDrift>) {
+        let best = self.best();
         let z = |s: &[Summary]| velocity.as_ref().map(|v| s.iter().zip(v).map(|(s, v)| s.z(*v)).collect());
         let relative = corollary_1.as_ref().map(|c| {
-            self.best()
-                .iter()
-                .zip(&c.leading)
-                .map(|(m, l)| if *l != 0.0 { (l - m.mean) / m.mean } else { f64::NAN })
-                .collect()
+            best.iter().zip(&c.leading).map(|(m, l)| if *l != 0.0 { (l - m.mean) / m.mean } else { f64::NAN }).collect()
+        });
+        let error: Option<Vec<f64>> = velocity.as_ref().map(|v| v.iter().map(|v| eta * v.abs()).collect());
+        let consistent = velocity.as_ref().zip(error.as_ref()).map(|(v, e)| {
+            best.iter().zip(v).zip(e).map(|((m, v), e)| (m.mean - v).abs() <= 3.0 * m.stderr + e).collect()
         });
         self.theory = Some(DriftTheory {
             z_slope: z(&self.slope),
@@ -187,6 +195,8 @@ impl DriftReport {
             order,
             corollary_1,
             leading_relative_error: relative,
+            error_estimate: error,
+            consistent,
         });
     }
 }

@@ -124,6 +124,18 @@ fn drift(out: &mut String, weights: &[&str], r: &DriftReport) {
         }
         let _ = writeln!(out);
     }
+    if let Some((e, ok)) = theory.and_then(|t| t.error_estimate.as_ref().zip(t.consistent.as_ref())) {
+        let cells: Vec<String> = weights
+            .iter()
+            .zip(e.iter().zip(ok))
+            .map(|(w, (e, ok))| format!("{w} ±{e:.1e}, {}", if *ok { "consistent" } else { "NOT consistent" }))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  theory's own error η·|v| (the omitted diagrams are a relative O(η)); MC within 3 SE plus it: {}",
+            cells.join("; ")
+        );
+    }
     if let Some(c) = theory.and_then(|t| t.corollary_1.as_ref().zip(t.leading_relative_error.as_ref())) {
         for (i, w) in weights.iter().enumerate().filter(|&(i, _)| c.0.leading[i] != 0.0) {
             let _ = writeln!(
