@@ -8,7 +8,7 @@ use crate::error::{usage, Error, Result};
 use crate::experiment::{Experiment, GridFlags, Plan};
 use crate::figure;
 use crate::landscape::AnyLandscape;
-use crate::optimizer::{Dynamics, Optimizer};
+use crate::optimizer::Optimizer;
 use crate::progress::Progress;
 use crate::report::{atomic, csv, prediction, table, DriftReport, RunReport, Theory};
 use crate::theory::resum::{self, Resum};
@@ -418,11 +418,11 @@ fn run(args: &RunArgs) -> Result<()> {
     if let Some((p, q)) = &predictions {
         report.theory = Some(Theory::new(p, exp.plan.eta, &report.metrics, q.as_ref().zip(report.paired.as_ref())));
         if let Some(drift) = &mut report.drift {
-            set_drift_theory(drift, &exp, &exp.plan, p);
+            set_drift_theory(drift, &exp, &exp.plan, p)?;
         }
         if let (Some(paired), Some(plan), Some(q)) = (&mut report.paired, &exp.compare, q) {
             if let Some(drift) = &mut paired.drift {
-                set_drift_theory(drift, &exp, plan, q);
+                set_drift_theory(drift, &exp, plan, q)?;
             }
         }
     }
@@ -437,27 +437,20 @@ fn run(args: &RunArgs) -> Result<()> {
     Ok(())
 }
 
-/// The predicted drift beside a measured one: the engine's re-summed velocity
-/// at the prediction's order (the prediction's own where it is re-summed) and
-/// Corollary 1's laws for dynamics with fresh noise each step.
-fn set_drift_theory(drift: &mut DriftReport, exp: &Experiment, plan: &Plan, p: &predict::Prediction) {
-    let velocity = match &p.velocity {
-        Some(v) => Some(v.clone()),
-        None => {
-            let law = exp.landscape.visit(law::Exact(&exp.init));
-            resum::predict(&law, plan, p.order, Resum::Exact).ok().and_then(|r| r.velocity)
-        }
-    };
-    let fresh = plan.grid.epochs == 1 && plan.optimizer != Optimizer::Gdc;
-    let corollary_1 = fresh.then(|| {
-        let stats = exp.landscape.visit(statistics::Exact(&exp.init));
-        let (substeps, noise) = match plan.dynamics() {
-            Dynamics::Discrete => (1, true),
-            Dynamics::Continuous { substeps, noise } => (substeps, noise),
-        };
-        corollary::valley_drift(&stats, plan.eta, plan.grid.batch, substeps, noise)
-    });
-    drift.set_theory(plan.eta, velocity, p.order, corollary_1.flatten());
+/// The predicted drift beside a measured one: what each estimator reads on the
+/// re-summed engine's E[θ(t)] at the prediction's order (its mode where it is
+/// re-summed, else exact), and Corollary 1's laws. Nothing for grids the
+/// re-summation does not cover.
+fn set_drift_theory(drift: &mut DriftReport, exp: &Experiment, plan: &Plan, p: &predict::Prediction) -> Result<()> {
+    let law = exp.landscape.visit(law::Exact(&exp.init));
+    let mode = p.resummed.unwrap_or(Resum::Exact);
+    let Ok(end) = resum::predict(&law, plan, p.order, mode) else { return Ok(()) };
+    let window = exp.drift_window(plan).expect("a drift report has a window");
+    let expected = window.expected(&exp.record_steps(), |t| resum::theta_at(&law, plan, p.order, mode, t))?;
+    let stats = exp.landscape.visit(statistics::Exact(&exp.init));
+    let velocity = end.velocity.unwrap_or_default();
+    drift.set_theory(plan.eta, p.order, velocity, expected, corollary::valley_drift_of(&stats, plan));
+    Ok(())
 }
 
 fn landscapes(json: bool) -> Result<()> {

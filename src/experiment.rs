@@ -26,6 +26,16 @@ impl Plan {
     pub fn dynamics(&self) -> Dynamics {
         self.optimizer.dynamics(self.substeps)
     }
+
+    /// Whether every step draws fresh noise, independent of the past: SGD
+    /// on one epoch (each point used once) and the SDE and ODE (which never
+    /// see a training set). Corollary 1's stationary drift needs it.
+    pub fn fresh_noise(&self) -> bool {
+        match self.dynamics() {
+            Dynamics::Continuous { .. } => true,
+            Dynamics::Discrete => self.optimizer == Optimizer::Sgd && self.grid.epochs == 1,
+        }
+    }
 }
 
 /// A full experiment.

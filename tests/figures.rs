@@ -82,7 +82,12 @@ fn every_figure_renders_and_agrees_where_the_theory_holds() {
         agree(r, "theory_resummed", 4.0, 0.1 * num(r, "eta") * num(r, "theory_resummed"));
     }
     // Corollary 2 over the whole range of H.
-    for r in rows(&out.join("mean-estimation-overfit.csv")).iter().filter(|r| r["observable"] == "overfitting") {
+    let overfit: Vec<_> = rows(&out.join("mean-estimation-overfit.csv"))
+        .into_iter()
+        .filter(|r| r["observable"] == "overfitting")
+        .collect();
+    assert_eq!(overfit.len(), 6, "six curvatures");
+    for r in &overfit {
         agree(r, "theory_resummed", 4.0, 0.0);
     }
     // Corollary 5: order 4 within 4 SE.
@@ -99,7 +104,9 @@ fn every_figure_renders_and_agrees_where_the_theory_holds() {
     }
     // Corollary 4: the engine's order 3 within 4 SE at the smallest η, and
     // the η² law its limit (within 2% there).
-    for r in rows(&out.join("epochs.csv")).iter().filter(|r| num(r, "eta") < 6e-4) {
+    let epochs: Vec<_> = rows(&out.join("epochs.csv")).into_iter().filter(|r| num(r, "eta") < 6e-4).collect();
+    assert_eq!(epochs.len(), 4, "the smallest η of each M");
+    for r in &epochs {
         agree(r, "theory_order3", 4.0, 0.0);
         assert!((num(r, "theory_eta2_law") / num(r, "theory_order3") - 1.0).abs() < 0.02, "{r:?}");
     }
@@ -111,16 +118,22 @@ fn every_figure_renders_and_agrees_where_the_theory_holds() {
         assert_eq!((gd["compare"].as_str(), gdc["compare"].as_str()), ("gd", "gdc"));
         assert!(num(gdc, "mean").abs() < 0.5 * num(gd, "mean").abs(), "{gd:?} vs {gdc:?}");
     }
-    for r in gdc.iter().filter(|r| r["compare"] == "gd" && (num(r, "eta") == 0.002 || num(r, "eta") == 0.0001)) {
+    let smallest: Vec<_> =
+        gdc.iter().filter(|r| r["compare"] == "gd" && [0.002, 0.0001].contains(&num(r, "eta"))).collect();
+    assert_eq!(smallest.len(), 2, "the smallest η of each landscape");
+    for r in smallest {
         agree(r, "theory", 4.0, 0.05 * num(r, "theory").abs());
     }
     // Seed 000 on Valley of Death: order 2 at the smallest η; GD − SGD per η²
     // against (T − 1)·TEM/4 on every init (the printed (TEM − PER) form is
     // refuted where it is resolved).
     let vod = rows(&out.join("valley-of-death.csv"));
-    for r in vod.iter().filter(|r| r["panel"] == "test_loss" && num(r, "eta") < 2e-5) {
+    let small: Vec<_> = vod.iter().filter(|r| r["panel"] == "test_loss" && num(r, "eta") < 2e-5).collect();
+    assert_eq!(small.len(), 1, "η = 1e-5");
+    for r in small {
         agree(r, "theory_order2", 4.0, 0.0);
     }
+    assert_eq!(vod.iter().filter(|r| r["panel"] != "test_loss").count(), 14, "7 inits, 2 panels");
     for r in vod.iter().filter(|r| r["panel"] != "test_loss") {
         agree(r, "theory_order_law", 4.0, 0.05 * num(r, "theory_order_law"));
     }
@@ -131,6 +144,7 @@ fn every_figure_renders_and_agrees_where_the_theory_holds() {
     assert!(refuted.count() >= 3, "the printed form should be excluded on several inits");
     // l2: plain GD from `run` equals its closed form, and tuning helps.
     let l2 = rows(&out.join("l2-regularization.csv"));
+    assert_eq!(l2.iter().filter(|r| r["observable"] == "tuned_minus_gd").count(), 6, "six curvatures");
     for r in l2.iter().filter(|r| r["observable"] == "test_loss_gd") {
         assert!((num(r, "mean") / num(r, "gd_closed_form_mean") - 1.0).abs() < 1e-9, "{r:?}");
     }
@@ -139,12 +153,14 @@ fn every_figure_renders_and_agrees_where_the_theory_holds() {
     }
     // The breakdown map: the re-summed prediction of Mean Estimation (exact
     // for a quadratic) holds on the whole grid; at T = 1 and the smallest η
-    // order 3 holds on every landscape.
+    // order 3 holds on every landscape (and at T = 1 over Valley of Death's η).
     let map = rows(&out.join("breakdown-map.csv"));
     for r in map.iter().filter(|r| r["landscape"] == "mean-estimation") {
         assert!(num(r, "z_resummed").abs() < 4.0, "{r:?}");
     }
-    for r in map.iter().filter(|r| num(r, "T") == 1.0 && num(r, "eta") <= 0.005) {
+    let corner: Vec<_> = map.iter().filter(|r| num(r, "T") == 1.0 && num(r, "eta") <= 0.005).collect();
+    assert_eq!(corner.len(), 7, "one cell per landscape, all three of Valley of Death (its η are smaller)");
+    for r in corner {
         assert!(num(r, "z_order3").abs() < 4.0, "{r:?}");
     }
     let _ = std::fs::remove_dir_all(&out);

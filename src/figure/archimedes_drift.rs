@@ -23,8 +23,11 @@ fn build(lab: &Lab) -> Result<Drawing> {
     let (steps, trials, every) = lab.size((2000, 1000, 50), (10_000, 20_000, 100));
     let mut table = Table::default();
     let (mut curves, mut drift) = (Vec::new(), Vec::new());
-    for eta in ETAS {
-        let flags = format!("archimedes --eta {eta} --steps {steps} --trials {trials} --record-every {every} --seed 1");
+    for (i, eta) in ETAS.into_iter().enumerate() {
+        let flags = format!(
+            "archimedes --eta {eta} --steps {steps} --trials {trials} --record-every {every} --seed {}",
+            10 + i
+        );
         let (exp, out) = lab.run(&flags)?;
         let (mut band, mut line) = (Vec::new(), Vec::new());
         for c in &out.primary.curve {
@@ -57,10 +60,11 @@ fn build(lab: &Lab) -> Result<Drawing> {
     // The drift per step in units of η², where the laws differ visibly:
     // SGD and its SDE (K = 16, a tenth of the trials: 16 substeps a step).
     let mut sde = Vec::new();
-    for eta in ETAS {
+    for (i, eta) in ETAS.into_iter().enumerate() {
         let flags = format!(
-            "archimedes --optimizer sde --substeps 16 --eta {eta} --steps {steps} --trials {} --record-every {every} --seed 2",
-            (trials / 10).max(100)
+            "archimedes --optimizer sde --substeps 16 --eta {eta} --steps {steps} --trials {} --record-every {every} --seed {}",
+            (trials / 10).max(100),
+            20 + i
         );
         let (exp, out) = lab.run(&flags)?;
         let velocity = resummed(&exp, &exp.plan, 3, Resum::Exact)?.velocity.expect("T > 0")[2];

@@ -56,7 +56,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
         chart_series.push(Series::new(format!("M = {m}, measured (95% CI)"), Style::Markers, marks));
         chart_series.push(Series::new(format!("M = {m}, order 3"), Style::Line, engine));
         if m == EPOCHS[EPOCHS.len() - 1] {
-            chart_series.push(Series::new("η² law (M−1)N/(2M)·η²·E[h g]", Style::Dashed, laws));
+            chart_series.push(Series::new("M = 8, η² law (M−1)N/(2M)·η²·E[h g]", Style::Dashed, laws));
         }
     }
     let chart = Chart {

@@ -32,7 +32,8 @@ const STEPS: i32 = 100;
 const ETA: f64 = 0.1;
 const S: f64 = 10.0;
 const INIT: f64 = 10.0;
-const SEED: u64 = 9;
+/// Seeds: one per curvature, from this one.
+const SEED: u64 = 900;
 
 /// θ_T of GD with coefficient λ given the sample mean.
 fn theta(h: f64, lambda: f64, mean: f64) -> f64 {
@@ -76,9 +77,10 @@ fn build(lab: &Lab) -> Result<Drawing> {
     let (points, trials) = lab.size((6, 20_000u64), (15, 200_000));
     let mut table = Table::default();
     let mut s: Vec<Vec<Point>> = vec![Vec::new(); 4];
-    for h in log_space(1e-4, 4.0, points) {
+    for (i, h) in log_space(1e-4, 4.0, points).into_iter().enumerate() {
+        let seed = SEED + i as u64;
         let flags = format!(
-            "mean-estimation --param H={h},S={S} --init {INIT} --optimizer gd --train-size {N} --steps {STEPS} --eta {ETA} --trials {trials} --seed {SEED}"
+            "mean-estimation --param H={h},S={S} --init {INIT} --optimizer gd --train-size {N} --steps {STEPS} --eta {ETA} --trials {trials} --seed {seed}"
         );
         let (_, out) = lab.run(&flags)?;
         let gd = out.primary.test_loss.summary();
@@ -89,7 +91,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
             .par_iter()
             .map(|&t0| {
                 let mut xs = vec![0.0; N * LANES];
-                rng::fill_normals::<LANES>(SEED, t0, Stream::Data, 0, &mut xs);
+                rng::fill_normals::<LANES>(seed, t0, Stream::Data, 0, &mut xs);
                 let mut m = [Moments::default(), Moments::default(), Moments::default(), Moments::default()];
                 for lane in 0..((trials - t0) as usize).min(LANES) {
                     let x: Vec<f64> = (0..N).map(|i| xs[i * LANES + lane]).collect();

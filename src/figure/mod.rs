@@ -121,8 +121,10 @@ impl Lab {
     pub fn paired(&self, exp: &Experiment, a: &Plan, b: &Plan, f: impl Fn(&Trial) -> f64 + Sync) -> Result<Summary> {
         use rayon::prelude::*;
         const CHUNK: u64 = 1 << 14;
+        // GDC needs per-sample Hessians: the CPU, as in `run`.
+        let device = self.gpu.as_ref().filter(|_| ![a, b].iter().any(|p| p.optimizer == Optimizer::Gdc));
         let chunk = |range: std::ops::Range<u64>| -> Result<Moments> {
-            let (x, y) = match &self.gpu {
+            let (x, y) = match device {
                 Some(g) => (gpu::trials(g, exp, a, range.clone())?, gpu::trials(g, exp, b, range)?),
                 None => (cpu::trials(exp, a, range.clone()), cpu::trials(exp, b, range)),
             };
@@ -131,7 +133,7 @@ impl Lab {
             Ok(m)
         };
         let starts: Vec<u64> = (0..exp.trials).step_by(CHUNK as usize).collect();
-        let parts: Vec<Result<Moments>> = if self.gpu.is_some() {
+        let parts: Vec<Result<Moments>> = if device.is_some() {
             starts.iter().map(|&s| chunk(s..(s + CHUNK).min(exp.trials))).collect()
         } else {
             starts.par_iter().map(|&s| chunk(s..(s + CHUNK).min(exp.trials))).collect()

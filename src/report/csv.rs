@@ -6,7 +6,8 @@
 //! drift per step over the late window, at its last step) or `paired`
 //! (primary − compared, optimizer `a-b`); `theory` is the prediction
 //! (`--theory`) on the final rows of the primary, the paired rows and the
-//! drift rows (the re-summed velocity), empty elsewhere.
+//! drift rows (what the estimator reads on the re-summed E[θ(t)]), empty
+//! elsewhere.
 
 use super::{CurvePoint, DriftReport, Metrics, RunReport, Theory};
 use crate::stats::Summary;
@@ -60,10 +61,13 @@ impl Rows {
 
     fn drift(&mut self, optimizer: &str, weights: &[&str], d: Option<&DriftReport>) {
         let Some(d) = d else { return };
-        let velocity = d.theory.as_ref().and_then(|t| t.velocity.as_ref());
-        for (kind, estimates) in [("drift_slope", Some(&d.slope)), ("drift_conditional", d.conditional.as_ref())] {
+        let t = d.theory.as_ref();
+        let expected = [t.map(|t| &t.expected_slope), t.and_then(|t| t.expected_conditional.as_ref())];
+        for ((kind, estimates), expected) in
+            [("drift_slope", Some(&d.slope)), ("drift_conditional", d.conditional.as_ref())].into_iter().zip(expected)
+        {
             for (i, s) in estimates.into_iter().flatten().enumerate() {
-                self.row(optimizer, kind, weights[i], d.to_step, s, velocity.map(|v| v[i]));
+                self.row(optimizer, kind, weights[i], d.to_step, s, expected.map(|e| e[i]));
             }
         }
     }

@@ -131,30 +131,35 @@ pub struct DriftReport {
 /// The predictions of the drift and their distance from the measurement.
 #[derive(Clone, Debug, Serialize)]
 pub struct DriftTheory {
-    /// E[θ_T − θ_(T−1)] of the re-summed engine (Theorem 1), its order.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub velocity: Option<Vec<f64>>,
+    /// The re-summed engine's order (Theorem 1).
     pub order: usize,
+    /// E[θ_T − θ_(T−1)]: the velocity at the end of the run.
+    pub velocity: Vec<f64>,
+    /// What each estimator reads on the engine's E[θ(t)] (the same weights
+    /// over the same records, `crate::drift::DriftWindow::expected`).
+    pub expected_slope: Vec<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_conditional: Option<Vec<f64>>,
+    /// (measured − expected)/SE of each estimator.
+    pub z_slope: Vec<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub z_conditional: Option<Vec<f64>>,
     /// Corollary 1's law along the valley: leading (small η) and discrete.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub corollary_1: Option<ValleyDrift>,
-    /// (measured − engine velocity)/SE of each estimator.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub z_slope: Option<Vec<f64>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub z_conditional: Option<Vec<f64>>,
     /// (leading law − measured)/measured, the measurement being the
     /// estimator with the smaller SE (NaN where the law is 0).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub leading_relative_error: Option<Vec<f64>>,
     /// The theory's own error estimate per coordinate: the omitted diagrams
-    /// (five edges and more) are a relative O(η), so η·|velocity|.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error_estimate: Option<Vec<f64>>,
+    /// (five edges and more) are a relative O(η), so η·|expected|.
+    pub error_estimate: Vec<f64>,
     /// Whether the best measurement is within 3 SE plus that estimate.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub consistent: Option<Vec<bool>>,
+    pub consistent: Vec<bool>,
 }
+
+/// The engine's expectations of the two estimators: (slope, conditional).
+pub type Expected = (Vec<f64>, Option<Vec<f64>>);
 
 impl DriftReport {
     fn new(exp: &Experiment, plan: &Plan, tally: &Tally) -> Option<Self> {
@@ -170,29 +175,50 @@ impl DriftReport {
         })
     }
 
-    /// The best measurement per coordinate: of the two estimators, the one
-    /// with the smaller standard error.
-    pub fn best(&self) -> Vec<Summary> {
-        let conditional = self.conditional.as_deref().unwrap_or(&self.slope);
-        self.slope.iter().zip(conditional).map(|(a, b)| if b.stderr < a.stderr { *b } else { *a }).collect()
+    /// Per coordinate, the estimator with the smaller standard error, and the
+    /// matching entry of `expected` (slope, conditional).
+    pub fn best<'a>(&'a self, expected: Option<(&'a [f64], Option<&'a [f64]>)>) -> Vec<(Summary, Option<f64>)> {
+        (0..self.slope.len())
+            .map(|d| {
+                let slope = (self.slope[d], expected.map(|e| e.0[d]));
+                match (&self.conditional, expected.map(|e| e.1)) {
+                    (Some(c), e) if c[d].stderr < self.slope[d].stderr => (c[d], e.flatten().map(|e| e[d])),
+                    _ => slope,
+                }
+            })
+            .collect()
     }
 
     /// Sets the predictions for a run at `eta` beside the measurement.
-    pub fn set_theory(&mut self, eta: f64, velocity: Option<Vec<f64>>, order: usize, corollary_1: Option<ValleyDrift>) {
-        let best = self.best();
-        let z = |s: &[Summary]| velocity.as_ref().map(|v| s.iter().zip(v).map(|(s, v)| s.z(*v)).collect());
+    pub fn set_theory(
+        &mut self,
+        eta: f64,
+        order: usize,
+        velocity: Vec<f64>,
+        (slope, conditional): Expected,
+        corollary_1: Option<ValleyDrift>,
+    ) {
+        let z = |s: &[Summary], e: &[f64]| s.iter().zip(e).map(|(s, e)| s.z(*e)).collect::<Vec<_>>();
+        let best = self.best(Some((&slope, conditional.as_deref())));
         let relative = corollary_1.as_ref().map(|c| {
-            best.iter().zip(&c.leading).map(|(m, l)| if *l != 0.0 { (l - m.mean) / m.mean } else { f64::NAN }).collect()
+            best.iter()
+                .zip(&c.leading)
+                .map(|((m, _), l)| if *l != 0.0 { (l - m.mean) / m.mean } else { f64::NAN })
+                .collect()
         });
-        let error: Option<Vec<f64>> = velocity.as_ref().map(|v| v.iter().map(|v| eta * v.abs()).collect());
-        let consistent = velocity.as_ref().zip(error.as_ref()).map(|(v, e)| {
-            best.iter().zip(v).zip(e).map(|((m, v), e)| (m.mean - v).abs() <= 3.0 * m.stderr + e).collect()
-        });
+        let error: Vec<f64> = best.iter().map(|(_, e)| eta * e.unwrap_or(f64::NAN).abs()).collect();
+        let consistent = best
+            .iter()
+            .zip(&error)
+            .map(|((m, e), err)| (m.mean - e.unwrap_or(f64::NAN)).abs() <= 3.0 * m.stderr + err)
+            .collect();
         self.theory = Some(DriftTheory {
-            z_slope: z(&self.slope),
-            z_conditional: self.conditional.as_deref().and_then(z),
-            velocity,
             order,
+            velocity,
+            z_slope: z(&self.slope, &slope),
+            z_conditional: self.conditional.as_deref().zip(conditional.as_deref()).map(|(s, e)| z(s, e)),
+            expected_slope: slope,
+            expected_conditional: conditional,
             corollary_1,
             leading_relative_error: relative,
             error_estimate: error,

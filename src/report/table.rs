@@ -98,52 +98,56 @@ fn theory(out: &mut String, weights: &[&str], t: &Theory) {
 fn drift(out: &mut String, weights: &[&str], r: &DriftReport) {
     let _ = writeln!(
         out,
-        "  drift per step over steps {}..{} ({} records; per-trial estimators, SE over trials; z of the one with the smaller SE)",
+        "  drift per step over steps {}..{} ({} records; per-trial estimators, SE over trials)",
         r.from_step, r.to_step, r.records
     );
     let theory = r.theory.as_ref();
-    let velocity = theory.and_then(|t| t.velocity.as_ref());
     let _ = write!(out, "  {:<12} {:>22}", "", "LS slope ± se");
     if r.conditional.is_some() {
         let _ = write!(out, " {:>22}", "−η G(θ) ± se");
     }
-    if let Some(t) = theory.filter(|t| t.velocity.is_some()) {
+    if let Some(t) = theory {
         let _ = write!(out, " {:>14} {:>9} {:>7}", format!("re-summed o{}", t.order), "MC/th − 1", "z");
     }
     let _ = writeln!(out);
     let cell = |s: &Summary| format!("{:.5e} ± {:.1e}", s.mean, s.stderr);
+    let best = r.best(theory.map(|t| (&t.expected_slope[..], t.expected_conditional.as_deref())));
     for (i, w) in weights.iter().enumerate() {
         let _ = write!(out, "  {w:<12} {:>22}", cell(&r.slope[i]));
         if let Some(c) = &r.conditional {
             let _ = write!(out, " {:>22}", cell(&c[i]));
         }
-        if let Some(v) = velocity {
-            let best = &r.best()[i];
-            let relative = if v[i] != 0.0 { format!("{:+.2}%", 100.0 * (best.mean / v[i] - 1.0)) } else { "".into() };
-            let _ = write!(out, " {:>14.5e} {relative:>9} {:>7.2}", v[i], best.z(v[i]));
+        if let (Some(_), (m, Some(e))) = (theory, best[i]) {
+            let relative = if e != 0.0 { format!("{:+.2}%", 100.0 * (m.mean / e - 1.0)) } else { "".into() };
+            let _ = write!(out, " {e:>14.5e} {relative:>9} {:>7.2}", m.z(e));
         }
         let _ = writeln!(out);
     }
-    if let Some((e, ok)) = theory.and_then(|t| t.error_estimate.as_ref().zip(t.consistent.as_ref())) {
-        let cells: Vec<String> = weights
-            .iter()
-            .zip(e.iter().zip(ok))
-            .map(|(w, (e, ok))| format!("{w} ±{e:.1e}, {}", if *ok { "consistent" } else { "NOT consistent" }))
-            .collect();
-        let _ = writeln!(
-            out,
-            "  theory's own error η·|v| (the omitted diagrams are a relative O(η)); MC within 3 SE plus it: {}",
-            cells.join("; ")
-        );
-    }
-    if let Some(c) = theory.and_then(|t| t.corollary_1.as_ref().zip(t.leading_relative_error.as_ref())) {
-        for (i, w) in weights.iter().enumerate().filter(|&(i, _)| c.0.leading[i] != 0.0) {
+    let Some(t) = theory else { return };
+    let _ = writeln!(
+        out,
+        "  (theory: each estimator applied to the engine's E[θ(t)]; the one with the smaller SE compared; \
+         velocity at T: {})",
+        weights.iter().zip(&t.velocity).map(|(w, v)| format!("{w} {v:.5e}")).collect::<Vec<_>>().join(", ")
+    );
+    let cells: Vec<String> = weights
+        .iter()
+        .zip(t.error_estimate.iter().zip(&t.consistent))
+        .map(|(w, (e, ok))| format!("{w} ±{e:.1e}, {}", if *ok { "consistent" } else { "NOT consistent" }))
+        .collect();
+    let _ = writeln!(
+        out,
+        "  theory's own error η·|v| (the omitted diagrams are a relative O(η)); MC within 3 SE plus it: {}",
+        cells.join("; ")
+    );
+    if let Some((c, relative)) = t.corollary_1.as_ref().zip(t.leading_relative_error.as_ref()) {
+        for (i, w) in weights.iter().enumerate().filter(|&(i, _)| c.leading[i] != 0.0) {
             let _ = writeln!(
                 out,
                 "  Corollary 1 along {w}: leading law {:.5e} ({:+.2}% off the measurement), discrete {:.5e}",
-                c.0.leading[i],
-                100.0 * c.1[i],
-                c.0.resummed[i]
+                c.leading[i],
+                100.0 * relative[i],
+                c.resummed[i]
             );
         }
     }

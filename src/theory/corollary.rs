@@ -38,9 +38,10 @@ fn scale(s: &Statistics) -> f64 {
 }
 
 /// Corollary 1 for a plan with η, batch B and K substeps (`noise` false for
-/// the ODE, whose Σ is 0). `None` away from a minimum (G ≠ 0), at an isolated
-/// minimum (no flat direction) or where the noise pushes along the valley
-/// itself (C ≠ 0 there: diffusion, not drift).
+/// the ODE, whose Σ is 0). `None` away from a minimum (G ≠ 0, or H not
+/// positive semi-definite), at an isolated minimum (no flat direction), where
+/// the steps are unstable (ηλ/K ≥ 2) or where the noise pushes along the
+/// valley itself (C ≠ 0 there: diffusion, not drift).
 pub fn valley_drift(s: &Statistics, eta: f64, batch: usize, substeps: u32, noise: bool) -> Option<ValleyDrift> {
     let d = s.theta.len();
     let tiny = FLAT * scale(s);
@@ -49,7 +50,8 @@ pub fn valley_drift(s: &Statistics, eta: f64, batch: usize, substeps: u32, noise
     }
     let (lambda, q) = symmetric_eigen(&s.h.concat(), d);
     let flat: Vec<usize> = (0..d).filter(|&mu| lambda[mu].abs() <= tiny).collect();
-    if flat.is_empty() {
+    let unstable = |l: f64| eta * l / substeps as f64 >= 2.0;
+    if flat.is_empty() || lambda.iter().any(|&l| l < -tiny || unstable(l)) {
         return None;
     }
     // C in the eigenbasis.
@@ -91,6 +93,19 @@ pub fn valley_drift(s: &Statistics, eta: f64, batch: usize, substeps: u32, noise
             .collect()
     };
     Some(ValleyDrift { leading: velocity(&leading), resummed: velocity(&resummed) })
+}
+
+/// [`valley_drift`] for a plan's η, batch and substeps, where its steps draw
+/// fresh noise (`Plan::fresh_noise`).
+pub fn valley_drift_of(s: &Statistics, plan: &Plan) -> Option<ValleyDrift> {
+    if !plan.fresh_noise() {
+        return None;
+    }
+    let (substeps, noise) = match plan.dynamics() {
+        Dynamics::Discrete => (1, true),
+        Dynamics::Continuous { substeps, noise } => (substeps, noise),
+    };
+    valley_drift(s, plan.eta, plan.grid.batch, substeps, noise)
 }
 
 /// Corollary 2's T → ∞ limit: GD on N points from a minimum with H positive
@@ -176,15 +191,7 @@ pub fn corollaries(
     predict: impl Fn(&Plan) -> Result<Prediction>,
 ) -> Result<Corollaries> {
     let grid = &plan.grid;
-    let fresh = grid.epochs == 1 && !plan.optimizer.full_batch();
-    let mut c = Corollaries::default();
-    if fresh {
-        let (substeps, noise) = match plan.dynamics() {
-            Dynamics::Discrete => (1, true),
-            Dynamics::Continuous { substeps, noise } => (substeps, noise),
-        };
-        c.valley_drift = valley_drift(s, plan.eta, grid.batch, substeps, noise);
-    }
+    let mut c = Corollaries { valley_drift: valley_drift_of(s, plan), ..Default::default() };
     if plan.optimizer == Optimizer::Gd {
         c.tic_gap = tic_gap(s, grid.train_size);
     }
@@ -202,7 +209,7 @@ pub fn corollaries(
             theta_law: (grid.batch == 1).then(|| s.hg_mixed.iter().map(|hg| scale * hg).collect()),
         });
     }
-    if plan.optimizer == Optimizer::Sgd && fresh {
+    if plan.optimizer == Optimizer::Sgd && grid.epochs == 1 {
         let sde = predict(&Plan { optimizer: Optimizer::Sde, ..*plan })?;
         let ode = predict(&Plan { optimizer: Optimizer::Ode, ..*plan })?;
         let test = p.at(plan.eta).0;
