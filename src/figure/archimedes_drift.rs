@@ -4,11 +4,12 @@
 //! prediction and the paper's leading law η²/6.
 
 use super::table::Table;
-use super::{ci_point, measured, resummed, Drawing, Figure, Lab, Plot};
+use super::{ci_point, law, measured, resummed, Drawing, Figure, Lab, Plot};
 use crate::error::Result;
+use crate::experiment::Experiment;
 use crate::plot::{Chart, Point, Series, Style};
 use crate::theory::corollary::{self, ValleyDrift};
-use crate::theory::resum::Resum;
+use crate::theory::resum::{self, Resum};
 use crate::theory::statistics;
 
 pub const FIGURE: Figure = Figure {
@@ -18,6 +19,16 @@ pub const FIGURE: Figure = Figure {
 };
 
 const ETAS: [f64; 3] = [0.02, 0.05, 0.1];
+
+/// What the drift estimators of `exp` read on the re-summed order-3 E[z(t)]
+/// (`crate::drift::DriftWindow::expected`): (slope, conditional step).
+fn expected_drift(exp: &Experiment) -> Result<(f64, Option<f64>)> {
+    let law = law(exp);
+    let window = exp.drift_window(&exp.plan).expect("the late half holds records");
+    let (slope, step) =
+        window.expected(&exp.record_steps(), |t| resum::theta_at(&law, &exp.plan, 3, Resum::Exact, t))?;
+    Ok((slope[2], step.map(|s| s[2])))
+}
 
 fn build(lab: &Lab) -> Result<Drawing> {
     let (steps, trials, every) = lab.size((2000, 1000, 50), (10_000, 20_000, 100));
@@ -44,13 +55,16 @@ fn build(lab: &Lab) -> Result<Drawing> {
         }
         curves.push(Series::new(format!("η = {eta}, measured"), Style::Band, band));
         curves.push(Series::new(format!("η = {eta}, re-summed"), Style::Dashed, line));
-        let velocity = resummed(&exp, &exp.plan, 3, Resum::Exact)?.velocity.expect("T > 0")[2];
+        let (slope, step) = expected_drift(&exp)?;
         let tally = out.primary.drift.as_ref().expect("the late half holds records");
-        for (kind, m) in [("drift_slope", &tally.slope[2]), ("drift_conditional", &tally.step[2])] {
+        for (kind, m, expected) in [
+            ("drift_slope", &tally.slope[2], slope),
+            ("drift_conditional", &tally.step[2], step.expect("one-epoch SGD")),
+        ] {
             let s = m.summary();
             let mut row = vec![("kind", kind.into()), ("eta", eta.into()), ("step", steps.into())];
             row.extend(measured(&s));
-            row.extend([("theory_resummed", velocity.into()), ("theory_leading", (eta * eta / 6.0).into())]);
+            row.extend([("theory_resummed", expected.into()), ("theory_leading", (eta * eta / 6.0).into())]);
             table.push(row);
             if kind == "drift_slope" {
                 drift.push(ci_point(eta, &s));
@@ -67,11 +81,10 @@ fn build(lab: &Lab) -> Result<Drawing> {
             20 + i
         );
         let (exp, out) = lab.run(&flags)?;
-        let velocity = resummed(&exp, &exp.plan, 3, Resum::Exact)?.velocity.expect("T > 0")[2];
         let s = out.primary.drift.as_ref().expect("the late half holds records").slope[2].summary();
         let mut row = vec![("kind", "drift_slope_sde".into()), ("eta", eta.into()), ("step", steps.into())];
         row.extend(measured(&s));
-        row.extend([("theory_resummed", velocity.into()), ("theory_leading", (eta * eta / 6.0).into())]);
+        row.extend([("theory_resummed", expected_drift(&exp)?.0.into()), ("theory_leading", (eta * eta / 6.0).into())]);
         table.push(row);
         sde.push(ci_point(eta, &s));
     }
