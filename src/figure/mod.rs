@@ -209,7 +209,10 @@ pub fn make(figure: &Figure, lab: &Lab, out: &Path) -> Result<usize> {
 /// (after trying them all) if any failed.
 pub fn make_all(figures: &[&Figure], lab: &Lab, out: &Path) -> Result<()> {
     let mut failed = Vec::new();
-    for figure in figures {
+    for (k, figure) in figures.iter().enumerate() {
+        if !lab.quiet && figures.len() > 1 {
+            eprintln!("simsgd: figure {} ({} of {})…", figure.name, k + 1, figures.len());
+        }
         let start = Instant::now();
         match make(figure, lab, out) {
             Ok(rows) => eprintln!(
