@@ -392,12 +392,12 @@ fn run(args: &RunArgs) -> Result<()> {
         let plans: Vec<&Plan> = std::iter::once(&exp.plan).chain(&exp.compare).collect();
         let mut p = args.prediction.predict(&law, &plans)?;
         let q = (p.len() > 1).then(|| p.remove(1));
-        Some((p.remove(0), q))
+        Some((law, p.remove(0), q))
     } else {
         None
     };
     let threads = if args.threads == 0 { rayon::current_num_threads() } else { args.threads };
-    let gdc = std::iter::once(&exp.plan).chain(&exp.compare).any(|p| p.optimizer == Optimizer::Gdc);
+    let gdc = exp.cpu_only();
     let gpu = match (gdc, args.backend) {
         (true, Backend::Gpu) => return Err(usage("gdc needs per-sample Hessians and runs on the CPU backend only")),
         (true, _) => None,
@@ -415,14 +415,14 @@ fn run(args: &RunArgs) -> Result<()> {
     let backend = if gpu.is_some() { "gpu" } else { "cpu" };
     let mut report = RunReport::new(&exp, &outcome, backend.to_string(), threads, start.elapsed().as_secs_f64());
     report.adapter = gpu.as_ref().map(Gpu::describe);
-    if let Some((p, q)) = &predictions {
+    if let Some((law, p, q)) = &predictions {
         report.theory = Some(Theory::new(p, exp.plan.eta, &report.metrics, q.as_ref().zip(report.paired.as_ref())));
         if let Some(drift) = &mut report.drift {
-            set_drift_theory(drift, &exp, &exp.plan, p)?;
+            set_drift_theory(drift, &exp, law, &exp.plan, p)?;
         }
         if let (Some(paired), Some(plan), Some(q)) = (&mut report.paired, &exp.compare, q) {
             if let Some(drift) = &mut paired.drift {
-                set_drift_theory(drift, &exp, plan, q)?;
+                set_drift_theory(drift, &exp, law, plan, q)?;
             }
         }
     }
@@ -441,14 +441,25 @@ fn run(args: &RunArgs) -> Result<()> {
 /// re-summed engine's E[θ(t)] at the prediction's order (its mode where it is
 /// re-summed, else exact), and Corollary 1's laws. Nothing for grids the
 /// re-summation does not cover.
-fn set_drift_theory(drift: &mut DriftReport, exp: &Experiment, plan: &Plan, p: &predict::Prediction) -> Result<()> {
-    let law = exp.landscape.visit(law::Exact(&exp.init));
+fn set_drift_theory(
+    drift: &mut DriftReport,
+    exp: &Experiment,
+    law: &law::Law,
+    plan: &Plan,
+    p: &predict::Prediction,
+) -> Result<()> {
     let mode = p.resummed.unwrap_or(Resum::Exact);
-    let Ok(end) = resum::predict(&law, plan, p.order, mode) else { return Ok(()) };
+    // The prediction's own velocity where it is re-summed.
+    let velocity = match &p.velocity {
+        Some(v) => v.clone(),
+        None => match resum::predict(law, plan, p.order, mode) {
+            Ok(end) => end.velocity.unwrap_or_default(),
+            Err(_) => return Ok(()),
+        },
+    };
     let window = exp.drift_window(plan).expect("a drift report has a window");
-    let expected = window.expected(&exp.record_steps(), |t| resum::theta_at(&law, plan, p.order, mode, t))?;
+    let expected = window.expected(&exp.record_steps(), |t| resum::theta_at(law, plan, p.order, mode, t))?;
     let stats = exp.landscape.visit(statistics::Exact(&exp.init));
-    let velocity = end.velocity.unwrap_or_default();
     drift.set_theory(plan.eta, p.order, velocity, expected, corollary::valley_drift_of(&stats, plan));
     Ok(())
 }

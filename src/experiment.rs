@@ -27,6 +27,11 @@ impl Plan {
         self.optimizer.dynamics(self.substeps)
     }
 
+    /// Whether only the CPU backend runs it: GDC needs per-sample Hessians.
+    pub fn cpu_only(&self) -> bool {
+        self.optimizer == Optimizer::Gdc
+    }
+
     /// Whether every step draws fresh noise, independent of the past: SGD
     /// on one epoch (each point used once) and the SDE and ODE (which never
     /// see a training set). Corollary 1's stationary drift needs it.
@@ -66,6 +71,11 @@ impl Experiment {
             steps.push(t);
         }
         steps
+    }
+
+    /// Whether only the CPU backend runs it (a plan is [`Plan::cpu_only`]).
+    pub fn cpu_only(&self) -> bool {
+        std::iter::once(&self.plan).chain(&self.compare).any(Plan::cpu_only)
     }
 
     /// The drift estimators' window for `plan`, where the recorded steps

@@ -117,6 +117,18 @@ impl Summary {
     pub fn z(&self, x: f64) -> f64 {
         (self.mean - x) / self.stderr
     }
+
+    /// The summary of `scale`·X + `shift` (the interval reordered when
+    /// `scale` is negative).
+    pub fn affine(&self, scale: f64, shift: f64) -> Summary {
+        let [a, b] = self.ci95.map(|c| scale * c + shift);
+        Summary {
+            n: self.n,
+            mean: scale * self.mean + shift,
+            stderr: scale.abs() * self.stderr,
+            ci95: [a.min(b), a.max(b)],
+        }
+    }
 }
 
 #[cfg(test)]
@@ -127,6 +139,13 @@ mod tests {
         let mut m = Moments::default();
         xs.iter().for_each(|&x| m.push(x));
         m
+    }
+
+    #[test]
+    fn affine_maps_mean_stderr_and_interval() {
+        let s = Summary { n: 9, mean: 2.0, stderr: 0.5, ci95: [1.0, 3.0] };
+        assert_eq!(s.affine(-2.0, 1.0), Summary { n: 9, mean: -3.0, stderr: 1.0, ci95: [-5.0, -1.0] });
+        assert_eq!(s.affine(1.0, -2.0), Summary { n: 9, mean: 0.0, stderr: 0.5, ci95: [-1.0, 1.0] });
     }
 
     #[test]

@@ -5,9 +5,10 @@
 //! skewness, −(T/6)·J·S).
 
 use super::table::Table;
-use super::{ci_point, measured, series, Drawing, Figure, Lab, Plot};
+use super::{ci_point, difference_series, measured, Drawing, Figure, Lab, Plot};
 use crate::error::Result;
 use crate::plot::{Chart, Point, Series, Style};
+use crate::theory::predict::value;
 
 pub const FIGURE: Figure = Figure {
     name: "gauss-sgd-vs-sde",
@@ -25,10 +26,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
             300 + i
         ))?;
         let d = out.compare.as_ref().expect("paired").1.test_loss_diff.summary();
-        let sde = exp.compare.as_ref().expect("paired");
-        let diff = |order| -> Result<f64> {
-            Ok(series(&exp, &exp.plan, order)?.at(eta).0 - series(&exp, sde, order)?.at(eta).0)
-        };
+        let diff = |order| -> Result<f64> { Ok(value(&difference_series(&exp, order)?, eta)) };
         let mut row = vec![("observable", "test_loss_sgd_minus_sde".into()), ("eta", eta.into()), ("T", 1usize.into())];
         row.extend([("substeps", 16usize.into())]);
         row.extend(measured(&d));
@@ -37,14 +35,9 @@ fn build(lab: &Lab) -> Result<Drawing> {
         points.push(ci_point(eta, &d));
     }
     let exp = lab.experiment("gauss --steps 1 --compare sde --substeps 16")?;
-    let sde = exp.compare.clone().expect("paired");
     let line = |order| -> Result<Vec<Point>> {
-        (1..=28)
-            .map(|i| {
-                let eta = 0.01 * i as f64;
-                Ok(Point::new(eta, series(&exp, &exp.plan, order)?.at(eta).0 - series(&exp, &sde, order)?.at(eta).0))
-            })
-            .collect()
+        let coefficients = difference_series(&exp, order)?;
+        Ok((1..=28).map(|i| 0.01 * i as f64).map(|eta| Point::new(eta, value(&coefficients, eta))).collect())
     };
     let chart = Chart {
         title: format!("Gauss at h = 0, one step: SGD − SDE (K = 16), paired ({trials} trials)"),

@@ -5,9 +5,10 @@
 //! smaller and shrinks one order faster.
 
 use super::table::Table;
-use super::{log_space, measured, series, Drawing, Figure, Lab, Plot};
+use super::{difference_series, log_space, measured, Drawing, Figure, Lab, Plot};
 use crate::error::Result;
 use crate::plot::{Chart, Point, Series, Style};
+use crate::theory::predict::value;
 
 pub const FIGURE: Figure = Figure {
     name: "gdc",
@@ -33,9 +34,8 @@ fn build(lab: &Lab) -> Result<Drawing> {
                 let flags = format!("{name} --eta {eta} --compare {other} --trials {trials} --seed {}", 500 + i);
                 let (exp, out) = lab.run(&flags)?;
                 let d = out.compare.as_ref().expect("paired").1.test_loss_diff.summary();
-                let compare = exp.compare.as_ref().expect("paired");
                 let order = if other == "gdc" { 2 } else { 3 };
-                let theory = series(&exp, &exp.plan, order)?.at(eta).0 - series(&exp, compare, order)?.at(eta).0;
+                let theory = value(&difference_series(&exp, order)?, eta);
                 let mut row = vec![("landscape", name.into()), ("compare", other.into()), ("eta", eta.into())];
                 row.extend([("T", 10usize.into()), ("N", 10usize.into())]);
                 row.extend(measured(&d));
@@ -44,11 +44,8 @@ fn build(lab: &Lab) -> Result<Drawing> {
                 s[k].push(magnitude(eta, &d));
             }
         }
-        for eta in log_space(lo, hi, 40) {
-            let exp = lab.experiment(&format!("{name} --eta {eta} --compare gd"))?;
-            let gd = exp.compare.as_ref().expect("paired");
-            s[2].push(Point::new(eta, (series(&exp, &exp.plan, 3)?.at(eta).0 - series(&exp, gd, 3)?.at(eta).0).abs()));
-        }
+        let coefficients = difference_series(&lab.experiment(&format!("{name} --compare gd"))?, 3)?;
+        s[2].extend(log_space(lo, hi, 40).into_iter().map(|eta| Point::new(eta, value(&coefficients, eta).abs())));
         let [gd, gdc, theory] = [s.remove(0), s.remove(0), s.remove(0)];
         panels.push(Chart {
             title: format!("{name}, T = N = 10 ({trials} paired trials)"),

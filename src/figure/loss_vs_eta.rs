@@ -7,7 +7,6 @@ use super::table::{Cell, Table};
 use super::{ci_point, log_space, measured, series, Lab};
 use crate::error::Result;
 use crate::plot::{Chart, Point, Series, Style};
-use crate::stats::Summary;
 
 /// What one panel measures: `setup` is `simsgd run` flags without η,
 /// trials or seed; each η gets seed `seed + its index`; `columns` start
@@ -34,7 +33,7 @@ impl LossVsEta<'_> {
             let flags = format!("{} --eta {eta} --trials {} --seed {}", self.setup, self.trials, self.seed + i);
             let (_, out) = lab.run(&flags)?;
             let s = out.primary.test_loss.summary();
-            let excess = Summary { mean: s.mean - l0, ci95: [s.ci95[0] - l0, s.ci95[1] - l0], ..s };
+            let excess = s.affine(1.0, -l0);
             let mut row = self.columns.clone();
             row.extend([("eta", eta.into()), ("l0", l0.into()), ("diverged", (out.primary.diverged as f64).into())]);
             row.extend(measured(&excess));

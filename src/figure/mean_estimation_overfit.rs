@@ -5,10 +5,12 @@
 //! tr(CH⁻¹)/N (TIC).
 
 use super::table::Table;
-use super::{ci_point, log_space, measured, resummed, series, Drawing, Figure, Lab, Plot};
+use super::{ci_point, law, log_space, measured, Drawing, Figure, Lab, Plot};
 use crate::error::Result;
+use crate::experiment::Experiment;
 use crate::plot::{Chart, Point, Series, Style};
-use crate::theory::{corollary, resum::Resum, statistics};
+use crate::theory::resum::{self, Resum};
+use crate::theory::{corollary, predict, statistics};
 
 pub const FIGURE: Figure = Figure {
     name: "mean-estimation-overfit",
@@ -22,28 +24,35 @@ const ETA: f64 = 0.1;
 /// Noise scale: C = S² = 100, as in seed 001 App. C.3.
 const S: f64 = 10.0;
 
+/// `simsgd run` flags of the setup at curvature `h`, without trials and seed.
+fn setup(h: f64) -> String {
+    format!("mean-estimation --param H={h},S={S} --init 0 --optimizer gd --train-size {N} --steps {STEPS} --eta {ETA}")
+}
+
+/// The predictions of overfitting and gap, each [re-summed, integral, order-3
+/// η-series, TIC limit (gap only; NaN for overfitting)], from one law.
+fn predictions(exp: &Experiment) -> Result<[[f64; 4]; 2]> {
+    let law = law(exp);
+    let l0 = predict::predict(&law, &exp.plan, 0)?.test_loss[0];
+    let exact = resum::predict(&law, &exp.plan, 2, Resum::Exact)?.at(ETA);
+    let integral = resum::predict(&law, &exp.plan, 2, Resum::Integral)?.at(ETA);
+    let order3 = predict::predict(&law, &exp.plan, 3)?.at(ETA);
+    let tic = corollary::tic_gap(&exp.landscape.visit(statistics::Exact(&exp.init)), N).unwrap_or(f64::NAN);
+    Ok([[exact.0 - l0, integral.0 - l0, order3.0 - l0, f64::NAN], [exact.2, integral.2, order3.2, tic]])
+}
+
 fn build(lab: &Lab) -> Result<Drawing> {
     let (points, trials) = lab.size((6, 20_000), (15, 100_000));
     let mut table = Table::default();
     let mut s = vec![Vec::new(); 8];
     for (i, h) in log_space(1e-4, 4.0, points).into_iter().enumerate() {
-        let base = format!(
-            "mean-estimation --param H={h},S={S} --init 0 --optimizer gd --train-size {N} --steps {STEPS} --eta {ETA}"
-        );
-        let (exp, out) = lab.run(&format!("{base} --trials {trials} --seed {}", 21 + i))?;
-        let l0 = series(&exp, &exp.plan, 0)?.test_loss[0];
-        let exact = resummed(&exp, &exp.plan, 2, Resum::Exact)?.at(ETA);
-        let integral = resummed(&exp, &exp.plan, 2, Resum::Integral)?.at(ETA);
-        let order3 = series(&exp, &exp.plan, 3)?.at(ETA);
-        let stats = exp.landscape.visit(statistics::Exact(&exp.init));
-        let tic = corollary::tic_gap(&stats, N).unwrap_or(f64::NAN);
-        let (test, gap) = (out.primary.test_loss.summary(), out.primary.gen_gap.summary());
-        let overfit =
-            crate::stats::Summary { mean: test.mean - l0, ci95: [test.ci95[0] - l0, test.ci95[1] - l0], ..test };
-        for (observable, m, theory) in [
-            ("overfitting", &overfit, [exact.0 - l0, integral.0 - l0, order3.0 - l0, f64::NAN]),
-            ("gen_gap", &gap, [exact.2, integral.2, order3.2, tic]),
-        ] {
+        let (exp, out) = lab.run(&format!("{} --trials {trials} --seed {}", setup(h), 21 + i))?;
+        let l0 = predict::predict(&law(&exp), &exp.plan, 0)?.test_loss[0];
+        let overfit = out.primary.test_loss.summary().affine(1.0, -l0);
+        let gap = out.primary.gen_gap.summary();
+        for ((observable, m), theory) in
+            [("overfitting", &overfit), ("gen_gap", &gap)].into_iter().zip(predictions(&exp)?)
+        {
             let mut row =
                 vec![("observable", observable.into()), ("H", h.into()), ("C", (S * S).into()), ("N", N.into())];
             row.extend([("T", STEPS.into()), ("eta", ETA.into())]);
@@ -55,24 +64,13 @@ fn build(lab: &Lab) -> Result<Drawing> {
             s[k].push(ci_point(h, m));
         }
     }
-    // The predictions as lines over a dense grid of H.
-    for (k, h) in [1, 2, 3, 5, 6, 7].into_iter().flat_map(|k| log_space(1e-4, 4.0, 60).into_iter().map(move |h| (k, h)))
-    {
-        if h == 1e-4 {
-            s[k].clear();
+    // The predictions as lines over a dense grid of H: overfitting re-summed,
+    // integral and order 3; gap re-summed, integral and TIC.
+    for h in log_space(1e-4, 4.0, 60) {
+        let [overfit, gap] = predictions(&lab.experiment(&setup(h))?)?;
+        for (k, y) in [(1, overfit[0]), (2, overfit[1]), (3, overfit[2]), (5, gap[0]), (6, gap[1]), (7, gap[3])] {
+            s[k].push(Point::new(h, y));
         }
-        let exp = lab.experiment(&format!(
-            "mean-estimation --param H={h},S={S} --init 0 --optimizer gd --train-size {N} --steps {STEPS} --eta {ETA}"
-        ))?;
-        let l0 = series(&exp, &exp.plan, 0)?.test_loss[0];
-        let stats = exp.landscape.visit(statistics::Exact(&exp.init));
-        let y = match k {
-            1 | 5 => resummed(&exp, &exp.plan, 2, Resum::Exact)?.at(ETA),
-            2 | 6 => resummed(&exp, &exp.plan, 2, Resum::Integral)?.at(ETA),
-            3 => series(&exp, &exp.plan, 3)?.at(ETA),
-            _ => (f64::NAN, 0.0, corollary::tic_gap(&stats, N).unwrap_or(f64::NAN), Vec::new()),
-        };
-        s[k].push(Point::new(h, if k < 4 { y.0 - l0 } else { y.2 }));
     }
     let mut s = s.into_iter();
     let mut next = || s.next().expect("eight series");

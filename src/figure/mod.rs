@@ -24,7 +24,6 @@ use crate::cli::{Cli, Command};
 use crate::error::{usage, Error, Result};
 use crate::experiment::{Experiment, Plan};
 use crate::observables::{Outcome, Trial};
-use crate::optimizer::Optimizer;
 use crate::plot::{self, Chart, Heatmap};
 use crate::progress::Progress;
 use crate::report::atomic;
@@ -102,18 +101,15 @@ impl Lab {
     /// Runs `simsgd run FLAGS` on the lab's backend.
     pub fn run(&self, flags: &str) -> Result<(Experiment, Outcome)> {
         let exp = self.experiment(flags)?;
-        let gdc = std::iter::once(&exp.plan).chain(&exp.compare).any(|p| p.optimizer == Optimizer::Gdc);
         let progress = Progress::new(exp.trials * (1 + exp.compare.is_some() as u64), flags, self.quiet);
         let out = match &self.gpu {
-            Some(g) if !gdc => gpu::run(g, &exp, &progress)?,
+            Some(g) if !exp.cpu_only() => gpu::run(g, &exp, &progress)?,
             _ => cpu::run(&exp, 0, &progress)?,
         };
         progress.finish();
         Ok((exp, out))
     }
-}
 
-impl Lab {
     /// Per-trial differences f(a) − f(b) of `plan_a` and `plan_b` on the same
     /// trials (the same training sets), over the trials where neither
     /// diverged: a paired comparison of grids that `--compare` cannot pair
@@ -121,8 +117,7 @@ impl Lab {
     pub fn paired(&self, exp: &Experiment, a: &Plan, b: &Plan, f: impl Fn(&Trial) -> f64 + Sync) -> Result<Summary> {
         use rayon::prelude::*;
         const CHUNK: u64 = 1 << 14;
-        // GDC needs per-sample Hessians: the CPU, as in `run`.
-        let device = self.gpu.as_ref().filter(|_| ![a, b].iter().any(|p| p.optimizer == Optimizer::Gdc));
+        let device = self.gpu.as_ref().filter(|_| !(a.cpu_only() || b.cpu_only()));
         let chunk = |range: std::ops::Range<u64>| -> Result<Moments> {
             let (x, y) = match device {
                 Some(g) => (gpu::trials(g, exp, a, range.clone())?, gpu::trials(g, exp, b, range)?),
@@ -154,6 +149,16 @@ pub fn law(exp: &Experiment) -> Law {
 /// The η-series prediction of `plan` to `order`.
 pub fn series(exp: &Experiment, plan: &Plan, order: usize) -> Result<Prediction> {
     predict::predict(&law(exp), plan, order)
+}
+
+/// The η-series coefficients, to `order`, of the predicted paired difference
+/// of expected test loss (primary − compared) of a `--compare` experiment,
+/// from one law; evaluate them at any η with `predict::value`.
+pub fn difference_series(exp: &Experiment, order: usize) -> Result<Vec<f64>> {
+    let law = law(exp);
+    let compare = exp.compare.as_ref().expect("a paired experiment");
+    let (a, b) = (predict::predict(&law, &exp.plan, order)?, predict::predict(&law, compare, order)?);
+    Ok(a.test_loss.iter().zip(&b.test_loss).map(|(x, y)| x - y).collect())
 }
 
 /// The re-summed prediction of `plan` to `order`.

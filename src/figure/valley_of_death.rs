@@ -9,7 +9,6 @@ use super::table::Table;
 use super::{ci_point, log_space, measured, Drawing, Figure, Lab, Plot};
 use crate::error::Result;
 use crate::plot::{Chart, Point, Series, Style};
-use crate::stats::Summary;
 use crate::theory::statistics;
 
 pub const FIGURE: Figure = Figure {
@@ -22,11 +21,6 @@ pub const FIGURE: Figure = Figure {
 const T: usize = 10;
 const INITS: [(f64, f64); 7] = [(0.3, 0.3), (0.25, 0.75), (0.5, 0.5), (0.75, 0.25), (0.5, 1.0), (1.0, 0.5), (1.0, 1.0)];
 const ETA: f64 = 5e-5;
-
-/// A summary divided by a positive scale.
-fn scaled(s: &Summary, k: f64) -> Summary {
-    Summary { mean: s.mean / k, stderr: s.stderr / k, ci95: [s.ci95[0] / k, s.ci95[1] / k], ..*s }
-}
 
 fn build(lab: &Lab) -> Result<Drawing> {
     let (points, trials) = lab.size((4, 20_000), (8, 400_000));
@@ -51,10 +45,10 @@ fn build(lab: &Lab) -> Result<Drawing> {
         );
         let (exp, out) = lab.run(&flags)?;
         let named = exp.landscape.visit(statistics::Exact(&exp.init)).named;
-        let gap = scaled(&out.primary.gen_gap.summary(), ETA);
+        let gap = out.primary.gen_gap.summary().affine(1.0 / ETA, 0.0);
         let pairs = &out.compare.as_ref().expect("paired").1;
         let d = pairs.test_loss_diff.summary();
-        let gd_minus_sgd = scaled(&Summary { mean: -d.mean, ci95: [-d.ci95[1], -d.ci95[0]], ..d }, ETA * ETA);
+        let gd_minus_sgd = d.affine(-1.0 / (ETA * ETA), 0.0);
         let init = format!("{a};{b}");
         let (gap_law, tem_law, printed) = (
             T as f64 * named.UNC / 10.0,

@@ -322,7 +322,7 @@ struct GpuRun<'a> {
 }
 
 fn check_supported(exp: &Experiment) -> Result<()> {
-    if std::iter::once(&exp.plan).chain(&exp.compare).any(|p| p.optimizer == crate::optimizer::Optimizer::Gdc) {
+    if exp.cpu_only() {
         return Err(Error::Gpu("gdc needs per-sample Hessians and runs on the CPU backend only".into()));
     }
     Ok(())
