@@ -19,10 +19,8 @@
 //! `SIMSGD_BENCH_QUICK=1` shrinks every workload to 2·10^4 trials × 200 steps
 //! (a smoke test). Run with `cargo bench --bench peer`.
 
-use clap::Parser;
 use simsgd::backend::cpu;
-use simsgd::cli::{Cli, Command};
-use simsgd::experiment::Experiment;
+use simsgd::experiment::{Experiment, Spec};
 use simsgd::progress::Progress;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -71,26 +69,10 @@ fn fail(msg: String) -> ! {
     process::exit(1);
 }
 
-/// The experiment `simsgd run LANDSCAPE --trials .. --steps .. --eta .. --seed ..`
-/// describes.
+/// The experiment of `simsgd run LANDSCAPE --trials .. --steps .. --eta .. --seed ..`.
 fn experiment(landscape: &str, trials: u64, steps: usize) -> Experiment {
-    let argv = [
-        "simsgd".to_string(),
-        "run".to_string(),
-        landscape.to_string(),
-        "--trials".to_string(),
-        trials.to_string(),
-        "--steps".to_string(),
-        steps.to_string(),
-        "--eta".to_string(),
-        ETA.to_string(),
-        "--seed".to_string(),
-        SEED.to_string(),
-        "--quiet".to_string(),
-    ];
-    let cli = Cli::try_parse_from(&argv).unwrap_or_else(|e| fail(format!("{}: {e}", argv.join(" "))));
-    let Command::Run(args) = cli.command else { fail("`simsgd run` did not parse as a run".to_string()) };
-    let exp = args.experiment().unwrap_or_else(|e| fail(format!("{landscape}: {e}")));
+    let spec = Spec { trials, steps: Some(steps), eta: ETA, seed: SEED, ..Spec::new(landscape) };
+    let exp = spec.resolve().unwrap_or_else(|e| fail(format!("{landscape}: {e}")));
     let g = &exp.plan.grid;
     assert!(
         g.steps() == steps && g.train_size == steps && g.batch == 1 && g.epochs == 1 && !g.shuffle,

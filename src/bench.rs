@@ -5,8 +5,7 @@
 use crate::backend::cpu;
 use crate::backend::gpu::{self, Gpu};
 use crate::error::{usage, Result};
-use crate::experiment::{Experiment, Plan};
-use crate::grid::Grid;
+use crate::experiment::{Experiment, Spec};
 use crate::landscape::AnyLandscape;
 use crate::optimizer::Optimizer;
 use crate::progress::Progress;
@@ -57,16 +56,6 @@ impl Workload {
             Workload::Sgd | Workload::SgdEpochs => Optimizer::Sgd,
             Workload::Gd => Optimizer::Gd,
             Workload::Sde => Optimizer::Sde,
-        }
-    }
-
-    /// The grid for about T steps (epochs of 10 points round T up to a multiple of 10).
-    fn grid(self, steps: usize) -> Result<Grid> {
-        let t = steps.max(1);
-        match self {
-            Workload::Sgd | Workload::Sde => Grid::new(t, 1, 1, false),
-            Workload::SgdEpochs => Grid::new(10, 1, t.div_ceil(10), false),
-            Workload::Gd => Grid::gd(10, t),
         }
     }
 }
@@ -147,20 +136,13 @@ fn eta(landscape: &str) -> f64 {
 }
 
 fn experiment(landscape: &str, w: Workload, trials: u64, steps: usize) -> Result<Experiment> {
-    let l = AnyLandscape::from_name(landscape, &[])?;
-    let grid = w.grid(steps)?;
-    let exp = Experiment {
-        init: l.describe().init,
-        landscape: l,
-        plan: Plan { optimizer: w.optimizer(), grid, eta: eta(landscape), substeps: 16 },
-        compare: None,
-        trials,
-        seed: 0,
-        record_every: None,
-        diverge_at: 1e8,
+    let t = steps.max(1);
+    let grid = match w {
+        Workload::Sgd | Workload::Sde => Spec { steps: Some(t), ..Spec::new(landscape) },
+        Workload::SgdEpochs => Spec { train_size: Some(10), epochs: Some(t.div_ceil(10)), ..Spec::new(landscape) },
+        Workload::Gd => Spec { train_size: Some(10), steps: Some(t), ..Spec::new(landscape) },
     };
-    exp.validate()?;
-    Ok(exp)
+    Spec { optimizer: w.optimizer(), eta: eta(landscape), trials, ..grid }.resolve()
 }
 
 /// (min, median) of `repeats` timings after one warm-up.

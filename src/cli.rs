@@ -5,7 +5,8 @@ use crate::backend::cpu;
 use crate::backend::gpu::{self, Gpu};
 use crate::bench::{self, BenchArgs};
 use crate::error::{usage, Error, Result};
-use crate::experiment::{Experiment, GridFlags, Plan};
+use crate::experiment::{Experiment, Spec};
+use crate::plan::Plan;
 use crate::figure;
 use crate::landscape::AnyLandscape;
 use crate::optimizer::Optimizer;
@@ -281,46 +282,33 @@ fn parse_params(raw: &[String]) -> Result<Vec<(String, f64)>> {
 }
 
 impl SetupArgs {
-    /// The validated experiment these flags describe, with the run's settings.
-    fn experiment(&self, trials: u64, seed: u64, record_every: Option<usize>, diverge_at: f64) -> Result<Experiment> {
-        let landscape = AnyLandscape::from_name(&self.landscape, &parse_params(&self.params)?)?;
-        let d = landscape.describe();
-        let flags = GridFlags {
+    /// The spec these flags describe, with the run's settings.
+    fn spec(&self, trials: u64, seed: u64, record_every: Option<usize>, diverge_at: f64) -> Result<Spec> {
+        Ok(Spec {
+            landscape: self.landscape.clone(),
+            params: parse_params(&self.params)?,
+            optimizer: self.optimizer,
+            eta: self.eta,
             steps: self.steps,
+            init: self.init.clone(),
             train_size: self.train_size,
             batch: self.batch,
             epochs: self.epochs,
             shuffle: self.shuffle,
-        };
-        let sgd_like = |o: Option<Optimizer>| o.is_some_and(|o| !o.full_batch());
-        if self.optimizer.full_batch() && flags.sgd_only() && !sgd_like(self.compare) {
-            return Err(usage("--batch, --epochs and --shuffle describe SGD's grid; gd uses all N points every step"));
-        }
-        let plan = |optimizer, grid| Plan { optimizer, grid, eta: self.eta, substeps: self.substeps };
-        let primary = plan(self.optimizer, flags.resolve(self.optimizer, d.default_steps)?);
-        let compare = match self.compare {
-            Some(o) => Some(plan(o, flags.resolve_compare(o, &primary.grid)?)),
-            None => None,
-        };
-        let exp = Experiment {
-            init: self.init.clone().unwrap_or(d.init),
-            landscape,
-            plan: primary,
-            compare,
+            substeps: self.substeps,
+            compare: self.compare,
             trials,
             seed,
             record_every,
             diverge_at,
-        };
-        exp.validate()?;
-        Ok(exp)
+        })
     }
 }
 
 impl RunArgs {
-    /// The validated experiment these flags describe.
-    pub fn experiment(&self) -> Result<Experiment> {
-        self.setup.experiment(self.trials, self.seed, self.record_every, self.diverge_at)
+    /// The spec these flags describe.
+    pub fn spec(&self) -> Result<Spec> {
+        self.setup.spec(self.trials, self.seed, self.record_every, self.diverge_at)
     }
 }
 
@@ -339,7 +327,7 @@ pub struct PredictArgs {
 }
 
 fn predict_command(args: &PredictArgs) -> Result<()> {
-    let exp = args.setup.experiment(1, 0, None, 1e8)?;
+    let exp = args.setup.spec(1, 0, None, 1e8)?.resolve()?;
     let d = exp.landscape.describe();
     let law = exp.landscape.visit(law::Exact(&exp.init));
     let p = args.prediction.predict(&law, &[&exp.plan])?.remove(0);
@@ -385,7 +373,7 @@ fn open_backend(backend: Backend, quiet: bool) -> Result<Option<Gpu>> {
 }
 
 fn run(args: &RunArgs) -> Result<()> {
-    let exp = args.experiment()?;
+    let exp = args.spec()?.resolve()?;
     // Predictions first, so that an unsupported order fails before the run.
     let predictions = if args.theory {
         let law = exp.landscape.visit(law::Exact(&exp.init));

@@ -22,7 +22,7 @@
 //! even before the drift is stationary.
 
 use crate::error::Result;
-use crate::experiment::Plan;
+use crate::plan::Plan;
 use crate::optimizer::Optimizer;
 
 /// Fewest recorded steps in the window for a slope worth reporting.

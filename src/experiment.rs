@@ -1,45 +1,176 @@
 //! An experiment: a landscape, one or two optimizer plans on shared training
-//! sets, the number of trials and the seed. Everything is validated here, so
-//! backends can trust it.
+//! sets, the number of trials and the seed.
+//!
+//! [`Spec`] is what a user asks for (every field of `simsgd run`, unset ones
+//! `None`); [`Spec::resolve`] applies the defaults and validates, and is the
+//! one point after which inputs are trusted: an [`Experiment`] exists only
+//! through it. The CLI, the figures, the bench and the tests all build `Spec`s.
 
 use crate::drift::DriftWindow;
 use crate::error::{usage, Result};
 use crate::grid::Grid;
 use crate::landscape::AnyLandscape;
-use crate::optimizer::{Dynamics, Optimizer};
+use crate::optimizer::Optimizer;
+use crate::plan::Plan;
 
-/// One optimizer's run: its grid and step rule.
+/// Everything a run needs, as a user states it: the flags of `simsgd run`.
+/// Unset options take the defaults [`Spec::resolve`] documents.
+///
+/// ```
+/// use simsgd::experiment::Spec;
+/// let exp = Spec { eta: 0.05, trials: 1000, ..Spec::new("archimedes") }.resolve().unwrap();
+/// assert_eq!(exp.plan.steps(), 10);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
-pub struct Plan {
+pub struct Spec {
+    /// Landscape name (`simsgd landscapes`).
+    pub landscape: String,
+    /// Landscape parameters by name.
+    pub params: Vec<(String, f64)>,
     pub optimizer: Optimizer,
-    pub grid: Grid,
+    /// Learning rate η.
     pub eta: f64,
-    /// K, for `sde` and `ode`.
+    /// T [default: the landscape's].
+    pub steps: Option<usize>,
+    /// θ_0 [default: the landscape's].
+    pub init: Option<Vec<f64>>,
+    /// N [default: T·B/E for sgd, 10 for gd].
+    pub train_size: Option<usize>,
+    /// B [default: 1].
+    pub batch: Option<usize>,
+    /// E [default: 1].
+    pub epochs: Option<usize>,
+    pub shuffle: bool,
+    /// K, substeps per step of sde and ode.
     pub substeps: u32,
+    /// A second optimizer on the same training sets.
+    pub compare: Option<Optimizer>,
+    pub trials: u64,
+    pub seed: u64,
+    /// Record the learning curve every k steps.
+    pub record_every: Option<usize>,
+    /// A trial diverges once |θ_i| or |loss| exceeds this or is not finite.
+    pub diverge_at: f64,
 }
 
-impl Plan {
-    pub fn steps(&self) -> usize {
-        self.grid.steps()
-    }
-
-    pub fn dynamics(&self) -> Dynamics {
-        self.optimizer.dynamics(self.substeps)
-    }
-
-    /// Whether only the CPU backend runs it: GDC needs per-sample Hessians.
-    pub fn cpu_only(&self) -> bool {
-        self.optimizer == Optimizer::Gdc
-    }
-
-    /// Whether every step draws fresh noise, independent of the past: SGD
-    /// on one epoch (each point used once) and the SDE and ODE (which never
-    /// see a training set). Corollary 1's stationary drift needs it.
-    pub fn fresh_noise(&self) -> bool {
-        match self.dynamics() {
-            Dynamics::Continuous { .. } => true,
-            Dynamics::Discrete => self.optimizer == Optimizer::Sgd && self.grid.epochs == 1,
+impl Default for Spec {
+    /// `simsgd run gauss` with every flag at its default.
+    fn default() -> Self {
+        Spec {
+            landscape: "gauss".into(),
+            params: Vec::new(),
+            optimizer: Optimizer::Sgd,
+            eta: 0.1,
+            steps: None,
+            init: None,
+            train_size: None,
+            batch: None,
+            epochs: None,
+            shuffle: false,
+            substeps: 16,
+            compare: None,
+            trials: 100_000,
+            seed: 0,
+            record_every: None,
+            diverge_at: 1e8,
         }
+    }
+}
+
+impl Spec {
+    /// The defaults on `landscape`.
+    pub fn new(landscape: &str) -> Self {
+        Spec { landscape: landscape.into(), ..Spec::default() }
+    }
+
+    /// The validated experiment: defaults applied (the landscape's T and
+    /// init; the grid from whichever of T, N, B, E are given), every value
+    /// checked. Bad input is a usage error naming the flag.
+    pub fn resolve(&self) -> Result<Experiment> {
+        let landscape = AnyLandscape::from_name(&self.landscape, &self.params)?;
+        let d = landscape.describe();
+        let flags = GridFlags {
+            steps: self.steps,
+            train_size: self.train_size,
+            batch: self.batch,
+            epochs: self.epochs,
+            shuffle: self.shuffle,
+        };
+        let sgd_like = |o: Option<Optimizer>| o.is_some_and(|o| !o.full_batch());
+        if self.optimizer.full_batch() && flags.sgd_only() && !sgd_like(self.compare) {
+            return Err(usage("--batch, --epochs and --shuffle describe SGD's grid; gd uses all N points every step"));
+        }
+        let plan = |optimizer, grid| Plan { optimizer, grid, eta: self.eta, substeps: self.substeps };
+        let primary = plan(self.optimizer, flags.resolve(self.optimizer, d.default_steps)?);
+        let compare = match self.compare {
+            Some(o) => Some(plan(o, flags.resolve_compare(o, &primary.grid)?)),
+            None => None,
+        };
+        let exp = Experiment {
+            init: self.init.clone().unwrap_or(d.init),
+            landscape,
+            plan: primary,
+            compare,
+            trials: self.trials,
+            seed: self.seed,
+            record_every: self.record_every,
+            diverge_at: self.diverge_at,
+        };
+        exp.validate()?;
+        Ok(exp)
+    }
+
+    /// The `simsgd run` command line that runs this spec: the flags that
+    /// differ from their defaults.
+    pub fn command_line(&self) -> String {
+        let d = Spec::default();
+        let mut s = format!("simsgd run {}", self.landscape);
+        let mut flag = |name: &str, value: String| s.push_str(&format!(" --{name} {value}"));
+        if self.optimizer != d.optimizer {
+            flag("optimizer", self.optimizer.name().into());
+        }
+        if self.eta != d.eta {
+            flag("eta", self.eta.to_string());
+        }
+        let options = [
+            ("steps", self.steps),
+            ("train-size", self.train_size),
+            ("batch", self.batch),
+            ("epochs", self.epochs),
+            ("record-every", self.record_every),
+        ];
+        for (name, value) in options {
+            if let Some(v) = value {
+                flag(name, v.to_string());
+            }
+        }
+        if !self.params.is_empty() {
+            let p: Vec<String> = self.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            flag("param", p.join(","));
+        }
+        if let Some(init) = &self.init {
+            let v: Vec<String> = init.iter().map(f64::to_string).collect();
+            flag("init", v.join(","));
+        }
+        if self.substeps != d.substeps {
+            flag("substeps", self.substeps.to_string());
+        }
+        if let Some(c) = self.compare {
+            flag("compare", c.name().into());
+        }
+        if self.trials != d.trials {
+            flag("trials", self.trials.to_string());
+        }
+        if self.seed != d.seed {
+            flag("seed", self.seed.to_string());
+        }
+        if self.diverge_at != d.diverge_at {
+            flag("diverge-at", self.diverge_at.to_string());
+        }
+        if self.shuffle {
+            s.push_str(" --shuffle");
+        }
+        s
     }
 }
 
@@ -127,9 +258,9 @@ impl Experiment {
     }
 }
 
-/// The grid flags as given on the command line (unset ones are `None`).
+/// The grid flags as given (unset ones are `None`).
 #[derive(Clone, Copy, Debug, Default)]
-pub struct GridFlags {
+pub(crate) struct GridFlags {
     pub steps: Option<usize>,
     pub train_size: Option<usize>,
     pub batch: Option<usize>,

@@ -23,6 +23,7 @@ pub mod grid;
 pub mod landscape;
 pub mod observables;
 pub mod optimizer;
+pub mod plan;
 pub mod plot;
 pub mod progress;
 pub mod quadrature;

@@ -9,7 +9,8 @@
 
 use crate::drift::DriftWindow;
 use crate::error::{usage, Result};
-use crate::experiment::{Experiment, Plan};
+use crate::experiment::Experiment;
+use crate::plan::Plan;
 use crate::landscape::derivatives::hessian;
 use crate::landscape::{Landscape, Visitor};
 use crate::observables::{Outcome, Paired, Tally, Trial};

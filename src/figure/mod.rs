@@ -22,7 +22,8 @@ mod valley_of_death;
 use crate::backend::{cpu, gpu};
 use crate::cli::{Cli, Command};
 use crate::error::{usage, Error, Result};
-use crate::experiment::{Experiment, Plan};
+use crate::experiment::Experiment;
+use crate::plan::Plan;
 use crate::observables::{Outcome, Trial};
 use crate::plot::{self, Chart, Heatmap};
 use crate::progress::Progress;
@@ -93,7 +94,7 @@ impl Lab {
     pub fn experiment(&self, flags: &str) -> Result<Experiment> {
         let argv = ["simsgd", "run"].into_iter().chain(flags.split_whitespace());
         match Cli::try_parse_from(argv).map_err(|e| usage(format!("figure flags '{flags}': {}", e.kind())))?.command {
-            Command::Run(run) => run.experiment(),
+            Command::Run(run) => run.spec()?.resolve(),
             _ => unreachable!("parsed as run"),
         }
     }

@@ -5,7 +5,8 @@ pub mod csv;
 pub mod prediction;
 pub mod table;
 
-use crate::experiment::{Experiment, Plan};
+use crate::experiment::Experiment;
+use crate::plan::Plan;
 use crate::observables::{Outcome, Tally};
 use crate::optimizer::Optimizer;
 use crate::stats::Summary;

@@ -1,7 +1,7 @@
 //! `simsgd predict`'s output: the coefficients as a table (and, with
 //! `--explain`, the diagrams behind each), or one JSON object.
 
-use crate::experiment::Plan;
+use crate::plan::Plan;
 use crate::landscape::Description;
 use crate::theory::corollary::Corollaries;
 use crate::theory::predict::Prediction;

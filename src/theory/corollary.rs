@@ -6,7 +6,7 @@ use super::predict::Prediction;
 use super::resum::symmetric_eigen;
 use super::statistics::Statistics;
 use crate::error::Result;
-use crate::experiment::Plan;
+use crate::plan::Plan;
 use crate::grid::Grid;
 use crate::optimizer::{Dynamics, Optimizer};
 use serde::Serialize;

@@ -18,7 +18,7 @@ use super::embedding::{count, Shape};
 use super::law::{Factor, Law, Sampling, CENTERED_HESSIAN};
 use super::resum::Resum;
 use crate::error::{usage, Result};
-use crate::experiment::Plan;
+use crate::plan::Plan;
 use crate::optimizer::{Dynamics, Optimizer};
 use serde::Serialize;
 
@@ -307,7 +307,8 @@ fn gdc_correction(law: &Law, plan: &Plan, terms: &mut Terms, theta: &mut [Vec<f6
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::experiment::{GridFlags, Plan};
+    use crate::experiment::GridFlags;
+    use crate::plan::Plan;
     use crate::landscape::gauss::Gauss;
     use crate::landscape::mean_estimation::MeanEstimation;
     use crate::landscape::shifting_valleys::ShiftingValleys;

@@ -28,7 +28,7 @@ use super::embedding::{falling, weak_orders};
 use super::law::{Law, Sampling};
 use super::predict::{diagram_value, Prediction, Root, Terms};
 use crate::error::{usage, Result};
-use crate::experiment::Plan;
+use crate::plan::Plan;
 use crate::optimizer::{Dynamics, Optimizer};
 use clap::ValueEnum;
 use serde::Serialize;

@@ -18,7 +18,7 @@ use simsgd::theory::predict::{self, Prediction};
 pub fn experiment(args: &str) -> Experiment {
     let argv = std::iter::once("simsgd").chain(std::iter::once("run")).chain(args.split_whitespace());
     match Cli::try_parse_from(argv).expect("valid flags").command {
-        Command::Run(run) => run.experiment().expect("valid experiment"),
+        Command::Run(run) => run.spec().and_then(|s| s.resolve()).expect("valid experiment"),
         _ => unreachable!(),
     }
 }

@@ -15,7 +15,8 @@
 use super::device::{bind, grid_2d, layout, pipelines, Gpu};
 use super::shader;
 use crate::error::{Error, Result};
-use crate::experiment::{Experiment, Plan};
+use crate::experiment::Experiment;
+use crate::plan::Plan;
 use crate::landscape::{Landscape, Visitor};
 use crate::observables::{Outcome, Paired, Tally, Trial};
 use crate::optimizer::Dynamics;
