@@ -6,7 +6,7 @@
 //! trajectory-steps per second, trials · T / seconds, from the median run.
 //!
 //! - simsgd: the experiment is built from the command line exactly as
-//!   `simsgd run` builds it, then `backend::cpu::run` is timed in-process:
+//!   `simsgd run` builds it, then `backend::driver::run` on the CPU is timed in-process:
 //!   1 warm-up and 5 timed repeats on all cores (`SIMSGD_BENCH_THREADS=k`
 //!   picks another thread count).
 //! - NumPy: `python3 benches/numpy_peer.py` (`SIMSGD_BENCH_PYTHON` picks
@@ -19,7 +19,8 @@
 //! `SIMSGD_BENCH_QUICK=1` shrinks every workload to 2·10^4 trials × 200 steps
 //! (a smoke test). Run with `cargo bench --bench peer`.
 
-use simsgd::backend::cpu;
+use simsgd::backend::cpu::Cpu;
+use simsgd::backend::driver;
 use simsgd::experiment::{Experiment, Spec};
 use simsgd::progress::Progress;
 use std::hint::black_box;
@@ -83,7 +84,8 @@ fn experiment(landscape: &str, trials: u64, steps: usize) -> Experiment {
 
 fn time_simsgd(exp: &Experiment, threads: usize) -> Measured {
     let progress = Progress::hidden();
-    let run = || cpu::run(black_box(exp), threads, &progress).unwrap_or_else(|e| fail(format!("simsgd cpu run: {e}")));
+    let cpu = Cpu::new(threads).unwrap_or_else(|e| fail(format!("simsgd cpu: {e}")));
+    let run = || driver::run(&cpu, black_box(exp), &progress).unwrap_or_else(|e| fail(format!("simsgd cpu run: {e}")));
     for _ in 0..SIMSGD_WARMUPS {
         black_box(run());
     }
@@ -188,7 +190,7 @@ fn main() {
         }
         _ => 0,
     };
-    // What `cpu::run` with 0 threads gets: rayon's default (all cores, or
+    // What `Cpu::new(0)` gets: rayon's default (all cores, or
     // RAYON_NUM_THREADS).
     let used_threads = if threads == 0 { rayon::current_num_threads() } else { threads };
     let python = std::env::var("SIMSGD_BENCH_PYTHON").unwrap_or_else(|_| "python3".to_string());
@@ -206,7 +208,9 @@ fn main() {
         "- work: fresh-sample SGD, {trials} trials x T = {steps} steps, eta {ETA}, seed {SEED}{}",
         if quick { " (SIMSGD_BENCH_QUICK)" } else { "" }
     );
-    println!("- simsgd: {SIMSGD_WARMUPS} warm-up + {SIMSGD_REPEATS} timed runs of backend::cpu::run in-process");
+    println!(
+        "- simsgd: {SIMSGD_WARMUPS} warm-up + {SIMSGD_REPEATS} timed runs of backend::driver::run (CPU) in-process"
+    );
     let peer = match python_with_numpy(&python) {
         Ok(versions) => {
             println!(

@@ -2,8 +2,8 @@
 //! work, side by side with the NumPy peer (benches/numpy_peer.py) and, where
 //! CUDA and PyTorch exist, the PyTorch peer (benches/torch_peer.py).
 
-use crate::backend::cpu;
-use crate::backend::gpu::{self, Gpu};
+use crate::backend::cpu::Cpu;
+use crate::backend::{driver, open_gpu, Simulator};
 use crate::error::{usage, Result};
 use crate::experiment::{Experiment, Spec};
 use crate::landscape::AnyLandscape;
@@ -233,22 +233,28 @@ pub fn run(args: &BenchArgs, quiet: bool) -> Result<Report> {
     };
     let workloads: Vec<Workload> = args.workload.map_or(Workload::ALL.to_vec(), |w| vec![w]);
     let want = |b| args.backend.is_empty() || args.backend.contains(&b);
-    let gpu = if want(BenchBackend::Gpu) {
-        match Gpu::open() {
-            Ok(g) => Some(g),
+    let threads = rayon::current_num_threads();
+    // Each backend present, with its row label.
+    let mut sims: Vec<(String, Box<dyn Simulator>)> = Vec::new();
+    if want(BenchBackend::Cpu) {
+        sims.push((format!("cpu ({threads} threads)"), Box::new(Cpu::new(0)?)));
+    }
+    if want(BenchBackend::Gpu) {
+        match open_gpu() {
+            Ok((sim, name)) => {
+                let short = name.split(" (").next().unwrap_or("");
+                sims.push((format!("gpu: {short}"), sim));
+            }
             Err(e) if !args.backend.is_empty() => return Err(e),
             Err(e) => {
                 if !quiet {
                     eprintln!("simsgd: bench: no GPU backend ({e})");
                 }
-                None
             }
         }
-    } else {
-        None
-    };
+    }
+    let gpu = sims.iter().find_map(|(_, sim)| sim.adapter());
     let torch = !args.no_peers && torch_cuda();
-    let threads = rayon::current_num_threads();
     let hidden = Progress::hidden();
     let mut rows = Vec::new();
     for landscape in &landscapes {
@@ -260,14 +266,9 @@ pub fn run(args: &BenchArgs, quiet: bool) -> Result<Report> {
             }
             let work = trials as f64 * steps as f64;
             let mut measured: Vec<(String, f64, f64, Option<String>)> = Vec::new();
-            if want(BenchBackend::Cpu) {
-                let (min, med) = time(repeats, || seconds(|| cpu::run(&exp, 0, &hidden)))?;
-                measured.push((format!("cpu ({threads} threads)"), min, med, None));
-            }
-            if let Some(g) = &gpu {
-                let (min, med) = time(repeats, || seconds(|| gpu::run(g, &exp, &hidden)))?;
-                let short = g.name().split(" (").next().unwrap_or("");
-                measured.push((format!("gpu: {short}"), min, med, None));
+            for (label, sim) in &sims {
+                let (min, med) = time(repeats, || seconds(|| driver::run(sim.as_ref(), &exp, &hidden)))?;
+                measured.push((label.clone(), min, med, None));
             }
             let mut numpy = None;
             if !args.no_peers {
@@ -306,7 +307,7 @@ pub fn run(args: &BenchArgs, quiet: bool) -> Result<Report> {
             }
         }
     }
-    Ok(Report { cpu: cpu_model(), threads, gpu: gpu.as_ref().map(Gpu::describe), repeats, rows })
+    Ok(Report { cpu: cpu_model(), threads, gpu, repeats, rows })
 }
 
 /// The bench as a table.

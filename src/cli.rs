@@ -1,20 +1,19 @@
 //! The command line: parsing, turning flags into an [`Experiment`], and
 //! dispatching to the backends and reports.
 
-use crate::backend::cpu;
-use crate::backend::gpu::{self, Gpu};
+use crate::backend::{driver, Backends, Choice};
 use crate::bench::{self, BenchArgs};
 use crate::error::{usage, Error, Result};
 use crate::experiment::{Experiment, Spec};
-use crate::plan::Plan;
 use crate::figure;
 use crate::landscape::AnyLandscape;
 use crate::optimizer::Optimizer;
+use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::report::{atomic, csv, prediction, table, DriftReport, RunReport, Theory};
 use crate::theory::resum::{self, Resum};
 use crate::theory::{corollary, law, predict, statistics};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -49,17 +48,6 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-}
-
-/// Where trajectories are simulated.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Backend {
-    /// Multi-threaded, vectorised f64 reference.
-    Cpu,
-    /// WGSL compute shaders on a Vulkan adapter (f32); an error if none opens.
-    Gpu,
-    /// A hardware GPU adapter if one opens, else the CPU (with a notice).
-    Auto,
 }
 
 /// What is simulated or predicted: landscape, optimizer, grid, η (shared by
@@ -117,8 +105,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "K")]
     pub record_every: Option<usize>,
     /// Where to simulate [$SIMSGD_ADAPTER picks an adapter by name].
-    #[arg(long, value_enum, default_value_t = Backend::Auto)]
-    pub backend: Backend,
+    #[arg(long, value_enum, default_value_t = Choice::Auto)]
+    pub backend: Choice,
     /// CPU threads [default: all cores].
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -185,7 +173,7 @@ pub struct FigureArgs {
     pub quick: bool,
     /// Where the simulations run.
     #[arg(long, value_enum, default_value = "auto")]
-    pub backend: Backend,
+    pub backend: Choice,
     /// Output folder.
     #[arg(long, default_value = "results/figures")]
     pub out: PathBuf,
@@ -346,32 +334,6 @@ fn predict_command(args: &PredictArgs) -> Result<()> {
     Ok(())
 }
 
-/// Opens the GPU that `backend` asks for: `None` means the CPU.
-fn open_backend(backend: Backend, quiet: bool) -> Result<Option<Gpu>> {
-    let say = |message: String| {
-        if !quiet {
-            eprintln!("simsgd: {message}");
-        }
-    };
-    let gpu = match backend {
-        Backend::Cpu => return Ok(None),
-        Backend::Gpu => Gpu::open()?,
-        Backend::Auto => match Gpu::open() {
-            Ok(gpu) if gpu.is_software() => {
-                say(format!("only a software adapter ({}) opened; running on the CPU backend", gpu.name()));
-                return Ok(None);
-            }
-            Ok(gpu) => gpu,
-            Err(e) => {
-                say(format!("no GPU adapter opened ({e}); running on the CPU backend"));
-                return Ok(None);
-            }
-        },
-    };
-    say(format!("using GPU adapter {}", gpu.describe()));
-    Ok(Some(gpu))
-}
-
 fn run(args: &RunArgs) -> Result<()> {
     let exp = args.spec()?.resolve()?;
     // Predictions first, so that an unsupported order fails before the run.
@@ -384,25 +346,17 @@ fn run(args: &RunArgs) -> Result<()> {
     } else {
         None
     };
-    let threads = if args.threads == 0 { rayon::current_num_threads() } else { args.threads };
-    let gdc = exp.cpu_only();
-    let gpu = match (gdc, args.backend) {
-        (true, Backend::Gpu) => return Err(usage("gdc needs per-sample Hessians and runs on the CPU backend only")),
-        (true, _) => None,
-        (false, backend) => open_backend(backend, args.quiet)?,
-    };
+    let backends = Backends::open(args.backend, args.threads, args.quiet)?;
+    let sim = backends.for_experiment(&exp)?;
     let label = format!("{} {}", exp.landscape.describe().name, exp.plan.optimizer.name());
     let trials = exp.trials * (1 + exp.compare.is_some() as u64);
     let progress = Progress::new(trials, &label, args.quiet);
     let start = Instant::now();
-    let outcome = match &gpu {
-        Some(gpu) => gpu::run(gpu, &exp, &progress)?,
-        None => cpu::run(&exp, threads, &progress)?,
-    };
+    let outcome = driver::run(sim, &exp, &progress)?;
     progress.finish();
-    let backend = if gpu.is_some() { "gpu" } else { "cpu" };
-    let mut report = RunReport::new(&exp, &outcome, backend.to_string(), threads, start.elapsed().as_secs_f64());
-    report.adapter = gpu.as_ref().map(Gpu::describe);
+    let threads = backends.cpu().threads();
+    let mut report = RunReport::new(&exp, &outcome, sim.kind().to_string(), threads, start.elapsed().as_secs_f64());
+    report.adapter = sim.adapter();
     if let Some((law, p, q)) = &predictions {
         report.theory = Some(Theory::new(p, exp.plan.eta, &report.metrics, q.as_ref().zip(report.paired.as_ref())));
         if let Some(drift) = &mut report.drift {
@@ -499,7 +453,8 @@ fn figure_command(args: &FigureArgs) -> Result<()> {
         Some(name) => vec![figure::find(name)?],
         None => figure::FIGURES.iter().collect(),
     };
-    let lab = figure::Lab { quick: args.quick, gpu: open_backend(args.backend, args.quiet)?, quiet: args.quiet };
+    let lab =
+        figure::Lab { quick: args.quick, backends: Backends::open(args.backend, 0, args.quiet)?, quiet: args.quiet };
     figure::make_all(&figures, &lab, &args.out)
 }
 

@@ -15,6 +15,9 @@ pub enum Error {
     /// Some of several tasks failed (each already reported).
     #[error("{0}")]
     Failed(String),
+    /// The machine refused a resource (threads).
+    #[error("{0}")]
+    System(String),
     /// Reading or writing a file.
     #[error("{path}: {source}")]
     Io { path: String, source: std::io::Error },

@@ -11,7 +11,6 @@ mod common;
 
 use common::experiment;
 use rayon::prelude::*;
-use simsgd::backend::cpu;
 use simsgd::stats::Moments;
 use simsgd::theory::law;
 use simsgd::theory::resum::{self, Resum};
@@ -27,7 +26,7 @@ fn measured_velocity(flags: &str, eta: f64, steps: usize, trials: u64) -> (f64, 
         .par_iter()
         .map(|&start| {
             let range = start..(start + 256).min(trials);
-            let (a, b) = (cpu::trials(&full, &full.plan, range.clone()), cpu::trials(&half, &half.plan, range));
+            let (a, b) = (common::trials(&full, &full.plan, range.clone()), common::trials(&half, &half.plan, range));
             let mut m = Moments::default();
             for (x, y) in a.iter().zip(&b) {
                 m.push((x.theta[2] - y.theta[2]) / (steps / 2) as f64);
@@ -181,7 +180,7 @@ fn corollary_4_epochs() {
         .par_iter()
         .map(|&start| {
             let range = start..(start + 4096).min(trials);
-            let (x, y) = (cpu::trials(&a, &a.plan, range.clone()), cpu::trials(&b, &b.plan, range));
+            let (x, y) = (common::trials(&a, &a.plan, range.clone()), common::trials(&b, &b.plan, range));
             let mut ms = [Moments::default(), Moments::default()];
             for (p, q) in x.iter().zip(&y) {
                 (0..2).for_each(|d| ms[d].push(p.theta[d] - q.theta[d]));

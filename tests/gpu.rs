@@ -1,3 +1,4 @@
+#![cfg(feature = "gpu")]
 //! The GPU backend against the CPU reference: the same random words, the same
 //! per-trial trajectories to f32 rounding, the same statistics.
 //!
@@ -7,12 +8,12 @@
 mod common;
 
 use common::experiment;
-use simsgd::backend::cpu;
-use simsgd::backend::gpu::{self, probe, Gpu};
+use simsgd::backend::driver;
+use simsgd::backend::gpu::{probe, GpuSimulator};
 use simsgd::rng::{self, Stream};
 
-fn gpu() -> Option<Gpu> {
-    match Gpu::open() {
+fn gpu() -> Option<GpuSimulator> {
+    match GpuSimulator::open() {
         Ok(g) => Some(g),
         Err(e) if std::env::var("SIMSGD_REQUIRE_GPU").is_ok_and(|v| v == "1") => {
             panic!("SIMSGD_REQUIRE_GPU=1 but no GPU adapter opened: {e}")
@@ -28,12 +29,12 @@ fn gpu() -> Option<Gpu> {
 fn philox_words_are_identical_and_normals_agree() {
     let Some(gpu) = gpu() else { return };
     // Random123's known answer for counter 0, key 0 (block 0 of trial 0, data, seed 0).
-    let kat = probe::rng_blocks(&gpu, 0, 0, Stream::Data, 1).unwrap();
+    let kat = probe::rng_blocks(gpu.device(), 0, 0, Stream::Data, 1).unwrap();
     assert_eq!(kat.words[0], [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]);
     for (seed, trial, stream) in
         [(0u64, 0u32, Stream::Data), (0xDEAD_BEEF_1234_5678, 77, Stream::Noise), (5, u32::MAX, Stream::Shuffle)]
     {
-        let blocks = probe::rng_blocks(&gpu, seed, trial, stream, 4096).unwrap();
+        let blocks = probe::rng_blocks(gpu.device(), seed, trial, stream, 4096).unwrap();
         for (b, (w, z)) in blocks.words.iter().zip(&blocks.normals).enumerate() {
             let cpu = rng::block(seed, trial as u64, stream, b as u32);
             assert_eq!(*w, cpu, "block {b}");
@@ -63,8 +64,8 @@ fn trials_match_the_cpu() {
         let eta = if *name == "valley-of-death" { 0.002 } else { 0.1 };
         for flags in grids {
             let exp = experiment(&format!("{name} --eta {eta} --seed 12 {flags}"));
-            let cpu = cpu::trials(&exp, &exp.plan, 1000..1300);
-            let dev = gpu::trials(&gpu, &exp, &exp.plan, 1000..1300).unwrap();
+            let cpu = common::trials(&exp, &exp.plan, 1000..1300);
+            let dev = driver::trials(&gpu, &exp, &exp.plan, 1000..1300).unwrap();
             for (i, (c, g)) in cpu.iter().zip(&dev).enumerate() {
                 assert_eq!(c.diverged, g.diverged, "{name} {flags} trial {i}: divergence");
                 if c.diverged {
@@ -100,7 +101,7 @@ fn trials_match_the_cpu() {
 fn gauss_million_trials_cover_the_closed_form() {
     let Some(gpu) = gpu() else { return };
     let exp = experiment("gauss --trials 1000000 --eta 0.1");
-    let out = gpu::run(&gpu, &exp, &simsgd::progress::Progress::hidden()).unwrap();
+    let out = driver::run(&gpu, &exp, &simsgd::progress::Progress::hidden()).unwrap();
     let exact = 0.5 * 0.05f64.exp() / 1.1f64.sqrt();
     let s = out.primary.test_loss.summary();
     assert!(s.covers(exact), "CI {:?} misses {exact}", s.ci95);
@@ -119,8 +120,8 @@ fn statistics_match_the_cpu() {
     ] {
         let exp = experiment(flags);
         let hidden = simsgd::progress::Progress::hidden();
-        let c = cpu::run(&exp, 0, &hidden).unwrap();
-        let g = gpu::run(&gpu, &exp, &hidden).unwrap();
+        let c = common::run(&exp);
+        let g = driver::run(&gpu, &exp, &hidden).unwrap();
         let tallies = |o: &simsgd::observables::Outcome| {
             let (t, p) = o.compare.clone().unwrap();
             (o.primary.clone(), t, p)
@@ -183,8 +184,8 @@ fn divergences_match_the_cpu() {
     let Some(gpu) = gpu() else { return };
     let exp = experiment("valley-of-death --eta 0.01 --trials 20000");
     let hidden = simsgd::progress::Progress::hidden();
-    let c = cpu::run(&exp, 0, &hidden).unwrap().primary;
-    let g = gpu::run(&gpu, &exp, &hidden).unwrap().primary;
+    let c = common::run(&exp).primary;
+    let g = driver::run(&gpu, &exp, &hidden).unwrap().primary;
     assert!(c.diverged > 5000, "{}", c.diverged);
     assert!(c.diverged.abs_diff(g.diverged) <= c.diverged / 200, "diverged {} vs {}", c.diverged, g.diverged);
     // f32 overflows to inf sooner than f64: more of the diverged trials end non-finite.
@@ -207,7 +208,7 @@ fn cli_runs_on_the_gpu() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["backend"], "gpu");
-    assert!(v["adapter"].as_str().unwrap().contains(gpu.name()));
+    assert!(v["adapter"].as_str().unwrap().contains(gpu.device().name()));
     assert_eq!(v["curve"].as_array().unwrap().len(), 3);
 }
 
@@ -218,10 +219,10 @@ fn two_dimensional_dispatch_covers_every_trial() {
     let Some(gpu) = gpu() else { return };
     let trials = 4_200_000; // 65625 workgroups of 64
     let exp = experiment(&format!("gauss --trials {trials} --eta 0.1"));
-    let dev = gpu::trials(&gpu, &exp, &exp.plan, 0..trials).unwrap();
+    let dev = driver::trials(&gpu, &exp, &exp.plan, 0..trials).unwrap();
     assert_eq!(dev.len(), trials as usize);
     for range in [0..300, trials - 300..trials] {
-        let cpu = cpu::trials(&exp, &exp.plan, range.clone());
+        let cpu = common::trials(&exp, &exp.plan, range.clone());
         for (c, g) in cpu.iter().zip(&dev[range.start as usize..range.end as usize]) {
             assert!(
                 (c.theta[0] - g.theta[0]).abs() <= 1e-6 * (1.0 + c.theta[0].abs()),

@@ -5,7 +5,8 @@
 mod common;
 
 use common::{assert_within, experiment, mean_estimation, run};
-use simsgd::backend::cpu;
+use simsgd::backend::cpu::Cpu;
+use simsgd::backend::driver;
 use simsgd::landscape::{AnyLandscape, Landscape, Visitor};
 use simsgd::progress::Progress;
 use simsgd::rng::{self, Stream};
@@ -135,9 +136,9 @@ fn valley_of_death_divergence_is_counted_not_averaged() {
 #[test]
 fn results_do_not_depend_on_the_thread_count() {
     let exp = experiment("archimedes --steps 50 --trials 3001 --record-every 10 --compare sde --substeps 2");
-    let one = cpu::run(&exp, 1, &Progress::hidden()).unwrap();
-    let two = cpu::run(&exp, 2, &Progress::hidden()).unwrap();
-    let three = cpu::run(&exp, 3, &Progress::hidden()).unwrap();
+    let one = driver::run(&Cpu::new(1).unwrap(), &exp, &Progress::hidden()).unwrap();
+    let two = driver::run(&Cpu::new(2).unwrap(), &exp, &Progress::hidden()).unwrap();
+    let three = driver::run(&Cpu::new(3).unwrap(), &exp, &Progress::hidden()).unwrap();
     assert_eq!(one, two);
     assert_eq!(one, three);
 }
@@ -167,7 +168,7 @@ fn train_loss_is_the_mean_over_the_documented_training_set() {
             ["--steps 7", "--optimizer gd --train-size 5 --steps 3", "--train-size 6 --batch 2 --epochs 2 --shuffle"]
         {
             let exp = experiment(&format!("{name} --eta 0.01 --seed 9 {flags}"));
-            let trials = cpu::trials(&exp, &exp.plan, 5..17);
+            let trials = common::trials(&exp, &exp.plan, 5..17);
             for (i, t) in trials.iter().enumerate() {
                 let direct = exp.landscape.visit(DirectTrainLoss {
                     seed: 9,
@@ -199,7 +200,8 @@ fn paired_runs_share_training_sets() {
     // Trial by trial, sgd and gd see the same points: at T = 0 both report the
     // same train loss.
     let exp = experiment("shifting-valleys --trials 100 --steps 0 --train-size 10 --compare gd");
-    let (sgd, gd) = (cpu::trials(&exp, &exp.plan, 0..100), cpu::trials(&exp, exp.compare.as_ref().unwrap(), 0..100));
+    let (sgd, gd) =
+        (common::trials(&exp, &exp.plan, 0..100), common::trials(&exp, exp.compare.as_ref().unwrap(), 0..100));
     assert!(sgd.iter().zip(&gd).all(|(a, b)| a.train_loss == b.train_loss));
 }
 

@@ -3,23 +3,26 @@
 //! Trials run in blocks of [`LANES`] as structure-of-arrays loops (one array
 //! per weight, one element per trial) that LLVM vectorises; an AVX2 build of
 //! the same code is chosen at run time where the processor has it. Blocks are
-//! grouped in chunks whose size depends only on the number of trials, chunks
-//! run in parallel (rayon), and their tallies are merged in chunk order, so a
-//! run's numbers do not depend on the thread count or the vector width.
+//! grouped in chunks whose size depends only on the number of trials, and the
+//! driver (`super::driver`) runs chunks side by side on this simulator's
+//! thread pool and merges them in chunk order, so a run's numbers do not
+//! depend on the thread count or the vector width.
 
+use super::simulator::{Chunk, Simulator, Status};
 use crate::drift::DriftWindow;
-use crate::error::{usage, Result};
+use crate::error::{Error, Result};
 use crate::experiment::Experiment;
-use crate::plan::Plan;
 use crate::landscape::derivatives::hessian;
 use crate::landscape::{Landscape, Visitor};
-use crate::observables::{Outcome, Paired, Tally, Trial};
+use crate::observables::CurvePoint;
 use crate::optimizer::{Dynamics, Optimizer};
+use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::quadrature::empirical_weights;
 use crate::rng::{self, Stream};
-use rayon::prelude::*;
+use crate::stats::Moments;
 use std::array::from_fn;
+use std::ops::Range;
 
 /// Trials simulated together in one structure-of-arrays block.
 pub const LANES: usize = 8;
@@ -291,29 +294,6 @@ fn simulate_block<L: Landscape<D>, const D: usize>(
     BlockResult { test, train, theta: th, diverged, nonfinite, curve, slope, step }
 }
 
-/// Adds one block's valid lanes to a tally: final values of the trials that
-/// never diverged; each curve point over the trials alive at that step.
-fn tally_block<const D: usize>(tally: &mut Tally, b: &BlockResult<D>, valid: usize) {
-    for lane in 0..valid {
-        if b.diverged[lane] {
-            tally.push_diverged(b.nonfinite[lane]);
-        } else {
-            tally.push(b.test[lane], b.train[lane], &lane_theta(&b.theta, lane));
-            if let Some(drift) = &mut tally.drift {
-                drift.push(&lane_theta(&b.slope, lane), &lane_theta(&b.step, lane));
-            }
-        }
-        for (point, (test, th, alive)) in tally.curve.iter_mut().zip(&b.curve) {
-            if alive[lane] {
-                point.test_loss.push(test[lane]);
-                for d in 0..D {
-                    point.theta[d].push(th[d][lane]);
-                }
-            }
-        }
-    }
-}
-
 /// Trials per chunk: a function of the trial count alone (determinism), small
 /// enough for load balance and progress, large enough to amortise.
 fn chunk_trials(trials: u64) -> u64 {
@@ -321,30 +301,49 @@ fn chunk_trials(trials: u64) -> u64 {
     target.clamp(16 * LANES as u64, 1 << 14)
 }
 
-/// Runs a chunk of trials: both plans on each block (same training sets).
-/// Inlined (with everything hot below it) into `run_chunk_avx2`, so that the
-/// AVX2 build really is compiled for AVX2.
+/// Simulates `plan` on the trials of `range`, block by block, into a chunk:
+/// per-trial results in trial order and, with `record`, the curve over the
+/// trials alive at each recorded step. Inlined (with everything hot below it)
+/// into `simulate_chunk_avx2`, so that the AVX2 build really is compiled for
+/// AVX2.
 #[inline(always)]
-fn run_chunk<L: Landscape<D>, const D: usize>(l: &L, exp: &Experiment, range: std::ops::Range<u64>) -> Outcome {
-    let steps = exp.record_steps();
-    let drift = exp.drift_window(&exp.plan);
-    let drift_compare = exp.compare.as_ref().and_then(|plan| exp.drift_window(plan));
-    let mut out = Outcome {
-        primary: Tally::new(D, &steps, drift.as_ref()),
-        compare: exp.compare.as_ref().map(|_| (Tally::new(D, &steps, drift_compare.as_ref()), Paired::default())),
-    };
+fn simulate_chunk<L: Landscape<D>, const D: usize>(
+    l: &L,
+    exp: &Experiment,
+    plan: &Plan,
+    range: Range<u64>,
+    record: bool,
+) -> Chunk {
+    let steps = if record { exp.record_steps() } else { Vec::new() };
+    let drift = if record { exp.drift_window(plan) } else { None };
+    let mut out = Chunk::with_capacity(D, (range.end - range.start) as usize);
+    out.curve = steps
+        .iter()
+        .map(|&step| CurvePoint { step, theta: vec![Moments::default(); D], ..Default::default() })
+        .collect();
     let mut ws = Workspace::default();
     for trial0 in range.clone().step_by(LANES) {
         let valid = (range.end - trial0).min(LANES as u64) as usize;
-        let a = simulate_block(l, exp, &exp.plan, &steps, drift.as_ref(), trial0, &mut ws);
-        tally_block(&mut out.primary, &a, valid);
-        if let (Some(plan), Some((tally, paired))) = (&exp.compare, &mut out.compare) {
-            let b = simulate_block(l, exp, plan, &steps, drift_compare.as_ref(), trial0, &mut ws);
-            tally_block(tally, &b, valid);
-            for lane in 0..valid {
-                if !a.diverged[lane] && !b.diverged[lane] {
-                    let pair = |r: &BlockResult<D>| (r.test[lane], r.test[lane] - r.train[lane]);
-                    paired.push(pair(&a), pair(&b));
+        let b = simulate_block(l, exp, plan, &steps, drift.as_ref(), trial0, &mut ws);
+        for lane in 0..valid {
+            out.test_loss.push(b.test[lane]);
+            out.train_loss.push(b.train[lane]);
+            out.theta.extend(lane_theta(&b.theta, lane));
+            out.status.push(match (b.diverged[lane], b.nonfinite[lane]) {
+                (false, _) => Status::Finite,
+                (true, false) => Status::Diverged,
+                (true, true) => Status::NonFinite,
+            });
+            if drift.is_some() {
+                out.slope.extend(lane_theta(&b.slope, lane));
+                out.step.extend(lane_theta(&b.step, lane));
+            }
+            for (point, (test, th, alive)) in out.curve.iter_mut().zip(&b.curve) {
+                if alive[lane] {
+                    point.test_loss.push(test[lane]);
+                    for d in 0..D {
+                        point.theta[d].push(th[d][lane]);
+                    }
                 }
             }
         }
@@ -352,89 +351,91 @@ fn run_chunk<L: Landscape<D>, const D: usize>(l: &L, exp: &Experiment, range: st
     out
 }
 
-/// `run_chunk` compiled for AVX2, chosen at run time.
+/// `simulate_chunk` compiled for AVX2, chosen at run time.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn run_chunk_avx2<L: Landscape<D>, const D: usize>(
+unsafe fn simulate_chunk_avx2<L: Landscape<D>, const D: usize>(
     l: &L,
     exp: &Experiment,
-    range: std::ops::Range<u64>,
-) -> Outcome {
-    run_chunk(l, exp, range)
+    plan: &Plan,
+    range: Range<u64>,
+    record: bool,
+) -> Chunk {
+    simulate_chunk(l, exp, plan, range, record)
 }
 
-fn run_chunk_best<L: Landscape<D>, const D: usize>(l: &L, exp: &Experiment, range: std::ops::Range<u64>) -> Outcome {
-    #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor supports AVX2, checked just above.
-        return unsafe { run_chunk_avx2(l, exp, range) };
-    }
-    run_chunk(l, exp, range)
-}
-
-struct CpuRun<'a> {
-    exp: &'a Experiment,
-    progress: &'a Progress,
-}
-
-impl Visitor for CpuRun<'_> {
-    type Output = Outcome;
-    fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> Outcome {
-        let exp = self.exp;
-        let chunk = chunk_trials(exp.trials);
-        let chunks: Vec<Outcome> = (0..exp.trials.div_ceil(chunk))
-            .into_par_iter()
-            .map(|c| {
-                let range = c * chunk..((c + 1) * chunk).min(exp.trials);
-                let out = run_chunk_best(l, exp, range.clone());
-                // Progress counts trial-runs: each plan of the chunk's trials.
-                self.progress.advance((range.end - range.start) * (1 + exp.compare.is_some() as u64));
-                out
-            })
-            .collect();
-        let mut chunks = chunks.into_iter();
-        let mut total = chunks.next().expect("at least one trial");
-        chunks.for_each(|c| total.merge(&c));
-        total
-    }
-}
-
-/// Runs an experiment on `threads` threads (0: all cores).
-pub fn run(exp: &Experiment, threads: usize, progress: &Progress) -> Result<Outcome> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| usage(format!("cannot start {threads} threads: {e}")))?;
-    Ok(pool.install(|| exp.landscape.visit(CpuRun { exp, progress })))
-}
-
-struct Trials<'a> {
+/// The chunk of trials `range` under `plan`, on the best build for this
+/// processor.
+struct SimulateChunk<'a> {
     exp: &'a Experiment,
     plan: &'a Plan,
-    range: std::ops::Range<u64>,
+    range: Range<u64>,
+    record: bool,
 }
 
-impl Visitor for Trials<'_> {
-    type Output = Vec<Trial>;
-    fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> Vec<Trial> {
-        let mut ws = Workspace::default();
-        let mut trials = Vec::new();
-        for trial0 in self.range.clone().step_by(LANES) {
-            let valid = (self.range.end - trial0).min(LANES as u64) as usize;
-            let b = simulate_block(l, self.exp, self.plan, &[], None, trial0, &mut ws);
-            trials.extend((0..valid).map(|lane| Trial {
-                test_loss: b.test[lane],
-                train_loss: b.train[lane],
-                theta: lane_theta(&b.theta, lane).to_vec(),
-                diverged: b.diverged[lane],
-            }));
+impl Visitor for SimulateChunk<'_> {
+    type Output = Chunk;
+    fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> Chunk {
+        let SimulateChunk { exp, plan, range, record } = self;
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the processor supports AVX2, checked just above.
+            return unsafe { simulate_chunk_avx2(l, exp, plan, range, record) };
         }
-        trials
+        simulate_chunk(l, exp, plan, range, record)
     }
 }
 
-/// Per-trial results of `plan` for trials in `range`: what other backends are
-/// checked against, trial by trial.
-pub fn trials(exp: &Experiment, plan: &Plan, range: std::ops::Range<u64>) -> Vec<Trial> {
-    exp.landscape.visit(Trials { exp, plan, range })
+/// The CPU simulator: chunks side by side on a pool of threads.
+pub struct Cpu {
+    pool: rayon::ThreadPool,
+}
+
+impl Cpu {
+    /// A simulator on `threads` threads (0: all cores).
+    pub fn new(threads: usize) -> Result<Self> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| Error::System(format!("cannot start {threads} threads: {e}")))?;
+        Ok(Cpu { pool })
+    }
+
+    /// Threads in its pool.
+    pub fn threads(&self) -> usize {
+        self.pool.current_num_threads()
+    }
+}
+
+impl Simulator for Cpu {
+    fn kind(&self) -> &'static str {
+        "cpu"
+    }
+
+    /// Every experiment: the CPU is the reference.
+    fn supports(&self, _: &Experiment) -> Result<()> {
+        Ok(())
+    }
+
+    fn chunk_trials(&self, exp: &Experiment) -> Result<u64> {
+        Ok(chunk_trials(exp.trials))
+    }
+
+    fn pool(&self) -> Option<&rayon::ThreadPool> {
+        Some(&self.pool)
+    }
+
+    fn simulate(
+        &self,
+        exp: &Experiment,
+        plan: &Plan,
+        trials: Range<u64>,
+        record: bool,
+        progress: &Progress,
+    ) -> Result<Chunk> {
+        let count = trials.end - trials.start;
+        let chunk = exp.landscape.visit(SimulateChunk { exp, plan, range: trials, record });
+        progress.advance(count);
+        Ok(chunk)
+    }
 }

@@ -1,5 +1,15 @@
-//! Simulators. The CPU backend is the reference; others are checked against it
-//! trial by trial.
+//! Simulators behind one boundary ([`Simulator`]: "simulate this chunk of
+//! trials"), one driver over them ([`driver`]: chunks, tallies, pairing,
+//! curves, drift, progress) and one place that opens them from the user's
+//! choice ([`Backends`]). The CPU backend is the reference; the GPU backend
+//! (cargo feature `gpu`, on by default) is checked against it trial by trial.
 
 pub mod cpu;
+pub mod driver;
+#[cfg(feature = "gpu")]
 pub mod gpu;
+mod select;
+mod simulator;
+
+pub use select::{open_gpu, Backends, Choice};
+pub use simulator::{Chunk, Simulator, Status};

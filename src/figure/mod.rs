@@ -19,16 +19,16 @@ pub mod table;
 mod test_loss_vs_eta;
 mod valley_of_death;
 
-use crate::backend::{cpu, gpu};
+use crate::backend::{driver, Backends};
 use crate::cli::{Cli, Command};
 use crate::error::{usage, Error, Result};
 use crate::experiment::Experiment;
-use crate::plan::Plan;
 use crate::observables::{Outcome, Trial};
+use crate::plan::Plan;
 use crate::plot::{self, Chart, Heatmap};
 use crate::progress::Progress;
 use crate::report::atomic;
-use crate::stats::{Moments, Summary};
+use crate::stats::Summary;
 use crate::theory::law::{self, Law};
 use crate::theory::predict::{self, Prediction};
 use crate::theory::resum::{self, Resum};
@@ -76,7 +76,7 @@ pub struct Drawing {
 /// backend.
 pub struct Lab {
     pub quick: bool,
-    pub gpu: Option<gpu::Gpu>,
+    pub backends: Backends,
     pub quiet: bool,
 }
 
@@ -103,10 +103,7 @@ impl Lab {
     pub fn run(&self, flags: &str) -> Result<(Experiment, Outcome)> {
         let exp = self.experiment(flags)?;
         let progress = Progress::new(exp.trials * (1 + exp.compare.is_some() as u64), flags, self.quiet);
-        let out = match &self.gpu {
-            Some(g) if !exp.cpu_only() => gpu::run(g, &exp, &progress)?,
-            _ => cpu::run(&exp, 0, &progress)?,
-        };
+        let out = driver::run(self.backends.for_experiment(&exp)?, &exp, &progress)?;
         progress.finish();
         Ok((exp, out))
     }
@@ -116,29 +113,9 @@ impl Lab {
     /// diverged: a paired comparison of grids that `--compare` cannot pair
     /// (different T).
     pub fn paired(&self, exp: &Experiment, a: &Plan, b: &Plan, f: impl Fn(&Trial) -> f64 + Sync) -> Result<Summary> {
-        use rayon::prelude::*;
-        const CHUNK: u64 = 1 << 14;
-        let device = self.gpu.as_ref().filter(|_| !(a.cpu_only() || b.cpu_only()));
-        let chunk = |range: std::ops::Range<u64>| -> Result<Moments> {
-            let (x, y) = match device {
-                Some(g) => (gpu::trials(g, exp, a, range.clone())?, gpu::trials(g, exp, b, range)?),
-                None => (cpu::trials(exp, a, range.clone()), cpu::trials(exp, b, range)),
-            };
-            let mut m = Moments::default();
-            x.iter().zip(&y).filter(|(p, q)| !p.diverged && !q.diverged).for_each(|(p, q)| m.push(f(p) - f(q)));
-            Ok(m)
-        };
-        let starts: Vec<u64> = (0..exp.trials).step_by(CHUNK as usize).collect();
-        let parts: Vec<Result<Moments>> = if device.is_some() {
-            starts.iter().map(|&s| chunk(s..(s + CHUNK).min(exp.trials))).collect()
-        } else {
-            starts.par_iter().map(|&s| chunk(s..(s + CHUNK).min(exp.trials))).collect()
-        };
-        let mut total = Moments::default();
-        for part in parts {
-            total.merge(&part?);
-        }
-        Ok(total.summary())
+        let pair = Experiment { plan: a.clone(), compare: Some(b.clone()), ..exp.clone() };
+        let sim = self.backends.for_experiment(&pair)?;
+        Ok(driver::paired(sim, exp, a, b, f)?.summary())
     }
 }
 

@@ -5,14 +5,17 @@ pub mod mean_estimation;
 pub mod poly;
 
 use clap::Parser;
-use simsgd::backend::cpu;
+use simsgd::backend::cpu::Cpu;
+use simsgd::backend::driver;
 use simsgd::cli::{Cli, Command};
 use simsgd::experiment::Experiment;
-use simsgd::observables::Outcome;
+use simsgd::observables::{Outcome, Trial};
+use simsgd::plan::Plan;
 use simsgd::progress::Progress;
 use simsgd::stats::Summary;
 use simsgd::theory::law;
 use simsgd::theory::predict::{self, Prediction};
+use std::sync::OnceLock;
 
 /// The experiment `simsgd run ARGS...` would run.
 pub fn experiment(args: &str) -> Experiment {
@@ -41,9 +44,20 @@ pub fn assert_coefficients(got: &[f64], want: &[f64], what: &str) {
     }
 }
 
+/// The CPU backend with all threads, opened once.
+pub fn cpu() -> &'static Cpu {
+    static CPU: OnceLock<Cpu> = OnceLock::new();
+    CPU.get_or_init(|| Cpu::new(0).expect("threads"))
+}
+
 /// Runs on the CPU backend with all threads.
 pub fn run(exp: &Experiment) -> Outcome {
-    cpu::run(exp, 0, &Progress::hidden()).expect("runs")
+    driver::run(cpu(), exp, &Progress::hidden()).expect("runs")
+}
+
+/// Per-trial results of `plan` on the CPU backend (the reference).
+pub fn trials(exp: &Experiment, plan: &Plan, range: std::ops::Range<u64>) -> Vec<Trial> {
+    driver::trials(cpu(), exp, plan, range).expect("runs")
 }
 
 /// Asserts that a Monte Carlo mean agrees with an exact value within `k` SE

@@ -18,8 +18,6 @@ pub struct Gpu {
     pub(super) queue: wgpu::Queue,
     info: wgpu::AdapterInfo,
     errors: Arc<Mutex<Vec<String>>>,
-    /// Compiled kernels by (landscape, dynamics), reused across runs.
-    pub(super) kernels: Mutex<std::collections::HashMap<(&'static str, u32), Arc<super::simulate::Kernels>>>,
 }
 
 /// A GPU error on one line (wgpu's messages span several).
@@ -81,7 +79,7 @@ impl Gpu {
         device.set_device_lost_callback(move |reason, message| {
             sink.lock().unwrap_or_else(|p| p.into_inner()).push(format!("device lost ({reason:?}): {message}"));
         });
-        Ok(Gpu { device, queue, info, errors, kernels: Default::default() })
+        Ok(Gpu { device, queue, info, errors })
     }
 
     /// "name (backend, driver info)".

@@ -9,4 +9,4 @@ mod shader;
 mod simulate;
 
 pub use device::{Gpu, ADAPTER_VAR};
-pub use simulate::{run, trials};
+pub use simulate::GpuSimulator;

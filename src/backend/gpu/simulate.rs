@@ -9,22 +9,25 @@
 //! * Learning curves are reduced on the device: one (count, mean, M2) partial
 //!   per workgroup and record, merged on the host in f64 (Chan), so memory does
 //!   not grow with trials × recorded steps.
-//! * Final θ, test and train loss come back per trial (f32) and are tallied in
-//!   f64 in trial order, so the statistics do not depend on scheduling.
+//! * Final θ, test and train loss come back per trial (f32), widened to f64;
+//!   the driver (`crate::backend::driver`) tallies them in trial order, so the
+//!   statistics do not depend on scheduling.
 
 use super::device::{bind, grid_2d, layout, pipelines, Gpu};
 use super::shader;
-use crate::error::{Error, Result};
+use crate::backend::simulator::{Chunk, Simulator, Status};
+use crate::error::{usage, Error, Result};
 use crate::experiment::Experiment;
-use crate::plan::Plan;
 use crate::landscape::{Landscape, Visitor};
-use crate::observables::{Outcome, Paired, Tally, Trial};
+use crate::observables::CurvePoint;
 use crate::optimizer::Dynamics;
+use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::rng::key;
 use crate::stats::Moments;
+use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 const WG: u64 = 64;
 /// Gradient evaluations per dispatch (about 0.3 s on lavapipe, milliseconds on a GPU).
@@ -67,7 +70,7 @@ struct Config {
 
 /// The kernels of one landscape, specialised for one dynamics (0 grid, 1 SDE,
 /// 2 ODE).
-pub(super) struct Kernels {
+struct Kernels {
     layout: wgpu::BindGroupLayout,
     init: wgpu::ComputePipeline,
     run_steps: wgpu::ComputePipeline,
@@ -75,11 +78,14 @@ pub(super) struct Kernels {
     finish: wgpu::ComputePipeline,
 }
 
+/// Compiled kernels by (landscape, dynamics), reused across runs.
+type KernelCache = Mutex<HashMap<(&'static str, u32), Arc<Kernels>>>;
+
 impl Kernels {
-    /// Compiled once per device and reused.
-    fn get<L: Landscape<D>, const D: usize>(gpu: &Gpu, dynamics: u32) -> Result<Arc<Self>> {
+    /// Compiled once per simulator and reused.
+    fn get<L: Landscape<D>, const D: usize>(gpu: &Gpu, cache: &KernelCache, dynamics: u32) -> Result<Arc<Self>> {
         let key = (L::NAME, dynamics);
-        if let Some(k) = gpu.kernels.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        if let Some(k) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
             return Ok(k.clone());
         }
         let module = gpu.module(L::NAME, shader::simulate(L::WGSL))?;
@@ -88,7 +94,7 @@ impl Kernels {
         let [init, run_steps, record_curve, finish] =
             pipelines(gpu, &module, &layout, entries, &[("DYNAMICS", dynamics as f64)])?;
         let kernels = Arc::new(Kernels { layout, init, run_steps, record_curve, finish });
-        gpu.kernels.lock().unwrap_or_else(|p| p.into_inner()).insert(key, kernels.clone());
+        cache.lock().unwrap_or_else(|p| p.into_inner()).insert(key, kernels.clone());
         Ok(kernels)
     }
 }
@@ -102,32 +108,13 @@ fn dynamics_code(plan: &Plan) -> u32 {
     }
 }
 
-/// Per-trial results of one chunk, as the device left them.
-struct ChunkResult {
-    theta: Vec<[f32; 4]>,
-    flags: Vec<u32>,
-    losses: Vec<[f32; 4]>,
-    /// Per trial (slope, mean conditional step), with a drift window.
-    drift: Vec<[[f32; 4]; 2]>,
-}
-
 const DIVERGED: u32 = 1;
 const NONFINITE: u32 = 2;
-
-impl ChunkResult {
-    fn trial(&self, i: usize, dim: usize) -> Trial {
-        Trial {
-            test_loss: self.losses[i][0] as f64,
-            train_loss: self.losses[i][1] as f64,
-            theta: self.theta[i][..dim].iter().map(|&x| x as f64).collect(),
-            diverged: self.flags[i] & DIVERGED != 0,
-        }
-    }
-}
 
 /// What one plan's run over one chunk needs.
 struct ChunkRun<'a, L, const D: usize> {
     gpu: &'a Gpu,
+    kernels: &'a KernelCache,
     landscape: &'a L,
     exp: &'a Experiment,
     plan: &'a Plan,
@@ -184,18 +171,23 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
         }
     }
 
-    /// Runs the plan on trials `range`; merges curve partials into `curve`.
-    fn run(&self, range: Range<u64>, curve: Option<&mut Tally>, progress: &Progress) -> Result<ChunkResult> {
+    /// Runs the plan on trials `range`; with `record`, the curve (merged from
+    /// the device's partials) and the drift estimators too.
+    fn run(&self, range: Range<u64>, record: bool, progress: &Progress) -> Result<Chunk> {
         let gpu = self.gpu;
         let count = range.end - range.start;
         let groups = count.div_ceil(WG) as u32;
         let (gx, gy) = grid_2d(groups);
         let steps = self.plan.steps();
         let n = self.plan.grid.train_size as u64;
-        let records = if curve.is_some() { self.exp.record_steps() } else { Vec::new() };
-        let window = curve.is_some().then(|| self.exp.drift_window(self.plan)).flatten();
+        let records = if record { self.exp.record_steps() } else { Vec::new() };
+        let window = if record { self.exp.drift_window(self.plan) } else { None };
+        let mut curve: Vec<CurvePoint> = records
+            .iter()
+            .map(|&step| CurvePoint { step, theta: vec![Moments::default(); D], ..Default::default() })
+            .collect();
         let slots = (MAX_PARTIALS / (groups as u64 * PARTIAL_BYTES)).clamp(1, records.len().max(1) as u64) as u32;
-        let kernels = Kernels::get::<L, D>(gpu, dynamics_code(self.plan))?;
+        let kernels = Kernels::get::<L, D>(gpu, self.kernels, dynamics_code(self.plan))?;
         let mut cfg = self.config(range.clone(), groups);
         let uniform = gpu.uniform("config", bytemuck::bytes_of(&cfg));
         let state = gpu.storage("state", 16 * count);
@@ -219,12 +211,10 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
             gpu.queue.submit([encoder.finish()]);
         };
         // Merges the `filled` slots of partials, records first.., into the curve.
-        let mut curve = curve;
         let mut merge = |first: usize, filled: usize| -> Result<()> {
-            let Some(tally) = curve.as_deref_mut() else { return Ok(()) };
             let parts: Vec<[f32; 4]> = gpu.read(&partials, filled * groups as usize * 3)?;
             for slot in 0..filled {
-                let point = &mut tally.curve[first + slot];
+                let point = &mut curve[first + slot];
                 for wg in 0..groups as usize {
                     let base = (slot * groups as usize + wg) * 3;
                     let n = parts[base][0] as u64;
@@ -274,20 +264,39 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
         if steps == 0 {
             progress.advance_fraction(count as f64);
         }
-        Ok(ChunkResult {
-            theta: gpu.read(&state, count as usize)?,
-            flags: gpu.read(&flags, count as usize)?,
-            losses: gpu.read(&results, count as usize)?,
-            drift: if window.is_some() { gpu.read(&drift, count as usize)? } else { Vec::new() },
-        })
+        let theta: Vec<[f32; 4]> = gpu.read(&state, count as usize)?;
+        let flags: Vec<u32> = gpu.read(&flags, count as usize)?;
+        let losses: Vec<[f32; 4]> = gpu.read(&results, count as usize)?;
+        let drift: Vec<[[f32; 4]; 2]> = if window.is_some() { gpu.read(&drift, count as usize)? } else { Vec::new() };
+        // Widened to f64 on the host; the driver tallies in f64.
+        let wide = |v: &[f32; 4]| v[..D].iter().map(|&x| x as f64).collect::<Vec<_>>();
+        let mut out = Chunk::with_capacity(D, count as usize);
+        for i in 0..count as usize {
+            out.test_loss.push(losses[i][0] as f64);
+            out.train_loss.push(losses[i][1] as f64);
+            out.theta.extend(wide(&theta[i]));
+            out.status.push(match (flags[i] & DIVERGED != 0, flags[i] & NONFINITE != 0) {
+                (false, _) => Status::Finite,
+                (true, false) => Status::Diverged,
+                (true, true) => Status::NonFinite,
+            });
+            if let Some([slope, step]) = drift.get(i) {
+                out.slope.extend(wide(slope));
+                out.step.extend(wide(step));
+            }
+        }
+        out.curve = curve;
+        Ok(out)
     }
 }
 
 /// Trials per chunk: the device's binding limits and [`MAX_CHUNK`].
-fn chunk_size(gpu: &Gpu, plan: &Plan) -> Result<u64> {
+fn chunk_size(gpu: &Gpu, exp: &Experiment, plan: &Plan) -> Result<u64> {
     let max = gpu.max_binding();
-    // The largest per-trial buffer: the drift estimators' two vec4 per trial.
-    let mut chunk = MAX_CHUNK.min(max / 32);
+    // The largest per-trial buffer: the drift estimators' two vec4 per trial
+    // where they are recorded, else θ's one vec4.
+    let per_trial = if exp.drift_window(plan).is_some() { 32 } else { 16 };
+    let mut chunk = MAX_CHUNK.min(max / per_trial);
     if plan.grid.shuffle {
         chunk = chunk.min(max / (4 * plan.grid.train_size as u64));
     }
@@ -301,34 +310,6 @@ fn chunk_size(gpu: &Gpu, plan: &Plan) -> Result<u64> {
     Ok(chunk)
 }
 
-fn tally_chunk(tally: &mut Tally, r: &ChunkResult, dim: usize) {
-    for i in 0..r.flags.len() {
-        let t = r.trial(i, dim);
-        if t.diverged {
-            tally.push_diverged(r.flags[i] & NONFINITE != 0);
-        } else {
-            tally.push(t.test_loss, t.train_loss, &t.theta);
-            if let (Some(drift), Some([slope, step])) = (&mut tally.drift, r.drift.get(i)) {
-                let wide = |v: &[f32; 4]| v[..dim].iter().map(|&x| x as f64).collect::<Vec<_>>();
-                drift.push(&wide(slope), &wide(step));
-            }
-        }
-    }
-}
-
-struct GpuRun<'a> {
-    gpu: &'a Gpu,
-    exp: &'a Experiment,
-    progress: &'a Progress,
-}
-
-fn check_supported(exp: &Experiment) -> Result<()> {
-    if exp.cpu_only() {
-        return Err(Error::Gpu("gdc needs per-sample Hessians and runs on the CPU backend only".into()));
-    }
-    Ok(())
-}
-
 fn check_dim(dim: usize, name: &str) -> Result<()> {
     if dim > 3 {
         return Err(Error::Gpu(format!("{name} has {dim} weights; the GPU kernels hold at most 3")));
@@ -336,75 +317,80 @@ fn check_dim(dim: usize, name: &str) -> Result<()> {
     Ok(())
 }
 
-impl Visitor for GpuRun<'_> {
-    type Output = Result<Outcome>;
-    fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> Result<Outcome> {
-        check_dim(D, L::NAME)?;
-        check_supported(self.exp)?;
-        let exp = self.exp;
-        let steps = exp.record_steps();
-        let mut primary = Tally::new(D, &steps, exp.drift_window(&exp.plan).as_ref());
-        let mut compare = exp
-            .compare
-            .as_ref()
-            .map(|plan| (Tally::new(D, &steps, exp.drift_window(plan).as_ref()), Paired::default()));
-        let chunk =
-            exp.compare.iter().chain([&exp.plan]).map(|p| chunk_size(self.gpu, p)).collect::<Result<Vec<_>>>()?;
-        let chunk = chunk.into_iter().min().unwrap_or(MAX_CHUNK);
-        let mut start = 0;
-        while start < exp.trials {
-            let range = start..(start + chunk).min(exp.trials);
-            let run = |plan, tally: &mut Tally| {
-                ChunkRun::<L, D> { gpu: self.gpu, landscape: l, exp, plan }.run(
-                    range.clone(),
-                    Some(tally),
-                    self.progress,
-                )
-            };
-            let a = run(&exp.plan, &mut primary)?;
-            tally_chunk(&mut primary, &a, D);
-            if let (Some(plan), Some((tally, paired))) = (&exp.compare, &mut compare) {
-                let b = run(plan, tally)?;
-                tally_chunk(tally, &b, D);
-                for i in 0..a.flags.len() {
-                    let (ta, tb) = (a.trial(i, D), b.trial(i, D));
-                    if !ta.diverged && !tb.diverged {
-                        paired.push((ta.test_loss, ta.gen_gap()), (tb.test_loss, tb.gen_gap()));
-                    }
-                }
-            }
-            start = range.end;
-        }
-        Ok(Outcome { primary, compare })
+/// The GPU simulator: an open device and the kernels compiled on it.
+pub struct GpuSimulator {
+    gpu: Gpu,
+    kernels: KernelCache,
+}
+
+impl GpuSimulator {
+    /// Opens the best adapter (or the one `$SIMSGD_ADAPTER` names).
+    pub fn open() -> Result<Self> {
+        Ok(GpuSimulator { gpu: Gpu::open()?, kernels: Default::default() })
+    }
+
+    /// The open device.
+    pub fn device(&self) -> &Gpu {
+        &self.gpu
     }
 }
 
-/// Runs an experiment on the GPU.
-pub fn run(gpu: &Gpu, exp: &Experiment, progress: &Progress) -> Result<Outcome> {
-    exp.landscape.visit(GpuRun { gpu, exp, progress })
-}
-
-struct Trials<'a> {
-    gpu: &'a Gpu,
+/// The chunk of trials `range` under `plan`.
+struct SimulateChunk<'a> {
+    sim: &'a GpuSimulator,
     exp: &'a Experiment,
     plan: &'a Plan,
     range: Range<u64>,
+    record: bool,
+    progress: &'a Progress,
 }
 
-impl Visitor for Trials<'_> {
-    type Output = Result<Vec<Trial>>;
-    fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> Result<Vec<Trial>> {
+impl Visitor for SimulateChunk<'_> {
+    type Output = Result<Chunk>;
+    fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> Result<Chunk> {
         check_dim(D, L::NAME)?;
-        let exp = Experiment { record_every: None, compare: None, plan: self.plan.clone(), ..self.exp.clone() };
-        check_supported(&exp)?;
-        let run = ChunkRun::<L, D> { gpu: self.gpu, landscape: l, exp: &exp, plan: self.plan };
-        let r = run.run(self.range.clone(), None, &Progress::hidden())?;
-        Ok((0..r.flags.len()).map(|i| r.trial(i, D)).collect())
+        let run = ChunkRun::<L, D> {
+            gpu: &self.sim.gpu,
+            kernels: &self.sim.kernels,
+            landscape: l,
+            exp: self.exp,
+            plan: self.plan,
+        };
+        run.run(self.range, self.record, self.progress)
     }
 }
 
-/// Per-trial results of `plan` for trials in `range` (one chunk), to compare
-/// with `crate::backend::cpu::trials` trial by trial.
-pub fn trials(gpu: &Gpu, exp: &Experiment, plan: &Plan, range: Range<u64>) -> Result<Vec<Trial>> {
-    exp.landscape.visit(Trials { gpu, exp, plan, range })
+impl Simulator for GpuSimulator {
+    fn kind(&self) -> &'static str {
+        "gpu"
+    }
+
+    fn adapter(&self) -> Option<String> {
+        Some(self.gpu.describe())
+    }
+
+    /// Everything but GDC, which needs per-sample Hessians.
+    fn supports(&self, exp: &Experiment) -> Result<()> {
+        if exp.cpu_only() {
+            return Err(usage("gdc needs per-sample Hessians and runs on the CPU backend only"));
+        }
+        Ok(())
+    }
+
+    /// The device's binding limits and [`MAX_CHUNK`], over both plans.
+    fn chunk_trials(&self, exp: &Experiment) -> Result<u64> {
+        let sizes = std::iter::once(&exp.plan).chain(&exp.compare).map(|p| chunk_size(&self.gpu, exp, p));
+        sizes.collect::<Result<Vec<_>>>().map(|s| s.into_iter().min().unwrap_or(MAX_CHUNK))
+    }
+
+    fn simulate(
+        &self,
+        exp: &Experiment,
+        plan: &Plan,
+        trials: Range<u64>,
+        record: bool,
+        progress: &Progress,
+    ) -> Result<Chunk> {
+        exp.landscape.visit(SimulateChunk { sim: self, exp, plan, range: trials, record, progress })
+    }
 }

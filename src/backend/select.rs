@@ -1,0 +1,133 @@
+//! The one place a backend is opened from the user's choice, and the one
+//! place an experiment is matched with the simulator that can run it.
+
+use super::cpu::Cpu;
+#[cfg(feature = "gpu")]
+use super::gpu::GpuSimulator;
+use super::simulator::Simulator;
+#[cfg(not(feature = "gpu"))]
+use crate::error::usage;
+use crate::error::Result;
+use crate::experiment::Experiment;
+use clap::ValueEnum;
+#[cfg(feature = "gpu")]
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Where trajectories are simulated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Choice {
+    /// Multi-threaded, vectorised f64 reference.
+    Cpu,
+    /// WGSL compute shaders on a Vulkan adapter (f32); an error if none opens.
+    Gpu,
+    /// A hardware GPU adapter if one opens, else the CPU (with a notice).
+    Auto,
+}
+
+/// The GPU simulator on the best adapter (or the one `$SIMSGD_ADAPTER`
+/// names), and the adapter's name; an error where none opens or this build
+/// has no GPU backend.
+pub fn open_gpu() -> Result<(Box<dyn Simulator>, String)> {
+    #[cfg(feature = "gpu")]
+    {
+        let sim = GpuSimulator::open()?;
+        let name = sim.device().name().to_string();
+        Ok((Box::new(sim), name))
+    }
+    #[cfg(not(feature = "gpu"))]
+    Err(usage(format!("{WITHOUT_GPU}; rebuild with it (cargo build --release) or use --backend cpu")))
+}
+
+#[cfg(not(feature = "gpu"))]
+const WITHOUT_GPU: &str = "this simsgd was built without the `gpu` feature";
+
+/// The simulators a command may use: the CPU always, a GPU where one was
+/// chosen and opened.
+pub struct Backends {
+    cpu: Cpu,
+    #[cfg(feature = "gpu")]
+    gpu: Option<GpuSimulator>,
+    /// The user asked for the GPU: what it cannot run is an error, not a
+    /// fallback to the CPU.
+    #[cfg(feature = "gpu")]
+    required: bool,
+    #[cfg(feature = "gpu")]
+    quiet: bool,
+    /// Whether the GPU adapter in use was named on stderr yet.
+    #[cfg(feature = "gpu")]
+    announced: AtomicBool,
+}
+
+impl Backends {
+    /// Opens what `choice` asks for, with the CPU on `threads` threads (0: all
+    /// cores). `auto` takes a hardware adapter; where none opens (or only a
+    /// software one), it says so on stderr (unless `quiet`) and uses the CPU.
+    pub fn open(choice: Choice, threads: usize, quiet: bool) -> Result<Self> {
+        let say = |message: String| {
+            if !quiet {
+                eprintln!("simsgd: {message}");
+            }
+        };
+        let cpu = Cpu::new(threads)?;
+        #[cfg(feature = "gpu")]
+        {
+            let required = choice == Choice::Gpu;
+            let gpu = match choice {
+                Choice::Cpu => None,
+                Choice::Gpu => Some(GpuSimulator::open()?),
+                Choice::Auto => match GpuSimulator::open() {
+                    Ok(sim) if sim.device().is_software() => {
+                        let name = sim.device().name().to_string();
+                        say(format!("only a software adapter ({name}) opened; running on the CPU backend"));
+                        None
+                    }
+                    Ok(sim) => Some(sim),
+                    Err(e) => {
+                        say(format!("no GPU adapter opened ({e}); running on the CPU backend"));
+                        None
+                    }
+                },
+            };
+            Ok(Backends { cpu, gpu, required, quiet, announced: AtomicBool::new(false) })
+        }
+        #[cfg(not(feature = "gpu"))]
+        {
+            match choice {
+                Choice::Gpu => return open_gpu().map(|_| Backends { cpu }),
+                Choice::Auto => say(format!("{WITHOUT_GPU}; running on the CPU backend")),
+                Choice::Cpu => {}
+            }
+            Ok(Backends { cpu })
+        }
+    }
+
+    /// The CPU simulator.
+    pub fn cpu(&self) -> &Cpu {
+        &self.cpu
+    }
+
+    /// The simulator for `exp`: the GPU where one is open and can run it
+    /// (named on stderr the first time), else the CPU (with a notice); an
+    /// error where the user required the GPU and it cannot.
+    #[cfg_attr(not(feature = "gpu"), allow(unused_variables))]
+    pub fn for_experiment(&self, exp: &Experiment) -> Result<&dyn Simulator> {
+        #[cfg(feature = "gpu")]
+        if let Some(gpu) = &self.gpu {
+            match gpu.supports(exp) {
+                Ok(()) => {
+                    if !self.quiet && !self.announced.swap(true, Ordering::Relaxed) {
+                        eprintln!("simsgd: using GPU adapter {}", gpu.device().describe());
+                    }
+                    return Ok(gpu);
+                }
+                Err(e) if self.required => return Err(e),
+                Err(e) => {
+                    if !self.quiet {
+                        eprintln!("simsgd: {e}; this run uses the CPU backend");
+                    }
+                }
+            }
+        }
+        Ok(&self.cpu)
+    }
+}

@@ -1,0 +1,118 @@
+//! The boundary every backend implements: simulate one plan over a chunk of
+//! trials and say what it cannot do. Everything else (chunking, tallies,
+//! pairing, curves, drift, progress) is the driver's (`super::driver`), the
+//! same for every backend.
+
+use crate::error::Result;
+use crate::experiment::Experiment;
+use crate::observables::{CurvePoint, Trial};
+use crate::plan::Plan;
+use crate::progress::Progress;
+use std::ops::Range;
+
+/// A trial's end state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Never diverged: its final values count.
+    Finite,
+    /// Diverged (|θ_i| or |loss| beyond the limit at some check) with finite
+    /// final values.
+    Diverged,
+    /// Diverged with a final θ or loss that is not finite.
+    NonFinite,
+}
+
+/// One plan's results over a chunk of trials, in trial order; per-trial
+/// vectors of weights are laid out trial-major (`theta[i * dim + d]`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Chunk {
+    /// Weights per trial.
+    pub dim: usize,
+    pub test_loss: Vec<f64>,
+    pub train_loss: Vec<f64>,
+    pub theta: Vec<f64>,
+    pub status: Vec<Status>,
+    /// The drift estimators per trial (`crate::drift`), when recorded: the
+    /// least-squares slope, and the mean conditional step (empty where it
+    /// does not apply).
+    pub slope: Vec<f64>,
+    pub step: Vec<f64>,
+    /// The learning curve over this chunk's trials alive at each recorded step
+    /// (empty when not recorded).
+    pub curve: Vec<CurvePoint>,
+}
+
+impl Chunk {
+    /// An empty chunk for `trials` trials of `dim` weights.
+    pub fn with_capacity(dim: usize, trials: usize) -> Self {
+        Chunk {
+            dim,
+            test_loss: Vec::with_capacity(trials),
+            train_loss: Vec::with_capacity(trials),
+            theta: Vec::with_capacity(trials * dim),
+            status: Vec::with_capacity(trials),
+            ..Default::default()
+        }
+    }
+
+    /// Trials in the chunk.
+    pub fn len(&self) -> usize {
+        self.status.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.status.is_empty()
+    }
+
+    /// Trial `i`'s final θ.
+    pub fn theta(&self, i: usize) -> &[f64] {
+        &self.theta[i * self.dim..(i + 1) * self.dim]
+    }
+
+    /// Trial `i` on its own.
+    pub fn trial(&self, i: usize) -> Trial {
+        Trial {
+            test_loss: self.test_loss[i],
+            train_loss: self.train_loss[i],
+            theta: self.theta(i).to_vec(),
+            diverged: self.status[i] != Status::Finite,
+        }
+    }
+}
+
+/// A backend: it simulates trajectories, nothing else.
+pub trait Simulator: Sync {
+    /// "cpu" or "gpu", as reports name it.
+    fn kind(&self) -> &'static str;
+
+    /// The device it runs on, for reports (a GPU adapter), if any.
+    fn adapter(&self) -> Option<String> {
+        None
+    }
+
+    /// Why it cannot run `exp`, if it cannot (an optimizer it lacks, a
+    /// training set too large for its memory).
+    fn supports(&self, exp: &Experiment) -> Result<()>;
+
+    /// Trials per chunk for `exp`: a function of the experiment alone, so
+    /// that results do not depend on scheduling.
+    fn chunk_trials(&self, exp: &Experiment) -> Result<u64>;
+
+    /// The thread pool that runs chunks side by side, for a backend that can;
+    /// `None` runs them one after another.
+    fn pool(&self) -> Option<&rayon::ThreadPool> {
+        None
+    }
+
+    /// Simulates `plan` of `exp` on `trials`, with the learning curve and the
+    /// drift estimators at `exp.record_steps()` when `record`; advances
+    /// `progress` by the trials done.
+    fn simulate(
+        &self,
+        exp: &Experiment,
+        plan: &Plan,
+        trials: Range<u64>,
+        record: bool,
+        progress: &Progress,
+    ) -> Result<Chunk>;
+}
