@@ -1,6 +1,7 @@
 //! The command line: parsing, turning flags into an [`Experiment`], and
 //! dispatching to the backends and reports.
 
+use crate::atomic;
 use crate::backend::{driver, Backends, Choice};
 use crate::bench::{self, BenchArgs};
 use crate::error::{usage, Error, Result};
@@ -10,7 +11,7 @@ use crate::landscape::AnyLandscape;
 use crate::optimizer::Optimizer;
 use crate::plan::Plan;
 use crate::progress::Progress;
-use crate::report::{atomic, csv, prediction, table, DriftReport, RunReport, Theory};
+use crate::report::{csv, prediction, table, DriftReport, RunReport, Theory};
 use crate::theory::resum::{self, Resum};
 use crate::theory::{corollary, law, predict, statistics};
 use clap::{Args, Parser, Subcommand};
@@ -369,7 +370,8 @@ fn run(args: &RunArgs) -> Result<()> {
         }
     }
     if let Some(path) = &args.csv {
-        atomic::write(path, &csv::render(&report))?;
+        atomic::write(path, &csv::render(&report))
+            .map_err(|source| Error::Io { path: path.display().to_string(), source })?;
     }
     if args.json {
         println!("{}", report.to_json());

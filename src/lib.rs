@@ -11,6 +11,7 @@
 // that LLVM vectorises; iterator rewrites obscure the kernels.
 #![allow(clippy::needless_range_loop)]
 
+pub mod atomic;
 pub mod backend;
 pub mod bench;
 pub mod cli;

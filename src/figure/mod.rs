@@ -19,6 +19,7 @@ pub mod table;
 mod test_loss_vs_eta;
 mod valley_of_death;
 
+use crate::atomic;
 use crate::backend::{driver, Backends};
 use crate::cli::{Cli, Command};
 use crate::error::{usage, Error, Result};
@@ -27,7 +28,6 @@ use crate::observables::{Outcome, Trial};
 use crate::plan::Plan;
 use crate::plot::{self, Chart, Heatmap};
 use crate::progress::Progress;
-use crate::report::atomic;
 use crate::stats::Summary;
 use crate::theory::law::{self, Law};
 use crate::theory::predict::{self, Prediction};
@@ -177,9 +177,10 @@ pub fn find(name: &str) -> Result<&'static Figure> {
 /// number of rows.
 pub fn make(figure: &Figure, lab: &Lab, out: &Path) -> Result<usize> {
     let drawing = (figure.build)(lab)?;
-    std::fs::create_dir_all(out).map_err(|source| Error::Io { path: out.display().to_string(), source })?;
     let stem = out.join(figure.name);
-    atomic::write(&stem.with_extension("csv"), drawing.table.csv().as_bytes())?;
+    let csv = stem.with_extension("csv");
+    atomic::write(&csv, &drawing.table.csv())
+        .map_err(|source| Error::Io { path: csv.display().to_string(), source })?;
     match &drawing.plot {
         Plot::Panels(charts) if charts.len() == 1 => plot::render(&charts[0], &stem)?,
         Plot::Panels(charts) => plot::render_panels(charts, &stem)?,

@@ -1,8 +1,6 @@
 //! A figure's data as a tidy table: one row per point, a column per
 //! parameter, measurement and prediction; written as CSV.
 
-use std::fmt::Write;
-
 /// One cell: text (a series name) or a number (empty in the CSV where it is
 /// not finite).
 #[derive(Clone, Debug, PartialEq)]
@@ -57,23 +55,26 @@ impl Table {
         columns
     }
 
-    /// The CSV text (numbers in Rust's shortest round-trip form).
-    pub fn csv(&self) -> String {
+    /// The CSV bytes (numbers in Rust's shortest round-trip form, quoted
+    /// where a text cell needs it).
+    pub fn csv(&self) -> Vec<u8> {
         let columns = self.columns();
-        let mut out = columns.join(",");
-        out.push('\n');
-        for row in &self.rows {
-            let cells: Vec<String> = columns
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let rows = self.rows.iter().map(|row| {
+            columns
                 .iter()
                 .map(|c| match row.iter().find(|(k, _)| k == c).map(|(_, v)| v) {
                     Some(Cell::Text(s)) => s.clone(),
                     Some(Cell::Num(x)) if x.is_finite() => format!("{x:e}"),
                     _ => String::new(),
                 })
-                .collect();
-            let _ = writeln!(out, "{}", cells.join(","));
+                .collect::<Vec<String>>()
+        });
+        // Writing to memory fails only on allocation, which aborts anyway.
+        for record in std::iter::once(columns.iter().map(|c| c.to_string()).collect()).chain(rows) {
+            w.write_record(&record).expect("writing to memory");
         }
-        out
+        w.into_inner().expect("writing to memory")
     }
 }
 
@@ -86,6 +87,7 @@ mod tests {
         let mut t = Table::default();
         t.push(vec![("series", "a".into()), ("x", 0.5.into())]);
         t.push(vec![("series", "b".into()), ("y", f64::NAN.into()), ("x", 2usize.into())]);
-        assert_eq!(t.csv(), "series,x,y\na,5e-1,\nb,2e0,\n");
+        t.push(vec![("series", "c, quoted".into())]);
+        assert_eq!(t.csv(), b"series,x,y\na,5e-1,\nb,2e0,\n\"c, quoted\",,\n");
     }
 }

@@ -1,6 +1,5 @@
 //! A run's report: one serialisable value, rendered as a table, JSON or CSV.
 
-pub mod atomic;
 pub mod csv;
 pub mod prediction;
 pub mod table;
