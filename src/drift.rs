@@ -22,8 +22,8 @@
 //! even before the drift is stationary.
 
 use crate::error::Result;
-use crate::plan::Plan;
 use crate::optimizer::Optimizer;
+use crate::plan::Plan;
 
 /// Fewest recorded steps in the window for a slope worth reporting.
 pub const MIN_RECORDS: usize = 3;

@@ -10,11 +10,11 @@
 use crate::drift::DriftWindow;
 use crate::error::{usage, Result};
 use crate::experiment::Experiment;
-use crate::plan::Plan;
 use crate::landscape::derivatives::hessian;
 use crate::landscape::{Landscape, Visitor};
 use crate::observables::{Outcome, Paired, Tally, Trial};
 use crate::optimizer::{Dynamics, Optimizer};
+use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::quadrature::empirical_weights;
 use crate::rng::{self, Stream};

@@ -6,9 +6,9 @@ pub mod prediction;
 pub mod table;
 
 use crate::experiment::Experiment;
-use crate::plan::Plan;
 use crate::observables::{Outcome, Tally};
 use crate::optimizer::Optimizer;
+use crate::plan::Plan;
 use crate::stats::Summary;
 use crate::theory::corollary::ValleyDrift;
 use crate::theory::predict::Prediction;

@@ -1,8 +1,8 @@
 //! `simsgd predict`'s output: the coefficients as a table (and, with
 //! `--explain`, the diagrams behind each), or one JSON object.
 
-use crate::plan::Plan;
 use crate::landscape::Description;
+use crate::plan::Plan;
 use crate::theory::corollary::Corollaries;
 use crate::theory::predict::Prediction;
 use serde_json::{json, Value};

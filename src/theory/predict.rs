@@ -18,8 +18,8 @@ use super::embedding::{count, Shape};
 use super::law::{Factor, Law, Sampling, CENTERED_HESSIAN};
 use super::resum::Resum;
 use crate::error::{usage, Result};
-use crate::plan::Plan;
 use crate::optimizer::{Dynamics, Optimizer};
+use crate::plan::Plan;
 use serde::Serialize;
 
 /// Highest order implemented (any T: the embedding counts are closed forms).
@@ -308,11 +308,11 @@ fn gdc_correction(law: &Law, plan: &Plan, terms: &mut Terms, theta: &mut [Vec<f6
 mod tests {
     use super::*;
     use crate::experiment::GridFlags;
-    use crate::plan::Plan;
     use crate::landscape::gauss::Gauss;
     use crate::landscape::mean_estimation::MeanEstimation;
     use crate::landscape::shifting_valleys::ShiftingValleys;
     use crate::optimizer::Optimizer;
+    use crate::plan::Plan;
     use crate::theory::law::Law;
 
     fn plan(optimizer: Optimizer, steps: usize, n: Option<usize>) -> Plan {

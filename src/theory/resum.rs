@@ -28,8 +28,8 @@ use super::embedding::{falling, weak_orders};
 use super::law::{Law, Sampling};
 use super::predict::{diagram_value, Prediction, Root, Terms};
 use crate::error::{usage, Result};
-use crate::plan::Plan;
 use crate::optimizer::{Dynamics, Optimizer};
+use crate::plan::Plan;
 use clap::ValueEnum;
 use serde::Serialize;
 
