@@ -7,7 +7,7 @@ pub mod poly;
 use clap::Parser;
 use simsgd::backend::cpu;
 use simsgd::cli::{Cli, Command};
-use simsgd::experiment::Experiment;
+use simsgd::experiment::{Experiment, Spec};
 use simsgd::observables::Outcome;
 use simsgd::progress::Progress;
 use simsgd::stats::Summary;
@@ -23,9 +23,15 @@ pub fn experiment(args: &str) -> Experiment {
     }
 }
 
-/// The prediction `simsgd predict ARGS... --order ORDER` would make.
-pub fn prediction(args: &str, order: usize) -> Prediction {
-    let exp = experiment(args);
+/// The experiment `spec` describes (a test's specs are valid).
+pub fn resolve(spec: &Spec) -> Experiment {
+    spec.resolve().expect("valid experiment")
+}
+
+/// The η-series prediction of `spec`'s primary plan to `order`, as
+/// `simsgd predict --order ORDER` makes it.
+pub fn prediction(spec: &Spec, order: usize) -> Prediction {
+    let exp = resolve(spec);
     predict::predict(&exp.landscape.visit(law::Exact(&exp.init)), &exp.plan, order).expect("a supported order")
 }
 
