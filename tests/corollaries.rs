@@ -9,8 +9,10 @@
 
 mod common;
 
-use common::experiment;
+use common::{prediction, resolve};
 use rayon::prelude::*;
+use simsgd::experiment::Spec;
+use simsgd::optimizer::Optimizer;
 use simsgd::stats::Moments;
 use simsgd::theory::law;
 use simsgd::theory::resum::{self, Resum};
@@ -18,9 +20,9 @@ use simsgd::theory::resum::{self, Resum};
 /// Per-trial drift of z per step over the second half of T steps,
 /// (z_T − z_{T/2})/(T/2), from runs of T and T/2 steps on the same samples
 /// (fresh SGD and the SDE draw step t's randomness from its own counter).
-fn measured_velocity(flags: &str, eta: f64, steps: usize, trials: u64) -> (f64, f64) {
-    let args = |t: usize| format!("{flags} --eta {eta} --steps {t} --seed 9");
-    let (full, half) = (experiment(&args(steps)), experiment(&args(steps / 2)));
+fn measured_velocity(setup: &Spec, eta: f64, steps: usize, trials: u64) -> (f64, f64) {
+    let spec = |t: usize| Spec { eta, steps: Some(t), seed: 9, ..setup.clone() };
+    let (full, half) = (resolve(&spec(steps)), resolve(&spec(steps / 2)));
     let chunks: Vec<u64> = (0..trials).step_by(256).collect();
     let moments = chunks
         .par_iter()
@@ -41,9 +43,9 @@ fn measured_velocity(flags: &str, eta: f64, steps: usize, trials: u64) -> (f64, 
 }
 
 /// The re-summed order-3 prediction of the same quantity.
-fn predicted_velocity(flags: &str, eta: f64, steps: usize) -> f64 {
+fn predicted_velocity(setup: &Spec, eta: f64, steps: usize) -> f64 {
     let z = |t: usize| {
-        let exp = experiment(&format!("{flags} --eta {eta} --steps {t}"));
+        let exp = resolve(&Spec { eta, steps: Some(t), ..setup.clone() });
         let p = resum::predict(&exp.landscape.visit(law::Exact(&exp.init)), &exp.plan, 3, Resum::Exact).unwrap();
         p.at(eta).3[2]
     };
@@ -52,15 +54,15 @@ fn predicted_velocity(flags: &str, eta: f64, steps: usize) -> f64 {
 
 #[test]
 fn archimedes_drifts_at_the_resummed_velocity() {
-    let steps = 10_000;
+    let (steps, archimedes) = (10_000, Spec::new("archimedes"));
     let mut deviations = Vec::new();
     for eta in [0.02, 0.05, 0.1] {
-        let predicted = predicted_velocity("archimedes", eta, steps);
+        let predicted = predicted_velocity(&archimedes, eta, steps);
         assert!(
             (predicted - eta * eta / (2.0 * (3.0 - 2.0 * eta))).abs() < 1e-12 * predicted,
             "η = {eta}: {predicted}"
         );
-        let (v, se) = measured_velocity("archimedes", eta, steps, 6000);
+        let (v, se) = measured_velocity(&archimedes, eta, steps, 6000);
         // The order-3 prediction's own error is relative O(η) (the next
         // diagrams that grow with T have five edges): allow η/10 of it.
         assert!((v - predicted).abs() < 3.0 * se + 0.1 * eta * predicted, "η = {eta}: {v} ± {se} vs {predicted}");
@@ -82,17 +84,18 @@ fn archimedes_drifts_at_the_resummed_velocity() {
 #[test]
 fn sde_drifts_too_and_sgd_is_faster_by_its_discreteness() {
     let (eta, steps) = (0.1, 10_000);
-    let sde = "archimedes --optimizer sde --substeps 16";
-    let predicted = predicted_velocity(sde, eta, steps);
+    let archimedes = Spec::new("archimedes");
+    let sde = Spec { optimizer: Optimizer::Sde, substeps: 16, ..archimedes.clone() };
+    let predicted = predicted_velocity(&sde, eta, steps);
     let k = 16.0;
     assert!((predicted - eta * eta / (2.0 * (3.0 - 2.0 * eta / k))).abs() < 1e-12 * predicted, "{predicted}");
-    let (v, se) = measured_velocity(sde, eta, steps, 1000);
+    let (v, se) = measured_velocity(&sde, eta, steps, 1000);
     assert!((v - predicted).abs() < 3.0 * se + 0.1 * eta * predicted, "SDE: {v} ± {se} vs {predicted}");
-    let (v_sgd, se_sgd) = measured_velocity("archimedes", eta, steps, 1000);
+    let (v_sgd, se_sgd) = measured_velocity(&archimedes, eta, steps, 1000);
     let gap = v_sgd - v;
     let gap_se = (se * se + se_sgd * se_sgd).sqrt();
     assert!(gap > 10.0 * gap_se, "SGD − SDE velocity {gap} ± {gap_se}");
-    let predicted_gap = predicted_velocity("archimedes", eta, steps) - predicted;
+    let predicted_gap = predicted_velocity(&archimedes, eta, steps) - predicted;
     println!("η = {eta}: SDE {v:.6e} ± {se:.1e} (predicted {predicted:.6e}); SGD {v_sgd:.6e} ± {se_sgd:.1e}; SGD − SDE {gap:.3e} ± {gap_se:.1e}, predicted {predicted_gap:.3e}");
     assert!((gap / predicted_gap - 1.0).abs() < 0.15, "SGD − SDE {gap} vs predicted {predicted_gap}");
 }
@@ -107,8 +110,15 @@ fn sde_drifts_too_and_sgd_is_faster_by_its_discreteness() {
 #[test]
 fn gauss_sgd_minus_sde_follows_orders_three_and_four() {
     for eta in [0.05, 0.15, 0.25] {
-        let args = format!("gauss --steps 1 --eta {eta} --compare sde --substeps 16 --trials 1000000 --seed 3");
-        let exp = experiment(&args);
+        let exp = resolve(&Spec {
+            steps: Some(1),
+            eta,
+            compare: Some(Optimizer::Sde),
+            substeps: 16,
+            trials: 1_000_000,
+            seed: 3,
+            ..Spec::new("gauss")
+        });
         let out = common::run(&exp);
         let d = out.compare.expect("paired").1.test_loss_diff.summary();
         let law = exp.landscape.visit(law::Exact(&exp.init));
@@ -135,12 +145,13 @@ fn gauss_sgd_minus_sde_follows_orders_three_and_four() {
 #[test]
 fn corollary_4_epochs() {
     let (n, eta) = (10, 0.002);
-    let exp = experiment("shifting-valleys --train-size 10");
+    let setup = Spec { train_size: Some(n), ..Spec::new("shifting-valleys") };
+    let exp = resolve(&setup);
     let s = exp.landscape.visit(simsgd::theory::statistics::Exact(&exp.init));
-    let one = common::prediction("shifting-valleys --train-size 10", 2);
-    let one_order_4 = common::prediction("shifting-valleys --train-size 10", 4);
+    let one = prediction(&setup, 2);
+    let one_order_4 = prediction(&setup, 4);
     for m in [2usize, 3, 5] {
-        let many = common::prediction(&format!("shifting-valleys --train-size 10 --epochs {m}"), 2);
+        let many = prediction(&Spec { epochs: Some(m), ..setup.clone() }, 2);
         let scale = n as f64 * (m - 1) as f64 / (2.0 * m as f64);
         for d in 0..2 {
             let c1 = many.theta[d][1] / m as f64 - one.theta[d][1];
@@ -156,7 +167,7 @@ fn corollary_4_epochs() {
     // As `predict` prints it (theory::corollary): the engine's difference and
     // the η² law, which it approaches as η → 0.
     for (eta, tolerance) in [(0.002, 0.05), (0.0002, 0.005)] {
-        let exp = experiment(&format!("shifting-valleys --train-size {n} --epochs 3 --eta {}", eta / 3.0));
+        let exp = resolve(&Spec { epochs: Some(3), eta: eta / 3.0, ..setup.clone() });
         let law = exp.landscape.visit(simsgd::theory::law::Exact(&exp.init));
         let p = simsgd::theory::predict::predict(&law, &exp.plan, 3).unwrap();
         let c = simsgd::theory::corollary::corollaries(&s, &exp.plan, &p, |plan| {
@@ -172,8 +183,8 @@ fn corollary_4_epochs() {
     }
     // Monte Carlo, M = 3: per-trial differences on the same training points.
     let m = 3;
-    let a = experiment(&format!("shifting-valleys --train-size {n} --epochs {m} --eta {} --seed 4", eta / m as f64));
-    let b = experiment(&format!("shifting-valleys --train-size {n} --eta {eta} --seed 4"));
+    let a = resolve(&Spec { epochs: Some(m), eta: eta / m as f64, seed: 4, ..setup.clone() });
+    let b = resolve(&Spec { eta, seed: 4, ..setup.clone() });
     let trials = 400_000u64;
     let chunks: Vec<u64> = (0..trials).step_by(4096).collect();
     let moments = chunks
@@ -198,8 +209,7 @@ fn corollary_4_epochs() {
     // the 0.2% SE: the MC is held to the order-4 engine difference, and the
     // η² law is only required to be its leading part (within 3%).
     let scale = n as f64 * (m - 1) as f64 / (2.0 * m as f64);
-    let (_, _, _, theta_m) =
-        common::prediction(&format!("shifting-valleys --train-size {n} --epochs {m}"), 4).at(eta / m as f64);
+    let (_, _, _, theta_m) = prediction(&Spec { epochs: Some(m), ..setup.clone() }, 4).at(eta / m as f64);
     let (_, _, _, theta_1) = one_order_4.at(eta);
     for d in 0..2 {
         let leading = eta * eta * scale * s.hg_mixed[d];
@@ -223,26 +233,30 @@ fn corollary_4_epochs() {
 #[test]
 fn corollary_1_is_the_engines_velocity() {
     use simsgd::theory::corollary::valley_drift;
-    let exp = experiment("archimedes");
+    let archimedes = Spec::new("archimedes");
+    let exp = resolve(&archimedes);
     let s = exp.landscape.visit(simsgd::theory::statistics::Exact(&exp.init));
     for eta in [0.02, 0.05, 0.1, 0.3] {
-        for (flags, k, noise) in
-            [("", 1u32, true), ("--optimizer sde --substeps 16", 16, true), ("--optimizer ode", 4, false)]
-        {
+        for (setup, k, noise) in [
+            (archimedes.clone(), 1u32, true),
+            (Spec { optimizer: Optimizer::Sde, substeps: 16, ..archimedes.clone() }, 16, true),
+            (Spec { optimizer: Optimizer::Ode, ..archimedes.clone() }, 4, false),
+        ] {
+            let optimizer = setup.optimizer.name();
             let c = valley_drift(&s, eta, 1, k, noise).expect("Archimedes' init is a minimum");
             let want = if noise { eta * eta / (2.0 * (3.0 - 2.0 * eta / k as f64)) } else { 0.0 };
             let leading = if noise { eta * eta / 6.0 } else { 0.0 };
-            assert!((c.resummed[2] - want).abs() <= 1e-12 * want, "η = {eta} {flags}: {} vs {want}", c.resummed[2]);
-            assert!((c.leading[2] - leading).abs() <= 1e-12 * leading, "η = {eta} {flags}: {}", c.leading[2]);
+            assert!((c.resummed[2] - want).abs() <= 1e-12 * want, "η = {eta} {optimizer}: {} vs {want}", c.resummed[2]);
+            assert!((c.leading[2] - leading).abs() <= 1e-12 * leading, "η = {eta} {optimizer}: {}", c.leading[2]);
             assert!(c.resummed[..2].iter().chain(&c.leading[..2]).all(|v| v.abs() < 1e-15), "{c:?}");
-            let plan = experiment(&format!("archimedes {flags} --eta {eta} --steps 100000")).plan;
+            let plan = resolve(&Spec { eta, steps: Some(100_000), ..setup }).plan;
             let engine = resum::predict(&exp.landscape.visit(law::Exact(&exp.init)), &plan, 3, Resum::Exact).unwrap();
             let v = engine.velocity.unwrap();
-            assert!((v[2] - want).abs() <= 1e-9 * want + 1e-15, "η = {eta} {flags}: engine {} vs {want}", v[2]);
+            assert!((v[2] - want).abs() <= 1e-9 * want + 1e-15, "η = {eta} {optimizer}: engine {} vs {want}", v[2]);
         }
     }
     // Off the valley there is no stationary drift to speak of.
-    let off = experiment("archimedes --init 0.3,0,0");
+    let off = resolve(&Spec { init: Some(vec![0.3, 0.0, 0.0]), ..archimedes });
     assert!(valley_drift(&off.landscape.visit(simsgd::theory::statistics::Exact(&off.init)), 0.1, 1, 1, true).is_none());
 }
 
@@ -253,16 +267,21 @@ fn corollary_1_is_the_engines_velocity() {
 fn corollary_2_tic_limit_is_the_long_training_gap() {
     use simsgd::theory::corollary::tic_gap;
     for (h, sd) in [(1.0, 1.0), (0.5, 2.0), (3.0, 0.5)] {
-        let flags = format!("mean-estimation --param H={h},S={sd} --optimizer gd --train-size 10");
-        let exp = experiment(&flags);
+        let setup = Spec {
+            params: vec![("H".into(), h), ("S".into(), sd)],
+            optimizer: Optimizer::Gd,
+            train_size: Some(10),
+            ..Spec::new("mean-estimation")
+        };
+        let exp = resolve(&setup);
         let s = exp.landscape.visit(simsgd::theory::statistics::Exact(&exp.init));
         let tic = tic_gap(&s, 10).unwrap();
         assert!((tic - sd * sd / (h * 10.0)).abs() < 1e-12, "H = {h}: {tic}");
-        let plan = experiment(&format!("{flags} --eta 0.1 --steps 2000")).plan;
+        let plan = resolve(&Spec { eta: 0.1, steps: Some(2000), ..setup }).plan;
         let p = resum::predict(&exp.landscape.visit(law::Exact(&exp.init)), &plan, 2, Resum::Exact).unwrap();
         let gap = p.at(0.1).2;
         assert!((gap - tic).abs() < 1e-9 * tic, "H = {h}: re-summed gap {gap} vs TIC {tic}");
     }
-    let off = experiment("mean-estimation --init 1");
+    let off = resolve(&Spec { init: Some(vec![1.0]), ..Spec::new("mean-estimation") });
     assert!(tic_gap(&off.landscape.visit(simsgd::theory::statistics::Exact(&off.init)), 10).is_none());
 }

@@ -5,25 +5,33 @@
 
 mod common;
 
-use common::{experiment, run};
+use common::{resolve, run};
+use simsgd::experiment::Spec;
+use simsgd::optimizer::Optimizer;
 
 /// Paired (optimizer − sgd) test-loss difference: mean and SE.
-fn diff(landscape: &str, optimizer: &str, eta: f64) -> (f64, f64) {
-    let exp =
-        experiment(&format!("{landscape} --optimizer {optimizer} --compare sgd --eta {eta} --trials 100000 --seed 8"));
+fn diff(landscape: &str, optimizer: Optimizer, eta: f64) -> (f64, f64) {
+    let exp = resolve(&Spec {
+        optimizer,
+        compare: Some(Optimizer::Sgd),
+        eta,
+        trials: 100_000,
+        seed: 8,
+        ..Spec::new(landscape)
+    });
     let out = run(&exp);
     let d = out.compare.unwrap().1.test_loss_diff.summary();
-    assert_eq!(d.n, 100_000, "{landscape} {optimizer} η = {eta}: no trial may diverge");
+    assert_eq!(d.n, 100_000, "{landscape} {} η = {eta}: no trial may diverge", optimizer.name());
     (d.mean, d.stderr)
 }
 
 #[test]
 fn gdc_tracks_sgd_one_order_closer_than_gd() {
     for (landscape, eta) in [("shifting-valleys", 0.01), ("valley-of-death", 0.0001)] {
-        let (gd1, _) = diff(landscape, "gd", eta);
-        let (gd2, gd2_se) = diff(landscape, "gd", eta / 2.0);
-        let (gdc1, _) = diff(landscape, "gdc", eta);
-        let (gdc2, gdc2_se) = diff(landscape, "gdc", eta / 2.0);
+        let (gd1, _) = diff(landscape, Optimizer::Gd, eta);
+        let (gd2, gd2_se) = diff(landscape, Optimizer::Gd, eta / 2.0);
+        let (gdc1, _) = diff(landscape, Optimizer::Gdc, eta);
+        let (gdc2, gdc2_se) = diff(landscape, Optimizer::Gdc, eta / 2.0);
         assert!(
             gd2.abs() > 20.0 * gd2_se && gdc2.abs() > 10.0 * gdc2_se,
             "{landscape}: {gd2} ± {gd2_se}, {gdc2} ± {gdc2_se}"

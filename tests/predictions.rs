@@ -8,14 +8,21 @@ mod common;
 
 use common::mean_estimation::{self, Exact};
 use common::poly::Poly;
-use common::{assert_coefficients, experiment, prediction};
+use common::{assert_coefficients, prediction, resolve};
+use simsgd::experiment::Spec;
+use simsgd::optimizer::Optimizer;
 use simsgd::theory::statistics;
 
 const ORDER: usize = 4;
-const ME: &str = "mean-estimation --param H=0.8,S=1.2 --init 0.5";
 
-fn check(flags: &str, exact: &Exact) {
-    let p = prediction(&format!("{ME} {flags}"), ORDER);
+/// Mean Estimation at H = 0.8, S = 1.2 from θ₀ = 0.5.
+fn me() -> Spec {
+    mean_estimation::spec(0.8, 1.2, 0.5)
+}
+
+fn check(spec: Spec, exact: &Exact) {
+    let p = prediction(&spec, ORDER);
+    let flags = spec.command_line();
     assert_coefficients(&p.test_loss, &exact.test.taylor(ORDER), &format!("test loss, {flags}"));
     assert_coefficients(&p.gen_gap, &exact.gap.taylor(ORDER), &format!("gap, {flags}"));
     let train = &exact.test - &exact.gap;
@@ -29,14 +36,20 @@ fn discrete(n: usize, batches: Vec<Vec<usize>>) -> Exact {
 
 #[test]
 fn mean_estimation_on_every_grid() {
-    check("--steps 10", &discrete(10, (0..10).map(|t| vec![t]).collect()));
-    check("--train-size 12 --batch 3", &discrete(12, (0..4).map(|t| vec![3 * t, 3 * t + 1, 3 * t + 2]).collect()));
-    check("--train-size 4 --epochs 3", &discrete(4, (0..12).map(|t| vec![t % 4]).collect()));
+    check(Spec { steps: Some(10), ..me() }, &discrete(10, (0..10).map(|t| vec![t]).collect()));
     check(
-        "--train-size 4 --batch 2 --epochs 3",
+        Spec { train_size: Some(12), batch: Some(3), ..me() },
+        &discrete(12, (0..4).map(|t| vec![3 * t, 3 * t + 1, 3 * t + 2]).collect()),
+    );
+    check(Spec { train_size: Some(4), epochs: Some(3), ..me() }, &discrete(4, (0..12).map(|t| vec![t % 4]).collect()));
+    check(
+        Spec { train_size: Some(4), batch: Some(2), epochs: Some(3), ..me() },
         &discrete(4, (0..6).map(|t| vec![2 * (t % 2), 2 * (t % 2) + 1]).collect()),
     );
-    check("--optimizer gd --train-size 6 --steps 8", &discrete(6, vec![(0..6).collect(); 8]));
+    check(
+        Spec { optimizer: Optimizer::Gd, train_size: Some(6), steps: Some(8), ..me() },
+        &discrete(6, vec![(0..6).collect(); 8]),
+    );
 }
 
 /// Shuffled epochs: the exact average over all 6² pairs of visiting orders.
@@ -48,7 +61,7 @@ fn mean_estimation_shuffled_epochs() {
         .flat_map(|p| perms.iter().map(move |q| discrete(3, p.iter().chain(q).map(|&n| vec![n]).collect())))
         .collect();
     let shuffled = Exact::mean(&all);
-    check("--train-size 3 --epochs 2 --shuffle", &shuffled);
+    check(Spec { train_size: Some(3), epochs: Some(2), shuffle: true, ..me() }, &shuffled);
     // Here the visiting order first matters at order 4: the unshuffled grid differs there.
     let fixed = discrete(3, [0, 1, 2, 0, 1, 2].map(|n| vec![n]).to_vec());
     let (a, b) = (shuffled.test.taylor(ORDER), fixed.test.taylor(ORDER));
@@ -57,8 +70,14 @@ fn mean_estimation_shuffled_epochs() {
 
 #[test]
 fn mean_estimation_sde_and_ode() {
-    check("--optimizer sde --steps 10 --substeps 16", &mean_estimation::continuous(0.8, 1.2, 0.5, 10, 16, true));
-    check("--optimizer ode --steps 10 --substeps 4", &mean_estimation::continuous(0.8, 1.2, 0.5, 10, 4, false));
+    check(
+        Spec { optimizer: Optimizer::Sde, steps: Some(10), substeps: 16, ..me() },
+        &mean_estimation::continuous(0.8, 1.2, 0.5, 10, 16, true),
+    );
+    check(
+        Spec { optimizer: Optimizer::Ode, steps: Some(10), substeps: 4, ..me() },
+        &mean_estimation::continuous(0.8, 1.2, 0.5, 10, 4, false),
+    );
 }
 
 /// The error of the order-d truncation of an exact polynomial shrinks like
@@ -66,7 +85,7 @@ fn mean_estimation_sde_and_ode() {
 #[test]
 fn truncation_error_shrinks_like_the_next_power() {
     let exact = discrete(6, vec![(0..6).collect(); 8]).test;
-    let p = prediction(&format!("{ME} --optimizer gd --train-size 6 --steps 8"), ORDER);
+    let p = prediction(&Spec { optimizer: Optimizer::Gd, train_size: Some(6), steps: Some(8), ..me() }, ORDER);
     let error =
         |d: usize, eta: f64| exact.eval([eta, 0.0, 0.0]) - simsgd::theory::predict::value(&p.test_loss[..=d], eta);
     for d in 1..=ORDER {
@@ -87,21 +106,23 @@ fn truncation_error_shrinks_like_the_next_power() {
 /// forms give (T−1)(TEM − PER)/4.
 #[test]
 fn seed_000_second_order_claims() {
-    for (name, init) in [("valley-of-death", "1,1"), ("valley-of-death", "0.7,-0.3"), ("shifting-valleys", "1,1")] {
+    for (name, init) in
+        [("valley-of-death", [1.0, 1.0]), ("valley-of-death", [0.7, -0.3]), ("shifting-valleys", [1.0, 1.0])]
+    {
         let t = 10.0;
-        let flags = format!("{name} --init {init} --steps 10");
-        let exp = experiment(&flags);
+        let spec = Spec { init: Some(init.to_vec()), steps: Some(10), ..Spec::new(name) };
+        let exp = resolve(&spec);
         let s = exp.landscape.visit(statistics::Exact(&exp.init));
         let (int, tem, per) = (s.named.INT, s.named.TEM, s.named.PER);
         let ghg: f64 = (0..2).map(|a| (0..2).map(|b| s.g[a] * s.h[a][b] * s.g[b]).sum::<f64>()).sum();
         let pas = 2.0 * ghg;
         let (pairs, n) = (t * (t - 1.0) / 2.0, t);
-        let sgd = prediction(&flags, 2).test_loss;
-        let gd = prediction(&format!("{flags} --optimizer gd --train-size 10"), 2).test_loss;
+        let sgd = prediction(&spec, 2).test_loss;
+        let gd = prediction(&Spec { optimizer: Optimizer::Gd, train_size: Some(10), ..spec }, 2).test_loss;
         let right_sgd = [s.l, -t * int, pairs * pas + t * (pas / 4.0 + per / 2.0)];
         let right_gd = [s.l, -t * int, pairs * (pas + tem / (2.0 * n) + per / n) + t * (pas / 4.0 + per / (2.0 * n))];
-        assert_coefficients(&sgd, &right_sgd, &format!("{name} at {init}: SGD"));
-        assert_coefficients(&gd, &right_gd, &format!("{name} at {init}: GD"));
+        assert_coefficients(&sgd, &right_sgd, &format!("{name} at {init:?}: SGD"));
+        assert_coefficients(&gd, &right_gd, &format!("{name} at {init:?}: GD"));
         let notes_sgd = pairs * (pas / 2.0 + pas / 4.0) + t * (pas / 4.0 + per / 2.0);
         let notes_gd =
             pairs * (pas / 2.0 + tem / (2.0 * n) + pas / 4.0 + per / (2.0 * n)) + t * (pas / 4.0 + per / (2.0 * n));

@@ -5,13 +5,15 @@
 mod common;
 
 use common::mean_estimation;
-use common::{assert_coefficients, experiment, run};
+use common::{assert_coefficients, prediction, resolve, run};
+use simsgd::experiment::Spec;
+use simsgd::optimizer::Optimizer;
 use simsgd::theory::law;
 use simsgd::theory::predict::{self, Prediction};
 use simsgd::theory::resum::{self, Resum};
 
-fn resummed(args: &str, order: usize, mode: Resum) -> Prediction {
-    let exp = experiment(args);
+fn resummed(spec: &Spec, order: usize, mode: Resum) -> Prediction {
+    let exp = resolve(spec);
     resum::predict(&exp.landscape.visit(law::Exact(&exp.init)), &exp.plan, order, mode).expect("supported")
 }
 
@@ -23,29 +25,29 @@ fn exact_on_mean_estimation() {
     let (h, s, theta0) = (0.8, 1.2, 0.5);
     for (eta, steps) in [(0.05, 10), (0.3, 10), (0.04, 60)] {
         let at = |p: &common::poly::Poly| p.eval([eta, 0.0, 0.0]);
-        let me = format!("mean-estimation --param H={h},S={s} --init {theta0} --eta {eta}");
+        let me = Spec { eta, steps: Some(steps), ..mean_estimation::spec(h, s, theta0) };
         let cases = [
             (
-                format!("{me} --steps {steps}"),
+                me.clone(),
                 mean_estimation::discrete(h, s, theta0, steps, &(0..steps).map(|t| vec![t]).collect::<Vec<_>>()),
             ),
             (
-                format!("{me} --optimizer gd --train-size 6 --steps {steps}"),
+                Spec { optimizer: Optimizer::Gd, train_size: Some(6), ..me.clone() },
                 mean_estimation::discrete(h, s, theta0, 6, &vec![(0..6).collect(); steps]),
             ),
             (
-                format!("{me} --optimizer sde --substeps 4 --steps {steps}"),
+                Spec { optimizer: Optimizer::Sde, substeps: 4, ..me.clone() },
                 mean_estimation::continuous(h, s, theta0, steps, 4, true),
             ),
             (
-                format!("{me} --optimizer ode --substeps 4 --steps {steps}"),
+                Spec { optimizer: Optimizer::Ode, substeps: 4, ..me.clone() },
                 mean_estimation::continuous(h, s, theta0, steps, 4, false),
             ),
         ];
-        for (args, exact) in cases {
-            let (test, _, gap, theta) = resummed(&args, 2, Resum::Exact).at(eta);
+        for (spec, exact) in cases {
+            let (test, _, gap, theta) = resummed(&spec, 2, Resum::Exact).at(eta);
             let want = [at(&exact.test), at(&exact.gap), at(&exact.theta)];
-            assert_coefficients(&[test, gap, theta[0]], &want, &args);
+            assert_coefficients(&[test, gap, theta[0]], &want, &spec.command_line());
         }
     }
 }
@@ -55,18 +57,21 @@ fn exact_on_mean_estimation() {
 /// divides the difference by 2^(d+1) (to 10%).
 #[test]
 fn reproduce_the_series_order_by_order() {
-    for (flags, eta) in [
-        ("gauss --steps 10", 0.002),
-        ("archimedes --init 0.3,-0.2,0.5 --steps 10", 0.002),
-        ("shifting-valleys --optimizer gd --train-size 10 --steps 10", 0.002),
-        ("valley-of-death --optimizer gd --train-size 10 --steps 10", 0.0001),
-        ("valley-of-death --optimizer sde --substeps 4 --steps 10", 0.0001),
-        ("archimedes --init 0.3,-0.2,0.5 --optimizer ode --substeps 4 --steps 10", 0.002),
+    let archimedes = Spec { init: Some(vec![0.3, -0.2, 0.5]), steps: Some(10), ..Spec::new("archimedes") };
+    let gd = |name| Spec { optimizer: Optimizer::Gd, train_size: Some(10), steps: Some(10), ..Spec::new(name) };
+    for (setup, eta) in [
+        (Spec { steps: Some(10), ..Spec::new("gauss") }, 0.002),
+        (archimedes.clone(), 0.002),
+        (gd("shifting-valleys"), 0.002),
+        (gd("valley-of-death"), 0.0001),
+        (Spec { optimizer: Optimizer::Sde, substeps: 4, steps: Some(10), ..Spec::new("valley-of-death") }, 0.0001),
+        (Spec { optimizer: Optimizer::Ode, substeps: 4, ..archimedes.clone() }, 0.002),
     ] {
+        let flags = setup.command_line();
         let difference = |eta: f64, d: usize| -> [f64; 2] {
-            let args = format!("{flags} --eta {eta}");
-            let (rt, _, rg, _) = resummed(&args, d, Resum::Exact).at(eta);
-            let (ut, _, ug, _) = common::prediction(&args, d).at(eta);
+            let spec = Spec { eta, ..setup.clone() };
+            let (rt, _, rg, _) = resummed(&spec, d, Resum::Exact).at(eta);
+            let (ut, _, ug, _) = prediction(&spec, d).at(eta);
             [rt - ut, rg - ug]
         };
         for d in 1..=3 {
@@ -91,9 +96,9 @@ fn reproduce_the_series_order_by_order() {
 #[test]
 fn integrals_approach_the_sums() {
     let relative = |eta: f64, steps: usize| {
-        let args = format!("archimedes --init 0.3,-0.2,0.5 --steps {steps} --eta {eta}");
-        let exact = resummed(&args, 3, Resum::Exact).at(eta).0;
-        let integral = resummed(&args, 3, Resum::Integral).at(eta).0;
+        let spec = Spec { init: Some(vec![0.3, -0.2, 0.5]), steps: Some(steps), eta, ..Spec::new("archimedes") };
+        let exact = resummed(&spec, 3, Resum::Exact).at(eta).0;
+        let integral = resummed(&spec, 3, Resum::Integral).at(eta).0;
         (integral - exact) / exact
     };
     let ratio = relative(0.005, 200) / relative(0.0025, 400);
@@ -102,7 +107,7 @@ fn integrals_approach_the_sums() {
 
 #[test]
 fn batched_grids_are_refused() {
-    let exp = experiment("archimedes --train-size 10 --batch 2");
+    let exp = resolve(&Spec { train_size: Some(10), batch: Some(2), ..Spec::new("archimedes") });
     let law = exp.landscape.visit(law::Exact(&exp.init));
     assert!(resum::predict(&law, &exp.plan, 2, Resum::Exact).is_err());
     assert!(predict::predict(&law, &exp.plan, 2).is_ok());
@@ -120,21 +125,28 @@ fn corollary_2_overfitting_across_curvatures() {
     // One seed per H: the overfitting is C·m̄²-shaped for every H, so a shared
     // seed would make the eight comparisons one draw.
     for (i, h) in [1e-4, 1e-3, 1e-2, 0.03, 0.1, 0.3, 1.0, 4.0].into_iter().enumerate() {
-        let seed = 21 + i;
-        let args = format!("mean-estimation --param H={h},S=1 --init 0 --optimizer gd --train-size 10 --steps {steps} --eta {eta} --trials 100000 --seed {seed}");
-        let predicted = resummed(&args, 2, Resum::Exact).at(eta).0;
+        let spec = Spec {
+            optimizer: Optimizer::Gd,
+            train_size: Some(10),
+            steps: Some(steps as usize),
+            eta,
+            trials: 100_000,
+            seed: 21 + i as u64,
+            ..mean_estimation::spec(h, 1.0, 0.0)
+        };
+        let predicted = resummed(&spec, 2, Resum::Exact).at(eta).0;
         let closed = (1.0 - (1.0 - eta * h).powi(steps)).powi(2) / (2.0 * h * n);
         assert!((predicted - closed).abs() < 1e-9 * closed, "H = {h}: {predicted} vs {closed}");
         let printed = (1.0 - (-eta * steps as f64 * h).exp()).powi(2) / (2.0 * h * n);
-        let integral = resummed(&args, 2, Resum::Integral).at(eta).0;
+        let integral = resummed(&spec, 2, Resum::Integral).at(eta).0;
         assert!((integral - printed).abs() < 1e-9 * printed, "H = {h}: integral {integral} vs {printed}");
-        let measured = run(&experiment(&args)).primary.test_loss.summary();
+        let measured = run(&resolve(&spec)).primary.test_loss.summary();
         common::assert_within(&measured, predicted, 3.0, &format!("overfitting at H = {h}"));
         if predicted > peak.1 {
             peak = (h, predicted);
         }
         if h >= 1.0 {
-            let series = common::prediction(&args, 3).at(eta).0;
+            let series = prediction(&spec, 3).at(eta).0;
             assert!((series - predicted).abs() > 100.0 * predicted, "H = {h}: the series should fail ({series})");
         }
     }

@@ -10,6 +10,9 @@
 mod common;
 
 use common::poly::{normal_moment, Poly};
+use common::{prediction, resolve, run};
+use simsgd::experiment::Spec;
+use simsgd::optimizer::Optimizer;
 
 type Vec2 = [Poly; 2];
 type Mat2 = [[Poly; 2]; 2];
@@ -143,9 +146,8 @@ fn polynomials_start_right() {
 fn sgd_matches_the_exact_polynomial() {
     for eta in [0.05, 0.1] {
         let exact = sgd_test_loss(10).eval([eta, 0.0, 0.0]);
-        let out = common::run(&common::experiment(&format!(
-            "shifting-valleys --eta {eta} --steps 10 --trials 100000 --seed 3"
-        )));
+        let out =
+            run(&resolve(&Spec { eta, steps: Some(10), trials: 100_000, seed: 3, ..Spec::new("shifting-valleys") }));
         common::assert_within(&out.primary.test_loss.summary(), exact, 4.0, &format!("SGD test loss at η = {eta}"));
     }
 }
@@ -154,9 +156,15 @@ fn sgd_matches_the_exact_polynomial() {
 fn gd_matches_the_exact_polynomials() {
     for eta in [0.05, 0.1] {
         let (test, gap) = gd_test_loss_and_gap(10, 10);
-        let out = common::run(&common::experiment(&format!(
-            "shifting-valleys --optimizer gd --train-size 10 --eta {eta} --steps 10 --trials 100000 --seed 4"
-        )));
+        let out = run(&resolve(&Spec {
+            optimizer: Optimizer::Gd,
+            train_size: Some(10),
+            eta,
+            steps: Some(10),
+            trials: 100_000,
+            seed: 4,
+            ..Spec::new("shifting-valleys")
+        }));
         common::assert_within(&out.primary.test_loss.summary(), test.eval([eta, 0.0, 0.0]), 4.0, "GD test loss");
         common::assert_within(&out.primary.gen_gap.summary(), gap.eval([eta, 0.0, 0.0]), 4.0, "GD gap");
     }
@@ -169,11 +177,18 @@ fn gd_matches_the_exact_polynomials() {
 fn the_diagram_engine_expands_the_polynomials() {
     let order = 4;
     for (steps, n) in [(10, 10), (3, 4)] {
-        let sgd = common::prediction(&format!("shifting-valleys --steps {steps}"), order);
+        let sgd = prediction(&Spec { steps: Some(steps), ..Spec::new("shifting-valleys") }, order);
         common::assert_coefficients(&sgd.test_loss, &sgd_test_loss(steps).taylor(order), "SGD test loss");
         let (test, gap) = gd_test_loss_and_gap(n, steps);
-        let gd =
-            common::prediction(&format!("shifting-valleys --optimizer gd --train-size {n} --steps {steps}"), order);
+        let gd = prediction(
+            &Spec {
+                optimizer: Optimizer::Gd,
+                train_size: Some(n),
+                steps: Some(steps),
+                ..Spec::new("shifting-valleys")
+            },
+            order,
+        );
         common::assert_coefficients(&gd.test_loss, &test.taylor(order), &format!("GD test loss, N = {n}, T = {steps}"));
         common::assert_coefficients(&gd.gen_gap, &gap.taylor(order), &format!("GD gap, N = {n}, T = {steps}"));
     }

@@ -4,10 +4,12 @@
 
 mod common;
 
-use common::{assert_within, experiment, mean_estimation, run};
+use common::{assert_within, mean_estimation, resolve, run};
 use simsgd::backend::cpu::Cpu;
 use simsgd::backend::driver;
+use simsgd::experiment::Spec;
 use simsgd::landscape::{AnyLandscape, Landscape, Visitor};
+use simsgd::optimizer::Optimizer;
 use simsgd::progress::Progress;
 use simsgd::rng::{self, Stream};
 
@@ -18,7 +20,7 @@ fn gauss_one_step_matches_its_closed_form() {
     // E l(h_1) = ½ e^(η/2)/√(1 + η).
     let eta: f64 = 0.1;
     let exact = 0.5 * (eta / 2.0).exp() / (1.0 + eta).sqrt();
-    let out = run(&experiment("gauss --trials 200000 --eta 0.1"));
+    let out = run(&resolve(&Spec { trials: 200_000, eta: 0.1, ..Spec::new("gauss") }));
     let s = out.primary.test_loss.summary();
     assert!(s.stderr < 2e-5, "stderr {}", s.stderr);
     assert!(s.covers(exact), "CI {:?} misses {exact}", s.ci95);
@@ -32,11 +34,16 @@ fn mean_estimation_exact(h: f64, s: f64, eta: f64, theta0: f64, n: usize, batche
     (exact.test.eval([eta, 0.0, 0.0]), exact.gap.eval([eta, 0.0, 0.0]))
 }
 
-const ME: &str = "mean-estimation --param H=0.8,S=1.2 --init 0.5 --trials 100000";
+/// Mean Estimation at H = 0.8, S = 1.2 from θ₀ = 0.5, 100000 trials.
+fn me() -> Spec {
+    Spec { trials: 100_000, ..mean_estimation::spec(0.8, 1.2, 0.5) }
+}
 
-fn check_mean_estimation(flags: &str, n: usize, batches: Vec<Vec<usize>>) {
+fn check_mean_estimation(spec: Spec, n: usize, batches: Vec<Vec<usize>>) {
     let (test, gap) = mean_estimation_exact(0.8, 1.2, 0.1, 0.5, n, &batches);
-    let out = run(&experiment(&format!("{ME} --eta 0.1 {flags}")));
+    let spec = Spec { eta: 0.1, ..spec };
+    let flags = spec.command_line();
+    let out = run(&resolve(&spec));
     assert_eq!(out.primary.diverged, 0);
     assert_within(&out.primary.test_loss.summary(), test, 5.0, &format!("test loss, {flags}"));
     assert_within(&out.primary.gen_gap.summary(), gap, 5.0, &format!("gap, {flags}"));
@@ -44,22 +51,34 @@ fn check_mean_estimation(flags: &str, n: usize, batches: Vec<Vec<usize>>) {
 
 #[test]
 fn mean_estimation_fresh_sgd() {
-    check_mean_estimation("--steps 10", 10, (0..10).map(|t| vec![t]).collect());
+    check_mean_estimation(Spec { steps: Some(10), ..me() }, 10, (0..10).map(|t| vec![t]).collect());
 }
 
 #[test]
 fn mean_estimation_batched_sgd() {
-    check_mean_estimation("--train-size 12 --batch 3", 12, (0..4).map(|t| vec![3 * t, 3 * t + 1, 3 * t + 2]).collect());
+    check_mean_estimation(
+        Spec { train_size: Some(12), batch: Some(3), ..me() },
+        12,
+        (0..4).map(|t| vec![3 * t, 3 * t + 1, 3 * t + 2]).collect(),
+    );
 }
 
 #[test]
 fn mean_estimation_multi_epoch_sgd() {
-    check_mean_estimation("--train-size 4 --epochs 3", 4, (0..12).map(|t| vec![t % 4]).collect());
+    check_mean_estimation(
+        Spec { train_size: Some(4), epochs: Some(3), ..me() },
+        4,
+        (0..12).map(|t| vec![t % 4]).collect(),
+    );
 }
 
 #[test]
 fn mean_estimation_gd() {
-    check_mean_estimation("--optimizer gd --train-size 6 --steps 8", 6, vec![(0..6).collect(); 8]);
+    check_mean_estimation(
+        Spec { optimizer: Optimizer::Gd, train_size: Some(6), steps: Some(8), ..me() },
+        6,
+        vec![(0..6).collect(); 8],
+    );
 }
 
 #[test]
@@ -76,7 +95,7 @@ fn mean_estimation_shuffled_epochs_average_over_permutations() {
             gap += g / 36.0;
         }
     }
-    let out = run(&experiment(&format!("{ME} --train-size 3 --epochs 2 --shuffle --eta 0.5")));
+    let out = run(&resolve(&Spec { train_size: Some(3), epochs: Some(2), shuffle: true, eta: 0.5, ..me() }));
     assert_within(&out.primary.test_loss.summary(), test, 5.0, "shuffled test loss");
     assert_within(&out.primary.gen_gap.summary(), gap, 5.0, "shuffled gap");
     // Shuffling matters here: the unshuffled order gives a different value.
@@ -89,13 +108,17 @@ fn mean_estimation_sde_and_ode_are_exact_discretisations() {
     let at = |p: &common::poly::Poly| p.eval([0.1, 0.0, 0.0]);
     let sde_exact = at(&mean_estimation::continuous(0.8, 1.2, 0.5, 10, 16, true).test);
     let ode_exact = at(&mean_estimation::continuous(0.8, 1.2, 0.5, 10, 16, false).test);
-    let sde = run(&experiment(&format!("{ME} --eta 0.1 --optimizer sde --steps 10 --substeps 16")));
+    let sde = run(&resolve(&Spec { eta: 0.1, optimizer: Optimizer::Sde, steps: Some(10), substeps: 16, ..me() }));
     assert_within(&sde.primary.test_loss.summary(), sde_exact, 5.0, "SDE test loss");
     // The SDE never sees the training set: its gap has mean zero.
     assert_within(&sde.primary.gen_gap.summary(), 0.0, 5.0, "SDE gap");
-    let ode = run(&experiment(
-        "mean-estimation --param H=0.8,S=1.2 --init 0.5 --eta 0.1 --optimizer ode --steps 10 --trials 100",
-    ));
+    let ode = run(&resolve(&Spec {
+        eta: 0.1,
+        optimizer: Optimizer::Ode,
+        steps: Some(10),
+        trials: 100,
+        ..mean_estimation::spec(0.8, 1.2, 0.5)
+    }));
     let s = ode.primary.test_loss.summary();
     assert!((s.mean - ode_exact).abs() < 1e-13 && s.stderr < 1e-15, "ODE {} vs {ode_exact}", s.mean);
 }
@@ -103,7 +126,7 @@ fn mean_estimation_sde_and_ode_are_exact_discretisations() {
 #[test]
 fn learning_curve_follows_the_exact_second_moment() {
     // Fresh SGD: E θ_t² = a^(2t) θ0² + η²S² Σ_{k<t} a^(2k), a = 1 − ηH.
-    let out = run(&experiment(&format!("{ME} --eta 0.1 --steps 10 --record-every 3")));
+    let out = run(&resolve(&Spec { eta: 0.1, steps: Some(10), record_every: Some(3), ..me() }));
     let steps: Vec<usize> = out.primary.curve.iter().map(|c| c.step).collect();
     assert_eq!(steps, [0, 3, 6, 9, 10]);
     let a: f64 = 1.0 - 0.08;
@@ -119,7 +142,7 @@ fn learning_curve_follows_the_exact_second_moment() {
 fn valley_of_death_divergence_is_counted_not_averaged() {
     // η = 0.01, T = 10: about 6% of trials end non-finite and about a third
     // pass |·| > 1e8 (an independent NumPy simulation gives 5.9% and 33%).
-    let out = run(&experiment("valley-of-death --eta 0.01"));
+    let out = run(&resolve(&Spec { eta: 0.01, ..Spec::new("valley-of-death") }));
     let p = &out.primary;
     let frac = |k: u64| k as f64 / 100_000.0;
     assert!((0.045..0.075).contains(&frac(p.diverged_nonfinite)), "non-finite {}", p.diverged_nonfinite);
@@ -128,14 +151,21 @@ fn valley_of_death_divergence_is_counted_not_averaged() {
     for s in [p.test_loss.summary(), p.train_loss.summary(), p.gen_gap.summary()] {
         assert!(s.mean.is_finite() && s.stderr.is_finite() && s.mean.abs() < 1e8, "{s:?}");
     }
-    let out = run(&experiment("valley-of-death --eta 0.05"));
+    let out = run(&resolve(&Spec { eta: 0.05, ..Spec::new("valley-of-death") }));
     assert!(frac(out.primary.diverged) > 0.8, "diverged {}", out.primary.diverged);
     assert!(out.primary.test_loss.summary().mean.is_finite());
 }
 
 #[test]
 fn results_do_not_depend_on_the_thread_count() {
-    let exp = experiment("archimedes --steps 50 --trials 3001 --record-every 10 --compare sde --substeps 2");
+    let exp = resolve(&Spec {
+        steps: Some(50),
+        trials: 3001,
+        record_every: Some(10),
+        compare: Some(Optimizer::Sde),
+        substeps: 2,
+        ..Spec::new("archimedes")
+    });
     let one = driver::run(&Cpu::new(1).unwrap(), &exp, &Progress::hidden()).unwrap();
     let two = driver::run(&Cpu::new(2).unwrap(), &exp, &Progress::hidden()).unwrap();
     let three = driver::run(&Cpu::new(3).unwrap(), &exp, &Progress::hidden()).unwrap();
@@ -164,10 +194,13 @@ impl Visitor for DirectTrainLoss {
 #[test]
 fn train_loss_is_the_mean_over_the_documented_training_set() {
     for name in AnyLandscape::NAMES {
-        for flags in
-            ["--steps 7", "--optimizer gd --train-size 5 --steps 3", "--train-size 6 --batch 2 --epochs 2 --shuffle"]
-        {
-            let exp = experiment(&format!("{name} --eta 0.01 --seed 9 {flags}"));
+        let setup = Spec { eta: 0.01, seed: 9, ..Spec::new(name) };
+        for spec in [
+            Spec { steps: Some(7), ..setup.clone() },
+            Spec { optimizer: Optimizer::Gd, train_size: Some(5), steps: Some(3), ..setup.clone() },
+            Spec { train_size: Some(6), batch: Some(2), epochs: Some(2), shuffle: true, ..setup.clone() },
+        ] {
+            let exp = resolve(&spec);
             let trials = common::trials(&exp, &exp.plan, 5..17);
             for (i, t) in trials.iter().enumerate() {
                 let direct = exp.landscape.visit(DirectTrainLoss {
@@ -178,7 +211,8 @@ fn train_loss_is_the_mean_over_the_documented_training_set() {
                 });
                 assert!(
                     (t.train_loss - direct).abs() <= 1e-10 * (1.0 + direct.abs()),
-                    "{name} {flags}: {} vs {direct}",
+                    "{}: {} vs {direct}",
+                    spec.command_line(),
                     t.train_loss
                 );
             }
@@ -188,7 +222,7 @@ fn train_loss_is_the_mean_over_the_documented_training_set() {
 
 #[test]
 fn paired_runs_share_training_sets() {
-    let exp = experiment("shifting-valleys --trials 50000 --compare gd");
+    let exp = resolve(&Spec { trials: 50_000, compare: Some(Optimizer::Gd), ..Spec::new("shifting-valleys") });
     let out = run(&exp);
     let (gd, paired) = out.compare.as_ref().unwrap();
     let d = paired.test_loss_diff.summary();
@@ -199,7 +233,13 @@ fn paired_runs_share_training_sets() {
     assert!(d.stderr < (a.stderr.powi(2) + b.stderr.powi(2)).sqrt());
     // Trial by trial, sgd and gd see the same points: at T = 0 both report the
     // same train loss.
-    let exp = experiment("shifting-valleys --trials 100 --steps 0 --train-size 10 --compare gd");
+    let exp = resolve(&Spec {
+        trials: 100,
+        steps: Some(0),
+        train_size: Some(10),
+        compare: Some(Optimizer::Gd),
+        ..Spec::new("shifting-valleys")
+    });
     let (sgd, gd) =
         (common::trials(&exp, &exp.plan, 0..100), common::trials(&exp, exp.compare.as_ref().unwrap(), 0..100));
     assert!(sgd.iter().zip(&gd).all(|(a, b)| a.train_loss == b.train_loss));
@@ -208,7 +248,7 @@ fn paired_runs_share_training_sets() {
 #[test]
 fn zero_steps_report_the_init() {
     // Shifting Valleys at (1, 1): l = A + B² = 2 for every trial.
-    let out = run(&experiment("shifting-valleys --steps 0 --trials 1000"));
+    let out = run(&resolve(&Spec { steps: Some(0), trials: 1000, ..Spec::new("shifting-valleys") }));
     let s = out.primary.test_loss.summary();
     assert_eq!((s.mean, s.stderr), (2.0, 0.0));
     // Train loss: the mean of l_x(1, 1) = 1 + (1 − x)² − 1 over N = 1 point,

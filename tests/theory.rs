@@ -10,23 +10,30 @@
 
 mod common;
 
-use common::{experiment, prediction, run};
+use common::{mean_estimation, prediction, resolve, run};
+use simsgd::experiment::Spec;
 use simsgd::optimizer::Optimizer;
 use simsgd::theory::predict::{self, MAX_ORDER};
 
-const TRIALS: usize = 400_000;
+const TRIALS: u64 = 400_000;
+
+/// `name` for T = 10 steps.
+fn ten_steps(name: &str) -> Spec {
+    Spec { steps: Some(10), ..Spec::new(name) }
+}
 
 /// MC mean − order-d prediction of the test loss, and its standard error.
-fn error(flags: &str, eta: f64, order: usize) -> (f64, f64) {
-    let args = format!("{flags} --eta {eta} --trials {TRIALS} --seed 5");
-    let p = prediction(&args, order);
-    let s = run(&experiment(&args)).primary.test_loss.summary();
+fn error(setup: &Spec, eta: f64, order: usize) -> (f64, f64) {
+    let spec = Spec { eta, trials: TRIALS, seed: 5, ..setup.clone() };
+    let p = prediction(&spec, order);
+    let s = run(&resolve(&spec)).primary.test_loss.summary();
     (s.mean - p.at(eta).0, s.stderr)
 }
 
-fn assert_error_ratio(flags: &str, eta: f64, order: usize, range: std::ops::Range<f64>) {
-    let (e1, se1) = error(flags, eta, order);
-    let (e2, se2) = error(flags, eta / 2.0, order);
+fn assert_error_ratio(setup: &Spec, eta: f64, order: usize, range: std::ops::Range<f64>) {
+    let flags = setup.command_line();
+    let (e1, se1) = error(setup, eta, order);
+    let (e2, se2) = error(setup, eta / 2.0, order);
     assert!(e1.abs() > 15.0 * se1 && e2.abs() > 5.0 * se2, "{flags}, order {order}: {e1} ± {se1}, {e2} ± {se2}");
     let ratio = e1 / e2;
     assert!(range.contains(&ratio), "{flags}, order {order}: error ratio {ratio} ({e1} vs {e2})");
@@ -34,26 +41,26 @@ fn assert_error_ratio(flags: &str, eta: f64, order: usize, range: std::ops::Rang
 
 #[test]
 fn order_two_error_shrinks_like_eta_cubed() {
-    for flags in [
-        "gauss --steps 10",
-        "archimedes --steps 10",
-        "mean-estimation --param H=0.8,S=1.2 --init 0.5 --optimizer gd --steps 10",
-        "archimedes --optimizer sde --steps 10 --substeps 4",
-        "shifting-valleys --train-size 5 --epochs 2 --shuffle",
+    for setup in [
+        ten_steps("gauss"),
+        ten_steps("archimedes"),
+        Spec { optimizer: Optimizer::Gd, steps: Some(10), ..mean_estimation::spec(0.8, 1.2, 0.5) },
+        Spec { optimizer: Optimizer::Sde, substeps: 4, ..ten_steps("archimedes") },
+        Spec { train_size: Some(5), epochs: Some(2), shuffle: true, ..Spec::new("shifting-valleys") },
     ] {
-        assert_error_ratio(flags, 0.02, 2, 5.5..11.0);
+        assert_error_ratio(&setup, 0.02, 2, 5.5..11.0);
     }
 }
 
 #[test]
 fn order_three_error_shrinks_like_eta_to_the_fourth() {
-    for (flags, eta) in [
-        ("archimedes --steps 10", 0.02),
-        ("archimedes --optimizer sde --steps 10 --substeps 4", 0.02),
-        ("archimedes --train-size 5 --epochs 2 --shuffle", 0.04),
-        ("archimedes --optimizer gd --train-size 10 --steps 10", 0.02),
+    for (setup, eta) in [
+        (ten_steps("archimedes"), 0.02),
+        (Spec { optimizer: Optimizer::Sde, substeps: 4, ..ten_steps("archimedes") }, 0.02),
+        (Spec { train_size: Some(5), epochs: Some(2), shuffle: true, ..Spec::new("archimedes") }, 0.04),
+        (Spec { optimizer: Optimizer::Gd, train_size: Some(10), ..ten_steps("archimedes") }, 0.02),
     ] {
-        assert_error_ratio(flags, eta, 3, 10.5..22.0);
+        assert_error_ratio(&setup, eta, 3, 10.5..22.0);
     }
 }
 
@@ -62,11 +69,12 @@ fn order_three_error_shrinks_like_eta_to_the_fourth() {
 /// dynamics × 2–3 coordinates: a family of ~50 z-values, in which one beyond 3
 /// is expected by chance); and the order-1 prediction of the test loss
 /// excluded (|z| > 5), so that the check has power.
-fn assert_agrees(flags: &str, eta: f64) {
-    let args = format!("{flags} --eta {eta} --trials {TRIALS} --seed 11");
-    let exp = experiment(&args);
+fn assert_agrees(setup: &Spec, eta: f64) {
+    let flags = setup.command_line();
+    let spec = Spec { eta, trials: TRIALS, seed: 11, ..setup.clone() };
+    let exp = resolve(&spec);
     let order = if exp.plan.optimizer == Optimizer::Gdc { predict::GDC_MAX_ORDER } else { MAX_ORDER };
-    let p = prediction(&args, order);
+    let p = prediction(&spec, order);
     let out = run(&exp);
     assert_eq!(out.primary.diverged, 0, "{flags}");
     let m = out.primary;
@@ -91,27 +99,34 @@ fn assert_agrees(flags: &str, eta: f64) {
 
 #[test]
 fn highest_order_agrees_with_monte_carlo_on_every_landscape() {
-    for (flags, eta) in [
-        ("gauss --steps 10", 0.02),
-        ("gauss --steps 10 --optimizer gd --train-size 10", 0.02),
-        ("gauss --steps 10 --optimizer sde --substeps 4", 0.02),
-        ("archimedes --steps 10", 0.005),
-        ("archimedes --steps 10 --optimizer gd --train-size 10", 0.005),
-        ("archimedes --steps 10 --optimizer sde --substeps 4", 0.005),
-        ("archimedes --train-size 6 --batch 2 --epochs 3 --shuffle", 0.005),
-        ("mean-estimation --param H=0.8,S=1.2 --init 0.5 --steps 10", 0.03),
-        ("mean-estimation --param H=0.8,S=1.2 --init 0.5 --optimizer gd --train-size 5 --steps 10", 0.03),
-        ("shifting-valleys --steps 10", 0.005),
-        ("shifting-valleys --optimizer gd --train-size 10 --steps 10", 0.005),
-        ("shifting-valleys --optimizer sde --steps 10 --substeps 4", 0.005),
-        ("shifting-valleys --train-size 5 --epochs 2 --shuffle", 0.005),
-        ("shifting-valleys --optimizer gdc --train-size 10 --steps 10", 0.001),
-        ("valley-of-death --steps 10", 0.0001),
-        ("valley-of-death --optimizer gd --train-size 10 --steps 10", 0.0001),
-        ("valley-of-death --optimizer sde --substeps 4 --steps 10", 0.0001),
-        ("valley-of-death --optimizer gdc --train-size 10 --steps 10", 0.00005),
+    let gd = |name| Spec { optimizer: Optimizer::Gd, train_size: Some(10), ..ten_steps(name) };
+    let gdc = |name| Spec { optimizer: Optimizer::Gdc, train_size: Some(10), ..ten_steps(name) };
+    let sde = |name| Spec { optimizer: Optimizer::Sde, substeps: 4, ..ten_steps(name) };
+    let me = Spec { steps: Some(10), ..mean_estimation::spec(0.8, 1.2, 0.5) };
+    for (setup, eta) in [
+        (ten_steps("gauss"), 0.02),
+        (gd("gauss"), 0.02),
+        (sde("gauss"), 0.02),
+        (ten_steps("archimedes"), 0.005),
+        (gd("archimedes"), 0.005),
+        (sde("archimedes"), 0.005),
+        (
+            Spec { train_size: Some(6), batch: Some(2), epochs: Some(3), shuffle: true, ..Spec::new("archimedes") },
+            0.005,
+        ),
+        (me.clone(), 0.03),
+        (Spec { optimizer: Optimizer::Gd, train_size: Some(5), ..me }, 0.03),
+        (ten_steps("shifting-valleys"), 0.005),
+        (gd("shifting-valleys"), 0.005),
+        (sde("shifting-valleys"), 0.005),
+        (Spec { train_size: Some(5), epochs: Some(2), shuffle: true, ..Spec::new("shifting-valleys") }, 0.005),
+        (gdc("shifting-valleys"), 0.001),
+        (ten_steps("valley-of-death"), 0.0001),
+        (gd("valley-of-death"), 0.0001),
+        (sde("valley-of-death"), 0.0001),
+        (gdc("valley-of-death"), 0.00005),
     ] {
-        assert_agrees(flags, eta);
+        assert_agrees(&setup, eta);
     }
 }
 
@@ -120,14 +135,23 @@ fn highest_order_agrees_with_monte_carlo_on_every_landscape() {
 /// d up to 4, on two landscapes.
 #[test]
 fn ode_errors_shrink_like_the_next_power_at_every_order() {
-    for (flags, eta) in [
-        ("archimedes --optimizer ode --init 0.3,-0.2,0.5 --steps 10 --substeps 4", 0.0004),
-        ("valley-of-death --optimizer ode --steps 10", 0.0002),
+    for (setup, eta) in [
+        (
+            Spec {
+                optimizer: Optimizer::Ode,
+                init: Some(vec![0.3, -0.2, 0.5]),
+                substeps: 4,
+                ..ten_steps("archimedes")
+            },
+            0.0004,
+        ),
+        (Spec { optimizer: Optimizer::Ode, ..ten_steps("valley-of-death") }, 0.0002),
     ] {
+        let flags = setup.command_line();
         let errors = |eta: f64| -> Vec<f64> {
-            let args = format!("{flags} --eta {eta} --trials 8");
-            let measured = run(&experiment(&args)).primary.test_loss.summary().mean;
-            let p = prediction(&args, MAX_ORDER);
+            let spec = Spec { eta, trials: 8, ..setup.clone() };
+            let measured = run(&resolve(&spec)).primary.test_loss.summary().mean;
+            let p = prediction(&spec, MAX_ORDER);
             (1..=MAX_ORDER).map(|d| measured - predict::value(&p.test_loss[..=d], eta)).collect()
         };
         let (e1, e2) = (errors(eta), errors(eta / 2.0));

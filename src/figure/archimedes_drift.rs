@@ -6,7 +6,8 @@
 use super::table::Table;
 use super::{ci_point, law, measured, resummed, Drawing, Figure, Lab, Plot};
 use crate::error::Result;
-use crate::experiment::Experiment;
+use crate::experiment::{Experiment, Spec};
+use crate::optimizer::Optimizer;
 use crate::plot::{Chart, Point, Series, Style};
 use crate::theory::corollary::{self, ValleyDrift};
 use crate::theory::resum::{self, Resum};
@@ -35,15 +36,19 @@ fn build(lab: &Lab) -> Result<Drawing> {
     let mut table = Table::default();
     let (mut curves, mut drift) = (Vec::new(), Vec::new());
     for (i, eta) in ETAS.into_iter().enumerate() {
-        let flags = format!(
-            "archimedes --eta {eta} --steps {steps} --trials {trials} --record-every {every} --seed {}",
-            10 + i
-        );
-        let (exp, out) = lab.run(&flags)?;
+        let spec = Spec {
+            eta,
+            steps: Some(steps),
+            trials,
+            record_every: Some(every),
+            seed: 10 + i as u64,
+            ..Spec::new("archimedes")
+        };
+        let (exp, out) = lab.run(&spec)?;
         let (mut band, mut line) = (Vec::new(), Vec::new());
         for c in &out.primary.curve {
             let s = c.theta[2].summary();
-            let plan = lab.experiment(&format!("archimedes --eta {eta} --steps {}", c.step))?.plan;
+            let plan = lab.experiment(&Spec { eta, steps: Some(c.step), ..Spec::new("archimedes") })?.plan;
             let predicted = if c.step == 0 { 0.0 } else { resummed(&exp, &plan, 3, Resum::Exact)?.at(eta).3[2] };
             let t = c.step as f64;
             let mut row = vec![("kind", "curve".into()), ("eta", eta.into()), ("step", c.step.into())];
@@ -75,12 +80,17 @@ fn build(lab: &Lab) -> Result<Drawing> {
     // SGD and its SDE (K = 16, a tenth of the trials: 16 substeps a step).
     let mut sde = Vec::new();
     for (i, eta) in ETAS.into_iter().enumerate() {
-        let flags = format!(
-            "archimedes --optimizer sde --substeps 16 --eta {eta} --steps {steps} --trials {} --record-every {every} --seed {}",
-            (trials / 10).max(100),
-            20 + i
-        );
-        let (exp, out) = lab.run(&flags)?;
+        let spec = Spec {
+            optimizer: Optimizer::Sde,
+            substeps: 16,
+            eta,
+            steps: Some(steps),
+            trials: (trials / 10).max(100),
+            record_every: Some(every),
+            seed: 20 + i as u64,
+            ..Spec::new("archimedes")
+        };
+        let (exp, out) = lab.run(&spec)?;
         let s = out.primary.drift.as_ref().expect("the late half holds records").slope[2].summary();
         let mut row = vec![("kind", "drift_slope_sde".into()), ("eta", eta.into()), ("step", steps.into())];
         row.extend(measured(&s));
@@ -96,7 +106,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
     };
     let grid: Vec<f64> = (0..=24).map(|i| 0.005 * i as f64).collect();
     // Corollary 1 (theory::corollary) ÷ η², for K substeps per step.
-    let stats = lab.experiment("archimedes")?;
+    let stats = lab.experiment(&Spec::new("archimedes"))?;
     let stats = stats.landscape.visit(statistics::Exact(&stats.init));
     let law = |k: u32, f: fn(&ValleyDrift) -> f64| -> Vec<Point> {
         grid.iter()

@@ -7,6 +7,7 @@
 use super::table::Table;
 use super::{measured, resummed, series, Drawing, Figure, Lab, Plot};
 use crate::error::Result;
+use crate::experiment::Spec;
 use crate::plot::Heatmap;
 use crate::theory::resum::Resum;
 
@@ -37,15 +38,14 @@ fn build(lab: &Lab) -> Result<Drawing> {
         let etas: Vec<f64> = etas.iter().map(|e| e * scale).collect();
         let mut values = vec![vec![vec![f64::NAN; etas.len()]; steps.len()]; METHODS.len()];
         for (iy, &t) in steps.iter().enumerate() {
-            let exp = lab.experiment(&format!("{name} --steps {t}"))?;
+            let setup = Spec { steps: Some(t), ..Spec::new(name) };
+            let exp = lab.experiment(&setup)?;
             let orders = [1, 2, 3].map(|d| series(&exp, &exp.plan, d));
             let [o1, o2, o3] = orders;
             let orders = [o1?, o2?, o3?];
             for (ix, &eta) in etas.iter().enumerate() {
-                let (exp, out) = lab.run(&format!(
-                    "{name} --steps {t} --eta {eta} --trials {trials} --seed {}",
-                    1000 + 100 * iy + ix
-                ))?;
+                let seed = (1000 + 100 * iy + ix) as u64;
+                let (exp, out) = lab.run(&Spec { eta, trials, seed, ..setup.clone() })?;
                 let s = out.primary.test_loss.summary();
                 let mut predictions: Vec<f64> = orders.iter().map(|p| p.at(eta).0).collect();
                 predictions.push(resummed(&exp, &exp.plan, 3, Resum::Exact)?.at(eta).0);

@@ -6,6 +6,7 @@
 use super::table::Table;
 use super::{ci_point, log_space, measured, series, Drawing, Figure, Lab, Plot};
 use crate::error::Result;
+use crate::experiment::Spec;
 use crate::plot::{Chart, Point, Series, Style};
 use crate::theory::{corollary, statistics};
 
@@ -27,14 +28,10 @@ fn build(lab: &Lab) -> Result<Drawing> {
     for (i, m) in EPOCHS.into_iter().enumerate() {
         let (mut marks, mut laws, mut engine) = (Vec::new(), Vec::new(), Vec::new());
         for (j, eta) in log_space(0.0005, 0.01, points).into_iter().enumerate() {
-            let seed = 100 * i + j;
-            let many = lab.experiment(&format!(
-                "shifting-valleys --train-size {N} --epochs {m} --eta {} --trials {trials} --seed {seed}",
-                eta / m as f64
-            ))?;
-            let one = lab.experiment(&format!(
-                "shifting-valleys --train-size {N} --eta {eta} --trials {trials} --seed {seed}"
-            ))?;
+            let spec =
+                Spec { train_size: Some(N), eta, trials, seed: (100 * i + j) as u64, ..Spec::new("shifting-valleys") };
+            let many = lab.experiment(&Spec { epochs: Some(m), eta: eta / m as f64, ..spec.clone() })?;
+            let one = lab.experiment(&spec)?;
             let d = lab.paired(&many, &many.plan, &one.plan, |t| t.theta[0])?;
             // Corollary 4 as `predict` prints it (theory::corollary): the
             // engine's order-3 difference and the η² law.

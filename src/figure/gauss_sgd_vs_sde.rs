@@ -7,6 +7,8 @@
 use super::table::Table;
 use super::{ci_point, difference_series, measured, Drawing, Figure, Lab, Plot};
 use crate::error::Result;
+use crate::experiment::Spec;
+use crate::optimizer::Optimizer;
 use crate::plot::{Chart, Point, Series, Style};
 use crate::theory::predict::value;
 
@@ -20,11 +22,9 @@ fn build(lab: &Lab) -> Result<Drawing> {
     let trials = lab.size(400_000, 4_000_000);
     let mut table = Table::default();
     let mut points = Vec::new();
+    let setup = Spec { steps: Some(1), compare: Some(Optimizer::Sde), substeps: 16, ..Spec::new("gauss") };
     for (i, eta) in [0.05, 0.1, 0.15, 0.2, 0.25].into_iter().enumerate() {
-        let (exp, out) = lab.run(&format!(
-            "gauss --steps 1 --eta {eta} --compare sde --substeps 16 --trials {trials} --seed {}",
-            300 + i
-        ))?;
+        let (exp, out) = lab.run(&Spec { eta, trials, seed: 300 + i as u64, ..setup.clone() })?;
         let d = out.compare.as_ref().expect("paired").1.test_loss_diff.summary();
         let diff = |order| -> Result<f64> { Ok(value(&difference_series(&exp, order)?, eta)) };
         let mut row = vec![("observable", "test_loss_sgd_minus_sde".into()), ("eta", eta.into()), ("T", 1usize.into())];
@@ -34,7 +34,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
         table.push(row);
         points.push(ci_point(eta, &d));
     }
-    let exp = lab.experiment("gauss --steps 1 --compare sde --substeps 16")?;
+    let exp = lab.experiment(&setup)?;
     let line = |order| -> Result<Vec<Point>> {
         let coefficients = difference_series(&exp, order)?;
         Ok((1..=28).map(|i| 0.01 * i as f64).map(|eta| Point::new(eta, value(&coefficients, eta))).collect())

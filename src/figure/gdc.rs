@@ -7,6 +7,8 @@
 use super::table::Table;
 use super::{difference_series, log_space, measured, Drawing, Figure, Lab, Plot};
 use crate::error::Result;
+use crate::experiment::Spec;
+use crate::optimizer::Optimizer;
 use crate::plot::{Chart, Point, Series, Style};
 use crate::theory::predict::value;
 
@@ -30,13 +32,13 @@ fn build(lab: &Lab) -> Result<Drawing> {
     for (name, lo, hi) in [("shifting-valleys", 0.002, 0.05), ("valley-of-death", 0.0001, 0.001)] {
         let mut s: Vec<Vec<Point>> = vec![Vec::new(); 3];
         for (i, eta) in log_space(lo, hi, points).into_iter().enumerate() {
-            for (k, other) in ["gd", "gdc"].into_iter().enumerate() {
-                let flags = format!("{name} --eta {eta} --compare {other} --trials {trials} --seed {}", 500 + i);
-                let (exp, out) = lab.run(&flags)?;
+            for (k, other) in [Optimizer::Gd, Optimizer::Gdc].into_iter().enumerate() {
+                let spec = Spec { eta, compare: Some(other), trials, seed: 500 + i as u64, ..Spec::new(name) };
+                let (exp, out) = lab.run(&spec)?;
                 let d = out.compare.as_ref().expect("paired").1.test_loss_diff.summary();
-                let order = if other == "gdc" { 2 } else { 3 };
+                let order = if other == Optimizer::Gdc { 2 } else { 3 };
                 let theory = value(&difference_series(&exp, order)?, eta);
-                let mut row = vec![("landscape", name.into()), ("compare", other.into()), ("eta", eta.into())];
+                let mut row = vec![("landscape", name.into()), ("compare", other.name().into()), ("eta", eta.into())];
                 row.extend([("T", 10usize.into()), ("N", 10usize.into())]);
                 row.extend(measured(&d));
                 row.extend([("theory", theory.into()), ("theory_order", order.into())]);
@@ -44,7 +46,8 @@ fn build(lab: &Lab) -> Result<Drawing> {
                 s[k].push(magnitude(eta, &d));
             }
         }
-        let coefficients = difference_series(&lab.experiment(&format!("{name} --compare gd"))?, 3)?;
+        let coefficients =
+            difference_series(&lab.experiment(&Spec { compare: Some(Optimizer::Gd), ..Spec::new(name) })?, 3)?;
         s[2].extend(log_space(lo, hi, 40).into_iter().map(|eta| Point::new(eta, value(&coefficients, eta).abs())));
         let [gd, gdc, theory] = [s.remove(0), s.remove(0), s.remove(0)];
         panels.push(Chart {

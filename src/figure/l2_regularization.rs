@@ -16,6 +16,8 @@
 use super::table::Table;
 use super::{ci_point, log_space, measured, Drawing, Figure, Lab, Plot};
 use crate::error::Result;
+use crate::experiment::Spec;
+use crate::optimizer::Optimizer;
 use crate::plot::{Chart, Point, Series, Style};
 use crate::rng::{self, Stream};
 use crate::stats::Moments;
@@ -79,10 +81,18 @@ fn build(lab: &Lab) -> Result<Drawing> {
     let mut s: Vec<Vec<Point>> = vec![Vec::new(); 4];
     for (i, h) in log_space(1e-4, 4.0, points).into_iter().enumerate() {
         let seed = SEED + i as u64;
-        let flags = format!(
-            "mean-estimation --param H={h},S={S} --init {INIT} --optimizer gd --train-size {N} --steps {STEPS} --eta {ETA} --trials {trials} --seed {seed}"
-        );
-        let (_, out) = lab.run(&flags)?;
+        let spec = Spec {
+            params: vec![("H".into(), h), ("S".into(), S)],
+            init: Some(vec![INIT]),
+            optimizer: Optimizer::Gd,
+            train_size: Some(N),
+            steps: Some(STEPS as usize),
+            eta: ETA,
+            trials,
+            seed,
+            ..Spec::new("mean-estimation")
+        };
+        let (_, out) = lab.run(&spec)?;
         let gd = out.primary.test_loss.summary();
         let grid = lambdas(h);
         const LANES: usize = 8;
@@ -100,13 +110,13 @@ fn build(lab: &Lab) -> Result<Drawing> {
                 }
                 m
             })
-            .reduce(
-                || [Moments::default(), Moments::default(), Moments::default(), Moments::default()],
-                |mut a, b| {
-                    a.iter_mut().zip(&b).for_each(|(x, y)| x.merge(y));
-                    a
-                },
-            )
+            .collect::<Vec<_>>()
+            // Merged in block order, so the numbers do not depend on scheduling.
+            .iter()
+            .fold([Moments::default(), Moments::default(), Moments::default(), Moments::default()], |mut a, b| {
+                a.iter_mut().zip(b).for_each(|(x, y)| x.merge(y));
+                a
+            })
             .map(|m| m.summary());
         let (best, best_lambda) = oracle(h);
         for (observable, m) in

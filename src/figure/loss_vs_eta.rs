@@ -6,16 +6,17 @@
 use super::table::{Cell, Table};
 use super::{ci_point, log_space, measured, series, Lab};
 use crate::error::Result;
+use crate::experiment::Spec;
 use crate::plot::{Chart, Point, Series, Style};
 
-/// What one panel measures: `setup` is `simsgd run` flags without η,
-/// trials or seed; each η gets seed `seed + its index`; `columns` start
-/// every row.
+/// What one panel measures: `setup` is the run without η, trials or seed
+/// (which it overrides); each η gets seed `seed + its index`; `columns`
+/// start every row.
 pub struct LossVsEta<'a> {
-    pub setup: String,
+    pub setup: Spec,
     pub etas: Vec<f64>,
     pub trials: u64,
-    pub seed: usize,
+    pub seed: u64,
     pub title: String,
     pub columns: Vec<(&'static str, Cell)>,
     pub table: &'a mut Table,
@@ -30,8 +31,8 @@ impl LossVsEta<'_> {
         let l0 = orders[0].test_loss[0];
         let mut marks = Vec::new();
         for (i, &eta) in self.etas.iter().enumerate() {
-            let flags = format!("{} --eta {eta} --trials {} --seed {}", self.setup, self.trials, self.seed + i);
-            let (_, out) = lab.run(&flags)?;
+            let spec = Spec { eta, trials: self.trials, seed: self.seed + i as u64, ..self.setup.clone() };
+            let (_, out) = lab.run(&spec)?;
             let s = out.primary.test_loss.summary();
             let excess = s.affine(1.0, -l0);
             let mut row = self.columns.clone();

@@ -7,7 +7,8 @@
 use super::table::Table;
 use super::{ci_point, law, log_space, measured, Drawing, Figure, Lab, Plot};
 use crate::error::Result;
-use crate::experiment::Experiment;
+use crate::experiment::{Experiment, Spec};
+use crate::optimizer::Optimizer;
 use crate::plot::{Chart, Point, Series, Style};
 use crate::theory::resum::{self, Resum};
 use crate::theory::{corollary, predict, statistics};
@@ -24,9 +25,17 @@ const ETA: f64 = 0.1;
 /// Noise scale: C = S² = 100, as in seed 001 App. C.3.
 const S: f64 = 10.0;
 
-/// `simsgd run` flags of the setup at curvature `h`, without trials and seed.
-fn setup(h: f64) -> String {
-    format!("mean-estimation --param H={h},S={S} --init 0 --optimizer gd --train-size {N} --steps {STEPS} --eta {ETA}")
+/// The setup at curvature `h`, without trials and seed.
+fn setup(h: f64) -> Spec {
+    Spec {
+        params: vec![("H".into(), h), ("S".into(), S)],
+        init: Some(vec![0.0]),
+        optimizer: Optimizer::Gd,
+        train_size: Some(N),
+        steps: Some(STEPS),
+        eta: ETA,
+        ..Spec::new("mean-estimation")
+    }
 }
 
 /// The predictions of overfitting and gap, each [re-summed, integral, order-3
@@ -46,7 +55,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
     let mut table = Table::default();
     let mut s = vec![Vec::new(); 8];
     for (i, h) in log_space(1e-4, 4.0, points).into_iter().enumerate() {
-        let (exp, out) = lab.run(&format!("{} --trials {trials} --seed {}", setup(h), 21 + i))?;
+        let (exp, out) = lab.run(&Spec { trials, seed: 21 + i as u64, ..setup(h) })?;
         let l0 = predict::predict(&law(&exp), &exp.plan, 0)?.test_loss[0];
         let overfit = out.primary.test_loss.summary().affine(1.0, -l0);
         let gap = out.primary.gen_gap.summary();

@@ -4,8 +4,8 @@
 //! `<name>.csv` (tidy: one row per point), `<name>.png` and `<name>.svg`,
 //! each atomically.
 //!
-//! Every simulation is stated as the flags of `simsgd run`, so each point
-//! can be reproduced by hand.
+//! Every simulation is a [`Spec`]; its [`Spec::command_line`] (the label of
+//! its progress bar) reproduces each point by hand.
 
 mod archimedes_drift;
 mod breakdown_map;
@@ -21,9 +21,8 @@ mod valley_of_death;
 
 use crate::atomic;
 use crate::backend::{driver, Backends};
-use crate::cli::{Cli, Command};
 use crate::error::{usage, Error, Result};
-use crate::experiment::Experiment;
+use crate::experiment::{Experiment, Spec};
 use crate::observables::{Outcome, Trial};
 use crate::plan::Plan;
 use crate::plot::{self, Chart, Heatmap};
@@ -32,7 +31,6 @@ use crate::stats::Summary;
 use crate::theory::law::{self, Law};
 use crate::theory::predict::{self, Prediction};
 use crate::theory::resum::{self, Resum};
-use clap::Parser;
 use std::path::Path;
 use std::time::Instant;
 use table::{Cell, Table};
@@ -90,19 +88,15 @@ impl Lab {
         }
     }
 
-    /// The experiment of `simsgd run FLAGS`.
-    pub fn experiment(&self, flags: &str) -> Result<Experiment> {
-        let argv = ["simsgd", "run"].into_iter().chain(flags.split_whitespace());
-        match Cli::try_parse_from(argv).map_err(|e| usage(format!("figure flags '{flags}': {}", e.kind())))?.command {
-            Command::Run(run) => run.spec()?.resolve(),
-            _ => unreachable!("parsed as run"),
-        }
+    /// The experiment `spec` describes.
+    pub fn experiment(&self, spec: &Spec) -> Result<Experiment> {
+        spec.resolve()
     }
 
-    /// Runs `simsgd run FLAGS` on the lab's backend.
-    pub fn run(&self, flags: &str) -> Result<(Experiment, Outcome)> {
-        let exp = self.experiment(flags)?;
-        let progress = Progress::new(exp.trials * (1 + exp.compare.is_some() as u64), flags, self.quiet);
+    /// Runs `spec` on the lab's backend.
+    pub fn run(&self, spec: &Spec) -> Result<(Experiment, Outcome)> {
+        let exp = self.experiment(spec)?;
+        let progress = Progress::new(exp.trials * (1 + exp.compare.is_some() as u64), &spec.command_line(), self.quiet);
         let out = driver::run(self.backends.for_experiment(&exp)?, &exp, &progress)?;
         progress.finish();
         Ok((exp, out))

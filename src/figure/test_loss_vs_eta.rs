@@ -7,6 +7,7 @@ use super::loss_vs_eta::LossVsEta;
 use super::table::Table;
 use super::{log_space, Drawing, Figure, Lab, Plot};
 use crate::error::Result;
+use crate::experiment::Spec;
 
 pub const FIGURE: Figure = Figure {
     name: "test-loss-vs-eta",
@@ -22,7 +23,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
     let mut panels = Vec::new();
     for name in LANDSCAPES {
         let panel = LossVsEta {
-            setup: format!("{name} --steps 10"),
+            setup: Spec { steps: Some(10), ..Spec::new(name) },
             etas: log_space(0.005, 0.2, points),
             trials,
             seed: 700,

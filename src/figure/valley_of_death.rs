@@ -8,6 +8,8 @@ use super::loss_vs_eta::LossVsEta;
 use super::table::Table;
 use super::{ci_point, log_space, measured, Drawing, Figure, Lab, Plot};
 use crate::error::Result;
+use crate::experiment::Spec;
+use crate::optimizer::Optimizer;
 use crate::plot::{Chart, Point, Series, Style};
 use crate::theory::statistics;
 
@@ -27,7 +29,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
     let mut table = Table::default();
     // Test loss against η at the default init.
     let first = LossVsEta {
-        setup: format!("valley-of-death --steps {T}"),
+        setup: Spec { steps: Some(T), ..Spec::new("valley-of-death") },
         etas: log_space(1e-5, 1e-3, points),
         trials,
         seed: 600,
@@ -39,11 +41,16 @@ fn build(lab: &Lab) -> Result<Drawing> {
     // Across inits at one small η: the gap and GD − SGD, per power of η.
     let mut s: Vec<Vec<Point>> = vec![Vec::new(); 5];
     for (k, (a, b)) in INITS.into_iter().enumerate() {
-        let flags = format!(
-            "valley-of-death --init {a},{b} --steps {T} --eta {ETA} --compare gd --trials {trials} --seed {}",
-            650 + k
-        );
-        let (exp, out) = lab.run(&flags)?;
+        let spec = Spec {
+            init: Some(vec![a, b]),
+            steps: Some(T),
+            eta: ETA,
+            compare: Some(Optimizer::Gd),
+            trials,
+            seed: 650 + k as u64,
+            ..Spec::new("valley-of-death")
+        };
+        let (exp, out) = lab.run(&spec)?;
         let named = exp.landscape.visit(statistics::Exact(&exp.init)).named;
         let gap = out.primary.gen_gap.summary().affine(1.0 / ETA, 0.0);
         let pairs = &out.compare.as_ref().expect("paired").1;

@@ -7,6 +7,13 @@
 //! the train loss ½Hθ² + Sθ m1 has E gap = −S E[θ_T m1] = (S/N) Σ κ_n.
 
 use super::poly::Poly;
+use simsgd::experiment::Spec;
+
+/// The run on Mean Estimation with curvature `h`, noise scale `s` and init
+/// `theta0` (`mean-estimation --param H=h,S=s --init theta0`).
+pub fn spec(h: f64, s: f64, theta0: f64) -> Spec {
+    Spec { params: vec![("H".into(), h), ("S".into(), s)], init: Some(vec![theta0]), ..Spec::new("mean-estimation") }
+}
 
 /// E[test loss], E[gap] and E[θ_T] as polynomials in η (variable 0).
 pub struct Exact {

@@ -8,7 +8,7 @@ use clap::Parser;
 use simsgd::backend::cpu::Cpu;
 use simsgd::backend::driver;
 use simsgd::cli::{Cli, Command};
-use simsgd::experiment::Experiment;
+use simsgd::experiment::{Experiment, Spec};
 use simsgd::observables::{Outcome, Trial};
 use simsgd::plan::Plan;
 use simsgd::progress::Progress;
@@ -26,9 +26,15 @@ pub fn experiment(args: &str) -> Experiment {
     }
 }
 
-/// The prediction `simsgd predict ARGS... --order ORDER` would make.
-pub fn prediction(args: &str, order: usize) -> Prediction {
-    let exp = experiment(args);
+/// The experiment `spec` describes (a test's specs are valid).
+pub fn resolve(spec: &Spec) -> Experiment {
+    spec.resolve().expect("valid experiment")
+}
+
+/// The η-series prediction of `spec`'s primary plan to `order`, as
+/// `simsgd predict --order ORDER` makes it.
+pub fn prediction(spec: &Spec, order: usize) -> Prediction {
+    let exp = resolve(spec);
     predict::predict(&exp.landscape.visit(law::Exact(&exp.init)), &exp.plan, order).expect("a supported order")
 }
 
