@@ -8,6 +8,12 @@
 //! Gauss–Hermite quadrature, exact because every l_x is a polynomial in x
 //! ([`Landscape::DEGREE`]). The hot loops use [`Landscape::grad`], a
 //! hand-written gradient that a test pins to the automatic one.
+//!
+//! Adding a landscape: one file here implementing [`Landscape`] (with its WGSL
+//! `loss` and `grad` beside it, `foo.wgsl`, for the GPU backend) and one line
+//! in the `registry!` below. The registry checks the entry against the GPU
+//! kernels' limits when the crate is compiled; the tests pin the WGSL to the Rust
+//! loss on both backends.
 
 pub mod archimedes;
 pub mod derivatives;
@@ -16,8 +22,9 @@ pub mod mean_estimation;
 pub mod shifting_valleys;
 pub mod valley_of_death;
 
+use crate::backend::gpu::shader::{MAX_DIM, MAX_PARAMS};
 use crate::error::{usage, Result};
-use crate::quadrature::GaussHermite;
+use crate::quadrature::{nodes_exact_for, GaussHermite, MAX_NODES};
 use num_dual::DualNum;
 
 /// A landscape parameter: name, default value, meaning.
@@ -42,8 +49,11 @@ pub trait Landscape<const D: usize>: Clone + Send + Sync + 'static {
     const INIT: [f64; D];
     /// Degree of l_x(θ) as a polynomial in x (fixes the quadrature rule).
     const DEGREE: usize;
-    /// Its WGSL for the GPU backend: `DIM`, `loss(θ, x)` and `grad(θ, x)` on
-    /// `vec4<f32>` weights (shaders/landscapes/), pinned to `loss` by tests.
+    /// Its WGSL for the GPU backend, `include_str!` of the `.wgsl` beside its
+    /// file: `loss(θ, x)` and `grad(θ, x)` on `vec4<f32>` weights, pinned to
+    /// `loss` by tests. The generated prelude (`crate::backend::gpu::shader`)
+    /// gives it `DIM` and, per parameter `NAME`, `param_NAME() -> f32`; it
+    /// never reads `cfg` itself (the registry rejects that when compiled).
     const WGSL: &'static str;
     /// Steps T when `--steps` is not given.
     const DEFAULT_STEPS: usize = 10;
@@ -96,12 +106,11 @@ pub trait Landscape<const D: usize>: Clone + Send + Sync + 'static {
 }
 
 /// Mean and covariance of a vector function of x under a quadrature rule of at
-/// most 16 nodes (no allocation: the SDE calls this every substep).
+/// most [`MAX_NODES`] nodes (no allocation: the SDE calls this every substep).
 pub fn gradient_moments<const D: usize>(
     rule: &GaussHermite,
     mut g: impl FnMut(f64) -> [f64; D],
 ) -> ([f64; D], [[f64; D]; D]) {
-    const MAX_NODES: usize = 16;
     let m = rule.nodes.len();
     assert!(m <= MAX_NODES, "quadrature rule too large");
     let mut gs = [[0.0; D]; MAX_NODES];
@@ -125,12 +134,26 @@ pub fn gradient_moments<const D: usize>(
 
 /// One landscape, its parameters set: what the CLI and the backends hold.
 /// Generic code reaches the concrete type through [`AnyLandscape::visit`].
+///
+/// Each entry is checked when the crate is compiled: at most [`MAX_DIM`]
+/// weights, [`MAX_PARAMS`] parameters named as WGSL identifiers, a quadrature
+/// rule of at most [`MAX_NODES`] nodes, and WGSL that reads no `cfg` (its
+/// parameters only by name).
 macro_rules! registry {
     ($($variant:ident($ty:ty, $dim:literal)),+ $(,)?) => {
         #[derive(Clone, Debug)]
         pub enum AnyLandscape {
             $($variant($ty)),+
         }
+
+        $(const _: () = {
+            let c = EntryCheck::of::<$ty, $dim>();
+            assert!(c.dim, concat!(stringify!($ty), ": more weights than the GPU kernels hold (MAX_DIM)"));
+            assert!(c.params, concat!(stringify!($ty), ": more parameters than the GPU config packs (MAX_PARAMS)"));
+            assert!(c.names, concat!(stringify!($ty), ": a parameter name is not an identifier (param_NAME in WGSL)"));
+            assert!(c.rule, concat!(stringify!($ty), ": a quadrature rule beyond MAX_NODES nodes (DEGREE too high)"));
+            assert!(c.wgsl, concat!(stringify!($ty), ": its WGSL reads cfg or defines DIM (use the generated param_NAME(), DIM)"));
+        };)+
 
         /// Generic code over every landscape (a backend, a printer).
         pub trait Visitor {
@@ -167,6 +190,69 @@ registry! {
     MeanEstimation(mean_estimation::MeanEstimation, 1),
     ShiftingValleys(shifting_valleys::ShiftingValleys, 2),
     ValleyOfDeath(valley_of_death::ValleyOfDeath, 2),
+}
+
+/// A registry entry against the GPU kernels' limits and the WGSL contract,
+/// evaluated when the crate is compiled (the `registry!` asserts each field).
+struct EntryCheck {
+    /// 1 ≤ D ≤ [`MAX_DIM`].
+    dim: bool,
+    /// At most [`MAX_PARAMS`] parameters.
+    params: bool,
+    /// Every parameter name an ASCII identifier (its WGSL accessor `param_NAME`).
+    names: bool,
+    /// A quadrature rule of at most [`MAX_NODES`] nodes.
+    rule: bool,
+    /// WGSL that reads no `cfg` (parameters by name only) and defines no `DIM`.
+    wgsl: bool,
+}
+
+impl EntryCheck {
+    const fn of<L: Landscape<D>, const D: usize>() -> Self {
+        let mut names = true;
+        let mut i = 0;
+        while i < L::PARAMS.len() {
+            names &= is_identifier(L::PARAMS[i].name);
+            i += 1;
+        }
+        EntryCheck {
+            dim: D >= 1 && D <= MAX_DIM,
+            params: L::PARAMS.len() <= MAX_PARAMS,
+            names,
+            rule: nodes_exact_for(2 * L::DEGREE) <= MAX_NODES,
+            wgsl: !contains(L::WGSL, "cfg") && !contains(L::WGSL, "const DIM"),
+        }
+    }
+}
+
+/// Whether `s` is an ASCII identifier (a WGSL function name once prefixed).
+const fn is_identifier(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if !(b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+            return false;
+        }
+        i += 1;
+    }
+    !b.is_empty()
+}
+
+/// Whether `haystack` contains `needle`.
+const fn contains(haystack: &str, needle: &str) -> bool {
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    let mut i = 0;
+    while i + n.len() <= h.len() {
+        let mut j = 0;
+        while j < n.len() && h[i + j] == n[j] {
+            j += 1;
+        }
+        if j == n.len() {
+            return true;
+        }
+        i += 1;
+    }
+    false
 }
 
 /// Parameter values in `params` order: defaults overridden by `assignments`.

@@ -13,7 +13,7 @@
 //!   f64 in trial order, so the statistics do not depend on scheduling.
 
 use super::device::{bind, grid_2d, layout, pipelines, Gpu};
-use super::shader;
+use super::shader::{self, DIVERGED, DYNAMICS_GRID, DYNAMICS_ODE, DYNAMICS_SDE, MAX_PARAMS, NONFINITE, WG};
 use crate::error::{Error, Result};
 use crate::experiment::Experiment;
 use crate::plan::Plan;
@@ -21,12 +21,12 @@ use crate::landscape::{Landscape, Visitor};
 use crate::observables::{Outcome, Paired, Tally, Trial};
 use crate::optimizer::Dynamics;
 use crate::progress::Progress;
+use crate::quadrature::MAX_NODES;
 use crate::rng::key;
 use crate::stats::Moments;
 use std::ops::Range;
 use std::sync::Arc;
 
-const WG: u64 = 64;
 /// Gradient evaluations per dispatch (about 0.3 s on lavapipe, milliseconds on a GPU).
 const DISPATCH_WORK: u64 = 1 << 26;
 /// Trials per chunk at most.
@@ -36,7 +36,8 @@ const MAX_PARTIALS: u64 = 64 << 20;
 /// Bytes per partial: count, mean and M2 as three vec4<f32>.
 const PARTIAL_BYTES: u64 = 48;
 
-/// The uniform block of shaders/simulate.wgsl (same field order and layout).
+/// The uniform block of shaders/simulate.wgsl (same field order and layout;
+/// the array bounds are the generated constants of `shader::constants`).
 #[repr(C)]
 #[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
 struct Config {
@@ -59,14 +60,14 @@ struct Config {
     diverge_at: f32,
     drift_slope: f32,
     drift_step: f32,
-    params: [f32; 4],
+    params: [[f32; 4]; MAX_PARAMS / 4],
     init: [f32; 4],
-    nodes: [[f32; 4]; 4],
-    weights: [[f32; 4]; 4],
+    nodes: [[f32; 4]; MAX_NODES / 4],
+    weights: [[f32; 4]; MAX_NODES / 4],
 }
 
-/// The kernels of one landscape, specialised for one dynamics (0 grid, 1 SDE,
-/// 2 ODE).
+/// The kernels of one landscape, specialised for one dynamics
+/// (`shader::DYNAMICS_*`).
 pub(super) struct Kernels {
     layout: wgpu::BindGroupLayout,
     init: wgpu::ComputePipeline,
@@ -82,7 +83,7 @@ impl Kernels {
         if let Some(k) = gpu.kernels.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
             return Ok(k.clone());
         }
-        let module = gpu.module(L::NAME, shader::simulate(L::WGSL))?;
+        let module = gpu.module(L::NAME, shader::simulate::<L, D>())?;
         let layout = layout(gpu, 6);
         let entries = ["init", "run_steps", "record_curve", "finish"];
         let [init, run_steps, record_curve, finish] =
@@ -96,9 +97,9 @@ impl Kernels {
 /// The `DYNAMICS` constant of a plan.
 fn dynamics_code(plan: &Plan) -> u32 {
     match plan.dynamics() {
-        Dynamics::Discrete => 0,
-        Dynamics::Continuous { noise: true, .. } => 1,
-        Dynamics::Continuous { noise: false, .. } => 2,
+        Dynamics::Discrete => DYNAMICS_GRID,
+        Dynamics::Continuous { noise: true, .. } => DYNAMICS_SDE,
+        Dynamics::Continuous { noise: false, .. } => DYNAMICS_ODE,
     }
 }
 
@@ -110,9 +111,6 @@ struct ChunkResult {
     /// Per trial (slope, mean conditional step), with a drift window.
     drift: Vec<[[f32; 4]; 2]>,
 }
-
-const DIVERGED: u32 = 1;
-const NONFINITE: u32 = 2;
 
 impl ChunkResult {
     fn trial(&self, i: usize, dim: usize) -> Trial {
@@ -136,8 +134,8 @@ struct ChunkRun<'a, L, const D: usize> {
 impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
     fn config(&self, trials: Range<u64>, groups: u32) -> Config {
         let rule = L::rule();
-        let mut nodes = [[0.0f32; 4]; 4];
-        let mut weights = [[0.0f32; 4]; 4];
+        let mut nodes = [[0.0f32; 4]; MAX_NODES / 4];
+        let mut weights = [[0.0f32; 4]; MAX_NODES / 4];
         for (j, (x, w)) in rule.nodes.iter().zip(&rule.weights).enumerate() {
             nodes[j / 4][j % 4] = *x as f32;
             weights[j / 4][j % 4] = *w as f32;
@@ -146,9 +144,10 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
             Dynamics::Discrete => 1,
             Dynamics::Continuous { substeps, .. } => substeps,
         };
-        let mut params = [0.0f32; 4];
-        for (p, v) in params.iter_mut().zip(self.landscape.params()) {
-            *p = v as f32;
+        // Slot i of the landscape's parameters, read by the generated param_NAME().
+        let mut params = [[0.0f32; 4]; MAX_PARAMS / 4];
+        for (i, v) in self.landscape.params().into_iter().enumerate() {
+            params[i / 4][i % 4] = v as f32;
         }
         let mut init = [0.0f32; 4];
         for (p, v) in init.iter_mut().zip(&self.exp.init) {
@@ -329,17 +328,9 @@ fn check_supported(exp: &Experiment) -> Result<()> {
     Ok(())
 }
 
-fn check_dim(dim: usize, name: &str) -> Result<()> {
-    if dim > 3 {
-        return Err(Error::Gpu(format!("{name} has {dim} weights; the GPU kernels hold at most 3")));
-    }
-    Ok(())
-}
-
 impl Visitor for GpuRun<'_> {
     type Output = Result<Outcome>;
     fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> Result<Outcome> {
-        check_dim(D, L::NAME)?;
         check_supported(self.exp)?;
         let exp = self.exp;
         let steps = exp.record_steps();
@@ -394,7 +385,6 @@ struct Trials<'a> {
 impl Visitor for Trials<'_> {
     type Output = Result<Vec<Trial>>;
     fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> Result<Vec<Trial>> {
-        check_dim(D, L::NAME)?;
         let exp = Experiment { record_every: None, compare: None, plan: self.plan.clone(), ..self.exp.clone() };
         check_supported(&exp)?;
         let run = ChunkRun::<L, D> { gpu: self.gpu, landscape: l, exp: &exp, plan: self.plan };
