@@ -12,8 +12,10 @@
 //! Adding a landscape: one file here implementing [`Landscape`] (with its WGSL
 //! `loss` and `grad` beside it, `foo.wgsl`, for the GPU backend) and one line
 //! in the `registry!` below. The registry checks the entry against the GPU
-//! kernels' limits when the crate is compiled; the tests pin the WGSL to the Rust
-//! loss on both backends.
+//! kernels' limits when the crate is compiled; the generic tests (derivatives,
+//! quadrature against Monte Carlo, CPU against GPU, the CLI) iterate the
+//! registry, and the bench and tests take their step size from
+//! [`Landscape::STABLE_ETA`].
 
 pub mod archimedes;
 pub mod derivatives;
@@ -57,6 +59,12 @@ pub trait Landscape<const D: usize>: Clone + Send + Sync + 'static {
     const WGSL: &'static str;
     /// Steps T when `--steps` is not given.
     const DEFAULT_STEPS: usize = 10;
+    /// A step size at which few trials diverge over a thousand SGD steps from
+    /// `INIT`: the bench's and the generic tests' η.
+    const STABLE_ETA: f64;
+    /// Whether `simsgd landscapes` lists it (a test-only landscape is not
+    /// listed, but resolves by name like any other).
+    const LISTED: bool = true;
 
     /// Builds the landscape from parameter values in `PARAMS` order.
     fn from_params(values: &[f64]) -> Self;
@@ -162,8 +170,14 @@ macro_rules! registry {
         }
 
         impl AnyLandscape {
-            /// Names of all landscapes, in listing order.
+            /// Names of all landscapes in registry order, unlisted ones included.
             pub const NAMES: &'static [&'static str] = &[$(<$ty as Landscape<$dim>>::NAME),+];
+
+            /// Names of the landscapes `simsgd landscapes` lists, in listing order.
+            pub const LISTED: &'static [&'static str] = &listed::<{ count(&[$(<$ty as Landscape<$dim>>::LISTED),+]) }>(
+                Self::NAMES,
+                &[$(<$ty as Landscape<$dim>>::LISTED),+],
+            );
 
             /// Calls `visitor` with the concrete landscape.
             pub fn visit<V: Visitor>(&self, visitor: V) -> V::Output {
@@ -178,7 +192,7 @@ macro_rules! registry {
                     let values = param_values(<$ty as Landscape<$dim>>::PARAMS, name, assignments)?;
                     return Ok(AnyLandscape::$variant(<$ty as Landscape<$dim>>::from_params(&values)));
                 })+
-                Err(usage(format!("unknown landscape '{name}' (known: {})", Self::NAMES.join(", "))))
+                Err(usage(format!("unknown landscape '{name}' (known: {})", Self::LISTED.join(", "))))
             }
         }
     };
@@ -255,6 +269,30 @@ const fn contains(haystack: &str, needle: &str) -> bool {
     false
 }
 
+/// How many flags are set.
+const fn count(flags: &[bool]) -> usize {
+    let (mut n, mut i) = (0, 0);
+    while i < flags.len() {
+        n += flags[i] as usize;
+        i += 1;
+    }
+    n
+}
+
+/// The names whose flag is set, in order (`N` of them).
+const fn listed<const N: usize>(names: &[&'static str], flags: &[bool]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let (mut i, mut k) = (0, 0);
+    while i < names.len() {
+        if flags[i] {
+            out[k] = names[i];
+            k += 1;
+        }
+        i += 1;
+    }
+    out
+}
+
 /// Parameter values in `params` order: defaults overridden by `assignments`.
 fn param_values(params: &[Param], landscape: &str, assignments: &[(String, f64)]) -> Result<Vec<f64>> {
     let mut values: Vec<f64> = params.iter().map(|p| p.default).collect();
@@ -282,6 +320,10 @@ pub struct Description {
     pub params: Vec<(Param, f64)>,
     pub init: Vec<f64>,
     pub default_steps: usize,
+    /// [`Landscape::STABLE_ETA`].
+    pub stable_eta: f64,
+    /// [`Landscape::LISTED`].
+    pub listed: bool,
 }
 
 struct Describe;
@@ -296,12 +338,15 @@ impl Visitor for Describe {
             params: L::PARAMS.iter().copied().zip(l.params()).collect(),
             init: L::INIT.to_vec(),
             default_steps: L::DEFAULT_STEPS,
+            stable_eta: L::STABLE_ETA,
+            listed: L::LISTED,
         }
     }
 }
 
 impl AnyLandscape {
-    /// Name, formula, weights, parameter values and default init.
+    /// Name, formula, weights, parameter values, default init and the rest of
+    /// what the trait says about it.
     pub fn describe(&self) -> Description {
         self.visit(Describe)
     }

@@ -20,6 +20,7 @@ impl Landscape<2> for ValleyOfDeath {
     const INIT: [f64; 2] = [1.0, 1.0];
     const DEGREE: usize = 4;
     const WGSL: &'static str = include_str!("valley_of_death.wgsl");
+    const STABLE_ETA: f64 = 0.002;
 
     fn from_params(_: &[f64]) -> Self {
         ValleyOfDeath
