@@ -17,12 +17,7 @@
 //! registry, and the bench and tests take their step size from
 //! [`Landscape::STABLE_ETA`].
 
-pub mod archimedes;
 pub mod derivatives;
-pub mod gauss;
-pub mod mean_estimation;
-pub mod shifting_valleys;
-pub mod valley_of_death;
 
 use crate::backend::gpu::shader::{MAX_DIM, MAX_PARAMS};
 use crate::error::{usage, Result};
@@ -142,13 +137,19 @@ pub fn gradient_moments<const D: usize>(
 
 /// One landscape, its parameters set: what the CLI and the backends hold.
 /// Generic code reaches the concrete type through [`AnyLandscape::visit`].
+/// An entry `Variant(module::Type, D)` declares `pub mod module` (the file
+/// `module.rs` here) and the variant `AnyLandscape::Variant(module::Type)`.
 ///
 /// Each entry is checked when the crate is compiled: at most [`MAX_DIM`]
 /// weights, [`MAX_PARAMS`] parameters named as WGSL identifiers, a quadrature
 /// rule of at most [`MAX_NODES`] nodes, and WGSL that reads no `cfg` (its
 /// parameters only by name).
 macro_rules! registry {
-    ($($variant:ident($ty:ty, $dim:literal)),+ $(,)?) => {
+    ($($variant:ident($module:ident::$name:ident, $dim:literal)),+ $(,)?) => {
+        $(pub mod $module;)+
+        registry!(@entries $($variant($module::$name, $dim)),+);
+    };
+    (@entries $($variant:ident($ty:ty, $dim:literal)),+) => {
         #[derive(Clone, Debug)]
         pub enum AnyLandscape {
             $($variant($ty)),+
