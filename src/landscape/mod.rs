@@ -205,6 +205,7 @@ registry! {
     MeanEstimation(mean_estimation::MeanEstimation, 1),
     ShiftingValleys(shifting_valleys::ShiftingValleys, 2),
     ValleyOfDeath(valley_of_death::ValleyOfDeath, 2),
+    TiltedBowl(tilted_bowl::TiltedBowl, 2),
 }
 
 /// A registry entry against the GPU kernels' limits and the WGSL contract,
