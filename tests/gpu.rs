@@ -46,9 +46,11 @@ fn philox_words_are_identical_and_normals_agree() {
     }
 }
 
-/// Every landscape and optimizer: per-trial θ_T, test and train loss equal the
-/// CPU's to f32 rounding (relative 2e-4 after 10 steps; documented in
-/// docs/ARCHITECTURE.md), and both backends flag the same trials as diverged.
+/// Every registered landscape (at its `STABLE_ETA`, its parameters moved off
+/// their defaults so that a swapped slot shows) and optimizer: per-trial θ_T,
+/// test and train loss equal the CPU's to f32 rounding (relative 2e-4 after 10
+/// steps; documented in docs/ARCHITECTURE.md), and both backends flag the same
+/// trials as diverged.
 #[test]
 fn trials_match_the_cpu() {
     let Some(gpu) = gpu() else { return };
@@ -60,9 +62,16 @@ fn trials_match_the_cpu() {
         "--optimizer ode --steps 10 --substeps 4",
     ];
     for name in simsgd::landscape::AnyLandscape::NAMES {
-        let eta = if *name == "valley-of-death" { 0.002 } else { 0.1 };
+        let d = simsgd::landscape::AnyLandscape::from_name(name, &[]).unwrap().describe();
+        let params: Vec<String> = d
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, (p, v))| format!("--param {}={}", p.name, v + if i % 2 == 0 { -0.3 } else { 0.3 }))
+            .collect();
+        let params = params.join(" ");
         for flags in grids {
-            let exp = experiment(&format!("{name} --eta {eta} --seed 12 {flags}"));
+            let exp = experiment(&format!("{name} {params} --eta {} --seed 12 {flags}", d.stable_eta));
             let cpu = cpu::trials(&exp, &exp.plan, 1000..1300);
             let dev = gpu::trials(&gpu, &exp, &exp.plan, 1000..1300).unwrap();
             for (i, (c, g)) in cpu.iter().zip(&dev).enumerate() {
