@@ -157,11 +157,11 @@ macro_rules! registry {
 
         $(const _: () = {
             let c = EntryCheck::of::<$ty, $dim>();
-            assert!(c.dim, concat!(stringify!($ty), ": more weights than the GPU kernels hold (MAX_DIM)"));
-            assert!(c.params, concat!(stringify!($ty), ": more parameters than the GPU config packs (MAX_PARAMS)"));
-            assert!(c.names, concat!(stringify!($ty), ": a parameter name is not an identifier (param_NAME in WGSL)"));
-            assert!(c.rule, concat!(stringify!($ty), ": a quadrature rule beyond MAX_NODES nodes (DEGREE too high)"));
-            assert!(c.wgsl, concat!(stringify!($ty), ": its WGSL reads cfg or defines DIM (use the generated param_NAME(), DIM)"));
+            assert!(c.dim, concat!(stringify!($variant), ": more weights than the GPU kernels hold (MAX_DIM)"));
+            assert!(c.params, concat!(stringify!($variant), ": more parameters than the GPU config packs (MAX_PARAMS)"));
+            assert!(c.names, concat!(stringify!($variant), ": a parameter name is not an identifier (param_NAME in WGSL)"));
+            assert!(c.rule, concat!(stringify!($variant), ": a quadrature rule beyond MAX_NODES nodes (DEGREE too high)"));
+            assert!(c.wgsl, concat!(stringify!($variant), ": its WGSL reads cfg or defines DIM (use the generated param_NAME(), DIM)"));
         };)+
 
         /// Generic code over every landscape (a backend, a printer).
