@@ -14,11 +14,16 @@ Prints one JSON object: landscape, optimizer, trials, steps, seconds,
 traj_steps_per_s, and the mean test loss (a sanity check, not compared bit for
 bit: NumPy's generator is not simsgd's Philox stream).
 
+It implements some of simsgd's landscapes (LANDSCAPES); on another it exits
+with status 4 (UNSUPPORTED), and `simsgd bench` skips the peer with a note, so
+a new landscape needs no Python.
+
 Usage: numpy_peer.py LANDSCAPE [--optimizer sgd|gd|sde] [--trials N] [--steps T]
                      [--train-size N] [--epochs E] [--substeps K] [--eta E] [--seed S]
 """
 import argparse
 import json
+import sys
 import time
 
 import numpy as np
@@ -90,6 +95,10 @@ LANDSCAPES = {
     "shifting-valleys": ([1.0, 1.0], 2, shifting_valleys_loss, shifting_valleys_grad),
     "valley-of-death": ([1.0, 1.0], 4, valley_of_death_loss, valley_of_death_grad),
 }
+
+
+# Exit status for a landscape not in LANDSCAPES (src/bench.rs skips the peer).
+UNSUPPORTED = 4
 
 
 def rule(degree):
@@ -172,7 +181,7 @@ def simulate(a, o):
 def parser(description):
     """The command line shared by the peers."""
     p = argparse.ArgumentParser(description=description)
-    p.add_argument("landscape", choices=sorted(LANDSCAPES))
+    p.add_argument("landscape", help="one of: " + ", ".join(sorted(LANDSCAPES)))
     p.add_argument("--optimizer", choices=["sgd", "gd", "sde"], default="sgd")
     p.add_argument("--trials", type=int, default=100_000)
     p.add_argument("--steps", type=int, default=1000)
@@ -204,6 +213,9 @@ def report(a, o, seconds, test, train, extra):
 
 
 def defaults(a):
+    if a.landscape not in LANDSCAPES:
+        print(f"no landscape {a.landscape} in numpy_peer.py (it has {', '.join(sorted(LANDSCAPES))})", file=sys.stderr)
+        sys.exit(UNSUPPORTED)
     if a.train_size is None:
         a.train_size = a.steps // a.epochs if a.optimizer == "sgd" else 10
     return a

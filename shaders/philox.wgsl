@@ -2,12 +2,9 @@
 //
 // WGSL has no 64-bit integers, so the 32x32 -> 64-bit product is built from
 // 16-bit halves. The words equal the CPU's bit for bit; the normals agree to a
-// few f32 ulps (the CPU works in f64).
-
-const PHILOX_M0: u32 = 0xD2511F53u;
-const PHILOX_M1: u32 = 0xCD9E8D57u;
-const PHILOX_W0: u32 = 0x9E3779B9u;
-const PHILOX_W1: u32 = 0xBB67AE85u;
+// few f32 ulps (the CPU works in f64). PHILOX_M0, PHILOX_M1, PHILOX_W0 and
+// PHILOX_W1 come from src/rng.rs through the generated prelude
+// (src/backend/gpu/shader.rs).
 
 // High 32 bits of a * b.
 fn mulhi(a: u32, b: u32) -> u32 {

@@ -15,7 +15,7 @@ struct Probe {
 @group(0) @binding(1) var<storage, read_write> words: array<vec4<u32>>;
 @group(0) @binding(2) var<storage, read_write> normals: array<vec4<f32>>;
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn probe_rng(@builtin(global_invocation_id) gid: vec3<u32>) {
     let b = gid.x;
     if (b < probe.count) {

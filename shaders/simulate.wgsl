@@ -1,6 +1,9 @@
 // The trajectory kernels: one invocation per trial, its state in registers for
-// a whole dispatch of steps (src/backend/gpu). Assembled after philox.wgsl,
-// math.wgsl and one landscape file, which provides DIM, loss() and grad().
+// a whole dispatch of steps (src/backend/gpu). Assembled after the generated
+// constants (WG, DIVERGED, NONFINITE, DYNAMICS_*, STREAM_*, MAX_NODES,
+// MAX_PARAMS: src/backend/gpu/shader.rs), philox.wgsl, math.wgsl, the
+// landscape's generated DIM and param_NAME() and its WGSL (loss() and grad(),
+// src/landscape/).
 //
 // Grid semantics are those of src/grid.rs: step t of epoch t / (N/B) uses the
 // batch of positions k B .. (k + 1) B, k = t mod (N/B), in the epoch's order
@@ -26,24 +29,17 @@ struct Config {
     diverge_at: f32,
     drift_slope: f32,   // this record's weights in the drift estimators
     drift_step: f32,    // (src/drift.rs); 0 outside the window
-    params: vec4<f32>,
+    params: array<vec4<f32>, MAX_PARAMS / 4u>, // read through param_NAME()
     init: vec4<f32>,
-    nodes: array<vec4<f32>, 4>,
-    weights: array<vec4<f32>, 4>,
+    nodes: array<vec4<f32>, MAX_NODES / 4u>,
+    weights: array<vec4<f32>, MAX_NODES / 4u>,
 }
 
 // Each pipeline is specialised for its dynamics, so the code of the others is
 // compiled out; learning-curve records are a kernel of their own, the only one
 // with barriers (lavapipe runs a kernel that merely contains a barrier or an
 // unused private array several times slower).
-override DYNAMICS: u32 = 0u; // 0: grid step, 1: SDE, 2: ODE
-
-const WG: u32 = 64u;
-const DIVERGED: u32 = 1u;
-const NONFINITE: u32 = 2u;
-const STREAM_DATA: u32 = 0u;
-const STREAM_NOISE: u32 = 1u;
-const STREAM_SHUFFLE: u32 = 2u;
+override DYNAMICS: u32 = DYNAMICS_GRID; // or DYNAMICS_SDE, DYNAMICS_ODE
 
 @group(0) @binding(0) var<uniform> cfg: Config;
 @group(0) @binding(1) var<storage, read_write> state: array<vec4<f32>>;
@@ -154,7 +150,7 @@ fn continuous_step(trial: u32, t: u32, th: vec4<f32>) -> vec4<f32> {
     let h = cfg.eta / f32(k);
     let sigma = cfg.eta / sqrt(f32(k * cfg.batch));
     var x = th;
-    var g: array<vec4<f32>, 16>;
+    var g: array<vec4<f32>, MAX_NODES>;
     for (var s = 0u; s < k; s++) {
         var mean = vec4<f32>(0.0);
         for (var j = 0u; j < cfg.rule_len; j++) {
@@ -162,7 +158,7 @@ fn continuous_step(trial: u32, t: u32, th: vec4<f32>) -> vec4<f32> {
             mean += weight(j) * g[j];
         }
         var next = x - h * mean;
-        if (DYNAMICS == 1u) {
+        if (DYNAMICS == DYNAMICS_SDE) {
             // C = F F^T with column j of F = sqrt(w_j) (g_j - G): one normal per node.
             let e0 = (t * k + s) * cfg.rule_len;
             var noise = vec4<f32>(0.0);
@@ -230,7 +226,7 @@ fn lane(wid: vec3<u32>, lid: u32) -> Lane {
     return Lane(wg, local, raw < cfg.trials, cfg.trial0 + local, raw);
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn init(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let ln = lane(wid, lid);
     if (ln.live) {
@@ -243,13 +239,13 @@ fn init(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
 }
 
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn run_steps(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let ln = lane(wid, lid);
     var th = state[ln.local];
     var flag = flags[ln.local];
     for (var t = cfg.t0; t < cfg.t1; t++) {
-        if (DYNAMICS == 0u) {
+        if (DYNAMICS == DYNAMICS_GRID) {
             th = grid_step(ln.trial, ln.slot, t, th);
         } else {
             th = continuous_step(ln.trial, t, th);
@@ -264,7 +260,7 @@ fn run_steps(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
 
 // A learning-curve record of the current state into slot cfg.slot, and its
 // terms of the drift estimators.
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn record_curve(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let ln = lane(wid, lid);
     let th = state[ln.local];
@@ -286,7 +282,7 @@ fn record_curve(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
 
 // After the last step: test and train loss (Kahan sum over the regenerated
 // training set) and the divergence flags.
-@compute @workgroup_size(64)
+@compute @workgroup_size(WG)
 fn finish(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let ln = lane(wid, lid);
     let th = state[ln.local];

@@ -7,9 +7,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Writes `bytes` to `path` atomically, creating its directory if needed: a
-/// temporary file beside it (unique to this process and call), synced, then
-/// renamed over `path`; the temporary file is removed on failure.
+/// Writes `bytes` to `path` atomically: a temporary file beside it (unique to
+/// this process and call), synced, then renamed over `path`; the temporary
+/// file is removed on failure. The directory must exist.
 pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     static SEQ: AtomicU64 = AtomicU64::new(0);
     let name = path.file_name().ok_or_else(|| std::io::Error::other("not a file name"))?;
@@ -17,7 +17,6 @@ pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    std::fs::create_dir_all(&dir)?;
     let mut tmp_name = OsString::from(".");
     tmp_name.push(name);
     tmp_name.push(format!(".tmp-{}-{}", std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed)));
@@ -42,9 +41,8 @@ mod tests {
         super::write(&path, b"a,b\n3,4\n").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"a,b\n3,4\n");
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
-        std::fs::write(dir.join("file"), b"").unwrap();
-        assert!(super::write(&dir.join("file/x.csv"), b"").is_err());
-        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
+        assert!(super::write(&dir.join("missing/x.csv"), b"").is_err());
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

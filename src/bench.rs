@@ -126,13 +126,9 @@ pub struct Report {
     pub rows: Vec<Row>,
 }
 
-/// Step size per landscape: stable enough that few trials diverge.
-fn eta(landscape: &str) -> f64 {
-    match landscape {
-        "valley-of-death" => 0.002,
-        "shifting-valleys" => 0.01,
-        _ => 0.1,
-    }
+/// Step size per landscape: its `Landscape::STABLE_ETA`, at which few trials diverge.
+fn eta(landscape: &str) -> Result<f64> {
+    Ok(AnyLandscape::from_name(landscape, &[])?.describe().stable_eta)
 }
 
 fn experiment(landscape: &str, w: Workload, trials: u64, steps: usize) -> Result<Experiment> {
@@ -142,7 +138,7 @@ fn experiment(landscape: &str, w: Workload, trials: u64, steps: usize) -> Result
         Workload::SgdEpochs => Spec { train_size: Some(10), epochs: Some(t.div_ceil(10)), ..Spec::new(landscape) },
         Workload::Gd => Spec { train_size: Some(10), steps: Some(t), ..Spec::new(landscape) },
     };
-    Spec { optimizer: w.optimizer(), eta: eta(landscape), trials, ..grid }.resolve()
+    Spec { optimizer: w.optimizer(), eta: eta(landscape)?, trials, ..grid }.resolve()
 }
 
 /// (min, median) of `repeats` timings after one warm-up.
@@ -159,7 +155,12 @@ fn seconds(run: impl FnOnce() -> Result<crate::observables::Outcome>) -> Result<
     Ok(start.elapsed().as_secs_f64())
 }
 
-/// A Python peer's (min, median) seconds, or why it did not run.
+/// The exit status of a peer script that does not implement the landscape
+/// (`UNSUPPORTED` in benches/numpy_peer.py).
+const PEER_UNSUPPORTED: i32 = 4;
+
+/// A Python peer's (min, median) seconds, or why it did not run (a missing
+/// script, Python or library, or a landscape the peer does not implement).
 fn peer(script: &str, landscape: &str, exp: &Experiment, repeats: usize) -> Result<(f64, f64), String> {
     let dir = std::env::var_os("SIMSGD_PEER_DIR")
         .map(PathBuf::from)
@@ -182,11 +183,14 @@ fn peer(script: &str, landscape: &str, exp: &Experiment, repeats: usize) -> Resu
         format!("--steps={}", exp.plan.steps()),
         format!("--train-size={}", grid.train_size),
         format!("--epochs={}", if exp.plan.optimizer == Optimizer::Sgd { grid.epochs } else { 1 }),
-        format!("--eta={}", eta(landscape)),
+        format!("--eta={}", exp.plan.eta),
     ];
     let python = std::env::var("SIMSGD_PYTHON").unwrap_or_else(|_| "python3".into());
     let once = || -> Result<f64, String> {
         let out = Command::new(&python).args(&args).output().map_err(|e| format!("{python}: {e}"))?;
+        if out.status.code() == Some(PEER_UNSUPPORTED) {
+            return Err(format!("{script} does not implement {landscape}"));
+        }
         if !out.status.success() {
             let err = String::from_utf8_lossy(&out.stderr);
             return Err(err.lines().last().unwrap_or("failed").to_string());
@@ -229,7 +233,7 @@ pub fn run(args: &BenchArgs, quiet: bool) -> Result<Report> {
     }
     let landscapes: Vec<&str> = match &args.landscape {
         Some(l) => vec![AnyLandscape::from_name(l, &[])?.describe().name],
-        None => AnyLandscape::NAMES.to_vec(),
+        None => AnyLandscape::LISTED.to_vec(),
     };
     let workloads: Vec<Workload> = args.workload.map_or(Workload::ALL.to_vec(), |w| vec![w]);
     let want = |b| args.backend.is_empty() || args.backend.contains(&b);

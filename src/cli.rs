@@ -409,7 +409,7 @@ fn set_drift_theory(
 }
 
 fn landscapes(json: bool) -> Result<()> {
-    let all: Vec<_> = AnyLandscape::NAMES
+    let all: Vec<_> = AnyLandscape::LISTED
         .iter()
         .map(|n| AnyLandscape::from_name(n, &[]).map(|l| l.describe()))
         .collect::<Result<_>>()?;

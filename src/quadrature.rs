@@ -7,6 +7,17 @@
 
 use std::sync::OnceLock;
 
+/// Most nodes a landscape's rule may have: the simulators keep one gradient
+/// per node in fixed-size arrays (CPU) and registers (GPU). The registry
+/// rejects, when the crate is compiled, a landscape whose rule is larger.
+pub const MAX_NODES: usize = 16;
+
+/// Nodes of the smallest rule exact for polynomials of degree `degree`
+/// ([`GaussHermite::exact_for`]).
+pub const fn nodes_exact_for(degree: usize) -> usize {
+    degree / 2 + 1
+}
+
 /// Nodes and weights of the n-point rule for the standard normal (weights sum to 1).
 #[derive(Clone, Debug)]
 pub struct GaussHermite {
@@ -69,7 +80,7 @@ impl GaussHermite {
     /// per process for degrees up to 63).
     pub fn exact_for(degree: usize) -> &'static Self {
         static RULES: OnceLock<Vec<GaussHermite>> = OnceLock::new();
-        &RULES.get_or_init(|| (1..=32).map(GaussHermite::new).collect())[degree / 2]
+        &RULES.get_or_init(|| (1..=32).map(GaussHermite::new).collect())[nodes_exact_for(degree) - 1]
     }
 
     /// E f(x) for x ~ N(0, 1), exact for polynomial f within the rule's degree.
@@ -144,6 +155,7 @@ mod tests {
         for degree in 0..12 {
             let q = GaussHermite::exact_for(degree);
             assert!(2 * q.nodes.len() > degree);
+            assert_eq!(q.nodes.len(), nodes_exact_for(degree));
         }
     }
 }

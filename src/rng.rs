@@ -36,10 +36,13 @@ pub enum Stream {
     Shuffle = 2,
 }
 
-const M0: u64 = 0xD251_1F53;
-const M1: u64 = 0xCD9E_8D57;
-const W0: u32 = 0x9E37_79B9;
-const W1: u32 = 0xBB67_AE85;
+/// Philox4x32's round multipliers (also the device's: `crate::backend::gpu`
+/// generates its WGSL constants from these).
+pub const M0: u64 = 0xD251_1F53;
+pub const M1: u64 = 0xCD9E_8D57;
+/// Philox4x32's key increments (Weyl sequence), shared with the device likewise.
+pub const W0: u32 = 0x9E37_79B9;
+pub const W1: u32 = 0xBB67_AE85;
 
 /// Philox4x32 with 10 rounds (Salmon et al., SC'11; Random123's `philox4x32`).
 #[inline(always)]

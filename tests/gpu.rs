@@ -7,9 +7,11 @@
 
 mod common;
 
-use common::experiment;
+use common::resolve;
 use simsgd::backend::driver;
 use simsgd::backend::gpu::{probe, GpuSimulator};
+use simsgd::experiment::Spec;
+use simsgd::optimizer::Optimizer;
 use simsgd::rng::{self, Stream};
 
 fn gpu() -> Option<GpuSimulator> {
@@ -47,23 +49,40 @@ fn philox_words_are_identical_and_normals_agree() {
     }
 }
 
-/// Every landscape and optimizer: per-trial θ_T, test and train loss equal the
-/// CPU's to f32 rounding (relative 2e-4 after 10 steps; documented in
-/// docs/ARCHITECTURE.md), and both backends flag the same trials as diverged.
+/// Every registered landscape (at its `STABLE_ETA`, its parameters moved off
+/// their defaults so that a swapped slot shows) and optimizer: per-trial θ_T,
+/// test and train loss equal the CPU's to f32 rounding (relative 2e-4 after 10
+/// steps; documented in docs/ARCHITECTURE.md), and both backends flag the same
+/// trials as diverged.
 #[test]
 fn trials_match_the_cpu() {
     let Some(gpu) = gpu() else { return };
+    let base = Spec { steps: Some(10), ..Spec::default() };
     let grids = [
-        "--steps 10",
-        "--train-size 6 --batch 2 --epochs 3 --shuffle",
-        "--optimizer gd --train-size 10 --steps 10",
-        "--optimizer sde --steps 10 --substeps 4",
-        "--optimizer ode --steps 10 --substeps 4",
+        base.clone(),
+        Spec { steps: None, train_size: Some(6), batch: Some(2), epochs: Some(3), shuffle: true, ..Spec::default() },
+        Spec { optimizer: Optimizer::Gd, train_size: Some(10), ..base.clone() },
+        Spec { optimizer: Optimizer::Sde, substeps: 4, ..base.clone() },
+        Spec { optimizer: Optimizer::Ode, substeps: 4, ..base.clone() },
     ];
     for name in simsgd::landscape::AnyLandscape::NAMES {
-        let eta = if *name == "valley-of-death" { 0.002 } else { 0.1 };
-        for flags in grids {
-            let exp = experiment(&format!("{name} --eta {eta} --seed 12 {flags}"));
+        let d = simsgd::landscape::AnyLandscape::from_name(name, &[]).unwrap().describe();
+        let params: Vec<(String, f64)> = d
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, (p, v))| (p.name.to_string(), v + if i % 2 == 0 { -0.3 } else { 0.3 }))
+            .collect();
+        for grid in &grids {
+            let spec = Spec {
+                landscape: name.to_string(),
+                params: params.clone(),
+                eta: d.stable_eta,
+                seed: 12,
+                ..grid.clone()
+            };
+            let flags = spec.command_line();
+            let exp = resolve(&spec);
             let cpu = common::trials(&exp, &exp.plan, 1000..1300);
             let dev = driver::trials(&gpu, &exp, &exp.plan, 1000..1300).unwrap();
             for (i, (c, g)) in cpu.iter().zip(&dev).enumerate() {
@@ -100,7 +119,7 @@ fn trials_match_the_cpu() {
 #[test]
 fn gauss_million_trials_cover_the_closed_form() {
     let Some(gpu) = gpu() else { return };
-    let exp = experiment("gauss --trials 1000000 --eta 0.1");
+    let exp = resolve(&Spec { trials: 1_000_000, ..Spec::new("gauss") });
     let out = driver::run(&gpu, &exp, &simsgd::progress::Progress::hidden()).unwrap();
     let exact = 0.5 * 0.05f64.exp() / 1.1f64.sqrt();
     let s = out.primary.test_loss.summary();
@@ -113,12 +132,34 @@ fn gauss_million_trials_cover_the_closed_form() {
 #[test]
 fn statistics_match_the_cpu() {
     let Some(gpu) = gpu() else { return };
-    for flags in [
-        "archimedes --steps 40 --record-every 7 --trials 20000 --compare sde --substeps 2",
-        "shifting-valleys --trials 20000 --record-every 3 --train-size 10 --batch 2 --epochs 2 --shuffle --compare gd",
-        "valley-of-death --eta 0.002 --trials 20000 --record-every 5 --compare ode --substeps 3",
+    let paired = Spec { trials: 20000, ..Spec::default() };
+    for spec in [
+        Spec {
+            steps: Some(40),
+            record_every: Some(7),
+            compare: Some(Optimizer::Sde),
+            substeps: 2,
+            ..Spec { landscape: "archimedes".into(), ..paired.clone() }
+        },
+        Spec {
+            record_every: Some(3),
+            train_size: Some(10),
+            batch: Some(2),
+            epochs: Some(2),
+            shuffle: true,
+            compare: Some(Optimizer::Gd),
+            ..Spec { landscape: "shifting-valleys".into(), ..paired.clone() }
+        },
+        Spec {
+            eta: 0.002,
+            record_every: Some(5),
+            compare: Some(Optimizer::Ode),
+            substeps: 3,
+            ..Spec { landscape: "valley-of-death".into(), ..paired.clone() }
+        },
     ] {
-        let exp = experiment(flags);
+        let exp = resolve(&spec);
+        let flags = spec.command_line();
         let hidden = simsgd::progress::Progress::hidden();
         let c = common::run(&exp);
         let g = driver::run(&gpu, &exp, &hidden).unwrap();
@@ -161,11 +202,15 @@ fn statistics_match_the_cpu() {
             }
             // The drift estimators, accumulated per trial on the device: the
             // same trials, so far closer than their standard error.
-            assert_eq!(gt.drift.is_some(), !flags.starts_with("valley"), "{flags}: two late records are too few");
+            assert_eq!(
+                gt.drift.is_some(),
+                !spec.landscape.starts_with("valley"),
+                "{flags}: two late records are too few"
+            );
             assert_eq!(ct.drift.is_some(), gt.drift.is_some(), "{flags}");
             let Some((gd, cd)) = gt.drift.as_ref().zip(ct.drift.as_ref()) else { continue };
             // The conditional step: one-epoch SGD only (Archimedes' primary).
-            let fresh = std::ptr::eq(ct, &ca) && flags.starts_with("archimedes");
+            let fresh = std::ptr::eq(ct, &ca) && spec.landscape == "archimedes";
             assert_eq!((gd.step.len(), cd.step.len()), (cd.slope.len() * fresh as usize, gd.step.len()), "{flags}");
             for (a, b) in gd.slope.iter().zip(&cd.slope).chain(gd.step.iter().zip(&cd.step)) {
                 let tol = 0.05 * b.stderr() + 1e-4 * b.mean.abs();
@@ -182,7 +227,7 @@ fn statistics_match_the_cpu() {
 #[test]
 fn divergences_match_the_cpu() {
     let Some(gpu) = gpu() else { return };
-    let exp = experiment("valley-of-death --eta 0.01 --trials 20000");
+    let exp = resolve(&Spec { eta: 0.01, trials: 20000, ..Spec::new("valley-of-death") });
     let hidden = simsgd::progress::Progress::hidden();
     let c = common::run(&exp).primary;
     let g = driver::run(&gpu, &exp, &hidden).unwrap().primary;
@@ -218,7 +263,7 @@ fn cli_runs_on_the_gpu() {
 fn two_dimensional_dispatch_covers_every_trial() {
     let Some(gpu) = gpu() else { return };
     let trials = 4_200_000; // 65625 workgroups of 64
-    let exp = experiment(&format!("gauss --trials {trials} --eta 0.1"));
+    let exp = resolve(&Spec { trials, ..Spec::new("gauss") });
     let dev = driver::trials(&gpu, &exp, &exp.plan, 0..trials).unwrap();
     assert_eq!(dev.len(), trials as usize);
     for range in [0..300, trials - 300..trials] {

@@ -1,18 +1,23 @@
-//! Every landscape's derivatives against finite differences and the hand-written
-//! hot gradient, and every exact expectation against a closed form derived by
-//! hand (in the comments) and against a Monte Carlo mean.
+//! Every registered landscape's derivatives against finite differences and the
+//! hand-written hot gradient, and its exact expectations against Monte Carlo
+//! means (the registry iterated, so a new landscape is checked unasked); each
+//! landscape's expectations against a closed form derived by hand (in the
+//! comments).
 
 #![allow(clippy::needless_range_loop)]
 
 mod common;
 
+use simsgd::experiment::Spec;
 use simsgd::landscape::archimedes::Archimedes;
 use simsgd::landscape::derivatives::{gradient, hessian, third};
 use simsgd::landscape::gauss::Gauss;
 use simsgd::landscape::mean_estimation::MeanEstimation;
 use simsgd::landscape::shifting_valleys::ShiftingValleys;
+use simsgd::landscape::tilted_bowl::TiltedBowl;
 use simsgd::landscape::valley_of_death::ValleyOfDeath;
-use simsgd::landscape::Landscape;
+use simsgd::landscape::{AnyLandscape, Landscape, Visitor};
+use simsgd::optimizer::Optimizer;
 use simsgd::rng::{self, Stream};
 use simsgd::stats::Moments;
 use std::f64::consts::FRAC_1_SQRT_2;
@@ -66,22 +71,45 @@ fn check_derivatives<L: Landscape<D>, const D: usize>(l: &L) {
     }
 }
 
+/// Every registered landscape, with its parameters moved off their defaults
+/// (±0.3 alternately: Mean Estimation's H = 0.7, S = 1.3).
+fn every_landscape() -> Vec<AnyLandscape> {
+    AnyLandscape::NAMES
+        .iter()
+        .map(|name| {
+            let params = AnyLandscape::from_name(name, &[]).unwrap().describe().params;
+            let moved: Vec<(String, f64)> = params
+                .iter()
+                .enumerate()
+                .map(|(i, (p, v))| (p.name.to_string(), v + if i % 2 == 0 { -0.3 } else { 0.3 }))
+                .collect();
+            AnyLandscape::from_name(name, &moved).unwrap()
+        })
+        .collect()
+}
+
+struct Derivatives;
+
+impl Visitor for Derivatives {
+    type Output = ();
+    fn visit<L: Landscape<D>, const D: usize>(self, l: &L) {
+        check_derivatives(l);
+    }
+}
+
 #[test]
 fn derivatives_agree_with_finite_differences() {
-    check_derivatives(&Gauss);
-    check_derivatives(&Archimedes);
-    check_derivatives(&MeanEstimation { h: 0.7, s: 1.3 });
-    check_derivatives(&ShiftingValleys);
-    check_derivatives(&ValleyOfDeath);
+    for l in every_landscape() {
+        l.visit(Derivatives);
+    }
 }
 
 /// Closed forms: test loss l(θ), mean gradient G(θ), gradient covariance C(θ).
 type Exact<const D: usize> = fn([f64; D]) -> (f64, [f64; D], [[f64; D]; D]);
 
-/// Quadrature expectations equal the closed forms to rounding, and Monte Carlo
-/// means over 200k Philox normals agree with them within 5 SE.
+/// Quadrature expectations equal the closed forms to rounding.
 fn check_expectations<L: Landscape<D>, const D: usize>(l: &L, exact: Exact<D>) {
-    for (p, theta) in points(L::INIT).into_iter().enumerate() {
+    for theta in points(L::INIT) {
         let (loss, g, c) = exact(theta);
         let (qg, qc) = l.gradient_moments(theta);
         assert!(close(l.test_loss(theta), loss, 1e-12), "{}: quadrature l {} vs {loss}", L::NAME, l.test_loss(theta));
@@ -91,32 +119,51 @@ fn check_expectations<L: Landscape<D>, const D: usize>(l: &L, exact: Exact<D>) {
                 assert!(close(qc[i][j], c[i][j], 1e-11), "{}: C{i}{j} {} vs {}", L::NAME, qc[i][j], c[i][j]);
             }
         }
-        if p > 1 {
-            continue;
-        }
-        let mut ml = Moments::default();
-        let mut mg = [Moments::default(); D];
-        let mut mc = vec![vec![Moments::default(); D]; D];
-        for e in 0..200_000 {
-            let x = rng::normal(11, p as u64, Stream::Data, e);
-            ml.push(l.loss(theta, x));
-            let gx = l.grad(theta, x);
+    }
+}
+
+/// Monte Carlo means of l_x, ∇l_x and the gradient covariance over 200k
+/// Philox normals agree with the exact (quadrature) expectations within 5 SE,
+/// at the init and one other point.
+struct MonteCarlo;
+
+impl Visitor for MonteCarlo {
+    type Output = ();
+    fn visit<L: Landscape<D>, const D: usize>(self, l: &L) {
+        for (p, theta) in points(L::INIT).into_iter().take(2).enumerate() {
+            let loss = l.test_loss(theta);
+            let (g, c) = l.gradient_moments(theta);
+            let mut ml = Moments::default();
+            let mut mg = [Moments::default(); D];
+            let mut mc = vec![vec![Moments::default(); D]; D];
+            for e in 0..200_000 {
+                let x = rng::normal(11, p as u64, Stream::Data, e);
+                ml.push(l.loss(theta, x));
+                let gx = l.grad(theta, x);
+                for i in 0..D {
+                    mg[i].push(gx[i]);
+                    for j in 0..D {
+                        mc[i][j].push((gx[i] - g[i]) * (gx[j] - g[j]));
+                    }
+                }
+            }
+            common::assert_within(&ml.summary(), loss, 5.0, &format!("{} E l at {theta:?}", L::NAME));
             for i in 0..D {
-                mg[i].push(gx[i]);
+                common::assert_within(&mg[i].summary(), g[i], 5.0, &format!("{} G{i}", L::NAME));
                 for j in 0..D {
-                    mc[i][j].push((gx[i] - g[i]) * (gx[j] - g[j]));
+                    if mc[i][j].stderr() > 0.0 {
+                        common::assert_within(&mc[i][j].summary(), c[i][j], 5.0, &format!("{} C{i}{j}", L::NAME));
+                    }
                 }
             }
         }
-        common::assert_within(&ml.summary(), loss, 5.0, &format!("{} E l at {theta:?}", L::NAME));
-        for i in 0..D {
-            common::assert_within(&mg[i].summary(), g[i], 5.0, &format!("{} G{i}", L::NAME));
-            for j in 0..D {
-                if mc[i][j].stderr() > 0.0 {
-                    common::assert_within(&mc[i][j].summary(), c[i][j], 5.0, &format!("{} C{i}{j}", L::NAME));
-                }
-            }
-        }
+    }
+}
+
+#[test]
+fn expectations_agree_with_monte_carlo() {
+    for l in every_landscape() {
+        l.visit(MonteCarlo);
     }
 }
 
@@ -177,6 +224,46 @@ fn valley_of_death_expectations() {
         let cbb = 16.0 * (9.0 * a2 * b2 * b2 + 36.0 * a2 * a2 * b2 + 15.0 * a2 * a2 * a2);
         (a + 6.0 * a2 * b2 + b2 * b2, [1.0 + 12.0 * a * b2, 12.0 * a2 * b + 4.0 * b2 * b], [[caa, cab], [cab, cbb]])
     });
+}
+
+#[test]
+fn tilted_bowl_expectations() {
+    // E x² = 1: l = ½(a² + 2b²) + ½ab = ½θᵀHθ with H = [[1, ½], [½, 2]], G = Hθ.
+    // g_x − G = S x (1, 1) + ½(x² − 1)(b, a); Cov(x, x²) = 0, Var x² = 2, so
+    // C = S²(1, 1)(1, 1)ᵀ + ½(b, a)(b, a)ᵀ (here S = 0.7).
+    check_expectations(&TiltedBowl { s: 0.7 }, |[a, b]| {
+        let s2 = 0.49;
+        (
+            0.5 * (a * a + 2.0 * b * b) + 0.5 * a * b,
+            [a + 0.5 * b, 2.0 * b + 0.5 * a],
+            [[s2 + 0.5 * b * b, s2 + 0.5 * a * b], [s2 + 0.5 * a * b, s2 + 0.5 * a * a]],
+        )
+    });
+}
+
+/// One GD step on N points from θ₀ on the Tilted Bowl, in closed form: the test
+/// loss is ½θᵀHθ exactly (H constant) and θ₁ = θ₀ − η ḡ with E ḡ = G,
+/// Cov ḡ = C/N, so E l(θ₁) = l(θ₀) − η GᵀG + ½η² (GᵀHG + tr(HC)/N), exactly (no
+/// η³ or higher). The train loss's η coefficient is −E ḡᵀḡ = −(GᵀG + tr C/N).
+/// At θ₀ = (1, 1), S = 1, N = 5: l = 2, G = (3/2, 5/2), GᵀG = 17/2,
+/// GᵀHG = 37/2, C = (3/2)·(1, 1)(1, 1)ᵀ, tr C = 3, tr(HC) = 6: E l(θ₁) =
+/// 2 − 8.5 η + 9.85 η². `simsgd predict` gives these coefficients, and Monte
+/// Carlo agrees at η = 0.1 (1.2485).
+#[test]
+fn tilted_bowl_one_gd_step_in_closed_form() {
+    let spec = Spec {
+        optimizer: Optimizer::Gd,
+        train_size: Some(5),
+        steps: Some(1),
+        eta: 0.1,
+        trials: 200_000,
+        ..Spec::new("tilted-bowl")
+    };
+    let p = common::prediction(&spec, 4);
+    common::assert_coefficients(&p.test_loss, &[2.0, -8.5, 9.85, 0.0, 0.0], "E l(θ₁)");
+    assert!((p.train_loss[1] + 9.1).abs() < 1e-12, "train loss c1 {}", p.train_loss[1]);
+    let out = common::run(&common::resolve(&spec));
+    common::assert_within(&out.primary.test_loss.summary(), 2.0 - 0.85 + 0.0985, 5.0, "E l(θ₁) at η = 0.1");
 }
 
 #[test]

@@ -30,7 +30,7 @@ pub const LANES: usize = 8;
 type Lanes = [f64; LANES];
 
 /// Most quadrature nodes a landscape's train-loss rule may have.
-const MAX_NODES: usize = 16;
+const MAX_NODES: usize = crate::quadrature::MAX_NODES;
 
 /// One block's per-lane results for one plan.
 struct BlockResult<const D: usize> {

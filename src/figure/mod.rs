@@ -171,6 +171,7 @@ pub fn find(name: &str) -> Result<&'static Figure> {
 /// number of rows.
 pub fn make(figure: &Figure, lab: &Lab, out: &Path) -> Result<usize> {
     let drawing = (figure.build)(lab)?;
+    std::fs::create_dir_all(out).map_err(|source| Error::Io { path: out.display().to_string(), source })?;
     let stem = out.join(figure.name);
     let csv = stem.with_extension("csv");
     atomic::write(&csv, &drawing.table.csv())

@@ -20,7 +20,8 @@ impl Landscape<3> for Archimedes {
     const PARAMS: &'static [Param] = &[];
     const INIT: [f64; 3] = [0.0; 3];
     const DEGREE: usize = 1;
-    const WGSL: &'static str = include_str!("../../shaders/landscapes/archimedes.wgsl");
+    const WGSL: &'static str = include_str!("archimedes.wgsl");
+    const STABLE_ETA: f64 = 0.1;
 
     fn from_params(_: &[f64]) -> Self {
         Archimedes

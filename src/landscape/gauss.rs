@@ -19,7 +19,8 @@ impl Landscape<1> for Gauss {
     const PARAMS: &'static [Param] = &[];
     const INIT: [f64; 1] = [0.0];
     const DEGREE: usize = 2;
-    const WGSL: &'static str = include_str!("../../shaders/landscapes/gauss.wgsl");
+    const WGSL: &'static str = include_str!("gauss.wgsl");
+    const STABLE_ETA: f64 = 0.1;
     const DEFAULT_STEPS: usize = 1;
 
     fn from_params(_: &[f64]) -> Self {

@@ -24,7 +24,8 @@ impl Landscape<1> for MeanEstimation {
     ];
     const INIT: [f64; 1] = [0.0];
     const DEGREE: usize = 1;
-    const WGSL: &'static str = include_str!("../../shaders/landscapes/mean_estimation.wgsl");
+    const WGSL: &'static str = include_str!("mean_estimation.wgsl");
+    const STABLE_ETA: f64 = 0.1;
 
     fn from_params(values: &[f64]) -> Self {
         MeanEstimation { h: values[0], s: values[1] }

@@ -8,16 +8,20 @@
 //! Gauss–Hermite quadrature, exact because every l_x is a polynomial in x
 //! ([`Landscape::DEGREE`]). The hot loops use [`Landscape::grad`], a
 //! hand-written gradient that a test pins to the automatic one.
+//!
+//! Adding a landscape: one file here implementing [`Landscape`] (with its WGSL
+//! `loss` and `grad` beside it, `foo.wgsl`, for the GPU backend) and one line
+//! in the `registry!` below. The registry checks the entry against the GPU
+//! kernels' limits when the crate is compiled; the generic tests (derivatives,
+//! quadrature against Monte Carlo, CPU against GPU, the CLI) iterate the
+//! registry, and the bench and tests take their step size from
+//! [`Landscape::STABLE_ETA`].
 
-pub mod archimedes;
 pub mod derivatives;
-pub mod gauss;
-pub mod mean_estimation;
-pub mod shifting_valleys;
-pub mod valley_of_death;
 
+use crate::backend::gpu::shader::{MAX_DIM, MAX_PARAMS};
 use crate::error::{usage, Result};
-use crate::quadrature::GaussHermite;
+use crate::quadrature::{nodes_exact_for, GaussHermite, MAX_NODES};
 use num_dual::DualNum;
 
 /// A landscape parameter: name, default value, meaning.
@@ -42,11 +46,20 @@ pub trait Landscape<const D: usize>: Clone + Send + Sync + 'static {
     const INIT: [f64; D];
     /// Degree of l_x(θ) as a polynomial in x (fixes the quadrature rule).
     const DEGREE: usize;
-    /// Its WGSL for the GPU backend: `DIM`, `loss(θ, x)` and `grad(θ, x)` on
-    /// `vec4<f32>` weights (shaders/landscapes/), pinned to `loss` by tests.
+    /// Its WGSL for the GPU backend, `include_str!` of the `.wgsl` beside its
+    /// file: `loss(θ, x)` and `grad(θ, x)` on `vec4<f32>` weights, pinned to
+    /// `loss` by tests. The generated prelude (`crate::backend::gpu::shader`)
+    /// gives it `DIM` and, per parameter `NAME`, `param_NAME() -> f32`; it
+    /// never reads `cfg` itself (the registry rejects that when compiled).
     const WGSL: &'static str;
     /// Steps T when `--steps` is not given.
     const DEFAULT_STEPS: usize = 10;
+    /// A step size at which few trials diverge over a thousand SGD steps from
+    /// `INIT`: the bench's and the generic tests' η.
+    const STABLE_ETA: f64;
+    /// Whether `simsgd landscapes` lists it (a test-only landscape is not
+    /// listed, but resolves by name like any other).
+    const LISTED: bool = true;
 
     /// Builds the landscape from parameter values in `PARAMS` order.
     fn from_params(values: &[f64]) -> Self;
@@ -96,12 +109,11 @@ pub trait Landscape<const D: usize>: Clone + Send + Sync + 'static {
 }
 
 /// Mean and covariance of a vector function of x under a quadrature rule of at
-/// most 16 nodes (no allocation: the SDE calls this every substep).
+/// most [`MAX_NODES`] nodes (no allocation: the SDE calls this every substep).
 pub fn gradient_moments<const D: usize>(
     rule: &GaussHermite,
     mut g: impl FnMut(f64) -> [f64; D],
 ) -> ([f64; D], [[f64; D]; D]) {
-    const MAX_NODES: usize = 16;
     let m = rule.nodes.len();
     assert!(m <= MAX_NODES, "quadrature rule too large");
     let mut gs = [[0.0; D]; MAX_NODES];
@@ -125,12 +137,32 @@ pub fn gradient_moments<const D: usize>(
 
 /// One landscape, its parameters set: what the CLI and the backends hold.
 /// Generic code reaches the concrete type through [`AnyLandscape::visit`].
+/// An entry `Variant(module::Type, D)` declares `pub mod module` (the file
+/// `module.rs` here) and the variant `AnyLandscape::Variant(module::Type)`.
+///
+/// Each entry is checked when the crate is compiled: at most [`MAX_DIM`]
+/// weights, [`MAX_PARAMS`] parameters named as WGSL identifiers, a quadrature
+/// rule of at most [`MAX_NODES`] nodes, and WGSL that reads no `cfg` (its
+/// parameters only by name).
 macro_rules! registry {
-    ($($variant:ident($ty:ty, $dim:literal)),+ $(,)?) => {
+    ($($variant:ident($module:ident::$name:ident, $dim:literal)),+ $(,)?) => {
+        $(pub mod $module;)+
+        registry!(@entries $($variant($module::$name, $dim)),+);
+    };
+    (@entries $($variant:ident($ty:ty, $dim:literal)),+) => {
         #[derive(Clone, Debug)]
         pub enum AnyLandscape {
             $($variant($ty)),+
         }
+
+        $(const _: () = {
+            let c = EntryCheck::of::<$ty, $dim>();
+            assert!(c.dim, concat!(stringify!($variant), ": more weights than the GPU kernels hold (MAX_DIM)"));
+            assert!(c.params, concat!(stringify!($variant), ": more parameters than the GPU config packs (MAX_PARAMS)"));
+            assert!(c.names, concat!(stringify!($variant), ": a parameter name is not an identifier (param_NAME in WGSL)"));
+            assert!(c.rule, concat!(stringify!($variant), ": a quadrature rule beyond MAX_NODES nodes (DEGREE too high)"));
+            assert!(c.wgsl, concat!(stringify!($variant), ": its WGSL reads cfg or defines DIM (use the generated param_NAME(), DIM)"));
+        };)+
 
         /// Generic code over every landscape (a backend, a printer).
         pub trait Visitor {
@@ -139,8 +171,14 @@ macro_rules! registry {
         }
 
         impl AnyLandscape {
-            /// Names of all landscapes, in listing order.
+            /// Names of all landscapes in registry order, unlisted ones included.
             pub const NAMES: &'static [&'static str] = &[$(<$ty as Landscape<$dim>>::NAME),+];
+
+            /// Names of the landscapes `simsgd landscapes` lists, in listing order.
+            pub const LISTED: &'static [&'static str] = &listed::<{ count(&[$(<$ty as Landscape<$dim>>::LISTED),+]) }>(
+                Self::NAMES,
+                &[$(<$ty as Landscape<$dim>>::LISTED),+],
+            );
 
             /// Calls `visitor` with the concrete landscape.
             pub fn visit<V: Visitor>(&self, visitor: V) -> V::Output {
@@ -155,7 +193,7 @@ macro_rules! registry {
                     let values = param_values(<$ty as Landscape<$dim>>::PARAMS, name, assignments)?;
                     return Ok(AnyLandscape::$variant(<$ty as Landscape<$dim>>::from_params(&values)));
                 })+
-                Err(usage(format!("unknown landscape '{name}' (known: {})", Self::NAMES.join(", "))))
+                Err(usage(format!("unknown landscape '{name}' (known: {})", Self::LISTED.join(", "))))
             }
         }
     };
@@ -167,6 +205,94 @@ registry! {
     MeanEstimation(mean_estimation::MeanEstimation, 1),
     ShiftingValleys(shifting_valleys::ShiftingValleys, 2),
     ValleyOfDeath(valley_of_death::ValleyOfDeath, 2),
+    TiltedBowl(tilted_bowl::TiltedBowl, 2),
+}
+
+/// A registry entry against the GPU kernels' limits and the WGSL contract,
+/// evaluated when the crate is compiled (the `registry!` asserts each field).
+struct EntryCheck {
+    /// 1 ≤ D ≤ [`MAX_DIM`].
+    dim: bool,
+    /// At most [`MAX_PARAMS`] parameters.
+    params: bool,
+    /// Every parameter name an ASCII identifier (its WGSL accessor `param_NAME`).
+    names: bool,
+    /// A quadrature rule of at most [`MAX_NODES`] nodes.
+    rule: bool,
+    /// WGSL that reads no `cfg` (parameters by name only) and defines no `DIM`.
+    wgsl: bool,
+}
+
+impl EntryCheck {
+    const fn of<L: Landscape<D>, const D: usize>() -> Self {
+        let mut names = true;
+        let mut i = 0;
+        while i < L::PARAMS.len() {
+            names &= is_identifier(L::PARAMS[i].name);
+            i += 1;
+        }
+        EntryCheck {
+            dim: D >= 1 && D <= MAX_DIM,
+            params: L::PARAMS.len() <= MAX_PARAMS,
+            names,
+            rule: nodes_exact_for(2 * L::DEGREE) <= MAX_NODES,
+            wgsl: !contains(L::WGSL, "cfg") && !contains(L::WGSL, "const DIM"),
+        }
+    }
+}
+
+/// Whether `s` is an ASCII identifier (a WGSL function name once prefixed).
+const fn is_identifier(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if !(b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+            return false;
+        }
+        i += 1;
+    }
+    !b.is_empty()
+}
+
+/// Whether `haystack` contains `needle`.
+const fn contains(haystack: &str, needle: &str) -> bool {
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    let mut i = 0;
+    while i + n.len() <= h.len() {
+        let mut j = 0;
+        while j < n.len() && h[i + j] == n[j] {
+            j += 1;
+        }
+        if j == n.len() {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// How many flags are set.
+const fn count(flags: &[bool]) -> usize {
+    let (mut n, mut i) = (0, 0);
+    while i < flags.len() {
+        n += flags[i] as usize;
+        i += 1;
+    }
+    n
+}
+
+/// The names whose flag is set, in order (`N` of them).
+const fn listed<const N: usize>(names: &[&'static str], flags: &[bool]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let (mut i, mut k) = (0, 0);
+    while i < names.len() {
+        if flags[i] {
+            out[k] = names[i];
+            k += 1;
+        }
+        i += 1;
+    }
+    out
 }
 
 /// Parameter values in `params` order: defaults overridden by `assignments`.
@@ -196,6 +322,10 @@ pub struct Description {
     pub params: Vec<(Param, f64)>,
     pub init: Vec<f64>,
     pub default_steps: usize,
+    /// [`Landscape::STABLE_ETA`].
+    pub stable_eta: f64,
+    /// [`Landscape::LISTED`].
+    pub listed: bool,
 }
 
 struct Describe;
@@ -210,12 +340,15 @@ impl Visitor for Describe {
             params: L::PARAMS.iter().copied().zip(l.params()).collect(),
             init: L::INIT.to_vec(),
             default_steps: L::DEFAULT_STEPS,
+            stable_eta: L::STABLE_ETA,
+            listed: L::LISTED,
         }
     }
 }
 
 impl AnyLandscape {
-    /// Name, formula, weights, parameter values and default init.
+    /// Name, formula, weights, parameter values, default init and the rest of
+    /// what the trait says about it.
     pub fn describe(&self) -> Description {
         self.visit(Describe)
     }

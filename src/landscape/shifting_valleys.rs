@@ -17,7 +17,8 @@ impl Landscape<2> for ShiftingValleys {
     const PARAMS: &'static [Param] = &[];
     const INIT: [f64; 2] = [1.0, 1.0];
     const DEGREE: usize = 2;
-    const WGSL: &'static str = include_str!("../../shaders/landscapes/shifting_valleys.wgsl");
+    const WGSL: &'static str = include_str!("shifting_valleys.wgsl");
+    const STABLE_ETA: f64 = 0.01;
 
     fn from_params(_: &[f64]) -> Self {
         ShiftingValleys

@@ -19,7 +19,8 @@ impl Landscape<2> for ValleyOfDeath {
     const PARAMS: &'static [Param] = &[];
     const INIT: [f64; 2] = [1.0, 1.0];
     const DEGREE: usize = 4;
-    const WGSL: &'static str = include_str!("../../shaders/landscapes/valley_of_death.wgsl");
+    const WGSL: &'static str = include_str!("valley_of_death.wgsl");
+    const STABLE_ETA: f64 = 0.002;
 
     fn from_params(_: &[f64]) -> Self {
         ValleyOfDeath

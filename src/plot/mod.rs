@@ -377,7 +377,11 @@ fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, PlotError> {
     Ok(out)
 }
 
-/// Writes `bytes` to `path` whole or not at all ([`crate::atomic`]).
+/// Writes `bytes` to `path` whole or not at all ([`crate::atomic`]), creating
+/// its directory.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PlotError> {
-    crate::atomic::write(path, bytes).map_err(|source| PlotError::Io { path: path.to_path_buf(), source })
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    dir.map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| crate::atomic::write(path, bytes))
+        .map_err(|source| PlotError::Io { path: path.to_path_buf(), source })
 }

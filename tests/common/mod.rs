@@ -4,10 +4,8 @@
 pub mod mean_estimation;
 pub mod poly;
 
-use clap::Parser;
 use simsgd::backend::cpu::Cpu;
 use simsgd::backend::driver;
-use simsgd::cli::{Cli, Command};
 use simsgd::experiment::{Experiment, Spec};
 use simsgd::observables::{Outcome, Trial};
 use simsgd::plan::Plan;
@@ -16,15 +14,6 @@ use simsgd::stats::Summary;
 use simsgd::theory::law;
 use simsgd::theory::predict::{self, Prediction};
 use std::sync::OnceLock;
-
-/// The experiment `simsgd run ARGS...` would run.
-pub fn experiment(args: &str) -> Experiment {
-    let argv = std::iter::once("simsgd").chain(std::iter::once("run")).chain(args.split_whitespace());
-    match Cli::try_parse_from(argv).expect("valid flags").command {
-        Command::Run(run) => run.spec().and_then(|s| s.resolve()).expect("valid experiment"),
-        _ => unreachable!(),
-    }
-}
 
 /// The experiment `spec` describes (a test's specs are valid).
 pub fn resolve(spec: &Spec) -> Experiment {

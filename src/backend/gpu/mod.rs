@@ -5,7 +5,7 @@
 
 mod device;
 pub mod probe;
-mod shader;
+pub mod shader;
 mod simulate;
 
 pub use device::{Gpu, ADAPTER_VAR};

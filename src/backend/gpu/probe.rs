@@ -1,7 +1,7 @@
 //! The device's random numbers, read back for comparison with `crate::rng`.
 
 use super::device::{bind, layout, pipelines, Gpu};
-use super::shader;
+use super::shader::{self, WG};
 use crate::error::Result;
 use crate::rng::{key, Stream};
 
@@ -38,7 +38,7 @@ pub fn rng_blocks(gpu: &Gpu, seed: u64, trial: u32, stream: Stream, count: u32) 
         let mut pass = encoder.begin_compute_pass(&Default::default());
         pass.set_pipeline(&pipeline);
         pass.set_bind_group(0, &group, &[]);
-        pass.dispatch_workgroups(count.div_ceil(64), 1, 1);
+        pass.dispatch_workgroups(count.div_ceil(WG as u32), 1, 1);
     }
     gpu.queue.submit([encoder.finish()]);
     gpu.wait()?;

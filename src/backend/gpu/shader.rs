@@ -1,16 +1,122 @@
-//! WGSL sources, one file per concern under shaders/, assembled at load time.
+//! WGSL sources, assembled at load time, and the Rust ↔ WGSL contract.
+//!
+//! The shared kernels live under shaders/ (philox, math, simulate, probe); each
+//! landscape's `loss` and `grad` live beside its Rust file
+//! ([`Landscape::WGSL`]). Everything both sides must agree on is a Rust
+//! constant, here or in its Rust home (`crate::rng`, `crate::quadrature`), and
+//! reaches the shaders only through a generated prelude, so the two cannot
+//! drift:
+//!
+//! * [`constants`]: the workgroup size, the divergence flag bits, the
+//!   `DYNAMICS` codes, the random streams' ids, Philox's constants and the
+//!   array bounds of the uniform block;
+//! * [`landscape`]: per landscape, `DIM` and one accessor per parameter by
+//!   name, `fn param_H() -> f32`, so a landscape's WGSL never indexes
+//!   `cfg.params` by position.
+//!
+//! What a landscape may ask of the kernels ([`MAX_DIM`], [`MAX_PARAMS`],
+//! `crate::quadrature::MAX_NODES`) is checked when the crate is compiled, by
+//! the `registry!` of `crate::landscape`.
+
+use crate::landscape::{Landscape, Param};
+use crate::quadrature::MAX_NODES;
+use crate::rng::{self, Stream};
+use std::fmt::Write;
 
 const PHILOX: &str = include_str!("../../../shaders/philox.wgsl");
 const MATH: &str = include_str!("../../../shaders/math.wgsl");
 const SIMULATE: &str = include_str!("../../../shaders/simulate.wgsl");
 const PROBE: &str = include_str!("../../../shaders/probe.wgsl");
 
-/// The trajectory kernels for a landscape given by its WGSL.
-pub fn simulate(landscape: &str) -> String {
-    [PHILOX, MATH, landscape, SIMULATE].join("\n")
+/// Invocations per workgroup of every kernel.
+pub const WG: u64 = 64;
+/// Flag bit of a trial whose weights or losses left the bounds (or are not finite).
+pub const DIVERGED: u32 = 1;
+/// Flag bit, set with [`DIVERGED`], of a trial whose final θ or a loss is not finite.
+pub const NONFINITE: u32 = 2;
+/// `DYNAMICS` code of a pipeline for grid steps (SGD, GD).
+pub const DYNAMICS_GRID: u32 = 0;
+/// `DYNAMICS` code of a pipeline for SDE substeps.
+pub const DYNAMICS_SDE: u32 = 1;
+/// `DYNAMICS` code of a pipeline for ODE substeps.
+pub const DYNAMICS_ODE: u32 = 2;
+/// Most weights a landscape may have: θ is one `vec4<f32>`, and a curve
+/// record packs (test loss, θ) into another.
+pub const MAX_DIM: usize = 3;
+/// Most parameters a landscape may have: the uniform block packs them into
+/// `MAX_PARAMS / 4` `vec4<f32>`.
+pub const MAX_PARAMS: usize = 4;
+
+const _: () = assert!(
+    MAX_PARAMS.is_multiple_of(4) && MAX_NODES.is_multiple_of(4),
+    "the uniform block packs params and nodes by vec4"
+);
+
+/// The shared constants, as WGSL.
+pub fn constants() -> String {
+    let decimal: [(&str, u64); 11] = [
+        ("WG", WG),
+        ("DIVERGED", DIVERGED.into()),
+        ("NONFINITE", NONFINITE.into()),
+        ("DYNAMICS_GRID", DYNAMICS_GRID.into()),
+        ("DYNAMICS_SDE", DYNAMICS_SDE.into()),
+        ("DYNAMICS_ODE", DYNAMICS_ODE.into()),
+        ("STREAM_DATA", Stream::Data as u64),
+        ("STREAM_NOISE", Stream::Noise as u64),
+        ("STREAM_SHUFFLE", Stream::Shuffle as u64),
+        ("MAX_NODES", MAX_NODES as u64),
+        ("MAX_PARAMS", MAX_PARAMS as u64),
+    ];
+    let hex: [(&str, u64); 4] =
+        [("PHILOX_M0", rng::M0), ("PHILOX_M1", rng::M1), ("PHILOX_W0", rng::W0.into()), ("PHILOX_W1", rng::W1.into())];
+    let mut out = String::from("// Generated from the Rust constants (src/backend/gpu/shader.rs).\n");
+    for (name, value) in decimal {
+        let _ = writeln!(out, "const {name}: u32 = {}u;", u32::try_from(value).expect("fits a u32"));
+    }
+    for (name, value) in hex {
+        let _ = writeln!(out, "const {name}: u32 = {:#X}u;", u32::try_from(value).expect("fits a u32"));
+    }
+    out
+}
+
+/// What a landscape's WGSL may use besides the shared kernels: `DIM` and an
+/// accessor `param_NAME()` per parameter, reading its slot of `cfg.params`.
+pub fn landscape<L: Landscape<D>, const D: usize>() -> String {
+    let mut out = format!("// Generated for {} from its Rust definition.\nconst DIM: u32 = {D}u;\n", L::NAME);
+    for (i, Param { name, .. }) in L::PARAMS.iter().enumerate() {
+        let _ = writeln!(out, "fn param_{name}() -> f32 {{ return cfg.params[{}][{}]; }}", i / 4, i % 4);
+    }
+    out
+}
+
+/// The trajectory kernels of a landscape.
+pub fn simulate<L: Landscape<D>, const D: usize>() -> String {
+    [&constants(), PHILOX, MATH, &landscape::<L, D>(), L::WGSL, SIMULATE].join("\n")
 }
 
 /// The random-number probe.
 pub fn probe() -> String {
-    [PHILOX, MATH, PROBE].join("\n")
+    [&constants(), PHILOX, MATH, PROBE].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::landscape::mean_estimation::MeanEstimation;
+
+    #[test]
+    fn parameters_are_read_by_name_from_their_slots() {
+        let prelude = landscape::<MeanEstimation, 1>();
+        assert!(prelude.contains("const DIM: u32 = 1u;"), "{prelude}");
+        assert!(prelude.contains("fn param_H() -> f32 { return cfg.params[0][0]; }"), "{prelude}");
+        assert!(prelude.contains("fn param_S() -> f32 { return cfg.params[0][1]; }"), "{prelude}");
+    }
+
+    #[test]
+    fn constants_are_the_rust_values() {
+        let c = constants();
+        for line in ["const WG: u32 = 64u;", "const STREAM_SHUFFLE: u32 = 2u;", "const PHILOX_M0: u32 = 0xD2511F53u;"] {
+            assert!(c.contains(line), "{line} missing from\n{c}");
+        }
+    }
 }

@@ -14,7 +14,7 @@
 //!   statistics do not depend on scheduling.
 
 use super::device::{bind, grid_2d, layout, pipelines, Gpu};
-use super::shader;
+use super::shader::{self, DIVERGED, DYNAMICS_GRID, DYNAMICS_ODE, DYNAMICS_SDE, MAX_PARAMS, NONFINITE, WG};
 use crate::backend::simulator::{Chunk, Simulator, Status};
 use crate::error::{usage, Error, Result};
 use crate::experiment::Experiment;
@@ -23,13 +23,13 @@ use crate::observables::CurvePoint;
 use crate::optimizer::Dynamics;
 use crate::plan::Plan;
 use crate::progress::Progress;
+use crate::quadrature::MAX_NODES;
 use crate::rng::key;
 use crate::stats::Moments;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
-const WG: u64 = 64;
 /// Gradient evaluations per dispatch (about 0.3 s on lavapipe, milliseconds on a GPU).
 const DISPATCH_WORK: u64 = 1 << 26;
 /// Trials per chunk at most.
@@ -39,7 +39,8 @@ const MAX_PARTIALS: u64 = 64 << 20;
 /// Bytes per partial: count, mean and M2 as three vec4<f32>.
 const PARTIAL_BYTES: u64 = 48;
 
-/// The uniform block of shaders/simulate.wgsl (same field order and layout).
+/// The uniform block of shaders/simulate.wgsl (same field order and layout;
+/// the array bounds are the generated constants of `shader::constants`).
 #[repr(C)]
 #[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
 struct Config {
@@ -62,14 +63,14 @@ struct Config {
     diverge_at: f32,
     drift_slope: f32,
     drift_step: f32,
-    params: [f32; 4],
+    params: [[f32; 4]; MAX_PARAMS / 4],
     init: [f32; 4],
-    nodes: [[f32; 4]; 4],
-    weights: [[f32; 4]; 4],
+    nodes: [[f32; 4]; MAX_NODES / 4],
+    weights: [[f32; 4]; MAX_NODES / 4],
 }
 
-/// The kernels of one landscape, specialised for one dynamics (0 grid, 1 SDE,
-/// 2 ODE).
+/// The kernels of one landscape, specialised for one dynamics
+/// (`shader::DYNAMICS_*`).
 struct Kernels {
     layout: wgpu::BindGroupLayout,
     init: wgpu::ComputePipeline,
@@ -88,7 +89,7 @@ impl Kernels {
         if let Some(k) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
             return Ok(k.clone());
         }
-        let module = gpu.module(L::NAME, shader::simulate(L::WGSL))?;
+        let module = gpu.module(L::NAME, shader::simulate::<L, D>())?;
         let layout = layout(gpu, 6);
         let entries = ["init", "run_steps", "record_curve", "finish"];
         let [init, run_steps, record_curve, finish] =
@@ -102,14 +103,11 @@ impl Kernels {
 /// The `DYNAMICS` constant of a plan.
 fn dynamics_code(plan: &Plan) -> u32 {
     match plan.dynamics() {
-        Dynamics::Discrete => 0,
-        Dynamics::Continuous { noise: true, .. } => 1,
-        Dynamics::Continuous { noise: false, .. } => 2,
+        Dynamics::Discrete => DYNAMICS_GRID,
+        Dynamics::Continuous { noise: true, .. } => DYNAMICS_SDE,
+        Dynamics::Continuous { noise: false, .. } => DYNAMICS_ODE,
     }
 }
-
-const DIVERGED: u32 = 1;
-const NONFINITE: u32 = 2;
 
 /// What one plan's run over one chunk needs.
 struct ChunkRun<'a, L, const D: usize> {
@@ -123,8 +121,8 @@ struct ChunkRun<'a, L, const D: usize> {
 impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
     fn config(&self, trials: Range<u64>, groups: u32) -> Config {
         let rule = L::rule();
-        let mut nodes = [[0.0f32; 4]; 4];
-        let mut weights = [[0.0f32; 4]; 4];
+        let mut nodes = [[0.0f32; 4]; MAX_NODES / 4];
+        let mut weights = [[0.0f32; 4]; MAX_NODES / 4];
         for (j, (x, w)) in rule.nodes.iter().zip(&rule.weights).enumerate() {
             nodes[j / 4][j % 4] = *x as f32;
             weights[j / 4][j % 4] = *w as f32;
@@ -133,9 +131,10 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
             Dynamics::Discrete => 1,
             Dynamics::Continuous { substeps, .. } => substeps,
         };
-        let mut params = [0.0f32; 4];
-        for (p, v) in params.iter_mut().zip(self.landscape.params()) {
-            *p = v as f32;
+        // Slot i of the landscape's parameters, read by the generated param_NAME().
+        let mut params = [[0.0f32; 4]; MAX_PARAMS / 4];
+        for (i, v) in self.landscape.params().into_iter().enumerate() {
+            params[i / 4][i % 4] = v as f32;
         }
         let mut init = [0.0f32; 4];
         for (p, v) in init.iter_mut().zip(&self.exp.init) {
@@ -310,13 +309,6 @@ fn chunk_size(gpu: &Gpu, exp: &Experiment, plan: &Plan) -> Result<u64> {
     Ok(chunk)
 }
 
-fn check_dim(dim: usize, name: &str) -> Result<()> {
-    if dim > 3 {
-        return Err(Error::Gpu(format!("{name} has {dim} weights; the GPU kernels hold at most 3")));
-    }
-    Ok(())
-}
-
 /// The GPU simulator: an open device and the kernels compiled on it.
 pub struct GpuSimulator {
     gpu: Gpu,
@@ -348,7 +340,6 @@ struct SimulateChunk<'a> {
 impl Visitor for SimulateChunk<'_> {
     type Output = Result<Chunk>;
     fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> Result<Chunk> {
-        check_dim(D, L::NAME)?;
         let run = ChunkRun::<L, D> {
             gpu: &self.sim.gpu,
             kernels: &self.sim.kernels,

@@ -1,7 +1,5 @@
 // Gauss: l_x(h) = (h + x^2 e^-h) / 2 (src/landscape/gauss.rs).
 
-const DIM: u32 = 1u;
-
 fn loss(t: vec4<f32>, x: f32) -> f32 {
     return 0.5 * (t.x + x * x * exp(-t.x));
 }

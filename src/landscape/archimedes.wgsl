@@ -1,6 +1,5 @@
 // Archimedes: l_x(u, v, z) = H/2 + x S (src/landscape/archimedes.rs).
 
-const DIM: u32 = 3u;
 const FRAC_1_SQRT_2: f32 = 0.70710678118654752;
 
 fn loss(t: vec4<f32>, x: f32) -> f32 {

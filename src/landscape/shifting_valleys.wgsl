@@ -1,7 +1,5 @@
 // Shifting Valleys: l_x(A, B) = A + (B - A x)^2 - A^2 (src/landscape/shifting_valleys.rs).
 
-const DIM: u32 = 2u;
-
 fn loss(t: vec4<f32>, x: f32) -> f32 {
     let r = t.y - t.x * x;
     return t.x + r * r - t.x * t.x;

@@ -1,7 +1,5 @@
 // Valley of Death: l_x(A, B) = A + (B - A x)^4 - 3 A^4 (src/landscape/valley_of_death.rs).
 
-const DIM: u32 = 2u;
-
 fn loss(t: vec4<f32>, x: f32) -> f32 {
     let r = t.y - t.x * x;
     let r2 = r * r;
