@@ -1,11 +1,10 @@
-#![cfg(feature = "gpu")]
 //! The GPU backend against the CPU reference: the same random words, the same
 //! per-trial trajectories to f32 rounding, the same statistics.
 //!
 //! Without an adapter these tests skip with a printed reason; with
 //! `SIMSGD_REQUIRE_GPU=1` (as CI sets, with lavapipe installed) they fail.
 
-mod common;
+use crate::common;
 
 use common::resolve;
 use simsgd::backend::driver;

@@ -7,7 +7,7 @@
 //! gradient noise's covariance turning with z, and SGD's discreteness only
 //! adds the factor (an SDE analysis with constant C would predict 0).
 
-mod common;
+use crate::common;
 
 use common::{prediction, resolve};
 use rayon::prelude::*;

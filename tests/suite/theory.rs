@@ -8,7 +8,7 @@
 //!   the truncation of the η-series, not a wrong coefficient. Common random
 //!   numbers (one seed for both η) make the Monte Carlo ratios sharp.
 
-mod common;
+use crate::common;
 
 use common::{mean_estimation, prediction, resolve, run};
 use simsgd::experiment::Spec;

@@ -4,9 +4,7 @@
 //! landscape's expectations against a closed form derived by hand (in the
 //! comments).
 
-#![allow(clippy::needless_range_loop)]
-
-mod common;
+use crate::common;
 
 use simsgd::experiment::Spec;
 use simsgd::landscape::archimedes::Archimedes;

@@ -2,7 +2,7 @@
 //! Estimation under every grid (and SDE/ODE), divergence accounting,
 //! determinism and the common-random-numbers layout.
 
-mod common;
+use crate::common;
 
 use common::{assert_within, mean_estimation, resolve, run};
 use simsgd::backend::cpu::Cpu;

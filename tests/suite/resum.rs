@@ -2,7 +2,7 @@
 //! integrals): exact where the landscape is quadratic, consistent with the
 //! η-series where it is not, and Corollary 2 against Monte Carlo.
 
-mod common;
+use crate::common;
 
 use common::mean_estimation;
 use common::{assert_coefficients, prediction, resolve, run};

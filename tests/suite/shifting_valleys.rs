@@ -7,7 +7,7 @@
 //! M(x) = M0 + x M1 + x² M2, M0 = [[1 + 2η, 0], [0, 1 − 2η]],
 //! M1 = [[0, 2η], [2η, 0]], M2 = [[−2η, 0], [0, 0]], c = (−η, 0).
 
-mod common;
+use crate::common;
 
 use common::poly::{normal_moment, Poly};
 use common::{prediction, resolve, run};

@@ -4,7 +4,7 @@
 //! (Shifting Valleys' exact polynomials are checked in shifting_valleys.rs,
 //! Gauss at T = 1 in src/theory/predict.rs.)
 
-mod common;
+use crate::common;
 
 use common::mean_estimation::{self, Exact};
 use common::poly::Poly;

@@ -3,7 +3,7 @@
 //! the same training sets |SGD − GDC| is far below |SGD − GD| and shrinks one
 //! order faster in η (η³ against η²).
 
-mod common;
+use crate::common;
 
 use common::{resolve, run};
 use simsgd::experiment::Spec;

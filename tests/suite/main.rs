@@ -1,0 +1,19 @@
+//! The integration tests, one binary: each file below is a module (one link of
+//! the library and wgpu instead of eleven).
+
+// Index loops over coordinates mirror the formulas they check.
+#![allow(clippy::needless_range_loop)]
+
+mod cli;
+mod common;
+mod corollaries;
+mod figures;
+mod gdc;
+#[cfg(feature = "gpu")]
+mod gpu;
+mod landscapes;
+mod predictions;
+mod resum;
+mod shifting_valleys;
+mod simulation;
+mod theory;
