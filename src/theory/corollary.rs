@@ -3,12 +3,12 @@
 //! engine by tests (`tests/corollaries.rs`).
 
 use super::predict::Prediction;
-use super::resum::symmetric_eigen;
 use super::statistics::Statistics;
 use crate::error::Result;
-use crate::plan::Plan;
 use crate::grid::Grid;
+use crate::linalg::symmetric_eigen;
 use crate::optimizer::{Dynamics, Optimizer};
+use crate::plan::Plan;
 use serde::Serialize;
 
 /// Corollary 1: the velocity along a valley of minima (the null space of H)
