@@ -2,7 +2,7 @@
 //! docs/THEORY.md from the statistics at a minimum and pinned to the diagram
 //! engine by tests (`tests/corollaries.rs`).
 
-use super::predict::Prediction;
+use super::prediction::Prediction;
 use super::statistics::Statistics;
 use crate::error::Result;
 use crate::grid::Grid;

@@ -15,15 +15,15 @@
 
 use super::diagram::{plane_trees, Diagram};
 use super::embedding::{count, Shape};
-use super::law::{Factor, Law, Sampling, CENTERED_HESSIAN};
-use super::resum::Resum;
+use super::law::{Law, Sampling};
+use super::prediction::Terms;
+use super::value::{diagram_value, Root};
 use crate::error::{usage, Result};
-use crate::plan::Plan;
 use crate::optimizer::{Dynamics, Optimizer};
-use serde::Serialize;
+use crate::plan::Plan;
 
-/// Highest order implemented (any T: the embedding counts are closed forms).
-pub const MAX_ORDER: usize = 4;
+pub use super::law::MAX_ORDER;
+pub use super::prediction::{value, Prediction};
 
 /// Highest order of GDC's prediction: its regularizer enters at first order.
 pub const GDC_MAX_ORDER: usize = 2;
@@ -35,111 +35,6 @@ pub fn default_order(plans: &[&Plan]) -> usize {
     } else {
         3
     }
-}
-
-/// The diagrams of one shape (isomorphic trees and partitions merged) in one
-/// coefficient: embeddings × value = contribution.
-#[derive(Clone, Debug, Serialize)]
-pub struct Term {
-    pub observable: &'static str,
-    pub order: usize,
-    /// Bracket notation ([`Diagram::notation`]).
-    pub diagram: String,
-    /// Embeddings into the grid of one representative.
-    pub embeddings: f64,
-    /// Contribution per embedding: Taylor weights, (−1/B)^k, 1/N and the
-    /// expected contracted tensors.
-    pub value: f64,
-    pub contribution: f64,
-}
-
-/// Coefficients c_0..c_order (E[X] = Σ c_k η^k) and the terms behind them;
-/// or, when `resummed`, each order's re-summed contribution at the plan's η
-/// ([`super::resum`]).
-#[derive(Clone, Debug, Serialize)]
-pub struct Prediction {
-    pub order: usize,
-    pub resummed: Option<Resum>,
-    pub test_loss: Vec<f64>,
-    pub train_loss: Vec<f64>,
-    pub gen_gap: Vec<f64>,
-    /// Per coordinate, E[θ_T] (c_0 = θ₀).
-    pub theta: Vec<Vec<f64>>,
-    /// E[θ_T − θ_{T−1}] per coordinate (re-summed predictions).
-    pub velocity: Option<Vec<f64>>,
-    #[serde(skip)]
-    pub terms: Vec<Term>,
-}
-
-/// Σ_k c_k η^k.
-pub fn value(coefficients: &[f64], eta: f64) -> f64 {
-    coefficients.iter().rev().fold(0.0, |acc, c| acc * eta + c)
-}
-
-impl Prediction {
-    /// The truncated values at η: (test, train, gap, θ). Re-summed
-    /// predictions are for their plan's η, which `eta` must be.
-    pub fn at(&self, eta: f64) -> (f64, f64, f64, Vec<f64>) {
-        let sum = |c: &[f64]| if self.resummed.is_some() { c.iter().sum() } else { value(c, eta) };
-        (sum(&self.test_loss), sum(&self.train_loss), sum(&self.gen_gap), self.theta.iter().map(|c| sum(c)).collect())
-    }
-}
-
-/// What the root of a diagram is.
-#[derive(Clone, Copy)]
-pub(super) enum Root {
-    /// The test loss l: population tensors.
-    Population,
-    /// The train loss: a training point, in the diagram's partition.
-    Sample,
-    /// Coordinate i of θ_T − θ₀ (the root has one child).
-    Coordinate(usize),
-}
-
-/// A diagram's value: Σ over the edge indices of ∏ over blocks of the block's
-/// expected tensors (root factor included), each index assignment weighted by
-/// `weight` (1 for uvalues; the sum over times of the propagators for
-/// rvalues, [`super::resum`]). With `centered`, nodes with one child carry
-/// h_x − H (the Hessian's mean is re-summed into the propagators).
-pub(super) fn diagram_value(
-    law: &Law,
-    sampling: Sampling,
-    d: &Diagram,
-    root: Root,
-    centered: bool,
-    weight: impl Fn(&[usize]) -> f64,
-) -> f64 {
-    let n = d.order();
-    let dim = law.dim;
-    let mut index = vec![0usize; n + 1];
-    let mut total = 0.0;
-    for code in 0..dim.pow(n as u32) {
-        for v in 1..=n {
-            index[v] = code / dim.pow((v - 1) as u32) % dim;
-        }
-        let factor = |v: usize| -> Factor {
-            let own = (v > 0).then_some(index[v]);
-            let flat = own.into_iter().chain(d.children[v].iter().map(|&c| index[c])).fold(0, |f, i| f * dim + i);
-            let k = d.children[v].len() + usize::from(v > 0);
-            (if centered && v > 0 && k == 2 { CENTERED_HESSIAN } else { k }, flat)
-        };
-        let mut product = match root {
-            Root::Population => law.mean(factor(0)),
-            Root::Sample => 1.0,
-            Root::Coordinate(i) => f64::from(u8::from(index[d.children[0][0]] == i)),
-        };
-        for b in 0..d.blocks {
-            if product == 0.0 {
-                break;
-            }
-            let factors: Vec<Factor> = (0..=n).filter(|&v| d.block[v] == b).map(factor).collect();
-            product *= law.moment(sampling, &factors);
-        }
-        if product != 0.0 {
-            total += product * weight(&index);
-        }
-    }
-    total
 }
 
 /// How a plan looks to the diagrams.
@@ -175,43 +70,6 @@ impl Expansion {
                 }
             }
         }
-    }
-}
-
-/// Collects terms, merging isomorphic diagrams.
-#[derive(Default)]
-pub(super) struct Terms(pub Vec<Term>);
-
-impl Terms {
-    pub(super) fn add(
-        &mut self,
-        observable: &'static str,
-        order: usize,
-        diagram: String,
-        embeddings: f64,
-        contribution: f64,
-    ) {
-        if contribution == 0.0 {
-            return;
-        }
-        match self.0.iter_mut().find(|t| t.observable == observable && t.order == order && t.diagram == diagram) {
-            Some(t) => {
-                t.contribution += contribution;
-                t.value = t.contribution / t.embeddings;
-            }
-            None => self.0.push(Term {
-                observable,
-                order,
-                diagram,
-                embeddings,
-                value: contribution / embeddings,
-                contribution,
-            }),
-        }
-    }
-
-    pub(super) fn coefficient(&self, observable: &str, order: usize) -> f64 {
-        self.0.iter().filter(|t| t.observable == observable && t.order == order).map(|t| t.contribution).sum()
     }
 }
 
@@ -308,11 +166,11 @@ fn gdc_correction(law: &Law, plan: &Plan, terms: &mut Terms, theta: &mut [Vec<f6
 mod tests {
     use super::*;
     use crate::experiment::GridFlags;
-    use crate::plan::Plan;
     use crate::landscape::gauss::Gauss;
     use crate::landscape::mean_estimation::MeanEstimation;
     use crate::landscape::shifting_valleys::ShiftingValleys;
     use crate::optimizer::Optimizer;
+    use crate::plan::Plan;
     use crate::theory::law::Law;
 
     fn plan(optimizer: Optimizer, steps: usize, n: Option<usize>) -> Plan {

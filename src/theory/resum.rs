@@ -25,33 +25,15 @@
 
 use super::diagram::{plane_trees, Diagram, NO_BLOCK};
 use super::embedding::{falling, weak_orders};
-use super::law::{Law, Sampling};
-use super::predict::{diagram_value, Prediction, Root, Terms};
+use super::law::{Law, Sampling, MAX_ORDER};
+use super::prediction::{Prediction, Terms};
+use super::value::{diagram_value, Root};
 use crate::error::{usage, Result};
 use crate::linalg::{exp, power, symmetric_eigen};
 use crate::optimizer::{Dynamics, Optimizer};
 use crate::plan::Plan;
-use clap::ValueEnum;
-use serde::Serialize;
 
-/// How the sums over steps are done.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Resum {
-    /// Exact geometric sums of K^t (Theorem 1).
-    Exact,
-    /// Integrals of e^(−ηHt) (Remark 2).
-    Integral,
-}
-
-impl Resum {
-    pub fn name(self) -> &'static str {
-        match self {
-            Resum::Exact => "exact",
-            Resum::Integral => "integral",
-        }
-    }
-}
+pub use super::prediction::Resum;
 
 /// The bidiagonal matrix with `diagonal` and ones above it.
 fn bidiagonal(diagonal: &[f64]) -> Vec<f64> {
@@ -171,11 +153,8 @@ pub fn theta_at(law: &Law, plan: &Plan, order: usize, mode: Resum, t: usize) -> 
 
 /// [`predict`] for `fewer` steps less than the plan's.
 fn expand(law: &Law, plan: &Plan, order: usize, mode: Resum, fewer: usize) -> Result<Prediction> {
-    if order > super::predict::MAX_ORDER {
-        return Err(usage(format!(
-            "--order {order}: the diagram expansion is implemented to order {}",
-            super::predict::MAX_ORDER
-        )));
+    if order > MAX_ORDER {
+        return Err(usage(format!("--order {order}: the diagram expansion is implemented to order {MAX_ORDER}")));
     }
     let eta = plan.eta;
     let (steps, sampling, rate, per_node, total_steps, train) = match plan.dynamics() {
