@@ -17,8 +17,10 @@ use super::diagram::{plane_trees, Diagram};
 use super::embedding::{count, Shape};
 use super::law::{Law, Sampling};
 use super::prediction::Terms;
+use super::statistics;
 use super::value::{diagram_value, Root};
 use crate::error::{usage, Result};
+use crate::linalg::{dot, mat_vec};
 use crate::optimizer::{Dynamics, Optimizer};
 use crate::plan::Plan;
 
@@ -137,25 +139,22 @@ pub fn predict(law: &Law, plan: &Plan, order: usize) -> Result<Prediction> {
 /// GDC's regularizer α tr Ĉ, α = η(N−1)/(4N), at first order: it moves θ by
 /// −ηTα ∇tr C (E ∇tr Ĉ = ∇tr C = 2(E[hg] − HG)), the test loss by −ηTα·TEM and
 /// the train loss by −ηTα E[ĝ_train·∇tr Ĉ], with E[ĝ_train·∇tr Ĉ] =
-/// (2/N)(Q₃ − PER + (N−2)(G·E[hg] − GᵀHG) − GᵀHG) (docs/THEORY.md).
+/// (2/N)(Q₃ − PER + (N−2)(G·E[hg] − GᵀHG) − GᵀHG) (docs/THEORY.md), where
+/// G·E[hg] − GᵀHG = TEM/2. TEM and PER are formed as `stats` forms them.
 fn gdc_correction(law: &Law, plan: &Plan, terms: &mut Terms, theta: &mut [Vec<f64>]) {
     let dim = law.dim;
     let (g, h) = (&law.population[1], &law.population[2]);
-    let mat_vec = |m: &[f64], v: &[f64]| -> Vec<f64> {
-        (0..dim).map(|a| (0..dim).map(|b| m[a * dim + b] * v[b]).sum()).collect()
-    };
-    let dot = |a: &[f64], b: &[f64]| -> f64 { a.iter().zip(b).map(|(x, y)| x * y).sum() };
-    let hg = mat_vec(h, g);
-    let hg_mixed: Vec<f64> = (0..dim).map(|a| law.expect(|t| mat_vec(&t[2], &t[1])[a])).collect();
+    let hg = mat_vec(h, g, dim);
+    let hg_mixed: Vec<f64> = (0..dim).map(|a| law.expect(|t| mat_vec(&t[2], &t[1], dim)[a])).collect();
     let ghg = dot(g, &hg);
     let g_ehg = dot(g, &hg_mixed);
-    let q3 = law.expect(|t| dot(&t[1], &mat_vec(&t[2], &t[1])));
-    let per = law.expect(|t| dot(&t[1], &mat_vec(h, &t[1]))) - ghg;
-    let tem = 2.0 * (g_ehg - ghg);
+    let q3 = law.expect(|t| dot(&t[1], &mat_vec(&t[2], &t[1], dim)));
+    let per = statistics::per(law.expect(|t| dot(&t[1], &mat_vec(h, &t[1], dim))), ghg);
+    let tem = statistics::tem(g_ehg, ghg);
     let n = plan.grid.train_size as f64;
     let a = plan.steps() as f64 * (n - 1.0) / (4.0 * n);
     terms.add("test_loss", 2, "GDC regularizer: −G·∇tr C = −TEM".into(), a, -a * tem);
-    let train = 2.0 / n * (q3 - per + (n - 2.0) * (g_ehg - ghg) - ghg);
+    let train = 2.0 / n * (q3 - per + (n - 2.0) * (tem / 2.0) - ghg);
     terms.add("train_loss", 2, "GDC regularizer: −E[ĝ·∇tr Ĉ]".into(), a, -a * train);
     for (d, c) in theta.iter_mut().enumerate() {
         c[2] -= a * 2.0 * (hg_mixed[d] - hg[d]);

@@ -59,6 +59,28 @@ pub struct Named {
     pub PER: f64,
 }
 
+impl Named {
+    /// The coefficients from the expectations they combine, each exact or an
+    /// unbiased estimate: INT = G·G, UNC = tr C, G·E[hg], GᵀHG and PER.
+    pub fn new(int: f64, unc: f64, g_ehg: f64, ghg: f64, per: f64) -> Self {
+        Named { INT: int, UNC: unc, PAS: 2.0 * g_ehg, TEM: tem(g_ehg, ghg), PER: per }
+    }
+
+    fn values(&self) -> [f64; 5] {
+        [self.INT, self.UNC, self.PAS, self.TEM, self.PER]
+    }
+}
+
+/// TEM = 2 G·(E[hg] − HG) = G·∇tr C, from G·E[hg] and GᵀHG.
+pub fn tem(g_ehg: f64, ghg: f64) -> f64 {
+    2.0 * (g_ehg - ghg)
+}
+
+/// PER = tr(HC) = tr(H E[ggᵀ]) − GᵀHG, from tr(H E[ggᵀ]) = E[gᵀHg] and GᵀHG.
+pub fn per(h_egg: f64, ghg: f64) -> f64 {
+    h_egg - ghg
+}
+
 /// One sample's derivatives.
 struct Sample<const D: usize> {
     l: f64,
@@ -189,12 +211,13 @@ impl<const D: usize> Sums<D> {
         let gg_trace: f64 = (0..D).map(|a| self.gg[a][a]).sum();
         let tr_h_gg: f64 =
             (0..D).flat_map(|a| (0..D).map(move |b| (a, b))).map(|(a, b)| self.h[a][b] * self.gg[b][a]).sum();
+        let g_sum_hg = dot(g, &self.hg);
         let int = (dot(g, g) - gg_trace) / p2;
-        let g_hg = (dot(g, &self.hg) - self.ghg) / p2;
-        let ghg3 = (dot(g, &mat_vec(&self.h, g)) - 2.0 * dot(g, &self.hg) - tr_h_gg + 2.0 * self.ghg) / p3;
+        let g_hg = (g_sum_hg - self.ghg) / p2;
+        let ghg3 = (dot(g, &mat_vec(&self.h, g)) - 2.0 * g_sum_hg - tr_h_gg + 2.0 * self.ghg) / p3;
         let h_egg = (tr_h_gg - self.ghg) / p2;
         let unc: f64 = (0..D).map(|a| c[a][a]).sum();
-        out.extend([int, unc, 2.0 * g_hg, 2.0 * (g_hg - ghg3), h_egg - ghg3]);
+        out.extend(Named::new(int, unc, g_hg, ghg3, per(h_egg, ghg3)).values());
         out
     }
 }
@@ -229,18 +252,8 @@ fn unflatten<const D: usize>(theta: [f64; D], v: &[f64]) -> Statistics {
     let hg_mixed = take(D);
     let ghg_mixed = take(1)[0];
     let n = take(5);
-    Statistics {
-        theta: theta.to_vec(),
-        l,
-        g,
-        h,
-        j,
-        c,
-        s,
-        hg_mixed,
-        ghg_mixed,
-        named: Named { INT: n[0], UNC: n[1], PAS: n[2], TEM: n[3], PER: n[4] },
-    }
+    let named = Named { INT: n[0], UNC: n[1], PAS: n[2], TEM: n[3], PER: n[4] };
+    Statistics { theta: theta.to_vec(), l, g, h, j, c, s, hg_mixed, ghg_mixed, named }
 }
 
 /// The statistics at θ, exact: quadrature over a rule exact for products of
@@ -278,7 +291,7 @@ pub fn exact_at<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D]) -> Stat
     let tr_hc: f64 = (0..D).flat_map(|a| (0..D).map(move |b| (a, b))).map(|(a, b)| h[a][b] * c[b][a]).sum();
     let unc: f64 = (0..D).map(|a| c[a][a]).sum();
     let g_hg = dot(&g, &hg);
-    v.extend([dot(&g, &g), unc, 2.0 * g_hg, 2.0 * (g_hg - hgg), tr_hc]);
+    v.extend(Named::new(dot(&g, &g), unc, g_hg, hgg, tr_hc).values());
     unflatten(theta, &v)
 }
 
@@ -344,7 +357,7 @@ pub fn flatten(s: &Statistics) -> Vec<(String, f64)> {
     v.extend(s.s.iter().flatten().flatten());
     v.extend(&s.hg_mixed);
     v.push(s.ghg_mixed);
-    v.extend([s.named.INT, s.named.UNC, s.named.PAS, s.named.TEM, s.named.PER]);
+    v.extend(s.named.values());
     flat_names(s.theta.len()).into_iter().zip(v).collect()
 }
 
