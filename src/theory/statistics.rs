@@ -352,7 +352,7 @@ fn estimates_from<const D: usize>(theta: &[f64], samples: &[Sample<D>]) -> Vec<E
 }
 
 /// The statistics flattened with names (`l`, `G[0]`, `H[01]`, …, `PER`), in
-/// the order of [`Statistics::fields`]: exact values, to set beside estimates.
+/// the order of `Statistics::fields`: exact values, to set beside estimates.
 pub fn flatten(s: &Statistics) -> Vec<(String, f64)> {
     let mut out = Vec::new();
     for (name, field) in s.fields() {
