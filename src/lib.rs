@@ -22,6 +22,7 @@ pub mod fastmath;
 pub mod figure;
 pub mod grid;
 pub mod landscape;
+pub mod linalg;
 pub mod observables;
 pub mod optimizer;
 pub mod plan;

@@ -18,10 +18,11 @@
 //! [`Landscape::STABLE_ETA`].
 
 pub mod derivatives;
+pub mod limits;
 
-use crate::backend::gpu::shader::{MAX_DIM, MAX_PARAMS};
 use crate::error::{usage, Result};
 use crate::quadrature::{nodes_exact_for, GaussHermite, MAX_NODES};
+use limits::{MAX_DIM, MAX_PARAMS};
 use num_dual::DualNum;
 
 /// A landscape parameter: name, default value, meaning.

@@ -2,11 +2,11 @@
 //! docs/THEORY.md from the statistics at a minimum and pinned to the diagram
 //! engine by tests (`tests/corollaries.rs`).
 
-use super::predict::Prediction;
-use super::resum::symmetric_eigen;
+use super::prediction::Prediction;
 use super::statistics::Statistics;
 use crate::error::Result;
 use crate::grid::Grid;
+use crate::linalg::symmetric_eigen;
 use crate::optimizer::{Dynamics, Optimizer};
 use crate::plan::Plan;
 use serde::Serialize;

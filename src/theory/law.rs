@@ -15,10 +15,13 @@
 //!   with the covariance of the per-sample tensors, Cov(∇^a l_x, ∇^b l_x).
 //!   Its expectations follow from Wick's theorem.
 
-use super::predict::MAX_ORDER;
 use crate::landscape::derivatives::{fourth, gradient, hessian, third};
 use crate::landscape::{Landscape, Visitor};
 use crate::quadrature::GaussHermite;
+
+/// Highest order of the diagram expansion implemented (any T: the embedding
+/// counts are closed forms); the law carries the tensors its diagrams use.
+pub const MAX_ORDER: usize = 4;
 
 /// Highest derivative a diagram of order `MAX_ORDER` uses (a node with
 /// `MAX_ORDER − 1` children: ∇^MAX_ORDER l, or the root with `MAX_ORDER` children).

@@ -15,15 +15,17 @@
 
 use super::diagram::{plane_trees, Diagram};
 use super::embedding::{count, Shape};
-use super::law::{Factor, Law, Sampling, CENTERED_HESSIAN};
-use super::resum::Resum;
+use super::law::{Law, Sampling};
+use super::prediction::Terms;
+use super::statistics;
+use super::value::{diagram_value, Root};
 use crate::error::{usage, Result};
+use crate::linalg::{dot, mat_vec};
 use crate::optimizer::{Dynamics, Optimizer};
 use crate::plan::Plan;
-use serde::Serialize;
 
-/// Highest order implemented (any T: the embedding counts are closed forms).
-pub const MAX_ORDER: usize = 4;
+pub use super::law::MAX_ORDER;
+pub use super::prediction::{value, Prediction};
 
 /// Highest order of GDC's prediction: its regularizer enters at first order.
 pub const GDC_MAX_ORDER: usize = 2;
@@ -35,111 +37,6 @@ pub fn default_order(plans: &[&Plan]) -> usize {
     } else {
         3
     }
-}
-
-/// The diagrams of one shape (isomorphic trees and partitions merged) in one
-/// coefficient: embeddings × value = contribution.
-#[derive(Clone, Debug, Serialize)]
-pub struct Term {
-    pub observable: &'static str,
-    pub order: usize,
-    /// Bracket notation ([`Diagram::notation`]).
-    pub diagram: String,
-    /// Embeddings into the grid of one representative.
-    pub embeddings: f64,
-    /// Contribution per embedding: Taylor weights, (−1/B)^k, 1/N and the
-    /// expected contracted tensors.
-    pub value: f64,
-    pub contribution: f64,
-}
-
-/// Coefficients c_0..c_order (E[X] = Σ c_k η^k) and the terms behind them;
-/// or, when `resummed`, each order's re-summed contribution at the plan's η
-/// ([`super::resum`]).
-#[derive(Clone, Debug, Serialize)]
-pub struct Prediction {
-    pub order: usize,
-    pub resummed: Option<Resum>,
-    pub test_loss: Vec<f64>,
-    pub train_loss: Vec<f64>,
-    pub gen_gap: Vec<f64>,
-    /// Per coordinate, E[θ_T] (c_0 = θ₀).
-    pub theta: Vec<Vec<f64>>,
-    /// E[θ_T − θ_{T−1}] per coordinate (re-summed predictions).
-    pub velocity: Option<Vec<f64>>,
-    #[serde(skip)]
-    pub terms: Vec<Term>,
-}
-
-/// Σ_k c_k η^k.
-pub fn value(coefficients: &[f64], eta: f64) -> f64 {
-    coefficients.iter().rev().fold(0.0, |acc, c| acc * eta + c)
-}
-
-impl Prediction {
-    /// The truncated values at η: (test, train, gap, θ). Re-summed
-    /// predictions are for their plan's η, which `eta` must be.
-    pub fn at(&self, eta: f64) -> (f64, f64, f64, Vec<f64>) {
-        let sum = |c: &[f64]| if self.resummed.is_some() { c.iter().sum() } else { value(c, eta) };
-        (sum(&self.test_loss), sum(&self.train_loss), sum(&self.gen_gap), self.theta.iter().map(|c| sum(c)).collect())
-    }
-}
-
-/// What the root of a diagram is.
-#[derive(Clone, Copy)]
-pub(super) enum Root {
-    /// The test loss l: population tensors.
-    Population,
-    /// The train loss: a training point, in the diagram's partition.
-    Sample,
-    /// Coordinate i of θ_T − θ₀ (the root has one child).
-    Coordinate(usize),
-}
-
-/// A diagram's value: Σ over the edge indices of ∏ over blocks of the block's
-/// expected tensors (root factor included), each index assignment weighted by
-/// `weight` (1 for uvalues; the sum over times of the propagators for
-/// rvalues, [`super::resum`]). With `centered`, nodes with one child carry
-/// h_x − H (the Hessian's mean is re-summed into the propagators).
-pub(super) fn diagram_value(
-    law: &Law,
-    sampling: Sampling,
-    d: &Diagram,
-    root: Root,
-    centered: bool,
-    weight: impl Fn(&[usize]) -> f64,
-) -> f64 {
-    let n = d.order();
-    let dim = law.dim;
-    let mut index = vec![0usize; n + 1];
-    let mut total = 0.0;
-    for code in 0..dim.pow(n as u32) {
-        for v in 1..=n {
-            index[v] = code / dim.pow((v - 1) as u32) % dim;
-        }
-        let factor = |v: usize| -> Factor {
-            let own = (v > 0).then_some(index[v]);
-            let flat = own.into_iter().chain(d.children[v].iter().map(|&c| index[c])).fold(0, |f, i| f * dim + i);
-            let k = d.children[v].len() + usize::from(v > 0);
-            (if centered && v > 0 && k == 2 { CENTERED_HESSIAN } else { k }, flat)
-        };
-        let mut product = match root {
-            Root::Population => law.mean(factor(0)),
-            Root::Sample => 1.0,
-            Root::Coordinate(i) => f64::from(u8::from(index[d.children[0][0]] == i)),
-        };
-        for b in 0..d.blocks {
-            if product == 0.0 {
-                break;
-            }
-            let factors: Vec<Factor> = (0..=n).filter(|&v| d.block[v] == b).map(factor).collect();
-            product *= law.moment(sampling, &factors);
-        }
-        if product != 0.0 {
-            total += product * weight(&index);
-        }
-    }
-    total
 }
 
 /// How a plan looks to the diagrams.
@@ -175,43 +72,6 @@ impl Expansion {
                 }
             }
         }
-    }
-}
-
-/// Collects terms, merging isomorphic diagrams.
-#[derive(Default)]
-pub(super) struct Terms(pub Vec<Term>);
-
-impl Terms {
-    pub(super) fn add(
-        &mut self,
-        observable: &'static str,
-        order: usize,
-        diagram: String,
-        embeddings: f64,
-        contribution: f64,
-    ) {
-        if contribution == 0.0 {
-            return;
-        }
-        match self.0.iter_mut().find(|t| t.observable == observable && t.order == order && t.diagram == diagram) {
-            Some(t) => {
-                t.contribution += contribution;
-                t.value = t.contribution / t.embeddings;
-            }
-            None => self.0.push(Term {
-                observable,
-                order,
-                diagram,
-                embeddings,
-                value: contribution / embeddings,
-                contribution,
-            }),
-        }
-    }
-
-    pub(super) fn coefficient(&self, observable: &str, order: usize) -> f64 {
-        self.0.iter().filter(|t| t.observable == observable && t.order == order).map(|t| t.contribution).sum()
     }
 }
 
@@ -279,25 +139,22 @@ pub fn predict(law: &Law, plan: &Plan, order: usize) -> Result<Prediction> {
 /// GDC's regularizer α tr Ĉ, α = η(N−1)/(4N), at first order: it moves θ by
 /// −ηTα ∇tr C (E ∇tr Ĉ = ∇tr C = 2(E[hg] − HG)), the test loss by −ηTα·TEM and
 /// the train loss by −ηTα E[ĝ_train·∇tr Ĉ], with E[ĝ_train·∇tr Ĉ] =
-/// (2/N)(Q₃ − PER + (N−2)(G·E[hg] − GᵀHG) − GᵀHG) (docs/THEORY.md).
+/// (2/N)(Q₃ − PER + (N−2)(G·E[hg] − GᵀHG) − GᵀHG) (docs/THEORY.md), where
+/// G·E[hg] − GᵀHG = TEM/2. TEM and PER are formed as `stats` forms them.
 fn gdc_correction(law: &Law, plan: &Plan, terms: &mut Terms, theta: &mut [Vec<f64>]) {
     let dim = law.dim;
     let (g, h) = (&law.population[1], &law.population[2]);
-    let mat_vec = |m: &[f64], v: &[f64]| -> Vec<f64> {
-        (0..dim).map(|a| (0..dim).map(|b| m[a * dim + b] * v[b]).sum()).collect()
-    };
-    let dot = |a: &[f64], b: &[f64]| -> f64 { a.iter().zip(b).map(|(x, y)| x * y).sum() };
-    let hg = mat_vec(h, g);
-    let hg_mixed: Vec<f64> = (0..dim).map(|a| law.expect(|t| mat_vec(&t[2], &t[1])[a])).collect();
+    let hg = mat_vec(h, g, dim);
+    let hg_mixed: Vec<f64> = (0..dim).map(|a| law.expect(|t| mat_vec(&t[2], &t[1], dim)[a])).collect();
     let ghg = dot(g, &hg);
     let g_ehg = dot(g, &hg_mixed);
-    let q3 = law.expect(|t| dot(&t[1], &mat_vec(&t[2], &t[1])));
-    let per = law.expect(|t| dot(&t[1], &mat_vec(h, &t[1]))) - ghg;
-    let tem = 2.0 * (g_ehg - ghg);
+    let q3 = law.expect(|t| dot(&t[1], &mat_vec(&t[2], &t[1], dim)));
+    let per = statistics::per(law.expect(|t| dot(&t[1], &mat_vec(h, &t[1], dim))), ghg);
+    let tem = statistics::tem(g_ehg, ghg);
     let n = plan.grid.train_size as f64;
     let a = plan.steps() as f64 * (n - 1.0) / (4.0 * n);
     terms.add("test_loss", 2, "GDC regularizer: −G·∇tr C = −TEM".into(), a, -a * tem);
-    let train = 2.0 / n * (q3 - per + (n - 2.0) * (g_ehg - ghg) - ghg);
+    let train = 2.0 / n * (q3 - per + (n - 2.0) * (tem / 2.0) - ghg);
     terms.add("train_loss", 2, "GDC regularizer: −E[ĝ·∇tr Ĉ]".into(), a, -a * train);
     for (d, c) in theta.iter_mut().enumerate() {
         c[2] -= a * 2.0 * (hg_mixed[d] - hg[d]);

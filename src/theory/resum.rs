@@ -25,79 +25,15 @@
 
 use super::diagram::{plane_trees, Diagram, NO_BLOCK};
 use super::embedding::{falling, weak_orders};
-use super::law::{Law, Sampling};
-use super::predict::{diagram_value, Prediction, Root, Terms};
+use super::law::{Law, Sampling, MAX_ORDER};
+use super::prediction::{Prediction, Terms};
+use super::value::{diagram_value, Root};
 use crate::error::{usage, Result};
+use crate::linalg::{exp, power, symmetric_eigen};
 use crate::optimizer::{Dynamics, Optimizer};
 use crate::plan::Plan;
-use clap::ValueEnum;
-use serde::Serialize;
 
-/// How the sums over steps are done.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Resum {
-    /// Exact geometric sums of K^t (Theorem 1).
-    Exact,
-    /// Integrals of e^(−ηHt) (Remark 2).
-    Integral,
-}
-
-impl Resum {
-    pub fn name(self) -> &'static str {
-        match self {
-            Resum::Exact => "exact",
-            Resum::Integral => "integral",
-        }
-    }
-}
-
-/// Eigenvalues and orthonormal eigenvectors (columns of a row-major D×D
-/// matrix) of a symmetric matrix, by cyclic Jacobi rotations.
-pub fn symmetric_eigen(m: &[f64], d: usize) -> (Vec<f64>, Vec<f64>) {
-    let mut a = m.to_vec();
-    let mut v: Vec<f64> = (0..d * d).map(|i| f64::from(u8::from(i / d == i % d))).collect();
-    let scale = a.iter().fold(0.0f64, |s, x| s.max(x.abs()));
-    for _ in 0..64 {
-        let off: f64 = (0..d).flat_map(|p| (p + 1..d).map(move |q| (p, q))).map(|(p, q)| a[p * d + q].powi(2)).sum();
-        if off <= (1e-32 * scale * scale).max(f64::MIN_POSITIVE) {
-            break;
-        }
-        for p in 0..d {
-            for q in p + 1..d {
-                if a[p * d + q] == 0.0 {
-                    continue;
-                }
-                let theta = (a[q * d + q] - a[p * d + p]) / (2.0 * a[p * d + q]);
-                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
-                let c = 1.0 / (t * t + 1.0).sqrt();
-                let s = t * c;
-                // A ← JᵀAJ, V ← VJ with the rotation J in the (p, q) plane.
-                for k in 0..d {
-                    let (akp, akq) = (a[k * d + p], a[k * d + q]);
-                    a[k * d + p] = c * akp - s * akq;
-                    a[k * d + q] = s * akp + c * akq;
-                }
-                for k in 0..d {
-                    let (apk, aqk) = (a[p * d + k], a[q * d + k]);
-                    a[p * d + k] = c * apk - s * aqk;
-                    a[q * d + k] = s * apk + c * aqk;
-                }
-                for k in 0..d {
-                    let (vkp, vkq) = (v[k * d + p], v[k * d + q]);
-                    v[k * d + p] = c * vkp - s * vkq;
-                    v[k * d + q] = s * vkp + c * vkq;
-                }
-            }
-        }
-    }
-    ((0..d).map(|i| a[i * d + i]).collect(), v)
-}
-
-/// Square matrices of side n, row-major.
-fn mat_mul(a: &[f64], b: &[f64], n: usize) -> Vec<f64> {
-    (0..n * n).map(|ij| (0..n).map(|k| a[ij / n * n + k] * b[k * n + ij % n]).sum()).collect()
-}
+pub use super::prediction::Resum;
 
 /// The bidiagonal matrix with `diagonal` and ones above it.
 fn bidiagonal(diagonal: &[f64]) -> Vec<f64> {
@@ -118,18 +54,7 @@ fn bidiagonal(diagonal: &[f64]) -> Vec<f64> {
 /// M^(n+j) for M the bidiagonal matrix of the x's (binary powering).
 pub fn complete_homogeneous(x: &[f64], n: usize) -> f64 {
     let size = x.len();
-    let mut power = n + size - 1;
-    let mut base = bidiagonal(x);
-    let mut result = bidiagonal(&vec![1.0; size]);
-    result.iter_mut().enumerate().for_each(|(ij, r)| *r = f64::from(u8::from(ij / size == ij % size)));
-    while power > 0 {
-        if power & 1 == 1 {
-            result = mat_mul(&result, &base, size);
-        }
-        base = mat_mul(&base, &base, size);
-        power >>= 1;
-    }
-    result[size - 1]
+    power(&bidiagonal(x), n + size - 1, size)[size - 1]
 }
 
 /// ∫_{0<τ_0<…<τ_{j−1}<T} ∏_g e^(−r_g (τ_{g+1} − τ_g)) dτ (τ_j = T): the (0, j)
@@ -137,24 +62,8 @@ pub fn complete_homogeneous(x: &[f64], n: usize) -> f64 {
 pub fn simplex_integral(rates: &[f64], t: f64) -> f64 {
     let diagonal: Vec<f64> = std::iter::once(0.0).chain(rates.iter().map(|r| -r)).collect();
     let size = diagonal.len();
-    let mut a: Vec<f64> = bidiagonal(&diagonal).iter().map(|x| x * t).collect();
-    let norm = a.iter().fold(0.0f64, |m, x| m.max(x.abs())) * size as f64;
-    let squarings = if norm > 0.25 { (norm / 0.25).log2().ceil() as i32 } else { 0 };
-    a.iter_mut().for_each(|x| *x /= 2f64.powi(squarings));
-    let identity = bidiagonal(&vec![1.0; size])
-        .iter()
-        .enumerate()
-        .map(|(ij, _)| f64::from(u8::from(ij / size == ij % size)))
-        .collect::<Vec<f64>>();
-    let (mut sum, mut term) = (identity.clone(), identity);
-    for k in 1..=20 {
-        term = mat_mul(&term, &a, size).iter().map(|x| x / k as f64).collect();
-        sum.iter_mut().zip(&term).for_each(|(s, x)| *s += x);
-    }
-    for _ in 0..squarings {
-        sum = mat_mul(&sum, &sum, size);
-    }
-    sum[size - 1]
+    let a: Vec<f64> = bidiagonal(&diagonal).iter().map(|x| x * t).collect();
+    exp(&a, size)[size - 1]
 }
 
 /// The propagators of one plan.
@@ -244,11 +153,8 @@ pub fn theta_at(law: &Law, plan: &Plan, order: usize, mode: Resum, t: usize) -> 
 
 /// [`predict`] for `fewer` steps less than the plan's.
 fn expand(law: &Law, plan: &Plan, order: usize, mode: Resum, fewer: usize) -> Result<Prediction> {
-    if order > super::predict::MAX_ORDER {
-        return Err(usage(format!(
-            "--order {order}: the diagram expansion is implemented to order {}",
-            super::predict::MAX_ORDER
-        )));
+    if order > MAX_ORDER {
+        return Err(usage(format!("--order {order}: the diagram expansion is implemented to order {MAX_ORDER}")));
     }
     let eta = plan.eta;
     let (steps, sampling, rate, per_node, total_steps, train) = match plan.dynamics() {
@@ -367,20 +273,6 @@ fn expand(law: &Law, plan: &Plan, order: usize, mode: Resum, fewer: usize) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn jacobi_diagonalises() {
-        let m = [2.0, 1.0, 0.5, 1.0, 3.0, -0.2, 0.5, -0.2, 1.0];
-        let (lambda, q) = symmetric_eigen(&m, 3);
-        for i in 0..3 {
-            for j in 0..3 {
-                let back: f64 = (0..3).map(|k| q[i * 3 + k] * lambda[k] * q[j * 3 + k]).sum();
-                assert!((back - m[i * 3 + j]).abs() < 1e-13, "{i}{j}: {back}");
-                let ortho: f64 = (0..3).map(|k| q[k * 3 + i] * q[k * 3 + j]).sum();
-                assert!((ortho - f64::from(u8::from(i == j))).abs() < 1e-13);
-            }
-        }
-    }
 
     /// h_n against its definition, distinct and repeated variables.
     #[test]

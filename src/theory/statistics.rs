@@ -59,6 +59,66 @@ pub struct Named {
     pub PER: f64,
 }
 
+impl Named {
+    /// The coefficients from the expectations they combine, each exact or an
+    /// unbiased estimate: INT = G·G, UNC = tr C, G·E[hg], GᵀHG and PER.
+    pub fn new(int: f64, unc: f64, g_ehg: f64, ghg: f64, per: f64) -> Self {
+        Named { INT: int, UNC: unc, PAS: 2.0 * g_ehg, TEM: tem(g_ehg, ghg), PER: per }
+    }
+}
+
+/// TEM = 2 G·(E[hg] − HG) = G·∇tr C, from G·E[hg] and GᵀHG.
+pub fn tem(g_ehg: f64, ghg: f64) -> f64 {
+    2.0 * (g_ehg - ghg)
+}
+
+/// PER = tr(HC) = tr(H E[ggᵀ]) − GᵀHG, from tr(H E[ggᵀ]) = E[gᵀHg] and GᵀHG.
+pub fn per(h_egg: f64, ghg: f64) -> f64 {
+    h_egg - ghg
+}
+
+/// A statistic's entries, row-major, each with its index digits.
+trait Entries {
+    fn entries(&self, index: &str, out: &mut Vec<(String, f64)>);
+}
+
+impl Entries for f64 {
+    fn entries(&self, index: &str, out: &mut Vec<(String, f64)>) {
+        out.push((index.to_string(), *self));
+    }
+}
+
+impl<T: Entries> Entries for Vec<T> {
+    fn entries(&self, index: &str, out: &mut Vec<(String, f64)>) {
+        for (i, x) in self.iter().enumerate() {
+            x.entries(&format!("{index}{i}"), out);
+        }
+    }
+}
+
+impl Statistics {
+    /// The statistics by name, in the order `stats` lists them: the one list
+    /// of them, which names, values, estimates and standard errors all follow.
+    fn fields(&self) -> [(&'static str, &dyn Entries); 13] {
+        let n = &self.named;
+        [
+            ("l", &self.l),
+            ("G", &self.g),
+            ("H", &self.h),
+            ("J", &self.j),
+            ("C", &self.c),
+            ("S", &self.s),
+            ("HG_mixed", &self.hg_mixed),
+            ("gHg_mixed", &self.ghg_mixed),
+            ("INT", &n.INT),
+            ("UNC", &n.UNC),
+            ("PAS", &n.PAS),
+            ("TEM", &n.TEM),
+            ("PER", &n.PER),
+        ]
+    }
+}
+
 /// One sample's derivatives.
 struct Sample<const D: usize> {
     l: f64,
@@ -82,6 +142,16 @@ fn dot<const D: usize>(a: &[f64; D], b: &[f64; D]) -> f64 {
 
 fn mat_vec<const D: usize>(m: &[[f64; D]; D], v: &[f64; D]) -> [f64; D] {
     std::array::from_fn(|i| dot(&m[i], v))
+}
+
+/// A D×D array as nested `Vec`s.
+fn rows<const D: usize>(m: &[[f64; D]; D]) -> Vec<Vec<f64>> {
+    m.iter().map(|r| r.to_vec()).collect()
+}
+
+/// The D×D×D tensor of entries f(a, b, c) as nested `Vec`s.
+fn cube<const D: usize>(f: impl Fn(usize, usize, usize) -> f64) -> Vec<Vec<Vec<f64>>> {
+    (0..D).map(|a| (0..D).map(|b| (0..D).map(|c| f(a, b, c)).collect()).collect()).collect()
 }
 
 /// Weighted sums of per-sample quantities: every statistic is a function of
@@ -155,8 +225,7 @@ impl<const D: usize> Sums<D> {
         d
     }
 
-    /// The unbiased estimates, flattened in the order of [`flat_names`]
-    /// (needs n >= 3). For n samples with sums Σ:
+    /// The unbiased estimates at θ (needs n >= 3). For n samples with sums Σ:
     /// * C_ab = (n Σg_a g_b − Σg_a Σg_b) / (n(n−1)) (Bessel);
     /// * S_abc = (n² Σg_a g_b g_c − n Σ_cyc Σg_a g_b Σg_c + 2 Σg_a Σg_b Σg_c) / (n(n−1)(n−2))
     ///   (the third k-statistic);
@@ -165,81 +234,37 @@ impl<const D: usize> Sums<D> {
     /// * GᵀHG over distinct triples i, j, k of g_iᵀ h_j g_k:
     ///   (ΣgᵀΣhΣg − 2 Σg·Σhg − tr(Σh Σggᵀ) + 2 Σgᵀhg) / (n(n−1)(n−2));
     /// * tr(H E[ggᵀ]) over distinct pairs: (tr(Σh Σggᵀ) − Σgᵀhg) / (n(n−1)).
-    fn estimates(&self) -> Vec<f64> {
+    fn estimates(&self, theta: &[f64]) -> Statistics {
         let n = self.n;
         let (p2, p3) = (n * (n - 1.0), n * (n - 1.0) * (n - 2.0));
         let g = &self.g;
         let mean = |x: f64| x / n;
-        let mut out = vec![mean(self.l)];
-        out.extend(g.iter().map(|&x| mean(x)));
-        out.extend(self.h.iter().flatten().map(|&x| mean(x)));
-        out.extend(self.j.iter().flatten().flatten().map(|&x| mean(x)));
         let c: [[f64; D]; D] = std::array::from_fn(|a| std::array::from_fn(|b| (n * self.gg[a][b] - g[a] * g[b]) / p2));
-        out.extend(c.iter().flatten());
-        for a in 0..D {
-            for b in 0..D {
-                for cc in 0..D {
-                    let cyc = self.gg[a][b] * g[cc] + self.gg[a][cc] * g[b] + self.gg[b][cc] * g[a];
-                    out.push((n * n * self.ggg[a][b][cc] - n * cyc + 2.0 * g[a] * g[b] * g[cc]) / p3);
-                }
-            }
-        }
-        out.extend(self.hg.iter().map(|&x| mean(x)));
-        out.push(mean(self.ghg));
+        let s = cube::<D>(|a, b, cc| {
+            let cyc = self.gg[a][b] * g[cc] + self.gg[a][cc] * g[b] + self.gg[b][cc] * g[a];
+            (n * n * self.ggg[a][b][cc] - n * cyc + 2.0 * g[a] * g[b] * g[cc]) / p3
+        });
         let gg_trace: f64 = (0..D).map(|a| self.gg[a][a]).sum();
         let tr_h_gg: f64 =
             (0..D).flat_map(|a| (0..D).map(move |b| (a, b))).map(|(a, b)| self.h[a][b] * self.gg[b][a]).sum();
+        let g_sum_hg = dot(g, &self.hg);
         let int = (dot(g, g) - gg_trace) / p2;
-        let g_hg = (dot(g, &self.hg) - self.ghg) / p2;
-        let ghg3 = (dot(g, &mat_vec(&self.h, g)) - 2.0 * dot(g, &self.hg) - tr_h_gg + 2.0 * self.ghg) / p3;
+        let g_hg = (g_sum_hg - self.ghg) / p2;
+        let ghg3 = (dot(g, &mat_vec(&self.h, g)) - 2.0 * g_sum_hg - tr_h_gg + 2.0 * self.ghg) / p3;
         let h_egg = (tr_h_gg - self.ghg) / p2;
         let unc: f64 = (0..D).map(|a| c[a][a]).sum();
-        out.extend([int, unc, 2.0 * g_hg, 2.0 * (g_hg - ghg3), h_egg - ghg3]);
-        out
-    }
-}
-
-/// Names of the flattened statistics, in the order of `Sums::estimates`.
-fn flat_names(d: usize) -> Vec<String> {
-    let idx = |k: usize| -> Vec<String> {
-        let mut v = vec![String::new()];
-        for _ in 0..k {
-            v = v.iter().flat_map(|p| (0..d).map(move |i| format!("{p}{i}"))).collect();
+        Statistics {
+            theta: theta.to_vec(),
+            l: mean(self.l),
+            g: g.iter().map(|&x| mean(x)).collect(),
+            h: self.h.iter().map(|r| r.iter().map(|&x| mean(x)).collect()).collect(),
+            j: cube::<D>(|a, b, cc| mean(self.j[a][b][cc])),
+            c: rows(&c),
+            s,
+            hg_mixed: self.hg.iter().map(|&x| mean(x)).collect(),
+            ghg_mixed: mean(self.ghg),
+            named: Named::new(int, unc, g_hg, ghg3, per(h_egg, ghg3)),
         }
-        v
-    };
-    let mut names = vec!["l".to_string()];
-    for (name, k) in [("G", 1), ("H", 2), ("J", 3), ("C", 2), ("S", 3), ("HG_mixed", 1)] {
-        names.extend(idx(k).into_iter().map(|i| format!("{name}[{i}]")));
-    }
-    names.push("gHg_mixed".into());
-    names.extend(["INT", "UNC", "PAS", "TEM", "PER"].map(String::from));
-    names
-}
-
-fn unflatten<const D: usize>(theta: [f64; D], v: &[f64]) -> Statistics {
-    let mut it = v.iter().copied();
-    let mut take = |k: usize| -> Vec<f64> { (0..k).map(|_| it.next().expect("enough values")).collect() };
-    let l = take(1)[0];
-    let g = take(D);
-    let h = take(D * D).chunks(D).map(<[f64]>::to_vec).collect();
-    let j = take(D * D * D).chunks(D * D).map(|m| m.chunks(D).map(<[f64]>::to_vec).collect()).collect();
-    let c = take(D * D).chunks(D).map(<[f64]>::to_vec).collect();
-    let s = take(D * D * D).chunks(D * D).map(|m| m.chunks(D).map(<[f64]>::to_vec).collect()).collect();
-    let hg_mixed = take(D);
-    let ghg_mixed = take(1)[0];
-    let n = take(5);
-    Statistics {
-        theta: theta.to_vec(),
-        l,
-        g,
-        h,
-        j,
-        c,
-        s,
-        hg_mixed,
-        ghg_mixed,
-        named: Named { INT: n[0], UNC: n[1], PAS: n[2], TEM: n[3], PER: n[4] },
     }
 }
 
@@ -254,32 +279,22 @@ pub fn exact_at<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D]) -> Stat
     let h: [[f64; D]; D] = std::array::from_fn(|a| std::array::from_fn(|b| e(&|s| s.h[a][b])));
     let c: [[f64; D]; D] = std::array::from_fn(|a| std::array::from_fn(|b| e(&|s| (s.g[a] - g[a]) * (s.g[b] - g[b]))));
     let hg: [f64; D] = std::array::from_fn(|a| e(&|s| mat_vec(&s.h, &s.g)[a]));
-    let mut v = vec![e(&|s| s.l)];
-    v.extend(g);
-    v.extend(h.iter().flatten());
-    for a in 0..D {
-        for b in 0..D {
-            for cc in 0..D {
-                v.push(e(&|s| s.j[a][b][cc]));
-            }
-        }
-    }
-    v.extend(c.iter().flatten());
-    for a in 0..D {
-        for b in 0..D {
-            for cc in 0..D {
-                v.push(e(&|s| (s.g[a] - g[a]) * (s.g[b] - g[b]) * (s.g[cc] - g[cc])));
-            }
-        }
-    }
-    v.extend(hg);
-    v.push(e(&|s| dot(&s.g, &mat_vec(&s.h, &s.g))));
     let hgg = dot(&g, &mat_vec(&h, &g));
     let tr_hc: f64 = (0..D).flat_map(|a| (0..D).map(move |b| (a, b))).map(|(a, b)| h[a][b] * c[b][a]).sum();
     let unc: f64 = (0..D).map(|a| c[a][a]).sum();
     let g_hg = dot(&g, &hg);
-    v.extend([dot(&g, &g), unc, 2.0 * g_hg, 2.0 * (g_hg - hgg), tr_hc]);
-    unflatten(theta, &v)
+    Statistics {
+        theta: theta.to_vec(),
+        l: e(&|s| s.l),
+        g: g.to_vec(),
+        h: rows(&h),
+        j: cube::<D>(|a, b, cc| e(&|s| s.j[a][b][cc])),
+        c: rows(&c),
+        s: cube::<D>(|a, b, cc| e(&|s| (s.g[a] - g[a]) * (s.g[b] - g[b]) * (s.g[cc] - g[cc]))),
+        hg_mixed: hg.to_vec(),
+        ghg_mixed: e(&|s| dot(&s.g, &mat_vec(&s.h, &s.g))),
+        named: Named::new(dot(&g, &g), unc, g_hg, hgg, tr_hc),
+    }
 }
 
 /// An estimate and its standard error, per flattened statistic.
@@ -298,10 +313,10 @@ const JACKKNIFE_GROUPS: usize = 20;
 pub fn estimate_at<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D], n: usize, seed: u64) -> Vec<Estimate> {
     let samples: Vec<Sample<D>> =
         (0..n).map(|i| sample(l, theta, rng::normal(seed, 0, Stream::Data, i as u64))).collect();
-    estimates_from(&samples)
+    estimates_from(&theta, &samples)
 }
 
-fn estimates_from<const D: usize>(samples: &[Sample<D>]) -> Vec<Estimate> {
+fn estimates_from<const D: usize>(theta: &[f64], samples: &[Sample<D>]) -> Vec<Estimate> {
     let n = samples.len();
     let mut total = Sums::zero();
     let groups = JACKKNIFE_GROUPS.min(n);
@@ -310,18 +325,20 @@ fn estimates_from<const D: usize>(samples: &[Sample<D>]) -> Vec<Estimate> {
         total.add(1.0, s);
         group_sums[i * groups / n].add(1.0, s);
     }
-    let full = total.estimates();
+    let full = flatten(&total.estimates(theta));
     // Delete-a-group jackknife: SE² = (k−1)/k Σ (θ_(g) − θ̄)², valid when each
     // leave-one-group-out sample keeps at least 3 points.
     let leave_out: Vec<Vec<f64>> = if n >= groups + 3 && groups >= 2 {
-        group_sums.iter().map(|gs| total.minus(gs).estimates()).collect()
+        group_sums
+            .iter()
+            .map(|gs| flatten(&total.minus(gs).estimates(theta)).into_iter().map(|(_, v)| v).collect())
+            .collect()
     } else {
         Vec::new()
     };
-    flat_names(D)
-        .into_iter()
+    full.into_iter()
         .enumerate()
-        .map(|(k, name)| {
+        .map(|(k, (name, value))| {
             let stderr = if leave_out.is_empty() {
                 f64::NAN
             } else {
@@ -329,23 +346,23 @@ fn estimates_from<const D: usize>(samples: &[Sample<D>]) -> Vec<Estimate> {
                 let m = leave_out.iter().map(|v| v[k]).sum::<f64>() / kf;
                 ((kf - 1.0) / kf * leave_out.iter().map(|v| (v[k] - m).powi(2)).sum::<f64>()).sqrt()
             };
-            Estimate { name, value: full[k], stderr }
+            Estimate { name, value, stderr }
         })
         .collect()
 }
 
-/// The exact statistics, flattened with names (to set beside estimates).
+/// The statistics flattened with names (`l`, `G[0]`, `H[01]`, …, `PER`), in
+/// the order of `Statistics::fields`: exact values, to set beside estimates.
 pub fn flatten(s: &Statistics) -> Vec<(String, f64)> {
-    let mut v = vec![s.l];
-    v.extend(&s.g);
-    v.extend(s.h.iter().flatten());
-    v.extend(s.j.iter().flatten().flatten());
-    v.extend(s.c.iter().flatten());
-    v.extend(s.s.iter().flatten().flatten());
-    v.extend(&s.hg_mixed);
-    v.push(s.ghg_mixed);
-    v.extend([s.named.INT, s.named.UNC, s.named.PAS, s.named.TEM, s.named.PER]);
-    flat_names(s.theta.len()).into_iter().zip(v).collect()
+    let mut out = Vec::new();
+    for (name, field) in s.fields() {
+        let mut entries = Vec::new();
+        field.entries("", &mut entries);
+        out.extend(
+            entries.into_iter().map(|(i, v)| (if i.is_empty() { name.to_string() } else { format!("{name}[{i}]") }, v)),
+        );
+    }
+    out
 }
 
 /// `exact_at` for any landscape, at `theta` (validated by the caller).
@@ -396,6 +413,19 @@ mod tests {
         assert!((s.named.PAS - 56.0).abs() < 1e-12 && (s.named.TEM - 40.0).abs() < 1e-12);
     }
 
+    /// Exact values and estimates are listed under the same names, in the
+    /// same order, one entry per tensor component.
+    #[test]
+    fn flattened_names() {
+        let theta = [0.3, -0.4];
+        let exact: Vec<String> = flatten(&exact_at(&ValleyOfDeath, theta)).into_iter().map(|(n, _)| n).collect();
+        let estimated: Vec<String> = estimate_at(&ValleyOfDeath, theta, 50, 3).into_iter().map(|e| e.name).collect();
+        assert_eq!(exact, estimated);
+        assert_eq!(exact.len(), 1 + 2 + 4 + 8 + 4 + 8 + 2 + 1 + 5);
+        assert_eq!(exact[..8], ["l", "G[0]", "G[1]", "H[00]", "H[01]", "H[10]", "H[11]", "J[000]"]);
+        assert_eq!(exact[exact.len() - 7..], ["HG_mixed[1]", "gHg_mixed", "INT", "UNC", "PAS", "TEM", "PER"]);
+    }
+
     /// At tiny sample sizes the plug-in |ḡ|² is biased by tr C / n and the
     /// C.6 estimator is not (n = 2, 3, 4); likewise TEM and PER, products of
     /// three expectations, from n = 3.
@@ -412,13 +442,11 @@ mod tests {
                     (0..n).map(|i| sample(&l, theta, rng::normal(21, rep, Stream::Data, i as u64))).collect();
                 let mut sums = Sums::zero();
                 samples.iter().for_each(|s| sums.add(1.0, s));
-                let e = sums.estimates();
-                let names = flat_names(2);
-                let at = |name: &str| e[names.iter().position(|x| x == name).unwrap()];
-                int.push(at("INT"));
-                tem.push(at("TEM"));
-                per.push(at("PER"));
-                c00.push(at("C[00]"));
+                let e = sums.estimates(&theta);
+                int.push(e.named.INT);
+                tem.push(e.named.TEM);
+                per.push(e.named.PER);
+                c00.push(e.c[0][0]);
                 let gbar = [sums.g[0] / n as f64, sums.g[1] / n as f64];
                 plug.push(dot(&gbar, &gbar));
             }

@@ -4,6 +4,7 @@
 // Index loops over coordinates mirror the formulas they check.
 #![allow(clippy::needless_range_loop)]
 
+mod architecture;
 mod cli;
 mod common;
 mod corollaries;

@@ -40,12 +40,7 @@ pub const DYNAMICS_GRID: u32 = 0;
 pub const DYNAMICS_SDE: u32 = 1;
 /// `DYNAMICS` code of a pipeline for ODE substeps.
 pub const DYNAMICS_ODE: u32 = 2;
-/// Most weights a landscape may have: θ is one `vec4<f32>`, and a curve
-/// record packs (test loss, θ) into another.
-pub const MAX_DIM: usize = 3;
-/// Most parameters a landscape may have: the uniform block packs them into
-/// `MAX_PARAMS / 4` `vec4<f32>`.
-pub const MAX_PARAMS: usize = 4;
+pub use crate::landscape::limits::{MAX_DIM, MAX_PARAMS};
 
 const _: () = assert!(
     MAX_PARAMS.is_multiple_of(4) && MAX_NODES.is_multiple_of(4),
