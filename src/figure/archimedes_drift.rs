@@ -3,8 +3,8 @@
 //! and the drift per step against η, measured beside the re-summed order-3
 //! prediction and the paper's leading law η²/6.
 
+use super::lab::{ci_point, law, measured, resummed, Drawing, Figure, Lab, Plot};
 use super::table::Table;
-use super::{ci_point, law, measured, resummed, Drawing, Figure, Lab, Plot};
 use crate::error::Result;
 use crate::experiment::{Experiment, Spec};
 use crate::optimizer::Optimizer;

@@ -4,8 +4,8 @@
 //! re-summed order-3 value (Theorem 1), per landscape. Below log₁₀ 3 ≈ 0.5
 //! the prediction is within 3 SE (no paper has this map).
 
+use super::lab::{measured, resummed, series, Drawing, Figure, Lab, Plot};
 use super::table::Table;
-use super::{measured, resummed, series, Drawing, Figure, Lab, Plot};
 use crate::error::Result;
 use crate::experiment::Spec;
 use crate::plot::Heatmap;

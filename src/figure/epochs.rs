@@ -3,8 +3,8 @@
 //! difference of the final θ along the valley, against η, beside the η² law
 //! η²N(M−1)/(2M)·E[h_x g_x] and the engine's order-3 difference.
 
+use super::lab::{ci_point, log_space, measured, series, Drawing, Figure, Lab, Plot};
 use super::table::Table;
-use super::{ci_point, log_space, measured, series, Drawing, Figure, Lab, Plot};
 use crate::error::Result;
 use crate::experiment::Spec;
 use crate::plot::{Chart, Point, Series, Style};

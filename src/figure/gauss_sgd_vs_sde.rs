@@ -4,8 +4,8 @@
 //! order-3 and order-4 predictions (the order-3 term carries the noise's
 //! skewness, −(T/6)·J·S).
 
+use super::lab::{ci_point, difference_series, measured, Drawing, Figure, Lab, Plot};
 use super::table::Table;
-use super::{ci_point, difference_series, measured, Drawing, Figure, Lab, Plot};
 use crate::error::Result;
 use crate::experiment::Spec;
 use crate::optimizer::Optimizer;

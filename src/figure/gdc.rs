@@ -4,8 +4,8 @@
 //! Valley of Death. GDC matches SGD to order η², so its gap to SGD is far
 //! smaller and shrinks one order faster.
 
+use super::lab::{difference_series, log_space, measured, Drawing, Figure, Lab, Plot};
 use super::table::Table;
-use super::{difference_series, log_space, measured, Drawing, Figure, Lab, Plot};
 use crate::error::Result;
 use crate::experiment::Spec;
 use crate::optimizer::Optimizer;

@@ -13,8 +13,8 @@
 //! on the training points of `simsgd run` (the same random stream); plain GD
 //! comes from `simsgd run` itself, and the CSV carries both plain-GD means.
 
+use super::lab::{ci_point, log_space, measured, Drawing, Figure, Lab, Plot};
 use super::table::Table;
-use super::{ci_point, log_space, measured, Drawing, Figure, Lab, Plot};
 use crate::error::Result;
 use crate::experiment::Spec;
 use crate::optimizer::Optimizer;

@@ -3,8 +3,8 @@
 //! orders 1, 2 and 3. Each order's line is drawn while it stays within the
 //! measured range (widened by half of it): past that it has broken down.
 
+use super::lab::{ci_point, log_space, measured, series, Lab};
 use super::table::{Cell, Table};
-use super::{ci_point, log_space, measured, series, Lab};
 use crate::error::Result;
 use crate::experiment::Spec;
 use crate::plot::{Chart, Point, Series, Style};

@@ -4,8 +4,8 @@
 //! paper's integral form and the η-series; the gap beside its T → ∞ limit
 //! tr(CH⁻¹)/N (TIC).
 
+use super::lab::{ci_point, law, log_space, measured, Drawing, Figure, Lab, Plot};
 use super::table::Table;
-use super::{ci_point, law, log_space, measured, Drawing, Figure, Lab, Plot};
 use crate::error::Result;
 use crate::experiment::{Experiment, Spec};
 use crate::optimizer::Optimizer;

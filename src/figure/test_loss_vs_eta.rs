@@ -3,9 +3,9 @@
 //! predictions (seed 001 Fig. 3 left, on the artificial landscapes): each
 //! order holds at small η and breaks down where the next one takes over.
 
+use super::lab::{log_space, Drawing, Figure, Lab, Plot};
 use super::loss_vs_eta::LossVsEta;
 use super::table::Table;
-use super::{log_space, Drawing, Figure, Lab, Plot};
 use crate::error::Result;
 use crate::experiment::Spec;
 

@@ -4,9 +4,9 @@
 //! ηT·UNC/N) and GD − SGD against TEM (order 2: η²(T−1)·TEM/4; the notes'
 //! printed form (T−1)(TEM − PER)/4 is wrong, docs/THEORY.md).
 
+use super::lab::{ci_point, log_space, measured, Drawing, Figure, Lab, Plot};
 use super::loss_vs_eta::LossVsEta;
 use super::table::Table;
-use super::{ci_point, log_space, measured, Drawing, Figure, Lab, Plot};
 use crate::error::Result;
 use crate::experiment::Spec;
 use crate::optimizer::Optimizer;

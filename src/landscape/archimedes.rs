@@ -5,7 +5,7 @@
 //! Test loss ½ H; gradient noise is x ∇S, so C = ∇S ∇Sᵀ has rank one and turns
 //! with z: the anisotropy behind SGD's drift along +z (Corollary 1).
 
-use super::{Landscape, Param};
+use super::definition::{Landscape, Param};
 use crate::fastmath;
 use num_dual::DualNum;
 use std::f64::consts::{FRAC_1_SQRT_2, FRAC_PI_4};

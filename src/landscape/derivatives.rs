@@ -2,7 +2,7 @@
 //! differentiation (num-dual): one directional dual number per derivative
 //! index, so no derivative is ever written by hand twice.
 
-use super::Landscape;
+use super::definition::Landscape;
 use num_dual::{Dual64, HyperDual, HyperDual64, HyperHyperDual64};
 
 /// Lifts θ into a dual number type, with `seed(d, x)` building coordinate d.

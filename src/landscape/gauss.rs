@@ -5,7 +5,7 @@
 //! g_x = ½ (1 - x² e^(-h)) is an affine function of a χ²₁, hence skewed noise:
 //! G = ½ (1 - e^(-h)), C = ½ e^(-2h).
 
-use super::{Landscape, Param};
+use super::definition::{Landscape, Param};
 use crate::fastmath;
 use num_dual::DualNum;
 

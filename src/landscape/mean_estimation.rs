@@ -3,7 +3,7 @@
 //! Hessian H, gradient covariance C = S²; test loss ½ H θ². The family on
 //! which Corollary 2 compares flat and sharp minima.
 
-use super::{Landscape, Param};
+use super::definition::{Landscape, Param};
 use num_dual::DualNum;
 
 #[derive(Clone, Copy, Debug)]

@@ -4,7 +4,7 @@
 //! value, confirmed). Quadratic in θ, so E θ and E θθᵀ propagate exactly under
 //! SGD and GD: the exact polynomials live in the tests.
 
-use super::{Landscape, Param};
+use super::definition::{Landscape, Param};
 use num_dual::DualNum;
 
 #[derive(Clone, Copy, Debug, Default)]

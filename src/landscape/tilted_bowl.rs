@@ -10,7 +10,7 @@
 //! it and one line in the `registry!`; the registry-iterating tests run it on
 //! both backends and through the theory.
 
-use super::{Landscape, Param};
+use super::definition::{Landscape, Param};
 use num_dual::DualNum;
 
 #[derive(Clone, Copy, Debug)]

@@ -6,7 +6,7 @@
 //! The quartic tails make SGD diverge for moderate η: the divergence rule's
 //! test case.
 
-use super::{Landscape, Param};
+use super::definition::{Landscape, Param};
 use num_dual::DualNum;
 
 #[derive(Clone, Copy, Debug, Default)]

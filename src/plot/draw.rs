@@ -11,7 +11,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontTransform;
 
 use super::axis::{cell_decimals, to_axis, value_label, Axis};
-use super::{Chart, Heatmap, PlotError, Style, FONT_FAMILY};
+use super::chart::{Chart, Heatmap, PlotError, Style, FONT_FAMILY};
 
 /// Scale of one logical pixel in backend pixels.
 #[derive(Debug, Clone, Copy)]

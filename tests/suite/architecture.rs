@@ -13,11 +13,12 @@
 //!
 //! Each path resolves to the longest prefix that is a module, so naming
 //! `crate::a::Thing` is a dependency on `crate::a` (`src/a/mod.rs`), whether
-//! `Thing` is defined there or re-exported from a child. A module's references
-//! to its own descendants are containment, not dependencies (declaring
-//! `mod x;`, listing its children, using their parts), except re-exports
-//! (`pub use child::Thing`): through those the parent's users reach the child,
-//! so they are edges parent → child. Comments, string and character literals,
+//! `Thing` is defined there or re-exported from a child. Declaring `mod x;` is
+//! not a dependency, but naming a child is (listing its items, re-exporting
+//! them), so a parent that lists its children and a child that uses its
+//! parent's items are a cycle like any other: shared items live in a sibling
+//! module both name (`landscape::definition`, `figure::lab`, `plot::chart`).
+//! Comments, string and character literals,
 //! and items under `#[cfg(test)]` (the `mod tests` blocks and test-only module
 //! files) are ignored. Inline modules (`mod x { … }`) belong to their file's
 //! module, with `super` and `self` resolved inside them.
@@ -487,14 +488,11 @@ fn graph(files: &[File]) -> Graph {
             }
             i += 1;
         }
-        // A module's references to its own descendants are containment, not
-        // dependencies, except re-exports: its users reach the child through them.
-        let add = |edges: &mut BTreeMap<ModPath, Evidence>,
-                   target: ModPath,
-                   reexport: bool,
-                   line: usize,
-                   path: &[String]| {
-            if target != f.module && (reexport || !target.starts_with(&f.module)) {
+        // Every module named is a dependency, a module's own children
+        // included: a parent that names a child and a child that names its
+        // parent are a cycle like any other.
+        let add = |edges: &mut BTreeMap<ModPath, Evidence>, target: ModPath, line: usize, path: &[String]| {
+            if target != f.module {
                 edges.entry(target).or_insert_with(|| Evidence { file: f.name.clone(), line, path: path.join("::") });
             }
         };
@@ -503,13 +501,13 @@ fn graph(files: &[File]) -> Graph {
         let mut in_use = vec![false; t.len()];
         for round in 0..2 {
             // Two rounds, so that a `use` may start at a name a later one binds.
-            for &(start, end, reexport) in &uses {
+            for &(start, end, _) in &uses {
                 in_use[start..end].iter_mut().for_each(|x| *x = true);
                 let at = &scope_at[start];
                 for leaf in use_leaves(&t[start + 1..end - 1]) {
                     for absolute in krate.absolute(at, &leaf.path, &aliases) {
                         if round == 1 {
-                            add(edges, krate.module_of(&absolute), reexport, t[start].line, &leaf.path);
+                            add(edges, krate.module_of(&absolute), t[start].line, &leaf.path);
                         }
                         if let Some(name) = &leaf.binds {
                             let bound = aliases.entry(name.clone()).or_default();
@@ -540,7 +538,7 @@ fn graph(files: &[File]) -> Graph {
                 j += 2;
             }
             for absolute in krate.absolute(&scope_at[i], &path, &aliases) {
-                add(edges, krate.module_of(&absolute), false, t[i].line, &path);
+                add(edges, krate.module_of(&absolute), t[i].line, &path);
             }
             i = j;
         }
@@ -761,7 +759,7 @@ fn paths_resolve_to_the_longest_module_prefix() {
 }
 
 #[test]
-fn a_parent_depends_on_its_children_only_through_re_exports() {
+fn a_parent_that_names_its_children_depends_on_them() {
     let g = graph_of(&[
         ("lib.rs", "pub mod facade; pub mod registry; pub mod user;"),
         ("registry/mod.rs", "pub mod one; use one::One;\npub trait Shape {}\npub fn all() { one::One::new(); }"),
@@ -773,13 +771,20 @@ fn a_parent_depends_on_its_children_only_through_re_exports() {
     let want = [
         "crate::facade → crate::facade::part",
         "crate::facade::part → crate::user",
+        "crate::registry → crate::registry::one",
         "crate::registry::one → crate::registry",
         "crate::user → crate::facade",
     ];
     assert_eq!(edges(&g), want);
     let found: Vec<String> =
         cycles(&g).iter().map(|c| c.iter().map(|m| display(m)).collect::<Vec<_>>().join(" → ")).collect();
-    assert_eq!(found, ["crate::facade → crate::facade::part → crate::user → crate::facade"]);
+    assert_eq!(
+        found,
+        [
+            "crate::facade → crate::facade::part → crate::user → crate::facade",
+            "crate::registry → crate::registry::one → crate::registry"
+        ]
+    );
 }
 
 #[test]

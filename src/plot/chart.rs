@@ -1,0 +1,104 @@
+//! What a figure is made of: charts of series (lines, dashed lines, markers
+//! with CI bars, CI bands), heat maps, and the errors of drawing them.
+
+use std::path::PathBuf;
+
+/// The font family every text is drawn in (the bundled DejaVu Sans).
+pub(super) const FONT_FAMILY: &str = "sans-serif";
+
+/// What can go wrong drawing or writing a figure.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    #[error("invalid figure: {0}")]
+    Invalid(String),
+    #[error("drawing failed: {0}")]
+    Draw(String),
+    #[error("PNG encoding failed: {0}")]
+    Png(String),
+    #[error("the bundled font could not be loaded")]
+    Font,
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+/// A line chart: several series on shared axes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Chart {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub x_log: bool,
+    pub y_log: bool,
+    pub series: Vec<Series>,
+}
+
+/// One named series; an empty name leaves it out of the legend. Colours
+/// follow the series' index (Okabe–Ito palette), and so do marker shapes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub name: String,
+    pub style: Style,
+    pub points: Vec<Point>,
+}
+
+impl Series {
+    pub fn new(name: impl Into<String>, style: Style, points: Vec<Point>) -> Series {
+        Series { name: name.into(), style, points }
+    }
+}
+
+/// How a series is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Style {
+    /// A solid line through the points (CI ignored).
+    #[default]
+    Line,
+    /// A dashed line through the points (CI ignored), e.g. a prediction.
+    Dashed,
+    /// Markers with vertical CI error bars, unconnected.
+    Markers,
+    /// A solid centre line in a shaded CI band.
+    Band,
+}
+
+/// A data point with its confidence interval `[lo, hi]` (both equal to `y`
+/// when there is none).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Point {
+    pub x: f64,
+    pub y: f64,
+    pub lo: f64,
+    pub hi: f64,
+}
+
+impl Point {
+    /// A point without CI.
+    pub fn new(x: f64, y: f64) -> Point {
+        Point { x, y, lo: y, hi: y }
+    }
+    /// A point with CI `[lo, hi]`.
+    pub fn with_ci(x: f64, y: f64, lo: f64, hi: f64) -> Point {
+        Point { x, y, lo, hi }
+    }
+    /// A point with the symmetric CI `y ± half_width`.
+    pub fn with_err(x: f64, y: f64, half_width: f64) -> Point {
+        Point { x, y, lo: y - half_width, hi: y + half_width }
+    }
+}
+
+/// A heatmap of `values[iy][ix]` over the grid `x × y` (cell centres,
+/// strictly increasing), coloured by viridis with a colour bar; NaN cells
+/// are grey. Values are printed in the cells when they fit.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Heatmap {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub x_log: bool,
+    pub y_log: bool,
+    pub x: Vec<f64>,
+    pub y: Vec<f64>,
+    pub values: Vec<Vec<f64>>,
+    /// The colour bar's title.
+    pub value_label: String,
+}
