@@ -4,6 +4,7 @@
 use crate::atomic;
 use crate::backend::{driver, Backends, Choice};
 use crate::bench::{self, BenchArgs};
+use crate::commands::theory;
 use crate::error::{usage, Error, Result};
 use crate::experiment::{Experiment, Spec};
 use crate::figure;
@@ -143,18 +144,9 @@ pub struct TheoryArgs {
 }
 
 impl TheoryArgs {
-    /// The prediction for each plan (one order for all).
-    fn predict(&self, law: &law::Law, plans: &[&Plan]) -> Result<Vec<predict::Prediction>> {
-        let order = self.order.unwrap_or_else(|| predict::default_order(plans));
-        plans.iter().map(|plan| self.predict_to(law, plan, order)).collect()
-    }
-
-    /// The prediction for `plan` to `order`.
-    fn predict_to(&self, law: &law::Law, plan: &Plan, order: usize) -> Result<predict::Prediction> {
-        match self.resum {
-            Some(mode) => resum::predict(law, plan, order, mode),
-            None => predict::predict(law, plan, order),
-        }
+    /// The prediction these flags ask for.
+    pub fn options(&self) -> theory::Options {
+        theory::Options { order: self.order, resum: self.resum }
     }
 }
 
@@ -319,9 +311,10 @@ fn predict_command(args: &PredictArgs) -> Result<()> {
     let exp = args.setup.spec(1, 0, None, 1e8)?.resolve()?;
     let d = exp.landscape.describe();
     let law = exp.landscape.visit(law::Exact(&exp.init));
-    let p = args.prediction.predict(&law, &[&exp.plan])?.remove(0);
+    let options = args.prediction.options();
+    let p = options.predict(&law, &[&exp.plan])?.remove(0);
     let stats = exp.landscape.visit(statistics::Exact(&exp.init));
-    let c = corollary::corollaries(&stats, &exp.plan, &p, |plan| args.prediction.predict_to(&law, plan, p.order))?;
+    let c = corollary::corollaries(&stats, &exp.plan, &p, |plan| options.predict_to(&law, plan, p.order))?;
     if args.json {
         let mut v = prediction::json(&d, &exp.init, &exp.plan, &p, args.explain);
         if !c.is_empty() {
@@ -341,7 +334,7 @@ fn run(args: &RunArgs) -> Result<()> {
     let predictions = if args.theory {
         let law = exp.landscape.visit(law::Exact(&exp.init));
         let plans: Vec<&Plan> = std::iter::once(&exp.plan).chain(&exp.compare).collect();
-        let mut p = args.prediction.predict(&law, &plans)?;
+        let mut p = args.prediction.options().predict(&law, &plans)?;
         let q = (p.len() > 1).then(|| p.remove(1));
         Some((law, p.remove(0), q))
     } else {

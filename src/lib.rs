@@ -15,6 +15,7 @@ pub mod atomic;
 pub mod backend;
 pub mod bench;
 pub mod cli;
+pub mod commands;
 pub mod drift;
 pub mod error;
 pub mod experiment;
