@@ -12,7 +12,10 @@ use crate::landscape::AnyLandscape;
 use crate::optimizer::Optimizer;
 use crate::plan::Plan;
 use crate::progress::Progress;
-use crate::report::{csv, prediction, table, DriftReport, RunReport, Theory};
+use crate::report::landscapes::Landscapes;
+use crate::report::predict::PredictReport;
+use crate::report::stats::{Estimates, StatsReport};
+use crate::report::{csv, table, DriftReport, RunReport, Theory};
 use crate::theory::resum::{self, Resum};
 use crate::theory::{corollary, law, predict, statistics};
 use clap::{Args, Parser, Subcommand};
@@ -215,37 +218,16 @@ fn stats(args: &StatsArgs) -> Result<()> {
         return Err(usage("--samples must be at least 23"));
     }
     let exact = landscape.visit(statistics::Exact(&theta));
-    let estimates = args
-        .estimate
-        .then(|| landscape.visit(statistics::Estimated { theta: &theta, samples: args.samples, seed: args.seed }));
-    let flat = statistics::flatten(&exact);
+    let estimate = args.estimate.then(|| Estimates {
+        samples: args.samples,
+        seed: args.seed,
+        values: landscape.visit(statistics::Estimated { theta: &theta, samples: args.samples, seed: args.seed }),
+    });
+    let report = StatsReport { landscape: d.name, weights: d.weights, theta, exact, estimate };
     if args.json {
-        let mut v = serde_json::json!({ "landscape": d.name, "theta": theta, "exact": exact });
-        if let Some(e) = &estimates {
-            v["estimate"] = serde_json::json!({ "samples": args.samples, "seed": args.seed, "values": e });
-        }
-        println!("{}", serde_json::to_string_pretty(&v).expect("serialisable"));
-        return Ok(());
-    }
-    let at: Vec<String> = d.weights.iter().zip(&theta).map(|(w, x)| format!("{w} = {x}")).collect();
-    println!("{} at {}", d.name, at.join(", "));
-    match &estimates {
-        None => {
-            for (name, value) in &flat {
-                println!("  {name:<14} {value:>16.10}");
-            }
-        }
-        Some(e) => {
-            println!("  {:<14} {:>16} {:>16} {:>12} {:>7}", "", "exact", "estimate", "stderr", "z");
-            for ((name, value), est) in flat.iter().zip(e) {
-                let z = (est.value - value) / est.stderr;
-                println!("  {name:<14} {value:>16.10} {:>16.10} {:>12.3e} {z:>7.2}", est.value, est.stderr);
-            }
-            println!(
-                "  ({} samples, seed {}; unbiased estimators of App. C.6, jackknife standard errors)",
-                args.samples, args.seed
-            );
-        }
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", report.text());
     }
     Ok(())
 }
@@ -315,15 +297,18 @@ fn predict_command(args: &PredictArgs) -> Result<()> {
     let p = options.predict(&law, &[&exp.plan])?.remove(0);
     let stats = exp.landscape.visit(statistics::Exact(&exp.init));
     let c = corollary::corollaries(&stats, &exp.plan, &p, |plan| options.predict_to(&law, plan, p.order))?;
+    let report = PredictReport {
+        landscape: d,
+        init: exp.init,
+        plan: exp.plan,
+        prediction: p,
+        corollaries: c,
+        explain: args.explain,
+    };
     if args.json {
-        let mut v = prediction::json(&d, &exp.init, &exp.plan, &p, args.explain);
-        if !c.is_empty() {
-            v["corollaries"] = serde_json::to_value(&c).expect("serialisable");
-        }
-        println!("{}", serde_json::to_string_pretty(&v).expect("serialisable"));
+        println!("{}", report.to_json());
     } else {
-        print!("{}", prediction::text(&d, &exp.plan, &p, args.explain));
-        print!("{}", prediction::corollaries(&d, &c));
+        print!("{}", report.text());
     }
     Ok(())
 }
@@ -406,33 +391,11 @@ fn landscapes(json: bool) -> Result<()> {
         .iter()
         .map(|n| AnyLandscape::from_name(n, &[]).map(|l| l.describe()))
         .collect::<Result<_>>()?;
+    let report = Landscapes(all);
     if json {
-        let list: Vec<serde_json::Value> = all
-            .iter()
-            .map(|d| {
-                serde_json::json!({
-                    "name": d.name, "formula": d.formula, "weights": d.weights, "init": d.init,
-                    "default_steps": d.default_steps,
-                    "params": d.params.iter().map(|(p, v)| serde_json::json!({"name": p.name, "default": v, "meaning": p.meaning})).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&list).expect("serialisable"));
-        return Ok(());
-    }
-    for d in all {
-        let init: Vec<String> = d.init.iter().map(|x| x.to_string()).collect();
-        println!("{:<18} {}", d.name, d.formula);
-        println!(
-            "{:<18} weights ({}), init ({}), default T = {}",
-            "",
-            d.weights.join(", "),
-            init.join(", "),
-            d.default_steps
-        );
-        for (p, v) in &d.params {
-            println!("{:<18} --param {}={v}: {}", "", p.name, p.meaning);
-        }
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", report.text());
     }
     Ok(())
 }
