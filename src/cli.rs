@@ -1,22 +1,18 @@
-//! The command line: parsing, turning flags into an [`Experiment`], and
-//! dispatching to the backends and reports.
+//! The command line: the clap definitions, the flags turned into the inputs
+//! of [`crate::commands`] (a [`Spec`], options), one call per subcommand, and
+//! its report printed (or written). The work lives in the library.
 
 use crate::atomic;
-use crate::backend::{driver, Backends, Choice};
+use crate::backend::Choice;
 use crate::bench::{self, BenchArgs};
+use crate::commands::{figure, landscapes, predict, run, stats, theory};
 use crate::error::{usage, Error, Result};
-use crate::experiment::{Experiment, Spec};
-use crate::figure;
-use crate::landscape::AnyLandscape;
+use crate::experiment::Spec;
 use crate::optimizer::Optimizer;
-use crate::plan::Plan;
-use crate::progress::Progress;
-use crate::report::{csv, prediction, table, DriftReport, RunReport, Theory};
-use crate::theory::resum::{self, Resum};
-use crate::theory::{corollary, law, predict, statistics};
+use crate::report::{csv, table};
+use crate::theory::resum::Resum;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
-use std::time::Instant;
 
 #[derive(Parser, Debug)]
 #[command(name = "simsgd", version, about = "Test the perturbative theory of SGD against massive Monte Carlo")]
@@ -92,6 +88,30 @@ pub struct SetupArgs {
     pub compare: Option<Optimizer>,
 }
 
+impl SetupArgs {
+    /// The spec these flags describe, with the run's settings.
+    fn spec(&self, trials: u64, seed: u64, record_every: Option<usize>, diverge_at: f64) -> Result<Spec> {
+        Ok(Spec {
+            landscape: self.landscape.clone(),
+            params: parse_params(&self.params)?,
+            optimizer: self.optimizer,
+            eta: self.eta,
+            steps: self.steps,
+            init: self.init.clone(),
+            train_size: self.train_size,
+            batch: self.batch,
+            epochs: self.epochs,
+            shuffle: self.shuffle,
+            substeps: self.substeps,
+            compare: self.compare,
+            trials,
+            seed,
+            record_every,
+            diverge_at,
+        })
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct RunArgs {
     #[command(flatten)]
@@ -130,6 +150,23 @@ pub struct RunArgs {
     pub prediction: TheoryArgs,
 }
 
+impl RunArgs {
+    /// The spec these flags describe.
+    pub fn spec(&self) -> Result<Spec> {
+        self.setup.spec(self.trials, self.seed, self.record_every, self.diverge_at)
+    }
+
+    /// How and where to run.
+    pub fn options(&self) -> run::Options {
+        run::Options {
+            backend: self.backend,
+            threads: self.threads,
+            quiet: self.quiet,
+            theory: self.theory.then(|| self.prediction.options()),
+        }
+    }
+}
+
 /// Which prediction: order and re-summation (`predict`, `run --theory`).
 #[derive(Args, Clone, Copy, Debug)]
 pub struct TheoryArgs {
@@ -143,18 +180,9 @@ pub struct TheoryArgs {
 }
 
 impl TheoryArgs {
-    /// The prediction for each plan (one order for all).
-    fn predict(&self, law: &law::Law, plans: &[&Plan]) -> Result<Vec<predict::Prediction>> {
-        let order = self.order.unwrap_or_else(|| predict::default_order(plans));
-        plans.iter().map(|plan| self.predict_to(law, plan, order)).collect()
-    }
-
-    /// The prediction for `plan` to `order`.
-    fn predict_to(&self, law: &law::Law, plan: &Plan, order: usize) -> Result<predict::Prediction> {
-        match self.resum {
-            Some(mode) => resum::predict(law, plan, order, mode),
-            None => predict::predict(law, plan, order),
-        }
+    /// The prediction these flags ask for.
+    pub fn options(&self) -> theory::Options {
+        theory::Options { order: self.order, resum: self.resum }
     }
 }
 
@@ -183,6 +211,19 @@ pub struct FigureArgs {
     pub quiet: bool,
 }
 
+impl FigureArgs {
+    /// Which figures these flags ask for, and how.
+    pub fn request(&self) -> figure::Request {
+        figure::Request {
+            name: self.name.clone(),
+            quick: self.quick,
+            backend: self.backend,
+            out: self.out.clone(),
+            quiet: self.quiet,
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct StatsArgs {
     /// Landscape (see `simsgd landscapes`).
@@ -207,57 +248,19 @@ pub struct StatsArgs {
     pub json: bool,
 }
 
-fn stats(args: &StatsArgs) -> Result<()> {
-    let landscape = AnyLandscape::from_name(&args.landscape, &parse_params(&args.params)?)?;
-    let d = landscape.describe();
-    let theta = args.at.clone().unwrap_or(d.init.clone());
-    if theta.len() != d.weights.len() || theta.iter().any(|x| !x.is_finite()) {
-        return Err(usage(format!(
-            "--at needs {} finite numbers for {} ({})",
-            d.weights.len(),
-            d.name,
-            d.weights.join(", ")
-        )));
+impl StatsArgs {
+    /// What these flags ask `stats` for.
+    pub fn request(&self) -> Result<stats::Request> {
+        Ok(stats::Request {
+            landscape: self.landscape.clone(),
+            params: parse_params(&self.params)?,
+            at: self.at.clone(),
+            estimate: self.estimate.then_some(stats::Sampling { samples: self.samples, seed: self.seed }),
+        })
     }
-    if args.estimate && args.samples < 23 {
-        return Err(usage("--samples must be at least 23"));
-    }
-    let exact = landscape.visit(statistics::Exact(&theta));
-    let estimates = args
-        .estimate
-        .then(|| landscape.visit(statistics::Estimated { theta: &theta, samples: args.samples, seed: args.seed }));
-    let flat = statistics::flatten(&exact);
-    if args.json {
-        let mut v = serde_json::json!({ "landscape": d.name, "theta": theta, "exact": exact });
-        if let Some(e) = &estimates {
-            v["estimate"] = serde_json::json!({ "samples": args.samples, "seed": args.seed, "values": e });
-        }
-        println!("{}", serde_json::to_string_pretty(&v).expect("serialisable"));
-        return Ok(());
-    }
-    let at: Vec<String> = d.weights.iter().zip(&theta).map(|(w, x)| format!("{w} = {x}")).collect();
-    println!("{} at {}", d.name, at.join(", "));
-    match &estimates {
-        None => {
-            for (name, value) in &flat {
-                println!("  {name:<14} {value:>16.10}");
-            }
-        }
-        Some(e) => {
-            println!("  {:<14} {:>16} {:>16} {:>12} {:>7}", "", "exact", "estimate", "stderr", "z");
-            for ((name, value), est) in flat.iter().zip(e) {
-                let z = (est.value - value) / est.stderr;
-                println!("  {name:<14} {value:>16.10} {:>16.10} {:>12.3e} {z:>7.2}", est.value, est.stderr);
-            }
-            println!(
-                "  ({} samples, seed {}; unbiased estimators of App. C.6, jackknife standard errors)",
-                args.samples, args.seed
-            );
-        }
-    }
-    Ok(())
 }
 
+/// `--param NAME=VALUE`s as (name, value) pairs.
 fn parse_params(raw: &[String]) -> Result<Vec<(String, f64)>> {
     raw.iter()
         .map(|p| {
@@ -268,37 +271,6 @@ fn parse_params(raw: &[String]) -> Result<Vec<(String, f64)>> {
             Ok((k.trim().to_string(), v))
         })
         .collect()
-}
-
-impl SetupArgs {
-    /// The spec these flags describe, with the run's settings.
-    fn spec(&self, trials: u64, seed: u64, record_every: Option<usize>, diverge_at: f64) -> Result<Spec> {
-        Ok(Spec {
-            landscape: self.landscape.clone(),
-            params: parse_params(&self.params)?,
-            optimizer: self.optimizer,
-            eta: self.eta,
-            steps: self.steps,
-            init: self.init.clone(),
-            train_size: self.train_size,
-            batch: self.batch,
-            epochs: self.epochs,
-            shuffle: self.shuffle,
-            substeps: self.substeps,
-            compare: self.compare,
-            trials,
-            seed,
-            record_every,
-            diverge_at,
-        })
-    }
-}
-
-impl RunArgs {
-    /// The spec these flags describe.
-    pub fn spec(&self) -> Result<Spec> {
-        self.setup.spec(self.trials, self.seed, self.record_every, self.diverge_at)
-    }
 }
 
 #[derive(Args, Debug)]
@@ -315,167 +287,52 @@ pub struct PredictArgs {
     pub json: bool,
 }
 
-fn predict_command(args: &PredictArgs) -> Result<()> {
-    let exp = args.setup.spec(1, 0, None, 1e8)?.resolve()?;
-    let d = exp.landscape.describe();
-    let law = exp.landscape.visit(law::Exact(&exp.init));
-    let p = args.prediction.predict(&law, &[&exp.plan])?.remove(0);
-    let stats = exp.landscape.visit(statistics::Exact(&exp.init));
-    let c = corollary::corollaries(&stats, &exp.plan, &p, |plan| args.prediction.predict_to(&law, plan, p.order))?;
-    if args.json {
-        let mut v = prediction::json(&d, &exp.init, &exp.plan, &p, args.explain);
-        if !c.is_empty() {
-            v["corollaries"] = serde_json::to_value(&c).expect("serialisable");
-        }
-        println!("{}", serde_json::to_string_pretty(&v).expect("serialisable"));
-    } else {
-        print!("{}", prediction::text(&d, &exp.plan, &p, args.explain));
-        print!("{}", prediction::corollaries(&d, &c));
+impl PredictArgs {
+    /// The spec these flags describe (one trial: nothing is simulated).
+    pub fn spec(&self) -> Result<Spec> {
+        self.setup.spec(1, 0, None, 1e8)
     }
-    Ok(())
 }
 
-fn run(args: &RunArgs) -> Result<()> {
-    let exp = args.spec()?.resolve()?;
-    // Predictions first, so that an unsupported order fails before the run.
-    let predictions = if args.theory {
-        let law = exp.landscape.visit(law::Exact(&exp.init));
-        let plans: Vec<&Plan> = std::iter::once(&exp.plan).chain(&exp.compare).collect();
-        let mut p = args.prediction.predict(&law, &plans)?;
-        let q = (p.len() > 1).then(|| p.remove(1));
-        Some((law, p.remove(0), q))
-    } else {
-        None
-    };
-    let backends = Backends::open(args.backend, args.threads, args.quiet)?;
-    let sim = backends.for_experiment(&exp)?;
-    let label = format!("{} {}", exp.landscape.describe().name, exp.plan.optimizer.name());
-    let trials = exp.trials * (1 + exp.compare.is_some() as u64);
-    let progress = Progress::new(trials, &label, args.quiet);
-    let start = Instant::now();
-    let outcome = driver::run(sim, &exp, &progress)?;
-    progress.finish();
-    let threads = backends.cpu().threads();
-    let mut report = RunReport::new(&exp, &outcome, sim.kind().to_string(), threads, start.elapsed().as_secs_f64());
-    report.adapter = sim.adapter();
-    if let Some((law, p, q)) = &predictions {
-        report.theory = Some(Theory::new(p, exp.plan.eta, &report.metrics, q.as_ref().zip(report.paired.as_ref())));
-        if let Some(drift) = &mut report.drift {
-            set_drift_theory(drift, &exp, law, &exp.plan, p)?;
-        }
-        if let (Some(paired), Some(plan), Some(q)) = (&mut report.paired, &exp.compare, q) {
-            if let Some(drift) = &mut paired.drift {
-                set_drift_theory(drift, &exp, law, plan, q)?;
-            }
-        }
-    }
-    if let Some(path) = &args.csv {
-        atomic::write(path, &csv::render(&report))
-            .map_err(|source| Error::Io { path: path.display().to_string(), source })?;
-    }
-    if args.json {
-        println!("{}", report.to_json());
-    } else {
-        print!("{}", table::render(&report));
-    }
-    Ok(())
-}
-
-/// The predicted drift beside a measured one: what each estimator reads on the
-/// re-summed engine's E[θ(t)] at the prediction's order (its mode where it is
-/// re-summed, else exact), and Corollary 1's laws. Nothing for grids the
-/// re-summation does not cover.
-fn set_drift_theory(
-    drift: &mut DriftReport,
-    exp: &Experiment,
-    law: &law::Law,
-    plan: &Plan,
-    p: &predict::Prediction,
-) -> Result<()> {
-    let mode = p.resummed.unwrap_or(Resum::Exact);
-    // The prediction's own velocity where it is re-summed.
-    let velocity = match &p.velocity {
-        Some(v) => v.clone(),
-        None => match resum::predict(law, plan, p.order, mode) {
-            Ok(end) => end.velocity.unwrap_or_default(),
-            Err(_) => return Ok(()),
-        },
-    };
-    let window = exp.drift_window(plan).expect("a drift report has a window");
-    let expected = window.expected(&exp.record_steps(), |t| resum::theta_at(law, plan, p.order, mode, t))?;
-    let stats = exp.landscape.visit(statistics::Exact(&exp.init));
-    drift.set_theory(plan.eta, p.order, velocity, expected, corollary::valley_drift_of(&stats, plan));
-    Ok(())
-}
-
-fn landscapes(json: bool) -> Result<()> {
-    let all: Vec<_> = AnyLandscape::LISTED
-        .iter()
-        .map(|n| AnyLandscape::from_name(n, &[]).map(|l| l.describe()))
-        .collect::<Result<_>>()?;
+/// Prints a report as JSON or text.
+fn print(json: bool, to_json: impl FnOnce() -> String, text: impl FnOnce() -> String) {
     if json {
-        let list: Vec<serde_json::Value> = all
-            .iter()
-            .map(|d| {
-                serde_json::json!({
-                    "name": d.name, "formula": d.formula, "weights": d.weights, "init": d.init,
-                    "default_steps": d.default_steps,
-                    "params": d.params.iter().map(|(p, v)| serde_json::json!({"name": p.name, "default": v, "meaning": p.meaning})).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&list).expect("serialisable"));
-        return Ok(());
+        println!("{}", to_json());
+    } else {
+        print!("{}", text());
     }
-    for d in all {
-        let init: Vec<String> = d.init.iter().map(|x| x.to_string()).collect();
-        println!("{:<18} {}", d.name, d.formula);
-        println!(
-            "{:<18} weights ({}), init ({}), default T = {}",
-            "",
-            d.weights.join(", "),
-            init.join(", "),
-            d.default_steps
-        );
-        for (p, v) in &d.params {
-            println!("{:<18} --param {}={v}: {}", "", p.name, p.meaning);
-        }
-    }
-    Ok(())
-}
-
-fn figure_command(args: &FigureArgs) -> Result<()> {
-    if args.list {
-        for f in figure::FIGURES {
-            println!("{:<26} {}", f.name, f.about);
-        }
-        return Ok(());
-    }
-    let figures: Vec<&figure::Figure> = match &args.name {
-        Some(name) => vec![figure::find(name)?],
-        None => figure::FIGURES.iter().collect(),
-    };
-    let lab =
-        figure::Lab { quick: args.quick, backends: Backends::open(args.backend, 0, args.quiet)?, quiet: args.quiet };
-    figure::make_all(&figures, &lab, &args.out)
 }
 
 /// Runs the parsed command line.
 pub fn execute(cli: Cli) -> Result<(), Error> {
     match cli.command {
-        Command::Run(args) => run(&args),
-        Command::Landscapes { json } => landscapes(json),
-        Command::Stats(args) => stats(&args),
-        Command::Predict(args) => predict_command(&args),
-        Command::Figure(args) => figure_command(&args),
+        Command::Run(args) => {
+            let report = run::run(args.spec()?, &args.options())?;
+            if let Some(path) = &args.csv {
+                atomic::write(path, &csv::render(&report))
+                    .map_err(|source| Error::Io { path: path.display().to_string(), source })?;
+            }
+            print(args.json, || report.to_json(), || table::render(&report));
+        }
         Command::Bench { args, quiet } => {
             let report = bench::run(&args, quiet)?;
-            if args.json {
-                println!("{}", serde_json::to_string_pretty(&report).expect("serialisable"));
-            } else {
-                print!("{}", bench::render(&report));
-            }
-            Ok(())
+            let json = || serde_json::to_string_pretty(&report).expect("serialisable");
+            print(args.json, json, || bench::render(&report));
+        }
+        Command::Stats(args) => {
+            let report = stats::stats(&args.request()?)?;
+            print(args.json, || report.to_json(), || report.text());
+        }
+        Command::Predict(args) => {
+            let report = predict::predict(args.spec()?, args.prediction.options(), args.explain)?;
+            print(args.json, || report.to_json(), || report.text());
+        }
+        Command::Figure(args) if args.list => print!("{}", figure::list()),
+        Command::Figure(args) => figure::make(&args.request())?,
+        Command::Landscapes { json } => {
+            let report = landscapes::list()?;
+            print(json, || report.to_json(), || report.text());
         }
     }
+    Ok(())
 }

@@ -5,7 +5,9 @@
 //! expectations), [`grid`] (the space-time grid every optimizer is),
 //! [`rng`] (the counter-based random streams all backends share),
 //! [`backend`] (simulators), [`stats`] and [`observables`] (what a run
-//! measures, with standard errors), [`report`] (table, JSON, CSV).
+//! measures, with standard errors), [`report`] (what each command reports:
+//! table, JSON, CSV), [`commands`] (the work behind each subcommand, which
+//! [`cli`] calls).
 
 // Index loops over lanes and coordinates are the structure-of-arrays idiom
 // that LLVM vectorises; iterator rewrites obscure the kernels.
@@ -15,6 +17,7 @@ pub mod atomic;
 pub mod backend;
 pub mod bench;
 pub mod cli;
+pub mod commands;
 pub mod drift;
 pub mod error;
 pub mod experiment;

@@ -1,8 +1,9 @@
-//! `simsgd`: the one place that turns errors into a one-line message and exit
-//! code 2.
+//! `simsgd`: the command line of [`simsgd::cli`] (subcommands `run`, `bench`,
+//! `stats`, `predict`, `figure` and `landscapes`), and the one place that
+//! turns errors into a one-line message and exit code 2.
 
 use clap::error::ErrorKind;
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use simsgd::cli::{execute, Cli};
 use std::process::ExitCode;
 
@@ -27,7 +28,8 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            eprintln!("simsgd: error: a subcommand is required (run, landscapes); see simsgd --help");
+            let names: Vec<String> = Cli::command().get_subcommands().map(|c| c.get_name().to_string()).collect();
+            eprintln!("simsgd: error: a subcommand is required ({}); see simsgd --help", names.join(", "));
             return ExitCode::from(2);
         }
         Err(e) => {

@@ -1,7 +1,12 @@
-//! A run's report: one serialisable value, rendered as a table, JSON or CSV.
+//! What the commands report, each a value rendered as text or JSON (serde
+//! types: the JSON's shape is theirs). Here `run`'s [`RunReport`], rendered
+//! as a table ([`table`]), JSON or CSV ([`csv`]); `predict`'s, `stats`'s and
+//! `landscapes`'s in [`predict`], [`stats`] and [`landscapes`].
 
 pub mod csv;
-pub mod prediction;
+pub mod landscapes;
+pub mod predict;
+pub mod stats;
 pub mod table;
 
 use crate::experiment::Experiment;

@@ -118,6 +118,14 @@ impl Drop for TempDir {
 
 // ---------------------------------------------------------------- bad input
 
+/// Without a subcommand: one line that names every subcommand.
+#[test]
+fn missing_subcommand_names_every_subcommand() {
+    usage_error(&[]);
+    let stderr = text(&simsgd(&[]).stderr);
+    assert!(stderr.contains("(run, bench, stats, predict, figure, landscapes)"), "{stderr}");
+}
+
 #[test]
 fn unknown_landscape_is_a_usage_error() {
     usage_error(&run_args(&["no-such-landscape"]));

@@ -1,0 +1,51 @@
+//! `simsgd stats`: a landscape's statistics at a point, exact and (optionally)
+//! estimated from samples.
+
+use crate::error::{usage, Result};
+use crate::landscape::AnyLandscape;
+use crate::report::stats::{Estimates, StatsReport};
+use crate::theory::statistics;
+
+/// What `stats` computes.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub landscape: String,
+    pub params: Vec<(String, f64)>,
+    /// The point θ [default: the landscape's init].
+    pub at: Option<Vec<f64>>,
+    /// Also estimate every statistic from samples.
+    pub estimate: Option<Sampling>,
+}
+
+/// The samples of `--estimate`.
+#[derive(Clone, Copy, Debug)]
+pub struct Sampling {
+    /// At least 23 (the jackknife leaves out one of 20 groups).
+    pub samples: usize,
+    pub seed: u64,
+}
+
+/// The statistics the request asks for.
+pub fn stats(r: &Request) -> Result<StatsReport> {
+    let landscape = AnyLandscape::from_name(&r.landscape, &r.params)?;
+    let d = landscape.describe();
+    let theta = r.at.clone().unwrap_or(d.init.clone());
+    if theta.len() != d.weights.len() || theta.iter().any(|x| !x.is_finite()) {
+        return Err(usage(format!(
+            "--at needs {} finite numbers for {} ({})",
+            d.weights.len(),
+            d.name,
+            d.weights.join(", ")
+        )));
+    }
+    if r.estimate.is_some_and(|e| e.samples < 23) {
+        return Err(usage("--samples must be at least 23"));
+    }
+    let exact = landscape.visit(statistics::Exact(&theta));
+    let estimate = r.estimate.map(|Sampling { samples, seed }| Estimates {
+        samples,
+        seed,
+        values: landscape.visit(statistics::Estimated { theta: &theta, samples, seed }),
+    });
+    Ok(StatsReport { landscape: d.name, weights: d.weights, theta, exact, estimate })
+}
