@@ -9,4 +9,6 @@ bash scripts/setup.sh
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 cargo fmt --check
 cargo clippy --release --all-targets -- -D warnings
+# The CPU-only build (no wgpu) stays clean too.
+cargo clippy --release --no-default-features --all-targets -- -D warnings
 cargo test --release

@@ -27,6 +27,14 @@ pub struct CurvePoint {
     pub theta: Vec<Moments>,
 }
 
+/// A learning curve at `record_steps` with no trial yet, for `dim` weights.
+pub fn empty_curve(dim: usize, record_steps: &[usize]) -> Vec<CurvePoint> {
+    record_steps
+        .iter()
+        .map(|&step| CurvePoint { step, theta: vec![Moments::default(); dim], ..Default::default() })
+        .collect()
+}
+
 /// One optimizer's accumulated observables. Diverged trials are counted and
 /// excluded from the final means; a curve point averages the trials that had
 /// not diverged by its step (its `n` says how many).
@@ -76,10 +84,7 @@ impl Tally {
     pub fn new(dim: usize, record_steps: &[usize], drift: Option<&crate::drift::DriftWindow>) -> Self {
         Tally {
             theta: vec![Moments::default(); dim],
-            curve: record_steps
-                .iter()
-                .map(|&step| CurvePoint { step, theta: vec![Moments::default(); dim], ..Default::default() })
-                .collect(),
+            curve: empty_curve(dim, record_steps),
             drift: drift.map(|w| DriftTally {
                 slope: vec![Moments::default(); dim],
                 step: if w.step.is_some() { vec![Moments::default(); dim] } else { Vec::new() },

@@ -14,13 +14,11 @@ use crate::error::{Error, Result};
 use crate::experiment::Experiment;
 use crate::landscape::derivatives::hessian;
 use crate::landscape::{Landscape, Visitor};
-use crate::observables::CurvePoint;
 use crate::optimizer::{Dynamics, Optimizer};
 use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::quadrature::empirical_weights;
 use crate::rng::{self, Stream};
-use crate::stats::Moments;
 use std::array::from_fn;
 use std::ops::Range;
 
@@ -316,24 +314,14 @@ fn simulate_chunk<L: Landscape<D>, const D: usize>(
 ) -> Chunk {
     let steps = if record { exp.record_steps() } else { Vec::new() };
     let drift = if record { exp.drift_window(plan) } else { None };
-    let mut out = Chunk::with_capacity(D, (range.end - range.start) as usize);
-    out.curve = steps
-        .iter()
-        .map(|&step| CurvePoint { step, theta: vec![Moments::default(); D], ..Default::default() })
-        .collect();
+    let mut out = Chunk::new(D, (range.end - range.start) as usize, &steps);
     let mut ws = Workspace::default();
     for trial0 in range.clone().step_by(LANES) {
         let valid = (range.end - trial0).min(LANES as u64) as usize;
         let b = simulate_block(l, exp, plan, &steps, drift.as_ref(), trial0, &mut ws);
         for lane in 0..valid {
-            out.test_loss.push(b.test[lane]);
-            out.train_loss.push(b.train[lane]);
-            out.theta.extend(lane_theta(&b.theta, lane));
-            out.status.push(match (b.diverged[lane], b.nonfinite[lane]) {
-                (false, _) => Status::Finite,
-                (true, false) => Status::Diverged,
-                (true, true) => Status::NonFinite,
-            });
+            let status = Status::of(b.diverged[lane], b.nonfinite[lane]);
+            out.push(b.test[lane], b.train[lane], lane_theta(&b.theta, lane), status);
             if drift.is_some() {
                 out.slope.extend(lane_theta(&b.slope, lane));
                 out.step.extend(lane_theta(&b.step, lane));

@@ -5,7 +5,7 @@
 
 use crate::error::Result;
 use crate::experiment::Experiment;
-use crate::observables::{CurvePoint, Trial};
+use crate::observables::{empty_curve, CurvePoint, Trial};
 use crate::plan::Plan;
 use crate::progress::Progress;
 use std::ops::Range;
@@ -20,6 +20,18 @@ pub enum Status {
     Diverged,
     /// Diverged with a final θ or loss that is not finite.
     NonFinite,
+}
+
+impl Status {
+    /// The status of a trial that `diverged` or not, with final values that
+    /// are `nonfinite` or not.
+    pub fn of(diverged: bool, nonfinite: bool) -> Self {
+        match (diverged, nonfinite) {
+            (false, _) => Status::Finite,
+            (true, false) => Status::Diverged,
+            (true, true) => Status::NonFinite,
+        }
+    }
 }
 
 /// One plan's results over a chunk of trials, in trial order; per-trial
@@ -43,16 +55,26 @@ pub struct Chunk {
 }
 
 impl Chunk {
-    /// An empty chunk for `trials` trials of `dim` weights.
-    pub fn with_capacity(dim: usize, trials: usize) -> Self {
+    /// An empty chunk for `trials` trials of `dim` weights, with an empty
+    /// curve at `record_steps`.
+    pub fn new(dim: usize, trials: usize, record_steps: &[usize]) -> Self {
         Chunk {
             dim,
             test_loss: Vec::with_capacity(trials),
             train_loss: Vec::with_capacity(trials),
             theta: Vec::with_capacity(trials * dim),
             status: Vec::with_capacity(trials),
+            curve: empty_curve(dim, record_steps),
             ..Default::default()
         }
+    }
+
+    /// Appends the next trial's final values.
+    pub fn push(&mut self, test_loss: f64, train_loss: f64, theta: impl IntoIterator<Item = f64>, status: Status) {
+        self.test_loss.push(test_loss);
+        self.train_loss.push(train_loss);
+        self.theta.extend(theta);
+        self.status.push(status);
     }
 
     /// Trials in the chunk.

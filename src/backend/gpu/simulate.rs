@@ -19,7 +19,6 @@ use crate::backend::simulator::{Chunk, Simulator, Status};
 use crate::error::{usage, Error, Result};
 use crate::experiment::Experiment;
 use crate::landscape::{Landscape, Visitor};
-use crate::observables::CurvePoint;
 use crate::optimizer::Dynamics;
 use crate::plan::Plan;
 use crate::progress::Progress;
@@ -181,10 +180,7 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
         let n = self.plan.grid.train_size as u64;
         let records = if record { self.exp.record_steps() } else { Vec::new() };
         let window = if record { self.exp.drift_window(self.plan) } else { None };
-        let mut curve: Vec<CurvePoint> = records
-            .iter()
-            .map(|&step| CurvePoint { step, theta: vec![Moments::default(); D], ..Default::default() })
-            .collect();
+        let mut out = Chunk::new(D, count as usize, &records);
         let slots = (MAX_PARTIALS / (groups as u64 * PARTIAL_BYTES)).clamp(1, records.len().max(1) as u64) as u32;
         let kernels = Kernels::get::<L, D>(gpu, self.kernels, dynamics_code(self.plan))?;
         let mut cfg = self.config(range.clone(), groups);
@@ -213,7 +209,7 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
         let mut merge = |first: usize, filled: usize| -> Result<()> {
             let parts: Vec<[f32; 4]> = gpu.read(&partials, filled * groups as usize * 3)?;
             for slot in 0..filled {
-                let point = &mut curve[first + slot];
+                let point = &mut out.curve[first + slot];
                 for wg in 0..groups as usize {
                     let base = (slot * groups as usize + wg) * 3;
                     let n = parts[base][0] as u64;
@@ -269,22 +265,14 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
         let drift: Vec<[[f32; 4]; 2]> = if window.is_some() { gpu.read(&drift, count as usize)? } else { Vec::new() };
         // Widened to f64 on the host; the driver tallies in f64.
         let wide = |v: &[f32; 4]| v[..D].iter().map(|&x| x as f64).collect::<Vec<_>>();
-        let mut out = Chunk::with_capacity(D, count as usize);
         for i in 0..count as usize {
-            out.test_loss.push(losses[i][0] as f64);
-            out.train_loss.push(losses[i][1] as f64);
-            out.theta.extend(wide(&theta[i]));
-            out.status.push(match (flags[i] & DIVERGED != 0, flags[i] & NONFINITE != 0) {
-                (false, _) => Status::Finite,
-                (true, false) => Status::Diverged,
-                (true, true) => Status::NonFinite,
-            });
+            let status = Status::of(flags[i] & DIVERGED != 0, flags[i] & NONFINITE != 0);
+            out.push(losses[i][0] as f64, losses[i][1] as f64, wide(&theta[i]), status);
             if let Some([slope, step]) = drift.get(i) {
                 out.slope.extend(wide(slope));
                 out.step.extend(wide(step));
             }
         }
-        out.curve = curve;
         Ok(out)
     }
 }
