@@ -39,7 +39,7 @@ pub fn open_gpu() -> Result<(Box<dyn Simulator>, String)> {
 }
 
 #[cfg(not(feature = "gpu"))]
-const WITHOUT_GPU: &str = "this simsgd was built without the `gpu` feature";
+const WITHOUT_GPU: &str = "this simsgd was built without the GPU backend (cargo feature `gpu`)";
 
 /// The simulators a command may use: the CPU always, a GPU where one was
 /// chosen and opened.
