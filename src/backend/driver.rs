@@ -4,6 +4,7 @@
 //! order (Chan). Chunk sizes depend on the experiment alone, so a run's
 //! numbers do not depend on the thread count or on scheduling.
 
+use super::footprint::HELD_PER_THREAD;
 use super::simulator::{Chunk, Simulator, Status};
 use crate::error::Result;
 use crate::experiment::Experiment;
@@ -19,14 +20,28 @@ const PAIRED_CHUNK: u64 = 1 << 14;
 
 /// Runs `exp` on `sim`: every chunk of trials under the primary plan and, on
 /// the same trials (the same training sets), the compared plan.
+///
+/// Chunks run in waves of [`HELD_PER_THREAD`] per thread, each wave merged
+/// into the total in chunk order before the next starts: the same numbers as
+/// merging all at the end, with at most a wave of finished chunks (and their
+/// learning curves) held at once, however many trials.
 pub fn run(sim: &dyn Simulator, exp: &Experiment, progress: &Progress) -> Result<Outcome> {
     sim.supports(exp)?;
     let chunk = sim.chunk_trials(exp)?;
-    let chunks = map_chunks(sim, exp.trials, chunk, |range| run_chunk(sim, exp, range, progress))?;
-    let mut chunks = chunks.into_iter();
-    let mut total = chunks.next().expect("at least one trial");
-    chunks.for_each(|c| total.merge(&c));
-    Ok(total)
+    let count = exp.trials.div_ceil(chunk);
+    let wave = sim.pool().map_or(1, |p| p.current_num_threads() * HELD_PER_THREAD) as u64;
+    let mut total: Option<Outcome> = None;
+    for first in (0..count).step_by(wave as usize) {
+        let chunks = first..(first + wave).min(count);
+        let outcomes = map_range(sim, chunks, chunk, exp.trials, |range| run_chunk(sim, exp, range, progress))?;
+        for o in outcomes {
+            match &mut total {
+                Some(t) => t.merge(&o),
+                None => total = Some(o),
+            }
+        }
+    }
+    Ok(total.expect("at least one trial"))
 }
 
 /// Per-trial results of `plan` on `trials`: what backends are checked against
@@ -76,11 +91,22 @@ fn map_chunks<T: Send>(
     chunk: u64,
     f: impl Fn(Range<u64>) -> Result<T> + Sync,
 ) -> Result<Vec<T>> {
+    map_range(sim, 0..trials.div_ceil(chunk), chunk, trials, f)
+}
+
+/// `f` over chunks `chunks` of `trials` trials, `chunk` at a time, as
+/// [`map_chunks`].
+fn map_range<T: Send>(
+    sim: &dyn Simulator,
+    chunks: Range<u64>,
+    chunk: u64,
+    trials: u64,
+    f: impl Fn(Range<u64>) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
     let range = |c: u64| c * chunk..((c + 1) * chunk).min(trials);
-    let count = trials.div_ceil(chunk);
     match sim.pool() {
-        Some(pool) => pool.install(|| (0..count).into_par_iter().map(|c| f(range(c))).collect()),
-        None => (0..count).map(|c| f(range(c))).collect(),
+        Some(pool) => pool.install(|| chunks.into_par_iter().map(|c| f(range(c))).collect()),
+        None => chunks.map(|c| f(range(c))).collect(),
     }
 }
 
