@@ -10,10 +10,11 @@
 
 use super::simulator::{Chunk, Simulator, Status};
 use crate::drift::DriftWindow;
-use crate::error::{Error, Result};
+use crate::error::{usage, Error, Result};
 use crate::experiment::Experiment;
 use crate::landscape::derivatives::hessian;
 use crate::landscape::{Landscape, Visitor};
+use crate::memory;
 use crate::observables::CurvePoint;
 use crate::optimizer::{Dynamics, Optimizer};
 use crate::plan::Plan;
@@ -390,9 +391,27 @@ pub struct Cpu {
     pool: rayon::ThreadPool,
 }
 
+/// Most threads per core [`Cpu::new`] accepts: more only slow a run down
+/// (and a mistyped `--threads 100000` would spend minutes starting them).
+pub const THREADS_PER_CORE: usize = 4;
+
+/// The most threads [`Cpu::new`] accepts on a machine of `cores` cores.
+pub fn max_threads(cores: usize) -> usize {
+    THREADS_PER_CORE * cores.max(1)
+}
+
 impl Cpu {
-    /// A simulator on `threads` threads (0: all cores).
+    /// A simulator on `threads` threads (0: all cores); a usage error above
+    /// [`max_threads`] of the cores this process may use.
     pub fn new(threads: usize) -> Result<Self> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if threads > max_threads(cores) {
+            return Err(usage(format!(
+                "--threads {threads} is too many: this machine has {cores} cores, and more than {} threads only \
+                 slow a run down",
+                max_threads(cores)
+            )));
+        }
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
@@ -411,9 +430,10 @@ impl Simulator for Cpu {
         "cpu"
     }
 
-    /// Every experiment: the CPU is the reference.
-    fn supports(&self, _: &Experiment) -> Result<()> {
-        Ok(())
+    /// Every experiment (the CPU is the reference) whose buffers on this
+    /// pool's threads fit in the memory available ([`Shape::check`](super::footprint::Shape::check)).
+    fn supports(&self, exp: &Experiment) -> Result<()> {
+        exp.shape().check(self.threads(), memory::available())
     }
 
     fn chunk_trials(&self, exp: &Experiment) -> Result<u64> {
@@ -436,5 +456,22 @@ impl Simulator for Cpu {
         let chunk = exp.landscape.visit(SimulateChunk { exp, plan, range: trials, record });
         progress.advance(count);
         Ok(chunk)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--threads 100000` spent minutes starting threads; beyond four per
+    /// core it is refused at once.
+    #[test]
+    fn thread_counts_are_capped() {
+        assert_eq!((max_threads(0), max_threads(1), max_threads(16)), (4, 4, 64));
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert!(Cpu::new(max_threads(cores)).is_ok());
+        let e = Cpu::new(100_000).err().expect("refused").to_string();
+        assert!(e.starts_with("--threads 100000 is too many"), "{e}");
+        assert!(Cpu::new(max_threads(cores) + 1).is_err());
     }
 }

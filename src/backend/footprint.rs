@@ -1,6 +1,7 @@
 //! What the CPU backend holds in memory for a run, so that a run too large
-//! for the machine is refused before it starts (`Experiment::validate`,
-//! `Cpu::supports`) rather than aborted by the allocator halfway through.
+//! for the machine is refused before it starts ([`Shape::check`], from each
+//! backend's `supports`, which the driver asks before simulating) rather than
+//! aborted by the allocator halfway through.
 //!
 //! The CPU backend simulates [`LANES`] trials at a time; each thread in its
 //! pool runs one chunk of trials ([`chunk_trials`]) at a time, and the driver
@@ -14,17 +15,21 @@
 //! | visiting orders (`--shuffle`) | N · LANES · 4 |
 //! | SDE increments | min(K, [`NOISE_SUBSTEPS`]) · M · LANES · 8 |
 //! | per-trial results | chunk · (17 + 24 D) |
-//! | learning curve of the chunk and its tally | 2 · R · (point) |
+//! | learning curve of the chunk | R · (point) |
 //! | recorded steps, drift weights | 5 · R · 8 |
 //!
 //! with N points per training set, K substeps, M quadrature nodes, D weights,
-//! R recorded steps and a curve point of (1 + D) moments. Each chunk waiting
-//! to be merged holds one curve per plan, and the run's result and its
-//! report hold R points per plan once more ([`RENDER_BYTES_PER_SUMMARY`] per
-//! moment: the report's numbers and their text). Everything else is a few
-//! kilobytes. The buffers are sized by N, K and R, never by T or the number
-//! of trials, which only set how long a run takes.
+//! R recorded steps and a curve point of (1 + D) moments. Each chunk's tally
+//! (the thread's own, or finished and waiting to be merged; the first becomes
+//! the run's result) holds one curve per plan, and the report R · (1 + D)
+//! moments ([`RENDER_BYTES_PER_SUMMARY`] each: the report's numbers and
+//! their text). Everything else is a few kilobytes. The buffers are sized by
+//! N, K and R, never by T or the number of trials, which only set how long a
+//! run takes. The estimate is within a factor of two of the peak resident
+//! memory measured on runs dominated by each term.
 
+use crate::error::Result;
+use crate::memory::{self, Available};
 use crate::observables::CurvePoint;
 use crate::stats::Moments;
 
@@ -39,8 +44,10 @@ pub const NOISE_SUBSTEPS: usize = 1024;
 pub const HELD_PER_THREAD: usize = 8;
 
 /// Bytes per reported moment (mean, standard error, interval) in the report
-/// and its rendered text: an estimate, generous for JSON.
-pub const RENDER_BYTES_PER_SUMMARY: u64 = 1024;
+/// and its rendered text, at the peak of writing it: about 110 (table), 210
+/// (CSV) and 340 (JSON) on `run gauss --steps 1000000 --record-every 1`, all
+/// terms counted; on the low side, so as not to refuse what would run.
+pub const RENDER_BYTES_PER_SUMMARY: u64 = 128;
 
 /// Bookkeeping bytes of each heap allocation.
 const ALLOCATION: u64 = 16;
@@ -108,9 +115,10 @@ impl Shape {
         (xs, order, noise)
     }
 
-    /// Bytes one thread holds at most: the largest plan's block buffers
-    /// (a plan's are freed before the next one's), and both plans' chunk
-    /// results and curves (the first is kept to pair with the second).
+    /// Bytes one thread holds at most besides the tallies: the largest
+    /// plan's block buffers (a plan's are freed before the next one's), and
+    /// both plans' chunk results and curves (the first is kept to pair with
+    /// the second).
     pub fn per_thread(&self) -> u64 {
         let blocks = self.plans.iter().map(|p| {
             let (xs, order, noise) = Self::block(p);
@@ -120,16 +128,15 @@ impl Shape {
         let chunk = chunk_trials(self.trials).min(self.trials);
         let results = mul(chunk, 17 + 24 * self.dim as u64);
         let records = self.records as u64;
-        let curves = add(mul(mul(2, records), self.point()), mul(records, 5 * 8));
+        let curves = add(mul(records, self.point()), mul(records, 5 * 8));
         add(block, mul(self.plans.len() as u64, add(results, curves)))
     }
 
-    /// Bytes held once, however many threads: the run's merged result and its
-    /// report.
+    /// Bytes held once, however many threads: the report.
     pub fn shared(&self) -> u64 {
-        let summaries = mul(add(self.records as u64, 1), 1 + self.dim as u64 + 2);
-        let report = mul(summaries, RENDER_BYTES_PER_SUMMARY);
-        mul(self.plans.len() as u64, add(mul(self.records as u64, self.point()), report))
+        // (1 + D) moments per recorded step, and test loss, train loss, gap and θ.
+        let summaries = add(mul(self.records as u64, 1 + self.dim as u64), 3 + self.dim as u64);
+        mul(self.plans.len() as u64, mul(summaries, RENDER_BYTES_PER_SUMMARY))
     }
 
     /// The chunks of the run.
@@ -138,13 +145,14 @@ impl Shape {
     }
 
     /// The bytes a run on `threads` threads needs at its peak: each busy
-    /// thread's buffers, the finished chunks waiting to be merged, and what
-    /// is held once. Threads beyond the number of chunks stay idle.
+    /// thread's buffers, the tallies of a wave of chunks (at least one per
+    /// busy thread), and what is held once. Threads beyond the number of
+    /// chunks stay idle.
     pub fn bytes(&self, threads: usize) -> u64 {
         let busy = (threads.max(1) as u64).min(self.chunks());
         let held = mul(busy, HELD_PER_THREAD as u64).min(self.chunks());
-        let waiting = mul(held, mul(self.plans.len() as u64, mul(self.records as u64, self.point())));
-        add(add(mul(busy, self.per_thread()), waiting), self.shared())
+        let tallies = mul(held, mul(self.plans.len() as u64, mul(self.records as u64, self.point())));
+        add(add(mul(busy, self.per_thread()), tallies), self.shared())
     }
 
     /// [`Shape::bytes`] with the largest part named.
@@ -167,6 +175,25 @@ impl Shape {
         ];
         let largest = parts.into_iter().max_by_key(|p| p.0).map(|p| p.1).unwrap_or_default();
         Footprint { bytes: self.bytes(threads), largest }
+    }
+}
+
+impl Shape {
+    /// The buffers left on the host when a device simulates: no training
+    /// sets, orders or increments (the device draws them), the rest as on the
+    /// CPU with one chunk at a time.
+    pub fn host_of_device(&self) -> Shape {
+        let plans = self.plans.iter().map(|p| PlanShape { train_size: 0, shuffle: false, noise_substeps: 0, ..*p });
+        Shape { plans: plans.collect(), ..self.clone() }
+    }
+
+    /// Refuses, as a usage error, a run on `threads` threads that needs more
+    /// than `available` (see [`memory::check`]), naming its largest part:
+    /// "this run needs about 64.0 GiB of memory (mostly the training sets of
+    /// … on one thread), but 21.9 GiB is available (MemAvailable)".
+    pub fn check(&self, threads: usize, available: Option<Available>) -> Result<()> {
+        let f = self.footprint(threads);
+        memory::check("this run", f.bytes, &format!("mostly the {}", f.largest), available)
     }
 }
 
@@ -218,13 +245,31 @@ mod tests {
     #[test]
     fn curves_grow_with_records_and_waiting_chunks() {
         let s = shape(vec![sgd(10, false)], 1, 100_000_000);
-        // Two copies per thread, one per waiting chunk and the result, and the report.
-        assert!(s.bytes(1) > 100_000_000 * (3 * s.point() + 3 * RENDER_BYTES_PER_SUMMARY));
+        // The chunk's curve and its tally, the recorded steps, and the report.
+        let per_record = 2 * s.point() + 5 * 8 + 2 * RENDER_BYTES_PER_SUMMARY;
+        assert!((100_000_000 * per_record..100_000_000 * (per_record + 1)).contains(&s.bytes(1)));
         assert!(s.footprint(1).largest.starts_with("learning curves of 100000000 recorded steps"));
         let many = shape(vec![sgd(10, false)], 1 << 30, 1000);
         assert_eq!(many.bytes(2) - many.bytes(1), many.per_thread() + 8 * 1000 * many.point());
         // Saturates rather than wrapping.
         let huge = shape(vec![sgd(usize::MAX, true); 2], u64::MAX, usize::MAX);
         assert_eq!(huge.bytes(usize::MAX), u64::MAX);
+    }
+
+    #[test]
+    fn refusals_name_the_memory_and_its_largest_part() {
+        let gib = |g: u64| Some(Available { bytes: g << 30, source: "MemAvailable" });
+        let s = shape(vec![sgd((1 << 30) - 1, false)], 1, 0);
+        assert!(s.check(1, gib(65)).is_ok() && s.check(1, None).is_ok());
+        let e = s.check(1, gib(4)).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "this run needs about 64.0 GiB of memory (mostly the training sets of 1073741823 points for 8 trials \
+             at a time on one thread), but 4.0 GiB is available (MemAvailable)"
+        );
+        // A device holds the training sets itself.
+        assert!(s.host_of_device().check(1, gib(1)).is_ok());
+        let e = shape(vec![sgd(1_000_000, false)], 100_000, 0).check(8, gib(0)).unwrap_err().to_string();
+        assert!(e.contains("on each of 8 threads"), "{e}");
     }
 }
