@@ -40,7 +40,7 @@ pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     }
 }
 
-/// How [`write`] writes to a path.
+/// How [`write()`] writes to a path.
 #[derive(Debug)]
 pub enum Target {
     /// Nothing there yet: a new file, atomically.
@@ -54,7 +54,7 @@ pub enum Target {
     Through,
 }
 
-/// How [`write`] would write to `path`, touching nothing; an error for what
+/// How [`write()`] would write to `path`, touching nothing; an error for what
 /// it refuses.
 pub fn target(path: &Path) -> std::io::Result<Target> {
     let meta = match std::fs::metadata(path) {

@@ -5,6 +5,10 @@
 //! `None`); [`Spec::resolve`] applies the defaults and validates, and is the
 //! one point after which inputs are trusted: an [`Experiment`] exists only
 //! through it. The CLI, the figures, the bench and the tests all build `Spec`s.
+//! What depends on the machine rather than the input (the memory a
+//! simulation needs on so many threads, [`Experiment::shape`]) is checked by
+//! the backend about to simulate, before it starts: `predict` resolves the
+//! same specs and simulates nothing.
 
 use crate::backend::footprint::{PlanShape, Shape};
 use crate::drift::DriftWindow;
@@ -244,7 +248,9 @@ impl Experiment {
         DriftWindow::new(plan, &self.record_steps())
     }
 
-    /// Checks what the types cannot.
+    /// Checks what the types cannot: values in range, T and N below 2^30
+    /// ([`MAX_GRID`]), and no trial drawing more than a random stream holds
+    /// ([`STREAM_LENGTH`]: the SDE's T·K·M normals, the shuffle's E·N words).
     pub fn validate(&self) -> Result<()> {
         if self.trials == 0 {
             return Err(usage("--trials must be at least 1"));

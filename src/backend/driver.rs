@@ -25,7 +25,7 @@ const PAIRED_CHUNK: u64 = 1 << 14;
 /// the same trials (the same training sets), the compared plan.
 ///
 /// Chunks are merged into the total in chunk order as soon as their turn
-/// comes ([`fold_in_order`]), with at most [`HELD_PER_THREAD`] per thread
+/// comes (`fold_in_order`), with at most [`HELD_PER_THREAD`] per thread
 /// started ahead of the next to merge: the same numbers as merging all at the
 /// end, with a bounded number of finished chunks (and their learning curves)
 /// held at once, however many trials.

@@ -385,7 +385,7 @@ impl Simulator for GpuSimulator {
     }
 
     /// Everything but GDC, which needs per-sample Hessians, and grids whose
-    /// 32-bit counters would wrap ([`counters_fit`]), where the host has the
+    /// 32-bit counters would wrap (`counters_fit`), where the host has the
     /// memory for the results ([`Shape::host_of_device`](crate::backend::footprint::Shape::host_of_device)).
     fn supports(&self, exp: &Experiment) -> Result<()> {
         if exp.cpu_only() {
