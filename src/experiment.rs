@@ -5,13 +5,19 @@
 //! `None`); [`Spec::resolve`] applies the defaults and validates, and is the
 //! one point after which inputs are trusted: an [`Experiment`] exists only
 //! through it. The CLI, the figures, the bench and the tests all build `Spec`s.
+//! What depends on the machine rather than the input (the memory a
+//! simulation needs on so many threads, [`Experiment::shape`]) is checked by
+//! the backend about to simulate, before it starts: `predict` resolves the
+//! same specs and simulates nothing.
 
+use crate::backend::footprint::{PlanShape, Shape};
 use crate::drift::DriftWindow;
 use crate::error::{usage, Result};
-use crate::grid::Grid;
-use crate::landscape::AnyLandscape;
-use crate::optimizer::Optimizer;
+use crate::grid::{Grid, MAX_GRID};
+use crate::landscape::{AnyLandscape, Landscape, Visitor};
+use crate::optimizer::{Dynamics, Optimizer};
 use crate::plan::Plan;
+use crate::rng::STREAM_LENGTH;
 
 /// Everything a run needs, as a user states it: the flags of `simsgd run`.
 /// Unset options take the defaults [`Spec::resolve`] documents.
@@ -191,6 +197,33 @@ pub struct Experiment {
 }
 
 impl Experiment {
+    /// How many steps [`Experiment::record_steps`] lists, without listing them.
+    pub fn record_count(&self) -> usize {
+        let Some(k) = self.record_every.filter(|&k| k > 0) else {
+            return 0;
+        };
+        let t = self.plan.steps();
+        t / k + 1 + usize::from(!t.is_multiple_of(k))
+    }
+
+    /// What a CPU run of this experiment holds in memory
+    /// ([`crate::backend::footprint`]); the backends refuse, before they
+    /// simulate, a run that needs more than is available
+    /// ([`Shape::check`]).
+    pub fn shape(&self) -> Shape {
+        let nodes = self.landscape.visit(Nodes);
+        let plans = std::iter::once(&self.plan).chain(&self.compare).map(|p| PlanShape {
+            train_size: p.grid.train_size,
+            shuffle: p.grid.shuffle,
+            noise_substeps: match p.dynamics() {
+                Dynamics::Continuous { substeps, noise: true } => substeps as usize,
+                _ => 0,
+            },
+            nodes,
+        });
+        Shape { plans: plans.collect(), dim: self.landscape.dim(), trials: self.trials, records: self.record_count() }
+    }
+
     /// The recorded steps: 0, k, 2k, ... up to T (T included).
     pub fn record_steps(&self) -> Vec<usize> {
         let Some(k) = self.record_every else {
@@ -215,7 +248,9 @@ impl Experiment {
         DriftWindow::new(plan, &self.record_steps())
     }
 
-    /// Checks what the types cannot.
+    /// Checks what the types cannot: values in range, T and N below 2^30
+    /// ([`MAX_GRID`]), and no trial drawing more than a random stream holds
+    /// ([`STREAM_LENGTH`]: the SDE's T·K·M normals, the shuffle's E·N words).
     pub fn validate(&self) -> Result<()> {
         if self.trials == 0 {
             return Err(usage("--trials must be at least 1"));
@@ -245,8 +280,26 @@ impl Experiment {
             if plan.substeps == 0 {
                 return Err(usage("--substeps must be at least 1"));
             }
-            if plan.steps() > u32::MAX as usize / 4 || plan.grid.train_size > u32::MAX as usize / 4 {
+            if plan.steps() > MAX_GRID || plan.grid.train_size > MAX_GRID {
                 return Err(usage("steps and training set size must be below 2^30"));
+            }
+            // What each trial draws from its random streams (T, N < 2^30, K < 2^32: no overflow).
+            let (t, n, e) = (plan.steps() as u64, plan.grid.train_size as u64, plan.grid.epochs as u64);
+            if let Dynamics::Continuous { substeps, noise: true } = plan.dynamics() {
+                let normals = t * substeps as u64 * self.landscape.visit(Nodes) as u64;
+                if normals > STREAM_LENGTH {
+                    return Err(usage(format!(
+                        "--steps {t} with --substeps {substeps} is out of range for sde: it draws T·K·M = {normals} \
+                         normals per trial, more than a random stream's 2^34"
+                    )));
+                }
+            }
+            if plan.grid.shuffle && e * n > STREAM_LENGTH {
+                return Err(usage(format!(
+                    "--shuffle with --epochs {e} and --train-size {n} is out of range: it draws E·N = {} words \
+                     per trial, more than a random stream's 2^34",
+                    e * n
+                )));
             }
         }
         if let Some(c) = &self.compare {
@@ -255,6 +308,16 @@ impl Experiment {
             }
         }
         Ok(())
+    }
+}
+
+/// M, the nodes of a landscape's quadrature rule (one SDE normal each per substep).
+struct Nodes;
+
+impl Visitor for Nodes {
+    type Output = usize;
+    fn visit<L: Landscape<D>, const D: usize>(self, _: &L) -> usize {
+        L::rule().nodes.len()
     }
 }
 
@@ -278,11 +341,20 @@ impl GridFlags {
     /// (defaults B = 1, E = 1, T = the landscape's). GD: N (default 10) points,
     /// every one in every one of the T steps; `--batch`, `--epochs` and
     /// `--shuffle` are SGD's (see [`GridFlags::sgd_only`]).
+    ///
+    /// Each flag must be below 2^30 ([`MAX_GRID`]: T and N are, and B ≤ N,
+    /// E ≤ T), so that the products below cannot overflow; a grid whose
+    /// T = E·N/B is out of that range is refused naming the flags.
     pub fn resolve(&self, optimizer: Optimizer, default_steps: usize) -> Result<Grid> {
+        self.check_ranges()?;
         let b = self.batch.unwrap_or(1);
         if optimizer.full_batch() {
             return Grid::gd(self.train_size.unwrap_or(GD_TRAIN_SIZE), self.steps.unwrap_or(default_steps));
         }
+        // Each factor is below 2^30 (check_ranges): no product overflows 64 bits.
+        let product = |x: usize, y: usize, what: &str| -> Result<usize> {
+            x.checked_mul(y).ok_or_else(|| usage(format!("{what} is out of range: steps must be below 2^30")))
+        };
         let divide = |num: usize, den: usize, what: &str| -> Result<usize> {
             if den == 0 || !num.is_multiple_of(den) {
                 Err(usage(format!(
@@ -295,13 +367,13 @@ impl GridFlags {
         let (n, e) = match (self.train_size, self.epochs, self.steps) {
             (Some(n), Some(e), t) => {
                 if let Some(t) = t {
-                    if t * b != e * n {
+                    if product(t, b, "T·B")? != product(e, n, "E·N")? {
                         return Err(usage(format!("--steps {t} disagrees with T = E·N/B = {e}·{n}/{b}")));
                     }
                 }
                 (n, e)
             }
-            (Some(n), None, Some(t)) => (n, divide(t * b, n, "E = T·B/N")?),
+            (Some(n), None, Some(t)) => (n, divide(product(t, b, "T·B")?, n, "E = T·B/N")?),
             (Some(n), None, None) => (n, 1),
             (None, e, t) => {
                 let e = e.unwrap_or(1);
@@ -309,11 +381,34 @@ impl GridFlags {
                 if t == 0 {
                     (b, 0)
                 } else {
-                    (divide(t * b, e, "N = T·B/E")?, e)
+                    let n = divide(product(t, b, "T·B")?, e, "N = T·B/E")?;
+                    if n > MAX_GRID {
+                        return Err(usage(format!(
+                            "N = T·B/E = {t}·{b}/{e} points is out of range (--steps, --batch, --epochs): a training \
+                             set must have fewer than 2^30 points"
+                        )));
+                    }
+                    (n, e)
                 }
             }
         };
         Grid::new(n, b, e, self.shuffle)
+    }
+
+    /// Each given flag is at most [`MAX_GRID`].
+    fn check_ranges(&self) -> Result<()> {
+        let flags = [
+            ("--steps", self.steps, "steps must be below 2^30"),
+            ("--train-size", self.train_size, "a training set must have fewer than 2^30 points"),
+            ("--batch", self.batch, "a batch divides the training set, which must have fewer than 2^30 points"),
+            ("--epochs", self.epochs, "T = E·N/B is at least E, and steps must be below 2^30"),
+        ];
+        for (flag, value, why) in flags {
+            if let Some(v) = value.filter(|&v| v > MAX_GRID) {
+                return Err(usage(format!("{flag} {v} is out of range: {why}")));
+            }
+        }
+        Ok(())
     }
 
     /// Whether flags that only SGD-like grids use were given.
@@ -366,5 +461,90 @@ mod tests {
         let sgd = f.resolve_compare(Optimizer::Sgd, &gd).unwrap();
         assert!(sgd.steps() == 5 && sgd.train_size == 10 && sgd.batch == 2);
         assert!(f.sgd_only() && flags(None, None, None, None).resolve_compare(Optimizer::Sgd, &gd).is_err());
+    }
+
+    fn refusal(spec: Spec) -> String {
+        let e = spec.resolve().expect_err("refused");
+        assert!(matches!(e, crate::error::Error::Usage(_)));
+        e.to_string()
+    }
+
+    /// Flags whose products overflowed ran with a wrapped T (`--train-size 2
+    /// --epochs 2^63` gave T = 0); now each is refused naming the flags.
+    #[test]
+    fn grid_products_never_wrap() {
+        let gauss = || Spec { trials: 1, ..Spec::new("gauss") };
+        let e = refusal(Spec { train_size: Some(2), epochs: Some(1 << 63), ..gauss() });
+        assert_eq!(
+            e,
+            "--epochs 9223372036854775808 is out of range: T = E·N/B is at least E, and steps must be below 2^30"
+        );
+        assert!(refusal(Spec { train_size: Some(2), epochs: Some((1 << 63) + 1), ..gauss() }).starts_with("--epochs"));
+        assert!(refusal(Spec { steps: Some(usize::MAX), batch: Some(2), ..gauss() }).starts_with("--steps"));
+        assert!(refusal(Spec { train_size: Some(1 << 30), ..gauss() }).starts_with("--train-size"));
+        assert!(refusal(Spec { batch: Some(usize::MAX), epochs: Some(3), ..gauss() }).starts_with("--batch"));
+        assert!(refusal(Spec { optimizer: Optimizer::Gd, steps: Some(1 << 40), ..gauss() }).starts_with("--steps"));
+        // Each flag in range, their product not.
+        let e = refusal(Spec { train_size: Some(1 << 29), epochs: Some(4), ..gauss() });
+        assert!(e.contains("4·536870912/1") && e.contains("(--epochs, --train-size, --batch)"), "{e}");
+        let big = Spec { steps: Some(MAX_GRID), batch: Some(MAX_GRID), epochs: Some(1), ..gauss() };
+        assert!(refusal(big).contains("(--steps, --batch, --epochs)"));
+        // The largest grid still resolves.
+        assert_eq!(
+            Spec { train_size: Some(2), epochs: Some(MAX_GRID / 2), ..gauss() }.resolve().unwrap().plan.steps(),
+            MAX_GRID - 1
+        );
+    }
+
+    /// A trial's random streams hold 2^34 elements; a run that would draw
+    /// more (and so repeat them) is refused.
+    #[test]
+    fn random_streams_are_not_overdrawn() {
+        let sde = |optimizer, k| Spec { optimizer, steps: Some(1000), substeps: k, trials: 1, ..Spec::new("gauss") };
+        // gauss has M = 3 nodes: 1000 · 2^22 · 3 < 2^34 < 1000 · 2^23 · 3.
+        assert!(sde(Optimizer::Sde, 1 << 22).resolve().is_ok());
+        let e = refusal(sde(Optimizer::Sde, 1 << 23));
+        assert!(e.starts_with("--steps 1000 with --substeps 8388608 is out of range for sde"), "{e}");
+        assert!(sde(Optimizer::Ode, u32::MAX).resolve().is_ok(), "the ODE draws no noise");
+        let shuffled = |e| Spec {
+            train_size: Some(1 << 20),
+            batch: Some(1 << 20),
+            epochs: Some(e),
+            shuffle: true,
+            trials: 1,
+            ..Spec::new("gauss")
+        };
+        assert!(shuffled(1 << 14).resolve().is_ok());
+        assert!(refusal(shuffled((1 << 14) + 1)).starts_with("--shuffle with --epochs 16385 and --train-size 1048576"));
+    }
+
+    #[test]
+    fn record_count_is_the_recorded_steps() {
+        for (steps, k) in [(0, 1), (10, 1), (10, 3), (10, 10), (10, 11), (12, 4), (1, 2)] {
+            let exp =
+                Spec { steps: Some(steps), record_every: Some(k), trials: 1, ..Spec::new("gauss") }.resolve().unwrap();
+            assert_eq!(exp.record_count(), exp.record_steps().len(), "T = {steps}, k = {k}");
+        }
+        assert_eq!(Spec::new("gauss").resolve().unwrap().record_count(), 0);
+    }
+
+    #[test]
+    fn shape_is_what_the_cpu_allocates() {
+        let exp = Spec {
+            optimizer: Optimizer::Sde,
+            substeps: 7,
+            compare: Some(Optimizer::Sgd),
+            train_size: Some(12),
+            steps: Some(12),
+            record_every: Some(5),
+            trials: 100,
+            ..Spec::new("valley-of-death")
+        }
+        .resolve()
+        .unwrap();
+        let s = exp.shape();
+        assert_eq!((s.dim, s.trials, s.records), (2, 100, 4));
+        let sde = PlanShape { train_size: 12, shuffle: false, noise_substeps: 7, nodes: 5 };
+        assert_eq!(s.plans, [sde, PlanShape { noise_substeps: 0, ..sde }]);
     }
 }

@@ -17,6 +17,10 @@ use crate::error::{usage, Result};
 use serde::Serialize;
 use std::ops::Range;
 
+/// The largest T, N, B and E (below 2^30): indices fit 32 bits on every
+/// backend with room, and no product of two of them overflows 64 bits.
+pub const MAX_GRID: usize = (1 << 30) - 1;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Grid {
     /// N: training points per trial.
@@ -30,7 +34,7 @@ pub struct Grid {
 }
 
 impl Grid {
-    /// A grid, checked: N >= 1, 1 <= B, B divides N.
+    /// A grid, checked: N >= 1, 1 <= B, B divides N, T = E·N/B <= [`MAX_GRID`].
     pub fn new(train_size: usize, batch: usize, epochs: usize, shuffle: bool) -> Result<Self> {
         if train_size == 0 {
             return Err(usage("the training set must have at least one point"));
@@ -41,7 +45,13 @@ impl Grid {
         if !train_size.is_multiple_of(batch) {
             return Err(usage(format!("batch size {batch} does not divide the training set size {train_size}")));
         }
-        Ok(Grid { train_size, batch, epochs, shuffle })
+        match epochs.checked_mul(train_size / batch) {
+            Some(t) if t <= MAX_GRID => Ok(Grid { train_size, batch, epochs, shuffle }),
+            _ => Err(usage(format!(
+                "T = E·N/B = {epochs}·{train_size}/{batch} steps is out of range (--epochs, --train-size, --batch): \
+                 steps must be below 2^30"
+            ))),
+        }
     }
 
     /// GD: every step uses all N points, for T steps.
@@ -49,9 +59,10 @@ impl Grid {
         Self::new(train_size, train_size, steps, false)
     }
 
-    /// T = E·N/B.
+    /// T = E·N/B (saturating: a grid not made by [`Grid::new`] may be out of
+    /// range, which `Experiment::validate` refuses).
     pub fn steps(&self) -> usize {
-        self.epochs * self.batches_per_epoch()
+        self.epochs.saturating_mul(self.batches_per_epoch())
     }
 
     /// N/B.
@@ -104,5 +115,16 @@ mod tests {
         assert!(Grid::new(10, 0, 1, false).is_err());
         assert!(Grid::new(0, 1, 1, false).is_err());
         assert_eq!(Grid::new(5, 1, 0, false).unwrap().steps(), 0);
+    }
+
+    #[test]
+    fn steps_beyond_2_to_the_30_are_refused_not_wrapped() {
+        assert_eq!(Grid::new(2, 1, MAX_GRID / 2, false).unwrap().steps(), MAX_GRID - 1);
+        let e = Grid::new(2, 1, 1 << 63, false).unwrap_err().to_string();
+        assert!(e.contains("--epochs, --train-size, --batch") && e.contains("2^30"), "{e}");
+        assert!(Grid::new(4, 2, 1 << 29, false).is_err());
+        assert!(Grid::gd(10, MAX_GRID + 1).is_err());
+        let wide = Grid { train_size: 2, batch: 1, epochs: usize::MAX, shuffle: false };
+        assert_eq!(wide.steps(), usize::MAX);
     }
 }

@@ -26,6 +26,7 @@ pub mod figure;
 pub mod grid;
 pub mod landscape;
 pub mod linalg;
+pub mod memory;
 pub mod observables;
 pub mod optimizer;
 pub mod plan;

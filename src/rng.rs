@@ -24,6 +24,11 @@
 
 use crate::fastmath;
 
+/// Elements of one (trial, stream) sequence: blocks are counted in 32 bits,
+/// four elements each. Beyond it a sequence would repeat, so no run may draw
+/// more (`Experiment::validate`).
+pub const STREAM_LENGTH: u64 = 1 << 34;
+
 /// The independent sequences of one trial; the value is the counter's third word.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]

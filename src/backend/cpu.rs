@@ -10,10 +10,12 @@
 
 use super::simulator::{Chunk, Simulator, Status};
 use crate::drift::DriftWindow;
-use crate::error::{Error, Result};
+use crate::error::{usage, Error, Result};
 use crate::experiment::Experiment;
 use crate::landscape::derivatives::hessian;
 use crate::landscape::{Landscape, Visitor};
+use crate::memory;
+use crate::observables::CurvePoint;
 use crate::optimizer::{Dynamics, Optimizer};
 use crate::plan::Plan;
 use crate::progress::Progress;
@@ -22,8 +24,8 @@ use crate::rng::{self, Stream};
 use std::array::from_fn;
 use std::ops::Range;
 
-/// Trials simulated together in one structure-of-arrays block.
-pub const LANES: usize = 8;
+pub use super::footprint::LANES;
+use super::footprint::{chunk_trials, NOISE_SUBSTEPS};
 
 type Lanes = [f64; LANES];
 
@@ -38,9 +40,6 @@ struct BlockResult<const D: usize> {
     diverged: [bool; LANES],
     /// Whether the final θ or a loss is not finite (a subset of `diverged`).
     nonfinite: [bool; LANES],
-    /// Test loss, θ and whether the trial was still alive (not diverged) at
-    /// each recorded step.
-    curve: Vec<(Lanes, [Lanes; D], [bool; LANES])>,
     /// The drift estimators (`crate::drift`): least-squares slope and mean
     /// conditional step, per weight and lane.
     slope: [Lanes; D],
@@ -54,8 +53,9 @@ struct Workspace {
     xs: Vec<f64>,
     /// Per-lane visiting order of the current epoch, `order[lane * N + k]`.
     order: Vec<u32>,
-    /// SDE increments of one step, `noise[(k * M + j) * LANES + lane]` for
-    /// substep k and quadrature node j < M.
+    /// SDE increments of up to [`NOISE_SUBSTEPS`] substeps of one step,
+    /// `noise[(s * M + j) * LANES + lane]` for substep s (from the batch's
+    /// first) and quadrature node j < M.
     noise: Vec<f64>,
 }
 
@@ -173,13 +173,15 @@ fn continuous_step<L: Landscape<D>, const D: usize>(
     let k = substeps as usize;
     let h = plan.eta / k as f64;
     let sigma = plan.eta / ((k * plan.grid.batch) as f64).sqrt();
-    if noise {
-        ws.noise.resize(k * m * LANES, 0.0);
-        rng::fill_normals::<LANES>(seed, trial0, Stream::Noise, (t * k * m) as u64, &mut ws.noise);
-    }
     let root_w: [f64; MAX_NODES] = from_fn(|j| rule.weights.get(j).map_or(0.0, |w| w.sqrt()));
     let mut g = [[0.0; D]; MAX_NODES];
     for s in 0..k {
+        // Noise elements (t·K + s)·M + j, drawn NOISE_SUBSTEPS substeps at a time.
+        let in_batch = s % NOISE_SUBSTEPS;
+        if noise && in_batch == 0 {
+            ws.noise.resize(NOISE_SUBSTEPS.min(k - s) * m * LANES, 0.0);
+            rng::fill_normals::<LANES>(seed, trial0, Stream::Noise, ((t * k + s) * m) as u64, &mut ws.noise);
+        }
         for lane in 0..LANES {
             let theta = lane_theta(th, lane);
             let mut mean = [0.0; D];
@@ -192,7 +194,7 @@ fn continuous_step<L: Landscape<D>, const D: usize>(
             let mut next: [f64; D] = from_fn(|d| theta[d] - h * mean[d]);
             if noise {
                 for j in 0..m {
-                    let xi = root_w[j] * ws.noise[(s * m + j) * LANES + lane];
+                    let xi = root_w[j] * ws.noise[(in_batch * m + j) * LANES + lane];
                     for d in 0..D {
                         next[d] += sigma * xi * (g[j][d] - mean[d]);
                     }
@@ -205,8 +207,11 @@ fn continuous_step<L: Landscape<D>, const D: usize>(
     }
 }
 
-/// Simulates trials `trial0 .. trial0 + LANES` under `plan`.
+/// Simulates trials `trial0 .. trial0 + LANES` under `plan`, adding the
+/// first `valid` trials' test loss and θ at each recorded step to `curve`
+/// (those still alive), lane by lane: no buffer grows with the records.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn simulate_block<L: Landscape<D>, const D: usize>(
     l: &L,
     exp: &Experiment,
@@ -214,6 +219,8 @@ fn simulate_block<L: Landscape<D>, const D: usize>(
     record_steps: &[usize],
     drift: Option<&DriftWindow>,
     trial0: u64,
+    valid: usize,
+    curve: &mut [CurvePoint],
     ws: &mut Workspace,
 ) -> BlockResult<D> {
     let n = plan.grid.train_size;
@@ -225,18 +232,19 @@ fn simulate_block<L: Landscape<D>, const D: usize>(
     let mut th: [Lanes; D] = from_fn(|d| [exp.init[d]; LANES]);
     let mut diverged = [false; LANES];
     let limit = exp.diverge_at;
-    let mut curve = Vec::with_capacity(record_steps.len());
     let mut records = record_steps.iter().peekable();
     let (mut slope, mut step) = ([[0.0; LANES]; D], [[0.0; LANES]; D]);
     // A record also applies the divergence rule to the test loss and adds the
     // state to the drift estimators.
-    let mut record = |th: &[Lanes; D], diverged: &mut [bool; LANES], curve: &mut Vec<_>| {
+    let mut recorded = 0;
+    let mut record = |th: &[Lanes; D], diverged: &mut [bool; LANES]| {
+        let r = recorded;
+        recorded += 1;
         let test: Lanes = from_fn(|lane| l.test_loss(lane_theta(th, lane)));
         for lane in 0..LANES {
             diverged[lane] |= !within(test[lane], limit);
         }
         if let Some(w) = drift {
-            let r = curve.len();
             for lane in 0..LANES {
                 let g = match &w.step {
                     Some(weights) if weights[r] != 0.0 => l.mean_gradient(lane_theta(th, lane)).map(|g| weights[r] * g),
@@ -248,12 +256,20 @@ fn simulate_block<L: Landscape<D>, const D: usize>(
                 }
             }
         }
-        curve.push((test, *th, diverged.map(|d| !d)));
+        let point = &mut curve[r];
+        for lane in 0..valid {
+            if !diverged[lane] {
+                point.test_loss.push(test[lane]);
+                for d in 0..D {
+                    point.theta[d].push(th[d][lane]);
+                }
+            }
+        }
     };
     let dynamics = plan.dynamics();
     for t in 0..plan.steps() {
         if records.next_if_eq(&&t).is_some() {
-            record(&th, &mut diverged, &mut curve);
+            record(&th, &mut diverged);
         }
         match dynamics {
             Dynamics::Discrete => discrete_step(l, plan, exp.seed, trial0, t, ws, &mut th),
@@ -266,7 +282,7 @@ fn simulate_block<L: Landscape<D>, const D: usize>(
         }
     }
     if records.next().is_some() {
-        record(&th, &mut diverged, &mut curve);
+        record(&th, &mut diverged);
     }
     // Test and train loss from the same DEGREE + 1 loss evaluations: the
     // Gauss–Hermite weights give E_x, the empirical Lagrange weights the
@@ -289,14 +305,7 @@ fn simulate_block<L: Landscape<D>, const D: usize>(
         diverged[lane] |= !(within(test[lane], limit) && within(train[lane], limit));
         nonfinite[lane] = !(test[lane].is_finite() && train[lane].is_finite() && theta.iter().all(|x| x.is_finite()));
     }
-    BlockResult { test, train, theta: th, diverged, nonfinite, curve, slope, step }
-}
-
-/// Trials per chunk: a function of the trial count alone (determinism), small
-/// enough for load balance and progress, large enough to amortise.
-fn chunk_trials(trials: u64) -> u64 {
-    let target = trials.div_ceil(64).next_multiple_of(LANES as u64);
-    target.clamp(16 * LANES as u64, 1 << 14)
+    BlockResult { test, train, theta: th, diverged, nonfinite, slope, step }
 }
 
 /// Simulates `plan` on the trials of `range`, block by block, into a chunk:
@@ -318,21 +327,13 @@ fn simulate_chunk<L: Landscape<D>, const D: usize>(
     let mut ws = Workspace::default();
     for trial0 in range.clone().step_by(LANES) {
         let valid = (range.end - trial0).min(LANES as u64) as usize;
-        let b = simulate_block(l, exp, plan, &steps, drift.as_ref(), trial0, &mut ws);
+        let b = simulate_block(l, exp, plan, &steps, drift.as_ref(), trial0, valid, &mut out.curve, &mut ws);
         for lane in 0..valid {
             let status = Status::of(b.diverged[lane], b.nonfinite[lane]);
             out.push(b.test[lane], b.train[lane], lane_theta(&b.theta, lane), status);
             if drift.is_some() {
                 out.slope.extend(lane_theta(&b.slope, lane));
                 out.step.extend(lane_theta(&b.step, lane));
-            }
-            for (point, (test, th, alive)) in out.curve.iter_mut().zip(&b.curve) {
-                if alive[lane] {
-                    point.test_loss.push(test[lane]);
-                    for d in 0..D {
-                        point.theta[d].push(th[d][lane]);
-                    }
-                }
             }
         }
     }
@@ -379,9 +380,27 @@ pub struct Cpu {
     pool: rayon::ThreadPool,
 }
 
+/// Most threads per core [`Cpu::new`] accepts: more only slow a run down
+/// (and a mistyped `--threads 100000` would spend minutes starting them).
+pub const THREADS_PER_CORE: usize = 4;
+
+/// The most threads [`Cpu::new`] accepts on a machine of `cores` cores.
+pub fn max_threads(cores: usize) -> usize {
+    THREADS_PER_CORE * cores.max(1)
+}
+
 impl Cpu {
-    /// A simulator on `threads` threads (0: all cores).
+    /// A simulator on `threads` threads (0: all cores); a usage error above
+    /// [`max_threads`] of the cores this process may use.
     pub fn new(threads: usize) -> Result<Self> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if threads > max_threads(cores) {
+            return Err(usage(format!(
+                "--threads {threads} is too many: this machine has {cores} cores, and more than {} threads only \
+                 slow a run down",
+                max_threads(cores)
+            )));
+        }
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
@@ -400,9 +419,10 @@ impl Simulator for Cpu {
         "cpu"
     }
 
-    /// Every experiment: the CPU is the reference.
-    fn supports(&self, _: &Experiment) -> Result<()> {
-        Ok(())
+    /// Every experiment (the CPU is the reference) whose buffers on this
+    /// pool's threads fit in the memory available ([`Shape::check`](super::footprint::Shape::check)).
+    fn supports(&self, exp: &Experiment) -> Result<()> {
+        exp.shape().check(self.threads(), memory::available())
     }
 
     fn chunk_trials(&self, exp: &Experiment) -> Result<u64> {
@@ -425,5 +445,22 @@ impl Simulator for Cpu {
         let chunk = exp.landscape.visit(SimulateChunk { exp, plan, range: trials, record });
         progress.advance(count);
         Ok(chunk)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--threads 100000` spent minutes starting threads; beyond four per
+    /// core it is refused at once.
+    #[test]
+    fn thread_counts_are_capped() {
+        assert_eq!((max_threads(0), max_threads(1), max_threads(16)), (4, 4, 64));
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert!(Cpu::new(max_threads(cores)).is_ok());
+        let e = Cpu::new(100_000).err().expect("refused").to_string();
+        assert!(e.starts_with("--threads 100000 is too many"), "{e}");
+        assert!(Cpu::new(max_threads(cores) + 1).is_err());
     }
 }

@@ -4,29 +4,119 @@
 //! order (Chan). Chunk sizes depend on the experiment alone, so a run's
 //! numbers do not depend on the thread count or on scheduling.
 
+use super::footprint::HELD_PER_THREAD;
 use super::simulator::{Chunk, Simulator, Status};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::experiment::Experiment;
 use crate::observables::{Outcome, Paired, Tally, Trial};
 use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::stats::Moments;
 use rayon::prelude::*;
+use std::collections::BTreeMap;
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex};
 
 /// Trials per chunk of a paired per-trial comparison ([`paired`]).
 const PAIRED_CHUNK: u64 = 1 << 14;
 
 /// Runs `exp` on `sim`: every chunk of trials under the primary plan and, on
 /// the same trials (the same training sets), the compared plan.
+///
+/// Chunks are merged into the total in chunk order as soon as their turn
+/// comes (`fold_in_order`), with at most [`HELD_PER_THREAD`] per thread
+/// started ahead of the next to merge: the same numbers as merging all at the
+/// end, with a bounded number of finished chunks (and their learning curves)
+/// held at once, however many trials.
 pub fn run(sim: &dyn Simulator, exp: &Experiment, progress: &Progress) -> Result<Outcome> {
     sim.supports(exp)?;
     let chunk = sim.chunk_trials(exp)?;
-    let chunks = map_chunks(sim, exp.trials, chunk, |range| run_chunk(sim, exp, range, progress))?;
-    let mut chunks = chunks.into_iter();
-    let mut total = chunks.next().expect("at least one trial");
-    chunks.for_each(|c| total.merge(&c));
-    Ok(total)
+    let range = |c: u64| c * chunk..((c + 1) * chunk).min(exp.trials);
+    let mut total: Option<Outcome> = None;
+    let merge = |o: Outcome| match &mut total {
+        Some(t) => t.merge(&o),
+        None => total = Some(o),
+    };
+    fold_in_order(sim.pool(), exp.trials.div_ceil(chunk), |c| run_chunk(sim, exp, range(c), progress), merge)?;
+    Ok(total.expect("at least one trial"))
+}
+
+/// `fold(f(0))`, `fold(f(1))`, … in that order, the `f(c)` computed side by
+/// side on `pool` (one after another without one). Workers take chunks in
+/// increasing order and start chunk c only once c < (the next to fold) +
+/// [`HELD_PER_THREAD`] · threads, so at most that many results wait; the
+/// chunk next to fold never waits, so the fold always advances. On an error,
+/// no later chunk starts, every earlier one still runs, and the error of the
+/// lowest failing chunk is returned (as one after another would).
+fn fold_in_order<T: Send>(
+    pool: Option<&rayon::ThreadPool>,
+    count: u64,
+    f: impl Fn(u64) -> Result<T> + Sync,
+    fold: impl FnMut(T) + Send,
+) -> Result<()> {
+    let Some(pool) = pool else {
+        let mut fold = fold;
+        for c in 0..count {
+            fold(f(c)?);
+        }
+        return Ok(());
+    };
+    struct State<T, F> {
+        folded: u64,
+        waiting: BTreeMap<u64, T>,
+        fold: F,
+        error: Option<(u64, Error)>,
+    }
+    let threads = pool.current_num_threads();
+    let window = (threads * HELD_PER_THREAD) as u64;
+    let next = AtomicU64::new(0);
+    let state = Mutex::new(State { folded: 0, waiting: BTreeMap::new(), fold, error: None });
+    let turn = Condvar::new();
+    let lock = || state.lock().unwrap_or_else(|p| p.into_inner());
+    pool.scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|_| loop {
+                let c = next.fetch_add(1, Ordering::Relaxed);
+                if c >= count {
+                    return;
+                }
+                // An error in an earlier chunk ends this worker; one in a
+                // later chunk does not (this one may fail first).
+                let failed_before = |st: &State<T, _>| st.error.as_ref().is_some_and(|(k, _)| *k < c);
+                let mut st = lock();
+                while c >= st.folded + window && !failed_before(&st) {
+                    st = turn.wait(st).unwrap_or_else(|p| p.into_inner());
+                }
+                if failed_before(&st) {
+                    return;
+                }
+                drop(st);
+                let result = f(c);
+                let mut guard = lock();
+                let st = &mut *guard;
+                match result {
+                    Ok(v) => {
+                        st.waiting.insert(c, v);
+                        while let Some(v) = st.waiting.remove(&st.folded) {
+                            (st.fold)(v);
+                            st.folded += 1;
+                        }
+                    }
+                    Err(e) => {
+                        if st.error.as_ref().is_none_or(|(k, _)| c < *k) {
+                            st.error = Some((c, e));
+                        }
+                    }
+                }
+                turn.notify_all();
+            });
+        }
+    });
+    match state.into_inner().unwrap_or_else(|p| p.into_inner()).error {
+        Some((_, e)) => Err(e),
+        None => Ok(()),
+    }
 }
 
 /// Per-trial results of `plan` on `trials`: what backends are checked against
@@ -131,5 +221,65 @@ fn tally_chunk(tally: &mut Tally, c: &Chunk) {
         for (m, cm) in point.theta.iter_mut().zip(&chunk_point.theta) {
             m.merge(cm);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::usage;
+    use std::sync::atomic::AtomicUsize;
+
+    fn pool(threads: usize) -> rayon::ThreadPool {
+        rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap()
+    }
+
+    /// Results fold in order whatever order they finish in, and no more than
+    /// the window are ever started ahead of the fold.
+    #[test]
+    fn folds_in_order_with_a_bounded_window() {
+        for threads in [1, 2, 3, 8] {
+            let pool = pool(threads);
+            let window = threads * HELD_PER_THREAD;
+            let (folded, started) = (AtomicUsize::new(0), AtomicUsize::new(0));
+            let mut seen = Vec::new();
+            let f = |c: u64| {
+                let ahead = started.fetch_add(1, Ordering::SeqCst) + 1 - folded.load(Ordering::SeqCst);
+                assert!(ahead <= window, "{ahead} chunks started ahead of the fold, window {window}");
+                // Later chunks finish first now and then.
+                std::thread::sleep(std::time::Duration::from_micros((c * 7919 % 13) * 50));
+                Ok(c)
+            };
+            fold_in_order(Some(&pool), 300, f, |c| {
+                seen.push(c);
+                folded.fetch_add(1, Ordering::SeqCst);
+            })
+            .unwrap();
+            assert_eq!(seen, (0..300).collect::<Vec<_>>(), "{threads} threads");
+        }
+        let mut none = Vec::new();
+        fold_in_order(Some(&pool(2)), 0, Ok, |c| none.push(c)).unwrap();
+        fold_in_order(None, 5, Ok, |c| none.push(c)).unwrap();
+        assert_eq!(none, [0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn the_lowest_chunks_error_is_returned() {
+        let pool = pool(4);
+        // Chunk 7 fails last: later chunks' errors come first.
+        let f = |c: u64| {
+            if c == 7 {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            if c % 10 == 7 {
+                Err(usage(format!("chunk {c}")))
+            } else {
+                Ok(c)
+            }
+        };
+        let mut folded = Vec::new();
+        let e = fold_in_order(Some(&pool), 1000, f, |c| folded.push(c)).unwrap_err();
+        assert_eq!(e.to_string(), "chunk 7");
+        assert_eq!(folded, [0, 1, 2, 3, 4, 5, 6]);
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod cpu;
 pub mod driver;
+pub mod footprint;
 #[cfg(feature = "gpu")]
 pub mod gpu;
 mod select;

@@ -20,7 +20,8 @@ pub struct Request {
 /// The samples of `--estimate`.
 #[derive(Clone, Copy, Debug)]
 pub struct Sampling {
-    /// At least 23 (the jackknife leaves out one of 20 groups).
+    /// At least 23 (the jackknife leaves out one of 20 groups), at most a
+    /// random stream's 2^34 (`statistics::check_samples`).
     pub samples: usize,
     pub seed: u64,
 }
@@ -38,8 +39,8 @@ pub fn stats(r: &Request) -> Result<StatsReport> {
             d.weights.join(", ")
         )));
     }
-    if r.estimate.is_some_and(|e| e.samples < 23) {
-        return Err(usage("--samples must be at least 23"));
+    if let Some(e) = &r.estimate {
+        statistics::check_samples(e.samples)?;
     }
     let exact = landscape.visit(statistics::Exact(&theta));
     let estimate = r.estimate.map(|Sampling { samples, seed }| Estimates {

@@ -25,10 +25,11 @@
 //! samples, never by a product of sample means), each with a jackknife
 //! standard error.
 
+use crate::error::{usage, Result};
 use crate::landscape::derivatives::{gradient, hessian, third};
 use crate::landscape::{Landscape, Visitor};
 use crate::quadrature::GaussHermite;
-use crate::rng::{self, Stream};
+use crate::rng::{self, Stream, STREAM_LENGTH};
 use serde::Serialize;
 
 /// The statistics at θ (vectors and matrices as nested `Vec`s, any dimension).
@@ -308,22 +309,46 @@ pub struct Estimate {
 /// Groups of the delete-a-group jackknife.
 const JACKKNIFE_GROUPS: usize = 20;
 
-/// Unbiased estimates at θ from `n` samples x_i = normal element i of
-/// (seed, trial 0, data stream), with delete-a-group jackknife standard errors.
-pub fn estimate_at<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D], n: usize, seed: u64) -> Vec<Estimate> {
-    let samples: Vec<Sample<D>> =
-        (0..n).map(|i| sample(l, theta, rng::normal(seed, 0, Stream::Data, i as u64))).collect();
-    estimates_from(&theta, &samples)
+/// Fewest samples for estimates with standard errors: each leave-one-group-out
+/// sample keeps at least 3 points.
+pub const MIN_SAMPLES: usize = JACKKNIFE_GROUPS + 3;
+
+/// Most samples: they are one random stream of [`STREAM_LENGTH`] elements.
+pub const MAX_SAMPLES: u64 = STREAM_LENGTH;
+
+/// Checks a sample count for [`estimate_at`] (`stats --estimate --samples`):
+/// [`MIN_SAMPLES`] to [`MAX_SAMPLES`]. Memory is no limit: the samples are
+/// summed as they are drawn.
+pub fn check_samples(samples: usize) -> Result<()> {
+    if samples < MIN_SAMPLES {
+        return Err(usage(format!("--samples must be at least {MIN_SAMPLES}")));
+    }
+    if samples as u64 > MAX_SAMPLES {
+        return Err(usage(format!(
+            "--samples {samples} is out of range: the samples are one random stream, of 2^34 = {MAX_SAMPLES} elements"
+        )));
+    }
+    Ok(())
 }
 
-fn estimates_from<const D: usize>(theta: &[f64], samples: &[Sample<D>]) -> Vec<Estimate> {
-    let n = samples.len();
+/// Unbiased estimates at θ from `n` samples x_i = normal element i of
+/// (seed, trial 0, data stream), with delete-a-group jackknife standard errors.
+/// Each sample is added to the sums as it is drawn: memory does not grow
+/// with `n` (see [`check_samples`] for its range).
+pub fn estimate_at<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D], n: usize, seed: u64) -> Vec<Estimate> {
+    let samples = (0..n).map(|i| sample(l, theta, rng::normal(seed, 0, Stream::Data, i as u64)));
+    estimates_from(&theta, n, samples)
+}
+
+/// The estimates from the `n` samples of `samples`.
+fn estimates_from<const D: usize>(theta: &[f64], n: usize, samples: impl Iterator<Item = Sample<D>>) -> Vec<Estimate> {
     let mut total = Sums::zero();
     let groups = JACKKNIFE_GROUPS.min(n);
     let mut group_sums = vec![Sums::zero(); groups];
-    for (i, s) in samples.iter().enumerate() {
-        total.add(1.0, s);
-        group_sums[i * groups / n].add(1.0, s);
+    for (i, s) in samples.enumerate() {
+        total.add(1.0, &s);
+        // Sample i of n is in group ⌊i·groups/n⌋ (in 128 bits: no overflow).
+        group_sums[(i as u128 * groups as u128 / n as u128) as usize].add(1.0, &s);
     }
     let full = flatten(&total.estimates(theta));
     // Delete-a-group jackknife: SE² = (k−1)/k Σ (θ_(g) − θ̄)², valid when each
@@ -424,6 +449,42 @@ mod tests {
         assert_eq!(exact.len(), 1 + 2 + 4 + 8 + 4 + 8 + 2 + 1 + 5);
         assert_eq!(exact[..8], ["l", "G[0]", "G[1]", "H[00]", "H[01]", "H[10]", "H[11]", "J[000]"]);
         assert_eq!(exact[exact.len() - 7..], ["HG_mixed[1]", "gHg_mixed", "INT", "UNC", "PAS", "TEM", "PER"]);
+    }
+
+    /// `stats --estimate --samples 10^11` (or 2^64 − 1) ran out of memory
+    /// storing the samples; they are now summed as drawn, and counts beyond a
+    /// random stream are refused.
+    #[test]
+    fn sample_counts_are_checked() {
+        assert!(check_samples(MIN_SAMPLES).is_ok() && check_samples(1 << 34).is_ok());
+        assert_eq!(check_samples(22).unwrap_err().to_string(), "--samples must be at least 23");
+        let e = check_samples(100_000_000_000).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "--samples 100000000000 is out of range: the samples are one random stream, of 2^34 = 17179869184 elements"
+        );
+        assert!(check_samples(usize::MAX).is_err());
+    }
+
+    /// Streaming the samples gives the numbers storing them gave: every
+    /// sample in its jackknife group, in order.
+    #[test]
+    fn streamed_estimates_match_stored_samples() {
+        let (l, theta, n, seed) = (ValleyOfDeath, [0.3, -0.4], 101, 9);
+        let stored: Vec<Sample<2>> =
+            (0..n).map(|i| sample(&l, theta, rng::normal(seed, 0, Stream::Data, i as u64))).collect();
+        let mut total = Sums::zero();
+        let mut groups = vec![Sums::zero(); JACKKNIFE_GROUPS];
+        for (i, s) in stored.iter().enumerate() {
+            total.add(1.0, s);
+            groups[i * JACKKNIFE_GROUPS / n].add(1.0, s);
+        }
+        let streamed = estimate_at(&l, theta, n, seed);
+        let full = flatten(&total.estimates(&theta));
+        assert!(streamed.iter().zip(&full).all(|(e, (_, v))| e.value == *v));
+        let left_out = flatten(&total.minus(&groups[7]).estimates(&theta));
+        assert!(left_out.iter().zip(&full).any(|(a, b)| a.1 != b.1));
+        assert!(streamed.iter().all(|e| e.stderr.is_finite()));
     }
 
     /// At tiny sample sizes the plug-in |ḡ|² is biased by tr C / n and the

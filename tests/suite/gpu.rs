@@ -306,3 +306,24 @@ fn figures_run_on_the_gpu() {
     assert_eq!(checked, 4, "one small-η point per M");
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// Grids whose noise or shuffle counters pass 2^32 would wrap the shader's
+/// 32-bit counters (and repeat random numbers): the GPU refuses them (auto
+/// falls back to the CPU, whose streams are 2^34 long).
+#[test]
+fn grids_beyond_the_32_bit_counters_are_refused() {
+    use simsgd::backend::Simulator;
+    let Some(gpu) = gpu() else { return };
+    let spec = |s: Spec| resolve(&Spec { trials: 8, ..s });
+    let sde = |k| spec(Spec { optimizer: Optimizer::Sde, steps: Some(1000), substeps: k, ..Spec::new("gauss") });
+    // gauss has 3 quadrature nodes: 1000 · K · 3 normals per trial.
+    assert!(gpu.supports(&sde(1_000_000)).is_ok());
+    let e = gpu.supports(&sde(2_000_000)).unwrap_err().to_string();
+    assert!(e.contains("T·K·M = 6000000000") && e.contains("32-bit counters"), "{e}");
+    let shuffled = |e| {
+        let n = Some(1 << 16);
+        spec(Spec { train_size: n, batch: n, epochs: Some(e), shuffle: true, ..Spec::new("gauss") })
+    };
+    assert!(gpu.supports(&shuffled(1 << 16)).is_ok());
+    assert!(gpu.supports(&shuffled((1 << 16) + 1)).unwrap_err().to_string().contains("E·N = 4295032832"));
+}

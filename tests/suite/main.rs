@@ -14,6 +14,7 @@ mod gdc;
 mod gpu;
 mod landscapes;
 mod predictions;
+mod reliability;
 mod resum;
 mod shifting_valleys;
 mod simulation;

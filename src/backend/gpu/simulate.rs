@@ -19,6 +19,7 @@ use crate::backend::simulator::{Chunk, Simulator, Status};
 use crate::error::{usage, Error, Result};
 use crate::experiment::Experiment;
 use crate::landscape::{Landscape, Visitor};
+use crate::memory;
 use crate::optimizer::Dynamics;
 use crate::plan::Plan;
 use crate::progress::Progress;
@@ -297,6 +298,29 @@ fn chunk_size(gpu: &Gpu, exp: &Experiment, plan: &Plan) -> Result<u64> {
     Ok(chunk)
 }
 
+/// Whether the 32-bit counters of shaders/simulate.wgsl stay in range for
+/// `plan` on a landscape of `nodes` quadrature nodes: the SDE's noise element
+/// (t·K + s)·M, the shuffle's word e·N + j, and K·B.
+fn counters_fit(plan: &Plan, nodes: u64) -> Result<()> {
+    const LIMIT: u64 = 1 << 32;
+    let grid = &plan.grid;
+    let (t, k) = (plan.steps() as u64, plan.substeps as u64);
+    let refuse = |what: String| Err(usage(format!("{what} is beyond the GPU backend's 32-bit counters")));
+    if let Dynamics::Continuous { noise, .. } = plan.dynamics() {
+        if k * grid.batch as u64 >= LIMIT {
+            return refuse(format!("K·B = {}", k * grid.batch as u64));
+        }
+        if noise && t * k * nodes > LIMIT {
+            return refuse(format!("the SDE's T·K·M = {} normals per trial", t * k * nodes));
+        }
+    }
+    let words = grid.epochs as u64 * grid.train_size as u64;
+    if grid.shuffle && words > LIMIT {
+        return refuse(format!("--shuffle's E·N = {words} words per trial"));
+    }
+    Ok(())
+}
+
 /// The GPU simulator: an open device and the kernels compiled on it.
 pub struct GpuSimulator {
     gpu: Gpu,
@@ -348,12 +372,19 @@ impl Simulator for GpuSimulator {
         Some(self.gpu.describe())
     }
 
-    /// Everything but GDC, which needs per-sample Hessians.
+    /// Everything but GDC, which needs per-sample Hessians, and grids whose
+    /// 32-bit counters would wrap (`counters_fit`), where the host has the
+    /// memory for the results ([`Shape::host_of_device`](crate::backend::footprint::Shape::host_of_device)).
     fn supports(&self, exp: &Experiment) -> Result<()> {
         if exp.cpu_only() {
             return Err(usage("gdc needs per-sample Hessians and runs on the CPU backend only"));
         }
-        Ok(())
+        let shape = exp.shape();
+        let nodes = shape.plans.first().map_or(0, |p| p.nodes) as u64;
+        for plan in std::iter::once(&exp.plan).chain(&exp.compare) {
+            counters_fit(plan, nodes)?;
+        }
+        shape.host_of_device().check(1, memory::available())
     }
 
     /// The device's binding limits and [`MAX_CHUNK`], over both plans.
