@@ -295,12 +295,23 @@ impl PredictArgs {
 }
 
 /// Prints a report as JSON or text.
-fn print(json: bool, to_json: impl FnOnce() -> String, text: impl FnOnce() -> String) {
+fn print(json: bool, to_json: impl FnOnce() -> String, text: impl FnOnce() -> String) -> Result<()> {
     if json {
-        println!("{}", to_json());
+        write_stdout(&(to_json() + "\n"))
     } else {
-        print!("{}", text());
+        write_stdout(&text())
     }
+}
+
+/// Writes `text` to standard output and flushes it; a failure (a full disk,
+/// `> /dev/full`) is a one-line I/O error, not a panic. (A reader that went
+/// away ends the process quietly: `main` restores SIGPIPE's default.)
+fn write_stdout(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|source| Error::Io { path: "standard output".into(), source })
 }
 
 /// Runs the parsed command line.
@@ -312,26 +323,26 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
                 atomic::write(path, &csv::render(&report))
                     .map_err(|source| Error::Io { path: path.display().to_string(), source })?;
             }
-            print(args.json, || report.to_json(), || table::render(&report));
+            print(args.json, || report.to_json(), || table::render(&report))?;
         }
         Command::Bench { args, quiet } => {
             let report = bench::run(&args, quiet)?;
             let json = || serde_json::to_string_pretty(&report).expect("serialisable");
-            print(args.json, json, || bench::render(&report));
+            print(args.json, json, || bench::render(&report))?;
         }
         Command::Stats(args) => {
             let report = stats::stats(&args.request()?)?;
-            print(args.json, || report.to_json(), || report.text());
+            print(args.json, || report.to_json(), || report.text())?;
         }
         Command::Predict(args) => {
             let report = predict::predict(args.spec()?, args.prediction.options(), args.explain)?;
-            print(args.json, || report.to_json(), || report.text());
+            print(args.json, || report.to_json(), || report.text())?;
         }
-        Command::Figure(args) if args.list => print!("{}", figure::list()),
+        Command::Figure(args) if args.list => write_stdout(&figure::list())?,
         Command::Figure(args) => figure::make(&args.request())?,
         Command::Landscapes { json } => {
             let report = landscapes::list()?;
-            print(json, || report.to_json(), || report.text());
+            print(json, || report.to_json(), || report.text())?;
         }
     }
     Ok(())

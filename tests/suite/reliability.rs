@@ -286,3 +286,18 @@ fn csv_to_stdout_goes_through_the_stream() {
     assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
     assert_eq!(dir.count(), 1);
 }
+
+/// Item 2: standard output that cannot be written is one line and exit 2,
+/// never a panic (exit 101).
+#[test]
+fn unwritable_standard_output_is_a_one_line_error() {
+    for args in [&["predict", "gauss"][..], &["landscapes", "--json"], &["stats", "archimedes"]] {
+        // A full device.
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
+        let out = Command::new(env!("CARGO_BIN_EXE_simsgd")).args(args).stdout(full).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?} > /dev/full: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with("simsgd: error: standard output: "), "{stderr}");
+    }
+}
