@@ -12,7 +12,6 @@ use crate::observables::{Outcome, Paired, Tally, Trial};
 use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::stats::Moments;
-use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,14 +31,27 @@ const PAIRED_CHUNK: u64 = 1 << 14;
 pub fn run(sim: &dyn Simulator, exp: &Experiment, progress: &Progress) -> Result<Outcome> {
     sim.supports(exp)?;
     let chunk = sim.chunk_trials(exp)?;
-    let range = |c: u64| c * chunk..((c + 1) * chunk).min(exp.trials);
     let mut total: Option<Outcome> = None;
     let merge = |o: Outcome| match &mut total {
         Some(t) => t.merge(&o),
         None => total = Some(o),
     };
-    fold_in_order(sim.pool(), exp.trials.div_ceil(chunk), |c| run_chunk(sim, exp, range(c), progress), merge)?;
+    fold_chunks(sim, exp.trials, chunk, |range| run_chunk(sim, exp, range, progress), merge)?;
     Ok(total.expect("at least one trial"))
+}
+
+/// `fold(f(range))` over the chunks of `trials` trials, `chunk` at a time, in
+/// chunk order, computed side by side on the simulator's pool where it has
+/// one ([`fold_in_order`]).
+fn fold_chunks<T: Send>(
+    sim: &dyn Simulator,
+    trials: u64,
+    chunk: u64,
+    f: impl Fn(Range<u64>) -> Result<T> + Sync,
+    fold: impl FnMut(T) + Send,
+) -> Result<()> {
+    let range = |c: u64| c * chunk..((c + 1) * chunk).min(trials);
+    fold_in_order(sim.pool(), trials.div_ceil(chunk), |c| f(range(c)), fold)
 }
 
 /// `fold(f(0))`, `fold(f(1))`, … in that order, the `f(c)` computed side by
@@ -122,15 +134,27 @@ fn fold_in_order<T: Send>(
 /// Per-trial results of `plan` on `trials`: what backends are checked against
 /// each other with, trial by trial.
 pub fn trials(sim: &dyn Simulator, exp: &Experiment, plan: &Plan, trials: Range<u64>) -> Result<Vec<Trial>> {
+    let alone = alone(sim, exp, plan)?;
+    trials_of(sim, &alone, trials)
+}
+
+/// `exp` with `plan` alone and nothing recorded, checked against `sim`'s
+/// limits: what per-trial results are simulated under.
+fn alone(sim: &dyn Simulator, exp: &Experiment, plan: &Plan) -> Result<Experiment> {
     let alone = Experiment { plan: plan.clone(), compare: None, record_every: None, ..exp.clone() };
     sim.supports(&alone)?;
-    let chunk = sim.chunk_trials(&alone)?;
+    Ok(alone)
+}
+
+/// Per-trial results of `alone`'s plan on `trials`, `alone` already checked.
+fn trials_of(sim: &dyn Simulator, alone: &Experiment, trials: Range<u64>) -> Result<Vec<Trial>> {
+    let chunk = sim.chunk_trials(alone)?;
     let hidden = Progress::hidden();
     let mut out = Vec::with_capacity((trials.end - trials.start) as usize);
     let mut start = trials.start;
     while start < trials.end {
         let range = start..(start + chunk).min(trials.end);
-        let c = sim.simulate(&alone, plan, range.clone(), false, &hidden)?;
+        let c = sim.simulate(alone, &alone.plan, range.clone(), false, &hidden)?;
         out.extend((0..c.len()).map(|i| c.trial(i)));
         start = range.end;
     }
@@ -147,31 +171,17 @@ pub fn paired(
     b: &Plan,
     f: impl Fn(&Trial) -> f64 + Sync,
 ) -> Result<Moments> {
-    let parts = map_chunks(sim, exp.trials, PAIRED_CHUNK, |range| {
-        let (x, y) = (trials(sim, exp, a, range.clone())?, trials(sim, exp, b, range)?);
+    // Checked once, not per chunk (the check reads the memory available).
+    let (a, b) = (alone(sim, exp, a)?, alone(sim, exp, b)?);
+    let part = |range: Range<u64>| -> Result<Moments> {
+        let (x, y) = (trials_of(sim, &a, range.clone())?, trials_of(sim, &b, range)?);
         let mut m = Moments::default();
         x.iter().zip(&y).filter(|(p, q)| !p.diverged && !q.diverged).for_each(|(p, q)| m.push(f(p) - f(q)));
         Ok(m)
-    })?;
+    };
     let mut total = Moments::default();
-    parts.iter().for_each(|m| total.merge(m));
+    fold_chunks(sim, exp.trials, PAIRED_CHUNK, part, |m| total.merge(&m))?;
     Ok(total)
-}
-
-/// `f` over the chunks of `trials` trials, `chunk` at a time, side by side on
-/// the simulator's pool where it has one; results in chunk order.
-fn map_chunks<T: Send>(
-    sim: &dyn Simulator,
-    trials: u64,
-    chunk: u64,
-    f: impl Fn(Range<u64>) -> Result<T> + Sync,
-) -> Result<Vec<T>> {
-    let range = |c: u64| c * chunk..((c + 1) * chunk).min(trials);
-    let count = trials.div_ceil(chunk);
-    match sim.pool() {
-        Some(pool) => pool.install(|| (0..count).into_par_iter().map(|c| f(range(c))).collect()),
-        None => (0..count).map(|c| f(range(c))).collect(),
-    }
 }
 
 /// Both plans on one chunk, tallied.
