@@ -48,7 +48,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
         let (mut band, mut line) = (Vec::new(), Vec::new());
         for c in &out.primary.curve {
             let s = c.theta[2].summary();
-            let plan = lab.experiment(&Spec { eta, steps: Some(c.step), ..Spec::new("archimedes") })?.plan;
+            let plan = Spec { eta, steps: Some(c.step), ..Spec::new("archimedes") }.resolve()?.plan;
             let predicted = if c.step == 0 { 0.0 } else { resummed(&exp, &plan, 3, Resum::Exact)?.at(eta).3[2] };
             let t = c.step as f64;
             let mut row = vec![("kind", "curve".into()), ("eta", eta.into()), ("step", c.step.into())];
@@ -106,7 +106,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
     };
     let grid: Vec<f64> = (0..=24).map(|i| 0.005 * i as f64).collect();
     // Corollary 1 (theory::corollary) ÷ η², for K substeps per step.
-    let stats = lab.experiment(&Spec::new("archimedes"))?;
+    let stats = Spec::new("archimedes").resolve()?;
     let stats = stats.landscape.visit(statistics::Exact(&stats.init));
     let law = |k: u32, f: fn(&ValleyDrift) -> f64| -> Vec<Point> {
         grid.iter()

@@ -39,7 +39,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
         let mut values = vec![vec![vec![f64::NAN; etas.len()]; steps.len()]; METHODS.len()];
         for (iy, &t) in steps.iter().enumerate() {
             let setup = Spec { steps: Some(t), ..Spec::new(name) };
-            let exp = lab.experiment(&setup)?;
+            let exp = setup.resolve()?;
             let orders = [1, 2, 3].map(|d| series(&exp, &exp.plan, d));
             let [o1, o2, o3] = orders;
             let orders = [o1?, o2?, o3?];

@@ -30,8 +30,8 @@ fn build(lab: &Lab) -> Result<Drawing> {
         for (j, eta) in log_space(0.0005, 0.01, points).into_iter().enumerate() {
             let spec =
                 Spec { train_size: Some(N), eta, trials, seed: (100 * i + j) as u64, ..Spec::new("shifting-valleys") };
-            let many = lab.experiment(&Spec { epochs: Some(m), eta: eta / m as f64, ..spec.clone() })?;
-            let one = lab.experiment(&spec)?;
+            let many = Spec { epochs: Some(m), eta: eta / m as f64, ..spec.clone() }.resolve()?;
+            let one = spec.resolve()?;
             let d = lab.paired(&many, &many.plan, &one.plan, |t| t.theta[0])?;
             // Corollary 4 as `predict` prints it (theory::corollary): the
             // engine's order-3 difference and the η² law.

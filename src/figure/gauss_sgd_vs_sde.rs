@@ -34,7 +34,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
         table.push(row);
         points.push(ci_point(eta, &d));
     }
-    let exp = lab.experiment(&setup)?;
+    let exp = setup.resolve()?;
     let line = |order| -> Result<Vec<Point>> {
         let coefficients = difference_series(&exp, order)?;
         Ok((1..=28).map(|i| 0.01 * i as f64).map(|eta| Point::new(eta, value(&coefficients, eta))).collect())

@@ -56,14 +56,9 @@ impl Lab {
         }
     }
 
-    /// The experiment `spec` describes.
-    pub fn experiment(&self, spec: &Spec) -> Result<Experiment> {
-        spec.resolve()
-    }
-
     /// Runs `spec` on the lab's backend.
     pub fn run(&self, spec: &Spec) -> Result<(Experiment, Outcome)> {
-        let exp = self.experiment(spec)?;
+        let exp = spec.resolve()?;
         let progress = Progress::new(exp.trials * (1 + exp.compare.is_some() as u64), &spec.command_line(), self.quiet);
         let out = driver::run(self.backends.for_experiment(&exp)?, &exp, &progress)?;
         progress.finish();

@@ -25,7 +25,7 @@ pub struct LossVsEta<'a> {
 impl LossVsEta<'_> {
     /// Runs the points, adds their rows and returns the chart.
     pub fn chart(self, lab: &Lab) -> Result<Chart> {
-        let exp = lab.experiment(&self.setup)?;
+        let exp = self.setup.resolve()?;
         let [p1, p2, p3] = [1, 2, 3].map(|order| series(&exp, &exp.plan, order));
         let orders = [p1?, p2?, p3?];
         let l0 = orders[0].test_loss[0];

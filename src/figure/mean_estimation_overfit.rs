@@ -76,7 +76,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
     // The predictions as lines over a dense grid of H: overfitting re-summed,
     // integral and order 3; gap re-summed, integral and TIC.
     for h in log_space(1e-4, 4.0, 60) {
-        let [overfit, gap] = predictions(&lab.experiment(&setup(h))?)?;
+        let [overfit, gap] = predictions(&setup(h).resolve()?)?;
         for (k, y) in [(1, overfit[0]), (2, overfit[1]), (3, overfit[2]), (5, gap[0]), (6, gap[1]), (7, gap[3])] {
             s[k].push(Point::new(h, y));
         }
