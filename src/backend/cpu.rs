@@ -419,6 +419,11 @@ impl Simulator for Cpu {
         "cpu"
     }
 
+    /// f64 throughout.
+    fn unit_roundoff(&self) -> f64 {
+        f64::EPSILON / 2.0
+    }
+
     /// Every experiment (the CPU is the reference) whose buffers on this
     /// pool's threads fit in the memory available ([`Shape::check`](super::footprint::Shape::check)).
     fn supports(&self, exp: &Experiment) -> Result<()> {

@@ -112,6 +112,10 @@ pub trait Simulator: Sync {
         None
     }
 
+    /// The unit roundoff of the arithmetic that produced its values (2⁻⁵³
+    /// for f64, 2⁻²⁴ for f32): what the reports' precision floor scales.
+    fn unit_roundoff(&self) -> f64;
+
     /// Why it cannot run `exp`, if it cannot (an optimizer it lacks, a
     /// training set too large for its memory).
     fn supports(&self, exp: &Experiment) -> Result<()>;

@@ -372,6 +372,11 @@ impl Simulator for GpuSimulator {
         Some(self.gpu.describe())
     }
 
+    /// The trajectories run in f32.
+    fn unit_roundoff(&self) -> f64 {
+        f32::EPSILON as f64 / 2.0
+    }
+
     /// Everything but GDC, which needs per-sample Hessians, and grids whose
     /// 32-bit counters would wrap (`counters_fit`), where the host has the
     /// memory for the results ([`Shape::host_of_device`](crate::backend::footprint::Shape::host_of_device)).
