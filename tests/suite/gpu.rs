@@ -126,6 +126,22 @@ fn gauss_million_trials_cover_the_closed_form() {
     assert_eq!(s.n, 1_000_000);
 }
 
+/// At small η the spread of the test loss over trials (SE 1e-9 at 2·10⁵
+/// trials, η = 0.001) is far below f32's resolution of a loss near ½
+/// (3e-8): the test loss is computed from θ in f64 on the host, so the mean
+/// still sits within 5 SE of the closed form ½·e^(η/2)/√(1+η). (An f32
+/// quadrature on the device was off by 10 SE.)
+#[test]
+fn gauss_test_loss_is_not_limited_by_f32() {
+    let Some(gpu) = gpu() else { return };
+    let eta: f64 = 0.001;
+    let exp = resolve(&Spec { trials: 200_000, eta, ..Spec::new("gauss") });
+    let out = driver::run(&gpu, &exp, &simsgd::progress::Progress::hidden()).unwrap();
+    let exact = 0.5 * (eta / 2.0).exp() / (1.0 + eta).sqrt();
+    let s = out.primary.test_loss.summary();
+    assert!(s.stderr < 2e-9 && s.z(exact).abs() < 5.0, "mean {} SE {} vs {exact}", s.mean, s.stderr);
+}
+
 /// Curves reduced on the device, compare runs and divergence counts agree
 /// with the CPU's statistics.
 #[test]

@@ -9,8 +9,8 @@
 //! * Learning curves are reduced on the device: one (count, mean, M2) partial
 //!   per workgroup and record, merged on the host in f64 (Chan), so memory does
 //!   not grow with trials × recorded steps.
-//! * Final θ, test and train loss come back per trial (f32), widened to f64;
-//!   the driver (`crate::backend::driver`) tallies them in trial order, so the
+//! * Final θ and train loss come back per trial (f32), widened to f64, and
+//!   the test loss is recomputed from θ in f64 on the host; the driver (`crate::backend::driver`) tallies them in trial order, so the
 //!   statistics do not depend on scheduling.
 
 use super::device::{bind, grid_2d, layout, pipelines, Gpu};
@@ -264,11 +264,19 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
         let flags: Vec<u32> = gpu.read(&flags, count as usize)?;
         let losses: Vec<[f32; 4]> = gpu.read(&results, count as usize)?;
         let drift: Vec<[[f32; 4]; 2]> = if window.is_some() { gpu.read(&drift, count as usize)? } else { Vec::new() };
-        // Widened to f64 on the host; the driver tallies in f64.
+        // Widened to f64 on the host; the driver tallies in f64. The test
+        // loss of a finite trial is recomputed in f64 from its θ (the
+        // device's f32 quadrature only decided divergence), so its error is
+        // θ's rounding alone.
         let wide = |v: &[f32; 4]| v[..D].iter().map(|&x| x as f64).collect::<Vec<_>>();
         for i in 0..count as usize {
             let status = Status::of(flags[i] & DIVERGED != 0, flags[i] & NONFINITE != 0);
-            out.push(losses[i][0] as f64, losses[i][1] as f64, wide(&theta[i]), status);
+            let th = wide(&theta[i]);
+            let test = match status {
+                Status::Finite => self.landscape.test_loss(std::array::from_fn(|d| th[d])),
+                _ => losses[i][0] as f64,
+            };
+            out.push(test, losses[i][1] as f64, th, status);
             if let Some([slope, step]) = drift.get(i) {
                 out.slope.extend(wide(slope));
                 out.step.extend(wide(step));
