@@ -6,13 +6,18 @@ use crate::optimizer::Optimizer;
 use crate::plan::Plan;
 use crate::theory::corollary::{Continuous, Corollaries, Epochs, ValleyDrift};
 use crate::theory::predict::Prediction;
+use crate::theory::prediction::Growth;
 use crate::theory::resum::Resum;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-/// A coefficient: about ten significant digits, fixed-point where readable.
+/// A coefficient: about ten significant digits, fixed-point where readable;
+/// "n/a" where it overflowed (an unstable re-summation, a huge T).
 fn coefficient(x: f64) -> String {
+    if !x.is_finite() {
+        return "n/a".into();
+    }
     let x = x + 0.0; // −0 prints as 0
     if x == 0.0 || (1e-3..1e7).contains(&x.abs()) {
         let digits = if x == 0.0 { 0 } else { x.abs().log10().floor() as i32 };
@@ -63,6 +68,8 @@ struct Json<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     terms: Option<Vec<TermJson<'a>>>,
     train_size: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unstable: Option<Growth>,
 }
 
 /// Per observable, one number per order: the coefficients c_k, or each
@@ -211,6 +218,7 @@ impl PredictReport {
                     .collect()
             }),
             train_size: grid.train_size,
+            unstable: p.unstable,
         }
     }
 
@@ -264,10 +272,26 @@ fn text(d: &Description, plan: &Plan, p: &Prediction, explain: bool) -> String {
             d.weights.iter().zip(velocity).map(|(w, v)| format!("{w} {}", coefficient(*v))).collect();
         let _ = writeln!(out, "  drift of the last step E[θ_T − θ_(T−1)]: {}", cells.join(", "));
     }
+    if let Some(g) = &p.unstable {
+        out.push_str(&unstable(g, p.at(plan.eta)));
+    }
     if explain {
         out.push_str(&terms(p));
     }
     out
+}
+
+/// The warning under an unstable re-summation: what grows, by how much, and
+/// whether the values overflowed.
+fn unstable(g: &Growth, (test, train, gap, theta): (f64, f64, f64, Vec<f64>)) -> String {
+    let overflowed = ![test, train, gap].iter().chain(&theta).all(|x| x.is_finite());
+    format!(
+        "  unstable: H has eigenvalue λ = {} at θ₀, and each update multiplies a deviation along it by {} > 1, \
+         so the re-summed values grow geometrically with T{}\n",
+        coefficient(g.eigenvalue),
+        coefficient(g.factor_per_update),
+        if overflowed { " (overflowed: n/a)" } else { "" }
+    )
 }
 
 /// "u a, v b, ..." for a vector over the weights.

@@ -133,7 +133,17 @@ pub fn predict(law: &Law, plan: &Plan, order: usize) -> Result<Prediction> {
     // Without a training set the "train loss" is the loss itself.
     let train_loss = if ex.train { coefficients("train_loss") } else { test_loss.clone() };
     let gen_gap = test_loss.iter().zip(&train_loss).map(|(a, b)| a - b).collect();
-    Ok(Prediction { order, resummed: None, test_loss, train_loss, gen_gap, theta, velocity: None, terms: terms.0 })
+    Ok(Prediction {
+        order,
+        resummed: None,
+        test_loss,
+        train_loss,
+        gen_gap,
+        theta,
+        velocity: None,
+        unstable: None,
+        terms: terms.0,
+    })
 }
 
 /// GDC's regularizer α tr Ĉ, α = η(N−1)/(4N), at first order: it moves θ by

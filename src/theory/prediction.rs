@@ -54,8 +54,21 @@ pub struct Prediction {
     pub theta: Vec<Vec<f64>>,
     /// E[θ_T − θ_{T−1}] per coordinate (re-summed predictions).
     pub velocity: Option<Vec<f64>>,
+    /// Where the re-summed propagators grow: the linearised dynamics are
+    /// unstable at θ₀ (re-summed predictions only).
+    pub unstable: Option<Growth>,
     #[serde(skip)]
     pub terms: Vec<Term>,
+}
+
+/// A direction along which the re-summed propagator grows: H's eigenvalue λ
+/// at θ₀ and the factor by which one update multiplies a deviation along it,
+/// |1 − rλ| for exact sums or e^(−rλ) for integrals (r = η, or η/K for the
+/// SDE and ODE), the largest over H's eigenvalues and above 1.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Growth {
+    pub eigenvalue: f64,
+    pub factor_per_update: f64,
 }
 
 /// Σ_k c_k η^k.

@@ -26,7 +26,7 @@
 use super::diagram::{plane_trees, Diagram, NO_BLOCK};
 use super::embedding::{falling, weak_orders};
 use super::law::{Law, Sampling, MAX_ORDER};
-use super::prediction::{Prediction, Terms};
+use super::prediction::{Growth, Prediction, Terms};
 use super::value::{diagram_value, Root};
 use crate::error::{usage, Result};
 use crate::linalg::{exp, power, symmetric_eigen};
@@ -78,6 +78,19 @@ struct Propagators {
 }
 
 impl Propagators {
+    /// The fastest-growing direction, if any grows (see [`Growth`]).
+    fn growth(&self) -> Option<Growth> {
+        let factor = |lambda: f64| match self.mode {
+            Resum::Exact => (1.0 - self.rate * lambda).abs(),
+            Resum::Integral => (-self.rate * lambda).exp(),
+        };
+        self.lambda
+            .iter()
+            .map(|&eigenvalue| Growth { eigenvalue, factor_per_update: factor(eigenvalue) })
+            .filter(|g| g.factor_per_update > 1.0)
+            .max_by(|a, b| a.factor_per_update.total_cmp(&b.factor_per_update))
+    }
+
     /// Σ over times of the classes 0..classes (in order, the root at T) of
     /// ∏ over edges (child class, parent class or `classes` for the root,
     /// eigen-index) of K^(t_parent − t_child − 1).
@@ -266,6 +279,7 @@ fn expand(law: &Law, plan: &Plan, order: usize, mode: Resum, fewer: usize) -> Re
         gen_gap,
         theta,
         velocity: None,
+        unstable: prop.growth(),
         terms: terms.0,
     })
 }

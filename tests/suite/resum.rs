@@ -152,3 +152,18 @@ fn corollary_2_overfitting_across_curvatures() {
     }
     assert!(peak.0 > 0.01 && peak.0 < 0.3, "the peak sits near 1/(ηT) = 0.1: {peak:?}");
 }
+
+/// Gauss's H at θ₀ = 0 is ½, so K = 1 − η/2: at η = 10 every step multiplies
+/// a deviation by |1 − 5| = 4, and 4^1000 overflows. The prediction says so
+/// (and `predict` prints n/a, not inf or NaN); at η = 0.1 (K = 0.95), and
+/// with integrals (e^(−5)), nothing grows.
+#[test]
+fn unstable_propagators_are_reported() {
+    let spec = Spec { eta: 10.0, steps: Some(1000), ..Spec::new("gauss") };
+    let p = resummed(&spec, 3, Resum::Exact);
+    let g = p.unstable.expect("K = −4 grows");
+    assert!((g.eigenvalue - 0.5).abs() < 1e-12 && (g.factor_per_update - 4.0).abs() < 1e-12, "{g:?}");
+    assert!(!p.at(10.0).0.is_finite());
+    assert_eq!(resummed(&spec, 3, Resum::Integral).unstable, None);
+    assert_eq!(resummed(&Spec { eta: 0.1, ..spec }, 3, Resum::Exact).unstable, None);
+}
