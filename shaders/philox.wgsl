@@ -97,11 +97,3 @@ fn normals4(w: vec4<u32>) -> vec4<f32> {
 fn rng_block(seed: vec2<u32>, trial: u32, stream: u32, block: u32) -> vec4<u32> {
     return philox(vec4<u32>(block, trial, stream, 0u), seed);
 }
-
-// Normal element e of (trial, stream): one Box-Muller pair of block e / 4.
-fn normal_element(seed: vec2<u32>, trial: u32, stream: u32, e: u32) -> f32 {
-    let w = rng_block(seed, trial, stream, e >> 2u);
-    let high = (e & 2u) != 0u;
-    let pair = box_muller(select(w.x, w.z, high), select(w.y, w.w, high));
-    return select(pair.x, pair.y, (e & 1u) != 0u);
-}

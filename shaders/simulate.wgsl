@@ -57,12 +57,29 @@ var<workgroup> wg_n: array<f32, WG>;
 var<workgroup> wg_mean: array<vec4<f32>, WG>;
 var<workgroup> wg_m2: array<vec4<f32>, WG>;
 
-fn data_point(trial: u32, n: u32) -> f32 {
-    return normal_element(cfg.seed, trial, STREAM_DATA, n);
+// The four normals of the block last drawn from one (trial, stream): reading
+// elements in order costs one Philox block and two Box-Muller pairs per four
+// elements, all four words used (the stream layout of src/rng.rs).
+struct Normals {
+    block: u32, // NO_BLOCK before the first draw
+    z: vec4<f32>,
 }
 
-fn noise_point(trial: u32, e: u32) -> f32 {
-    return normal_element(cfg.seed, trial, STREAM_NOISE, e);
+// Elements are u32 on the device, so blocks stay below 2^30.
+const NO_BLOCK: u32 = 0xFFFFFFFFu;
+
+fn fresh_normals() -> Normals {
+    return Normals(NO_BLOCK, vec4<f32>(0.0));
+}
+
+// Normal element e of (trial, stream), through the block cache `c`.
+fn normal_at(c: ptr<function, Normals>, trial: u32, stream: u32, e: u32) -> f32 {
+    let b = e >> 2u;
+    if ((*c).block != b) {
+        (*c).block = b;
+        (*c).z = normals4(rng_block(cfg.seed, trial, stream, b));
+    }
+    return pick((*c).z, e & 3u);
 }
 
 fn node(j: u32) -> f32 {
@@ -122,52 +139,102 @@ fn shuffle_epoch(trial: u32, slot: u32, epoch: u32) {
     }
 }
 
-// theta <- theta - (eta / B) sum over step t's batch of grad l_n(theta).
-fn grid_step(trial: u32, slot: u32, t: u32, th: vec4<f32>) -> vec4<f32> {
-    let per = cfg.n / cfg.batch;
-    let epoch = t / per;
-    let k = t % per;
-    if (cfg.shuffle != 0u && k == 0u) {
+// One step of a shuffled grid: theta <- theta - (eta / B) sum over the batch
+// of grad l_n(theta), step k of epoch `epoch`, the points drawn through `data`.
+fn shuffled_step(trial: u32, slot: u32, epoch: u32, k: u32, th: vec4<f32>, data: ptr<function, Normals>) -> vec4<f32> {
+    if (k == 0u) {
         shuffle_epoch(trial, slot, epoch);
     }
     var acc = vec4<f32>(0.0);
     for (var p = k * cfg.batch; p < (k + 1u) * cfg.batch; p++) {
-        var idx = p;
-        if (cfg.shuffle != 0u) {
-            idx = order[slot * cfg.n + p];
-        }
-        acc += grad(th, data_point(trial, idx));
+        acc += grad(th, normal_at(data, trial, STREAM_DATA, order[slot * cfg.n + p]));
     }
     return th - (cfg.eta / f32(cfg.batch)) * acc;
+}
+
+// Element i < 4 of a block's normals.
+fn pick(z: vec4<f32>, i: u32) -> f32 {
+    return select(select(z.x, z.y, i == 1u), select(z.z, z.w, i == 3u), i >= 2u);
+}
+
+// A grid in the identity order, steps t0 .. t1 of trial `trial` from `th`:
+// the training points are read in order, a Philox block (four normals) at a
+// time and unconditionally, each point's gradient added to its step's batch.
+// (SIMD drivers such as llvmpipe execute an `if` whether or not a lane takes
+// it, so a per-point cache would cost a block per point.)
+struct Stepped {
+    th: vec4<f32>,
+    flag: u32,
+}
+
+fn identity_steps(trial: u32, t0: u32, t1: u32, start: vec4<f32>) -> Stepped {
+    let n = cfg.n;
+    let scale = cfg.eta / f32(cfg.batch);
+    var th = start;
+    var flag = 0u;
+    var t = t0;
+    var e = (t0 % (n / cfg.batch)) * cfg.batch; // position within the epoch
+    var acc = vec4<f32>(0.0);
+    var filled = 0u;
+    while (t < t1) {
+        let z = normals4(rng_block(cfg.seed, trial, STREAM_DATA, e >> 2u));
+        let end = min((e | 3u) + 1u, n);
+        while (e < end && t < t1) {
+            acc += grad(th, pick(z, e & 3u));
+            e++;
+            filled++;
+            if (filled == cfg.batch) {
+                th = th - scale * acc;
+                flag |= divergence(th);
+                acc = vec4<f32>(0.0);
+                filled = 0u;
+                t++;
+            }
+        }
+        if (e == n) {
+            e = 0u;
+        }
+    }
+    return Stepped(th, flag);
 }
 
 // K Euler-Maruyama substeps: drift -(eta/K) G(theta) with the exact mean
 // gradient (quadrature), noise of covariance (eta^2/K) C(theta)/B (SDE only),
 // drawn as sum_j sqrt(w_j) (g_j - G) xi_j over the quadrature nodes, whose
 // covariance is exactly C (no factorisation, rank-deficient C included).
+// One pass over the nodes, no per-node array (a private array is slow on
+// llvmpipe): the noise is sum_j sqrt(w_j) xi_j g_j - (sum_j sqrt(w_j) xi_j) G,
+// with node j's normal element (t K + s) M + j of the noise stream read a
+// Philox block at a time.
 fn continuous_step(trial: u32, t: u32, th: vec4<f32>) -> vec4<f32> {
     let k = cfg.substeps;
+    let m = cfg.rule_len;
     let h = cfg.eta / f32(k);
     let sigma = cfg.eta / sqrt(f32(k * cfg.batch));
     var x = th;
-    var g: array<vec4<f32>, MAX_NODES>;
     for (var s = 0u; s < k; s++) {
         var mean = vec4<f32>(0.0);
-        for (var j = 0u; j < cfg.rule_len; j++) {
-            g[j] = grad(x, node(j));
-            mean += weight(j) * g[j];
-        }
-        var next = x - h * mean;
+        var noise = vec4<f32>(0.0);
+        var weights = 0.0;
         if (DYNAMICS == DYNAMICS_SDE) {
-            // C = F F^T with column j of F = sqrt(w_j) (g_j - G): one normal per node.
-            let e0 = (t * k + s) * cfg.rule_len;
-            var noise = vec4<f32>(0.0);
-            for (var j = 0u; j < cfg.rule_len; j++) {
-                noise += (sqrt(weight(j)) * noise_point(trial, e0 + j)) * (g[j] - mean);
+            let e0 = (t * k + s) * m;
+            for (var b = e0 >> 2u; 4u * b < e0 + m; b++) {
+                let z = normals4(rng_block(cfg.seed, trial, STREAM_NOISE, b));
+                for (var e = max(4u * b, e0); e < min(4u * b + 4u, e0 + m); e++) {
+                    let j = e - e0;
+                    let g = grad(x, node(j));
+                    let xi = sqrt(weight(j)) * pick(z, e & 3u);
+                    mean += weight(j) * g;
+                    noise += xi * g;
+                    weights += xi;
+                }
             }
-            next += sigma * noise;
+        } else {
+            for (var j = 0u; j < m; j++) {
+                mean += weight(j) * grad(x, node(j));
+            }
         }
-        x = next;
+        x = x - h * mean + sigma * (noise - weights * mean);
     }
     return x;
 }
@@ -244,13 +311,30 @@ fn run_steps(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
     let ln = lane(wid, lid);
     var th = state[ln.local];
     var flag = flags[ln.local];
-    for (var t = cfg.t0; t < cfg.t1; t++) {
-        if (DYNAMICS == DYNAMICS_GRID) {
-            th = grid_step(ln.trial, ln.slot, t, th);
-        } else {
-            th = continuous_step(ln.trial, t, th);
+    var normals = fresh_normals();
+    if (DYNAMICS == DYNAMICS_GRID && cfg.shuffle == 0u) {
+        let r = identity_steps(ln.trial, cfg.t0, cfg.t1, th);
+        th = r.th;
+        flag |= r.flag;
+    } else if (DYNAMICS == DYNAMICS_GRID) {
+        // Step t is step k of epoch t / (N/B): counted, not divided, per step.
+        let per = cfg.n / cfg.batch;
+        var epoch = cfg.t0 / per;
+        var k = cfg.t0 % per;
+        for (var t = cfg.t0; t < cfg.t1; t++) {
+            th = shuffled_step(ln.trial, ln.slot, epoch, k, th, &normals);
+            flag |= divergence(th);
+            k++;
+            if (k == per) {
+                k = 0u;
+                epoch++;
+            }
         }
-        flag |= divergence(th);
+    } else {
+        for (var t = cfg.t0; t < cfg.t1; t++) {
+            th = continuous_step(ln.trial, t, th);
+            flag |= divergence(th);
+        }
     }
     if (ln.live) {
         state[ln.local] = th;
@@ -290,11 +374,14 @@ fn finish(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
     let test = test_loss(th);
     var sum = 0.0;
     var carry = 0.0;
-    for (var n = 0u; n < cfg.n; n++) {
-        let y = loss(th, data_point(ln.trial, n)) - carry;
-        let s = sum + y;
-        carry = (s - sum) - y;
-        sum = s;
+    for (var b = 0u; 4u * b < cfg.n; b++) {
+        let z = normals4(rng_block(cfg.seed, ln.trial, STREAM_DATA, b));
+        for (var i = 0u; i < min(4u, cfg.n - 4u * b); i++) {
+            let y = loss(th, pick(z, i)) - carry;
+            let s = sum + y;
+            carry = (s - sum) - y;
+            sum = s;
+        }
     }
     let train = sum / f32(cfg.n);
     flag |= loss_divergence(test) | loss_divergence(train);
