@@ -1,24 +1,12 @@
 // Philox4x32-10 and the normal sampler: the device side of src/rng.rs.
 //
-// WGSL has no 64-bit integers, so the 32x32 -> 64-bit product is built from
-// 16-bit halves. The words equal the CPU's bit for bit; the normals agree to a
+// mulhi (the high word of a 32x32 -> 64-bit product) comes before this file:
+// native where the adapter has 64-bit integers (mulhi_native.wgsl), else
+// built from 16-bit halves (mulhi_emulated.wgsl), chosen when the pipeline is
+// built (src/backend/gpu/shader.rs). The words equal the CPU's bit for bit; the normals agree to a
 // few f32 ulps (the CPU works in f64). PHILOX_M0, PHILOX_M1, PHILOX_W0 and
 // PHILOX_W1 come from src/rng.rs through the generated prelude
 // (src/backend/gpu/shader.rs).
-
-// High 32 bits of a * b.
-fn mulhi(a: u32, b: u32) -> u32 {
-    let a0 = a & 0xFFFFu;
-    let a1 = a >> 16u;
-    let b0 = b & 0xFFFFu;
-    let b1 = b >> 16u;
-    let p00 = a0 * b0;
-    let p01 = a0 * b1;
-    let p10 = a1 * b0;
-    let p11 = a1 * b1;
-    let mid = (p00 >> 16u) + (p10 & 0xFFFFu) + p01;
-    return p11 + (p10 >> 16u) + (mid >> 16u);
-}
 
 fn philox(counter: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
     var c = counter;

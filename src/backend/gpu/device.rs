@@ -2,6 +2,7 @@
 //! device error (validation, out of memory, device loss, a hung queue) into a
 //! one-line [`Error::Gpu`] instead of a panic or a hang.
 
+use super::shader::Multiply;
 use crate::error::{Error, Result};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -18,6 +19,7 @@ pub struct Gpu {
     pub(super) queue: wgpu::Queue,
     info: wgpu::AdapterInfo,
     errors: Arc<Mutex<Vec<String>>>,
+    multiply: Multiply,
 }
 
 /// A GPU error on one line (wgpu's messages span several).
@@ -63,9 +65,12 @@ impl Gpu {
                 ))
             })?;
         let info = adapter.get_info();
+        // 64-bit integers where the adapter has them: Philox's products in one multiply.
+        let int64 = adapter.features() & wgpu::Features::SHADER_INT64;
+        let multiply = if int64.is_empty() { Multiply::Emulated } else { Multiply::Native };
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("simsgd"),
-            required_features: wgpu::Features::empty(),
+            required_features: int64,
             required_limits: adapter.limits(),
             ..Default::default()
         }))
@@ -79,7 +84,7 @@ impl Gpu {
         device.set_device_lost_callback(move |reason, message| {
             sink.lock().unwrap_or_else(|p| p.into_inner()).push(format!("device lost ({reason:?}): {message}"));
         });
-        Ok(Gpu { device, queue, info, errors })
+        Ok(Gpu { device, queue, info, errors, multiply })
     }
 
     /// "name (backend, driver info)".
@@ -98,6 +103,11 @@ impl Gpu {
             i.device_type,
             if driver.is_empty() { String::new() } else { format!(", {driver}") }
         )
+    }
+
+    /// How its kernels form Philox's 64-bit products.
+    pub fn multiply(&self) -> Multiply {
+        self.multiply
     }
 
     /// The adapter's name.

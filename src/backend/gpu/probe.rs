@@ -1,7 +1,7 @@
 //! The device's random numbers, read back for comparison with `crate::rng`.
 
 use super::device::{bind, layout, pipelines, Gpu};
-use super::shader::{self, WG};
+use super::shader::{self, Multiply, WG};
 use crate::error::Result;
 use crate::rng::{key, Stream};
 
@@ -23,9 +23,10 @@ pub struct Blocks {
     pub normals: Vec<[f32; 4]>,
 }
 
-/// Blocks `0..count` of `(seed, trial, stream)`, as the device computes them.
-pub fn rng_blocks(gpu: &Gpu, seed: u64, trial: u32, stream: Stream, count: u32) -> Result<Blocks> {
-    let module = gpu.module("probe", shader::probe())?;
+/// Blocks `0..count` of `(seed, trial, stream)`, as the device computes them
+/// with its products formed the `multiply` way.
+pub fn rng_blocks(gpu: &Gpu, multiply: Multiply, seed: u64, trial: u32, stream: Stream, count: u32) -> Result<Blocks> {
+    let module = gpu.module("probe", shader::probe(multiply))?;
     let layout = layout(gpu, 2);
     let [pipeline] = pipelines(gpu, &module, &layout, ["probe_rng"], &[])?;
     let cfg = Probe { seed: key(seed), trial, stream: stream as u32, count, pad: [0; 3] };

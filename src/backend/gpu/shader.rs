@@ -27,6 +27,27 @@ const PHILOX: &str = include_str!("../../../shaders/philox.wgsl");
 const MATH: &str = include_str!("../../../shaders/math.wgsl");
 const SIMULATE: &str = include_str!("../../../shaders/simulate.wgsl");
 const PROBE: &str = include_str!("../../../shaders/probe.wgsl");
+const MULHI_NATIVE: &str = include_str!("../../../shaders/mulhi_native.wgsl");
+const MULHI_EMULATED: &str = include_str!("../../../shaders/mulhi_emulated.wgsl");
+
+/// How Philox's 32×32 → 64-bit products are formed on a device: both give
+/// the same words bit for bit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Multiply {
+    /// One 64-bit multiply, where the adapter has `SHADER_INT64`.
+    Native,
+    /// From 16-bit halves (WGSL core has no 64-bit integers).
+    Emulated,
+}
+
+impl Multiply {
+    fn source(self) -> &'static str {
+        match self {
+            Multiply::Native => MULHI_NATIVE,
+            Multiply::Emulated => MULHI_EMULATED,
+        }
+    }
+}
 
 /// Invocations per workgroup of every kernel.
 pub const WG: u64 = 64;
@@ -85,13 +106,13 @@ pub fn landscape<L: Landscape<D>, const D: usize>() -> String {
 }
 
 /// The trajectory kernels of a landscape.
-pub fn simulate<L: Landscape<D>, const D: usize>() -> String {
-    [&constants(), PHILOX, MATH, &landscape::<L, D>(), L::WGSL, SIMULATE].join("\n")
+pub fn simulate<L: Landscape<D>, const D: usize>(multiply: Multiply) -> String {
+    [&constants(), multiply.source(), PHILOX, MATH, &landscape::<L, D>(), L::WGSL, SIMULATE].join("\n")
 }
 
 /// The random-number probe.
-pub fn probe() -> String {
-    [&constants(), PHILOX, MATH, PROBE].join("\n")
+pub fn probe(multiply: Multiply) -> String {
+    [&constants(), multiply.source(), PHILOX, MATH, PROBE].join("\n")
 }
 
 #[cfg(test)]

@@ -89,7 +89,7 @@ impl Kernels {
         if let Some(k) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
             return Ok(k.clone());
         }
-        let module = gpu.module(L::NAME, shader::simulate::<L, D>())?;
+        let module = gpu.module(L::NAME, shader::simulate::<L, D>(gpu.multiply()))?;
         let layout = layout(gpu, 6);
         let entries = ["init", "run_steps", "record_curve", "finish"];
         let [init, run_steps, record_curve, finish] =
