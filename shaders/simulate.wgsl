@@ -23,7 +23,7 @@ struct Config {
     slot: u32,          // the record slot `record` writes
     groups_x: u32,      // workgroups along x (2-D dispatch beyond 65535)
     groups: u32,        // workgroups in all
-    rule_len: u32,      // Gauss-Hermite nodes
+    by_weights: u32,    // 1: the train loss from the Lagrange sums of epoch 0 (no replay)
     pad0: u32,
     eta: f32,
     diverge_at: f32,
@@ -47,7 +47,9 @@ override DYNAMICS: u32 = DYNAMICS_GRID; // or DYNAMICS_SDE, DYNAMICS_ODE
 @group(0) @binding(3) var<storage, read_write> order: array<u32>;
 // Per (record slot, workgroup): count, mean and M2 of (test loss, theta).
 @group(0) @binding(4) var<storage, read_write> partials: array<vec4<f32>>;
-// Per trial: (test loss, train loss, 0, 0).
+// Per trial: while running, the sums over the training points seen in epoch 0
+// of the Lagrange basis at the quadrature nodes (`lagrange`); after `finish`,
+// (test loss, train loss, 0, 0).
 @group(0) @binding(5) var<storage, read_write> results: array<vec4<f32>>;
 // Per trial, with a drift window: the least-squares slope of theta and the
 // mean conditional step -eta G(theta) (src/drift.rs), accumulated by records.
@@ -92,7 +94,7 @@ fn weight(j: u32) -> f32 {
 
 fn test_loss(t: vec4<f32>) -> f32 {
     var sum = 0.0;
-    for (var j = 0u; j < cfg.rule_len; j++) {
+    for (var j = 0u; j < RULE_LEN; j++) {
         sum += weight(j) * loss(t, node(j));
     }
     return sum;
@@ -141,13 +143,18 @@ fn shuffle_epoch(trial: u32, slot: u32, epoch: u32) {
 
 // One step of a shuffled grid: theta <- theta - (eta / B) sum over the batch
 // of grad l_n(theta), step k of epoch `epoch`, the points drawn through `data`.
-fn shuffled_step(trial: u32, slot: u32, epoch: u32, k: u32, th: vec4<f32>, data: ptr<function, Normals>) -> vec4<f32> {
+// With `by_weights`, the points of epoch 0 add to the Lagrange sums `sums`.
+fn shuffled_step(trial: u32, slot: u32, epoch: u32, k: u32, th: vec4<f32>, data: ptr<function, Normals>, sums: ptr<function, vec4<f32>>) -> vec4<f32> {
     if (k == 0u) {
         shuffle_epoch(trial, slot, epoch);
     }
     var acc = vec4<f32>(0.0);
     for (var p = k * cfg.batch; p < (k + 1u) * cfg.batch; p++) {
-        acc += grad(th, normal_at(data, trial, STREAM_DATA, order[slot * cfg.n + p]));
+        let x = normal_at(data, trial, STREAM_DATA, order[slot * cfg.n + p]);
+        acc += grad(th, x);
+        if (cfg.by_weights != 0u && epoch == 0u) {
+            *sums += lagrange(x);
+        }
     }
     return th - (cfg.eta / f32(cfg.batch)) * acc;
 }
@@ -157,30 +164,55 @@ fn pick(z: vec4<f32>, i: u32) -> f32 {
     return select(select(z.x, z.y, i == 1u), select(z.z, z.w, i == 3u), i >= 2u);
 }
 
+// (L_0(x), ..., L_(M-1)(x)) for the Lagrange basis at the quadrature nodes
+// (M = RULE_LEN <= 4 where used; 0 beyond). Averaged over the training set
+// they are the weights that make sum_j w_j l(theta, node_j) its mean loss,
+// exactly, as l is a polynomial of degree < M in x (src/quadrature.rs).
+fn lagrange(x: f32) -> vec4<f32> {
+    var out = vec4<f32>(0.0);
+    for (var j = 0u; j < min(RULE_LEN, 4u); j++) {
+        var p = 1.0;
+        for (var k = 0u; k < RULE_LEN; k++) {
+            let factor = (x - node(k)) / (node(j) - node(k));
+            p *= select(factor, 1.0, k == j);
+        }
+        out[j] = p;
+    }
+    return out;
+}
+
 // A grid in the identity order, steps t0 .. t1 of trial `trial` from `th`:
 // the training points are read in order, a Philox block (four normals) at a
 // time and unconditionally, each point's gradient added to its step's batch.
 // (SIMD drivers such as llvmpipe execute an `if` whether or not a lane takes
 // it, so a per-point cache would cost a block per point.)
+// With `by_weights`, the points of epoch 0 add to the Lagrange sums `sums`.
 struct Stepped {
     th: vec4<f32>,
     flag: u32,
+    sums: vec4<f32>,
 }
 
-fn identity_steps(trial: u32, t0: u32, t1: u32, start: vec4<f32>) -> Stepped {
+fn identity_steps(trial: u32, t0: u32, t1: u32, start: Stepped) -> Stepped {
     let n = cfg.n;
+    let per = n / cfg.batch;
     let scale = cfg.eta / f32(cfg.batch);
-    var th = start;
-    var flag = 0u;
+    var th = start.th;
+    var flag = start.flag;
+    var sums = start.sums;
     var t = t0;
-    var e = (t0 % (n / cfg.batch)) * cfg.batch; // position within the epoch
+    var e = (t0 % per) * cfg.batch; // position within the epoch
     var acc = vec4<f32>(0.0);
     var filled = 0u;
     while (t < t1) {
         let z = normals4(rng_block(cfg.seed, trial, STREAM_DATA, e >> 2u));
         let end = min((e | 3u) + 1u, n);
         while (e < end && t < t1) {
-            acc += grad(th, pick(z, e & 3u));
+            let x = pick(z, e & 3u);
+            acc += grad(th, x);
+            if (cfg.by_weights != 0u && t < per) {
+                sums += lagrange(x);
+            }
             e++;
             filled++;
             if (filled == cfg.batch) {
@@ -195,7 +227,7 @@ fn identity_steps(trial: u32, t0: u32, t1: u32, start: vec4<f32>) -> Stepped {
             e = 0u;
         }
     }
-    return Stepped(th, flag);
+    return Stepped(th, flag, sums);
 }
 
 // K Euler-Maruyama substeps: drift -(eta/K) G(theta) with the exact mean
@@ -208,7 +240,7 @@ fn identity_steps(trial: u32, t0: u32, t1: u32, start: vec4<f32>) -> Stepped {
 // Philox block at a time.
 fn continuous_step(trial: u32, t: u32, th: vec4<f32>) -> vec4<f32> {
     let k = cfg.substeps;
-    let m = cfg.rule_len;
+    let m = RULE_LEN;
     let h = cfg.eta / f32(k);
     let sigma = cfg.eta / sqrt(f32(k * cfg.batch));
     var x = th;
@@ -299,6 +331,7 @@ fn init(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     if (ln.live) {
         state[ln.local] = cfg.init;
         flags[ln.local] = 0u;
+        results[ln.local] = vec4<f32>(0.0);
         if (arrayLength(&drift) >= 2u * cfg.trials) {
             drift[2u * ln.local] = vec4<f32>(0.0);
             drift[2u * ln.local + 1u] = vec4<f32>(0.0);
@@ -312,17 +345,19 @@ fn run_steps(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
     var th = state[ln.local];
     var flag = flags[ln.local];
     var normals = fresh_normals();
+    var sums = results[ln.local];
     if (DYNAMICS == DYNAMICS_GRID && cfg.shuffle == 0u) {
-        let r = identity_steps(ln.trial, cfg.t0, cfg.t1, th);
+        let r = identity_steps(ln.trial, cfg.t0, cfg.t1, Stepped(th, flag, sums));
         th = r.th;
-        flag |= r.flag;
+        flag = r.flag;
+        sums = r.sums;
     } else if (DYNAMICS == DYNAMICS_GRID) {
         // Step t is step k of epoch t / (N/B): counted, not divided, per step.
         let per = cfg.n / cfg.batch;
         var epoch = cfg.t0 / per;
         var k = cfg.t0 % per;
         for (var t = cfg.t0; t < cfg.t1; t++) {
-            th = shuffled_step(ln.trial, ln.slot, epoch, k, th, &normals);
+            th = shuffled_step(ln.trial, ln.slot, epoch, k, th, &normals, &sums);
             flag |= divergence(th);
             k++;
             if (k == per) {
@@ -339,6 +374,7 @@ fn run_steps(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
     if (ln.live) {
         state[ln.local] = th;
         flags[ln.local] = flag;
+        results[ln.local] = sums;
     }
 }
 
@@ -354,7 +390,7 @@ fn record_curve(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
         if (cfg.drift_slope != 0.0 || cfg.drift_step != 0.0) {
             var g = vec4<f32>(0.0);
             if (cfg.drift_step != 0.0) {
-                for (var j = 0u; j < cfg.rule_len; j++) {
+                for (var j = 0u; j < RULE_LEN; j++) {
                     g += weight(j) * grad(th, node(j));
                 }
             }
@@ -364,17 +400,27 @@ fn record_curve(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
     }
 }
 
-// After the last step: test and train loss (Kahan sum over the regenerated
-// training set) and the divergence flags.
+// After the last step: test and train loss and the divergence flags. The
+// train loss is sum_j (mean of L_j over the training set) l(theta, node_j)
+// with `by_weights`, else a Kahan sum over the regenerated training set.
 @compute @workgroup_size(WG)
 fn finish(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let ln = lane(wid, lid);
     let th = state[ln.local];
     var flag = flags[ln.local];
-    let test = test_loss(th);
+    let sums = results[ln.local] / f32(cfg.n);
+    var test = 0.0;
+    var weighted = 0.0;
+    for (var j = 0u; j < RULE_LEN; j++) {
+        let l = loss(th, node(j));
+        test += weight(j) * l;
+        weighted += select(0.0, sums[min(j, 3u)], j < 4u) * l;
+    }
     var sum = 0.0;
     var carry = 0.0;
-    for (var b = 0u; 4u * b < cfg.n; b++) {
+    // No iterations with `by_weights`.
+    let replayed = select(cfg.n, 0u, cfg.by_weights != 0u);
+    for (var b = 0u; 4u * b < replayed; b++) {
         let z = normals4(rng_block(cfg.seed, ln.trial, STREAM_DATA, b));
         for (var i = 0u; i < min(4u, cfg.n - 4u * b); i++) {
             let y = loss(th, pick(z, i)) - carry;
@@ -383,7 +429,7 @@ fn finish(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index
             sum = s;
         }
     }
-    let train = sum / f32(cfg.n);
+    let train = select(sum / f32(cfg.n), weighted, cfg.by_weights != 0u);
     flag |= loss_divergence(test) | loss_divergence(train);
     var bad = nonfinite(test) || nonfinite(train);
     for (var d = 0u; d < DIM; d++) {

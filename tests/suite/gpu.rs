@@ -71,6 +71,9 @@ fn trials_match_the_cpu() {
     let grids = [
         base.clone(),
         Spec { steps: None, train_size: Some(6), batch: Some(2), epochs: Some(3), shuffle: true, ..Spec::default() },
+        Spec { steps: None, train_size: Some(9), batch: Some(3), epochs: Some(2), ..Spec::default() },
+        // No step: the train loss replays the training set instead of summing epoch 0's weights.
+        Spec { steps: Some(0), train_size: Some(7), ..Spec::default() },
         Spec { optimizer: Optimizer::Gd, train_size: Some(10), ..base.clone() },
         Spec { optimizer: Optimizer::Sde, substeps: 4, ..base.clone() },
         Spec { optimizer: Optimizer::Ode, substeps: 4, ..base.clone() },

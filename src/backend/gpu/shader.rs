@@ -95,10 +95,15 @@ pub fn constants() -> String {
     out
 }
 
-/// What a landscape's WGSL may use besides the shared kernels: `DIM` and an
+/// What a landscape's WGSL may use besides the shared kernels: `DIM`, its
+/// quadrature rule's node count `RULE_LEN` (loops over nodes unrolled) and an
 /// accessor `param_NAME()` per parameter, reading its slot of `cfg.params`.
 pub fn landscape<L: Landscape<D>, const D: usize>() -> String {
-    let mut out = format!("// Generated for {} from its Rust definition.\nconst DIM: u32 = {D}u;\n", L::NAME);
+    let mut out = format!(
+        "// Generated for {} from its Rust definition.\nconst DIM: u32 = {D}u;\nconst RULE_LEN: u32 = {}u;\n",
+        L::NAME,
+        L::rule().nodes.len()
+    );
     for (i, Param { name, .. }) in L::PARAMS.iter().enumerate() {
         let _ = writeln!(out, "fn param_{name}() -> f32 {{ return cfg.params[{}][{}]; }}", i / 4, i % 4);
     }

@@ -57,7 +57,7 @@ struct Config {
     slot: u32,
     groups_x: u32,
     groups: u32,
-    rule_len: u32,
+    by_weights: u32,
     pad0: u32,
     eta: f32,
     diverge_at: f32,
@@ -98,6 +98,14 @@ impl Kernels {
         cache.lock().unwrap_or_else(|p| p.into_inner()).insert(key, kernels.clone());
         Ok(kernels)
     }
+}
+
+/// Whether the device forms the train loss from the Lagrange sums of epoch 0
+/// (shaders/simulate.wgsl's `lagrange`) rather than replaying the training
+/// set: grids that take steps (T = E·N/B > 0, so epoch 0 visits every point),
+/// on a rule of at most four nodes (one vec4 of sums per trial).
+fn by_weights(plan: &Plan, nodes: usize) -> bool {
+    plan.dynamics() == Dynamics::Discrete && plan.steps() > 0 && nodes <= 4
 }
 
 /// The `DYNAMICS` constant of a plan.
@@ -151,7 +159,7 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
             substeps,
             groups_x: grid_2d(groups).0,
             groups,
-            rule_len: rule.nodes.len() as u32,
+            by_weights: by_weights(self.plan, rule.nodes.len()) as u32,
             eta: self.plan.eta as f32,
             diverge_at: self.exp.diverge_at.min(f32::MAX as f64) as f32,
             params,
