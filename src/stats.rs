@@ -140,7 +140,7 @@ impl Interval {
     /// How reports name it.
     pub fn name(self) -> &'static str {
         match self {
-            Interval::Skew => "skew-corrected (Hall)",
+            Interval::Skew => "Hall skew-corrected",
             Interval::Student => "Student t",
         }
     }
@@ -377,17 +377,28 @@ impl Sample {
 
     /// The heavier of the two tails' generalized Pareto fits
     /// ([`gpd_shape`]), where the sample has at least [`TAIL_MIN_N`] values.
+    /// A tail whose [`EXTREMES`] values take fewer than half as many distinct
+    /// values is not fitted: ties mean a discrete law or values at the
+    /// arithmetic's resolution (f32 values near a bound), where the
+    /// continuous fit reads the gaps between a few levels as a heavy tail.
     pub fn tail(&self) -> Option<TailFit> {
         if self.moments.n < TAIL_MIN_N {
             return None;
         }
         let fit = |e: &Extremes| {
             let v = e.values();
-            let threshold = v[EXTREMES - 1];
-            gpd_shape(&v[..EXTREMES - 1].iter().map(|x| x - threshold).collect::<Vec<_>>())
+            let distinct = 1 + v.windows(2).filter(|w| w[0] != w[1]).count();
+            (distinct >= EXTREMES / 2).then(|| {
+                let threshold = v[EXTREMES - 1];
+                gpd_shape(&v[..EXTREMES - 1].iter().map(|x| x - threshold).collect::<Vec<_>>())
+            })
         };
-        let (upper, lower) = (fit(&self.largest), fit(&self.smallest));
-        Some(if upper >= lower { TailFit { xi: upper, upper: true } } else { TailFit { xi: lower, upper: false } })
+        let upper = fit(&self.largest).map(|xi| TailFit { xi, upper: true });
+        let lower = fit(&self.smallest).map(|xi| TailFit { xi, upper: false });
+        match (upper, lower) {
+            (Some(u), Some(l)) => Some(if u.xi >= l.xi { u } else { l }),
+            (u, l) => u.or(l),
+        }
     }
 
     /// The summary with the default [`Rules`] (skew-corrected interval, f64
@@ -487,7 +498,7 @@ impl Sample {
 /// √n makes b < 1/6, and κ̂ < n bounds r's negative part by q (q² − 3)/12
 /// (0.14 at n ≥ 20 and more). Coverage: results/COVERAGE.md.
 pub fn skew_interval(n: u64, mean: f64, m2: f64, m3: f64, m4: f64) -> Option<[f64; 2]> {
-    if n < 20 || !(m2 > 0.0) || !(m3.is_finite() && m4.is_finite()) {
+    if n < 20 || m2.is_nan() || m2 <= 0.0 || !(m3.is_finite() && m4.is_finite()) {
         return None;
     }
     let nf = n as f64;
@@ -563,7 +574,8 @@ pub fn gpd_shape(y: &[f64]) -> f64 {
                 }
             },
         );
-    if !(value > -k) {
+    // Not above the exponential's ℓ(0⁺) = −k (or NaN): ξ = 0.
+    if value.is_nan() || value <= -k {
         return 0.0;
     }
     let (mut lo, mut hi) = (at(best.saturating_sub(1)).ln(), at((best + 1).min(GRID - 1)).ln());
@@ -631,8 +643,8 @@ impl Warnings {
                     heavy_tail_threshold()
                 ),
                 Some(source) => format!(
-                    "heavy tail in the {source} of the same trials (ξ = {:.2}, α = {:.2}): rare extreme trials \
-                     may carry this mean too, so the CI cannot be trusted",
+                    "heavy tail in {source} (the same trials; ξ = {:.2}, α = {:.2}): rare extreme trials may \
+                     carry this mean too, so the CI cannot be trusted",
                     h.xi,
                     1.0 / h.xi
                 ),
@@ -659,20 +671,26 @@ impl Serialize for Warnings {
     }
 }
 
+/// The heaviest tail among `items`' own (not shared) heavy tails, with the
+/// name of its observable.
+pub fn heaviest_tail(items: &[(&'static str, &Summary)]) -> Option<(&'static str, HeavyTail)> {
+    items.iter().filter_map(|(name, s)| s.warnings.heavy_tail.filter(|h| h.source.is_none()).map(|h| (*name, h))).fold(
+        None,
+        |best, (name, h)| match best {
+            Some((_, b)) if b.xi >= h.xi => best,
+            _ => Some((name, h)),
+        },
+    )
+}
+
 /// Gives every summary of `items` (named observables of the same trials)
 /// without a heavy tail of its own the heaviest tail among the others, named:
 /// a trial's final values are one draw, so rare extreme trials seen in one
 /// observable (a train loss that includes the sample that threw θ far) may
 /// carry the mean of another where this run happened not to show them.
 pub fn share_heavy_tails(items: &mut [(&'static str, &mut Summary)]) {
-    let heaviest = items
-        .iter()
-        .filter_map(|(name, s)| s.warnings.heavy_tail.filter(|h| h.source.is_none()).map(|h| (*name, h)))
-        .fold(None, |best: Option<(&str, HeavyTail)>, (name, h)| match best {
-            Some((_, b)) if b.xi >= h.xi => best,
-            _ => Some((name, h)),
-        });
-    if let Some((name, h)) = heaviest {
+    let view: Vec<(&'static str, &Summary)> = items.iter().map(|(name, s)| (*name, &**s)).collect();
+    if let Some((name, h)) = heaviest_tail(&view) {
         for (_, s) in items.iter_mut().filter(|(_, s)| s.warnings.heavy_tail.is_none()) {
             s.warnings.heavy_tail = Some(HeavyTail { source: Some(name), ..h });
         }
@@ -984,7 +1002,8 @@ mod tests {
     fn skew_corrected_interval_covers_skewed_laws() {
         let reps = 4000u64;
         let se = |p: f64| (p * (1.0 - p) / reps as f64).sqrt();
-        let laws: [(&str, f64, Box<dyn Fn(u64) -> Vec<f64>>); 2] = [
+        type Draw = Box<dyn Fn(u64) -> Vec<f64>>;
+        let laws: [(&str, f64, Draw); 2] = [
             ("exponential, n = 50", 1.0, Box::new(|r| exponential(11, r, 50))),
             ("lognormal, n = 200", 0.5f64.exp(), Box::new(|r| lognormal(12, r, 200))),
         ];
@@ -1044,7 +1063,14 @@ mod tests {
         // Bounded or constant exceedances.
         assert_eq!(gpd_shape(&(1..=31).map(|i| i as f64).collect::<Vec<_>>()), 0.0);
         assert_eq!(gpd_shape(&[0.0; 31]), 0.0);
-        assert_eq!(sample(&[1.0; 400]).tail(), Some(TailFit { xi: 0.0, upper: true }));
+        // Ties: no fit where the extremes take few values.
+        assert_eq!(sample(&[1.0; 400]).tail(), None);
+        let levels: Vec<f64> =
+            (0..2000).map(|i| [0.0, 1.0, 1e3][(i % 997 == 0) as usize + (i == 5) as usize]).collect();
+        assert_eq!(sample(&levels).tail(), None);
+        let mut one_side = exponential(34, 0, 2000);
+        one_side.extend([-1.0; 40]);
+        assert!(sample(&one_side).tail().is_some_and(|t| t.upper));
     }
 
     /// The rule on n = 2000: it fires on most replications of a Pareto law of
@@ -1078,7 +1104,7 @@ mod tests {
         assert_eq!((b.warnings.heavy_tail.unwrap().source, c.warnings.heavy_tail.unwrap().source), (None, None));
         let json = serde_json::to_value(a).unwrap();
         let text = json["warnings"][0].as_str().unwrap();
-        assert!(text.starts_with("heavy tail in the c of the same trials"), "{text}");
+        assert!(text.starts_with("heavy tail in c (the same trials"), "{text}");
         let (mut e, mut f) = (light, light);
         share_heavy_tails(&mut [("e", &mut e), ("f", &mut f)]);
         assert_eq!((e, f), (light, light));
