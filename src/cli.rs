@@ -10,6 +10,7 @@ use crate::error::{usage, Error, Result};
 use crate::experiment::Spec;
 use crate::optimizer::Optimizer;
 use crate::report::{csv, table};
+use crate::stats::Interval;
 use crate::theory::resum::Resum;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -108,6 +109,7 @@ impl SetupArgs {
             seed,
             record_every,
             diverge_at,
+            interval: Default::default(),
         })
     }
 }
@@ -148,12 +150,16 @@ pub struct RunArgs {
     pub theory: bool,
     #[command(flatten)]
     pub prediction: TheoryArgs,
+    /// The 95% interval of final means: skew (Hall's skewness-corrected) or student (Student's t).
+    #[arg(long, value_enum, default_value_t = Interval::Skew)]
+    pub interval: Interval,
 }
 
 impl RunArgs {
     /// The spec these flags describe.
     pub fn spec(&self) -> Result<Spec> {
-        self.setup.spec(self.trials, self.seed, self.record_every, self.diverge_at)
+        let spec = self.setup.spec(self.trials, self.seed, self.record_every, self.diverge_at)?;
+        Ok(Spec { interval: self.interval, ..spec })
     }
 
     /// How and where to run.

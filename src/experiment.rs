@@ -18,6 +18,7 @@ use crate::landscape::{AnyLandscape, Landscape, Visitor};
 use crate::optimizer::{Dynamics, Optimizer};
 use crate::plan::Plan;
 use crate::rng::STREAM_LENGTH;
+use crate::stats::Interval;
 
 /// Everything a run needs, as a user states it: the flags of `simsgd run`.
 /// Unset options take the defaults [`Spec::resolve`] documents.
@@ -57,6 +58,8 @@ pub struct Spec {
     pub record_every: Option<usize>,
     /// A trial diverges once |θ_i| or |loss| exceeds this or is not finite.
     pub diverge_at: f64,
+    /// The 95% interval reported for final means.
+    pub interval: Interval,
 }
 
 impl Default for Spec {
@@ -79,6 +82,7 @@ impl Default for Spec {
             seed: 0,
             record_every: None,
             diverge_at: 1e8,
+            interval: Interval::default(),
         }
     }
 }
@@ -121,6 +125,7 @@ impl Spec {
             seed: self.seed,
             record_every: self.record_every,
             diverge_at: self.diverge_at,
+            interval: self.interval,
         };
         exp.validate()?;
         Ok(exp)
@@ -173,6 +178,9 @@ impl Spec {
         if self.diverge_at != d.diverge_at {
             flag("diverge-at", self.diverge_at.to_string());
         }
+        if self.interval != d.interval {
+            flag("interval", format!("{:?}", self.interval).to_lowercase());
+        }
         if self.shuffle {
             s.push_str(" --shuffle");
         }
@@ -194,6 +202,8 @@ pub struct Experiment {
     pub record_every: Option<usize>,
     /// A trial diverges once |loss| or |θ_i| exceeds this, or stops being finite.
     pub diverge_at: f64,
+    /// The 95% interval reported for final means.
+    pub interval: Interval,
 }
 
 impl Experiment {

@@ -2,7 +2,7 @@
 //! loss, generalization gap and θ_T; learning curves; divergences; paired
 //! differences between two optimizers on the same training sets.
 
-use crate::stats::Moments;
+use crate::stats::{Moments, Sample};
 
 /// One trial's outcome.
 #[derive(Clone, Debug, PartialEq)]
@@ -37,13 +37,15 @@ pub fn empty_curve(dim: usize, record_steps: &[usize]) -> Vec<CurvePoint> {
 
 /// One optimizer's accumulated observables. Diverged trials are counted and
 /// excluded from the final means; a curve point averages the trials that had
-/// not diverged by its step (its `n` says how many).
+/// not diverged by its step (its `n` says how many). Final values are
+/// [`Sample`]s (moments to the fourth, extremes: the skew-corrected interval
+/// and the heavy-tail rule), curve points and drift estimators [`Moments`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Tally {
-    pub test_loss: Moments,
-    pub train_loss: Moments,
-    pub gen_gap: Moments,
-    pub theta: Vec<Moments>,
+    pub test_loss: Sample,
+    pub train_loss: Sample,
+    pub gen_gap: Sample,
+    pub theta: Vec<Sample>,
     pub diverged: u64,
     /// Of the diverged trials, those whose final θ or loss is not finite.
     pub diverged_nonfinite: u64,
@@ -78,12 +80,18 @@ fn push_all(moments: &mut [Moments], xs: &[f64]) {
     }
 }
 
+fn push_samples(samples: &mut [Sample], xs: &[f64]) {
+    for (m, &x) in samples.iter_mut().zip(xs) {
+        m.push(x);
+    }
+}
+
 impl Tally {
     /// An empty tally for `dim` weights, a curve at `record_steps` and, with
     /// `drift`, the drift estimators (`conditional`: the mean step too).
     pub fn new(dim: usize, record_steps: &[usize], drift: Option<&crate::drift::DriftWindow>) -> Self {
         Tally {
-            theta: vec![Moments::default(); dim],
+            theta: vec![Sample::default(); dim],
             curve: empty_curve(dim, record_steps),
             drift: drift.map(|w| DriftTally {
                 slope: vec![Moments::default(); dim],
@@ -98,7 +106,7 @@ impl Tally {
         self.test_loss.push(test_loss);
         self.train_loss.push(train_loss);
         self.gen_gap.push(test_loss - train_loss);
-        push_all(&mut self.theta, theta);
+        push_samples(&mut self.theta, theta);
     }
 
     /// Counts one diverged trial.
@@ -111,7 +119,9 @@ impl Tally {
         self.test_loss.merge(&o.test_loss);
         self.train_loss.merge(&o.train_loss);
         self.gen_gap.merge(&o.gen_gap);
-        merge_all(&mut self.theta, &o.theta);
+        for (x, y) in self.theta.iter_mut().zip(&o.theta) {
+            x.merge(y);
+        }
         self.diverged += o.diverged;
         self.diverged_nonfinite += o.diverged_nonfinite;
         for (c, oc) in self.curve.iter_mut().zip(&o.curve) {
@@ -139,8 +149,8 @@ fn merge_all(a: &mut [Moments], b: &[Moments]) {
 /// Paired differences (primary − compared) over trials where neither diverged.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Paired {
-    pub test_loss_diff: Moments,
-    pub gen_gap_diff: Moments,
+    pub test_loss_diff: Sample,
+    pub gen_gap_diff: Sample,
 }
 
 impl Paired {
@@ -161,6 +171,9 @@ impl Paired {
 pub struct Outcome {
     pub primary: Tally,
     pub compare: Option<(Tally, Paired)>,
+    /// The unit roundoff of the simulator's values
+    /// (`crate::backend::Simulator::unit_roundoff`): the precision floor's scale.
+    pub unit_roundoff: f64,
 }
 
 impl Outcome {

@@ -207,7 +207,7 @@ fn run_chunk(sim: &dyn Simulator, exp: &Experiment, range: Range<u64>, progress:
         }
         None => None,
     };
-    Ok(Outcome { primary, compare })
+    Ok(Outcome { primary, compare, unit_roundoff: sim.unit_roundoff() })
 }
 
 /// Adds a chunk to a tally: final values of the trials that never diverged,

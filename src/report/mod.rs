@@ -13,14 +13,16 @@ use crate::experiment::Experiment;
 use crate::observables::{Outcome, Tally};
 use crate::optimizer::Optimizer;
 use crate::plan::Plan;
-use crate::stats::Summary;
+use crate::stats::{heaviest_tail, share_heavy_tails, HeavyTail, Interval, Rules, Summary};
 use crate::theory::corollary::ValleyDrift;
 use crate::theory::predict::Prediction;
 use crate::theory::resum::Resum;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// Mean, SE and CI of the final observables.
+/// Mean, SE and CI of the final observables, each with its `warnings` (a
+/// heavy tail, its own or another observable's of the same trials; the
+/// precision floor), where any apply.
 #[derive(Clone, Debug, Serialize)]
 pub struct Metrics {
     pub test_loss: Summary,
@@ -66,7 +68,8 @@ pub struct Theory {
     pub train_loss: f64,
     pub gen_gap: f64,
     pub theta: Vec<f64>,
-    /// (MC mean − prediction) / SE for each.
+    /// (MC mean − prediction) / SE for each, the SE being that of the CI as
+    /// reported (`Summary::z`); null where it is 0.
     pub z: TheoryZ,
     /// Predicted paired difference of test loss (primary − compared), with `--compare`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -261,6 +264,10 @@ pub struct RunReport {
     /// (the rest passed `diverge_at`).
     pub diverged_nonfinite: u64,
     pub elapsed_s: f64,
+    /// The 95% interval of the final means (the curve and drift use Student's t).
+    pub interval: Interval,
+    /// The unit roundoff of the backend's values: the precision floor's scale.
+    pub unit_roundoff: f64,
     pub metrics: Metrics,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paired: Option<PairedReport>,
@@ -274,13 +281,27 @@ pub struct RunReport {
     pub theory: Option<Theory>,
 }
 
-fn metrics(t: &Tally) -> Metrics {
-    Metrics {
-        test_loss: t.test_loss.summary(),
-        train_loss: t.train_loss.summary(),
-        gen_gap: t.gen_gap.summary(),
-        theta: t.theta.iter().map(|m| m.summary()).collect(),
-    }
+/// The final observables of one optimizer's trials, under `rules`; a heavy
+/// tail of one is shared with the others ([`share_heavy_tails`]).
+fn metrics(t: &Tally, rules: &Rules, weights: &[&'static str]) -> Metrics {
+    let mut m = Metrics {
+        test_loss: t.test_loss.summary_with(rules),
+        train_loss: t.train_loss.summary_with(rules),
+        gen_gap: t.gen_gap.summary_with(rules),
+        theta: t.theta.iter().map(|m| m.summary_with(rules)).collect(),
+    };
+    let Metrics { test_loss, train_loss, gen_gap, theta } = &mut m;
+    let mut items = vec![("test loss", test_loss), ("train loss", train_loss), ("gen gap", gen_gap)];
+    items.extend(weights.iter().copied().zip(theta.iter_mut()));
+    share_heavy_tails(&mut items);
+    m
+}
+
+/// The named summaries of `m`.
+fn named<'a>(m: &'a Metrics, weights: &[&'static str]) -> Vec<(&'static str, &'a Summary)> {
+    let mut items = vec![("test loss", &m.test_loss), ("train loss", &m.train_loss), ("gen gap", &m.gen_gap)];
+    items.extend(weights.iter().copied().zip(&m.theta));
+    items
 }
 
 fn curve(t: &Tally) -> Vec<CurvePoint> {
@@ -302,18 +323,37 @@ impl RunReport {
     pub fn new(exp: &Experiment, outcome: &Outcome, backend: String, threads: usize, elapsed_s: f64) -> Self {
         let d = exp.landscape.describe();
         let plan = &exp.plan;
-        let paired = exp.compare.as_ref().zip(outcome.compare.as_ref()).map(|(p, (tally, pairs))| PairedReport {
-            optimizer: p.optimizer,
-            train_size: p.grid.train_size,
-            batch: p.grid.batch,
-            epochs: p.grid.epochs,
-            diverged: tally.diverged,
-            diverged_nonfinite: tally.diverged_nonfinite,
-            metrics: metrics(tally),
-            test_loss_diff: pairs.test_loss_diff.summary(),
-            gen_gap_diff: pairs.gen_gap_diff.summary(),
-            curve: curve(tally),
-            drift: DriftReport::new(exp, p, tally),
+        let rules = Rules { interval: exp.interval, unit_roundoff: outcome.unit_roundoff };
+        let primary = metrics(&outcome.primary, &rules, &d.weights);
+        let paired = exp.compare.as_ref().zip(outcome.compare.as_ref()).map(|(p, (tally, pairs))| {
+            let compared = metrics(tally, &rules, &d.weights);
+            let mut test_loss_diff = pairs.test_loss_diff.summary_with(&rules);
+            let mut gen_gap_diff = pairs.gen_gap_diff.summary_with(&rules);
+            // The differences are of both optimizers' trials: a heavy tail
+            // of either flags them.
+            let mut sources = named(&primary, &d.weights);
+            sources.extend(named(&compared, &d.weights));
+            sources.extend([("test-loss difference", &test_loss_diff), ("gen-gap difference", &gen_gap_diff)]);
+            if let Some((name, h)) = heaviest_tail(&sources) {
+                for s in [&mut test_loss_diff, &mut gen_gap_diff] {
+                    if s.warnings.heavy_tail.is_none() {
+                        s.warnings.heavy_tail = Some(HeavyTail { source: Some(name), ..h });
+                    }
+                }
+            }
+            PairedReport {
+                optimizer: p.optimizer,
+                train_size: p.grid.train_size,
+                batch: p.grid.batch,
+                epochs: p.grid.epochs,
+                diverged: tally.diverged,
+                diverged_nonfinite: tally.diverged_nonfinite,
+                metrics: compared,
+                test_loss_diff,
+                gen_gap_diff,
+                curve: curve(tally),
+                drift: DriftReport::new(exp, p, tally),
+            }
         });
         RunReport {
             landscape: d.name,
@@ -337,7 +377,9 @@ impl RunReport {
             diverged: outcome.primary.diverged,
             diverged_nonfinite: outcome.primary.diverged_nonfinite,
             elapsed_s,
-            metrics: metrics(&outcome.primary),
+            interval: exp.interval,
+            unit_roundoff: outcome.unit_roundoff,
+            metrics: primary,
             paired,
             curve: curve(&outcome.primary),
             drift: DriftReport::new(exp, plan, &outcome.primary),

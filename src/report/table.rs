@@ -1,7 +1,9 @@
 //! The human-readable report: a header line and a small table per optimizer.
+//! A final mean whose CI cannot be taken at face value (a heavy tail, the
+//! precision floor) is marked `!` and explained in a line below its table.
 
 use super::{CurvePoint, DriftReport, Metrics, RunReport, Theory};
-use crate::stats::Summary;
+use crate::stats::{Interval, Summary};
 use std::fmt::Write;
 
 /// Decimals that show a mean to about two significant digits of its SE.
@@ -9,7 +11,14 @@ fn decimals(se: f64) -> usize {
     if !(se.is_finite() && se > 0.0) {
         return 6;
     }
-    ((1.0 - se.log10().floor()) as i64).clamp(0, 12) as usize
+    ((1.0 - se.log10().floor()) as i64).clamp(0, 16) as usize
+}
+
+/// The decimals of a summary's row: those of its SE, or of its CI's
+/// half-width where the precision floor widened it (so that the interval's
+/// ends differ on the page).
+fn row_decimals(s: &Summary) -> usize {
+    decimals(s.warnings.floor.map_or(s.stderr, |f| f.max(s.stderr)))
 }
 
 fn num(x: f64, dec: usize) -> String {
@@ -20,21 +29,56 @@ fn num(x: f64, dec: usize) -> String {
     }
 }
 
-fn line(out: &mut String, label: &str, s: &Summary) {
-    let d = decimals(s.stderr);
-    let se = if s.stderr.is_finite() { format!("{:.2e}", s.stderr) } else { "n/a".into() };
-    let ci = format!("[{}, {}]", num(s.ci95[0], d), num(s.ci95[1], d));
-    let _ = writeln!(out, "  {label:<12} {:>16}  {se:>9}  {ci}", num(s.mean, d));
+/// A z score, or n/a where it is not defined (no uncertainty to scale by).
+fn z_cell(z: f64, width: usize) -> String {
+    if z.is_finite() {
+        format!("{z:>width$.2}")
+    } else {
+        format!("{:>width$}", "n/a")
+    }
 }
 
-fn metrics(out: &mut String, weights: &[&str], m: &Metrics) {
-    let _ = writeln!(out, "  {:<12} {:>16}  {:>9}  95% CI", "", "mean", "stderr");
-    line(out, "test loss", &m.test_loss);
-    line(out, "train loss", &m.train_loss);
-    line(out, "gen gap", &m.gen_gap);
-    for (w, s) in weights.iter().zip(&m.theta) {
-        line(out, w, s);
+/// The warnings of a block's rows: (sentence, labels of the rows it is for).
+#[derive(Default)]
+struct Notes(Vec<(String, Vec<String>)>);
+
+impl Notes {
+    fn add(&mut self, label: &str, s: &Summary) {
+        for sentence in s.warnings.sentences() {
+            match self.0.iter_mut().find(|(x, _)| *x == sentence) {
+                Some((_, labels)) => labels.push(label.to_string()),
+                None => self.0.push((sentence, vec![label.to_string()])),
+            }
+        }
     }
+
+    /// One line per warning, below the table.
+    fn write(self, out: &mut String) {
+        for (sentence, labels) in self.0 {
+            let _ = writeln!(out, "  ! {}: {sentence}", labels.join(", "));
+        }
+    }
+}
+
+fn line(out: &mut String, label: &str, s: &Summary, notes: &mut Notes) {
+    let d = row_decimals(s);
+    let se = if s.stderr.is_finite() { format!("{:.2e}", s.stderr) } else { "n/a".into() };
+    let ci = format!("[{}, {}]", num(s.ci95[0], d), num(s.ci95[1], d));
+    let mark = if s.warnings.is_empty() { "" } else { " !" };
+    let _ = writeln!(out, "  {label:<12} {:>16}  {se:>9}  {ci}{mark}", num(s.mean, d));
+    notes.add(label, s);
+}
+
+fn metrics(out: &mut String, weights: &[&str], m: &Metrics, interval: Interval) {
+    let _ = writeln!(out, "  {:<12} {:>16}  {:>9}  95% CI ({})", "", "mean", "stderr", interval.name());
+    let mut notes = Notes::default();
+    line(out, "test loss", &m.test_loss, &mut notes);
+    line(out, "train loss", &m.train_loss, &mut notes);
+    line(out, "gen gap", &m.gen_gap, &mut notes);
+    for (w, s) in weights.iter().zip(&m.theta) {
+        line(out, w, s, &mut notes);
+    }
+    notes.write(out);
 }
 
 /// At most about a dozen evenly spaced rows of the curve.
@@ -84,7 +128,7 @@ fn theory(out: &mut String, weights: &[&str], t: &Theory) {
     let _ =
         writeln!(out, "  {:<12} {:>16}  {:>9}   (theory: {kind} to order {} at θ₀)", "", "prediction", "z", t.order);
     let row = |out: &mut String, label: &str, value: f64, z: f64| {
-        let _ = writeln!(out, "  {label:<12} {value:>16.7}  {z:>9.2}");
+        let _ = writeln!(out, "  {label:<12} {value:>16.7}  {}", z_cell(z, 9));
     };
     row(out, "test loss", t.test_loss, t.z.test_loss);
     row(out, "train loss", t.train_loss, t.z.train_loss);
@@ -119,7 +163,7 @@ fn drift(out: &mut String, weights: &[&str], r: &DriftReport) {
         }
         if let (Some(_), (m, Some(e))) = (theory, best[i]) {
             let relative = if e != 0.0 { format!("{:+.2}%", 100.0 * (m.mean / e - 1.0)) } else { "".into() };
-            let _ = write!(out, " {e:>14.5e} {relative:>9} {:>7.2}", m.z(e));
+            let _ = write!(out, " {e:>14.5e} {relative:>9} {}", z_cell(m.z(e), 7));
         }
         let _ = writeln!(out);
     }
@@ -185,7 +229,7 @@ pub fn render(r: &RunReport) -> String {
         r.optimizer.name(),
         diverged(r.diverged, r.diverged_nonfinite, r.trials, r.diverge_at)
     );
-    metrics(&mut out, &r.weights, &r.metrics);
+    metrics(&mut out, &r.weights, &r.metrics, r.interval);
     if let Some(t) = &r.theory {
         theory(&mut out, &r.weights, t);
     }
@@ -204,7 +248,7 @@ pub fn render(r: &RunReport) -> String {
             p.epochs,
             diverged(p.diverged, p.diverged_nonfinite, r.trials, r.diverge_at),
         );
-        metrics(&mut out, &r.weights, &p.metrics);
+        metrics(&mut out, &r.weights, &p.metrics, r.interval);
         curve(&mut out, &r.weights, &p.curve);
         if let Some(d) = &p.drift {
             drift(&mut out, &r.weights, d);
@@ -216,11 +260,13 @@ pub fn render(r: &RunReport) -> String {
             r.optimizer.name(),
             p.optimizer.name()
         );
-        line(&mut out, "test loss", &p.test_loss_diff);
-        line(&mut out, "gen gap", &p.gen_gap_diff);
+        let mut notes = Notes::default();
+        line(&mut out, "test loss", &p.test_loss_diff, &mut notes);
+        line(&mut out, "gen gap", &p.gen_gap_diff, &mut notes);
+        notes.write(&mut out);
         if let Some(t) = &r.theory {
             let predicted = |v: Option<f64>, z: Option<f64>| {
-                format!("{:.7} (z = {:.2})", v.unwrap_or(f64::NAN), z.unwrap_or(f64::NAN))
+                format!("{} (z = {})", num(v.unwrap_or(f64::NAN), 7), z_cell(z.unwrap_or(f64::NAN), 0))
             };
             let _ = writeln!(
                 out,

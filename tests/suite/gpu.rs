@@ -357,3 +357,18 @@ fn grids_beyond_the_32_bit_counters_are_refused() {
     assert!(gpu.supports(&shuffled(1 << 16)).is_ok());
     assert!(gpu.supports(&shuffled((1 << 16) + 1)).unwrap_err().to_string().contains("E·N = 4295032832"));
 }
+
+/// The precision floor on f32 values: Gauss at η = 0.001 over 200 000
+/// trials differs from the exact value by about 0.3 f32 ulps of the loss,
+/// 10 standard errors; the CI widened to the floor covers it.
+#[test]
+fn precision_floor_covers_the_exact_value_on_the_gpu() {
+    let Some(gpu) = gpu() else { return };
+    let exp = resolve(&Spec { eta: 0.001, trials: 200_000, ..Spec::new("gauss") });
+    let out = driver::run(&gpu, &exp, &simsgd::progress::Progress::hidden()).unwrap();
+    assert_eq!(out.unit_roundoff, 2f64.powi(-24));
+    let report = simsgd::report::RunReport::new(&exp, &out, "gpu".into(), 1, 0.0);
+    let s = report.metrics.test_loss;
+    let exact = 0.5 * 0.0005f64.exp() / 1.001f64.sqrt();
+    assert!(s.covers(exact) && s.warnings.floor.is_some(), "{s:?} vs {exact}");
+}

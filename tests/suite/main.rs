@@ -12,6 +12,7 @@ mod figures;
 mod gdc;
 #[cfg(feature = "gpu")]
 mod gpu;
+mod intervals;
 mod landscapes;
 mod predictions;
 mod reliability;
