@@ -200,7 +200,7 @@ def write(opts, rows, warn_rows, floor_rows, elapsed):
         "",
         f"({elapsed:.0f} s on this machine). Each case is run for seeds 0 … {opts.seeds - 1} with "
         f"{TRIALS} trials, `--backend cpu`, once with the default interval (`skew`: Hall's "
-        "skewness-corrected interval with its second-order term, `src/stats.rs`, `skew_interval`) and once "
+        "skewness-corrected interval with its second-order term, `src/stats/interval.rs`, `skew_interval`) and once "
         "with `--interval student`. Coverage: the share of seeds whose 95% CI contains the exact value "
         "(± its binomial standard error); misses: how often the exact value lies below / above the CI. "
         "Heavy-tail warnings: the share of seeds whose reported summary carries one (own or shared from "

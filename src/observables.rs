@@ -74,15 +74,42 @@ impl DriftTally {
     }
 }
 
-fn push_all(moments: &mut [Moments], xs: &[f64]) {
-    for (m, &x) in moments.iter_mut().zip(xs) {
-        m.push(x);
+/// A per-coordinate accumulator, [`Moments`] or [`Sample`], for the
+/// coordinate-wise helpers below.
+trait Accumulator {
+    fn push(&mut self, x: f64);
+    fn merge(&mut self, other: &Self);
+}
+
+/// `Accumulator` by the types' inherent `push` and `merge`.
+macro_rules! accumulator {
+    ($($t:ident),*) => {$(
+        impl Accumulator for $t {
+            #[inline]
+            fn push(&mut self, x: f64) {
+                $t::push(self, x);
+            }
+
+            fn merge(&mut self, other: &Self) {
+                $t::merge(self, other);
+            }
+        }
+    )*};
+}
+
+accumulator!(Moments, Sample);
+
+/// Pushes `xs[d]` into `acc[d]`, coordinate by coordinate.
+fn push_all<A: Accumulator>(acc: &mut [A], xs: &[f64]) {
+    for (a, &x) in acc.iter_mut().zip(xs) {
+        a.push(x);
     }
 }
 
-fn push_samples(samples: &mut [Sample], xs: &[f64]) {
-    for (m, &x) in samples.iter_mut().zip(xs) {
-        m.push(x);
+/// Merges `b[d]` into `a[d]`, coordinate by coordinate.
+fn merge_all<A: Accumulator>(a: &mut [A], b: &[A]) {
+    for (x, y) in a.iter_mut().zip(b) {
+        x.merge(y);
     }
 }
 
@@ -106,7 +133,7 @@ impl Tally {
         self.test_loss.push(test_loss);
         self.train_loss.push(train_loss);
         self.gen_gap.push(test_loss - train_loss);
-        push_samples(&mut self.theta, theta);
+        push_all(&mut self.theta, theta);
     }
 
     /// Counts one diverged trial.
@@ -119,9 +146,7 @@ impl Tally {
         self.test_loss.merge(&o.test_loss);
         self.train_loss.merge(&o.train_loss);
         self.gen_gap.merge(&o.gen_gap);
-        for (x, y) in self.theta.iter_mut().zip(&o.theta) {
-            x.merge(y);
-        }
+        merge_all(&mut self.theta, &o.theta);
         self.diverged += o.diverged;
         self.diverged_nonfinite += o.diverged_nonfinite;
         for (c, oc) in self.curve.iter_mut().zip(&o.curve) {
@@ -137,12 +162,6 @@ impl Tally {
     /// Trials counted (finite or diverged).
     pub fn trials(&self) -> u64 {
         self.test_loss.n + self.diverged
-    }
-}
-
-fn merge_all(a: &mut [Moments], b: &[Moments]) {
-    for (x, y) in a.iter_mut().zip(b) {
-        x.merge(y);
     }
 }
 
