@@ -50,3 +50,14 @@ impl Progress {
         self.0.finish_and_clear();
     }
 }
+
+/// Clears the current line of stderr where it is a terminal (a progress
+/// bar's, or the `^C` the terminal echoed), so that what is printed next
+/// starts a clean line. Nothing where stderr is a file or a pipe.
+pub fn clear_line() {
+    use std::io::Write;
+    let mut err = std::io::stderr();
+    if err.is_terminal() {
+        let _ = err.write_all(b"\r\x1b[2K");
+    }
+}
