@@ -57,32 +57,32 @@ pub struct SetupArgs {
     #[arg(long, value_enum, default_value_t = Optimizer::Sgd)]
     pub optimizer: Optimizer,
     /// Learning rate η (update θ ← θ − η · mean of the batch's gradients).
-    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 0.1, allow_hyphen_values = true)]
     pub eta: f64,
     /// Steps T [default: 1 for gauss, 10 otherwise; 0 reports the init].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub steps: Option<usize>,
     /// Landscape parameter, name=value (repeatable, or comma-separated).
     #[arg(long = "param", value_name = "NAME=VALUE", value_delimiter = ',')]
     pub params: Vec<String>,
     /// Initial weights, comma-separated [default: the landscape's].
-    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_name = "θ1,θ2,...")]
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true, value_name = "θ1,θ2,...")]
     pub init: Option<Vec<f64>>,
     /// N, training points per trial [default: T·B/E for sgd, 10 for gd].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub train_size: Option<usize>,
     /// B, points per SGD step (must divide N) [default: 1].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub batch: Option<usize>,
     /// E, passes of SGD over the training set [default: 1].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub epochs: Option<usize>,
-    /// Visit the training set in a fresh random order each epoch.
+    /// Visit the training set in a fresh random order each epoch (SGD).
     #[arg(long)]
     pub shuffle: bool,
-    /// K, substeps per step of sde and ode.
-    #[arg(long, default_value_t = 16)]
-    pub substeps: u32,
+    /// K, substeps per step of sde and ode [default: 16].
+    #[arg(long, allow_negative_numbers = true)]
+    pub substeps: Option<u32>,
     /// Also run this optimizer on the same training sets; report paired differences.
     #[arg(long, value_enum, value_name = "OPTIMIZER")]
     pub compare: Option<Optimizer>,
@@ -102,7 +102,7 @@ impl SetupArgs {
             batch: self.batch,
             epochs: self.epochs,
             shuffle: self.shuffle,
-            substeps: self.substeps,
+            substeps: self.substeps.unwrap_or(Spec::default().substeps),
             compare: self.compare,
             trials,
             seed,
@@ -117,22 +117,22 @@ pub struct RunArgs {
     #[command(flatten)]
     pub setup: SetupArgs,
     /// Independent trials.
-    #[arg(long, default_value_t = 100_000)]
+    #[arg(long, default_value_t = 100_000, allow_negative_numbers = true)]
     pub trials: u64,
     /// Seed of the counter-based random streams.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub seed: u64,
     /// Record the learning curve (test loss, θ) every k steps.
-    #[arg(long, value_name = "K")]
+    #[arg(long, value_name = "K", allow_negative_numbers = true)]
     pub record_every: Option<usize>,
     /// Where to simulate [$SIMSGD_ADAPTER picks an adapter by name].
     #[arg(long, value_enum, default_value_t = Choice::Auto)]
     pub backend: Choice,
     /// CPU threads [default: all cores].
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
-    /// A trial diverges once |θ_i| or |loss| exceeds this or is not finite.
-    #[arg(long, default_value_t = 1e8)]
+    #[arg(long, allow_negative_numbers = true)]
+    pub threads: Option<usize>,
+    /// A trial diverges once |θ_i| or |loss| exceeds this or is not finite (at most 5e148).
+    #[arg(long, default_value_t = 1e8, allow_hyphen_values = true)]
     pub diverge_at: f64,
     /// Print one JSON object instead of the table.
     #[arg(long)]
@@ -151,19 +151,43 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
-    /// The spec these flags describe.
+    /// The spec these flags describe. `--substeps` is refused where no plan
+    /// has substeps (only the CLI knows whether it was given).
     pub fn spec(&self) -> Result<Spec> {
-        self.setup.spec(self.trials, self.seed, self.record_every, self.diverge_at)
+        let spec = self.setup.spec(self.trials, self.seed, self.record_every, self.diverge_at)?;
+        let continuous = |o: Optimizer| matches!(o, Optimizer::Sde | Optimizer::Ode);
+        if self.setup.substeps.is_some() && !continuous(spec.optimizer) && !spec.compare.is_some_and(continuous) {
+            return Err(usage(format!(
+                "--substeps is the number of substeps of sde and ode; {} takes none",
+                spec.optimizer.name()
+            )));
+        }
+        Ok(spec)
     }
 
-    /// How and where to run.
-    pub fn options(&self) -> run::Options {
-        run::Options {
+    /// How and where to run; flags that would have no effect are refused.
+    pub fn options(&self) -> Result<run::Options> {
+        if !self.theory {
+            let given = [("--order", self.prediction.order.is_some()), ("--resum", self.prediction.resum.is_some())];
+            if let Some((flag, _)) = given.iter().find(|(_, given)| *given) {
+                return Err(usage(format!("{flag} chooses the prediction of --theory; add --theory")));
+            }
+        }
+        let threads = match self.threads {
+            Some(0) => return Err(usage("--threads must be at least 1 (without it, all cores)")),
+            Some(_) if self.backend == Choice::Gpu => {
+                return Err(usage("--threads sets the CPU backend's threads, which --backend gpu does not use"))
+            }
+            Some(n) => n,
+            None => 0,
+        };
+        Ok(run::Options {
             backend: self.backend,
-            threads: self.threads,
+            threads,
             quiet: self.quiet,
             theory: self.theory.then(|| self.prediction.options()),
-        }
+            outputs: self.csv.iter().cloned().collect(),
+        })
     }
 }
 
@@ -171,7 +195,7 @@ impl RunArgs {
 #[derive(Args, Clone, Copy, Debug)]
 pub struct TheoryArgs {
     /// Highest order (power of η; edges of the diagrams) [default: 3; 2 for gdc].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub order: Option<usize>,
     /// Re-summed values for long training (fresh-sample SGD, GD, SDE, ODE):
     /// exact geometric sums of (I − ηH)^t, or their integral approximation.
@@ -194,8 +218,8 @@ pub struct FigureArgs {
     /// Every figure; reports each one's status and fails if any failed.
     #[arg(long)]
     pub all: bool,
-    /// List the figures and what each shows.
-    #[arg(long)]
+    /// List the figures and what each shows (and make none).
+    #[arg(long, conflicts_with_all = ["name", "all", "quick", "backend", "out", "quiet"])]
     pub list: bool,
     /// Fewer trials and points: all figures in about two minutes on two CPU cores.
     #[arg(long)]
@@ -229,7 +253,7 @@ pub struct StatsArgs {
     /// Landscape (see `simsgd landscapes`).
     pub landscape: String,
     /// The point θ, comma-separated [default: the landscape's init].
-    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_name = "θ1,θ2,...")]
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true, value_name = "θ1,θ2,...")]
     pub at: Option<Vec<f64>>,
     /// Landscape parameter, name=value (repeatable, or comma-separated).
     #[arg(long = "param", value_name = "NAME=VALUE", value_delimiter = ',')]
@@ -237,12 +261,12 @@ pub struct StatsArgs {
     /// Also estimate every statistic from samples, without bias (App. C.6), beside the exact values.
     #[arg(long)]
     pub estimate: bool,
-    /// Samples for --estimate (at least 23: the jackknife leaves out one of 20 groups).
-    #[arg(long, default_value_t = 10_000)]
-    pub samples: usize,
-    /// Seed of the samples' stream.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    /// Samples for --estimate (at least 23: the jackknife leaves out one of 20 groups) [default: 10000].
+    #[arg(long, allow_negative_numbers = true)]
+    pub samples: Option<usize>,
+    /// Seed of the samples' stream, for --estimate [default: 0].
+    #[arg(long, allow_negative_numbers = true)]
+    pub seed: Option<u64>,
     /// Print one JSON object instead of the table.
     #[arg(long)]
     pub json: bool,
@@ -251,11 +275,18 @@ pub struct StatsArgs {
 impl StatsArgs {
     /// What these flags ask `stats` for.
     pub fn request(&self) -> Result<stats::Request> {
+        if !self.estimate {
+            let given = [("--samples", self.samples.is_some()), ("--seed", self.seed.is_some())];
+            if let Some((flag, _)) = given.iter().find(|(_, given)| *given) {
+                return Err(usage(format!("{flag} is for the estimates of --estimate; add --estimate")));
+            }
+        }
+        let sampling = stats::Sampling { samples: self.samples.unwrap_or(10_000), seed: self.seed.unwrap_or(0) };
         Ok(stats::Request {
             landscape: self.landscape.clone(),
             params: parse_params(&self.params)?,
             at: self.at.clone(),
-            estimate: self.estimate.then_some(stats::Sampling { samples: self.samples, seed: self.seed }),
+            estimate: self.estimate.then_some(sampling),
         })
     }
 }
@@ -266,6 +297,9 @@ fn parse_params(raw: &[String]) -> Result<Vec<(String, f64)>> {
         .map(|p| {
             let (k, v) =
                 p.split_once('=').ok_or_else(|| usage(format!("malformed --param '{p}': expected NAME=VALUE")))?;
+            if k.trim().is_empty() {
+                return Err(usage(format!("malformed --param '{p}': expected NAME=VALUE")));
+            }
             let v: f64 =
                 v.trim().parse().map_err(|_| usage(format!("malformed --param '{p}': '{v}' is not a number")))?;
             Ok((k.trim().to_string(), v))
@@ -318,10 +352,14 @@ fn write_stdout(text: &str) -> Result<()> {
 pub fn execute(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Run(args) => {
-            let report = run::run(args.spec()?, &args.options())?;
+            let report = run::run(args.spec()?, &args.options()?)?;
             if let Some(path) = &args.csv {
-                atomic::write(path, &csv::render(&report))
-                    .map_err(|source| Error::Io { path: path.display().to_string(), source })?;
+                // Checked before the run; should writing fail now anyway,
+                // the results go to stdout before the error.
+                if let Err(source) = atomic::write(path, &csv::render(&report)) {
+                    print(args.json, || report.to_json(), || table::render(&report))?;
+                    return Err(Error::Io { path: path.display().to_string(), source });
+                }
             }
             print(args.json, || report.to_json(), || table::render(&report))?;
         }
@@ -332,6 +370,10 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
         }
         Command::Stats(args) => {
             let report = stats::stats(&args.request()?)?;
+            print(args.json, || report.to_json(), || report.text())?;
+        }
+        Command::Predict(args) if args.setup.compare.is_some() => {
+            let report = predict::predict_pair(args.spec()?, args.prediction.options(), args.explain)?;
             print(args.json, || report.to_json(), || report.text())?;
         }
         Command::Predict(args) => {
