@@ -13,6 +13,7 @@ mod gdc;
 #[cfg(feature = "gpu")]
 mod gpu;
 mod landscapes;
+mod malformed;
 mod predictions;
 mod reliability;
 mod resum;
