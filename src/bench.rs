@@ -236,6 +236,9 @@ pub fn run(args: &BenchArgs, quiet: bool) -> Result<Report> {
             return Err(usage(format!("{flag} must be at least 1")));
         }
     }
+    if args.quick && args.trials.is_some() && args.steps.is_some() && args.repeats.is_some() {
+        return Err(usage("--quick sets the defaults of --trials, --steps and --repeats, and all three are given"));
+    }
     // sgd-epochs rounds T up to whole epochs of N = 10.
     if let Some(t) = args.steps.filter(|&t| t > MAX_GRID / 10 * 10) {
         return Err(usage(format!("--steps {t} is out of range: steps must be below 2^30")));

@@ -9,9 +9,11 @@ use crate::commands::{figure, landscapes, predict, run, stats, theory};
 use crate::error::{usage, Error, Result};
 use crate::experiment::Spec;
 use crate::optimizer::Optimizer;
+use crate::report::predict::PredictReport;
 use crate::report::{csv, table};
 use crate::theory::resum::Resum;
 use clap::{Args, Parser, Subcommand};
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
@@ -57,7 +59,7 @@ pub struct SetupArgs {
     #[arg(long, value_enum, default_value_t = Optimizer::Sgd)]
     pub optimizer: Optimizer,
     /// Learning rate η (update θ ← θ − η · mean of the batch's gradients).
-    #[arg(long, default_value_t = 0.1, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
     pub eta: f64,
     /// Steps T [default: 1 for gauss, 10 otherwise; 0 reports the init].
     #[arg(long, allow_negative_numbers = true)]
@@ -66,7 +68,7 @@ pub struct SetupArgs {
     #[arg(long = "param", value_name = "NAME=VALUE", value_delimiter = ',')]
     pub params: Vec<String>,
     /// Initial weights, comma-separated [default: the landscape's].
-    #[arg(long, value_delimiter = ',', allow_hyphen_values = true, value_name = "θ1,θ2,...")]
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_name = "θ1,θ2,...")]
     pub init: Option<Vec<f64>>,
     /// N, training points per trial [default: T·B/E for sgd, 10 for gd].
     #[arg(long, allow_negative_numbers = true)]
@@ -132,7 +134,7 @@ pub struct RunArgs {
     #[arg(long, allow_negative_numbers = true)]
     pub threads: Option<usize>,
     /// A trial diverges once |θ_i| or |loss| exceeds this or is not finite (at most 5e148).
-    #[arg(long, default_value_t = 1e8, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 1e8, allow_negative_numbers = true)]
     pub diverge_at: f64,
     /// Print one JSON object instead of the table.
     #[arg(long)]
@@ -253,7 +255,7 @@ pub struct StatsArgs {
     /// Landscape (see `simsgd landscapes`).
     pub landscape: String,
     /// The point θ, comma-separated [default: the landscape's init].
-    #[arg(long, value_delimiter = ',', allow_hyphen_values = true, value_name = "θ1,θ2,...")]
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_name = "θ1,θ2,...")]
     pub at: Option<Vec<f64>>,
     /// Landscape parameter, name=value (repeatable, or comma-separated).
     #[arg(long = "param", value_name = "NAME=VALUE", value_delimiter = ',')]
@@ -326,6 +328,48 @@ impl PredictArgs {
     pub fn spec(&self) -> Result<Spec> {
         self.setup.spec(1, 0, None, 1e8)
     }
+
+    /// Refuses `--substeps` where nothing reported uses K: no plan is sde
+    /// or ode, and no report has Corollary 5 (SGD − SDE, one-epoch SGD).
+    fn check_substeps(&self, reports: &[&PredictReport]) -> Result<()> {
+        let uses = |r: &&PredictReport| {
+            matches!(r.plan.optimizer, Optimizer::Sde | Optimizer::Ode) || r.corollaries.continuous.is_some()
+        };
+        match reports.first() {
+            Some(r) if self.setup.substeps.is_some() && !reports.iter().any(uses) => Err(usage(format!(
+                "--substeps is the number of substeps of sde and ode (and of Corollary 5's SDE for one-epoch sgd); \
+                 {} on this grid takes none",
+                r.plan.optimizer.name()
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The flags whose values are numbers that may be negative or not finite.
+const NUMBER_FLAGS: [&str; 4] = ["--eta", "--init", "--at", "--diverge-at"];
+
+/// The short flags (`-q`, `--help`'s `-h`, `--version`'s `-V`).
+const SHORT_FLAGS: [&str; 3] = ["-q", "-h", "-V"];
+
+/// The command line with each of [`NUMBER_FLAGS`] joined to a following
+/// value that starts with one `-` and is not a short flag: `--eta -inf`
+/// becomes `--eta=-inf`. clap takes `-inf` (or `-1e-3`, which its number
+/// test misses, or `-x`) for a flag of its own; joined, the value is the
+/// flag's, and the error (clap's, or `Spec::resolve`'s) is about it.
+pub fn join_number_values(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    let mut out: Vec<OsString> = Vec::new();
+    for arg in args {
+        let value_like = |v: &str| v.starts_with('-') && !v.starts_with("--") && !SHORT_FLAGS.contains(&v);
+        match (out.last().and_then(|f| f.to_str()), arg.to_str()) {
+            (Some(flag), Some(value)) if NUMBER_FLAGS.contains(&flag) && value_like(value) => {
+                let joined = format!("{flag}={value}");
+                *out.last_mut().expect("a flag") = joined.into();
+            }
+            _ => out.push(arg),
+        }
+    }
+    out
 }
 
 /// Prints a report as JSON or text.
@@ -374,10 +418,12 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
         }
         Command::Predict(args) if args.setup.compare.is_some() => {
             let report = predict::predict_pair(args.spec()?, args.prediction.options(), args.explain)?;
+            args.check_substeps(&[&report.primary, &report.compared])?;
             print(args.json, || report.to_json(), || report.text())?;
         }
         Command::Predict(args) => {
             let report = predict::predict(args.spec()?, args.prediction.options(), args.explain)?;
+            args.check_substeps(&[&report])?;
             print(args.json, || report.to_json(), || report.text())?;
         }
         Command::Figure(args) if args.list => write_stdout(&figure::list())?,
@@ -388,4 +434,22 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::join_number_values;
+
+    #[test]
+    fn negative_number_values_are_joined_to_their_flag() {
+        let args = |s: &str| s.split(' ').map(Into::into).collect::<Vec<std::ffi::OsString>>();
+        let joined = |s: &str| join_number_values(args(s));
+        assert_eq!(joined("run gauss --eta -inf --init -1e-3"), args("run gauss --eta=-inf --init=-1e-3"));
+        assert_eq!(joined("stats archimedes --at -1,-2,nan"), args("stats archimedes --at=-1,-2,nan"));
+        assert_eq!(joined("run gauss --eta -x --diverge-at -1"), args("run gauss --eta=-x --diverge-at=-1"));
+        // Flags stay flags: a missing value is clap's to report.
+        for kept in ["run gauss --eta -q", "run gauss --eta --steps 3", "run gauss --steps -1", "run gauss --eta 0.1"] {
+            assert_eq!(joined(kept), args(kept));
+        }
+    }
 }

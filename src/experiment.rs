@@ -115,7 +115,13 @@ impl Spec {
         let plan = |optimizer, grid| Plan { optimizer, grid, eta: self.eta, substeps: self.substeps };
         let primary = plan(self.optimizer, flags.resolve(self.optimizer, d.default_steps)?);
         let compare = match self.compare {
-            Some(o) => Some(plan(o, flags.resolve_compare(o, &primary.grid)?)),
+            Some(o) => Some(plan(
+                o,
+                flags.resolve_compare(o, &primary.grid).map_err(|e| {
+                    let (n, t) = (primary.grid.train_size, primary.steps());
+                    usage(format!("--compare {} runs on the same N = {n} points for T = {t} steps: {e}", o.name()))
+                })?,
+            )),
             None => None,
         };
         let exp = Experiment {

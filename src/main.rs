@@ -5,7 +5,7 @@
 
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
-use simsgd::cli::{execute, Cli};
+use simsgd::cli::{execute, join_number_values, Cli};
 use simsgd::error::one_line;
 use std::process::ExitCode;
 
@@ -26,7 +26,7 @@ fn main() -> ExitCode {
     // Before any other thread starts, so that every thread leaves the
     // signals to the one that cleans up.
     simsgd::interrupt::install();
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(join_number_values(std::env::args_os())) {
         Ok(cli) => cli,
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
             let _ = e.print();
@@ -40,7 +40,7 @@ fn main() -> ExitCode {
         Err(e) => {
             // clap echoes the arguments raw: parse copies with their control
             // characters escaped, so that its message stays one line.
-            let escaped: Vec<String> = std::env::args_os().map(|a| one_line(&a.to_string_lossy())).collect();
+            let escaped = join_number_values(std::env::args_os().map(|a| one_line(&a.to_string_lossy()).into()));
             let e = Cli::try_parse_from(&escaped).err().unwrap_or(e);
             // clap's message up to its usage block, on one line.
             let text = e.render().to_string();

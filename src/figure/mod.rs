@@ -104,7 +104,7 @@ pub fn make_all(figures: &[&Figure], lab: &Lab, out: &Path) -> Result<()> {
                 "simsgd: figure {}: ok, {rows} rows, {:.1} s → {}.{{csv,png,svg}}",
                 figure.name,
                 start.elapsed().as_secs_f64(),
-                out.join(figure.name).display()
+                one_line(&out.join(figure.name).display().to_string())
             ),
             Err(e) => {
                 eprintln!("simsgd: figure {}: failed: {}", figure.name, one_line(&e.to_string()));
