@@ -30,6 +30,8 @@ def commands(backends):
         for land, opt, grid, extra in itertools.product(LANDSCAPES, OPTIMIZERS, GRIDS, EXTRAS):
             if opt in ("gd", "gdc") and any(f in grid for f in ("--batch", "--epochs", "--shuffle")):
                 continue
+            if opt in ("sde", "ode") and "--shuffle" in grid:
+                continue  # refused: the SDE and ODE never visit the training set
             if opt == "gdc" and backend == "gpu":
                 continue
             yield ["run", land, "--optimizer", opt, "--eta", ETA.get(land, "0.05"), "--trials", "3000",

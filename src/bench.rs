@@ -6,6 +6,7 @@ use crate::backend::cpu::Cpu;
 use crate::backend::{driver, open_gpu, Simulator};
 use crate::error::{usage, Result};
 use crate::experiment::{Experiment, Spec};
+use crate::grid::MAX_GRID;
 use crate::landscape::AnyLandscape;
 use crate::optimizer::Optimizer;
 use crate::progress::Progress;
@@ -72,13 +73,13 @@ pub struct BenchArgs {
     #[arg(long, value_enum)]
     pub workload: Option<Workload>,
     /// Trials per run [default: 10^5, 2·10^4 with --quick].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub trials: Option<u64>,
     /// Steps per run [default: 1000 for sgd, 100 otherwise; a fifth with --quick].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub steps: Option<usize>,
     /// Timed repeats after one warm-up [default: 5, 3 with --quick].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub repeats: Option<usize>,
     /// Only these backends [default: every one present].
     #[arg(long, value_enum, value_delimiter = ',')]
@@ -132,7 +133,7 @@ fn eta(landscape: &str) -> Result<f64> {
 }
 
 fn experiment(landscape: &str, w: Workload, trials: u64, steps: usize) -> Result<Experiment> {
-    let t = steps.max(1);
+    let t = steps;
     let grid = match w {
         Workload::Sgd | Workload::Sde => Spec { steps: Some(t), ..Spec::new(landscape) },
         Workload::SgdEpochs => Spec { train_size: Some(10), epochs: Some(t.div_ceil(10)), ..Spec::new(landscape) },
@@ -224,24 +225,45 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| std::env::consts::ARCH.to_string())
 }
 
-/// Runs the bench; progress lines go to stderr unless `quiet`.
+/// Runs the bench; progress lines go to stderr unless `quiet`. Every
+/// workload is resolved and checked against the CPU's memory before a GPU is
+/// opened or anything is printed.
 pub fn run(args: &BenchArgs, quiet: bool) -> Result<Report> {
     let trials = args.trials.unwrap_or(if args.quick { 20_000 } else { 100_000 });
     let repeats = args.repeats.unwrap_or(if args.quick { 3 } else { 5 });
-    if trials == 0 || repeats == 0 {
-        return Err(usage("--trials and --repeats must be at least 1"));
+    for (flag, value) in [("--trials", trials as usize), ("--repeats", repeats), ("--steps", args.steps.unwrap_or(1))] {
+        if value == 0 {
+            return Err(usage(format!("{flag} must be at least 1")));
+        }
+    }
+    if args.quick && args.trials.is_some() && args.steps.is_some() && args.repeats.is_some() {
+        return Err(usage("--quick sets the defaults of --trials, --steps and --repeats, and all three are given"));
+    }
+    // sgd-epochs rounds T up to whole epochs of N = 10.
+    if let Some(t) = args.steps.filter(|&t| t > MAX_GRID / 10 * 10) {
+        return Err(usage(format!("--steps {t} is out of range: steps must be below 2^30")));
     }
     let landscapes: Vec<&str> = match &args.landscape {
         Some(l) => vec![AnyLandscape::from_name(l, &[])?.describe().name],
         None => AnyLandscape::LISTED.to_vec(),
     };
     let workloads: Vec<Workload> = args.workload.map_or(Workload::ALL.to_vec(), |w| vec![w]);
+    let mut runs = Vec::new();
+    for landscape in &landscapes {
+        for &w in &workloads {
+            runs.push((*landscape, w, experiment(landscape, w, trials, args.steps.unwrap_or(w.steps(args.quick)))?));
+        }
+    }
     let want = |b| args.backend.is_empty() || args.backend.contains(&b);
     let threads = rayon::current_num_threads();
     // Each backend present, with its row label.
     let mut sims: Vec<(String, Box<dyn Simulator>)> = Vec::new();
     if want(BenchBackend::Cpu) {
-        sims.push((format!("cpu ({threads} threads)"), Box::new(Cpu::new(0)?)));
+        let cpu = Cpu::new(0)?;
+        for (_, _, exp) in &runs {
+            cpu.supports(exp)?;
+        }
+        sims.push((format!("cpu ({threads} threads)"), Box::new(cpu)));
     }
     if want(BenchBackend::Gpu) {
         match open_gpu() {
@@ -261,54 +283,48 @@ pub fn run(args: &BenchArgs, quiet: bool) -> Result<Report> {
     let torch = !args.no_peers && torch_cuda();
     let hidden = Progress::hidden();
     let mut rows = Vec::new();
-    for landscape in &landscapes {
-        for &w in &workloads {
-            let exp = experiment(landscape, w, trials, args.steps.unwrap_or(w.steps(args.quick)))?;
-            let steps = exp.plan.steps();
-            if !quiet {
-                eprintln!("simsgd: bench: {landscape} {} ({trials} trials x {steps} steps)", w.name());
-            }
-            let work = trials as f64 * steps as f64;
-            let mut measured: Vec<(String, f64, f64, Option<String>)> = Vec::new();
-            for (label, sim) in &sims {
-                let (min, med) = time(repeats, || seconds(|| driver::run(sim.as_ref(), &exp, &hidden)))?;
-                measured.push((label.clone(), min, med, None));
-            }
-            let mut numpy = None;
-            if !args.no_peers {
-                match peer("numpy_peer.py", landscape, &exp, repeats) {
-                    Ok((min, med)) => {
-                        numpy = Some(med);
-                        measured.push(("numpy".into(), min, med, None));
-                    }
-                    Err(e) => measured.push(("numpy".into(), f64::NAN, f64::NAN, Some(format!("peer skipped: {e}")))),
+    for (landscape, w, exp) in runs {
+        let steps = exp.plan.steps();
+        if !quiet {
+            eprintln!("simsgd: bench: {landscape} {} ({trials} trials x {steps} steps)", w.name());
+        }
+        let work = trials as f64 * steps as f64;
+        let mut measured: Vec<(String, f64, f64, Option<String>)> = Vec::new();
+        for (label, sim) in &sims {
+            let (min, med) = time(repeats, || seconds(|| driver::run(sim.as_ref(), &exp, &hidden)))?;
+            measured.push((label.clone(), min, med, None));
+        }
+        let mut numpy = None;
+        if !args.no_peers {
+            match peer("numpy_peer.py", landscape, &exp, repeats) {
+                Ok((min, med)) => {
+                    numpy = Some(med);
+                    measured.push(("numpy".into(), min, med, None));
                 }
-                if torch {
-                    match peer("torch_peer.py", landscape, &exp, repeats) {
-                        Ok((min, med)) => measured.push(("pytorch (cuda)".into(), min, med, None)),
-                        Err(e) => measured.push((
-                            "pytorch (cuda)".into(),
-                            f64::NAN,
-                            f64::NAN,
-                            Some(format!("peer skipped: {e}")),
-                        )),
+                Err(e) => measured.push(("numpy".into(), f64::NAN, f64::NAN, Some(format!("peer skipped: {e}")))),
+            }
+            if torch {
+                match peer("torch_peer.py", landscape, &exp, repeats) {
+                    Ok((min, med)) => measured.push(("pytorch (cuda)".into(), min, med, None)),
+                    Err(e) => {
+                        measured.push(("pytorch (cuda)".into(), f64::NAN, f64::NAN, Some(format!("peer skipped: {e}"))))
                     }
                 }
             }
-            for (backend, min_s, median_s, note) in measured {
-                rows.push(Row {
-                    landscape: landscape.to_string(),
-                    workload: w,
-                    trials,
-                    steps,
-                    backend,
-                    min_s,
-                    median_s,
-                    traj_steps_per_s: work / median_s,
-                    vs_numpy: numpy.map(|n| n / median_s).filter(|r| r.is_finite()),
-                    note,
-                });
-            }
+        }
+        for (backend, min_s, median_s, note) in measured {
+            rows.push(Row {
+                landscape: landscape.to_string(),
+                workload: w,
+                trials,
+                steps,
+                backend,
+                min_s,
+                median_s,
+                traj_steps_per_s: work / median_s,
+                vs_numpy: numpy.map(|n| n / median_s).filter(|r| r.is_finite()),
+                note,
+            });
         }
     }
     Ok(Report { cpu: cpu_model(), threads, gpu, repeats, rows })

@@ -9,10 +9,12 @@ use crate::commands::{figure, landscapes, predict, run, stats, theory};
 use crate::error::{usage, Error, Result};
 use crate::experiment::Spec;
 use crate::optimizer::Optimizer;
+use crate::report::predict::PredictReport;
 use crate::report::{csv, table};
 use crate::stats::Interval;
 use crate::theory::resum::Resum;
 use clap::{Args, Parser, Subcommand};
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
@@ -61,7 +63,7 @@ pub struct SetupArgs {
     #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
     pub eta: f64,
     /// Steps T [default: 1 for gauss, 10 otherwise; 0 reports the init].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub steps: Option<usize>,
     /// Landscape parameter, name=value (repeatable, or comma-separated).
     #[arg(long = "param", value_name = "NAME=VALUE", value_delimiter = ',')]
@@ -70,20 +72,20 @@ pub struct SetupArgs {
     #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_name = "θ1,θ2,...")]
     pub init: Option<Vec<f64>>,
     /// N, training points per trial [default: T·B/E for sgd, 10 for gd].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub train_size: Option<usize>,
     /// B, points per SGD step (must divide N) [default: 1].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub batch: Option<usize>,
     /// E, passes of SGD over the training set [default: 1].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub epochs: Option<usize>,
-    /// Visit the training set in a fresh random order each epoch.
+    /// Visit the training set in a fresh random order each epoch (SGD).
     #[arg(long)]
     pub shuffle: bool,
-    /// K, substeps per step of sde and ode.
-    #[arg(long, default_value_t = 16)]
-    pub substeps: u32,
+    /// K, substeps per step of sde and ode [default: 16].
+    #[arg(long, allow_negative_numbers = true)]
+    pub substeps: Option<u32>,
     /// Also run this optimizer on the same training sets; report paired differences.
     #[arg(long, value_enum, value_name = "OPTIMIZER")]
     pub compare: Option<Optimizer>,
@@ -103,7 +105,7 @@ impl SetupArgs {
             batch: self.batch,
             epochs: self.epochs,
             shuffle: self.shuffle,
-            substeps: self.substeps,
+            substeps: self.substeps.unwrap_or(Spec::default().substeps),
             compare: self.compare,
             trials,
             seed,
@@ -119,22 +121,22 @@ pub struct RunArgs {
     #[command(flatten)]
     pub setup: SetupArgs,
     /// Independent trials.
-    #[arg(long, default_value_t = 100_000)]
+    #[arg(long, default_value_t = 100_000, allow_negative_numbers = true)]
     pub trials: u64,
     /// Seed of the counter-based random streams.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub seed: u64,
     /// Record the learning curve (test loss, θ) every k steps.
-    #[arg(long, value_name = "K")]
+    #[arg(long, value_name = "K", allow_negative_numbers = true)]
     pub record_every: Option<usize>,
     /// Where to simulate [$SIMSGD_ADAPTER picks an adapter by name].
     #[arg(long, value_enum, default_value_t = Choice::Auto)]
     pub backend: Choice,
     /// CPU threads [default: all cores].
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
-    /// A trial diverges once |θ_i| or |loss| exceeds this or is not finite.
-    #[arg(long, default_value_t = 1e8)]
+    #[arg(long, allow_negative_numbers = true)]
+    pub threads: Option<usize>,
+    /// A trial diverges once |θ_i| or |loss| exceeds this or is not finite (at most 5e148).
+    #[arg(long, default_value_t = 1e8, allow_negative_numbers = true)]
     pub diverge_at: f64,
     /// Print one JSON object instead of the table.
     #[arg(long)]
@@ -156,20 +158,43 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
-    /// The spec these flags describe.
+    /// The spec these flags describe. `--substeps` is refused where no plan
+    /// has substeps (only the CLI knows whether it was given).
     pub fn spec(&self) -> Result<Spec> {
         let spec = self.setup.spec(self.trials, self.seed, self.record_every, self.diverge_at)?;
+        let continuous = |o: Optimizer| matches!(o, Optimizer::Sde | Optimizer::Ode);
+        if self.setup.substeps.is_some() && !continuous(spec.optimizer) && !spec.compare.is_some_and(continuous) {
+            return Err(usage(format!(
+                "--substeps is the number of substeps of sde and ode; {} takes none",
+                spec.optimizer.name()
+            )));
+        }
         Ok(Spec { interval: self.interval, ..spec })
     }
 
-    /// How and where to run.
-    pub fn options(&self) -> run::Options {
-        run::Options {
+    /// How and where to run; flags that would have no effect are refused.
+    pub fn options(&self) -> Result<run::Options> {
+        if !self.theory {
+            let given = [("--order", self.prediction.order.is_some()), ("--resum", self.prediction.resum.is_some())];
+            if let Some((flag, _)) = given.iter().find(|(_, given)| *given) {
+                return Err(usage(format!("{flag} chooses the prediction of --theory; add --theory")));
+            }
+        }
+        let threads = match self.threads {
+            Some(0) => return Err(usage("--threads must be at least 1 (without it, all cores)")),
+            Some(_) if self.backend == Choice::Gpu => {
+                return Err(usage("--threads sets the CPU backend's threads, which --backend gpu does not use"))
+            }
+            Some(n) => n,
+            None => 0,
+        };
+        Ok(run::Options {
             backend: self.backend,
-            threads: self.threads,
+            threads,
             quiet: self.quiet,
             theory: self.theory.then(|| self.prediction.options()),
-        }
+            outputs: self.csv.iter().cloned().collect(),
+        })
     }
 }
 
@@ -177,7 +202,7 @@ impl RunArgs {
 #[derive(Args, Clone, Copy, Debug)]
 pub struct TheoryArgs {
     /// Highest order (power of η; edges of the diagrams) [default: 3; 2 for gdc].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub order: Option<usize>,
     /// Re-summed values for long training (fresh-sample SGD, GD, SDE, ODE):
     /// exact geometric sums of (I − ηH)^t, or their integral approximation.
@@ -200,8 +225,8 @@ pub struct FigureArgs {
     /// Every figure; reports each one's status and fails if any failed.
     #[arg(long)]
     pub all: bool,
-    /// List the figures and what each shows.
-    #[arg(long)]
+    /// List the figures and what each shows (and make none).
+    #[arg(long, conflicts_with_all = ["name", "all", "quick", "backend", "out", "quiet"])]
     pub list: bool,
     /// Fewer trials and points: all figures in about two minutes on two CPU cores.
     #[arg(long)]
@@ -243,12 +268,12 @@ pub struct StatsArgs {
     /// Also estimate every statistic from samples, without bias (App. C.6), beside the exact values.
     #[arg(long)]
     pub estimate: bool,
-    /// Samples for --estimate (at least 23: the jackknife leaves out one of 20 groups).
-    #[arg(long, default_value_t = 10_000)]
-    pub samples: usize,
-    /// Seed of the samples' stream.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    /// Samples for --estimate (at least 23: the jackknife leaves out one of 20 groups) [default: 10000].
+    #[arg(long, allow_negative_numbers = true)]
+    pub samples: Option<usize>,
+    /// Seed of the samples' stream, for --estimate [default: 0].
+    #[arg(long, allow_negative_numbers = true)]
+    pub seed: Option<u64>,
     /// Print one JSON object instead of the table.
     #[arg(long)]
     pub json: bool,
@@ -257,11 +282,18 @@ pub struct StatsArgs {
 impl StatsArgs {
     /// What these flags ask `stats` for.
     pub fn request(&self) -> Result<stats::Request> {
+        if !self.estimate {
+            let given = [("--samples", self.samples.is_some()), ("--seed", self.seed.is_some())];
+            if let Some((flag, _)) = given.iter().find(|(_, given)| *given) {
+                return Err(usage(format!("{flag} is for the estimates of --estimate; add --estimate")));
+            }
+        }
+        let sampling = stats::Sampling { samples: self.samples.unwrap_or(10_000), seed: self.seed.unwrap_or(0) };
         Ok(stats::Request {
             landscape: self.landscape.clone(),
             params: parse_params(&self.params)?,
             at: self.at.clone(),
-            estimate: self.estimate.then_some(stats::Sampling { samples: self.samples, seed: self.seed }),
+            estimate: self.estimate.then_some(sampling),
         })
     }
 }
@@ -272,6 +304,9 @@ fn parse_params(raw: &[String]) -> Result<Vec<(String, f64)>> {
         .map(|p| {
             let (k, v) =
                 p.split_once('=').ok_or_else(|| usage(format!("malformed --param '{p}': expected NAME=VALUE")))?;
+            if k.trim().is_empty() {
+                return Err(usage(format!("malformed --param '{p}': expected NAME=VALUE")));
+            }
             let v: f64 =
                 v.trim().parse().map_err(|_| usage(format!("malformed --param '{p}': '{v}' is not a number")))?;
             Ok((k.trim().to_string(), v))
@@ -298,6 +333,48 @@ impl PredictArgs {
     pub fn spec(&self) -> Result<Spec> {
         self.setup.spec(1, 0, None, 1e8)
     }
+
+    /// Refuses `--substeps` where nothing reported uses K: no plan is sde
+    /// or ode, and no report has Corollary 5 (SGD − SDE, one-epoch SGD).
+    fn check_substeps(&self, reports: &[&PredictReport]) -> Result<()> {
+        let uses = |r: &&PredictReport| {
+            matches!(r.plan.optimizer, Optimizer::Sde | Optimizer::Ode) || r.corollaries.continuous.is_some()
+        };
+        match reports.first() {
+            Some(r) if self.setup.substeps.is_some() && !reports.iter().any(uses) => Err(usage(format!(
+                "--substeps is the number of substeps of sde and ode (and of Corollary 5's SDE for one-epoch sgd); \
+                 {} on this grid takes none",
+                r.plan.optimizer.name()
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The flags whose values are numbers that may be negative or not finite.
+const NUMBER_FLAGS: [&str; 4] = ["--eta", "--init", "--at", "--diverge-at"];
+
+/// The short flags (`-q`, `--help`'s `-h`, `--version`'s `-V`).
+const SHORT_FLAGS: [&str; 3] = ["-q", "-h", "-V"];
+
+/// The command line with each of [`NUMBER_FLAGS`] joined to a following
+/// value that starts with one `-` and is not a short flag: `--eta -inf`
+/// becomes `--eta=-inf`. clap takes `-inf` (or `-1e-3`, which its number
+/// test misses, or `-x`) for a flag of its own; joined, the value is the
+/// flag's, and the error (clap's, or `Spec::resolve`'s) is about it.
+pub fn join_number_values(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    let mut out: Vec<OsString> = Vec::new();
+    for arg in args {
+        let value_like = |v: &str| v.starts_with('-') && !v.starts_with("--") && !SHORT_FLAGS.contains(&v);
+        match (out.last().and_then(|f| f.to_str()), arg.to_str()) {
+            (Some(flag), Some(value)) if NUMBER_FLAGS.contains(&flag) && value_like(value) => {
+                let joined = format!("{flag}={value}");
+                *out.last_mut().expect("a flag") = joined.into();
+            }
+            _ => out.push(arg),
+        }
+    }
+    out
 }
 
 /// Prints a report as JSON or text.
@@ -324,10 +401,14 @@ fn write_stdout(text: &str) -> Result<()> {
 pub fn execute(cli: Cli) -> Result<(), Error> {
     match cli.command {
         Command::Run(args) => {
-            let report = run::run(args.spec()?, &args.options())?;
+            let report = run::run(args.spec()?, &args.options()?)?;
             if let Some(path) = &args.csv {
-                atomic::write(path, &csv::render(&report))
-                    .map_err(|source| Error::Io { path: path.display().to_string(), source })?;
+                // Checked before the run; should writing fail now anyway,
+                // the results go to stdout before the error.
+                if let Err(source) = atomic::write(path, &csv::render(&report)) {
+                    print(args.json, || report.to_json(), || table::render(&report))?;
+                    return Err(Error::Io { path: path.display().to_string(), source });
+                }
             }
             print(args.json, || report.to_json(), || table::render(&report))?;
         }
@@ -340,8 +421,14 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             let report = stats::stats(&args.request()?)?;
             print(args.json, || report.to_json(), || report.text())?;
         }
+        Command::Predict(args) if args.setup.compare.is_some() => {
+            let report = predict::predict_pair(args.spec()?, args.prediction.options(), args.explain)?;
+            args.check_substeps(&[&report.primary, &report.compared])?;
+            print(args.json, || report.to_json(), || report.text())?;
+        }
         Command::Predict(args) => {
             let report = predict::predict(args.spec()?, args.prediction.options(), args.explain)?;
+            args.check_substeps(&[&report])?;
             print(args.json, || report.to_json(), || report.text())?;
         }
         Command::Figure(args) if args.list => write_stdout(&figure::list())?,
@@ -352,4 +439,22 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::join_number_values;
+
+    #[test]
+    fn negative_number_values_are_joined_to_their_flag() {
+        let args = |s: &str| s.split(' ').map(Into::into).collect::<Vec<std::ffi::OsString>>();
+        let joined = |s: &str| join_number_values(args(s));
+        assert_eq!(joined("run gauss --eta -inf --init -1e-3"), args("run gauss --eta=-inf --init=-1e-3"));
+        assert_eq!(joined("stats archimedes --at -1,-2,nan"), args("stats archimedes --at=-1,-2,nan"));
+        assert_eq!(joined("run gauss --eta -x --diverge-at -1"), args("run gauss --eta=-x --diverge-at=-1"));
+        // Flags stay flags: a missing value is clap's to report.
+        for kept in ["run gauss --eta -q", "run gauss --eta --steps 3", "run gauss --steps -1", "run gauss --eta 0.1"] {
+            assert_eq!(joined(kept), args(kept));
+        }
+    }
 }

@@ -29,3 +29,31 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub fn usage(message: impl Into<String>) -> Error {
     Error::Usage(message.into())
 }
+
+/// `text` on one line, as printed: every control character (a newline or a
+/// tab inside an argument the message echoes, an escape sequence) written as
+/// Rust escapes it (`\n`, `\t`, `\u{1b}`), so that no input can split an
+/// error over lines or move the terminal's cursor.
+pub fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(one_line("unknown landscape 'ga\nuss'"), "unknown landscape 'ga\\nuss'");
+        assert_eq!(one_line("a\tb\r\u{1b}[2Jc\u{7f}"), "a\\tb\\r\\u{1b}[2Jc\\u{7f}");
+        assert_eq!(one_line("θ = 1 · η"), "θ = 1 · η");
+    }
+}

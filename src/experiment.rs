@@ -110,10 +110,22 @@ impl Spec {
         if self.optimizer.full_batch() && flags.sgd_only() && !sgd_like(self.compare) {
             return Err(usage("--batch, --epochs and --shuffle describe SGD's grid; gd uses all N points every step"));
         }
+        if self.shuffle && self.optimizer != Optimizer::Sgd && self.compare != Some(Optimizer::Sgd) {
+            return Err(usage(
+                "--shuffle orders SGD's visits to the training set; sde and ode never visit it (they step with the \
+                 exact mean gradient)",
+            ));
+        }
         let plan = |optimizer, grid| Plan { optimizer, grid, eta: self.eta, substeps: self.substeps };
         let primary = plan(self.optimizer, flags.resolve(self.optimizer, d.default_steps)?);
         let compare = match self.compare {
-            Some(o) => Some(plan(o, flags.resolve_compare(o, &primary.grid)?)),
+            Some(o) => Some(plan(
+                o,
+                flags.resolve_compare(o, &primary.grid).map_err(|e| {
+                    let (n, t) = (primary.grid.train_size, primary.steps());
+                    usage(format!("--compare {} runs on the same N = {n} points for T = {t} steps: {e}", o.name()))
+                })?,
+            )),
             None => None,
         };
         let exp = Experiment {
@@ -268,14 +280,19 @@ impl Experiment {
         if self.trials > u32::MAX as u64 {
             return Err(usage(format!("--trials must be at most {} (trial indices are 32-bit)", u32::MAX)));
         }
-        if self.diverge_at.is_nan() || self.diverge_at <= 0.0 {
-            return Err(usage("--diverge-at must be positive"));
+        if !(self.diverge_at > 0.0 && self.diverge_at <= MAX_DIVERGE_AT) {
+            return Err(usage(format!(
+                "--diverge-at must be positive and at most {MAX_DIVERGE_AT:e} (beyond it the variances of values up \
+                 to 4 times it over 2^32 trials overflow), got {}",
+                short(self.diverge_at)
+            )));
         }
         if self.init.len() != self.landscape.dim() || self.init.iter().any(|x| !x.is_finite()) {
             let d = self.landscape.describe();
             return Err(usage(format!(
-                "--init needs {} finite numbers for {} ({})",
+                "--init needs {} finite number{} for {} ({})",
                 d.weights.len(),
+                if d.weights.len() == 1 { "" } else { "s" },
                 d.name,
                 d.weights.join(", ")
             )));
@@ -285,7 +302,7 @@ impl Experiment {
         }
         for plan in std::iter::once(&self.plan).chain(&self.compare) {
             if !(plan.eta.is_finite() && plan.eta > 0.0) {
-                return Err(usage(format!("--eta must be positive and finite, got {}", plan.eta)));
+                return Err(usage(format!("--eta must be positive and finite, got {}", short(plan.eta))));
             }
             if plan.substeps == 0 {
                 return Err(usage("--substeps must be at least 1"));
@@ -318,6 +335,26 @@ impl Experiment {
             }
         }
         Ok(())
+    }
+}
+
+/// The largest `--diverge-at`. A trial is tallied only while |θ_i| and its
+/// test and train loss are at most `diverge_at` = D, so every tallied value
+/// is at most X = 4D in magnitude (θ and the losses D, the gap and a paired
+/// difference of losses 2D, a paired difference of gaps 4D). Welford's update
+/// ([`crate::stats::Moments`]) adds δ·(x − mean) ≤ 4X² and keeps M2, the sum
+/// of squared deviations, below n·X², as does Chan's merge; with n < 2^32
+/// trials, n·X² = 2^36·D² stays finite for D ≤ √(f64::MAX / 2^36) ≈ 5.1e148.
+/// (The drift's mean conditional step, −η·G(θ), is not bounded by D.)
+pub const MAX_DIVERGE_AT: f64 = 5e148;
+
+/// `x` as a user would write it: `0.1`, `-1`, `1e308` (not 309 digits).
+fn short(x: f64) -> String {
+    let plain = x.to_string();
+    if plain.len() <= 12 {
+        plain
+    } else {
+        format!("{x:e}")
     }
 }
 
@@ -386,8 +423,16 @@ impl GridFlags {
             (Some(n), None, Some(t)) => (n, divide(product(t, b, "T·B")?, n, "E = T·B/N")?),
             (Some(n), None, None) => (n, 1),
             (None, e, t) => {
+                let given = t.is_some();
                 let e = e.unwrap_or(1);
                 let t = t.unwrap_or(default_steps);
+                if e == 0 && t != 0 {
+                    return Err(usage(if given {
+                        format!("--epochs 0 makes no steps, but --steps is {t}")
+                    } else {
+                        format!("--epochs 0 makes no steps, but T defaults to {t}: give --steps 0 for none")
+                    }));
+                }
                 if t == 0 {
                     (b, 0)
                 } else {
@@ -416,6 +461,11 @@ impl GridFlags {
         for (flag, value, why) in flags {
             if let Some(v) = value.filter(|&v| v > MAX_GRID) {
                 return Err(usage(format!("{flag} {v} is out of range: {why}")));
+            }
+        }
+        for (flag, value) in [("--train-size", self.train_size), ("--batch", self.batch)] {
+            if value == Some(0) {
+                return Err(usage(format!("{flag} must be at least 1")));
             }
         }
         Ok(())
@@ -526,6 +576,30 @@ mod tests {
         };
         assert!(shuffled(1 << 14).resolve().is_ok());
         assert!(refusal(shuffled((1 << 14) + 1)).starts_with("--shuffle with --epochs 16385 and --train-size 1048576"));
+    }
+
+    /// `--diverge-at 1e308` gave means of 1e307 with SE n/a: the variances
+    /// overflowed. At the bound, the most a tally can meet stays finite.
+    #[test]
+    fn moments_below_the_largest_diverge_at_stay_finite() {
+        let bound = (f64::MAX / 2f64.powi(36)).sqrt();
+        assert!(MAX_DIVERGE_AT <= bound && MAX_DIVERGE_AT > 0.97 * bound);
+        // A paired difference of gaps reaches 4·D; Welford's M2 reaches n·X².
+        let x = 4.0 * MAX_DIVERGE_AT;
+        assert!((u32::MAX as f64 * x * x).is_finite());
+        let mut m = crate::stats::Moments::default();
+        for i in 0..1001 {
+            m.push(if i % 2 == 0 { x } else { -x });
+        }
+        let mut merged = m;
+        merged.merge(&crate::stats::Moments { n: 1000, mean: -x, m2: 0.0 });
+        for s in [m.summary(), merged.summary()] {
+            assert!(s.mean.is_finite() && s.stderr.is_finite() && s.ci95.iter().all(|c| c.is_finite()), "{s:?}");
+        }
+        let e = refusal(Spec { diverge_at: 1e308, ..Spec::new("gauss") });
+        assert!(e.starts_with("--diverge-at must be positive and at most 5e148") && e.ends_with("got 1e308"), "{e}");
+        assert!(Spec { diverge_at: MAX_DIVERGE_AT, trials: 1, ..Spec::new("gauss") }.resolve().is_ok());
+        assert!(refusal(Spec { diverge_at: f64::INFINITY, ..Spec::new("gauss") }).ends_with("got inf"));
     }
 
     #[test]

@@ -43,7 +43,7 @@ impl Grid {
             return Err(usage("batch size must be at least 1"));
         }
         if !train_size.is_multiple_of(batch) {
-            return Err(usage(format!("batch size {batch} does not divide the training set size {train_size}")));
+            return Err(usage(format!("--batch {batch} does not divide the training set size N = {train_size}")));
         }
         match epochs.checked_mul(train_size / batch) {
             Some(t) if t <= MAX_GRID => Ok(Grid { train_size, batch, epochs, shuffle }),

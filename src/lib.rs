@@ -24,6 +24,7 @@ pub mod experiment;
 pub mod fastmath;
 pub mod figure;
 pub mod grid;
+pub mod interrupt;
 pub mod landscape;
 pub mod linalg;
 pub mod memory;

@@ -1,10 +1,12 @@
 //! `simsgd`: the command line of [`simsgd::cli`] (subcommands `run`, `bench`,
 //! `stats`, `predict`, `figure` and `landscapes`), and the one place that
-//! turns errors into a one-line message and exit code 2.
+//! turns errors into a one-line message and exit code 2 (and, through
+//! [`simsgd::interrupt`], interrupts into `simsgd: interrupted` and 130).
 
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
-use simsgd::cli::{execute, Cli};
+use simsgd::cli::{execute, join_number_values, Cli};
+use simsgd::error::one_line;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -21,7 +23,10 @@ fn main() -> ExitCode {
     if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
         std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
     }
-    let cli = match Cli::try_parse() {
+    // Before any other thread starts, so that every thread leaves the
+    // signals to the one that cleans up.
+    simsgd::interrupt::install();
+    let cli = match Cli::try_parse_from(join_number_values(std::env::args_os())) {
         Ok(cli) => cli,
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
             let _ = e.print();
@@ -33,18 +38,22 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
         Err(e) => {
+            // clap echoes the arguments raw: parse copies with their control
+            // characters escaped, so that its message stays one line.
+            let escaped = join_number_values(std::env::args_os().map(|a| one_line(&a.to_string_lossy()).into()));
+            let e = Cli::try_parse_from(&escaped).err().unwrap_or(e);
             // clap's message up to its usage block, on one line.
             let text = e.render().to_string();
             let message: Vec<&str> = text.lines().map(str::trim).take_while(|l| !l.is_empty()).collect();
             let message = message.join(" ");
-            eprintln!("simsgd: error: {}", message.trim_start_matches("error: "));
+            eprintln!("simsgd: error: {}", one_line(message.trim_start_matches("error: ")));
             return ExitCode::from(2);
         }
     };
     match execute(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("simsgd: error: {e}");
+            eprintln!("simsgd: error: {}", one_line(&e.to_string()));
             ExitCode::from(2)
         }
     }

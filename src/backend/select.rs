@@ -12,6 +12,7 @@ use crate::experiment::Experiment;
 use clap::ValueEnum;
 #[cfg(feature = "gpu")]
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 /// Where trajectories are simulated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -43,8 +44,15 @@ const WITHOUT_GPU: &str = "this simsgd was built without the GPU backend (cargo 
 
 /// The simulators a command may use: the CPU always, a GPU where one was
 /// chosen and opened.
+///
+/// The notices about the choice (no GPU adapter, a software one, an
+/// experiment the GPU cannot run) wait until an experiment is matched with a
+/// simulator that can run it ([`Backends::for_experiment`]): an invocation
+/// refused before it simulates prints its one-line error and nothing else.
 pub struct Backends {
     cpu: Cpu,
+    /// Notices not yet printed (none when quiet).
+    notices: Mutex<Vec<String>>,
     #[cfg(feature = "gpu")]
     gpu: Option<GpuSimulator>,
     /// The user asked for the GPU: what it cannot run is an error, not a
@@ -63,9 +71,10 @@ impl Backends {
     /// cores). `auto` takes a hardware adapter; where none opens (or only a
     /// software one), it says so on stderr (unless `quiet`) and uses the CPU.
     pub fn open(choice: Choice, threads: usize, quiet: bool) -> Result<Self> {
-        let say = |message: String| {
+        let mut notices = Vec::new();
+        let mut say = |message: String| {
             if !quiet {
-                eprintln!("simsgd: {message}");
+                notices.push(format!("simsgd: {message}"));
             }
         };
         let cpu = Cpu::new(threads)?;
@@ -88,16 +97,16 @@ impl Backends {
                     }
                 },
             };
-            Ok(Backends { cpu, gpu, required, quiet, announced: AtomicBool::new(false) })
+            Ok(Backends { cpu, notices: Mutex::new(notices), gpu, required, quiet, announced: AtomicBool::new(false) })
         }
         #[cfg(not(feature = "gpu"))]
         {
             match choice {
-                Choice::Gpu => return open_gpu().map(|_| Backends { cpu }),
+                Choice::Gpu => return open_gpu().map(|_| Backends { cpu, notices: Mutex::new(Vec::new()) }),
                 Choice::Auto => say(format!("{WITHOUT_GPU}; running on the CPU backend")),
                 Choice::Cpu => {}
             }
-            Ok(Backends { cpu })
+            Ok(Backends { cpu, notices: Mutex::new(notices) })
         }
     }
 
@@ -108,13 +117,16 @@ impl Backends {
 
     /// The simulator for `exp`: the GPU where one is open and can run it
     /// (named on stderr the first time), else the CPU (with a notice); an
-    /// error where the user required the GPU and it cannot.
+    /// error where the user required the GPU and it cannot, or where the
+    /// CPU cannot ([`Simulator::supports`]: memory). The notices of
+    /// [`Backends::open`] are printed here, once a simulator is found.
     #[cfg_attr(not(feature = "gpu"), allow(unused_variables))]
     pub fn for_experiment(&self, exp: &Experiment) -> Result<&dyn Simulator> {
         #[cfg(feature = "gpu")]
         if let Some(gpu) = &self.gpu {
             match gpu.supports(exp) {
                 Ok(()) => {
+                    self.print_notices();
                     if !self.quiet && !self.announced.swap(true, Ordering::Relaxed) {
                         eprintln!("simsgd: using GPU adapter {}", gpu.device().describe());
                     }
@@ -122,12 +134,25 @@ impl Backends {
                 }
                 Err(e) if self.required => return Err(e),
                 Err(e) => {
+                    self.cpu.supports(exp)?;
+                    self.print_notices();
                     if !self.quiet {
                         eprintln!("simsgd: {e}; this run uses the CPU backend");
                     }
+                    return Ok(&self.cpu);
                 }
             }
         }
+        self.cpu.supports(exp)?;
+        self.print_notices();
         Ok(&self.cpu)
+    }
+
+    /// Prints the notices not yet printed.
+    fn print_notices(&self) {
+        let mut notices = self.notices.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for notice in notices.drain(..) {
+            eprintln!("{notice}");
+        }
     }
 }

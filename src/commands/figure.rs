@@ -37,6 +37,7 @@ pub fn make(r: &Request) -> Result<()> {
         Some(name) => vec![figure::find(name)?],
         None => figure::FIGURES.iter().collect(),
     };
+    figure::check_outputs(&figures, &r.out)?;
     let lab = Lab { quick: r.quick, backends: Backends::open(r.backend, 0, r.quiet)?, quiet: r.quiet };
     figure::make_all(&figures, &lab, &r.out)
 }

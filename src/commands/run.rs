@@ -2,8 +2,9 @@
 //! with the theory's predictions beside them if asked.
 
 use super::theory;
+use crate::atomic;
 use crate::backend::{driver, Backends, Choice};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::experiment::{Experiment, Spec};
 use crate::plan::Plan;
 use crate::progress::Progress;
@@ -11,10 +12,11 @@ use crate::report::{DriftReport, RunReport, Theory};
 use crate::theory::predict::Prediction;
 use crate::theory::resum::{self, Resum};
 use crate::theory::{corollary, law, statistics};
+use std::path::PathBuf;
 use std::time::Instant;
 
 /// How and where a spec is run.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Options {
     /// Where to simulate.
     pub backend: Choice,
@@ -24,9 +26,15 @@ pub struct Options {
     pub quiet: bool,
     /// Set this prediction beside each measured mean.
     pub theory: Option<theory::Options>,
+    /// Files the report will be written to (`--csv`): checked before the
+    /// run ([`atomic::check_writable`]), so that a path that cannot be
+    /// written costs no simulation.
+    pub outputs: Vec<PathBuf>,
 }
 
-/// Runs `spec` and reports it.
+/// Runs `spec` and reports it. Everything that can be checked before the
+/// run is: the spec, the prediction, the outputs, then the backends and the
+/// memory (by [`Backends::for_experiment`], before its notices are printed).
 pub fn run(spec: Spec, options: &Options) -> Result<RunReport> {
     let exp = spec.resolve()?;
     // Predictions first, so that an unsupported order fails before the run.
@@ -40,6 +48,9 @@ pub fn run(spec: Spec, options: &Options) -> Result<RunReport> {
         }
         None => None,
     };
+    for path in &options.outputs {
+        atomic::check_writable(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
+    }
     let backends = Backends::open(options.backend, options.threads, options.quiet)?;
     let sim = backends.for_experiment(&exp)?;
     let label = format!("{} {}", exp.landscape.describe().name, exp.plan.optimizer.name());

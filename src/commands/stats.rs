@@ -33,8 +33,9 @@ pub fn stats(r: &Request) -> Result<StatsReport> {
     let theta = r.at.clone().unwrap_or(d.init.clone());
     if theta.len() != d.weights.len() || theta.iter().any(|x| !x.is_finite()) {
         return Err(usage(format!(
-            "--at needs {} finite numbers for {} ({})",
+            "--at needs {} finite number{} for {} ({})",
             d.weights.len(),
+            if d.weights.len() == 1 { "" } else { "s" },
             d.name,
             d.weights.join(", ")
         )));

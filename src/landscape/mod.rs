@@ -189,15 +189,18 @@ const fn listed<const N: usize>(names: &[&'static str], flags: &[bool]) -> [&'st
 /// Parameter values in `params` order: defaults overridden by `assignments`.
 fn param_values(params: &[Param], landscape: &str, assignments: &[(String, f64)]) -> Result<Vec<f64>> {
     let mut values: Vec<f64> = params.iter().map(|p| p.default).collect();
-    for (key, value) in assignments {
+    for (k, (key, value)) in assignments.iter().enumerate() {
         let Some(i) = params.iter().position(|p| p.name == key) else {
             let known: Vec<&str> = params.iter().map(|p| p.name).collect();
             let known =
                 if known.is_empty() { "it has none".to_string() } else { format!("known: {}", known.join(", ")) };
             return Err(usage(format!("unknown parameter '{key}' for {landscape} ({known})")));
         };
+        if let Some((_, first)) = assignments[..k].iter().find(|(other, _)| other == key) {
+            return Err(usage(format!("--param {key} is given twice ({key}={first}, then {key}={value})")));
+        }
         if !value.is_finite() {
-            return Err(usage(format!("parameter {key} must be finite, got {value}")));
+            return Err(usage(format!("--param {key} must be finite, got {value}")));
         }
         values[i] = *value;
     }

@@ -77,10 +77,7 @@ pub fn render(chart: &Chart, stem: &Path) -> Result<(), PlotError> {
 /// Draws several charts side by side in one figure (up to 3 per row, 2×2
 /// for 4), each [`PANEL_SIZE`], to `<stem>.png` and `<stem>.svg`.
 pub fn render_panels(charts: &[Chart], stem: &Path) -> Result<(), PlotError> {
-    if charts.is_empty() {
-        return Err(PlotError::Invalid("no panels to draw".into()));
-    }
-    render_figure(&Figure::Panels(charts), stem)
+    panels_images(charts)?.write(stem)
 }
 
 /// Draws a heatmap ([`HEATMAP_SIZE`]) to `<stem>.png` and `<stem>.svg`.
@@ -99,6 +96,40 @@ pub fn render_heatmap(heatmap: &Heatmap, stem: &Path) -> Result<(), PlotError> {
 /// panel has its own colour bar (same range, its own title) within its
 /// [`HEATMAP_PANEL_SIZE`]. Cell values are printed where they fit.
 pub fn render_heatmap_panels(maps: &[Heatmap], columns: usize, stem: &Path) -> Result<(), PlotError> {
+    heatmap_panels_images(maps, columns)?.write(stem)
+}
+
+/// A figure drawn in memory, to be written as the caller chooses (`simsgd
+/// figure` writes both beside its CSV, the three together).
+pub struct Images {
+    pub png: Vec<u8>,
+    pub svg: String,
+}
+
+impl Images {
+    /// Writes `<stem>.png` and `<stem>.svg`, each atomically, creating their
+    /// directory.
+    fn write(&self, stem: &Path) -> Result<(), PlotError> {
+        write_atomic(&with_ext(stem, "png"), &self.png)?;
+        write_atomic(&with_ext(stem, "svg"), self.svg.as_bytes())
+    }
+}
+
+/// What [`render`] draws, in memory.
+pub fn chart_images(chart: &Chart) -> Result<Images, PlotError> {
+    images(&Figure::Chart(chart))
+}
+
+/// What [`render_panels`] draws, in memory.
+pub fn panels_images(charts: &[Chart]) -> Result<Images, PlotError> {
+    if charts.is_empty() {
+        return Err(PlotError::Invalid("no panels to draw".into()));
+    }
+    images(&Figure::Panels(charts))
+}
+
+/// What [`render_heatmap_panels`] draws, in memory.
+pub fn heatmap_panels_images(maps: &[Heatmap], columns: usize) -> Result<Images, PlotError> {
     if maps.is_empty() {
         return Err(PlotError::Invalid("no heatmaps to draw".into()));
     }
@@ -109,7 +140,7 @@ pub fn render_heatmap_panels(maps: &[Heatmap], columns: usize, stem: &Path) -> R
         draw::check_heatmap(m)?;
     }
     let shared_bar = maps.iter().all(|m| m.value_label == maps[0].value_label);
-    render_figure(&Figure::HeatmapPanels { maps, columns: columns.min(maps.len()), shared_bar }, stem)
+    images(&Figure::HeatmapPanels { maps, columns: columns.min(maps.len()), shared_bar })
 }
 
 enum Figure<'a> {
@@ -219,6 +250,11 @@ fn with_ext(stem: &Path, ext: &str) -> PathBuf {
 }
 
 fn render_figure(fig: &Figure, stem: &Path) -> Result<(), PlotError> {
+    images(fig)?.write(stem)
+}
+
+/// `fig` drawn as PNG and SVG, in memory.
+fn images(fig: &Figure) -> Result<Images, PlotError> {
     let (w, h) = fig.size();
     // Draw both in memory first: a drawing error writes nothing. The SVG
     // goes first and the PNG puts each legend where the SVG did.
@@ -239,8 +275,7 @@ fn render_figure(fig: &Figure, stem: &Path) -> Result<(), PlotError> {
         }
         encode_png(&downsample(&buf, sw, sh, SUPERSAMPLE), w, h)?
     };
-    write_atomic(&with_ext(stem, "png"), &png)?;
-    write_atomic(&with_ext(stem, "svg"), svg.as_bytes())
+    Ok(Images { png, svg })
 }
 
 /// Averages `f × f` blocks of an RGB image.

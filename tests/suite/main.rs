@@ -14,6 +14,7 @@ mod gdc;
 mod gpu;
 mod intervals;
 mod landscapes;
+mod malformed;
 mod predictions;
 mod reliability;
 mod resum;
