@@ -353,9 +353,12 @@ const NEGLIGIBLE: f64 = 1e-12;
 fn terms(p: &Prediction) -> String {
     let mut out = String::from(
         "\n  diagrams: L = the loss at θ_T (test: fresh sample; L_a: the train loss's training point a), each\n  \
-         letter a gradient step on that sample, its children in parentheses (earlier steps);\n  \
-         embeddings × value = contribution to c_k\n",
+         letter a gradient step on that sample, its children in parentheses (earlier steps);\n  ",
     );
+    out.push_str(match p.resummed {
+        None => "embeddings × value = contribution to c_k\n",
+        Some(_) => "re-summed: each diagram's contribution at η, summed over its time orders with the propagators\n",
+    });
     for observable in ["test_loss", "train_loss"] {
         for k in 0..=p.order {
             let mut ts: Vec<_> = p.terms.iter().filter(|t| t.observable == observable && t.order == k).collect();
@@ -371,14 +374,12 @@ fn terms(p: &Prediction) -> String {
             for t in &ts[..shown] {
                 let share =
                     if total != 0.0 { format!("{:>7.1}%", 100.0 * t.contribution / total) } else { String::new() };
-                let _ = writeln!(
-                    out,
-                    "    {:<36} {:>16} × {:>16} = {:>16} {share}",
-                    t.diagram,
-                    coefficient(t.embeddings),
-                    coefficient(t.value),
-                    coefficient(t.contribution)
-                );
+                let product = match p.resummed {
+                    None => format!("{:>16} × {:>16} =", coefficient(t.embeddings), coefficient(t.value)),
+                    Some(_) => String::new(),
+                };
+                let _ =
+                    writeln!(out, "    {:<36} {product:>35} {:>16} {share}", t.diagram, coefficient(t.contribution));
             }
             if shown < ts.len() {
                 let _ =

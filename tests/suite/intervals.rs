@@ -12,7 +12,7 @@ use simsgd::stats::{Interval, Summary};
 use simsgd::theory::resum::Resum;
 
 fn report(spec: Spec, theory: Option<theory::Options>) -> RunReport {
-    let options = run::Options { backend: Choice::Cpu, threads: 0, quiet: true, theory };
+    let options = run::Options { backend: Choice::Cpu, threads: 0, quiet: true, theory, outputs: Vec::new() };
     run::run(spec, &options).expect("runs")
 }
 
