@@ -9,6 +9,7 @@ use crate::theory::predict::Prediction;
 use crate::theory::prediction::Growth;
 use crate::theory::resum::Resum;
 use serde::Serialize;
+use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -235,6 +236,80 @@ impl PredictReport {
     }
 }
 
+/// `predict --compare`: each plan's prediction, to one order, from the same
+/// law, and their difference (primary − compared). The difference of the
+/// expectations is the expectation of the paired difference that `run
+/// --compare` measures on shared training sets (and `run --compare --theory`
+/// sets beside it).
+pub struct PredictPair {
+    pub primary: PredictReport,
+    pub compared: PredictReport,
+}
+
+impl PredictPair {
+    /// Per observable, the difference of each order's coefficient (or
+    /// re-summed contribution): (test loss, train loss, gen gap, θ).
+    fn difference(&self) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<Vec<f64>>) {
+        let (a, b) = (&self.primary.prediction, &self.compared.prediction);
+        let diff = |x: &[f64], y: &[f64]| x.iter().zip(y).map(|(x, y)| x - y).collect::<Vec<f64>>();
+        let theta = a.theta.iter().zip(&b.theta).map(|(x, y)| diff(x, y)).collect();
+        (diff(&a.test_loss, &b.test_loss), diff(&a.train_loss, &b.train_loss), diff(&a.gen_gap, &b.gen_gap), theta)
+    }
+
+    /// The difference's values at η: (test loss, train loss, gen gap, θ).
+    fn difference_at(&self) -> (f64, f64, f64, Vec<f64>) {
+        let eta = self.primary.plan.eta;
+        let (a, b) = (self.primary.prediction.at(eta), self.compared.prediction.at(eta));
+        (a.0 - b.0, a.1 - b.1, a.2 - b.2, a.3.iter().zip(&b.3).map(|(x, y)| x - y).collect())
+    }
+
+    /// One JSON object: the primary plan's (as `predict` prints it), with
+    /// `compare` (the compared plan's object) and `difference`
+    /// (`coefficients`, or re-summed `contributions`, and `prediction`, of
+    /// primary − compared); keys in alphabetical order.
+    pub fn to_json(&self) -> String {
+        let parse = |r: &PredictReport| serde_json::from_str::<Value>(&r.to_json()).expect("a report is JSON");
+        let mut v = parse(&self.primary);
+        let (test, train, gap, theta) = self.difference();
+        let at = self.difference_at();
+        let per_order = json!({ "gen_gap": gap, "test_loss": test, "theta": theta, "train_loss": train });
+        let key = if self.primary.prediction.resummed.is_some() { "contributions" } else { "coefficients" };
+        let difference = json!({
+            key: per_order,
+            "prediction": { "gen_gap": at.2, "test_loss": at.0, "theta": at.3, "train_loss": at.1 },
+        });
+        if let Value::Object(map) = &mut v {
+            map.insert("compare".into(), parse(&self.compared));
+            map.insert("difference".into(), difference);
+        }
+        serde_json::to_string_pretty(&v).expect("reports serialise")
+    }
+
+    /// Each plan's table, then the difference's.
+    pub fn text(&self) -> String {
+        let (a, b) = (&self.primary, &self.compared);
+        let mut out = format!("{}\n{}\n", a.text(), b.text());
+        let p = &a.prediction;
+        let what = match p.resummed {
+            None => "E[X] = Σ c_k η^k".to_string(),
+            Some(mode) => format!("re-summed ({})", mode.name()),
+        };
+        let _ = writeln!(
+            out,
+            "paired difference, {} − {} on the same training sets · order {} · {what}",
+            a.plan.optimizer.name(),
+            b.plan.optimizer.name(),
+            p.order
+        );
+        let (test, train, gap, theta) = self.difference();
+        let (at_test, at_train, at_gap, at_theta) = self.difference_at();
+        let per_order = PerOrder { gen_gap: &gap, test_loss: &test, theta: &theta, train_loss: &train };
+        let column = if p.resummed.is_some() { "order " } else { "c" };
+        out.push_str(&table(&a.landscape.weights, column, &per_order, (at_test, at_train, at_gap, &at_theta)));
+        out
+    }
+}
+
 /// The table of coefficients and truncated values, and the terms with `explain`.
 fn text(d: &Description, plan: &Plan, p: &Prediction, explain: bool) -> String {
     let (test, train, gap, theta) = p.at(plan.eta);
@@ -255,18 +330,9 @@ fn text(d: &Description, plan: &Plan, p: &Prediction, explain: bool) -> String {
         if grid.shuffle { ", shuffled" } else { "" },
         p.order
     );
-    let header: String = (0..=p.order).map(|k| format!("{:>18}", format!("{column}{k}"))).collect();
-    let _ = writeln!(out, "  {:<12}{header}{:>18}", "", if p.resummed.is_some() { "total" } else { "at η" });
-    let mut row = |label: &str, c: &[f64], v: f64| {
-        let cells: String = c.iter().map(|&x| format!("{:>18}", coefficient(x))).collect();
-        let _ = writeln!(out, "  {label:<12}{cells}{:>18}", coefficient(v));
-    };
-    row("test loss", &p.test_loss, test);
-    row("train loss", &p.train_loss, train);
-    row("gen gap", &p.gen_gap, gap);
-    for ((w, c), v) in d.weights.iter().zip(&p.theta).zip(&theta) {
-        row(w, c, *v);
-    }
+    let per_order =
+        PerOrder { gen_gap: &p.gen_gap, test_loss: &p.test_loss, theta: &p.theta, train_loss: &p.train_loss };
+    out.push_str(&table(&d.weights, column, &per_order, (test, train, gap, &theta)));
     if let Some(velocity) = &p.velocity {
         let cells: Vec<String> =
             d.weights.iter().zip(velocity).map(|(w, v)| format!("{w} {}", coefficient(*v))).collect();
@@ -292,6 +358,25 @@ fn unstable(g: &Growth, (test, train, gap, theta): (f64, f64, f64, Vec<f64>)) ->
         coefficient(g.factor_per_update),
         if overflowed { " (overflowed: n/a)" } else { "" }
     )
+}
+
+/// The columns of orders (headed `column`0, `column`1, …) and the values at η
+/// (`at`: test loss, train loss, gen gap, θ), one row per observable.
+fn table(weights: &[&str], column: &str, c: &PerOrder, at: (f64, f64, f64, &[f64])) -> String {
+    let mut out = String::new();
+    let header: String = (0..c.test_loss.len()).map(|k| format!("{:>18}", format!("{column}{k}"))).collect();
+    let _ = writeln!(out, "  {:<12}{header}{:>18}", "", if column == "c" { "at η" } else { "total" });
+    let mut row = |label: &str, c: &[f64], v: f64| {
+        let cells: String = c.iter().map(|&x| format!("{:>18}", coefficient(x))).collect();
+        let _ = writeln!(out, "  {label:<12}{cells}{:>18}", coefficient(v));
+    };
+    row("test loss", c.test_loss, at.0);
+    row("train loss", c.train_loss, at.1);
+    row("gen gap", c.gen_gap, at.2);
+    for ((w, c), v) in weights.iter().zip(c.theta).zip(at.3) {
+        row(w, c, *v);
+    }
+    out
 }
 
 /// "u a, v b, ..." for a vector over the weights.

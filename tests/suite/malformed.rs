@@ -2,7 +2,7 @@
 //! (`reliability.rs`): a table of malformed invocations of every subcommand,
 //! each of which must be refused with exit code 2 and exactly one line on
 //! stderr (`simsgd: error: …`, naming what the user typed), nothing on
-//! stdout, no panic, within [`TIMEOUT`] and under [`MEMORY_LIMIT`]; and a
+//! stdout, no panic, within [`TIMEOUT`] and under [`MEMORY_LIMIT`](crate::common::child::MEMORY_LIMIT); and a
 //! table of accepted edge invocations, each of which must exit 0 and print
 //! only finite numbers or n/a. Then what an interrupt leaves behind, and
 //! outputs checked before a run and written after it.
@@ -12,73 +12,16 @@
 //! backend or is one of the [`AUTO`] cases, which show that a refusal
 //! prints no notice about the backend either.
 
+use crate::common::child::{simsgd, Outcome, TIMEOUT};
+use crate::common::scratch::Scratch;
 use std::ffi::OsString;
-use std::io::Read;
-use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Address space of every child (simsgd reads it as the memory available).
-const MEMORY_LIMIT: u64 = 1 << 30;
-
-/// Longest a child may run.
-const TIMEOUT: Duration = Duration::from_secs(20);
-
 /// Children at a time.
 const WORKERS: usize = 4;
-
-/// What a child did.
-struct Outcome {
-    /// `None`: killed after [`TIMEOUT`].
-    status: Option<ExitStatus>,
-    stdout: String,
-    stderr: String,
-    seconds: f64,
-}
-
-/// Runs the binary with `args` under [`MEMORY_LIMIT`], killed after [`TIMEOUT`].
-fn simsgd(args: &[OsString]) -> Outcome {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_simsgd"));
-    command.args(args).env("RUST_BACKTRACE", "1").stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    // SAFETY: between fork and exec only setrlimit runs, which is
-    // async-signal-safe and allocates nothing.
-    unsafe {
-        command.pre_exec(|| {
-            let limit = libc::rlimit { rlim_cur: MEMORY_LIMIT as _, rlim_max: MEMORY_LIMIT as _ };
-            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let start = Instant::now();
-    let mut child = command.spawn().expect("the simsgd binary runs");
-    let drain = |mut r: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = r.read_to_end(&mut bytes);
-            String::from_utf8_lossy(&bytes).into_owned()
-        })
-    };
-    let stdout = drain(Box::new(child.stdout.take().unwrap()));
-    let stderr = drain(Box::new(child.stderr.take().unwrap()));
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for simsgd") {
-            break Some(status);
-        }
-        if start.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let seconds = start.elapsed().as_secs_f64();
-    Outcome { status, stdout: stdout.join().unwrap(), stderr: stderr.join().unwrap(), seconds }
-}
 
 /// Runs every invocation, [`WORKERS`] at a time; the outcomes in order.
 fn run_all(invocations: &[Vec<OsString>]) -> Vec<Outcome> {
@@ -112,7 +55,7 @@ fn invocation(words: &[&str], cpu: bool) -> Vec<OsString> {
 
 /// Malformed invocations (split on spaces) and what the one error line must
 /// contain.
-const REFUSED: &[(&str, &str)] = &[
+pub(crate) const REFUSED: &[(&str, &str)] = &[
     // ---- no or unknown subcommand, stray arguments
     ("", "a subcommand is required (run, bench, stats, predict, figure, landscapes)"),
     ("nope", "unrecognized subcommand 'nope'"),
@@ -493,33 +436,6 @@ fn accepted_edge_invocations_print_finite_numbers() {
         }
     }
     assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), ACCEPTED.len(), failures.join("\n"));
-}
-
-/// A fresh directory for one test, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("simsgd-malformed-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create a scratch directory");
-        Scratch(dir)
-    }
-
-    fn entries(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(&self.0)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// Item 9: SIGINT (or SIGTERM) in the middle of a run ends it with one line,

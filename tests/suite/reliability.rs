@@ -2,7 +2,7 @@
 //! inputs that aborted (memory exhausted, a wrapped grid), ran for minutes
 //! (`--threads 100000`) or wrote output files that did harm.
 //!
-//! Every invocation runs under an address-space limit ([`MEMORY_LIMIT`],
+//! Every invocation runs under an address-space limit ([`MEMORY_LIMIT`](crate::common::child::MEMORY_LIMIT),
 //! which simsgd reads as the memory available, so refusals do not depend on
 //! the machine) and is killed after [`TIMEOUT`]. A refused one must exit with
 //! 2 and exactly one line on stderr, and nothing on stdout; one made to run
@@ -10,66 +10,11 @@
 //! No test writes outside its own temporary directory: a writer that
 //! replaced what it should not would, run as root, replace /dev files.
 
+use crate::common::child::{simsgd, TIMEOUT};
+use crate::common::scratch::Scratch;
 use std::io::Read;
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
-
-/// Address space of every child: far below what the refused runs need, far
-/// above what the accepted ones do.
-const MEMORY_LIMIT: u64 = 1 << 30;
-
-/// Longest a child may run.
-const TIMEOUT: Duration = Duration::from_secs(20);
-
-/// What a child did.
-struct Outcome {
-    /// `None`: killed after [`TIMEOUT`].
-    status: Option<ExitStatus>,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs the binary with `args` under [`MEMORY_LIMIT`], killed after [`TIMEOUT`].
-fn simsgd(args: &[&str]) -> Outcome {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_simsgd"));
-    command.args(args).env("RUST_BACKTRACE", "1").stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    // SAFETY: between fork and exec only setrlimit runs, which is
-    // async-signal-safe and allocates nothing.
-    unsafe {
-        command.pre_exec(|| {
-            let limit = libc::rlimit { rlim_cur: MEMORY_LIMIT as _, rlim_max: MEMORY_LIMIT as _ };
-            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let mut child = command.spawn().expect("the simsgd binary runs");
-    let drain = |mut r: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = r.read_to_end(&mut bytes);
-            String::from_utf8_lossy(&bytes).into_owned()
-        })
-    };
-    let stdout = drain(Box::new(child.stdout.take().unwrap()));
-    let stderr = drain(Box::new(child.stderr.take().unwrap()));
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for simsgd") {
-            break Some(status);
-        }
-        if start.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Outcome { status, stdout: stdout.join().unwrap(), stderr: stderr.join().unwrap() }
-}
+use std::path::Path;
+use std::process::Command;
 
 /// Asserts a refusal: exit code 2, exactly one line on stderr (simsgd's
 /// error, no panic) containing `says`, nothing on stdout, within the time
@@ -118,15 +63,12 @@ fn words(args: &str) -> Vec<&str> {
 /// naming the memory needed and available.
 #[test]
 fn runs_too_large_for_memory_are_refused_up_front() {
-    let table = [
-        // Each thread holds its 8 trials' training sets of N points: N · 64 bytes.
-        ("run gauss --steps 1073741823 --trials 1", "(mostly the training sets of 1073741823 points"),
-        ("run archimedes --train-size 1073741823", "(mostly the training sets of 1073741823 points"),
-        ("run gauss --optimizer gd --train-size 100000000", "(mostly the training sets of 100000000 points"),
-        ("run gauss --train-size 536870912 --shuffle", "(mostly the training sets of 536870912 points"),
-        ("run gauss --steps 100000000 --record-every 1 --trials 1", "(mostly the learning curves of 100000001"),
-        ("run gauss --steps 3000000 --record-every 1 --trials 1000 --compare gd", "learning curves of 3000001"),
-    ];
+    // The cases are the malformed-invocation table's (each thread holds its
+    // 8 trials' training sets of N points: N · 64 bytes).
+    let table = crate::malformed::REFUSED
+        .iter()
+        .filter(|(_, says)| says.contains("(mostly ") || says.contains("learning curves of"));
+    assert!(table.clone().count() >= 6);
     for (args, says) in table {
         let line = refused(&words(args), says);
         assert!(line.contains("this run needs about ") && line.contains(" of memory "), "{line}");
@@ -182,32 +124,6 @@ fn absurd_thread_counts_are_refused() {
 fn sample_counts_beyond_a_random_stream_are_refused() {
     refused(&["stats", "gauss", "--estimate", "--samples", "100000000000"], "--samples 100000000000 is out of range");
     refused(&["stats", "gauss", "--estimate", "--samples", "18446744073709551615"], "is out of range");
-}
-
-/// A fresh directory for one test, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("simsgd-reliability-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create a scratch directory");
-        Scratch(dir)
-    }
-
-    fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    fn count(&self) -> usize {
-        std::fs::read_dir(&self.0).unwrap().count()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 fn run_csv(csv: &Path) -> Vec<String> {

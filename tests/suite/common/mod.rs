@@ -1,8 +1,10 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod child;
 pub mod mean_estimation;
 pub mod poly;
+pub mod scratch;
 
 use simsgd::backend::cpu::Cpu;
 use simsgd::backend::driver;
