@@ -239,6 +239,15 @@ def write(opts, rows, warn_rows, floor_rows, elapsed):
         )
     lines += [
         "",
+        "Shifting Valleys at η = 0.1 is not light-tailed: its updates multiply A by the random factor "
+        "1 + 2η − 2ηx², and the train loss's largest trials fit a Pareto shape near 1. Measured against a "
+        "2·10^7-trial mean (`simsgd run shifting-valleys --trials 20000000 --seed 999999`: train loss "
+        "−0.09452 ± 0.00027), the default interval of the train loss covers in 92.2% of 600 seeds "
+        "(95.8% of the warned seeds, 90.5% of the others; test loss 95.2%), so the warning marks a real "
+        "loss of coverage. Like every rule that reads the sample's extremes, it fires in the seeds that "
+        "drew the rare large trials, whose intervals are the wide ones; sharing it across the observables "
+        "of the same trials (and across seeds, through a sweep) is what makes it useful.",
+        "",
         "## Precision floor",
         "",
         "| command | mean | stderr | 95% CI | prediction | z | covers | warnings |",
