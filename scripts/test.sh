@@ -12,3 +12,8 @@ cargo clippy --release --all-targets -- -D warnings
 # The CPU-only build (no wgpu) stays clean too.
 cargo clippy --release --no-default-features --all-targets -- -D warnings
 cargo test --release
+# The GPU check end to end at small sizes, where a GPU adapter is required
+# (CI, with lavapipe): the script a GPU machine runs (scripts/gpu-check.sh).
+if [ "${SIMSGD_REQUIRE_GPU:-0}" = 1 ]; then
+    bash scripts/gpu-check.sh --small --out "$(mktemp -d)" > /dev/null
+fi
