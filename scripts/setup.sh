@@ -4,7 +4,8 @@
 # missing.
 #
 # - rustfmt and clippy (the checks in scripts/test.sh), via rustup if absent;
-# - NumPy, for the benchmark peer (benches/numpy_peer.py);
+# - NumPy and JAX (CPU), for the benchmark peers (benches/numpy_peer.py,
+#   benches/jax_peer.py);
 # - Mesa's Vulkan drivers and the Vulkan loader, for the wgpu backend (a
 #   software Vulkan device where there is no GPU).
 set -euo pipefail
@@ -36,6 +37,18 @@ else
     note "installing numpy"
     if ! python3 -m pip install --quiet numpy; then
         note "notice: could not install numpy; the NumPy benchmark peer will be skipped"
+    fi
+fi
+
+# --- JAX (benchmark peer) ---------------------------------------------------
+if ! command -v python3 >/dev/null 2>&1; then
+    note "notice: python3 not found; the JAX benchmark peer will be skipped"
+elif python3 -c 'import jax' >/dev/null 2>&1; then
+    :
+else
+    note "installing jax and jaxlib (CPU)"
+    if ! python3 -m pip install --quiet jax jaxlib; then
+        note "notice: could not install jax and jaxlib; the JAX benchmark peer will be skipped"
     fi
 fi
 

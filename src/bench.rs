@@ -1,6 +1,7 @@
 //! `simsgd bench`: trajectory-steps per second of every backend on the same
-//! work, side by side with the NumPy peer (benches/numpy_peer.py) and, where
-//! CUDA and PyTorch exist, the PyTorch peer (benches/torch_peer.py).
+//! work, side by side with the Python peers: NumPy (benches/numpy_peer.py),
+//! JAX in float32 and float64 (benches/jax_peer.py) and, where CUDA and
+//! PyTorch exist, PyTorch (benches/torch_peer.py); `--peers` chooses them.
 
 use crate::backend::cpu::Cpu;
 use crate::backend::{driver, open_gpu, Simulator};
@@ -84,7 +85,11 @@ pub struct BenchArgs {
     /// Only these backends [default: every one present].
     #[arg(long, value_enum, value_delimiter = ',')]
     pub backend: Vec<BenchBackend>,
-    /// Skip the NumPy and PyTorch peers.
+    /// Only these Python peers, comma-separated [default: numpy, jax and
+    /// jax-f64, and torch where PyTorch sees CUDA].
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub peers: Option<Vec<Peer>>,
+    /// No Python peers (the same as an empty --peers).
     #[arg(long)]
     pub no_peers: bool,
     /// Print one JSON object instead of the table.
@@ -96,6 +101,44 @@ pub struct BenchArgs {
 pub enum BenchBackend {
     Cpu,
     Gpu,
+}
+
+/// The Python peers (benches/*_peer.py).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Peer {
+    /// Vectorised NumPy (benches/numpy_peer.py).
+    Numpy,
+    /// JAX, float32: one jitted scan over the steps (benches/jax_peer.py).
+    Jax,
+    /// JAX, float64 (jax_enable_x64).
+    JaxF64,
+    /// PyTorch on CUDA (benches/torch_peer.py).
+    Torch,
+}
+
+impl Peer {
+    const ALL: [Peer; 4] = [Peer::Numpy, Peer::Jax, Peer::JaxF64, Peer::Torch];
+
+    /// The script and its extra arguments.
+    fn script(self) -> (&'static str, &'static [&'static str]) {
+        match self {
+            Peer::Numpy => ("numpy_peer.py", &[]),
+            Peer::Jax => ("jax_peer.py", &["--dtype=float32"]),
+            Peer::JaxF64 => ("jax_peer.py", &["--dtype=float64"]),
+            Peer::Torch => ("torch_peer.py", &[]),
+        }
+    }
+
+    /// Its row label, with the device the peer reported where it ran.
+    fn label(self, device: Option<&str>) -> String {
+        let on = device.map_or(String::new(), |d| format!("{d}, "));
+        match self {
+            Peer::Numpy => "numpy".into(),
+            Peer::Jax => format!("jax ({on}f32)"),
+            Peer::JaxF64 => format!("jax ({on}f64)"),
+            Peer::Torch => "pytorch (cuda)".into(),
+        }
+    }
 }
 
 /// One measured (workload, backend).
@@ -160,9 +203,16 @@ fn seconds(run: impl FnOnce() -> Result<crate::observables::Outcome>) -> Result<
 /// (`UNSUPPORTED` in benches/numpy_peer.py).
 const PEER_UNSUPPORTED: i32 = 4;
 
-/// A Python peer's (min, median) seconds, or why it did not run (a missing
-/// script, Python or library, or a landscape the peer does not implement).
-fn peer(script: &str, landscape: &str, exp: &Experiment, repeats: usize) -> Result<(f64, f64), String> {
+/// A Python peer's (min, median) seconds and the device it reported, or why
+/// it did not run (a missing script, Python or library, or a landscape the
+/// peer does not implement).
+fn peer(
+    script: &str,
+    extra: &[&str],
+    landscape: &str,
+    exp: &Experiment,
+    repeats: usize,
+) -> Result<(f64, f64, Option<String>), String> {
     let dir = std::env::var_os("SIMSGD_PEER_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches"));
@@ -176,7 +226,7 @@ fn peer(script: &str, landscape: &str, exp: &Experiment, repeats: usize) -> Resu
         Optimizer::Gd => "gd",
         _ => "sde",
     };
-    let args: Vec<String> = vec![
+    let mut args: Vec<String> = vec![
         path.display().to_string(),
         landscape.into(),
         format!("--optimizer={optimizer}"),
@@ -186,8 +236,9 @@ fn peer(script: &str, landscape: &str, exp: &Experiment, repeats: usize) -> Resu
         format!("--epochs={}", if exp.plan.optimizer == Optimizer::Sgd { grid.epochs } else { 1 }),
         format!("--eta={}", exp.plan.eta),
     ];
+    args.extend(extra.iter().map(|a| a.to_string()));
     let python = std::env::var("SIMSGD_PYTHON").unwrap_or_else(|_| "python3".into());
-    let once = || -> Result<f64, String> {
+    let once = || -> Result<(f64, Option<String>), String> {
         let out = Command::new(&python).args(&args).output().map_err(|e| format!("{python}: {e}"))?;
         if out.status.code() == Some(PEER_UNSUPPORTED) {
             return Err(format!("{script} does not implement {landscape}"));
@@ -197,12 +248,13 @@ fn peer(script: &str, landscape: &str, exp: &Experiment, repeats: usize) -> Resu
             return Err(err.lines().last().unwrap_or("failed").to_string());
         }
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
-        v["seconds"].as_f64().ok_or_else(|| "no seconds in its output".to_string())
+        let seconds = v["seconds"].as_f64().ok_or_else(|| "no seconds in its output".to_string())?;
+        Ok((seconds, v["device"].as_str().map(String::from)))
     };
-    once()?;
-    let mut t: Vec<f64> = (0..repeats).map(|_| once()).collect::<Result<_, _>>()?;
+    let (_, device) = once()?;
+    let mut t: Vec<f64> = (0..repeats).map(|_| once().map(|(s, _)| s)).collect::<Result<_, _>>()?;
     t.sort_by(f64::total_cmp);
-    Ok((t[0], t[t.len() / 2]))
+    Ok((t[0], t[t.len() / 2], device))
 }
 
 /// Whether PyTorch with CUDA is importable.
@@ -229,6 +281,9 @@ fn cpu_model() -> String {
 /// workload is resolved and checked against the CPU's memory before a GPU is
 /// opened or anything is printed.
 pub fn run(args: &BenchArgs, quiet: bool) -> Result<Report> {
+    if args.no_peers && args.peers.is_some() {
+        return Err(usage("--peers and --no-peers cannot be used together (--no-peers is an empty --peers)"));
+    }
     let trials = args.trials.unwrap_or(if args.quick { 20_000 } else { 100_000 });
     let repeats = args.repeats.unwrap_or(if args.quick { 3 } else { 5 });
     for (flag, value) in [("--trials", trials as usize), ("--repeats", repeats), ("--steps", args.steps.unwrap_or(1))] {
@@ -280,7 +335,15 @@ pub fn run(args: &BenchArgs, quiet: bool) -> Result<Report> {
         }
     }
     let gpu = sims.iter().find_map(|(_, sim)| sim.adapter());
-    let torch = !args.no_peers && torch_cuda();
+    // The peers to run: those asked for, or numpy, jax, jax-f64 and, where
+    // PyTorch sees CUDA, torch.
+    let peers: Vec<Peer> = match &args.peers {
+        _ if args.no_peers => Vec::new(),
+        Some(list) => Peer::ALL.into_iter().filter(|p| list.contains(p)).collect(),
+        None => Peer::ALL.into_iter().filter(|&p| p != Peer::Torch || torch_cuda()).collect(),
+    };
+    // (Asked for by name, torch runs only where PyTorch sees CUDA, and says so.)
+    let cuda = peers.contains(&Peer::Torch) && (args.peers.is_none() || torch_cuda());
     let hidden = Progress::hidden();
     let mut rows = Vec::new();
     for (landscape, w, exp) in runs {
@@ -295,21 +358,21 @@ pub fn run(args: &BenchArgs, quiet: bool) -> Result<Report> {
             measured.push((label.clone(), min, med, None));
         }
         let mut numpy = None;
-        if !args.no_peers {
-            match peer("numpy_peer.py", landscape, &exp, repeats) {
-                Ok((min, med)) => {
-                    numpy = Some(med);
-                    measured.push(("numpy".into(), min, med, None));
-                }
-                Err(e) => measured.push(("numpy".into(), f64::NAN, f64::NAN, Some(format!("peer skipped: {e}")))),
-            }
-            if torch {
-                match peer("torch_peer.py", landscape, &exp, repeats) {
-                    Ok((min, med)) => measured.push(("pytorch (cuda)".into(), min, med, None)),
-                    Err(e) => {
-                        measured.push(("pytorch (cuda)".into(), f64::NAN, f64::NAN, Some(format!("peer skipped: {e}"))))
+        for &p in &peers {
+            let (script, extra) = p.script();
+            let ran = if p == Peer::Torch && !cuda {
+                Err("PyTorch with CUDA is not available".to_string())
+            } else {
+                peer(script, extra, landscape, &exp, repeats)
+            };
+            match ran {
+                Ok((min, med, device)) => {
+                    if p == Peer::Numpy {
+                        numpy = Some(med);
                     }
+                    measured.push((p.label(device.as_deref()), min, med, None));
                 }
+                Err(e) => measured.push((p.label(None), f64::NAN, f64::NAN, Some(format!("peer skipped: {e}")))),
             }
         }
         for (backend, min_s, median_s, note) in measured {

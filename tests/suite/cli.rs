@@ -587,6 +587,64 @@ fn bench_skips_a_peer_without_the_landscape() {
     }
 }
 
+/// `--peers jax`: a JAX row with a rate where JAX is importable, otherwise a
+/// row saying that JAX is missing; a Python whose `import jax` fails (a stand-in
+/// package on PYTHONPATH) always gives the latter. `--peers` refuses unknown
+/// names and `--no-peers` beside it.
+#[test]
+fn bench_runs_the_chosen_peers() {
+    let args = [
+        "bench",
+        "--quick",
+        "--landscape",
+        "archimedes",
+        "--workload",
+        "sgd",
+        "--peers",
+        "jax",
+        "--backend",
+        "cpu",
+        "--repeats",
+        "1",
+        "--json",
+        "-q",
+    ];
+    let jax_row = |out: &Output| -> Value {
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let rows = v["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert!(rows[0]["backend"].as_str().unwrap().starts_with("cpu"));
+        let r = rows[1].clone();
+        let label = r["backend"].as_str().unwrap();
+        assert!(label.starts_with("jax (") && label.ends_with("f32)"), "{label}");
+        r
+    };
+    let has_jax = Command::new(std::env::var("SIMSGD_PYTHON").unwrap_or_else(|_| "python3".into()))
+        .args(["-c", "import jax"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let r = jax_row(&simsgd(&args));
+    if has_jax {
+        assert!(r.get("note").is_none(), "{r}");
+        assert!(r["traj_steps_per_s"].as_f64().unwrap() > 0.0, "{r}");
+        assert!(r["vs_numpy"].is_null(), "{r}");
+    } else {
+        let note = r["note"].as_str().expect("a note");
+        assert!(note.starts_with("peer skipped: ") && note.contains("jax is missing"), "{note}");
+    }
+    let fake = std::env::temp_dir().join(format!("simsgd-no-jax-{}", std::process::id()));
+    std::fs::create_dir_all(fake.join("jax")).unwrap();
+    std::fs::write(fake.join("jax").join("__init__.py"), "raise ImportError('no jax here')\n").unwrap();
+    let out = simsgd_env(&args, &[("PYTHONPATH", fake.to_str().unwrap())]);
+    std::fs::remove_dir_all(&fake).unwrap();
+    let r = jax_row(&out);
+    let note = r["note"].as_str().expect("a note");
+    assert!(note.contains("jax is missing"), "{note}");
+    usage_error(&["bench", "--peers", "nope"]);
+    usage_error(&["bench", "--peers", "numpy", "--no-peers"]);
+}
+
 #[test]
 fn stats_reports_exact_statistics_and_unbiased_estimates() {
     let stdout = ok(&["stats", "shifting-valleys", "--json"]);

@@ -268,6 +268,8 @@ pub(crate) const REFUSED: &[(&str, &str)] = &[
     ("bench --landscape nope", "unknown landscape 'nope'"),
     ("bench --workload nope", "invalid value 'nope' for '--workload"),
     ("bench --backend nope", "invalid value 'nope' for '--backend"),
+    ("bench --peers nope", "invalid value 'nope' for '--peers"),
+    ("bench --peers numpy --no-peers", "--peers and --no-peers cannot be used together"),
     ("bench --json extra", "unexpected argument 'extra'"),
     (
         "bench --quick --trials 10 --steps 10 --repeats 1",
