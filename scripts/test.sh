@@ -11,6 +11,8 @@ cargo fmt --check
 cargo clippy --release --all-targets -- -D warnings
 # The CPU-only build (no wgpu) stays clean too.
 cargo clippy --release --no-default-features --all-targets -- -D warnings
+# The API docs build without a broken link.
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 cargo test --release
 # The GPU check end to end at small sizes, where a GPU adapter is required
 # (CI, with lavapipe): the script a GPU machine runs (scripts/gpu-check.sh).

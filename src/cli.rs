@@ -357,7 +357,7 @@ const NUMBER_FLAGS: [&str; 4] = ["--eta", "--init", "--at", "--diverge-at"];
 /// The short flags (`-q`, `--help`'s `-h`, `--version`'s `-V`).
 const SHORT_FLAGS: [&str; 3] = ["-q", "-h", "-V"];
 
-/// The command line with each of [`NUMBER_FLAGS`] joined to a following
+/// The command line with each of `NUMBER_FLAGS` joined to a following
 /// value that starts with one `-` and is not a short flag: `--eta -inf`
 /// becomes `--eta=-inf`. clap takes `-inf` (or `-1e-3`, which its number
 /// test misses, or `-x`) for a flag of its own; joined, the value is the

@@ -68,7 +68,7 @@ impl DriftWindow {
     }
 
     /// What the two estimators read on a predicted mean trajectory, `theta(t)`
-    /// = E[θ_t]: Σ_r w_r E[θ(t_r)], and the mean over the window's records
+    /// = E\[θ_t\]: Σ_r w_r E\[θ(t_r)\], and the mean over the window's records
     /// before T of E[θ(t_r + 1) − θ(t_r)] (the conditional step's
     /// expectation).
     pub fn expected(

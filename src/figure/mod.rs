@@ -5,7 +5,7 @@
 //! the three together ([`make`]), into a folder checked before anything is
 //! simulated ([`check_outputs`]).
 //!
-//! Every simulation is a [`Spec`]; its [`Spec::command_line`] (the label of
+//! Every simulation is a [`Spec`](crate::experiment::Spec); its [`Spec::command_line`](crate::experiment::Spec::command_line) (the label of
 //! its progress bar) reproduces each point by hand.
 
 mod archimedes_drift;

@@ -17,7 +17,7 @@ pub const NO_BLOCK: usize = usize::MAX;
 /// partition of its nodes into samples.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diagram {
-    /// parent[v] for v ≥ 1 (parent[0] is unused).
+    /// parent\[v\] for v ≥ 1 (parent\[0\] is unused).
     pub parent: Vec<usize>,
     /// Children of each node, in plane order.
     pub children: Vec<Vec<usize>>,

@@ -140,7 +140,7 @@ impl Law {
         self.nodes.iter().map(|(w, t)| w * f(t)).sum()
     }
 
-    /// The population entry ∇^k l[i].
+    /// The population entry ∇^k l\[i\].
     pub fn mean(&self, (k, i): Factor) -> f64 {
         self.population[k][i]
     }
@@ -154,7 +154,7 @@ impl Law {
         }
     }
 
-    /// Cov(∇^a l_x[i], ∇^b l_x[j]).
+    /// Cov(∇^a l_x\[i\], ∇^b l_x\[j\]).
     fn covariance(&self, u: Factor, v: Factor) -> f64 {
         let (mu, mv) = (self.mean(u), self.mean(v));
         self.expect(|t| (t[u.0][u.1] - mu) * (t[v.0][v.1] - mv))

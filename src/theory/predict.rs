@@ -1,5 +1,5 @@
 //! Predictions: the Taylor coefficients in η of E[test loss], E[train loss],
-//! E[gen gap] and E[θ_T] − θ₀ for a plan's exact grid, from the landscape's
+//! E\[gen gap\] and E\[θ_T\] − θ₀ for a plan's exact grid, from the landscape's
 //! derivative tensors at θ₀ (seed 001, App. A; docs/THEORY.md derives it).
 //!
 //! The coefficient of η^k is a sum over the diagrams of order k

@@ -40,7 +40,7 @@ pub struct Term {
     pub contribution: f64,
 }
 
-/// Coefficients c_0..c_order (E[X] = Σ c_k η^k) and the terms behind them;
+/// Coefficients c_0..c_order (E\[X\] = Σ c_k η^k) and the terms behind them;
 /// or, when `resummed`, each order's re-summed contribution at the plan's η
 /// ([`super::resum`]), done the [`Resum`] way.
 #[derive(Clone, Debug, Serialize)]
@@ -50,7 +50,7 @@ pub struct Prediction {
     pub test_loss: Vec<f64>,
     pub train_loss: Vec<f64>,
     pub gen_gap: Vec<f64>,
-    /// Per coordinate, E[θ_T] (c_0 = θ₀).
+    /// Per coordinate, E\[θ_T\] (c_0 = θ₀).
     pub theta: Vec<Vec<f64>>,
     /// E[θ_T − θ_{T−1}] per coordinate (re-summed predictions).
     pub velocity: Option<Vec<f64>>,

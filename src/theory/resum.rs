@@ -159,7 +159,7 @@ pub fn predict(law: &Law, plan: &Plan, order: usize, mode: Resum) -> Result<Pred
     Ok(p)
 }
 
-/// E[θ_t] after `t` ≤ T steps of `plan`, re-summed to `order`.
+/// E\[θ_t\] after `t` ≤ T steps of `plan`, re-summed to `order`.
 pub fn theta_at(law: &Law, plan: &Plan, order: usize, mode: Resum, t: usize) -> Result<Vec<f64>> {
     Ok(expand(law, plan, order, mode, plan.steps() - t.min(plan.steps()))?.at(plan.eta).3)
 }

@@ -18,9 +18,9 @@
 //! INT = G·G, UNC = tr C, PAS = 2 G·E[h g], TEM = 2 G·(E[h g] − H G),
 //! PER = tr(H C).
 //!
-//! [`exact`] computes them by Gauss–Hermite quadrature over dual-number
+//! [`exact_at`] computes them by Gauss–Hermite quadrature over dual-number
 //! derivatives: exact to rounding for the built-in landscapes (polynomial in x).
-//! [`estimate`] computes them from n samples with unbiased estimators (App.
+//! [`estimate_at`] computes them from n samples with unbiased estimators (App.
 //! C.6: every product of expectations is estimated by a sum over *distinct*
 //! samples, never by a product of sample means), each with a jackknife
 //! standard error.
@@ -62,18 +62,18 @@ pub struct Named {
 
 impl Named {
     /// The coefficients from the expectations they combine, each exact or an
-    /// unbiased estimate: INT = G·G, UNC = tr C, G·E[hg], GᵀHG and PER.
+    /// unbiased estimate: INT = G·G, UNC = tr C, G·E\[hg\], GᵀHG and PER.
     pub fn new(int: f64, unc: f64, g_ehg: f64, ghg: f64, per: f64) -> Self {
         Named { INT: int, UNC: unc, PAS: 2.0 * g_ehg, TEM: tem(g_ehg, ghg), PER: per }
     }
 }
 
-/// TEM = 2 G·(E[hg] − HG) = G·∇tr C, from G·E[hg] and GᵀHG.
+/// TEM = 2 G·(E\[hg\] − HG) = G·∇tr C, from G·E\[hg\] and GᵀHG.
 pub fn tem(g_ehg: f64, ghg: f64) -> f64 {
     2.0 * (g_ehg - ghg)
 }
 
-/// PER = tr(HC) = tr(H E[ggᵀ]) − GᵀHG, from tr(H E[ggᵀ]) = E[gᵀHg] and GᵀHG.
+/// PER = tr(HC) = tr(H E\[ggᵀ\]) − GᵀHG, from tr(H E\[ggᵀ\]) = E\[gᵀHg\] and GᵀHG.
 pub fn per(h_egg: f64, ghg: f64) -> f64 {
     h_egg - ghg
 }

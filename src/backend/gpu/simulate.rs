@@ -408,7 +408,7 @@ impl Simulator for GpuSimulator {
         shape.host_of_device().check(1, memory::available())
     }
 
-    /// The device's binding limits and [`MAX_CHUNK`], over both plans.
+    /// The device's binding limits and `MAX_CHUNK`, over both plans.
     fn chunk_trials(&self, exp: &Experiment) -> Result<u64> {
         let sizes = std::iter::once(&exp.plan).chain(&exp.compare).map(|p| chunk_size(&self.gpu, exp, p));
         sizes.collect::<Result<Vec<_>>>().map(|s| s.into_iter().min().unwrap_or(MAX_CHUNK))
