@@ -73,10 +73,10 @@ pub struct BenchArgs {
     /// Only this workload.
     #[arg(long, value_enum)]
     pub workload: Option<Workload>,
-    /// Trials per run [default: 10^5, 2·10^4 with --quick].
+    /// Trials per run [default: 10^5, 2·10^4 with --quick; 10^6 on a hardware GPU].
     #[arg(long, allow_negative_numbers = true)]
     pub trials: Option<u64>,
-    /// Steps per run [default: 1000 for sgd, 100 otherwise; a fifth with --quick].
+    /// Steps per run [default: 1000 for sgd, 100 otherwise; a fifth with --quick; ten times on a hardware GPU].
     #[arg(long, allow_negative_numbers = true)]
     pub steps: Option<usize>,
     /// Timed repeats after one warm-up [default: 5, 3 with --quick].
@@ -140,6 +140,11 @@ impl Peer {
         }
     }
 }
+
+/// Trials of a hardware GPU's runs when the sizes are not given: 10^6.
+const GPU_TRIALS: u64 = 1_000_000;
+/// Its steps, over the default's: 10^4 for fresh SGD, 10^3 otherwise.
+const GPU_STEPS_FACTOR: usize = 10;
 
 /// One measured (workload, backend).
 #[derive(Clone, Debug, Serialize)]
@@ -345,17 +350,25 @@ pub fn run(args: &BenchArgs, quiet: bool) -> Result<Report> {
     // (Asked for by name, torch runs only where PyTorch sees CUDA, and says so.)
     let cuda = peers.contains(&Peer::Torch) && (args.peers.is_none() || torch_cuda());
     let hidden = Progress::hidden();
+    // A hardware GPU gets work of its size unless the sizes were chosen.
+    let gpu_sized = !args.quick && args.trials.is_none() && args.steps.is_none();
     let mut rows = Vec::new();
     for (landscape, w, exp) in runs {
         let steps = exp.plan.steps();
         if !quiet {
             eprintln!("simsgd: bench: {landscape} {} ({trials} trials x {steps} steps)", w.name());
         }
-        let work = trials as f64 * steps as f64;
-        let mut measured: Vec<(String, f64, f64, Option<String>)> = Vec::new();
+        // (label, min, median, note, trials, steps)
+        let mut measured: Vec<(String, f64, f64, Option<String>, u64, usize)> = Vec::new();
         for (label, sim) in &sims {
-            let (min, med) = time(repeats, || seconds(|| driver::run(sim.as_ref(), &exp, &hidden)))?;
-            measured.push((label.clone(), min, med, None));
+            let sized = if gpu_sized && sim.accelerator() {
+                Some(experiment(landscape, w, GPU_TRIALS, GPU_STEPS_FACTOR * w.steps(false))?)
+            } else {
+                None
+            };
+            let e = sized.as_ref().unwrap_or(&exp);
+            let (min, med) = time(repeats, || seconds(|| driver::run(sim.as_ref(), e, &hidden)))?;
+            measured.push((label.clone(), min, med, None, e.trials, e.plan.steps()));
         }
         let mut numpy = None;
         for &p in &peers {
@@ -370,12 +383,22 @@ pub fn run(args: &BenchArgs, quiet: bool) -> Result<Report> {
                     if p == Peer::Numpy {
                         numpy = Some(med);
                     }
-                    measured.push((p.label(device.as_deref()), min, med, None));
+                    measured.push((p.label(device.as_deref()), min, med, None, trials, steps));
                 }
-                Err(e) => measured.push((p.label(None), f64::NAN, f64::NAN, Some(format!("peer skipped: {e}")))),
+                Err(e) => measured.push((
+                    p.label(None),
+                    f64::NAN,
+                    f64::NAN,
+                    Some(format!("peer skipped: {e}")),
+                    trials,
+                    steps,
+                )),
             }
         }
-        for (backend, min_s, median_s, note) in measured {
+        // Rates, so that a row sized for a GPU compares with the others.
+        let numpy_rate = numpy.map(|n| trials as f64 * steps as f64 / n);
+        for (backend, min_s, median_s, note, trials, steps) in measured {
+            let rate = trials as f64 * steps as f64 / median_s;
             rows.push(Row {
                 landscape: landscape.to_string(),
                 workload: w,
@@ -384,8 +407,8 @@ pub fn run(args: &BenchArgs, quiet: bool) -> Result<Report> {
                 backend,
                 min_s,
                 median_s,
-                traj_steps_per_s: work / median_s,
-                vs_numpy: numpy.map(|n| n / median_s).filter(|r| r.is_finite()),
+                traj_steps_per_s: rate,
+                vs_numpy: numpy_rate.map(|n| rate / n).filter(|r| r.is_finite()),
                 note,
             });
         }

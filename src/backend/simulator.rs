@@ -112,6 +112,12 @@ pub trait Simulator: Sync {
         None
     }
 
+    /// Whether it runs on a hardware accelerator (a GPU that is not a
+    /// software rasteriser), whose work is sized larger (`simsgd bench`).
+    fn accelerator(&self) -> bool {
+        false
+    }
+
     /// The unit roundoff of the arithmetic that produced its values (2⁻⁵³
     /// for f64, 2⁻²⁴ for f32): what the reports' precision floor scales.
     fn unit_roundoff(&self) -> f64;

@@ -388,6 +388,10 @@ impl Simulator for GpuSimulator {
         Some(self.gpu.describe())
     }
 
+    fn accelerator(&self) -> bool {
+        !self.gpu.is_software()
+    }
+
     /// The trajectories run in f32.
     fn unit_roundoff(&self) -> f64 {
         f32::EPSILON as f64 / 2.0
