@@ -358,8 +358,20 @@ pub fn run(args: &BenchArgs, quiet: bool) -> Result<Report> {
         if !quiet {
             eprintln!("simsgd: bench: {landscape} {} ({trials} trials x {steps} steps)", w.name());
         }
-        // (label, min, median, note, trials, steps)
-        let mut measured: Vec<(String, f64, f64, Option<String>, u64, usize)> = Vec::new();
+        // A row of `exp` (or a GPU's `e`); vs_numpy is set once NumPy has run.
+        let row = |backend: String, (min_s, median_s): (f64, f64), note, e: &Experiment| Row {
+            landscape: landscape.to_string(),
+            workload: w,
+            trials: e.trials,
+            steps: e.plan.steps(),
+            backend,
+            min_s,
+            median_s,
+            traj_steps_per_s: e.trials as f64 * e.plan.steps() as f64 / median_s,
+            vs_numpy: None,
+            note,
+        };
+        let first = rows.len();
         for (label, sim) in &sims {
             let sized = if gpu_sized && sim.accelerator() {
                 Some(experiment(landscape, w, GPU_TRIALS, GPU_STEPS_FACTOR * w.steps(false))?)
@@ -367,10 +379,10 @@ pub fn run(args: &BenchArgs, quiet: bool) -> Result<Report> {
                 None
             };
             let e = sized.as_ref().unwrap_or(&exp);
-            let (min, med) = time(repeats, || seconds(|| driver::run(sim.as_ref(), e, &hidden)))?;
-            measured.push((label.clone(), min, med, None, e.trials, e.plan.steps()));
+            let timing = time(repeats, || seconds(|| driver::run(sim.as_ref(), e, &hidden)))?;
+            rows.push(row(label.clone(), timing, None, e));
         }
-        let mut numpy = None;
+        let mut numpy_rate = None;
         for &p in &peers {
             let (script, extra) = p.script();
             let ran = if p == Peer::Torch && !cuda {
@@ -378,39 +390,17 @@ pub fn run(args: &BenchArgs, quiet: bool) -> Result<Report> {
             } else {
                 peer(script, extra, landscape, &exp, repeats)
             };
-            match ran {
-                Ok((min, med, device)) => {
-                    if p == Peer::Numpy {
-                        numpy = Some(med);
-                    }
-                    measured.push((p.label(device.as_deref()), min, med, None, trials, steps));
-                }
-                Err(e) => measured.push((
-                    p.label(None),
-                    f64::NAN,
-                    f64::NAN,
-                    Some(format!("peer skipped: {e}")),
-                    trials,
-                    steps,
-                )),
+            rows.push(match ran {
+                Ok((min, med, device)) => row(p.label(device.as_deref()), (min, med), None, &exp),
+                Err(e) => row(p.label(None), (f64::NAN, f64::NAN), Some(format!("peer skipped: {e}")), &exp),
+            });
+            if p == Peer::Numpy {
+                numpy_rate = rows.last().map(|r| r.traj_steps_per_s).filter(|r| r.is_finite());
             }
         }
         // Rates, so that a row sized for a GPU compares with the others.
-        let numpy_rate = numpy.map(|n| trials as f64 * steps as f64 / n);
-        for (backend, min_s, median_s, note, trials, steps) in measured {
-            let rate = trials as f64 * steps as f64 / median_s;
-            rows.push(Row {
-                landscape: landscape.to_string(),
-                workload: w,
-                trials,
-                steps,
-                backend,
-                min_s,
-                median_s,
-                traj_steps_per_s: rate,
-                vs_numpy: numpy_rate.map(|n| rate / n).filter(|r| r.is_finite()),
-                note,
-            });
+        for r in &mut rows[first..] {
+            r.vs_numpy = numpy_rate.map(|n| r.traj_steps_per_s / n).filter(|x| x.is_finite());
         }
     }
     Ok(Report { cpu: cpu_model(), threads, gpu, repeats, rows })
