@@ -136,6 +136,13 @@ pub trait Simulator: Sync {
         None
     }
 
+    /// The time its kernels have run so far, measured on the device
+    /// (timestamp queries), where it can measure it; `simsgd bench` reports
+    /// it beside the wall time.
+    fn kernel_seconds(&self) -> Option<f64> {
+        None
+    }
+
     /// Simulates `plan` of `exp` on `trials`, with the learning curve and the
     /// drift estimators at `exp.record_steps()` when `record`; advances
     /// `progress` by the trials done.

@@ -372,3 +372,24 @@ fn precision_floor_covers_the_exact_value_on_the_gpu() {
     let exact = 0.5 * 0.0005f64.exp() / 1.001f64.sqrt();
     assert!(s.covers(exact) && s.warnings.floor.is_some(), "{s:?} vs {exact}");
 }
+
+/// Kernel time from timestamp queries: where the device has them, a run's
+/// kernels took some time, and no more than the run's wall time.
+#[test]
+fn kernel_time_lies_within_the_wall_time() {
+    use simsgd::backend::Simulator;
+    let Some(gpu) = gpu() else { return };
+    let exp = resolve(&Spec { trials: 20_000, steps: Some(300), ..Spec::new("archimedes") });
+    let before = gpu.kernel_seconds();
+    let start = std::time::Instant::now();
+    driver::run(&gpu, &exp, &simsgd::progress::Progress::hidden()).unwrap();
+    let wall = start.elapsed().as_secs_f64();
+    match (before, gpu.kernel_seconds()) {
+        (Some(b), Some(a)) => {
+            eprintln!("kernels {} s in {wall} s", a - b);
+            assert!(a - b > 0.0 && a - b <= wall, "kernels {} s in {wall} s", a - b)
+        }
+        (None, None) => eprintln!("{} has no timestamp queries", gpu.device().name()),
+        other => panic!("timestamps appeared or vanished: {other:?}"),
+    }
+}

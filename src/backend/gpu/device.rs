@@ -4,6 +4,7 @@
 
 use super::shader::Multiply;
 use crate::error::{Error, Result};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,6 +14,9 @@ pub const ADAPTER_VAR: &str = "SIMSGD_ADAPTER";
 /// The longest a single queue wait may take before the run is abandoned.
 const WAIT: Duration = Duration::from_secs(300);
 
+/// Passes a [`Timer`] times before its timestamps are read back.
+const TIMED_PASSES: u32 = 64;
+
 /// An open device and its queue.
 pub struct Gpu {
     pub(super) device: wgpu::Device,
@@ -20,6 +24,19 @@ pub struct Gpu {
     info: wgpu::AdapterInfo,
     errors: Arc<Mutex<Vec<String>>>,
     multiply: Multiply,
+    /// Nanoseconds per timestamp tick, where the device has timestamp queries.
+    tick_ns: Option<f64>,
+    /// Kernel time measured so far, in nanoseconds.
+    kernel_ns: AtomicU64,
+}
+
+/// Timestamps of compute passes: a pair of queries per pass, resolved into
+/// 256-byte slots ([`wgpu::QUERY_RESOLVE_BUFFER_ALIGNMENT`]) and read back
+/// every [`TIMED_PASSES`] passes, or when the owner finishes.
+pub(super) struct Timer {
+    set: wgpu::QuerySet,
+    resolved: wgpu::Buffer,
+    used: u32,
 }
 
 /// A GPU error on one line (wgpu's messages span several).
@@ -68,9 +85,11 @@ impl Gpu {
         // 64-bit integers where the adapter has them: Philox's products in one multiply.
         let int64 = adapter.features() & wgpu::Features::SHADER_INT64;
         let multiply = if int64.is_empty() { Multiply::Emulated } else { Multiply::Native };
+        // Kernel times from timestamps around each compute pass, where it has them.
+        let timestamps = adapter.features() & wgpu::Features::TIMESTAMP_QUERY;
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("simsgd"),
-            required_features: int64,
+            required_features: int64 | timestamps,
             required_limits: adapter.limits(),
             ..Default::default()
         }))
@@ -84,7 +103,8 @@ impl Gpu {
         device.set_device_lost_callback(move |reason, message| {
             sink.lock().unwrap_or_else(|p| p.into_inner()).push(format!("device lost ({reason:?}): {message}"));
         });
-        Ok(Gpu { device, queue, info, errors, multiply })
+        let tick_ns = (!timestamps.is_empty()).then(|| queue.get_timestamp_period() as f64);
+        Ok(Gpu { device, queue, info, errors, multiply, tick_ns, kernel_ns: AtomicU64::new(0) })
     }
 
     /// "name (backend, driver info)".
@@ -135,12 +155,82 @@ impl Gpu {
         }
     }
 
-    /// Waits for all submitted work, with a time limit.
-    pub(super) fn wait(&self) -> Result<()> {
+    /// Waits, with a time limit, for submission `index` (and those before it).
+    pub(super) fn wait_for(&self, index: wgpu::SubmissionIndex) -> Result<()> {
         self.device
-            .poll(wgpu::PollType::Wait { submission_index: None, timeout: Some(WAIT) })
+            .poll(wgpu::PollType::Wait { submission_index: Some(index), timeout: Some(WAIT) })
             .map_err(|e| gpu_error(format!("the device did not finish its work: {e}")))?;
         self.check()
+    }
+
+    /// Kernel time measured so far by timestamp queries, in seconds; `None`
+    /// where the device has no timestamp queries.
+    pub fn kernel_seconds(&self) -> Option<f64> {
+        self.tick_ns.map(|_| self.kernel_ns.load(Ordering::Relaxed) as f64 * 1e-9)
+    }
+
+    /// A timer for compute passes, where the device has timestamp queries.
+    pub(super) fn timer(&self) -> Option<Timer> {
+        self.tick_ns?;
+        let set = self.device.create_query_set(&wgpu::QuerySetDescriptor {
+            label: Some("kernel times"),
+            ty: wgpu::QueryType::Timestamp,
+            count: 2 * TIMED_PASSES,
+        });
+        let resolved = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("resolved kernel times"),
+            size: TIMED_PASSES as u64 * wgpu::QUERY_RESOLVE_BUFFER_ALIGNMENT,
+            usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        });
+        Some(Timer { set, resolved, used: 0 })
+    }
+
+    /// Adds the passes `timer` has timed to the kernel time and empties it
+    /// (waiting for them to finish).
+    pub(super) fn harvest(&self, timer: &mut Timer) -> Result<()> {
+        if timer.used == 0 {
+            return Ok(());
+        }
+        const STRIDE: usize = (wgpu::QUERY_RESOLVE_BUFFER_ALIGNMENT / 8) as usize;
+        let ticks: Vec<u64> = self.read(&timer.resolved, timer.used as usize * STRIDE)?;
+        let total: u64 = ticks.chunks(STRIDE).map(|slot| slot[1].saturating_sub(slot[0])).sum();
+        let ns = total as f64 * self.tick_ns.unwrap_or(0.0);
+        self.kernel_ns.fetch_add(ns as u64, Ordering::Relaxed);
+        timer.used = 0;
+        Ok(())
+    }
+
+    /// Submits one compute pass of `pipeline` over `groups` workgroups (x, y)
+    /// with `group` bound, timed by `timer` if given.
+    pub(super) fn dispatch(
+        &self,
+        pipeline: &wgpu::ComputePipeline,
+        group: &wgpu::BindGroup,
+        (gx, gy): (u32, u32),
+        mut timer: Option<&mut Timer>,
+    ) -> Result<wgpu::SubmissionIndex> {
+        if let Some(t) = timer.as_deref_mut().filter(|t| t.used == TIMED_PASSES) {
+            self.harvest(t)?;
+        }
+        let mut encoder = self.device.create_command_encoder(&Default::default());
+        {
+            let timestamp_writes = timer.as_deref().map(|t| wgpu::ComputePassTimestampWrites {
+                query_set: &t.set,
+                beginning_of_pass_write_index: Some(2 * t.used),
+                end_of_pass_write_index: Some(2 * t.used + 1),
+            });
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes });
+            pass.set_pipeline(pipeline);
+            pass.set_bind_group(0, group, &[]);
+            pass.dispatch_workgroups(gx, gy, 1);
+        }
+        if let Some(t) = timer {
+            let slot = t.used as u64 * wgpu::QUERY_RESOLVE_BUFFER_ALIGNMENT;
+            encoder.resolve_query_set(&t.set, 2 * t.used..2 * t.used + 2, &t.resolved, slot);
+            t.used += 1;
+        }
+        Ok(self.queue.submit([encoder.finish()]))
     }
 
     /// A storage buffer of `bytes` (at least 16) that can be copied from.
@@ -179,12 +269,12 @@ impl Gpu {
         });
         let mut encoder = self.device.create_command_encoder(&Default::default());
         encoder.copy_buffer_to_buffer(src, 0, &staging, 0, staging.size());
-        self.queue.submit([encoder.finish()]);
+        let index = self.queue.submit([encoder.finish()]);
         let (tx, rx) = std::sync::mpsc::channel();
         staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
             let _ = tx.send(r);
         });
-        self.wait()?;
+        self.wait_for(index)?;
         rx.recv()
             .map_err(|_| gpu_error("read-back was cancelled"))?
             .map_err(|e| gpu_error(format!("cannot map a read-back buffer: {e}")))?;

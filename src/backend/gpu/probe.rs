@@ -34,14 +34,6 @@ pub fn rng_blocks(gpu: &Gpu, multiply: Multiply, seed: u64, trial: u32, stream: 
     let words = gpu.storage("words", 16 * count as u64);
     let normals = gpu.storage("normals", 16 * count as u64);
     let group = bind(gpu, &layout, &[&uniform, &words, &normals]);
-    let mut encoder = gpu.device.create_command_encoder(&Default::default());
-    {
-        let mut pass = encoder.begin_compute_pass(&Default::default());
-        pass.set_pipeline(&pipeline);
-        pass.set_bind_group(0, &group, &[]);
-        pass.dispatch_workgroups(count.div_ceil(WG as u32), 1, 1);
-    }
-    gpu.queue.submit([encoder.finish()]);
-    gpu.wait()?;
+    gpu.dispatch(&pipeline, &group, (count.div_ceil(WG as u32), 1), None)?;
     Ok(Blocks { words: gpu.read(&words, count as usize)?, normals: gpu.read(&normals, count as usize)? })
 }

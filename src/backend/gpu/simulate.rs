@@ -29,11 +29,32 @@ use crate::stats::Moments;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-/// Gradient evaluations per dispatch (about 0.3 s on lavapipe, milliseconds on a GPU).
-const DISPATCH_WORK: u64 = 1 << 26;
+/// Gradient evaluations in a chunk's first dispatch of steps (about 0.1 s
+/// on lavapipe, well under a millisecond on a GPU); later ones are sized by
+/// [`Pace`].
+const FIRST_DISPATCH_WORK: u64 = 1 << 24;
+/// Gradient evaluations per dispatch at most, however fast the device
+/// (about 0.1 s on a discrete GPU), so that no watchdog fires.
+const MAX_DISPATCH_WORK: u64 = 1 << 34;
+/// The time a dispatch of steps should take on a hardware GPU: long enough
+/// that a dispatch's fixed cost (tens of microseconds) is a fraction of a
+/// per cent, short enough that progress moves and no watchdog fires.
+const DISPATCH_TIME: Duration = Duration::from_millis(20);
+/// The same on a software adapter, whose dispatches cost milliseconds each
+/// (lavapipe: `run archimedes --trials 100000 --steps 1000` took 1.53 s at
+/// 20 ms a dispatch, 1.02 s at 100 ms, 0.94 s at 300 ms).
+const DISPATCH_TIME_SOFTWARE: Duration = Duration::from_millis(300);
 /// Trials per chunk at most.
 const MAX_CHUNK: u64 = 1 << 23;
+/// Trials per chunk at most on a hardware GPU: 4096 workgroups, enough to
+/// fill one (an H100 holds about 4224 of them resident), and small enough
+/// that a run of 10^6 trials has several chunks, so that the host tallies one
+/// while the device runs the next (see [`HOST_THREADS`]).
+const MAX_CHUNK_ACCELERATOR: u64 = 1 << 18;
+/// Host threads that submit chunks and tally their results side by side.
+const HOST_THREADS: usize = 2;
 /// Bytes of curve partials per dispatch at most.
 const MAX_PARTIALS: u64 = 64 << 20;
 /// Bytes per partial: count, mean and M2 as three vec4<f32>.
@@ -114,6 +135,41 @@ fn dynamics_code(plan: &Plan) -> u32 {
         Dynamics::Discrete => DYNAMICS_GRID,
         Dynamics::Continuous { noise: true, .. } => DYNAMICS_SDE,
         Dynamics::Continuous { noise: false, .. } => DYNAMICS_ODE,
+    }
+}
+
+/// Steps per dispatch, sized by time: each finished dispatch's rate (steps
+/// per second between one completion and the next, the device being kept
+/// busy by the dispatch queued behind it) sets the next size, to last about
+/// [`DISPATCH_TIME`] ([`DISPATCH_TIME_SOFTWARE`] on a software adapter), growing at most fourfold at a time. Dispatch sizes do
+/// not change the numbers: every step's random numbers are keyed by the step.
+struct Pace {
+    steps: usize,
+    max: usize,
+    time: Duration,
+    since: Instant,
+}
+
+impl Pace {
+    /// For dispatches of `work` gradient evaluations per step on `gpu`.
+    fn new(gpu: &Gpu, work: u64) -> Self {
+        let per = |limit: u64| (limit / work.max(1)).max(1) as usize;
+        let time = if gpu.is_software() { DISPATCH_TIME_SOFTWARE } else { DISPATCH_TIME };
+        Pace { steps: per(FIRST_DISPATCH_WORK), max: per(MAX_DISPATCH_WORK), time, since: Instant::now() }
+    }
+
+    /// Steps in the next dispatch.
+    fn steps(&self) -> usize {
+        self.steps
+    }
+
+    /// A dispatch of `done` steps finished now.
+    fn finished(&mut self, done: usize) {
+        let now = Instant::now();
+        let seconds = now.duration_since(self.since).as_secs_f64().max(1e-6);
+        self.since = now;
+        let wanted = (done as f64 * self.time.as_secs_f64() / seconds) as usize;
+        self.steps = wanted.clamp(1, (4 * self.steps).min(self.max));
     }
 }
 
@@ -202,17 +258,11 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
         let drift = gpu.storage("drift", if window.is_some() { 32 * count } else { 32 });
         gpu.check()?;
         let group = bind(gpu, &kernels.layout, &[&uniform, &state, &flags, &order, &partials, &results, &drift]);
+        let mut timer = gpu.timer();
         // Each dispatch is its own submission, after its own configuration.
-        let dispatch = |pipeline: &wgpu::ComputePipeline, cfg: &Config| {
+        let mut dispatch = |pipeline: &wgpu::ComputePipeline, cfg: &Config| {
             gpu.queue.write_buffer(&uniform, 0, bytemuck::bytes_of(cfg));
-            let mut encoder = gpu.device.create_command_encoder(&Default::default());
-            {
-                let mut pass = encoder.begin_compute_pass(&Default::default());
-                pass.set_pipeline(pipeline);
-                pass.set_bind_group(0, &group, &[]);
-                pass.dispatch_workgroups(gx, gy, 1);
-            }
-            gpu.queue.submit([encoder.finish()]);
+            gpu.dispatch(pipeline, &group, (gx, gy), timer.as_mut())
         };
         // Merges the `filled` slots of partials, records first.., into the curve.
         let mut merge = |first: usize, filled: usize| -> Result<()> {
@@ -231,8 +281,10 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
             }
             Ok(())
         };
-        dispatch(&kernels.init, &cfg);
-        let per_dispatch = (DISPATCH_WORK / (count * self.work_per_step()).max(1)).max(1) as usize;
+        dispatch(&kernels.init, &cfg)?;
+        let mut pace = Pace::new(gpu, count * self.work_per_step());
+        // The dispatch of steps still running, and its step count.
+        let mut running: Option<(wgpu::SubmissionIndex, usize)> = None;
         let (mut next, mut first) = (0, 0);
         let mut t = 0;
         loop {
@@ -243,7 +295,7 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
                     cfg.drift_slope = w.slope[next] as f32;
                     cfg.drift_step = w.step.as_ref().map_or(0.0, |s| s[next] as f32);
                 }
-                dispatch(&kernels.record_curve, &cfg);
+                dispatch(&kernels.record_curve, &cfg)?;
                 next += 1;
                 if next - first == slots as usize {
                     merge(first, next - first)?;
@@ -253,20 +305,29 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
             if t == steps {
                 break;
             }
-            let t1 = (t + per_dispatch).min(records.get(next).copied().unwrap_or(steps));
+            let t1 = (t + pace.steps()).min(records.get(next).copied().unwrap_or(steps));
             (cfg.t0, cfg.t1) = (t as u32, t1 as u32);
-            dispatch(&kernels.run_steps, &cfg);
-            gpu.wait()?;
-            progress.advance_fraction(count as f64 * (t1 - t) as f64 / steps as f64);
+            let index = dispatch(&kernels.run_steps, &cfg)?;
+            // Two dispatches in flight: the device starts this one while the
+            // host waits for the one before.
+            if let Some((before, done)) = running.replace((index, t1 - t)) {
+                gpu.wait_for(before)?;
+                pace.finished(done);
+                progress.advance_fraction(count as f64 * done as f64 / steps as f64);
+            }
             t = t1;
         }
         if next > first {
             merge(first, next - first)?;
         }
-        dispatch(&kernels.finish, &cfg);
-        gpu.wait()?;
-        if steps == 0 {
-            progress.advance_fraction(count as f64);
+        let index = dispatch(&kernels.finish, &cfg)?;
+        gpu.wait_for(index)?;
+        if let Some(t) = timer.as_mut() {
+            gpu.harvest(t)?;
+        }
+        match running {
+            Some((_, done)) => progress.advance_fraction(count as f64 * done as f64 / steps as f64),
+            None => progress.advance_fraction(count as f64),
         }
         let theta: Vec<[f32; 4]> = gpu.read(&state, count as usize)?;
         let flags: Vec<u32> = gpu.read(&flags, count as usize)?;
@@ -294,13 +355,15 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
     }
 }
 
-/// Trials per chunk: the device's binding limits and [`MAX_CHUNK`].
+/// Trials per chunk: the device's binding limits and [`MAX_CHUNK`] (or
+/// [`MAX_CHUNK_ACCELERATOR`] on a hardware GPU).
 fn chunk_size(gpu: &Gpu, exp: &Experiment, plan: &Plan) -> Result<u64> {
     let max = gpu.max_binding();
     // The largest per-trial buffer: the drift estimators' two vec4 per trial
     // where they are recorded, else θ's one vec4.
     let per_trial = if exp.drift_window(plan).is_some() { 32 } else { 16 };
-    let mut chunk = MAX_CHUNK.min(max / per_trial);
+    let limit = if gpu.is_software() { MAX_CHUNK } else { MAX_CHUNK_ACCELERATOR };
+    let mut chunk = limit.min(max / per_trial);
     if plan.grid.shuffle {
         chunk = chunk.min(max / (4 * plan.grid.train_size as u64));
     }
@@ -337,16 +400,22 @@ fn counters_fit(plan: &Plan, nodes: u64) -> Result<()> {
     Ok(())
 }
 
-/// The GPU simulator: an open device and the kernels compiled on it.
+/// The GPU simulator: an open device, the kernels compiled on it, and the
+/// host threads that feed it.
 pub struct GpuSimulator {
     gpu: Gpu,
     kernels: KernelCache,
+    pool: rayon::ThreadPool,
 }
 
 impl GpuSimulator {
     /// Opens the best adapter (or the one `$SIMSGD_ADAPTER` names).
     pub fn open() -> Result<Self> {
-        Ok(GpuSimulator { gpu: Gpu::open()?, kernels: Default::default() })
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(HOST_THREADS)
+            .build()
+            .map_err(|e| Error::Gpu(format!("cannot start the GPU backend's host threads: {e}")))?;
+        Ok(GpuSimulator { gpu: Gpu::open()?, kernels: Default::default(), pool })
     }
 
     /// The open device.
@@ -409,13 +478,23 @@ impl Simulator for GpuSimulator {
         for plan in std::iter::once(&exp.plan).chain(&exp.compare) {
             counters_fit(plan, nodes)?;
         }
-        shape.host_of_device().check(1, memory::available())
+        shape.host_of_device().check(HOST_THREADS, memory::available())
     }
 
     /// The device's binding limits and `MAX_CHUNK`, over both plans.
     fn chunk_trials(&self, exp: &Experiment) -> Result<u64> {
         let sizes = std::iter::once(&exp.plan).chain(&exp.compare).map(|p| chunk_size(&self.gpu, exp, p));
         sizes.collect::<Result<Vec<_>>>().map(|s| s.into_iter().min().unwrap_or(MAX_CHUNK))
+    }
+
+    /// [`HOST_THREADS`] threads: one chunk's results are tallied while the
+    /// device runs the next.
+    fn pool(&self) -> Option<&rayon::ThreadPool> {
+        Some(&self.pool)
+    }
+
+    fn kernel_seconds(&self) -> Option<f64> {
+        self.gpu.kernel_seconds()
     }
 
     fn simulate(
