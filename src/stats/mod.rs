@@ -32,6 +32,7 @@
 mod extremes;
 mod interval;
 mod moments;
+mod quantile;
 mod rules;
 mod sample;
 mod summary;
@@ -43,6 +44,7 @@ mod warnings;
 pub use extremes::{Extremes, EXTREMES};
 pub use interval::{skew_interval, Interval};
 pub use moments::Moments;
+pub use quantile::{of_sorted, quantiles, Quantile};
 pub use rules::{Rules, F64_UNIT_ROUNDOFF, FLOOR_ULPS};
 pub use sample::Sample;
 pub use summary::{heaviest_tail, share_heavy_tails, Summary};
