@@ -7,7 +7,8 @@
 //! [`backend`] (simulators), [`stats`] and [`observables`] (what a run
 //! measures, with standard errors), [`report`] (what each command reports:
 //! table, JSON, CSV), [`commands`] (the work behind each subcommand, which
-//! [`cli`] calls).
+//! [`cli`] calls). [`network`] holds the network study of seed 003 (deep-net
+//! SGD over many runs).
 
 // Index loops over lanes and coordinates are the structure-of-arrays idiom
 // that LLVM vectorises; iterator rewrites obscure the kernels.
@@ -28,6 +29,7 @@ pub mod interrupt;
 pub mod landscape;
 pub mod linalg;
 pub mod memory;
+pub mod network;
 pub mod observables;
 pub mod optimizer;
 pub mod plan;

@@ -17,10 +17,19 @@
 //! | [`Stream::Data`] | normal: training point `e` of the trial (scalar data) |
 //! | [`Stream::Noise`] | normal: SDE noise, `e = (step * K + substep) * M + j` for quadrature node `j < M` |
 //! | [`Stream::Shuffle`] | word: `e = epoch * N + j`, the draw of Fisher–Yates position `j` |
+//! | [`Stream::Centres`] | word: coordinate `e = c * d + i` of class centre `c` (`crate::network`, data seed, trial slot 0) |
+//! | [`Stream::Features`] | normal: feature `e = j * d + i` of point `j` (data seed, trial slot: 0 training set, 1 test set) |
+//! | [`Stream::Relabel`] | word: label noise of a set (data seed, trial slot as above): `e < N` the draw of partial Fisher–Yates position `e` choosing the corrupted points, `e = N + j` the new label of the `j`-th chosen |
+//! | [`Stream::Init`] | normal: coordinate `e` of a network run's θ₀ (run seed, trial slot: the run) |
+//! | [`Stream::Batch`] | word: `e = t * m + s`, sample `s` of step `t`'s mini-batch drawn with replacement (run seed, the run) |
 //!
 //! So training point `n` of trial `i` depends only on `(seed, i, n)`: every
 //! optimizer run with one seed sees the same training sets (common random
-//! numbers), whatever the thread count or backend.
+//! numbers), whatever the thread count or backend. The network study
+//! (`crate::network`, seed 003) keys its one data set by the data seed and
+//! each run's θ₀, batches and (with shuffled epochs) [`Stream::Shuffle`]
+//! orders by `(seed, run)`: a run is the same whatever the thread count or
+//! the runs beside it.
 
 use crate::fastmath;
 
@@ -39,6 +48,16 @@ pub enum Stream {
     Noise = 1,
     /// Words that drive the per-epoch Fisher–Yates shuffles.
     Shuffle = 2,
+    /// Uniform words placing a Gauss-k data set's class centres.
+    Centres = 3,
+    /// Normals of a Gauss-k data set's points around their centres.
+    Features = 4,
+    /// Words choosing which labels the label noise replaces, and by what.
+    Relabel = 5,
+    /// Normals of a network run's initial weights.
+    Init = 6,
+    /// Words drawing a network run's mini-batches with replacement.
+    Batch = 7,
 }
 
 /// Philox4x32's round multipliers (also the device's: `crate::backend::gpu`

@@ -1,0 +1,429 @@
+//! The network's forward and backward pass for L networks at once.
+//!
+//! Lane `l` of every value belongs to network `l`: parameters are stored
+//! `θ[q][l]` (the flat order of [`Mlp`], lanes innermost), so every
+//! arithmetic operation is a vertical
+//! operation on `[f64; L]` that LLVM vectorises, and lane `l`'s numbers never
+//! depend on the other lanes: the same network gives the same bits at any
+//! `L`, which is how L = 1 is the reference ([`Mlp::loss_grad`]) that tests
+//! pin to automatic differentiation.
+//!
+//! Samples go through in tiles of [`TILE`] (the last may be shorter; its
+//! size is a compile-time constant inside the kernels so that a tile's
+//! accumulators live in registers). Features and activations are *tiled*:
+//! unit-major within a tile, the tile's samples contiguous
+//! ([`tiled_index`]), so the inner loops read whole `[Lane; S]` chunks. Products accumulate with fused multiply-adds
+//! (`f64::mul_add`, exactly rounded on every processor: the same bits with or
+//! without hardware FMA). The head is softmax cross-entropy computed stably
+//! (log-sum-exp around the largest logit, `log1p` of the other terms), with
+//! the ReLU's σ′(0) = ½ of the paper's App. B.5.1.
+
+use super::mlp::{Layer, Mlp};
+use super::simd::Reg;
+use crate::fastmath;
+
+/// One value of each of L networks.
+pub type Lane<const L: usize> = [f64; L];
+
+/// Most samples of one tile.
+pub const TILE: usize = 8;
+
+/// Calls `$f::<L, S>` with the tile size `S = $s` as a constant.
+macro_rules! by_tile {
+    ($s:expr, $f:ident::<$($g:ident),*>($($arg:expr),*)) => {
+        match $s {
+            1 => $f::<$($g,)* 1>($($arg),*),
+            2 => $f::<$($g,)* 2>($($arg),*),
+            3 => $f::<$($g,)* 3>($($arg),*),
+            4 => $f::<$($g,)* 4>($($arg),*),
+            5 => $f::<$($g,)* 5>($($arg),*),
+            6 => $f::<$($g,)* 6>($($arg),*),
+            7 => $f::<$($g,)* 7>($($arg),*),
+            _ => $f::<$($g,)* 8>($($arg),*),
+        }
+    };
+}
+
+/// Where unit `i` of sample `j` sits in a tiled buffer of `width` units:
+/// tile `j / TILE`, then unit `i`, then sample `j mod TILE`.
+#[inline(always)]
+pub fn tiled_index(j: usize, i: usize, width: usize) -> usize {
+    ((j / TILE) * width + i) * TILE + j % TILE
+}
+
+/// A row-major set of points (`width` features each) tiled, padded with
+/// zeros to whole tiles.
+pub fn tiled(features: &[f64], width: usize) -> Vec<f64> {
+    let n = features.len() / width;
+    let mut out = vec![0.0; n.div_ceil(TILE) * TILE * width];
+    for (j, row) in features.chunks_exact(width).enumerate() {
+        for (i, x) in row.iter().enumerate() {
+            out[tiled_index(j, i, width)] = *x;
+        }
+    }
+    out
+}
+
+/// Where a set of samples' features come from (both tiled, [`tiled_index`]).
+#[derive(Clone, Copy)]
+pub enum Inputs<'a, const L: usize> {
+    /// Per-network points (a mini-batch gathered per lane).
+    Lanes(&'a [Lane<L>]),
+    /// Points all networks share (a whole data set, [`tiled`]).
+    Shared(&'a [f64]),
+}
+
+/// Where a set of samples' labels come from.
+#[derive(Clone, Copy)]
+pub enum Labels<'a, const L: usize> {
+    /// Per-network labels: `y[j][l]`.
+    Lanes(&'a [[u32; L]]),
+    /// Labels all networks share: `y[j]`.
+    Shared(&'a [u32]),
+}
+
+impl<const L: usize> Labels<'_, L> {
+    #[inline(always)]
+    fn at(&self, j: usize) -> [u32; L] {
+        match self {
+            Labels::Lanes(y) => y[j],
+            Labels::Shared(y) => [y[j]; L],
+        }
+    }
+}
+
+/// Per-network sums over a set of samples.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Totals<const L: usize> {
+    /// Mean cross-entropy loss.
+    pub loss: Lane<L>,
+    /// Fraction of samples whose largest logit (the first, on ties) is the label.
+    pub accuracy: Lane<L>,
+}
+
+/// Buffers of one tile (tiled: `[unit * TILE + s]`), reused from call to call.
+pub struct Work<const L: usize> {
+    /// Per hidden layer: σ′(z) ∈ {0, ½, 1}.
+    slope: Vec<Vec<Lane<L>>>,
+    /// Per hidden layer: the activation z·σ′(z) (= ReLU(z), NaN kept NaN).
+    act: Vec<Vec<Lane<L>>>,
+    /// The logits.
+    logits: Vec<Lane<L>>,
+    /// Per layer: ∂loss/∂z of its outputs.
+    delta: Vec<Vec<Lane<L>>>,
+}
+
+impl<const L: usize> Work<L> {
+    /// Buffers for `mlp`.
+    pub fn new(mlp: &Mlp) -> Self {
+        let tile = |w: usize| vec![[0.0; L]; TILE * w];
+        let hidden = &mlp.layers()[..mlp.layers().len() - 1];
+        Work {
+            slope: hidden.iter().map(|h| tile(h.outputs)).collect(),
+            act: hidden.iter().map(|h| tile(h.outputs)).collect(),
+            logits: tile(mlp.classes()),
+            delta: mlp.layers().iter().map(|h| tile(h.outputs)).collect(),
+        }
+    }
+}
+
+/// Mean loss and accuracy over samples `0..count` of `inputs`, against each
+/// of `N` label sets (the same logits: clean and noisy test labels in one
+/// pass), the products in registers of type `R`.
+#[inline(always)]
+pub fn evaluate<const L: usize, R: Reg<L>, const N: usize>(
+    mlp: &Mlp,
+    theta: &[Lane<L>],
+    inputs: Inputs<L>,
+    labels: [Labels<L>; N],
+    count: usize,
+    work: &mut Work<L>,
+) -> [Totals<L>; N] {
+    let mut sums = [([0.0; L], [0.0; L]); N];
+    for j0 in (0..count).step_by(TILE) {
+        let s = (count - j0).min(TILE);
+        by_tile!(s, forward::<L, R>(mlp, theta, inputs, j0, work));
+        for (sum, y) in sums.iter_mut().zip(&labels) {
+            let (loss, correct) = by_tile!(s, head::<L>(mlp.classes(), &work.logits, y, j0, None));
+            add(&mut sum.0, loss);
+            add(&mut sum.1, correct);
+        }
+    }
+    sums.map(|(loss, correct)| Totals {
+        loss: loss.map(|x| x / count as f64),
+        accuracy: correct.map(|c| c / count as f64),
+    })
+}
+
+/// Mean loss and accuracy over samples `0..count`, and the gradient of the
+/// mean loss written to `grad` (`θ`'s layout), the products in registers of
+/// type `R`.
+#[inline(always)]
+pub fn gradient<const L: usize, R: Reg<L>>(
+    mlp: &Mlp,
+    theta: &[Lane<L>],
+    inputs: Inputs<L>,
+    labels: Labels<L>,
+    count: usize,
+    work: &mut Work<L>,
+    grad: &mut [Lane<L>],
+) -> Totals<L> {
+    let (mut loss, mut correct) = ([0.0; L], [0.0; L]);
+    let scale = 1.0 / count as f64;
+    for j0 in (0..count).step_by(TILE) {
+        let s = (count - j0).min(TILE);
+        by_tile!(s, forward::<L, R>(mlp, theta, inputs, j0, work));
+        let delta = Some((scale, &mut work.delta.last_mut().unwrap()[..]));
+        let (l, c) = by_tile!(s, head::<L>(mlp.classes(), &work.logits, &labels, j0, delta));
+        add(&mut loss, l);
+        add(&mut correct, c);
+        by_tile!(s, backward::<L, R>(mlp, theta, inputs, j0, work, grad, j0 == 0));
+    }
+    Totals { loss: loss.map(|x| x * scale), accuracy: correct.map(|c| c * scale) }
+}
+
+#[inline(always)]
+fn add<const L: usize>(acc: &mut Lane<L>, x: Lane<L>) {
+    for l in 0..L {
+        acc[l] += x[l];
+    }
+}
+
+/// A tile's inputs to a layer: `unit(i)` is unit i of the tile's S samples.
+trait Source<const L: usize, R: Reg<L>, const S: usize> {
+    fn unit(&self, i: usize) -> [R; S];
+}
+
+/// One tile of a tiled per-lane buffer.
+struct LaneTile<'a, const L: usize>(&'a [Lane<L>]);
+
+impl<const L: usize, R: Reg<L>, const S: usize> Source<L, R, S> for LaneTile<'_, L> {
+    #[inline(always)]
+    fn unit(&self, i: usize) -> [R; S] {
+        let x: &[Lane<L>; S] = self.0[i * TILE..][..S].first_chunk().unwrap();
+        std::array::from_fn(|s| R::load(&x[s]))
+    }
+}
+
+/// One tile of a tiled shared buffer, broadcast to every lane.
+struct SharedTile<'a>(&'a [f64]);
+
+impl<const L: usize, R: Reg<L>, const S: usize> Source<L, R, S> for SharedTile<'_> {
+    #[inline(always)]
+    fn unit(&self, i: usize) -> [R; S] {
+        let x: &[f64; S] = self.0[i * TILE..][..S].first_chunk().unwrap();
+        std::array::from_fn(|s| R::splat(x[s]))
+    }
+}
+
+/// z = W x + b for the S samples of a tile.
+#[inline(always)]
+fn dense<const L: usize, R: Reg<L>, const S: usize>(
+    layer: &Layer,
+    theta: &[Lane<L>],
+    x: &impl Source<L, R, S>,
+    z: &mut [Lane<L>],
+) {
+    let (n_in, n_out) = (layer.inputs, layer.outputs);
+    let w = &theta[layer.weights..layer.biases];
+    let b = &theta[layer.biases..layer.biases + n_out];
+    for ((row, bo), zo) in w.chunks_exact(n_in).zip(b).zip(z.chunks_exact_mut(TILE)) {
+        let mut acc = [R::load(bo); S];
+        for (i, wv) in row.iter().enumerate() {
+            let (xs, wv) = (x.unit(i), R::load(wv));
+            for s in 0..S {
+                acc[s] = xs[s].mul_add(wv, acc[s]);
+            }
+        }
+        for s in 0..S {
+            acc[s].store(&mut zo[s]);
+        }
+    }
+}
+
+/// The tile of the S samples from `j0` (a multiple of [`TILE`]) in `inputs`.
+#[inline(always)]
+fn tile_of<'a, const L: usize>(inputs: Inputs<'a, L>, j0: usize, width: usize) -> Inputs<'a, L> {
+    let range = j0 * width..(j0 + TILE) * width;
+    match inputs {
+        Inputs::Lanes(x) => Inputs::Lanes(&x[range]),
+        Inputs::Shared(x) => Inputs::Shared(&x[range]),
+    }
+}
+
+/// The forward pass of the tile of S samples from `j0`: hidden slopes and
+/// activations, logits.
+#[inline(always)]
+fn forward<const L: usize, R: Reg<L>, const S: usize>(
+    mlp: &Mlp,
+    theta: &[Lane<L>],
+    inputs: Inputs<L>,
+    j0: usize,
+    work: &mut Work<L>,
+) {
+    let layers = mlp.layers();
+    let last = layers.len() - 1;
+    for (h, layer) in layers.iter().enumerate() {
+        let (below, above) = work.act.split_at_mut(h);
+        let z = if h == last { &mut work.logits[..] } else { &mut above[0][..] };
+        match h {
+            0 => match tile_of(inputs, j0, layer.inputs) {
+                Inputs::Lanes(x) => dense::<L, R, S>(layer, theta, &LaneTile(x), z),
+                Inputs::Shared(x) => dense::<L, R, S>(layer, theta, &SharedTile(x), z),
+            },
+            _ => dense::<L, R, S>(layer, theta, &LaneTile(&below[h - 1]), z),
+        }
+        if h < last {
+            for (zo, so) in z.chunks_exact_mut(TILE).zip(work.slope[h].chunks_exact_mut(TILE)) {
+                for s in 0..S {
+                    let (a, slope) = R::load(&zo[s]).relu();
+                    a.store(&mut zo[s]);
+                    slope.store(&mut so[s]);
+                }
+            }
+        }
+    }
+}
+
+/// ln(1 + x) for x ≥ 0, accurate where 1 + x rounds (the correction term
+/// restores what the rounding of 1 + x lost).
+#[inline(always)]
+fn log1p(x: f64) -> f64 {
+    let u = 1.0 + x;
+    fastmath::ln(u) - ((u - 1.0) - x) / u
+}
+
+/// Softmax cross-entropy of the tile's logits against labels `y` (samples
+/// from `j0`): per lane the summed loss and the count of correct argmaxes;
+/// with `delta = Some((scale, δ))`, δ = scale·(softmax − one-hot).
+#[inline(always)]
+fn head<const L: usize, const S: usize>(
+    k: usize,
+    logits: &[Lane<L>],
+    y: &Labels<L>,
+    j0: usize,
+    mut delta: Option<(f64, &mut [Lane<L>])>,
+) -> (Lane<L>, Lane<L>) {
+    let (mut loss, mut correct) = ([0.0; L], [0.0; L]);
+    let logits = &logits[..k * TILE];
+    for s in 0..S {
+        let label = y.at(j0 + s);
+        let (mut top, mut arg) = (logits[s], [0u32; L]);
+        for (c, zc) in logits.chunks_exact(TILE).enumerate().skip(1) {
+            for l in 0..L {
+                if zc[s][l] > top[l] {
+                    top[l] = zc[s][l];
+                    arg[l] = c as u32;
+                }
+            }
+        }
+        // e_c = exp(z_c − max) ≤ 1; `rest` sums all but the argmax's e = 1,
+        // `others` all but the label's, `zy` is the label's logit. With δ,
+        // e_c is kept there until it is scaled below.
+        let (mut rest, mut others, mut zy) = ([0.0; L], [0.0; L], [0.0; L]);
+        for (c, zc) in logits.chunks_exact(TILE).enumerate() {
+            let mut e = [0.0; L];
+            for l in 0..L {
+                e[l] = fastmath::exp(zc[s][l] - top[l]);
+                let (is_arg, is_label) = (arg[l] == c as u32, label[l] == c as u32);
+                rest[l] += if is_arg { 0.0 } else { e[l] };
+                others[l] += if is_label { 0.0 } else { e[l] };
+                zy[l] += if is_label { zc[s][l] } else { 0.0 };
+            }
+            if let Some((_, delta)) = delta.as_mut() {
+                delta[c * TILE + s] = e;
+            }
+        }
+        for l in 0..L {
+            // −ln softmax_y = (max − z_y) + ln Σ e_c, with Σ e_c = 1 + rest.
+            loss[l] += (top[l] - zy[l]) + log1p(rest[l]);
+            correct[l] += if arg[l] == label[l] { 1.0 } else { 0.0 };
+        }
+        if let Some((scale, delta)) = delta.as_mut() {
+            let norm: Lane<L> = std::array::from_fn(|l| *scale / (1.0 + rest[l]));
+            for (c, dc) in delta[..k * TILE].chunks_exact_mut(TILE).enumerate() {
+                for l in 0..L {
+                    // softmax_c − [c = y]; for c = y it is −Σ_{c′≠y} e_c′ / Σ e,
+                    // free of the cancellation of p_y − 1 near p_y = 1.
+                    dc[s][l] = if label[l] == c as u32 { -others[l] } else { dc[s][l] } * norm[l];
+                }
+            }
+        }
+    }
+    (loss, correct)
+}
+
+/// The backward pass of the tile of S samples from `j0` (after `forward`
+/// and `head` with δ): adds the tile's gradient to `grad`, or writes it
+/// when `first`.
+#[inline(always)]
+fn backward<const L: usize, R: Reg<L>, const S: usize>(
+    mlp: &Mlp,
+    theta: &[Lane<L>],
+    inputs: Inputs<L>,
+    j0: usize,
+    work: &mut Work<L>,
+    grad: &mut [Lane<L>],
+    first: bool,
+) {
+    for (h, layer) in mlp.layers().iter().enumerate().rev() {
+        let (n_in, n_out) = (layer.inputs, layer.outputs);
+        let (lower, upper) = work.delta.split_at_mut(h);
+        let delta = &upper[0][..n_out * TILE];
+        match h {
+            0 => match tile_of(inputs, j0, n_in) {
+                Inputs::Lanes(x) => accumulate::<L, R, S>(layer, delta, &LaneTile(x), grad, first),
+                Inputs::Shared(x) => accumulate::<L, R, S>(layer, delta, &SharedTile(x), grad, first),
+            },
+            _ => accumulate::<L, R, S>(layer, delta, &LaneTile(&work.act[h - 1]), grad, first),
+        }
+        if h > 0 {
+            // δ of the layer below: (Wᵀ δ) ⊙ σ′(z).
+            let w = &theta[layer.weights..layer.biases];
+            let (below, slope) = (&mut lower[h - 1], &work.slope[h - 1]);
+            for (i, (bi, si)) in below.chunks_exact_mut(TILE).zip(slope.chunks_exact(TILE)).enumerate() {
+                let mut acc = [R::splat(0.0); S];
+                for (wv, d) in w[i..].iter().step_by(n_in).zip(delta.chunks_exact(TILE)) {
+                    let wv = R::load(wv);
+                    for s in 0..S {
+                        acc[s] = wv.mul_add(R::load(&d[s]), acc[s]);
+                    }
+                }
+                for s in 0..S {
+                    acc[s].mul(R::load(&si[s])).store(&mut bi[s]);
+                }
+            }
+        }
+    }
+}
+
+/// Adds (or with `first` writes) one layer's gradient over the tile:
+/// ∂W[o][i] = Σ_s δ[s][o] x(s, i), ∂b[o] = Σ_s δ[s][o].
+#[inline(always)]
+fn accumulate<const L: usize, R: Reg<L>, const S: usize>(
+    layer: &Layer,
+    delta: &[Lane<L>],
+    x: &impl Source<L, R, S>,
+    grad: &mut [Lane<L>],
+    first: bool,
+) {
+    let n_in = layer.inputs;
+    let (gw, gb) = grad[layer.weights..layer.biases + layer.outputs].split_at_mut(layer.biases - layer.weights);
+    for ((row, bo), dt) in gw.chunks_exact_mut(n_in).zip(gb).zip(delta.chunks_exact(TILE)) {
+        let d: &[Lane<L>; S] = dt.first_chunk().unwrap();
+        let d: [R; S] = std::array::from_fn(|s| R::load(&d[s]));
+        for (i, g) in row.iter_mut().enumerate() {
+            let xs = x.unit(i);
+            let mut acc = if first { R::splat(0.0) } else { R::load(g) };
+            for s in 0..S {
+                acc = d[s].mul_add(xs[s], acc);
+            }
+            acc.store(g);
+        }
+        let mut acc = if first { R::splat(0.0) } else { R::load(bo) };
+        for s in 0..S {
+            acc = acc.add(d[s]);
+        }
+        acc.store(bo);
+    }
+}

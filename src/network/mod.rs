@@ -1,0 +1,29 @@
+//! Deep-net SGD as a stochastic process (seed 003, Li et al., "Hessian based
+//! analysis of SGD for Deep Nets"): one small ReLU network trained many times
+//! on one data set, every run recorded, for distributions over runs (sec. 5,
+//! Figs. 8–10; the setup of App. A.1 and Table 2).
+//!
+//! * [`data`]: labelled data sets, label noise, standardisation;
+//!   [`gauss_k`]: the synthetic Gauss-k blobs; [`loaders`]: the user's data
+//!   (CSV, MNIST's IDX files).
+//! * [`mlp`]: the network's shape, θ's layout, θ₀, the AD reference;
+//!   [`analytic`]: one network's loss, gradient and accuracy.
+//! * [`options`]: SGD's η, m, T, sampling, and the recorded steps;
+//!   [`sampler`]: which points each step's batch holds;
+//!   [`train`]: many runs in parallel ([`train::Study`]) into a
+//!   [`train::Trace`]; [`bench`]: their throughput.
+//! * `kernel` and `block`: the vectorised passes and the SGD loop of a block
+//!   of runs; `simd`: their register type.
+
+pub mod analytic;
+pub mod bench;
+mod block;
+pub mod data;
+pub mod gauss_k;
+mod kernel;
+pub mod loaders;
+pub mod mlp;
+pub mod options;
+pub mod sampler;
+mod simd;
+pub mod train;

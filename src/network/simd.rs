@@ -1,0 +1,122 @@
+//! The register type of the kernels' inner loops: one value of each of L
+//! networks, held as `[f64; L]` in memory and as an [`Reg`] in registers.
+//!
+//! LLVM splits loop-carried `[f64; 4]` accumulators into scalars and
+//! repacks them every iteration; a vector type from the start keeps them in
+//! vector registers. [`Avx`] is that type on x86-64 (four f64 in a `__m256d`,
+//! used only inside the AVX2+FMA build that `super::train` chooses at run
+//! time); the portable `[f64; L]` serves every other case. Both round
+//! identically: a fused multiply-add is exactly rounded whichever computes it.
+
+/// One value of each of L networks, in registers.
+pub trait Reg<const L: usize>: Copy {
+    /// Loads from memory.
+    fn load(x: &[f64; L]) -> Self;
+    /// Stores to memory.
+    fn store(self, x: &mut [f64; L]);
+    /// Every lane `x`.
+    fn splat(x: f64) -> Self;
+    /// `self · b + c`, rounded once.
+    fn mul_add(self, b: Self, c: Self) -> Self;
+    /// `self · b`.
+    fn mul(self, b: Self) -> Self;
+    /// `self + b`.
+    fn add(self, b: Self) -> Self;
+    /// The ReLU with the paper's σ′(0) = ½ (App. B.5.1): (z·σ′(z), σ′(z))
+    /// with σ′(z) = 1, ½, 0 for z > 0, = 0, < 0; a NaN gets σ′ = 0, and z·0
+    /// keeps it NaN.
+    fn relu(self) -> (Self, Self);
+}
+
+impl<const L: usize> Reg<L> for [f64; L] {
+    #[inline(always)]
+    fn load(x: &[f64; L]) -> Self {
+        *x
+    }
+    #[inline(always)]
+    fn store(self, x: &mut [f64; L]) {
+        *x = self;
+    }
+    #[inline(always)]
+    fn splat(x: f64) -> Self {
+        [x; L]
+    }
+    #[inline(always)]
+    fn mul_add(self, b: Self, c: Self) -> Self {
+        std::array::from_fn(|l| self[l].mul_add(b[l], c[l]))
+    }
+    #[inline(always)]
+    fn mul(self, b: Self) -> Self {
+        std::array::from_fn(|l| self[l] * b[l])
+    }
+    #[inline(always)]
+    fn add(self, b: Self) -> Self {
+        std::array::from_fn(|l| self[l] + b[l])
+    }
+    #[inline(always)]
+    fn relu(self) -> (Self, Self) {
+        let slope: Self = self.map(|z| {
+            if z > 0.0 {
+                1.0
+            } else if z == 0.0 {
+                0.5
+            } else {
+                0.0
+            }
+        });
+        (self.mul(slope), slope)
+    }
+}
+
+/// Four f64 lanes in an AVX register. Only sound where the processor has
+/// AVX2 and FMA (the code using it runs only after that check).
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+pub struct Avx(std::arch::x86_64::__m256d);
+
+#[cfg(target_arch = "x86_64")]
+mod avx {
+    use super::{Avx, Reg};
+    use std::arch::x86_64::*;
+
+    // SAFETY (every block below): `Avx` values exist only in code that runs
+    // after the processor was found to have AVX2 and FMA; loads and stores
+    // go through references to four f64.
+    impl Reg<4> for Avx {
+        #[inline(always)]
+        fn load(x: &[f64; 4]) -> Self {
+            Avx(unsafe { _mm256_loadu_pd(x.as_ptr()) })
+        }
+        #[inline(always)]
+        fn store(self, x: &mut [f64; 4]) {
+            unsafe { _mm256_storeu_pd(x.as_mut_ptr(), self.0) }
+        }
+        #[inline(always)]
+        fn splat(x: f64) -> Self {
+            Avx(unsafe { _mm256_set1_pd(x) })
+        }
+        #[inline(always)]
+        fn mul_add(self, b: Self, c: Self) -> Self {
+            Avx(unsafe { _mm256_fmadd_pd(self.0, b.0, c.0) })
+        }
+        #[inline(always)]
+        fn mul(self, b: Self) -> Self {
+            Avx(unsafe { _mm256_mul_pd(self.0, b.0) })
+        }
+        #[inline(always)]
+        fn add(self, b: Self) -> Self {
+            Avx(unsafe { _mm256_add_pd(self.0, b.0) })
+        }
+        #[inline(always)]
+        fn relu(self) -> (Self, Self) {
+            unsafe {
+                let zero = _mm256_setzero_pd();
+                // Ordered comparisons: false for a NaN.
+                let positive = _mm256_and_pd(_mm256_cmp_pd::<_CMP_GT_OQ>(self.0, zero), _mm256_set1_pd(1.0));
+                let kink = _mm256_and_pd(_mm256_cmp_pd::<_CMP_EQ_OQ>(self.0, zero), _mm256_set1_pd(0.5));
+                let slope = _mm256_or_pd(positive, kink);
+                (Avx(_mm256_mul_pd(self.0, slope)), Avx(slope))
+            }
+        }
+    }
+}
