@@ -5,13 +5,15 @@
 use crate::atomic;
 use crate::backend::Choice;
 use crate::bench::{self, BenchArgs};
-use crate::commands::{figure, landscapes, predict, run, stats, theory};
+use crate::commands::{figure, landscapes, predict, run, stats, study, theory};
 use crate::error::{usage, Error, Result};
 use crate::experiment::Spec;
+use crate::network::mlp::Init;
 use crate::optimizer::Optimizer;
 use crate::report::predict::PredictReport;
 use crate::report::{csv, table};
 use crate::stats::Interval;
+use crate::study::StudySpec;
 use crate::theory::resum::Resum;
 use clap::{Args, Parser, Subcommand};
 use std::ffi::OsString;
@@ -50,6 +52,9 @@ pub enum Command {
     },
 }
 
+/// `--eta` when not given.
+const DEFAULT_ETA: f64 = 0.1;
+
 /// What is simulated or predicted: landscape, optimizer, grid, η (shared by
 /// `run` and `predict`).
 #[derive(Args, Debug)]
@@ -59,18 +64,19 @@ pub struct SetupArgs {
     /// Optimizer.
     #[arg(long, value_enum, default_value_t = Optimizer::Sgd)]
     pub optimizer: Optimizer,
-    /// Learning rate η (update θ ← θ − η · mean of the batch's gradients).
-    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
-    pub eta: f64,
+    /// Learning rate η (update θ ← θ − η · mean of the batch's gradients) [default: 0.1; a network preset's own].
+    #[arg(long, allow_negative_numbers = true)]
+    pub eta: Option<f64>,
     /// Steps T [default: 1 for gauss, 10 otherwise; 0 reports the init].
     #[arg(long, allow_negative_numbers = true)]
     pub steps: Option<usize>,
     /// Landscape parameter, name=value (repeatable, or comma-separated).
     #[arg(long = "param", value_name = "NAME=VALUE", value_delimiter = ',')]
     pub params: Vec<String>,
-    /// Initial weights, comma-separated [default: the landscape's].
-    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_name = "θ1,θ2,...")]
-    pub init: Option<Vec<f64>>,
+    /// Initial weights, comma-separated [default: the landscape's]; for a
+    /// network, θ₀'s law: normal (N(0, I), the paper's) or he.
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_name = "θ1,θ2,...|normal|he")]
+    pub init: Option<Vec<String>>,
     /// N, training points per trial [default: T·B/E for sgd, 10 for gd].
     #[arg(long, allow_negative_numbers = true)]
     pub train_size: Option<usize>,
@@ -98,9 +104,9 @@ impl SetupArgs {
             landscape: self.landscape.clone(),
             params: parse_params(&self.params)?,
             optimizer: self.optimizer,
-            eta: self.eta,
+            eta: self.eta.unwrap_or(DEFAULT_ETA),
             steps: self.steps,
-            init: self.init.clone(),
+            init: self.init.as_deref().map(parse_init).transpose()?,
             train_size: self.train_size,
             batch: self.batch,
             epochs: self.epochs,
@@ -155,12 +161,154 @@ pub struct RunArgs {
     /// The 95% interval of final means: skew (Hall's skewness-corrected) or student (Student's t).
     #[arg(long, value_enum, default_value_t = Interval::Skew)]
     pub interval: Interval,
+    #[command(flatten)]
+    pub network: NetworkArgs,
+}
+
+/// The network study's own flags (`run mlp`, `run li-…`: seed 003).
+#[derive(Args, Debug, Default)]
+#[command(next_help_heading = "Network study (mlp, li-gauss2, li-gauss2-noisy, li-gauss10, li-gauss10-noisy)")]
+pub struct NetworkArgs {
+    /// The data: gauss-k (the default), or a file: CSV (features…, label) or
+    /// MNIST's IDX images (the labels file beside them).
+    #[arg(long, value_name = "gauss-k|FILE")]
+    pub data: Option<String>,
+    /// Classes k of Gauss-k [default: the preset's; a file's from its labels].
+    #[arg(long, allow_negative_numbers = true)]
+    pub classes: Option<usize>,
+    /// Label-noise rate r in [0, 1]: round(r·n) labels redrawn uniformly [default: the preset's].
+    #[arg(long, allow_negative_numbers = true)]
+    pub label_noise: Option<f64>,
+    /// Features d of Gauss-k [default: 50].
+    #[arg(long, allow_negative_numbers = true)]
+    pub dim: Option<usize>,
+    /// Held-out test points of Gauss-k (0: none) [default: 10^4].
+    #[arg(long, allow_negative_numbers = true)]
+    pub test_size: Option<usize>,
+    /// Seed of the data set, shared by every run.
+    #[arg(long, allow_negative_numbers = true)]
+    pub data_seed: Option<u64>,
+    /// Keep the raw features (by default they are standardised on the training set).
+    #[arg(long)]
+    pub raw_features: bool,
+    /// Hidden widths, comma-separated [default: 10,30].
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+    pub hidden: Option<Vec<usize>>,
+    /// Test loss and accuracy every C steps [default: every tenth record].
+    #[arg(long, value_name = "C", allow_negative_numbers = true)]
+    pub test_every: Option<u64>,
+    /// Quantiles over runs, comma-separated [default: 0.1,0.25,0.5,0.75,0.9].
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+    pub quantiles: Option<Vec<f64>>,
+    /// Freeze the runs at the 10/50/90% loss quantiles at these recorded steps
+    /// and draw fresh batches: the loss change's law given θ_t.
+    #[arg(long, value_delimiter = ',', value_name = "STEPS", allow_negative_numbers = true)]
+    pub loss_change_at: Option<Vec<u64>>,
+    /// Fresh batches per frozen run [default: 10^4].
+    #[arg(long, value_name = "B", allow_negative_numbers = true)]
+    pub loss_change_batches: Option<u64>,
+}
+
+impl NetworkArgs {
+    /// The first flag given, if any (they apply to network studies only).
+    fn first_given(&self) -> Option<&'static str> {
+        let given = [
+            ("--data", self.data.is_some()),
+            ("--classes", self.classes.is_some()),
+            ("--label-noise", self.label_noise.is_some()),
+            ("--dim", self.dim.is_some()),
+            ("--test-size", self.test_size.is_some()),
+            ("--data-seed", self.data_seed.is_some()),
+            ("--raw-features", self.raw_features),
+            ("--hidden", self.hidden.is_some()),
+            ("--test-every", self.test_every.is_some()),
+            ("--quantiles", self.quantiles.is_some()),
+            ("--loss-change-at", self.loss_change_at.is_some()),
+            ("--loss-change-batches", self.loss_change_batches.is_some()),
+        ];
+        given.iter().find(|(_, g)| *g).map(|(f, _)| *f)
+    }
 }
 
 impl RunArgs {
+    /// The network study these flags describe (`run mlp`, `run li-…`);
+    /// flags of the scalar landscapes' runs are refused.
+    pub fn study_spec(&self) -> Result<StudySpec> {
+        let s = &self.setup;
+        let refused = [
+            ("--optimizer", s.optimizer != Optimizer::Sgd),
+            ("--param", !s.params.is_empty()),
+            ("--epochs", s.epochs.is_some()),
+            ("--substeps", s.substeps.is_some()),
+            ("--compare", s.compare.is_some()),
+            ("--theory", self.theory),
+            ("--order", self.prediction.order.is_some()),
+            ("--resum", self.prediction.resum.is_some()),
+            ("--diverge-at", self.diverge_at != 1e8),
+            ("--interval", self.interval != Interval::Skew),
+        ];
+        if let Some((flag, _)) = refused.iter().find(|(_, given)| *given) {
+            return Err(usage(format!(
+                "{flag} does not apply to the network study {} (SGD on an MLP; a run diverges when its loss is not finite)",
+                s.landscape
+            )));
+        }
+        let init = match s.init.as_deref() {
+            None => Init::Normal,
+            Some([one]) if one == "normal" => Init::Normal,
+            Some([one]) if one == "he" => Init::He,
+            Some(other) => {
+                return Err(usage(format!("--init of a network is normal or he, got '{}'", other.join(","))));
+            }
+        };
+        let n = &self.network;
+        let data = match n.data.as_deref() {
+            None | Some("gauss-k") => None,
+            Some(path) => Some(PathBuf::from(path)),
+        };
+        let mut spec = StudySpec::new(&s.landscape);
+        spec = StudySpec {
+            data,
+            classes: n.classes,
+            label_noise: n.label_noise,
+            train_size: s.train_size,
+            dim: n.dim,
+            test_size: n.test_size,
+            data_seed: n.data_seed.unwrap_or(0),
+            raw_features: n.raw_features,
+            hidden: n.hidden.clone(),
+            init,
+            eta: s.eta,
+            batch: s.batch,
+            steps: s.steps.map(|t| t as u64),
+            shuffle: s.shuffle,
+            runs: self.trials,
+            seed: self.seed,
+            record_every: self.record_every.map(|r| r as u64),
+            test_every: n.test_every,
+            quantiles: n.quantiles.clone().unwrap_or(spec.quantiles),
+            loss_change_at: n.loss_change_at.clone().unwrap_or_default(),
+            loss_change_batches: n.loss_change_batches.unwrap_or(spec.loss_change_batches),
+            ..spec
+        };
+        Ok(spec)
+    }
+
+    /// How and where a network study runs.
+    pub fn study_options(&self) -> Result<study::Options> {
+        let run = self.options()?;
+        Ok(study::Options { backend: run.backend, threads: run.threads, quiet: run.quiet, outputs: run.outputs })
+    }
+
     /// The spec these flags describe. `--substeps` is refused where no plan
     /// has substeps (only the CLI knows whether it was given).
     pub fn spec(&self) -> Result<Spec> {
+        if let Some(flag) = self.network.first_given() {
+            return Err(usage(format!(
+                "{flag} applies to the network studies (mlp, li-…), not to {}",
+                self.setup.landscape
+            )));
+        }
         let spec = self.setup.spec(self.trials, self.seed, self.record_every, self.diverge_at)?;
         let continuous = |o: Optimizer| matches!(o, Optimizer::Sde | Optimizer::Ode);
         if self.setup.substeps.is_some() && !continuous(spec.optimizer) && !spec.compare.is_some_and(continuous) {
@@ -299,6 +447,17 @@ impl StatsArgs {
 }
 
 /// `--param NAME=VALUE`s as (name, value) pairs.
+/// `--init`'s numbers.
+fn parse_init(raw: &[String]) -> Result<Vec<f64>> {
+    raw.iter()
+        .map(|v| {
+            v.trim().parse::<f64>().map_err(|_| {
+                usage(format!("--init takes numbers (θ₀'s weights; normal or he for a network), got '{v}'"))
+            })
+        })
+        .collect()
+}
+
 fn parse_params(raw: &[String]) -> Result<Vec<(String, f64)>> {
     raw.iter()
         .map(|p| {
@@ -400,6 +559,17 @@ fn write_stdout(text: &str) -> Result<()> {
 /// Runs the parsed command line.
 pub fn execute(cli: Cli) -> Result<(), Error> {
     match cli.command {
+        Command::Run(args) if crate::study::preset(&args.setup.landscape).is_some() => {
+            let report = study::run(&args.study_spec()?, &args.study_options()?)?;
+            let render = crate::study::report::render;
+            if let Some(path) = &args.csv {
+                if let Err(source) = atomic::write(path, crate::study::report::csv(&report).as_bytes()) {
+                    print(args.json, || report.to_json(), || render(&report))?;
+                    return Err(Error::Io { path: path.display().to_string(), source });
+                }
+            }
+            print(args.json, || report.to_json(), || render(&report))?;
+        }
         Command::Run(args) => {
             let report = run::run(args.spec()?, &args.options()?)?;
             if let Some(path) = &args.csv {

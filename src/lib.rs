@@ -7,8 +7,9 @@
 //! [`backend`] (simulators), [`stats`] and [`observables`] (what a run
 //! measures, with standard errors), [`report`] (what each command reports:
 //! table, JSON, CSV), [`commands`] (the work behind each subcommand, which
-//! [`cli`] calls). [`network`] holds the network study of seed 003 (deep-net
-//! SGD over many runs).
+//! [`cli`] calls). [`network`] trains seed 003's networks (deep-net
+//! SGD over many runs); [`study`] turns those runs into distributions over
+//! runs (`simsgd run mlp`, `run li-…`).
 
 // Index loops over lanes and coordinates are the structure-of-arrays idiom
 // that LLVM vectorises; iterator rewrites obscure the kernels.
@@ -39,4 +40,5 @@ pub mod quadrature;
 pub mod report;
 pub mod rng;
 pub mod stats;
+pub mod study;
 pub mod theory;

@@ -22,6 +22,7 @@
 //! | [`Stream::Relabel`] | word: label noise of a set (data seed, trial slot as above): `e < N` the draw of partial Fisher–Yates position `e` choosing the corrupted points, `e = N + j` the new label of the `j`-th chosen |
 //! | [`Stream::Init`] | normal: coordinate `e` of a network run's θ₀ (run seed, trial slot: the run) |
 //! | [`Stream::Batch`] | word: `e = t * m + s`, sample `s` of step `t`'s mini-batch drawn with replacement (run seed, the run) |
+//! | [`Stream::FreshBatch`] | word: `e = (slot * B + b) * m + s`, sample `s` of fresh batch `b` of frozen snapshot `slot` (run seed, the run; `crate::study::loss_change`) |
 //!
 //! So training point `n` of trial `i` depends only on `(seed, i, n)`: every
 //! optimizer run with one seed sees the same training sets (common random
@@ -58,6 +59,8 @@ pub enum Stream {
     Init = 6,
     /// Words drawing a network run's mini-batches with replacement.
     Batch = 7,
+    /// Words drawing fresh batches at a frozen network run (`crate::study::loss_change`).
+    FreshBatch = 8,
 }
 
 /// Philox4x32's round multipliers (also the device's: `crate::backend::gpu`

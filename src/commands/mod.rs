@@ -7,6 +7,7 @@
 //! * [`stats`]: a landscape's statistics at a point, exact and estimated;
 //! * [`landscapes`]: the listed landscapes;
 //! * [`figure`]: the figures of the papers;
+//! * [`study`]: the network study of seed 003 (`run mlp`, `run li-…`);
 //! * [`theory`]: which prediction (order, re-summation) `run` and `predict` make.
 //!
 //! (`bench` is [`crate::bench`].)
@@ -16,6 +17,7 @@ pub mod landscapes;
 pub mod predict;
 pub mod run;
 pub mod stats;
+pub mod study;
 pub mod theory;
 
 #[cfg(test)]

@@ -20,4 +20,5 @@ mod reliability;
 mod resum;
 mod shifting_valleys;
 mod simulation;
+mod study;
 mod theory;

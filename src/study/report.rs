@@ -1,0 +1,342 @@
+//! What a network study reports: the setting, and per recorded step the
+//! distribution over runs of each observable (seed 003, sec. 5), as a table,
+//! one JSON object, or a tidy CSV.
+
+use super::distribution::{key, near_loss_quantiles, Distribution};
+use super::loss_change::LossChange;
+use super::records::Records;
+use super::spec::{Resolved, Source};
+use crate::network::mlp::Init;
+use crate::network::options::{Metric, Sampling, TestMetric};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The network and its data.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Network {
+    /// Weights and biases p.
+    pub p: usize,
+    /// Layer widths, inputs to classes.
+    pub widths: Vec<usize>,
+    pub classes: usize,
+    /// Training points n.
+    pub n: usize,
+    /// Features d.
+    pub dim: usize,
+    pub source: Source,
+    pub label_noise: f64,
+    /// Training labels the noise actually changed.
+    pub labels_changed: usize,
+    /// Training points whose label was redrawn (some redraws keep the label).
+    pub labels_redrawn: usize,
+    pub standardized: bool,
+    /// Held-out test points (0: none).
+    pub test_size: usize,
+    pub init: Init,
+}
+
+/// The runs' SGD.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Sgd {
+    pub eta: f64,
+    pub batch: usize,
+    pub steps: u64,
+    pub sampling: Sampling,
+    pub seed: u64,
+    pub record_every: u64,
+    pub test_every: u64,
+}
+
+/// One recorded step: each observable's distribution over runs, and the
+/// gradient norm and cosine of the runs near each loss quantile (Fig. 8).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Point {
+    pub step: u64,
+    #[serde(flatten)]
+    pub metrics: BTreeMap<&'static str, Distribution>,
+    /// Loss quantile q → mean ‖g‖ and cosine of the runs near it.
+    pub at_loss_quantile: BTreeMap<String, BTreeMap<&'static str, f64>>,
+}
+
+/// One test step: test loss and accuracy over runs (true and noisy labels).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TestPoint {
+    pub step: u64,
+    #[serde(flatten)]
+    pub metrics: BTreeMap<&'static str, Distribution>,
+}
+
+/// A network study's report.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StudyReport {
+    pub landscape: String,
+    pub network: Network,
+    pub sgd: Sgd,
+    pub runs: u64,
+    /// Runs whose loss or gradient became non-finite: counted, never averaged.
+    pub diverged: usize,
+    pub quantiles: Vec<f64>,
+    pub curve: Vec<Point>,
+    pub test: Vec<TestPoint>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub loss_change: Vec<LossChange>,
+    pub backend: String,
+    pub threads: usize,
+    pub seconds: f64,
+    /// Bytes the per-run records took.
+    pub memory_bytes: u64,
+}
+
+impl StudyReport {
+    /// The report of `records`, the runs of `resolved`.
+    pub fn new(resolved: &Resolved, records: &Records, loss_change: Vec<LossChange>) -> Self {
+        let data = &resolved.data;
+        let qs = &resolved.quantiles;
+        let curve = (0..records.steps.len())
+            .map(|k| {
+                let metrics =
+                    Metric::ALL.iter().map(|&m| (m.name(), Distribution::of(records.column(m, k), qs))).collect();
+                let loss = records.column(Metric::TrainLoss, k);
+                let norms = near_loss_quantiles(loss, records.column(Metric::GradNorm, k), qs);
+                let cosines = near_loss_quantiles(loss, records.column(Metric::Cos, k), qs);
+                let at_loss_quantile = qs
+                    .iter()
+                    .zip(norms.iter().zip(&cosines))
+                    .map(|(&q, (&g, &c))| (key(q), BTreeMap::from([("grad_norm", g), ("cos", c)])))
+                    .collect();
+                Point { step: records.steps[k], metrics, at_loss_quantile }
+            })
+            .collect();
+        let test = (0..records.test_steps.len())
+            .map(|k| TestPoint {
+                step: records.test_steps[k],
+                metrics: TestMetric::ALL
+                    .iter()
+                    .map(|&m| (m.name(), Distribution::of(records.test_column(m, k), qs)))
+                    .collect(),
+            })
+            .collect();
+        let o = &resolved.options;
+        let widths: Vec<usize> = std::iter::once(resolved.mlp.inputs())
+            .chain(resolved.mlp.hidden())
+            .chain(std::iter::once(resolved.mlp.classes()))
+            .collect();
+        StudyReport {
+            landscape: resolved.preset.name.to_string(),
+            network: Network {
+                p: resolved.mlp.params(),
+                widths,
+                classes: data.train.classes(),
+                n: data.train.len(),
+                dim: data.train.dim(),
+                source: resolved.source.clone(),
+                label_noise: data.noise.rate,
+                labels_changed: data.noise.changed,
+                labels_redrawn: data.noise.relabelled,
+                standardized: data.standardization.is_some(),
+                test_size: data.test.as_ref().map_or(0, |t| t.clean.len()),
+                init: o.init,
+            },
+            sgd: Sgd {
+                eta: o.eta,
+                batch: o.batch,
+                steps: o.steps,
+                sampling: o.sampling,
+                seed: o.seed,
+                record_every: o.record_every,
+                test_every: o.test_every,
+            },
+            runs: resolved.runs,
+            diverged: records.diverged(),
+            quantiles: qs.clone(),
+            curve,
+            test,
+            loss_change,
+            backend: "cpu".to_string(),
+            threads: 0,
+            seconds: 0.0,
+            memory_bytes: resolved.bytes(),
+        }
+    }
+
+    /// One JSON object.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("reports serialise")
+    }
+}
+
+/// A number for the table: 6 significant digits, n/a when not finite.
+fn g(x: f64) -> String {
+    if !x.is_finite() {
+        "n/a".to_string()
+    } else if x != 0.0 && (x.abs() < 1e-3 || x.abs() >= 1e5) {
+        format!("{x:.3e}")
+    } else {
+        format!("{x:.4}")
+    }
+}
+
+/// At most `rows` of `len` indices, evenly spaced, first and last included.
+fn spaced(len: usize, rows: usize) -> Vec<usize> {
+    if len <= rows {
+        return (0..len).collect();
+    }
+    let mut out: Vec<usize> = (0..rows).map(|i| i * (len - 1) / (rows - 1)).collect();
+    out.dedup();
+    out
+}
+
+/// Rows of the table per observable.
+const TABLE_ROWS: usize = 9;
+
+/// The table: the setting, then each observable's mean ± SE and quantiles
+/// over runs at up to [`TABLE_ROWS`] recorded steps.
+pub fn render(r: &StudyReport) -> String {
+    let n = &r.network;
+    let s = &r.sgd;
+    let widths: Vec<String> = n.widths.iter().map(|w| w.to_string()).collect();
+    let data = match &n.source {
+        Source::GaussK { seed } => format!("Gauss-{} (data seed {seed})", n.classes),
+        Source::File { path } => path.clone(),
+    };
+    let mut out = format!(
+        "{}: MLP {} (p = {}) on {data}: n = {}, d = {}, {} of {} labels changed by {}% noise{}\n",
+        r.landscape,
+        widths.join("-"),
+        n.p,
+        n.n,
+        n.dim,
+        n.labels_changed,
+        n.n,
+        100.0 * n.label_noise,
+        if n.standardized { ", features standardised" } else { ", raw features" },
+    );
+    let sampling = match s.sampling {
+        Sampling::Replacement => "drawn with replacement",
+        Sampling::Shuffled => "from shuffled epochs",
+    };
+    out += &format!(
+        "SGD η = {}, m = {} {sampling}, T = {}, θ₀ {}; {} runs ({} diverged); {} backend, {} threads, {:.2} s\n",
+        s.eta,
+        s.batch,
+        s.steps,
+        match n.init {
+            Init::Normal => "~ N(0, I)",
+            Init::He => "He",
+        },
+        r.runs,
+        r.diverged,
+        r.backend,
+        r.threads,
+        r.seconds
+    );
+    let qs: Vec<String> = r.quantiles.iter().map(|q| format!("q{}", key(*q))).collect();
+    let header = |title: &str| {
+        let mut h = format!("\n{title:<16} {:>7} {:>11} {:>10}", "step", "mean", "± SE");
+        for q in &qs {
+            h += &format!(" {q:>10}");
+        }
+        h + "\n"
+    };
+    let row = |step: u64, d: &Distribution| {
+        let mut line = format!("{:<16} {step:>7} {:>11} {:>10}", "", g(d.summary.mean), g(d.summary.stderr));
+        for q in &r.quantiles {
+            line += &format!(" {:>10}", g(d.quantile(*q)));
+        }
+        line + "\n"
+    };
+    for m in Metric::ALL {
+        out += &header(m.name());
+        for k in spaced(r.curve.len(), TABLE_ROWS) {
+            out += &row(r.curve[k].step, &r.curve[k].metrics[m.name()]);
+        }
+    }
+    for m in TestMetric::ALL {
+        if r.test.is_empty() {
+            break;
+        }
+        out += &header(m.name());
+        for k in spaced(r.test.len(), TABLE_ROWS.min(4)) {
+            out += &row(r.test[k].step, &r.test[k].metrics[m.name()]);
+        }
+    }
+    if !r.loss_change.is_empty() {
+        out += &format!(
+            "\nloss change Δ = f(θ_t − η g_B) − f(θ_t) over fresh batches, runs frozen at loss quantiles\n{:>7} {:>6} {:>9} {:>11} {:>11} {:>10} {:>11} {:>13}\n",
+            "step", "q", "run", "f(θ_t)", "mean Δ", "± SE", "var Δ", "var across"
+        );
+        for c in &r.loss_change {
+            out += &format!(
+                "{:>7} {:>6} {:>9} {:>11} {:>11} {:>10} {:>11} {:>13}\n",
+                c.step,
+                key(c.quantile),
+                c.run,
+                g(c.train_loss),
+                g(c.delta.summary.mean),
+                g(c.delta.summary.stderr),
+                g(c.variance),
+                g(c.variance_across_runs)
+            );
+        }
+    }
+    out
+}
+
+/// The tidy CSV: one row per (set, statistic, step): `set` is `train`
+/// (every record) or `test`; columns n, mean, stderr, ci95_lo, ci95_hi,
+/// then one column per quantile (`q0.1`, …), and the setting's own columns
+/// (landscape, p, classes, n_train, label_noise, eta, batch, seed, runs), so
+/// that files from several runs concatenate into one table.
+pub fn csv(r: &StudyReport) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut head: Vec<String> = [
+        "landscape",
+        "p",
+        "classes",
+        "n_train",
+        "label_noise",
+        "eta",
+        "batch",
+        "seed",
+        "runs",
+        "set",
+        "statistic",
+        "step",
+    ]
+    .map(String::from)
+    .to_vec();
+    head.extend(["n", "mean", "stderr", "ci95_lo", "ci95_hi"].map(String::from));
+    head.extend(r.quantiles.iter().map(|q| format!("q{}", key(*q))));
+    w.write_record(&head).expect("writing to memory");
+    let num = |x: f64| if x.is_finite() { format!("{x:e}") } else { String::new() };
+    let setting = [
+        r.landscape.clone(),
+        r.network.p.to_string(),
+        r.network.classes.to_string(),
+        r.network.n.to_string(),
+        r.network.label_noise.to_string(),
+        r.sgd.eta.to_string(),
+        r.sgd.batch.to_string(),
+        r.sgd.seed.to_string(),
+        r.runs.to_string(),
+    ];
+    let mut row = |set: &str, name: &str, step: u64, d: &Distribution| {
+        let s = &d.summary;
+        let mut rec: Vec<String> = setting.to_vec();
+        rec.extend([set.to_string(), name.to_string(), step.to_string(), s.n.to_string()]);
+        rec.extend([s.mean, s.stderr, s.ci95[0], s.ci95[1]].map(num));
+        rec.extend(r.quantiles.iter().map(|q| num(d.quantile(*q))));
+        w.write_record(&rec).expect("writing to memory");
+    };
+    for p in &r.curve {
+        for (name, d) in &p.metrics {
+            row("train", name, p.step, d);
+        }
+    }
+    for p in &r.test {
+        for (name, d) in &p.metrics {
+            row("test", name, p.step, d);
+        }
+    }
+    String::from_utf8(w.into_inner().expect("writing to memory")).expect("UTF-8")
+}

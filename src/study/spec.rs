@@ -1,0 +1,297 @@
+//! What a network study is asked to do: one of seed 003's settings (a
+//! preset) with the user's overrides, resolved into a validated network, data
+//! set and SGD ([`Resolved`]), the one trust point of the study.
+
+use crate::error::{usage, Result};
+use crate::memory;
+use crate::network::data::{Data, Preparation};
+use crate::network::gauss_k::{GaussK, DEFAULT_TEST_POINTS};
+use crate::network::loaders;
+use crate::network::mlp::{Init, Mlp, PAPER_HIDDEN};
+use crate::network::options::{Metric, Options, Sampling, TestMetric};
+use std::path::PathBuf;
+
+/// One of the paper's settings (App. A.1, Table 2), or `mlp`, whose every
+/// setting is a flag.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Preset {
+    /// The landscape name of `simsgd run`.
+    pub name: &'static str,
+    /// Gauss-k's k.
+    pub classes: usize,
+    /// Label-noise rate r.
+    pub label_noise: f64,
+    /// SGD's η.
+    pub eta: f64,
+    /// SGD steps T.
+    pub steps: u64,
+    /// What it is, for `simsgd landscapes`.
+    pub about: &'static str,
+}
+
+/// The presets: seed 003's four Gauss-k settings (Table 2: η and T per
+/// setting; m = 5, n = 100, d = 50, hidden widths 10, 30), and `mlp`.
+pub const PRESETS: [Preset; 5] = [
+    Preset {
+        name: "mlp",
+        classes: 10,
+        label_noise: 0.0,
+        eta: 0.1,
+        steps: 400,
+        about: "an MLP trained many times on Gauss-k or --data FILE (seed 003); every setting a flag",
+    },
+    Preset {
+        name: "li-gauss2",
+        classes: 2,
+        label_noise: 0.0,
+        eta: 0.1,
+        steps: 100,
+        about: "seed 003's Gauss-2, clean labels: η 0.1, T 100",
+    },
+    Preset {
+        name: "li-gauss2-noisy",
+        classes: 2,
+        label_noise: 0.2,
+        eta: 0.05,
+        steps: 3000,
+        about: "seed 003's Gauss-2 with 20% label noise: η 0.05, T 3000",
+    },
+    Preset {
+        name: "li-gauss10",
+        classes: 10,
+        label_noise: 0.0,
+        eta: 0.1,
+        steps: 400,
+        about: "seed 003's Gauss-10, clean labels: η 0.1, T 400",
+    },
+    Preset {
+        name: "li-gauss10-noisy",
+        classes: 10,
+        label_noise: 0.15,
+        eta: 0.1,
+        steps: 10_000,
+        about: "seed 003's Gauss-10 with 15% label noise: η 0.1, T 10,000",
+    },
+];
+
+/// The preset named `name`, if it is one.
+pub fn preset(name: &str) -> Option<&'static Preset> {
+    PRESETS.iter().find(|p| p.name == name)
+}
+
+/// The loss quantiles at which runs are frozen for the conditional
+/// loss-change study (Figs. 9, 10, 24: the 10%, 50% and 90% runs).
+pub const FROZEN_QUANTILES: [f64; 3] = [0.1, 0.5, 0.9];
+
+/// A study as asked for: a preset and the flags that override it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StudySpec {
+    /// The preset (`mlp`, `li-gauss2`, …).
+    pub preset: String,
+    /// A data file (CSV, or MNIST's IDX images) instead of Gauss-k.
+    pub data: Option<PathBuf>,
+    /// Gauss-k's classes k (or the file's, if given).
+    pub classes: Option<usize>,
+    /// Label-noise rate r.
+    pub label_noise: Option<f64>,
+    /// Gauss-k's training points n.
+    pub train_size: Option<usize>,
+    /// Gauss-k's features d.
+    pub dim: Option<usize>,
+    /// Gauss-k's held-out test points.
+    pub test_size: Option<usize>,
+    /// The data seed: centres, points, label noise.
+    pub data_seed: u64,
+    /// Keep the raw features (no standardisation).
+    pub raw_features: bool,
+    /// Hidden widths.
+    pub hidden: Option<Vec<usize>>,
+    /// θ₀'s law.
+    pub init: Init,
+    pub eta: Option<f64>,
+    pub batch: Option<usize>,
+    pub steps: Option<u64>,
+    /// Shuffled epochs instead of batches with replacement.
+    pub shuffle: bool,
+    /// Runs (`--trials`).
+    pub runs: u64,
+    /// The run seed.
+    pub seed: u64,
+    pub record_every: Option<u64>,
+    pub test_every: Option<u64>,
+    /// Quantiles over runs reported at each record.
+    pub quantiles: Vec<f64>,
+    /// Steps at which the runs at [`FROZEN_QUANTILES`] are frozen for the
+    /// loss-change study.
+    pub loss_change_at: Vec<u64>,
+    /// Fresh batches drawn at each frozen run.
+    pub loss_change_batches: u64,
+}
+
+impl StudySpec {
+    /// The preset's study with nothing overridden: 10⁴ runs, seed 0.
+    pub fn new(preset: &str) -> Self {
+        StudySpec {
+            preset: preset.to_string(),
+            data: None,
+            classes: None,
+            label_noise: None,
+            train_size: None,
+            dim: None,
+            test_size: None,
+            data_seed: 0,
+            raw_features: false,
+            hidden: None,
+            init: Init::Normal,
+            eta: None,
+            batch: None,
+            steps: None,
+            shuffle: false,
+            runs: 10_000,
+            seed: 0,
+            record_every: None,
+            test_every: None,
+            quantiles: DEFAULT_QUANTILES.to_vec(),
+            loss_change_at: Vec::new(),
+            loss_change_batches: DEFAULT_FRESH_BATCHES,
+        }
+    }
+}
+
+/// The quantiles over runs reported by default (seed 003's Figs. 8–10 bands).
+pub const DEFAULT_QUANTILES: [f64; 5] = [0.1, 0.25, 0.5, 0.75, 0.9];
+
+/// Fresh batches drawn per frozen run by default: the variance of Δ to
+/// about 1.4% (its relative SE is √(2/(B − 1)) for a normal Δ).
+pub const DEFAULT_FRESH_BATCHES: u64 = 10_000;
+
+/// Where the data came from, for reports.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Source {
+    /// Gauss-k blobs.
+    GaussK { seed: u64 },
+    /// The user's file.
+    File { path: String },
+}
+
+/// A validated study: everything [`Study`](crate::network::train::Study) needs.
+pub struct Resolved {
+    pub preset: &'static Preset,
+    pub mlp: Mlp,
+    pub data: Data,
+    pub source: Source,
+    pub options: Options,
+    pub runs: u64,
+    pub quantiles: Vec<f64>,
+    pub loss_change_at: Vec<u64>,
+    pub loss_change_batches: u64,
+}
+
+impl StudySpec {
+    /// Checks every setting and builds the network and the data (one line
+    /// and exit 2 for anything wrong), and refuses a study whose per-run
+    /// records would not fit in memory.
+    pub fn resolve(&self) -> Result<Resolved> {
+        let preset = preset(&self.preset).ok_or_else(|| usage(format!("unknown network {}", self.preset)))?;
+        if self.runs == 0 {
+            return Err(usage("--trials must be at least 1"));
+        }
+        if self.runs > 1 << 32 {
+            return Err(usage(format!("--trials {} is more than the 2^32 runs a seed keys", self.runs)));
+        }
+        let noise = self.label_noise.unwrap_or(if self.data.is_some() { 0.0 } else { preset.label_noise });
+        let (data, source) = match &self.data {
+            Some(path) => {
+                for (flag, given) in [
+                    ("--train-size", self.train_size.is_some()),
+                    ("--dim", self.dim.is_some()),
+                    ("--test-size", self.test_size.is_some()),
+                ] {
+                    if given {
+                        return Err(usage(format!("{flag} sets Gauss-k's size; a --data file has its own")));
+                    }
+                }
+                let set = loaders::load(path, self.classes)?;
+                let prep = Preparation { label_noise: noise, standardize: !self.raw_features, seed: self.data_seed };
+                (Data::prepare(set, None, prep)?, Source::File { path: path.display().to_string() })
+            }
+            None => {
+                let paper = GaussK::paper(self.classes.unwrap_or(preset.classes), noise);
+                let g = GaussK {
+                    n: self.train_size.unwrap_or(paper.n),
+                    d: self.dim.unwrap_or(paper.d),
+                    test_points: self.test_size.unwrap_or(DEFAULT_TEST_POINTS),
+                    standardize: !self.raw_features,
+                    seed: self.data_seed,
+                    ..paper
+                };
+                g.validate()?;
+                (g.generate()?, Source::GaussK { seed: self.data_seed })
+            }
+        };
+        let hidden = self.hidden.clone().unwrap_or_else(|| PAPER_HIDDEN.to_vec());
+        let mlp = Mlp::new(data.train.dim(), &hidden, data.train.classes())?;
+        let record_every = self.record_every.unwrap_or(10);
+        let steps = self.steps.unwrap_or(preset.steps);
+        let test_every = match (self.test_every, data.test.is_some()) {
+            (Some(_), false) => return Err(usage("--test-every needs a test set (Gauss-k's; a --data file has none)")),
+            (Some(0), true) => return Err(usage("--test-every must be at least 1")),
+            (Some(c), true) => c,
+            // Ten records apart: the test set is 100 times the training set.
+            (None, true) => 10 * record_every,
+            (None, false) => 0,
+        };
+        let options = Options {
+            eta: self.eta.unwrap_or(preset.eta),
+            batch: self.batch.unwrap_or(5),
+            steps,
+            sampling: if self.shuffle { Sampling::Shuffled } else { Sampling::Replacement },
+            init: self.init,
+            seed: self.seed,
+            record_every,
+            test_every,
+        };
+        options.validate(data.train.len())?;
+        for &q in &self.quantiles {
+            if !(0.0..=1.0).contains(&q) {
+                return Err(usage(format!("--quantiles must lie in [0, 1], got {q}")));
+            }
+        }
+        let records = options.record_steps();
+        for &t in &self.loss_change_at {
+            if !records.contains(&t) {
+                return Err(usage(format!(
+                    "--loss-change-at {t} is not a recorded step (every {record_every} steps up to {steps})"
+                )));
+            }
+        }
+        if !self.loss_change_at.is_empty() && self.loss_change_batches < 2 {
+            return Err(usage("--loss-change-batches must be at least 2"));
+        }
+        let r = Resolved {
+            preset,
+            mlp,
+            data,
+            source,
+            options,
+            runs: self.runs,
+            quantiles: self.quantiles.clone(),
+            loss_change_at: self.loss_change_at.clone(),
+            loss_change_batches: self.loss_change_batches,
+        };
+        memory::check("this study", r.bytes(), "mostly the per-run records", memory::available())?;
+        Ok(r)
+    }
+}
+
+impl Resolved {
+    /// Bytes of the per-run records (f64: every metric at every record and
+    /// test step, for every run) plus a sorting copy of one column: what the
+    /// exact quantiles need (10^6 runs × 201 records: 8.0 GB).
+    pub fn bytes(&self) -> u64 {
+        let values = Metric::ALL.len() as u64 * self.options.record_steps().len() as u64
+            + TestMetric::ALL.len() as u64 * self.options.test_steps().len() as u64 * self.data.test.is_some() as u64;
+        8 * self.runs.saturating_mul(values + 1)
+    }
+}
