@@ -56,7 +56,7 @@ pub fn run(spec: &StudySpec, options: &Options) -> Result<StudyReport> {
     }
     progress.finish();
     let frozen = pool.install(|| loss_change::frozen(&study, &resolved, &records));
-    let mut report = StudyReport::new(&resolved, &records, frozen);
+    let mut report = pool.install(|| StudyReport::new(&resolved, &records, frozen));
     report.threads = cpu.threads();
     report.seconds = start.elapsed().as_secs_f64();
     Ok(report)

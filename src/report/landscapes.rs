@@ -53,7 +53,8 @@ impl Landscapes {
         serde_json::to_string_pretty(&self.json()).expect("reports serialise")
     }
 
-    /// Each landscape's formula, then its weights, init, default T and parameters.
+    /// Each landscape's formula, then its weights, init, default T and
+    /// parameters; then the network studies (`run mlp`, `run li-…`).
     pub fn text(&self) -> String {
         let mut out = String::new();
         for d in &self.0 {
@@ -70,6 +71,10 @@ impl Landscapes {
             for (p, v) in &d.params {
                 let _ = writeln!(out, "{:<18} --param {}={v}: {}", "", p.name, p.meaning);
             }
+        }
+        let _ = writeln!(out, "\nnetwork studies (seed 003: one MLP trained over many runs; see run --help)");
+        for p in &crate::study::PRESETS {
+            let _ = writeln!(out, "{:<18} {}", p.name, p.about);
         }
         out
     }

@@ -8,6 +8,7 @@ use super::records::Records;
 use super::spec::{Resolved, Source};
 use crate::network::mlp::Init;
 use crate::network::options::{Metric, Sampling, TestMetric};
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -92,7 +93,9 @@ impl StudyReport {
     pub fn new(resolved: &Resolved, records: &Records, loss_change: Vec<LossChange>) -> Self {
         let data = &resolved.data;
         let qs = &resolved.quantiles;
+        // Each record sorts its columns: side by side on the caller's pool.
         let curve = (0..records.steps.len())
+            .into_par_iter()
             .map(|k| {
                 let metrics =
                     Metric::ALL.iter().map(|&m| (m.name(), Distribution::of(records.column(m, k), qs))).collect();
@@ -108,6 +111,7 @@ impl StudyReport {
             })
             .collect();
         let test = (0..records.test_steps.len())
+            .into_par_iter()
             .map(|k| TestPoint {
                 step: records.test_steps[k],
                 metrics: TestMetric::ALL
