@@ -9,20 +9,31 @@ weight and one element per trajectory, on a CUDA device by default
 Eager by default: every operation of every step is its own kernel. With
 --compile K the steps run in blocks of K (a last block of steps mod K), each
 block one function compiled by `torch.compile` (--compile-mode, default
-max-autotune-no-cudagraphs), which fuses a block's arithmetic and its random
-draws into one kernel; the same blocks replay fresh-sample SGD's points for its
-train loss. Compilation is excluded from "seconds": every block is compiled and
-run once before the timed run (a recompilation during it is an error), and
+max-autotune-no-cudagraphs: CUDA graphs would save one launch per block), which
+fuses a block's arithmetic into one kernel. Its normal draws (--compile-random)
+are made in that kernel by Inductor's Philox on CUDA ("kernel": no memory
+traffic), and elsewhere by ATen's generator as eager PyTorch makes them
+("aten", Inductor's fallback_random: on a CPU Inductor's per-element Philox
+and Box-Muller are scalar code, ATen's vectorised, 12x faster here). Either
+way the same blocks replay fresh-sample SGD's points for its train loss:
+reseeded, the default generator gives the same numbers, or the same kernels'
+seeds, in the same order.
+A block is unrolled and its compilation grows with its length, so a GD block
+holds K // N steps (N gradients a step) and an SDE block K // (substeps x
+Gauss-Hermite nodes), at least one.
+
+Compilation is excluded from "seconds": every block is compiled and run once
+before the timed run (a recompilation during it is an error), and
 "compile_seconds" is that warm-up's time. Random numbers are PyTorch's (seeded
-with torch.manual_seed; compiled blocks draw them in the kernel), neither
+with torch.manual_seed), neither
 simsgd's Philox stream nor NumPy's, so the mean test loss is a sanity check.
 
 `simsgd bench` runs it (peers torch and torch-compiled) only where PyTorch
 imports and, on a CUDA device, where `torch.cuda.is_available()`. The command
 line and the printed JSON object are numpy_peer.py's, plus --device, --dtype,
---compile and --compile-mode and the "torch", "device" and "dtype" keys
-(and "compile", "compile_mode" and "compile_seconds" when compiled). Without
-PyTorch it exits with status 3.
+--compile, --compile-mode and --compile-random and the "torch", "device" and
+"dtype" keys (and "compile", "block_steps", "compile_mode", "compile_random"
+and "compile_seconds" when compiled). Without PyTorch it exits with status 3.
 """
 import os
 import sys
@@ -33,6 +44,7 @@ import numpy_peer  # noqa: E402
 
 try:
     import torch
+    import torch._inductor.config
 except ImportError:
     print("torch_peer.py: PyTorch is not installed (torch is missing)", file=sys.stderr)
     sys.exit(3)
@@ -130,8 +142,13 @@ def main():
     p = numpy_peer.parser(__doc__.splitlines()[0])
     p.add_argument("--device", default=DEVICE, help=f"default: SIMSGD_TORCH_DEVICE, else cuda (now {DEVICE})")
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
-    p.add_argument("--compile", type=int, default=0, metavar="K", help="compiled blocks of K steps (0: eager)")
+    p.add_argument("--compile", type=int, default=0, metavar="K", help="compiled blocks of K steps, K gradient evaluations of GD and SDE (0: eager)")
     p.add_argument("--compile-mode", default="max-autotune-no-cudagraphs", help="torch.compile's mode")
+    p.add_argument(
+        "--compile-random",
+        choices=["kernel", "aten"],
+        help="normals drawn in the compiled kernel, or by ATen's generator [default: kernel on CUDA, aten elsewhere]",
+    )
     a = numpy_peer.defaults(p.parse_args())
     if a.compile < 0:
         p.error("--compile must be at least 0")
@@ -142,8 +159,10 @@ def main():
     extra = {"peer": "pytorch", "torch": torch.__version__, "device": str(device), "dtype": a.dtype}
     loop = None
     if a.compile:
+        random = a.compile_random or ("kernel" if device.type == "cuda" else "aten")
+        torch._inductor.config.fallback_random = random == "aten"
         loop = Blocks(block_steps(a, sim, a.compile), device, a.compile_mode)
-        extra.update({"compile": a.compile, "block_steps": loop.k, "compile_mode": a.compile_mode})
+        extra.update({"compile": a.compile, "block_steps": loop.k, "compile_mode": a.compile_mode, "compile_random": random})
     with torch.no_grad():
         if loop:
             loop.warming = True
