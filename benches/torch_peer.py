@@ -14,10 +14,10 @@ fuses a block's arithmetic into one kernel. Its normal draws (--compile-random)
 are made in that kernel by Inductor's Philox on CUDA ("kernel": no memory
 traffic), and elsewhere by ATen's generator as eager PyTorch makes them
 ("aten", Inductor's fallback_random: on a CPU Inductor's per-element Philox
-and Box-Muller are scalar code, ATen's vectorised, 12x faster here). Either
-way the same blocks replay fresh-sample SGD's points for its train loss:
-reseeded, the default generator gives the same numbers, or the same kernels'
-seeds, in the same order.
+and Box-Muller are scalar code, ATen's vectorised, about 10x faster here).
+Either way the same blocks replay fresh-sample SGD's points for its train
+loss: reseeded, the default generator gives the same numbers, or the same
+kernels' seeds, in the same order.
 A block is unrolled and its compilation grows with its length, so a GD block
 holds K // N steps (N gradients a step) and an SDE block K // (substeps x
 Gauss-Hermite nodes), at least one.
