@@ -126,6 +126,10 @@ class NumpyOps:
         return self.rng.standard_normal(shape)
 
     @staticmethod
+    def row(data, t):
+        return data[t]
+
+    @staticmethod
     def finite_mean(x, ok):
         return float(x[ok].mean()) if ok.any() else None
 
@@ -134,48 +138,90 @@ class NumpyOps:
         return np.isfinite(x)
 
 
-def simulate(a, o):
-    """Runs the trials; returns per-trial (test loss, train loss)."""
-    init, degree, loss, grad = LANDSCAPES[a.landscape]
-    nodes, weights = rule(degree)
-    th = [o.full(v) for v in init]
-    fresh = a.optimizer == "sgd" and a.train_size == a.steps and a.epochs == 1
-    data = None if fresh else o.randn(a.train_size, a.trials)
-    for t in range(a.steps):
+class Simulation:
+    """One run in the pieces that every peer shares: the initial weights, one
+    step, one term of the train loss's replay, and the final losses. `run`
+    chains them; `loop(f, state, n)` runs n steps of `f(state, t)`: `steps`
+    here, compiled blocks of steps in torch_peer.py --compile."""
+
+    def __init__(self, a, o):
+        self.a, self.o = a, o
+        self.init, degree, self.loss, self.grad = LANDSCAPES[a.landscape]
+        self.nodes, self.weights = rule(degree)
+        self.fresh = a.optimizer == "sgd" and a.train_size == a.steps and a.epochs == 1
+        self.data = None
+
+    def run(self, loop=None):
+        """Runs the trials from the seed; returns per-trial (test loss, train loss)."""
+        loop = loop or steps
+        return self.finish(loop(self.step, self.start(), self.a.steps), loop)
+
+    def start(self):
+        """The initial weights; draws a grid's training set."""
+        a, o = self.a, self.o
+        o.reseed()
+        self.data = None if self.fresh else o.randn(a.train_size, a.trials)
+        return [o.full(v) for v in self.init]
+
+    def step(self, th, t):
+        """The weights after step t (an int, or a 0-d integer tensor)."""
+        a, o, grad = self.a, self.o, self.grad
         if a.optimizer == "sgd":
-            x = o.randn(a.trials) if fresh else data[t % a.train_size]
+            x = o.randn(a.trials) if self.fresh else o.row(self.data, t % a.train_size)
             g = grad(o, th, x)
         elif a.optimizer == "gd":
             g = [o.full(0.0) for _ in th]
-            for x in data:
+            for x in self.data:
                 g = [acc + gi for acc, gi in zip(g, grad(o, th, x))]
             g = [gi / a.train_size for gi in g]
         else:  # sde
             h = a.eta / a.substeps
             sigma = a.eta / np.sqrt(a.substeps)
             for _ in range(a.substeps):
-                gs = [grad(o, th, o.full(xj)) for xj in nodes]
-                mean = [sum(w * gj[d] for w, gj in zip(weights, gs)) for d in range(len(th))]
-                xi = o.randn(len(nodes), a.trials)
+                gs = [grad(o, th, o.full(xj)) for xj in self.nodes]
+                mean = [sum(w * gj[d] for w, gj in zip(self.weights, gs)) for d in range(len(th))]
+                xi = o.randn(len(self.nodes), a.trials)
                 th = [
-                    th[d] - h * mean[d] + sigma * sum(float(np.sqrt(w)) * xi[j] * (gs[j][d] - mean[d]) for j, w in enumerate(weights))
+                    th[d] - h * mean[d] + sigma * sum(float(np.sqrt(w)) * xi[j] * (gs[j][d] - mean[d]) for j, w in enumerate(self.weights))
                     for d in range(len(th))
                 ]
-            continue
-        th = [ti - a.eta * gi for ti, gi in zip(th, g)]
-    test = sum(w * loss(o, th, o.full(xj)) for xj, w in zip(nodes, weights))
-    train = o.full(0.0)
-    if fresh:
-        o.reseed()
-        for _ in range(a.steps):
-            train = train + loss(o, th, o.randn(a.trials))
-    elif a.optimizer == "sde":
-        for x in o.randn(a.train_size, a.trials):
-            train = train + loss(o, th, x)
-    else:
-        for x in data:
-            train = train + loss(o, th, x)
-    return test, train / a.train_size
+            return th
+        return [ti - a.eta * gi for ti, gi in zip(th, g)]
+
+    def replay(self, state, t):
+        """Fresh-sample SGD's train loss, one point at a time: state is the
+        weights and the running sum; after `o.reseed()` step t's point is drawn
+        again."""
+        *th, total = state
+        return [*th, total + self.loss(self.o, th, self.o.randn(self.a.trials))]
+
+    def finish(self, th, loop):
+        """Per-trial (test loss, train loss) of the final weights."""
+        a, o, loss = self.a, self.o, self.loss
+        test = sum(w * loss(o, th, o.full(xj)) for xj, w in zip(self.nodes, self.weights))
+        train = o.full(0.0)
+        if self.fresh:
+            o.reseed()
+            train = loop(self.replay, [*th, train], a.steps)[-1]
+        elif a.optimizer == "sde":
+            for x in o.randn(a.train_size, a.trials):
+                train = train + loss(o, th, x)
+        else:
+            for x in self.data:
+                train = train + loss(o, th, x)
+        return test, train / a.train_size
+
+
+def steps(f, state, n):
+    """n steps of f(state, t) in a Python loop."""
+    for t in range(n):
+        state = f(state, t)
+    return state
+
+
+def simulate(a, o):
+    """Runs the trials; returns per-trial (test loss, train loss)."""
+    return Simulation(a, o).run()
 
 
 def parser(description):

@@ -10,8 +10,9 @@
 # 3. CPU and GPU on the same trials: a wide run (10^6 trials × 100 steps) and a long one
 #    (10^3 trials × 10^5 steps); their means must agree within 5 combined standard errors;
 # 4. throughput, end to end, of every landscape × workload on the GPU (10^6 trials ×
-#    10^4 steps for fresh SGD), beside the CPU backend and whichever peers are installed
-#    (`simsgd bench`);
+#    10^4 steps for fresh SGD), and archimedes fresh SGD beside the CPU backend and the
+#    GPU peers (`simsgd bench`): PyTorch eager and compiled (each a row with the reason
+#    where PyTorch or CUDA is missing) and JAX where it runs on the GPU;
 # 5. a summary on stdout and everything as JSON in DIR/gpu-check.json.
 #
 # Binaries: $SIMSGD_BIN (default target/release/simsgd) and $SIMSGD_SUITE (default the
@@ -44,9 +45,14 @@ if [ "$small" = 1 ]; then
 else
     wide=(--trials 1000000 --steps 100); long=(--trials 1000 --steps 100000)
     # Every workload on the GPU alone at GPU size; then archimedes fresh SGD beside the
-    # CPU backend and the installed peers.
+    # CPU backend and the GPU peers. NumPy, or JAX on a CPU, would take most of an hour
+    # over these 10^10 trajectory-steps.
+    peers=torch,torch-compiled
+    if python3 -c 'import jax, sys; sys.exit(jax.default_backend() != "gpu")' 2> /dev/null; then
+        peers+=,jax,jax-f64
+    fi
     benches=("--backend gpu --trials 1000000 --steps 10000 --repeats 3 --no-peers"
-             "--landscape archimedes --workload sgd --trials 1000000 --steps 10000 --repeats 1")
+             "--landscape archimedes --workload sgd --trials 1000000 --steps 10000 --repeats 1 --peers $peers")
 fi
 
 step "1/5 adapter"
@@ -111,13 +117,18 @@ for shape in ("wide", "long"):
 report["bench"] = [load(name) for name in sorted(os.listdir(out)) if name.startswith("bench-")]
 for bench in report["bench"]:
     rows = bench["rows"]
-    print(f"\n{'landscape':<17} {'workload':<15} {'trials':>8} {'T':>6}  {'backend':<16} {'traj-steps/s':>12}  vs cpu")
+    print(f"\n{'landscape':<17} {'workload':<15} {'trials':>8} {'T':>6}  {'backend':<26} {'traj-steps/s':>12}  vs cpu")
     for r in rows:
         cpu = next((c for c in rows if c["landscape"] == r["landscape"] and c["workload"] == r["workload"]
                     and c["backend"].startswith("cpu")), None)
+        what = (f"{r['landscape']:<17} {r['workload']:<15} {r['trials']:>8} {r['steps']:>6}  "
+                f"{r['backend'][:26]:<26}")
+        if r.get("note"):  # a skipped peer (its rate is null)
+            print(f"{what} {r['note']}")
+            continue
         ratio = f"{r['traj_steps_per_s'] / cpu['traj_steps_per_s']:.2f}x" if cpu else "-"
-        print(f"{r['landscape']:<17} {r['workload']:<15} {r['trials']:>8} {r['steps']:>6}  "
-              f"{r['backend'][:16]:<16} {r['traj_steps_per_s']:>12.3e}  {ratio}")
+        compiled = f"  (compile {r['compile_s']:.1f} s, not timed)" if r.get("compile_s") is not None else ""
+        print(f"{what} {r['traj_steps_per_s']:>12.3e}  {ratio}{compiled}")
 print("\nkernel-alone time (timestamp queries): not measured by this version")
 with open(os.path.join(out, "gpu-check.json"), "w") as f:
     json.dump(report, f, indent=1)

@@ -1,7 +1,8 @@
 //! `simsgd bench`: trajectory-steps per second of every backend on the same
 //! work, side by side with the Python peers: NumPy (benches/numpy_peer.py),
-//! JAX in float32 and float64 (benches/jax_peer.py) and, where CUDA and
-//! PyTorch exist, PyTorch (benches/torch_peer.py); `--peers` chooses them.
+//! JAX in float32 and float64 (benches/jax_peer.py) and, where PyTorch exists
+//! and sees CUDA, PyTorch eager and compiled (benches/torch_peer.py, on the
+//! device `SIMSGD_TORCH_DEVICE` names, CUDA by default); `--peers` chooses them.
 
 use crate::backend::cpu::Cpu;
 use crate::backend::{driver, open_gpu, Simulator};
@@ -86,7 +87,8 @@ pub struct BenchArgs {
     #[arg(long, value_enum, value_delimiter = ',')]
     pub backend: Vec<BenchBackend>,
     /// Only these Python peers, comma-separated [default: numpy, jax and
-    /// jax-f64, and torch where PyTorch sees CUDA].
+    /// jax-f64, and torch and torch-compiled where PyTorch sees CUDA, or
+    /// where it runs on the device SIMSGD_TORCH_DEVICE names].
     #[arg(long, value_enum, value_delimiter = ',')]
     pub peers: Option<Vec<Peer>>,
     /// No Python peers (the same as an empty --peers).
@@ -112,12 +114,25 @@ pub enum Peer {
     Jax,
     /// JAX, float64 (jax_enable_x64).
     JaxF64,
-    /// PyTorch on CUDA (benches/torch_peer.py).
+    /// PyTorch, eager, on CUDA or SIMSGD_TORCH_DEVICE (benches/torch_peer.py).
     Torch,
+    /// PyTorch, `torch.compile`d blocks of 32 steps (benches/torch_peer.py
+    /// --compile): the strongest fair peer.
+    TorchCompiled,
 }
 
+/// torch-compiled's block: 32 steps of SGD (of GD and the SDE, as many as
+/// hold 32 gradient evaluations, at least one). Longer blocks gain little and
+/// take longer to compile.
+const TORCH_COMPILE: &str = "--compile=32";
+
 impl Peer {
-    const ALL: [Peer; 4] = [Peer::Numpy, Peer::Jax, Peer::JaxF64, Peer::Torch];
+    const ALL: [Peer; 5] = [Peer::Numpy, Peer::Jax, Peer::JaxF64, Peer::Torch, Peer::TorchCompiled];
+
+    /// Whether it needs PyTorch (and, on CUDA, a device that PyTorch sees).
+    fn torch(self) -> bool {
+        matches!(self, Peer::Torch | Peer::TorchCompiled)
+    }
 
     /// The script and its extra arguments.
     fn script(self) -> (&'static str, &'static [&'static str]) {
@@ -126,6 +141,7 @@ impl Peer {
             Peer::Jax => ("jax_peer.py", &["--dtype=float32"]),
             Peer::JaxF64 => ("jax_peer.py", &["--dtype=float64"]),
             Peer::Torch => ("torch_peer.py", &[]),
+            Peer::TorchCompiled => ("torch_peer.py", &[TORCH_COMPILE]),
         }
     }
 
@@ -136,7 +152,8 @@ impl Peer {
             Peer::Numpy => "numpy".into(),
             Peer::Jax => format!("jax ({on}f32)"),
             Peer::JaxF64 => format!("jax ({on}f64)"),
-            Peer::Torch => "pytorch (cuda)".into(),
+            Peer::Torch => format!("pytorch ({on}eager)"),
+            Peer::TorchCompiled => format!("pytorch ({on}compiled)"),
         }
     }
 }
@@ -159,6 +176,10 @@ pub struct Row {
     pub traj_steps_per_s: f64,
     /// This backend's rate over the NumPy peer's on the same work.
     pub vs_numpy: Option<f64>,
+    /// A compiling peer's warm-up, compilation included (the median of the
+    /// `compile_seconds` its timed runs report; not in min_s and median_s).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compile_s: Option<f64>,
     /// Why a peer did not run, if it did not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -190,12 +211,16 @@ fn experiment(landscape: &str, w: Workload, trials: u64, steps: usize) -> Result
     Spec { optimizer: w.optimizer(), eta: eta(landscape)?, trials, ..grid }.resolve()
 }
 
+/// (min, median) of some timings.
+fn min_median(mut t: Vec<f64>) -> (f64, f64) {
+    t.sort_by(f64::total_cmp);
+    (t[0], t[t.len() / 2])
+}
+
 /// (min, median) of `repeats` timings after one warm-up.
 fn time(repeats: usize, mut f: impl FnMut() -> Result<f64>) -> Result<(f64, f64)> {
     f()?;
-    let mut t: Vec<f64> = (0..repeats).map(|_| f()).collect::<Result<_>>()?;
-    t.sort_by(f64::total_cmp);
-    Ok((t[0], t[t.len() / 2]))
+    Ok(min_median((0..repeats).map(|_| f()).collect::<Result<_>>()?))
 }
 
 fn seconds(run: impl FnOnce() -> Result<crate::observables::Outcome>) -> Result<f64> {
@@ -208,23 +233,20 @@ fn seconds(run: impl FnOnce() -> Result<crate::observables::Outcome>) -> Result<
 /// (`UNSUPPORTED` in benches/numpy_peer.py).
 const PEER_UNSUPPORTED: i32 = 4;
 
-/// A Python peer's (min, median) seconds and the device it reported, or why
-/// it did not run (a missing script, Python or library, or a landscape the
-/// peer does not implement).
-fn peer(
-    script: &str,
-    extra: &[&str],
-    landscape: &str,
-    exp: &Experiment,
-    repeats: usize,
-) -> Result<(f64, f64, Option<String>), String> {
-    let dir = std::env::var_os("SIMSGD_PEER_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches"));
-    let path = dir.join(script);
-    if !path.exists() {
-        return Err(format!("{} not found", path.display()));
-    }
+/// A Python peer's timings.
+struct PeerRun {
+    /// (min, median) seconds of the timed runs.
+    seconds: (f64, f64),
+    /// The device it reported.
+    device: Option<String>,
+    /// The median of its runs' `compile_seconds`, where it compiles.
+    compile_s: Option<f64>,
+}
+
+/// A Python peer's timings, or why it did not run (a missing script, Python
+/// or library, or a landscape the peer does not implement).
+fn peer(script: &str, extra: &[&str], landscape: &str, exp: &Experiment, repeats: usize) -> Result<PeerRun, String> {
+    let path = peer_script(script)?;
     let grid = &exp.plan.grid;
     let optimizer = match exp.plan.optimizer {
         Optimizer::Sgd => "sgd",
@@ -242,8 +264,8 @@ fn peer(
         format!("--eta={}", exp.plan.eta),
     ];
     args.extend(extra.iter().map(|a| a.to_string()));
-    let python = std::env::var("SIMSGD_PYTHON").unwrap_or_else(|_| "python3".into());
-    let once = || -> Result<(f64, Option<String>), String> {
+    let python = python();
+    let once = || -> Result<(f64, Option<String>, Option<f64>), String> {
         let out = Command::new(&python).args(&args).output().map_err(|e| format!("{python}: {e}"))?;
         if out.status.code() == Some(PEER_UNSUPPORTED) {
             return Err(format!("{script} does not implement {landscape}"));
@@ -254,21 +276,47 @@ fn peer(
         }
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
         let seconds = v["seconds"].as_f64().ok_or_else(|| "no seconds in its output".to_string())?;
-        Ok((seconds, v["device"].as_str().map(String::from)))
+        Ok((seconds, v["device"].as_str().map(String::from), v["compile_seconds"].as_f64()))
     };
-    let (_, device) = once()?;
-    let mut t: Vec<f64> = (0..repeats).map(|_| once().map(|(s, _)| s)).collect::<Result<_, _>>()?;
-    t.sort_by(f64::total_cmp);
-    Ok((t[0], t[t.len() / 2], device))
+    let (_, device, _) = once()?;
+    let runs: Vec<_> = (0..repeats).map(|_| once()).collect::<Result<_, _>>()?;
+    let compile: Vec<f64> = runs.iter().filter_map(|r| r.2).collect();
+    Ok(PeerRun {
+        seconds: min_median(runs.iter().map(|r| r.0).collect()),
+        device,
+        compile_s: (!compile.is_empty()).then(|| min_median(compile).1),
+    })
 }
 
-/// Whether PyTorch with CUDA is importable.
-fn torch_cuda() -> bool {
-    let python = std::env::var("SIMSGD_PYTHON").unwrap_or_else(|_| "python3".into());
-    Command::new(python)
-        .args(["-c", "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)"])
-        .output()
-        .is_ok_and(|o| o.status.success())
+/// The peers' interpreter: `SIMSGD_PYTHON`, else python3.
+fn python() -> String {
+    std::env::var("SIMSGD_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+/// A peer script's path: in `SIMSGD_PEER_DIR`, else in benches/.
+fn peer_script(script: &str) -> Result<PathBuf, String> {
+    let dir = std::env::var_os("SIMSGD_PEER_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches"));
+    let path = dir.join(script);
+    if path.exists() {
+        Ok(path)
+    } else {
+        Err(format!("{} not found", path.display()))
+    }
+}
+
+/// Whether the PyTorch peers can run (`torch_peer.py --check`: PyTorch
+/// imports and, on a CUDA device, sees CUDA), or why not.
+fn torch_ready() -> Result<(), String> {
+    let path = peer_script("torch_peer.py")?;
+    let python = python();
+    let out = Command::new(&python).arg(path).arg("--check").output().map_err(|e| format!("{python}: {e}"))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    Err(err.lines().last().unwrap_or("torch_peer.py --check failed").to_string())
 }
 
 fn cpu_model() -> String {
@@ -341,14 +389,18 @@ pub fn run(args: &BenchArgs, quiet: bool) -> Result<Report> {
     }
     let gpu = sims.iter().find_map(|(_, sim)| sim.adapter());
     // The peers to run: those asked for, or numpy, jax, jax-f64 and, where
-    // PyTorch sees CUDA, torch.
-    let peers: Vec<Peer> = match &args.peers {
+    // PyTorch can run (on CUDA unless SIMSGD_TORCH_DEVICE says otherwise),
+    // torch and torch-compiled. Asked for by name where PyTorch cannot, the
+    // PyTorch peers' rows say why.
+    let mut peers: Vec<Peer> = match &args.peers {
         _ if args.no_peers => Vec::new(),
         Some(list) => Peer::ALL.into_iter().filter(|p| list.contains(p)).collect(),
-        None => Peer::ALL.into_iter().filter(|&p| p != Peer::Torch || torch_cuda()).collect(),
+        None => Peer::ALL.to_vec(),
     };
-    // (Asked for by name, torch runs only where PyTorch sees CUDA, and says so.)
-    let cuda = peers.contains(&Peer::Torch) && (args.peers.is_none() || torch_cuda());
+    let torch = if peers.iter().any(|p| p.torch()) { torch_ready() } else { Ok(()) };
+    if args.peers.is_none() && torch.is_err() {
+        peers.retain(|p| !p.torch());
+    }
     let hidden = Progress::hidden();
     // A hardware GPU gets work of its size unless the sizes were chosen.
     let gpu_sized = !args.quick && args.trials.is_none() && args.steps.is_none();
@@ -369,6 +421,7 @@ pub fn run(args: &BenchArgs, quiet: bool) -> Result<Report> {
             median_s,
             traj_steps_per_s: e.trials as f64 * e.plan.steps() as f64 / median_s,
             vs_numpy: None,
+            compile_s: None,
             note,
         };
         let first = rows.len();
@@ -385,13 +438,14 @@ pub fn run(args: &BenchArgs, quiet: bool) -> Result<Report> {
         let mut numpy_rate = None;
         for &p in &peers {
             let (script, extra) = p.script();
-            let ran = if p == Peer::Torch && !cuda {
-                Err("PyTorch with CUDA is not available".to_string())
-            } else {
-                peer(script, extra, landscape, &exp, repeats)
+            let ran = match &torch {
+                Err(why) if p.torch() => Err(why.clone()),
+                _ => peer(script, extra, landscape, &exp, repeats),
             };
             rows.push(match ran {
-                Ok((min, med, device)) => row(p.label(device.as_deref()), (min, med), None, &exp),
+                Ok(run) => {
+                    Row { compile_s: run.compile_s, ..row(p.label(run.device.as_deref()), run.seconds, None, &exp) }
+                }
                 Err(e) => row(p.label(None), (f64::NAN, f64::NAN), Some(format!("peer skipped: {e}")), &exp),
             });
             if p == Peer::Numpy {
@@ -439,4 +493,40 @@ pub fn render(r: &Report) -> String {
         };
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The PyTorch peers asked for by name: rows with rates where PyTorch can
+    /// run (a compiled block of 32 steps and one of 2), else rows that say why
+    /// (no PyTorch, or no CUDA on the default device); the CPU's row either way.
+    #[test]
+    fn bench_runs_or_skips_the_torch_peers() {
+        let args = BenchArgs {
+            quick: false,
+            landscape: Some("archimedes".into()),
+            workload: Some(Workload::Sgd),
+            trials: Some(200),
+            steps: Some(34),
+            repeats: Some(1),
+            backend: vec![BenchBackend::Cpu],
+            peers: Some(vec![Peer::TorchCompiled, Peer::Torch]),
+            no_peers: false,
+            json: false,
+        };
+        let rows = run(&args, true).unwrap().rows;
+        assert_eq!(rows.len(), 3, "{rows:?}");
+        assert!(rows[0].backend.starts_with("cpu") && rows[0].note.is_none(), "{rows:?}");
+        let ready = torch_ready();
+        for (r, kind) in rows[1..].iter().zip(["eager)", "compiled)"]) {
+            assert!(r.backend.starts_with("pytorch (") && r.backend.ends_with(kind), "{r:?}");
+            match &ready {
+                Ok(()) => assert!(r.note.is_none() && r.traj_steps_per_s > 0.0, "{r:?}"),
+                Err(why) => assert_eq!(r.note, Some(format!("peer skipped: {why}")), "{r:?}"),
+            }
+            assert_eq!(r.vs_numpy, None, "{r:?}");
+        }
+    }
 }
