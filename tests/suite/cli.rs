@@ -550,6 +550,39 @@ fn bench_measures_every_workload() {
     usage_error(&["bench", "--landscape", "nope"]);
 }
 
+/// A network preset benches the network study: run-steps per second of the
+/// CPU backend and the NumPy peer (which trains a tenth of the runs), and
+/// the PyTorch peers skipped with the reason.
+#[test]
+fn bench_measures_the_network_study() {
+    let stdout = ok(&[
+        "bench",
+        "--landscape",
+        "li-gauss2",
+        "--trials",
+        "40",
+        "--steps",
+        "20",
+        "--repeats",
+        "1",
+        "--peers",
+        "numpy,torch",
+        "--json",
+        "-q",
+    ]);
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    let rows = v["rows"].as_array().unwrap();
+    let backends: Vec<&str> = rows.iter().map(|r| r["backend"].as_str().unwrap()).collect();
+    assert_eq!(backends.len(), 3, "{backends:?}");
+    assert!(backends[0].starts_with("cpu"), "{backends:?}");
+    assert_eq!((rows[0]["workload"].as_str(), rows[0]["trials"].as_u64()), (Some("network"), Some(40)));
+    assert!(rows[0]["traj_steps_per_s"].as_f64().unwrap() > 0.0);
+    assert_eq!(rows[1]["trials"], 4);
+    assert!(rows[1]["note"].is_null() && rows[1]["traj_steps_per_s"].as_f64().unwrap() > 0.0, "{}", rows[1]);
+    assert!(rows[2]["note"].as_str().unwrap().contains("no PyTorch peer of the network study"));
+    usage_error(&["bench", "--landscape", "li-gauss2", "--workload", "sgd"]);
+}
+
 /// A landscape that benches/numpy_peer.py does not implement (the test-only
 /// Tilted Bowl, or any new one) is benched all the same, the peer skipped with
 /// a note.

@@ -13,6 +13,8 @@ use crate::landscape::AnyLandscape;
 use crate::optimizer::Optimizer;
 use crate::progress::Progress;
 use clap::{Args, ValueEnum};
+
+mod network;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::process::Command;
@@ -30,6 +32,9 @@ pub enum Workload {
     Gd,
     /// SDE with K = 16 substeps.
     Sde,
+    /// The network study's SGD (`--landscape li-gauss10` etc.; [`network`]).
+    #[value(skip)]
+    Network,
 }
 
 impl Workload {
@@ -41,6 +46,7 @@ impl Workload {
             Workload::SgdEpochs => "sgd N=10 E=10",
             Workload::Gd => "gd N=10",
             Workload::Sde => "sde K=16",
+            Workload::Network => "mlp sgd m=5",
         }
     }
 
@@ -59,6 +65,7 @@ impl Workload {
             Workload::Sgd | Workload::SgdEpochs => Optimizer::Sgd,
             Workload::Gd => Optimizer::Gd,
             Workload::Sde => Optimizer::Sde,
+            Workload::Network => unreachable!("the network study is not a scalar landscape's grid"),
         }
     }
 }
@@ -180,6 +187,10 @@ pub struct Row {
     /// `compile_seconds` its timed runs report; not in min_s and median_s).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compile_s: Option<f64>,
+    /// The median time the device's kernels ran (timestamp queries), for
+    /// a GPU that measures it: the rate without the host's share.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel_s: Option<f64>,
     /// Why a peer did not run, if it did not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -207,6 +218,7 @@ fn experiment(landscape: &str, w: Workload, trials: u64, steps: usize) -> Result
         Workload::Sgd | Workload::Sde => Spec { steps: Some(t), ..Spec::new(landscape) },
         Workload::SgdEpochs => Spec { train_size: Some(10), epochs: Some(t.div_ceil(10)), ..Spec::new(landscape) },
         Workload::Gd => Spec { train_size: Some(10), steps: Some(t), ..Spec::new(landscape) },
+        Workload::Network => return Err(usage("the network study is benched by network::run")),
     };
     Spec { optimizer: w.optimizer(), eta: eta(landscape)?, trials, ..grid }.resolve()
 }
@@ -351,6 +363,9 @@ pub fn run(args: &BenchArgs, quiet: bool) -> Result<Report> {
     if let Some(t) = args.steps.filter(|&t| t > MAX_GRID / 10 * 10) {
         return Err(usage(format!("--steps {t} is out of range: steps must be below 2^30")));
     }
+    if let Some(preset) = args.landscape.as_deref().and_then(crate::study::preset) {
+        return network::run(args, preset, quiet);
+    }
     let landscapes: Vec<&str> = match &args.landscape {
         Some(l) => vec![AnyLandscape::from_name(l, &[])?.describe().name],
         None => AnyLandscape::LISTED.to_vec(),
@@ -422,6 +437,7 @@ pub fn run(args: &BenchArgs, quiet: bool) -> Result<Report> {
             traj_steps_per_s: e.trials as f64 * e.plan.steps() as f64 / median_s,
             vs_numpy: None,
             compile_s: None,
+            kernel_s: None,
             note,
         };
         let first = rows.len();
@@ -432,8 +448,16 @@ pub fn run(args: &BenchArgs, quiet: bool) -> Result<Report> {
                 None
             };
             let e = sized.as_ref().unwrap_or(&exp);
-            let timing = time(repeats, || seconds(|| driver::run(sim.as_ref(), e, &hidden)))?;
-            rows.push(row(label.clone(), timing, None, e));
+            let mut kernel = Vec::new();
+            let timing = time(repeats, || {
+                let before = sim.kernel_seconds();
+                let wall = seconds(|| driver::run(sim.as_ref(), e, &hidden))?;
+                kernel.extend(before.zip(sim.kernel_seconds()).map(|(a, b)| b - a));
+                Ok(wall)
+            })?;
+            // The warm-up's kernels are not timed.
+            let kernel_s = (kernel.len() > 1).then(|| min_median(kernel[1..].to_vec()).1);
+            rows.push(Row { kernel_s, ..row(label.clone(), timing, None, e) });
         }
         let mut numpy_rate = None;
         for &p in &peers {
@@ -488,7 +512,10 @@ pub fn render(r: &Report) -> String {
             None => {
                 let ratio = row.vs_numpy.map_or("-".to_string(), |x| format!("{x:.1}x"));
                 let (min, median, rate) = (row.min_s, row.median_s, row.traj_steps_per_s);
-                writeln!(out, "{what} {min:>9.3} {median:>9.3} {rate:>15.3e} {ratio:>9}")
+                let kernel = row.kernel_s.map_or(String::new(), |k| {
+                    format!("  (kernels {k:.3} s: {:.3e}/s)", row.trials as f64 * row.steps as f64 / k)
+                });
+                writeln!(out, "{what} {min:>9.3} {median:>9.3} {rate:>15.3e} {ratio:>9}{kernel}")
             }
         };
     }
