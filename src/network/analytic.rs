@@ -1,10 +1,12 @@
 //! One network's loss, gradient and accuracy: the training kernel
 //! ([`super::kernel`]) at one lane, so the numbers the tests pin to
 //! automatic differentiation ([`Mlp::gradient_ad`]) are the very ones
-//! training computes (a lane's bits do not depend on the lane count).
+//! training computes (a lane's bits do not depend on the lane count). Like
+//! training, it runs compiled for FMA where the processor has it (the same
+//! bits, faster).
 
 use super::data::Dataset;
-use super::kernel::{self, Inputs, Labels, Work};
+use super::kernel::{self, Inputs, Labels, Totals, Work};
 use super::mlp::{Evaluation, Mlp};
 
 impl Mlp {
@@ -19,16 +21,9 @@ impl Mlp {
         let x: Vec<[f64; 1]> = kernel::tiled(&rows, data.dim()).into_iter().map(|v| [v]).collect();
         let y: Vec<[u32; 1]> = indices.iter().map(|&j| [data.labels()[j]]).collect();
         let mut g = vec![[0.0]; self.params()];
-        let mut work = Work::new(self);
-        let t = kernel::gradient::<1, [f64; 1]>(
-            self,
-            &theta,
-            Inputs::Lanes(&x),
-            Labels::Lanes(&y),
-            indices.len(),
-            &mut work,
-            &mut g,
-        );
+        let one =
+            One { mlp: self, theta: &theta, inputs: Inputs::Lanes(&x), labels: Labels::Lanes(&y), count: y.len() };
+        let t = one.dispatch(Some(&mut g));
         grad.iter_mut().zip(&g).for_each(|(a, [b])| *a = *b);
         t.loss[0]
     }
@@ -37,11 +32,48 @@ impl Mlp {
     pub fn evaluate(&self, theta: &[f64], data: &Dataset) -> Evaluation {
         assert_eq!(theta.len(), self.params(), "θ has p entries");
         let theta: Vec<[f64; 1]> = theta.iter().map(|&t| [t]).collect();
-        let mut work = Work::new(self);
-        let labels = [Labels::Shared(data.labels())];
         let x = kernel::tiled(data.features(), data.dim());
-        let [t] = kernel::evaluate::<1, [f64; 1], 1>(self, &theta, Inputs::Shared(&x), labels, data.len(), &mut work);
+        let labels = Labels::Shared(data.labels());
+        let t = One { mlp: self, theta: &theta, inputs: Inputs::Shared(&x), labels, count: data.len() }.dispatch(None);
         Evaluation { loss: t.loss[0], accuracy: t.accuracy[0] }
+    }
+}
+
+/// One network on a set of samples: the gradient (with a buffer for it) or
+/// only the loss and accuracy.
+struct One<'a> {
+    mlp: &'a Mlp,
+    theta: &'a [[f64; 1]],
+    inputs: Inputs<'a, 1>,
+    labels: Labels<'a, 1>,
+    count: usize,
+}
+
+impl One<'_> {
+    #[inline(always)]
+    fn run(&self, grad: Option<&mut [[f64; 1]]>) -> Totals<1> {
+        let mut work = Work::new(self.mlp);
+        let (mlp, theta, inputs, labels, count) = (self.mlp, self.theta, self.inputs, self.labels, self.count);
+        match grad {
+            Some(g) => kernel::gradient::<1, [f64; 1]>(mlp, theta, inputs, labels, count, &mut work, g),
+            None => kernel::evaluate::<1, [f64; 1], 1>(mlp, theta, inputs, [labels], count, &mut work)[0],
+        }
+    }
+
+    /// [`Self::run`], compiled for FMA where the processor has it.
+    fn dispatch(&self, grad: Option<&mut [[f64; 1]]>) -> Totals<1> {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("fma") {
+            // SAFETY: the processor has FMA, checked just above.
+            return unsafe { self.run_fma(grad) };
+        }
+        self.run(grad)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "fma")]
+    unsafe fn run_fma(&self, grad: Option<&mut [[f64; 1]]>) -> Totals<1> {
+        self.run(grad)
     }
 }
 

@@ -120,11 +120,9 @@ pub fn run<const L: usize, R: Reg<L>>(job: &Job, run0: u64, until: u64) -> Block
                 if out.diverged_at[l].is_none() && !finite {
                     out.diverged_at[l] = Some(t);
                 }
-                if out.diverged_at[l].is_none() {
-                    let values = [before.loss[l], before.accuracy[l], norm[l], cos[l], after.loss[l] - before.loss[l]];
-                    for (mi, v) in values.into_iter().enumerate() {
-                        out.values[mi * nr + k][l] = v;
-                    }
+                let values = [before.loss[l], before.accuracy[l], norm[l], cos[l], after.loss[l] - before.loss[l]];
+                for (mi, v) in values.into_iter().enumerate() {
+                    out.values[mi * nr + k][l] = v;
                 }
             }
             known = Some((t + 1, after));
@@ -133,6 +131,17 @@ pub fn run<const L: usize, R: Reg<L>>(job: &Job, run0: u64, until: u64) -> Block
         if t < until {
             std::mem::swap(&mut st.theta, &mut st.next);
             std::mem::swap(&mut st.grad, &mut st.prev);
+        }
+    }
+    // A diverged run's records from its divergence on are NaN.
+    for (l, at) in out.diverged_at.iter().enumerate() {
+        let Some(at) = *at else { continue };
+        for (steps, values) in [(records, &mut out.values), (tests, &mut out.tests)] {
+            for (k, _) in steps.iter().enumerate().filter(|(_, &t)| t >= at) {
+                for row in values.iter_mut().skip(k).step_by(steps.len()) {
+                    row[l] = f64::NAN;
+                }
+            }
         }
     }
     out.theta = st.theta;
@@ -196,11 +205,9 @@ fn test<const L: usize, R: Reg<L>>(job: &Job, st: &mut State<L>, out: &mut Block
         if out.diverged_at[l].is_none() && !clean.loss[l].is_finite() {
             out.diverged_at[l] = Some(t);
         }
-        if out.diverged_at[l].is_none() {
-            let values = [clean.loss[l], clean.accuracy[l], noisy.loss[l], noisy.accuracy[l]];
-            for (mi, v) in values.into_iter().enumerate() {
-                out.tests[mi * nt + kt][l] = v;
-            }
+        let values = [clean.loss[l], clean.accuracy[l], noisy.loss[l], noisy.accuracy[l]];
+        for (mi, v) in values.into_iter().enumerate() {
+            out.tests[mi * nt + kt][l] = v;
         }
     }
 }

@@ -27,3 +27,6 @@ pub mod options;
 pub mod sampler;
 mod simd;
 pub mod train;
+
+#[cfg(test)]
+mod tests;
