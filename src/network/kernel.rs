@@ -111,6 +111,9 @@ pub struct Work<const L: usize> {
     logits: Vec<Lane<L>>,
     /// Per layer: ∂loss/∂z of its outputs.
     delta: Vec<Vec<Lane<L>>>,
+    /// Per layer above the first: Wᵀ (`[i * outputs + o]`), so that the
+    /// backward pass reads it row by row as the forward pass reads W.
+    transposed: Vec<Vec<Lane<L>>>,
 }
 
 impl<const L: usize> Work<L> {
@@ -123,6 +126,7 @@ impl<const L: usize> Work<L> {
             act: hidden.iter().map(|h| tile(h.outputs)).collect(),
             logits: tile(mlp.classes()),
             delta: mlp.layers().iter().map(|h| tile(h.outputs)).collect(),
+            transposed: mlp.layers()[1..].iter().map(|h| vec![[0.0; L]; h.inputs * h.outputs]).collect(),
         }
     }
 }
@@ -144,7 +148,7 @@ pub fn evaluate<const L: usize, R: Reg<L>, const N: usize>(
         let s = (count - j0).min(TILE);
         by_tile!(s, forward::<L, R>(mlp, theta, inputs, j0, work));
         for (sum, y) in sums.iter_mut().zip(&labels) {
-            let (loss, correct) = by_tile!(s, head::<L>(mlp.classes(), &work.logits, y, j0, None));
+            let (loss, correct) = by_tile!(s, head::<L, R>(mlp.classes(), &work.logits, y, j0, None));
             add(&mut sum.0, loss);
             add(&mut sum.1, correct);
         }
@@ -170,14 +174,22 @@ pub fn gradient<const L: usize, R: Reg<L>>(
 ) -> Totals<L> {
     let (mut loss, mut correct) = ([0.0; L], [0.0; L]);
     let scale = 1.0 / count as f64;
+    for (layer, wt) in mlp.layers()[1..].iter().zip(&mut work.transposed) {
+        let w = &theta[layer.weights..layer.biases];
+        for (i, row) in wt.chunks_exact_mut(layer.outputs).enumerate() {
+            for (o, v) in row.iter_mut().enumerate() {
+                *v = w[o * layer.inputs + i];
+            }
+        }
+    }
     for j0 in (0..count).step_by(TILE) {
         let s = (count - j0).min(TILE);
         by_tile!(s, forward::<L, R>(mlp, theta, inputs, j0, work));
         let delta = Some((scale, &mut work.delta.last_mut().unwrap()[..]));
-        let (l, c) = by_tile!(s, head::<L>(mlp.classes(), &work.logits, &labels, j0, delta));
+        let (l, c) = by_tile!(s, head::<L, R>(mlp.classes(), &work.logits, &labels, j0, delta));
         add(&mut loss, l);
         add(&mut correct, c);
-        by_tile!(s, backward::<L, R>(mlp, theta, inputs, j0, work, grad, j0 == 0));
+        by_tile!(s, backward::<L, R>(mlp, inputs, j0, work, grad, j0 == 0));
     }
     Totals { loss: loss.map(|x| x * scale), accuracy: correct.map(|c| c * scale) }
 }
@@ -216,27 +228,60 @@ impl<const L: usize, R: Reg<L>, const S: usize> Source<L, R, S> for SharedTile<'
     }
 }
 
-/// z = W x + b for the S samples of a tile.
+/// Output units computed together by the dense kernels where the tile is
+/// at most 6 samples: 2 × S independent accumulators hide the FMA latency
+/// (a tile of 7 or 8 has enough with one unit) and fit AVX2's 16 registers.
+const PAIR_MAX_TILE: usize = 6;
+
+/// z = W x + b for the S samples of a tile: `w`'s rows of `width` and `b`
+/// (zeros where `None`) give z's units.
 #[inline(always)]
 fn dense<const L: usize, R: Reg<L>, const S: usize>(
-    layer: &Layer,
-    theta: &[Lane<L>],
+    w: &[Lane<L>],
+    width: usize,
+    b: Option<&[Lane<L>]>,
     x: &impl Source<L, R, S>,
     z: &mut [Lane<L>],
 ) {
-    let (n_in, n_out) = (layer.inputs, layer.outputs);
-    let w = &theta[layer.weights..layer.biases];
-    let b = &theta[layer.biases..layer.biases + n_out];
-    for ((row, bo), zo) in w.chunks_exact(n_in).zip(b).zip(z.chunks_exact_mut(TILE)) {
-        let mut acc = [R::load(bo); S];
-        for (i, wv) in row.iter().enumerate() {
-            let (xs, wv) = (x.unit(i), R::load(wv));
+    let units = w.len() / width;
+    let mut o = 0;
+    if S <= PAIR_MAX_TILE {
+        while o + 2 <= units {
+            dense_units::<L, R, S, 2>(w, width, b, x, z, o);
+            o += 2;
+        }
+    }
+    while o < units {
+        dense_units::<L, R, S, 1>(w, width, b, x, z, o);
+        o += 1;
+    }
+}
+
+/// Units `o0 … o0 + U − 1` of [`dense`].
+#[inline(always)]
+fn dense_units<const L: usize, R: Reg<L>, const S: usize, const U: usize>(
+    w: &[Lane<L>],
+    width: usize,
+    b: Option<&[Lane<L>]>,
+    x: &impl Source<L, R, S>,
+    z: &mut [Lane<L>],
+    o0: usize,
+) {
+    let rows: [&[Lane<L>]; U] = std::array::from_fn(|u| &w[(o0 + u) * width..][..width]);
+    let mut acc: [[R; S]; U] = std::array::from_fn(|u| [b.map_or(R::splat(0.0), |b| R::load(&b[o0 + u])); S]);
+    for i in 0..width {
+        let xs = x.unit(i);
+        for u in 0..U {
+            let wv = R::load(&rows[u][i]);
             for s in 0..S {
-                acc[s] = xs[s].mul_add(wv, acc[s]);
+                acc[u][s] = xs[s].mul_add(wv, acc[u][s]);
             }
         }
+    }
+    for u in 0..U {
+        let zo = &mut z[(o0 + u) * TILE..][..S];
         for s in 0..S {
-            acc[s].store(&mut zo[s]);
+            acc[u][s].store(&mut zo[s]);
         }
     }
 }
@@ -266,12 +311,14 @@ fn forward<const L: usize, R: Reg<L>, const S: usize>(
     for (h, layer) in layers.iter().enumerate() {
         let (below, above) = work.act.split_at_mut(h);
         let z = if h == last { &mut work.logits[..] } else { &mut above[0][..] };
+        let w = &theta[layer.weights..layer.biases];
+        let b = Some(&theta[layer.biases..layer.biases + layer.outputs]);
         match h {
             0 => match tile_of(inputs, j0, layer.inputs) {
-                Inputs::Lanes(x) => dense::<L, R, S>(layer, theta, &LaneTile(x), z),
-                Inputs::Shared(x) => dense::<L, R, S>(layer, theta, &SharedTile(x), z),
+                Inputs::Lanes(x) => dense::<L, R, S>(w, layer.inputs, b, &LaneTile(x), z),
+                Inputs::Shared(x) => dense::<L, R, S>(w, layer.inputs, b, &SharedTile(x), z),
             },
-            _ => dense::<L, R, S>(layer, theta, &LaneTile(&below[h - 1]), z),
+            _ => dense::<L, R, S>(w, layer.inputs, b, &LaneTile(&below[h - 1]), z),
         }
         if h < last {
             for (zo, so) in z.chunks_exact_mut(TILE).zip(work.slope[h].chunks_exact_mut(TILE)) {
@@ -285,6 +332,12 @@ fn forward<const L: usize, R: Reg<L>, const S: usize>(
     }
 }
 
+/// Logit gaps below which a softmax term e^gap (< 1e-217) is taken as 0:
+/// far below the loss's and the gradient's resolution (2^-53 relative to
+/// the largest term, 1), and it keeps the backward pass out of subnormal
+/// numbers, which cost the processor a microcode assist per operation.
+const NEGLIGIBLE: f64 = -500.0;
+
 /// ln(1 + x) for x ≥ 0, accurate where 1 + x rounds (the correction term
 /// restores what the rounding of 1 + x lost).
 #[inline(always)]
@@ -297,7 +350,7 @@ fn log1p(x: f64) -> f64 {
 /// from `j0`): per lane the summed loss and the count of correct argmaxes;
 /// with `delta = Some((scale, δ))`, δ = scale·(softmax − one-hot).
 #[inline(always)]
-fn head<const L: usize, const S: usize>(
+fn head<const L: usize, R: Reg<L>, const S: usize>(
     k: usize,
     logits: &[Lane<L>],
     y: &Labels<L>,
@@ -322,9 +375,11 @@ fn head<const L: usize, const S: usize>(
         // e_c is kept there until it is scaled below.
         let (mut rest, mut others, mut zy) = ([0.0; L], [0.0; L], [0.0; L]);
         for (c, zc) in logits.chunks_exact(TILE).enumerate() {
+            let gap: Lane<L> = std::array::from_fn(|l| zc[s][l] - top[l]);
             let mut e = [0.0; L];
+            R::load(&gap).exp().store(&mut e);
             for l in 0..L {
-                e[l] = fastmath::exp(zc[s][l] - top[l]);
+                e[l] = if gap[l] < NEGLIGIBLE { 0.0 } else { e[l] };
                 let (is_arg, is_label) = (arg[l] == c as u32, label[l] == c as u32);
                 rest[l] += if is_arg { 0.0 } else { e[l] };
                 others[l] += if is_label { 0.0 } else { e[l] };
@@ -353,13 +408,12 @@ fn head<const L: usize, const S: usize>(
     (loss, correct)
 }
 
-/// The backward pass of the tile of S samples from `j0` (after `forward`
-/// and `head` with δ): adds the tile's gradient to `grad`, or writes it
-/// when `first`.
+/// The backward pass of the tile of S samples from `j0` (after `forward`,
+/// `head` with δ, and Wᵀ in `work`): adds the tile's gradient to `grad`, or
+/// writes it when `first`.
 #[inline(always)]
 fn backward<const L: usize, R: Reg<L>, const S: usize>(
     mlp: &Mlp,
-    theta: &[Lane<L>],
     inputs: Inputs<L>,
     j0: usize,
     work: &mut Work<L>,
@@ -379,18 +433,11 @@ fn backward<const L: usize, R: Reg<L>, const S: usize>(
         }
         if h > 0 {
             // δ of the layer below: (Wᵀ δ) ⊙ σ′(z).
-            let w = &theta[layer.weights..layer.biases];
             let (below, slope) = (&mut lower[h - 1], &work.slope[h - 1]);
-            for (i, (bi, si)) in below.chunks_exact_mut(TILE).zip(slope.chunks_exact(TILE)).enumerate() {
-                let mut acc = [R::splat(0.0); S];
-                for (wv, d) in w[i..].iter().step_by(n_in).zip(delta.chunks_exact(TILE)) {
-                    let wv = R::load(wv);
-                    for s in 0..S {
-                        acc[s] = wv.mul_add(R::load(&d[s]), acc[s]);
-                    }
-                }
+            dense::<L, R, S>(&work.transposed[h - 1], n_out, None, &LaneTile(delta), below);
+            for (bi, si) in below.chunks_exact_mut(TILE).zip(slope.chunks_exact(TILE)) {
                 for s in 0..S {
-                    acc[s].mul(R::load(&si[s])).store(&mut bi[s]);
+                    R::load(&bi[s]).mul(R::load(&si[s])).store(&mut bi[s]);
                 }
             }
         }
@@ -407,22 +454,49 @@ fn accumulate<const L: usize, R: Reg<L>, const S: usize>(
     grad: &mut [Lane<L>],
     first: bool,
 ) {
+    let mut o = 0;
+    if S <= PAIR_MAX_TILE {
+        while o + 2 <= layer.outputs {
+            accumulate_units::<L, R, S, 2>(layer, delta, x, grad, first, o);
+            o += 2;
+        }
+    }
+    while o < layer.outputs {
+        accumulate_units::<L, R, S, 1>(layer, delta, x, grad, first, o);
+        o += 1;
+    }
+}
+
+/// Units `o0 … o0 + U − 1` of [`accumulate`].
+#[inline(always)]
+fn accumulate_units<const L: usize, R: Reg<L>, const S: usize, const U: usize>(
+    layer: &Layer,
+    delta: &[Lane<L>],
+    x: &impl Source<L, R, S>,
+    grad: &mut [Lane<L>],
+    first: bool,
+    o0: usize,
+) {
     let n_in = layer.inputs;
+    let d: [[R; S]; U] = std::array::from_fn(|u| std::array::from_fn(|s| R::load(&delta[(o0 + u) * TILE + s])));
     let (gw, gb) = grad[layer.weights..layer.biases + layer.outputs].split_at_mut(layer.biases - layer.weights);
-    for ((row, bo), dt) in gw.chunks_exact_mut(n_in).zip(gb).zip(delta.chunks_exact(TILE)) {
-        let d: &[Lane<L>; S] = dt.first_chunk().unwrap();
-        let d: [R; S] = std::array::from_fn(|s| R::load(&d[s]));
-        for (i, g) in row.iter_mut().enumerate() {
-            let xs = x.unit(i);
+    let rows = &mut gw[o0 * n_in..(o0 + U) * n_in];
+    for i in 0..n_in {
+        let xs = x.unit(i);
+        for u in 0..U {
+            let g = &mut rows[u * n_in + i];
             let mut acc = if first { R::splat(0.0) } else { R::load(g) };
             for s in 0..S {
-                acc = d[s].mul_add(xs[s], acc);
+                acc = d[u][s].mul_add(xs[s], acc);
             }
             acc.store(g);
         }
+    }
+    for u in 0..U {
+        let bo = &mut gb[o0 + u];
         let mut acc = if first { R::splat(0.0) } else { R::load(bo) };
         for s in 0..S {
-            acc = acc.add(d[s]);
+            acc = acc.add(d[u][s]);
         }
         acc.store(bo);
     }

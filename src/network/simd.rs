@@ -26,6 +26,10 @@ pub trait Reg<const L: usize>: Copy {
     /// with σ′(z) = 1, ½, 0 for z > 0, = 0, < 0; a NaN gets σ′ = 0, and z·0
     /// keeps it NaN.
     fn relu(self) -> (Self, Self);
+    /// [`crate::fastmath::exp`] of each lane, to the bit (the AVX build
+    /// repeats its operations one for one: tests compare the two builds'
+    /// trajectories bit for bit).
+    fn exp(self) -> Self;
 }
 
 impl<const L: usize> Reg<L> for [f64; L] {
@@ -65,6 +69,10 @@ impl<const L: usize> Reg<L> for [f64; L] {
             }
         });
         (self.mul(slope), slope)
+    }
+    #[inline(always)]
+    fn exp(self) -> Self {
+        self.map(crate::fastmath::exp)
     }
 }
 
@@ -116,6 +124,46 @@ mod avx {
                 let kink = _mm256_and_pd(_mm256_cmp_pd::<_CMP_EQ_OQ>(self.0, zero), _mm256_set1_pd(0.5));
                 let slope = _mm256_or_pd(positive, kink);
                 (Avx(_mm256_mul_pd(self.0, slope)), Avx(slope))
+            }
+        }
+        #[inline(always)]
+        #[allow(clippy::excessive_precision)] // the split constants as fastmath quotes them
+        fn exp(self) -> Self {
+            // `crate::fastmath::exp`, operation for operation (no fused
+            // products: it has none): clamp, split x·log2(e) = k + r/ln 2 by
+            // the rounding constant, Cody–Waite r, Taylor series, × 2^k.
+            const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
+            const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+            const ROUND_MAGIC: f64 = 6_755_399_441_055_744.0;
+            const DIVISORS: [f64; 13] = [
+                479_001_600.0,
+                39_916_800.0,
+                3_628_800.0,
+                362_880.0,
+                40_320.0,
+                5040.0,
+                720.0,
+                120.0,
+                24.0,
+                6.0,
+                2.0,
+                1.0,
+                1.0,
+            ];
+            unsafe {
+                let set = _mm256_set1_pd;
+                // max(lo, x) and min(hi, ·) return a NaN x, as f64::clamp does.
+                let x = _mm256_min_pd(set(709.0), _mm256_max_pd(set(-708.0), self.0));
+                let y = _mm256_add_pd(_mm256_mul_pd(x, set(std::f64::consts::LOG2_E)), set(ROUND_MAGIC));
+                let k = _mm256_sub_epi64(_mm256_castpd_si256(y), _mm256_castpd_si256(set(ROUND_MAGIC)));
+                let kf = _mm256_sub_pd(y, set(ROUND_MAGIC));
+                let r = _mm256_sub_pd(_mm256_sub_pd(x, _mm256_mul_pd(kf, set(LN2_HI))), _mm256_mul_pd(kf, set(LN2_LO)));
+                let mut p = set(1.0 / 6_227_020_800.0);
+                for d in DIVISORS {
+                    p = _mm256_add_pd(_mm256_mul_pd(p, r), set(1.0 / d));
+                }
+                let scale = _mm256_castsi256_pd(_mm256_slli_epi64::<52>(_mm256_add_epi64(k, _mm256_set1_epi64x(1023))));
+                Avx(_mm256_mul_pd(p, scale))
             }
         }
     }
