@@ -134,8 +134,15 @@ mod tests {
         let mut table = table::Table::default();
         table.push(vec![("x", 1.0.into()), ("y", 2.0.into())]);
         let series = vec![Series::new("y", Style::Line, vec![Point::new(1.0, 2.0), Point::new(2.0, 3.0)])];
-        let chart =
-            Chart { title: "t".into(), x_label: "x".into(), y_label: "y".into(), x_log: false, y_log: false, series };
+        let chart = Chart {
+            title: "t".into(),
+            x_label: "x".into(),
+            y_label: "y".into(),
+            x_log: false,
+            y_log: false,
+            y_symlog: None,
+            series,
+        };
         Ok(Drawing { table, plot: Plot::Panels(vec![chart]) })
     }
 
