@@ -15,6 +15,7 @@ mod gauss_sgd_vs_sde;
 mod gdc;
 mod l2_regularization;
 mod lab;
+mod li_dynamics;
 mod loss_vs_eta;
 mod mean_estimation_overfit;
 pub mod table;
@@ -40,6 +41,7 @@ pub const FIGURES: &[Figure] = &[
     valley_of_death::FIGURE,
     l2_regularization::FIGURE,
     breakdown_map::FIGURE,
+    li_dynamics::FIGURE,
 ];
 
 /// Looks a figure up by name.
