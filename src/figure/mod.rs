@@ -16,6 +16,7 @@ mod gdc;
 mod l2_regularization;
 mod lab;
 mod li_dynamics;
+mod li_loss_change;
 mod loss_vs_eta;
 mod mean_estimation_overfit;
 pub mod table;
@@ -42,6 +43,7 @@ pub const FIGURES: &[Figure] = &[
     l2_regularization::FIGURE,
     breakdown_map::FIGURE,
     li_dynamics::FIGURE,
+    li_loss_change::FIGURE,
 ];
 
 /// Looks a figure up by name.

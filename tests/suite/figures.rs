@@ -171,6 +171,7 @@ fn every_figure_renders_and_agrees_where_the_theory_holds() {
         assert!(num(r, "z_order3").abs() < 4.0, "{r:?}");
     }
     check_li_dynamics(&rows(&out.join("li-dynamics.csv")));
+    check_li_loss_change(&rows(&out.join("li-loss-change.csv")));
     let _ = std::fs::remove_dir_all(&out);
 }
 
@@ -213,6 +214,45 @@ fn check_li_dynamics(rows: &[HashMap<String, String>]) {
     assert!(late("noisy", "cos_mean").abs() < 0.05, "{}", late("noisy", "cos_mean"));
     let claims: Vec<f64> = ["clean", "noisy"].iter().map(|s| num(curve(s, "cos")[1], "paper_claim")).collect();
     assert_eq!(claims, [0.25, 0.0]);
+}
+
+/// Seed 003's loss change (quick: runs frozen at t = 10, 50, 400 clean and
+/// 50, 500, 2000 noisy, 300 fresh batches each): Δ given θ_t has the
+/// batches' count and a positive variance; with clean labels that variance
+/// falls by orders of magnitude as the loss falls — from one frozen step to
+/// the next, and from the 90% to the 10% loss run at each — and is
+/// skewed to the negative side late; across runs it falls too.
+fn check_li_loss_change(rows: &[HashMap<String, String>]) {
+    let kind = |kind: &str, setting: &str| -> Vec<&HashMap<String, String>> {
+        rows.iter().filter(|r| r["kind"] == kind && r["setting"] == setting).collect()
+    };
+    assert_eq!((kind("across_runs", "clean").len(), kind("across_runs", "noisy").len()), (41, 41));
+    let (clean, noisy) = (kind("given_theta", "clean"), kind("given_theta", "noisy"));
+    assert_eq!((clean.len(), noisy.len()), (9, 9), "3 steps × the 10/50/90% loss runs");
+    for r in clean.iter().chain(&noisy) {
+        assert_eq!((num(r, "n"), num(r, "batches")), (300.0, 300.0), "{r:?}");
+        assert!(num(r, "variance") > 0.0 && num(r, "q0.1") <= num(r, "q0.9"), "{r:?}");
+        let se2n = num(r, "stderr").powi(2) * num(r, "n");
+        assert!((se2n / num(r, "variance") - 1.0).abs() < 1e-9, "{r:?}");
+    }
+    let at = |t: f64, q: f64| -> &HashMap<String, String> {
+        clean.iter().find(|r| num(r, "step") == t && num(r, "loss_quantile") == q).expect("a frozen run")
+    };
+    for q in [0.1, 0.5, 0.9] {
+        let vars: Vec<f64> = [10.0, 50.0, 400.0].iter().map(|&t| num(at(t, q), "variance")).collect();
+        assert!(vars[0] > 100.0 * vars[1] && vars[1] > 100.0 * vars[2], "q = {q}: {vars:?}");
+    }
+    for t in [10.0, 50.0, 400.0] {
+        let (low, high) = (at(t, 0.1), at(t, 0.9));
+        assert!(num(low, "train_loss") < num(high, "train_loss"), "t = {t}");
+        assert!(num(low, "variance") < num(high, "variance"), "t = {t}: {low:?} {high:?}");
+    }
+    for q in [0.1, 0.5, 0.9] {
+        let late = at(400.0, q);
+        assert!(num(late, "mean") < 0.0 && num(late, "lower_over_upper_spread") > 1.0, "{late:?}");
+    }
+    let across = kind("across_runs", "clean");
+    assert!(num(across[1], "variance") > 1e4 * num(across[40], "variance"), "{:?} vs {:?}", across[1], across[40]);
 }
 
 /// A figure whose file cannot be written is refused before anything is
