@@ -62,6 +62,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
         y_label: "E[θ₀(M epochs) − θ₀(one epoch)]".into(),
         x_log: true,
         y_log: true,
+        y_symlog: None,
         series: chart_series,
     };
     Ok(Drawing { table, plot: Plot::Panels(vec![chart]) })

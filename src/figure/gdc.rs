@@ -55,6 +55,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
             y_label: "|E[L_SGD − L_other]|".into(),
             x_log: true,
             y_log: true,
+            y_symlog: None,
             series: vec![
                 Series::new("SGD − GD (95% CI)", Style::Markers, gd),
                 Series::new("SGD − GDC (95% CI)", Style::Markers, gdc),

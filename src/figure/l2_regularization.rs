@@ -145,6 +145,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
         y_label: y.into(),
         x_log: true,
         y_log,
+        y_symlog: None,
         series,
     };
     let panels = vec![

@@ -4,14 +4,17 @@
 
 use super::table::Cell;
 use super::table::Table;
-use crate::backend::{driver, Backends};
+use crate::backend::{driver, Backends, Choice};
+use crate::commands::study as study_command;
 use crate::error::Result;
 use crate::experiment::{Experiment, Spec};
 use crate::observables::{Outcome, Trial};
 use crate::plan::Plan;
-use crate::plot::{self, Chart, Heatmap};
+use crate::plot::{self, Chart, Heatmap, Series, Style};
 use crate::progress::Progress;
 use crate::stats::Summary;
+use crate::study::distribution::Distribution;
+use crate::study::{StudyReport, StudySpec};
 use crate::theory::law::{self, Law};
 use crate::theory::predict::{self, Prediction};
 use crate::theory::resum::{self, Resum};
@@ -63,6 +66,22 @@ impl Lab {
         let out = driver::run(self.backends.for_experiment(&exp)?, &exp, &progress)?;
         progress.finish();
         Ok((exp, out))
+    }
+
+    /// Runs the network study `spec` (seed 003) on the lab's CPU threads,
+    /// whatever the backend: the study has no GPU kernel yet. Unless quiet,
+    /// the `simsgd run` command that reproduces it goes to stderr first.
+    pub fn study(&self, spec: &StudySpec) -> Result<StudyReport> {
+        let options = study_command::Options {
+            backend: Choice::Cpu,
+            threads: self.backends.cpu().threads(),
+            quiet: self.quiet,
+            outputs: Vec::new(),
+        };
+        if !self.quiet {
+            eprintln!("simsgd: {}", study_command_line(spec));
+        }
+        study_command::run(spec, &options)
     }
 
     /// Per-trial differences f(a) − f(b) of `plan_a` and `plan_b` on the same
@@ -120,4 +139,80 @@ pub fn ci_point(x: f64, s: &Summary) -> plot::Point {
 /// `n` values from `a` to `b`, evenly spaced on a log scale.
 pub fn log_space(a: f64, b: f64, n: usize) -> Vec<f64> {
     (0..n).map(|i| a * (b / a).powf(i as f64 / (n - 1).max(1) as f64)).collect()
+}
+
+/// The `simsgd run` command that runs the network study `spec`: its preset
+/// and each setting that differs from the preset's.
+pub fn study_command_line(spec: &StudySpec) -> String {
+    let base = StudySpec::new(&spec.preset);
+    let list = |v: &[u64]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",");
+    let mut line = format!("simsgd run {} --trials {} --seed {}", spec.preset, spec.runs, spec.seed);
+    let mut flag = |name: &str, value: Option<String>| {
+        if let Some(v) = value {
+            line += &format!(" --{name}{}{v}", if v.is_empty() { "" } else { " " });
+        }
+    };
+    flag("data", spec.data.as_ref().map(|p| p.display().to_string()));
+    flag("classes", spec.classes.map(|k| k.to_string()));
+    flag("label-noise", spec.label_noise.map(|r| r.to_string()));
+    flag("train-size", spec.train_size.map(|n| n.to_string()));
+    flag("dim", spec.dim.map(|d| d.to_string()));
+    flag("test-size", spec.test_size.map(|n| n.to_string()));
+    flag("data-seed", (spec.data_seed != base.data_seed).then(|| spec.data_seed.to_string()));
+    flag("raw-features", spec.raw_features.then(String::new));
+    flag("hidden", spec.hidden.as_ref().map(|h| h.iter().map(|w| w.to_string()).collect::<Vec<_>>().join(",")));
+    flag("init", (spec.init != base.init).then(|| format!("{:?}", spec.init).to_lowercase()));
+    flag("eta", spec.eta.map(|e| e.to_string()));
+    flag("batch", spec.batch.map(|m| m.to_string()));
+    flag("steps", spec.steps.map(|t| t.to_string()));
+    flag("shuffle", spec.shuffle.then(String::new));
+    flag("record-every", spec.record_every.map(|k| k.to_string()));
+    flag("test-every", spec.test_every.map(|c| c.to_string()));
+    flag(
+        "quantiles",
+        (spec.quantiles != base.quantiles)
+            .then(|| spec.quantiles.iter().map(|q| q.to_string()).collect::<Vec<_>>().join(",")),
+    );
+    flag("loss-change-at", (!spec.loss_change_at.is_empty()).then(|| list(&spec.loss_change_at)));
+    flag(
+        "loss-change-batches",
+        (!spec.loss_change_at.is_empty() && spec.loss_change_batches != base.loss_change_batches)
+            .then(|| spec.loss_change_batches.to_string()),
+    );
+    line
+}
+
+/// The quantile levels of the network figures' bands over runs, and their
+/// CSV columns.
+pub const BAND_QUANTILES: [(f64, &str); 5] =
+    [(0.1, "q0.1"), (0.25, "q0.25"), (0.5, "q0.5"), (0.75, "q0.75"), (0.9, "q0.9")];
+
+/// The columns of a distribution over runs: those of [`measured`], the
+/// quantiles of [`BAND_QUANTILES`], and the median's distribution-free 95%
+/// interval.
+pub fn distribution_columns(d: &Distribution) -> Vec<(&'static str, Cell)> {
+    let mut row = measured(&d.summary);
+    row.extend(BAND_QUANTILES.iter().map(|&(q, name)| (name, d.quantile(q).into())));
+    let median = d.quantile_ci95.get("0.5").copied().unwrap_or([f64::NAN; 2]);
+    row.extend([("q0.5_ci95_lo", median[0].into()), ("q0.5_ci95_hi", median[1].into())]);
+    row
+}
+
+/// Quantile bands over runs in palette colour `colour`: 10–90% and 25–75%
+/// shaded (darker where they overlap), the median a line; points whose
+/// median is not finite are left out.
+pub fn quantile_bands<'a>(
+    prefix: &str,
+    colour: usize,
+    points: impl IntoIterator<Item = (f64, &'a Distribution)>,
+) -> Vec<Series> {
+    let points: Vec<(f64, &Distribution)> = points.into_iter().filter(|(_, d)| d.quantile(0.5).is_finite()).collect();
+    let band = |lo: f64, hi: f64| -> Vec<plot::Point> {
+        points.iter().map(|(x, d)| plot::Point::with_ci(*x, d.quantile(0.5), d.quantile(lo), d.quantile(hi))).collect()
+    };
+    vec![
+        Series::new(format!("{prefix}10–90% of runs"), Style::Shade, band(0.1, 0.9)).coloured(colour),
+        Series::new(format!("{prefix}25–75%"), Style::Shade, band(0.25, 0.75)).coloured(colour),
+        Series::new(format!("{prefix}median"), Style::Line, band(0.5, 0.5)).coloured(colour),
+    ]
 }

@@ -61,6 +61,7 @@ impl LossVsEta<'_> {
             y_label: "E[l(θ_T)] − l(θ₀)".into(),
             x_log: true,
             y_log: false,
+            y_symlog: None,
             series: vec![
                 Series::new("measured (95% CI)", Style::Markers, marks),
                 Series::new("order 1", Style::Dashed, line(1)),

@@ -15,6 +15,8 @@ mod gauss_sgd_vs_sde;
 mod gdc;
 mod l2_regularization;
 mod lab;
+mod li_dynamics;
+mod li_loss_change;
 mod loss_vs_eta;
 mod mean_estimation_overfit;
 pub mod table;
@@ -40,6 +42,8 @@ pub const FIGURES: &[Figure] = &[
     valley_of_death::FIGURE,
     l2_regularization::FIGURE,
     breakdown_map::FIGURE,
+    li_dynamics::FIGURE,
+    li_loss_change::FIGURE,
 ];
 
 /// Looks a figure up by name.
@@ -134,8 +138,15 @@ mod tests {
         let mut table = table::Table::default();
         table.push(vec![("x", 1.0.into()), ("y", 2.0.into())]);
         let series = vec![Series::new("y", Style::Line, vec![Point::new(1.0, 2.0), Point::new(2.0, 3.0)])];
-        let chart =
-            Chart { title: "t".into(), x_label: "x".into(), y_label: "y".into(), x_log: false, y_log: false, series };
+        let chart = Chart {
+            title: "t".into(),
+            x_label: "x".into(),
+            y_label: "y".into(),
+            x_log: false,
+            y_log: false,
+            y_symlog: None,
+            series,
+        };
         Ok(Drawing { table, plot: Plot::Panels(vec![chart]) })
     }
 

@@ -88,6 +88,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
         y_label: "E[gap] / η".into(),
         x_log: true,
         y_log: true,
+        y_symlog: None,
         series: vec![
             Series::new("measured (95% CI)", Style::Markers, next()),
             Series::new("order 1: T·UNC/N", Style::Line, next()),
@@ -99,6 +100,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
         y_label: "E[L_GD − L_SGD] / η²".into(),
         x_log: true,
         y_log: true,
+        y_symlog: None,
         series: vec![
             Series::new("measured (95% CI)", Style::Markers, next()),
             Series::new("order 2: (T−1)·TEM/4", Style::Line, next()),

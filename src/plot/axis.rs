@@ -13,6 +13,8 @@ use plotters::coord::types::RangedCoordf64;
 #[derive(Debug, Clone)]
 pub(crate) struct Axis {
     pub log: bool,
+    /// A symmetric-log axis' linear threshold c (`log` is then false).
+    symlog: Option<f64>,
     pub lo: f64,
     pub hi: f64,
     pub major: Vec<f64>,
@@ -65,7 +67,86 @@ pub(crate) fn to_axis(v: f64, log: bool) -> Option<f64> {
     }
 }
 
+/// How data values map to axis coordinates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Scale {
+    Linear,
+    Log,
+    /// sign(v)·log₁₀(1 + |v|/c).
+    SymLog(f64),
+}
+
+impl Scale {
+    /// The scale of a chart's y axis: symmetric-log where `symlog` is given,
+    /// else log or linear.
+    pub fn of(log: bool, symlog: Option<f64>) -> Scale {
+        match (symlog, log) {
+            (Some(c), _) => Scale::SymLog(c),
+            (None, true) => Scale::Log,
+            (None, false) => Scale::Linear,
+        }
+    }
+
+    /// Maps a data value to axis coordinates, `None` where it cannot be
+    /// shown ([`to_axis`]; any finite value on a symmetric-log axis).
+    pub fn to_axis(self, v: f64) -> Option<f64> {
+        match self {
+            Scale::Linear => to_axis(v, false),
+            Scale::Log => to_axis(v, true),
+            Scale::SymLog(c) => v.is_finite().then(|| symlog(v, c)),
+        }
+    }
+}
+
+/// sign(v)·log₁₀(1 + |v|/c).
+fn symlog(v: f64, c: f64) -> f64 {
+    if v == 0.0 {
+        0.0
+    } else {
+        v.signum() * (v.abs() / c).ln_1p() / std::f64::consts::LN_10
+    }
+}
+
 impl Axis {
+    /// A symmetric-log axis (threshold `c`) covering `[lo, hi]` (axis
+    /// coordinates) padded by `pad` of the span on each side, labelled at 0
+    /// and ±c·10ᵏ (every other decade, or sparser, when more than about
+    /// `target` would show; the others, and ±c next to 0, unlabelled grid
+    /// lines).
+    pub fn auto_symlog(c: f64, bounds: Option<(f64, f64)>, pad: f64, target: usize) -> Axis {
+        let (mut lo, mut hi) = bounds.unwrap_or((-1.0, 1.0));
+        let span = (hi - lo).max(1.0);
+        lo -= pad * span;
+        hi += pad * span;
+        let mut axis =
+            Axis { log: false, symlog: Some(c), lo, hi, major: vec![], minor: vec![], sci: true, decimals: 0 };
+        let eps = 1e-9;
+        let inside = |t: f64| t >= lo - eps && t <= hi + eps;
+        let top = lo.abs().max(hi.abs()).ceil() as i64 + 1;
+        // (axis coordinate, decade k) of each visible ±c·10ᵏ.
+        let ticks: Vec<(f64, i64)> = (0..=top)
+            .flat_map(|k| [-1.0, 1.0].map(|sign| (symlog(sign * c * 10f64.powi(k as i32), c), k)))
+            .filter(|(t, _)| inside(*t))
+            .collect();
+        let decades = ticks.iter().map(|(_, k)| *k).max().map_or(0, |k| k + 1) as usize;
+        let sides = if lo < 0.0 && hi > 0.0 { 2 } else { 1 };
+        let every = (sides * decades).div_ceil(target.max(2)).max(1) as i64;
+        if inside(0.0) {
+            axis.major.push(0.0);
+        }
+        // ±c itself sits a third of a decade from 0: left unlabelled.
+        let zero = axis.major.len() == 1;
+        for (t, k) in ticks {
+            if k % every == 0 && !(zero && k == 0) {
+                axis.major.push(t);
+            } else {
+                axis.minor.push(t);
+            }
+        }
+        axis.major.sort_by(f64::total_cmp);
+        axis
+    }
+
     /// An axis covering `[lo, hi]` (axis coordinates) padded by `pad` of the
     /// span on each side, with about `target` labelled ticks. `None` bounds
     /// (no data) give a unit range.
@@ -93,7 +174,7 @@ impl Axis {
     /// An axis covering exactly `[lo, hi]` (axis coordinates).
     pub fn exact(log: bool, lo: f64, hi: f64, target: usize) -> Axis {
         let target = target.max(2);
-        let mut axis = Axis { log, lo, hi, major: vec![], minor: vec![], sci: false, decimals: 0 };
+        let mut axis = Axis { log, symlog: None, lo, hi, major: vec![], minor: vec![], sci: false, decimals: 0 };
         if log {
             axis.log_ticks(target);
         } else {
@@ -192,7 +273,9 @@ impl Axis {
 
     /// The data value at axis coordinate `t`.
     pub fn value(&self, t: f64) -> f64 {
-        if self.log {
+        if let Some(c) = self.symlog {
+            t.signum() * c * (10f64.powf(t.abs()) - 1.0)
+        } else if self.log {
             10f64.powf(t)
         } else {
             t
@@ -201,6 +284,9 @@ impl Axis {
 
     /// The tick label at axis coordinate `t`.
     pub fn label(&self, t: f64) -> String {
+        if self.symlog.is_some() {
+            return if t == 0.0 { "0".into() } else { sci_label(self.value(t)) };
+        }
         if self.log && self.sci && (t - t.round()).abs() < 1e-9 {
             return format!("10{}", superscript(&format!("{}", t.round() as i64)));
         }
@@ -359,6 +445,28 @@ mod tests {
         let c = Axis::auto(true, Some((0.05f64.log10(), 0.25f64.log10())), 0.05, 6);
         let labels: Vec<String> = c.major.iter().map(|t| c.label(*t)).collect();
         assert_eq!(labels, ["0.05", "0.1", "0.2"]);
+    }
+
+    /// A symmetric-log axis over −10⁻³..10⁻⁵ with c = 10⁻⁸: labelled at 0
+    /// and ±c·10ᵏ, thinned to every other decade (±c unlabelled beside 0),
+    /// each label its value.
+    #[test]
+    fn plot_axis_symlog() {
+        let c = 1e-8;
+        let s = |v: f64| Scale::SymLog(c).to_axis(v).unwrap();
+        assert_eq!(s(0.0), 0.0);
+        assert!((s(1e-3) - 5.0).abs() < 1e-4 && (s(-1e-3) + 5.0).abs() < 1e-4);
+        assert!((s(c) - 2f64.log10()).abs() < 1e-12);
+        let a = Axis::auto_symlog(c, Some((s(-1e-3), s(1e-5))), 0.05, 6);
+        let labels: Vec<String> = a.major.iter().map(|t| a.label(*t)).collect();
+        assert_eq!(labels, ["\u{2212}10⁻⁴", "\u{2212}10⁻⁶", "0", "10⁻⁶"]);
+        for t in &a.major {
+            assert!((s(a.value(*t)) - t).abs() < 1e-9);
+        }
+        assert!(!a.minor.is_empty());
+        assert_eq!(Scale::of(true, None), Scale::Log);
+        assert_eq!(Scale::of(true, Some(c)), Scale::SymLog(c));
+        assert_eq!(Scale::of(false, None).to_axis(-2.0), Some(-2.0));
     }
 
     #[test]

@@ -29,21 +29,35 @@ pub struct Chart {
     pub y_label: String,
     pub x_log: bool,
     pub y_log: bool,
+    /// A symmetric-log y axis with linear threshold `c` (overrides
+    /// `y_log`): y is drawn at sign(y)·log₁₀(1 + |y|/c), linear within about
+    /// ±c and logarithmic beyond, so that values of both signs spanning many
+    /// decades share one axis (ticks at 0 and ±c·10ᵏ).
+    pub y_symlog: Option<f64>,
     pub series: Vec<Series>,
 }
 
 /// One named series; an empty name leaves it out of the legend. Colours
-/// follow the series' index (Okabe–Ito palette), and so do marker shapes.
+/// follow the series' index (Okabe–Ito palette) unless `colour` names one,
+/// and marker shapes follow the index.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
     pub name: String,
     pub style: Style,
     pub points: Vec<Point>,
+    /// The palette colour (an index, wrapping), instead of the series'
+    /// own: e.g. nested quantile bands and their median in one colour.
+    pub colour: Option<usize>,
 }
 
 impl Series {
     pub fn new(name: impl Into<String>, style: Style, points: Vec<Point>) -> Series {
-        Series { name: name.into(), style, points }
+        Series { name: name.into(), style, points, colour: None }
+    }
+
+    /// The series drawn in palette colour `k`.
+    pub fn coloured(self, k: usize) -> Series {
+        Series { colour: Some(k), ..self }
     }
 }
 
@@ -59,6 +73,9 @@ pub enum Style {
     Markers,
     /// A solid centre line in a shaded CI band.
     Band,
+    /// The shaded band `[lo, hi]` alone, without a centre line (nested
+    /// bands, e.g. 10–90% and 25–75% quantiles, darken where they overlap).
+    Shade,
 }
 
 /// A data point with its confidence interval `[lo, hi]` (both equal to `y`

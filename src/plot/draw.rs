@@ -10,7 +10,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontTransform;
 
-use super::axis::{cell_decimals, to_axis, value_label, Axis};
+use super::axis::{cell_decimals, to_axis, value_label, Axis, Scale};
 use super::chart::{Chart, Heatmap, PlotError, Style, FONT_FAMILY};
 
 /// Scale of one logical pixel in backend pixels.
@@ -63,6 +63,7 @@ pub(crate) fn de<E: std::fmt::Display>(e: E) -> PlotError {
 type Pts = Vec<(f64, f64, Option<f64>, Option<f64>)>;
 
 fn series_points(chart: &Chart) -> Vec<Pts> {
+    let ys = Scale::of(chart.y_log, chart.y_symlog);
     chart
         .series
         .iter()
@@ -71,9 +72,9 @@ fn series_points(chart: &Chart) -> Vec<Pts> {
                 .iter()
                 .filter_map(|p| {
                     let x = to_axis(p.x, chart.x_log)?;
-                    let y = to_axis(p.y, chart.y_log)?;
+                    let y = ys.to_axis(p.y)?;
                     let (lo, hi) = if p.lo <= p.hi { (p.lo, p.hi) } else { (p.hi, p.lo) };
-                    Some((x, y, to_axis(lo, chart.y_log), to_axis(hi, chart.y_log)))
+                    Some((x, y, ys.to_axis(lo), ys.to_axis(hi)))
                 })
                 .collect()
         })
@@ -149,6 +150,11 @@ pub(crate) fn draw_chart<DB: DrawingBackend>(
     th: Theme,
     legend: Option<usize>,
 ) -> Result<Option<usize>, PlotError> {
+    if let Some(c) = chart.y_symlog {
+        if !(c.is_finite() && c > 0.0) {
+            return Err(PlotError::Invalid(format!("a symmetric-log axis needs a threshold above 0, not {c}")));
+        }
+    }
     area.fill(&WHITE).map_err(de)?;
     let pts = series_points(chart);
     let xb = bounds(pts.iter().flatten().map(|p| p.0));
@@ -157,7 +163,10 @@ pub(crate) fn draw_chart<DB: DrawingBackend>(
     let xt = ((w as f64 / th.k) / 110.0).round().clamp(3.0, 8.0) as usize;
     let yt = ((h as f64 / th.k) / 90.0).round().clamp(3.0, 7.0) as usize;
     let xa = Axis::auto(chart.x_log, xb, 0.05, xt);
-    let ya = Axis::auto(chart.y_log, yb, 0.05, yt);
+    let ya = match chart.y_symlog {
+        Some(c) => Axis::auto_symlog(c, yb, 0.05, yt),
+        None => Axis::auto(chart.y_log, yb, 0.05, yt),
+    };
 
     let (left, bottom) = label_areas(area, th, &ya, !chart.x_label.is_empty(), !chart.y_label.is_empty())?;
     let mut cb = ChartBuilder::on(area);
@@ -190,10 +199,10 @@ pub(crate) fn draw_chart<DB: DrawingBackend>(
 
     // Shaded bands first, under every line and marker.
     for (i, (s, p)) in chart.series.iter().zip(&pts).enumerate() {
-        if s.style != Style::Band || p.is_empty() {
+        if !matches!(s.style, Style::Band | Style::Shade) || p.is_empty() {
             continue;
         }
-        let colour = PALETTE[i % PALETTE.len()];
+        let colour = PALETTE[s.colour.unwrap_or(i) % PALETTE.len()];
         let lo = |q: &(f64, f64, Option<f64>, Option<f64>)| q.2.unwrap_or(ya.lo);
         let hi = |q: &(f64, f64, Option<f64>, Option<f64>)| q.3.unwrap_or(ya.lo);
         let mut poly: Vec<(f64, f64)> = p.iter().map(|q| (q.0, lo(q))).collect();
@@ -205,7 +214,7 @@ pub(crate) fn draw_chart<DB: DrawingBackend>(
     let leg_len = th.px(36.0);
     let mr = 5.0 * th.k;
     for (i, (s, p)) in chart.series.iter().zip(&pts).enumerate() {
-        let colour = PALETTE[i % PALETTE.len()];
+        let colour = PALETTE[s.colour.unwrap_or(i) % PALETTE.len()];
         let line = colour.stroke_width(lw);
         let xy: Vec<(f64, f64)> = p.iter().map(|q| (q.0, q.1)).collect();
         let anno = match s.style {
@@ -221,6 +230,13 @@ pub(crate) fn draw_chart<DB: DrawingBackend>(
                             + PathElement::new(vec![(0, 0), (leg_len, 0)], line)
                     });
                 }
+                a
+            }
+            Style::Shade => {
+                // Drawn with the bands; here only its legend swatch.
+                let a = ctx.draw_series(std::iter::empty::<PathElement<(f64, f64)>>()).map_err(de)?;
+                let hh = th.px(7.0);
+                a.legend(move |(x, y)| Rectangle::new([(x, y - hh), (x + leg_len, y + hh)], colour.mix(0.2).filled()));
                 a
             }
             Style::Dashed => {
@@ -355,7 +371,7 @@ fn best_legend_corner(
                     let f = t as f64 / 12.0;
                     let x = r.0 + f * (q.0 - r.0);
                     samples.push(to_px(x, r.1 + f * (q.1 - r.1)));
-                    if s.style == Style::Band {
+                    if matches!(s.style, Style::Band | Style::Shade) {
                         if let (Some(a), Some(b)) = (r.2, q.2) {
                             samples.push(to_px(x, a + f * (b - a)));
                         }

@@ -14,6 +14,7 @@
 //!     y_label: "E[L] − L(θ₀)".into(),
 //!     x_log: true,
 //!     y_log: false,
+//!     y_symlog: None,
 //!     series: vec![Series::new(
 //!         "measured ± 2 SE",
 //!         Style::Markers,

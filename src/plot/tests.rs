@@ -92,6 +92,7 @@ fn every_style(x_log: bool, y_log: bool) -> Chart {
         y_label: "E[L(θ_T)] − L(θ*)  (±2 SE)".into(),
         x_log,
         y_log,
+        y_symlog: None,
         series: vec![
             Series::new("measured", Style::Markers, measured),
             Series::new(
@@ -451,4 +452,56 @@ fn plot_forced_legend_corner() {
     assert_eq!(places.len(), 8);
     chart.series[0].name.clear();
     assert_eq!(draw(&chart, Some(2)), (None, vec![]));
+}
+
+/// Quantile bands over runs on a symmetric-log axis: two nested shades and
+/// a median line in one palette colour (blue), the other condition in its
+/// own (vermillion); values of both signs over many decades are drawn, the
+/// ticks are labelled ±10ᵏ and 0, and a bad threshold is refused.
+#[test]
+fn plot_nested_shades_on_a_symlog_axis() {
+    let (dir, delete) = out_dir("symlog");
+    let band = |k: usize, scale: f64| -> Vec<Series> {
+        let pts = |f: &dyn Fn(f64) -> (f64, f64, f64)| -> Vec<Point> {
+            (0..40)
+                .map(|i| {
+                    let t = i as f64 * 10.0;
+                    let (y, lo, hi) = f(t);
+                    Point::with_ci(t, y, lo, hi)
+                })
+                .collect()
+        };
+        let decay = move |t: f64| scale * (-t / 60.0).exp();
+        vec![
+            Series::new("10–90%", Style::Shade, pts(&|t| (0.0, -decay(t), 1e-3 * decay(t)))).coloured(k),
+            Series::new("25–75%", Style::Shade, pts(&|t| (0.0, -0.1 * decay(t), 1e-5 * decay(t)))).coloured(k),
+            Series::new("median", Style::Line, pts(&|t| (-1e-2 * decay(t), 0.0, 0.0))).coloured(k),
+        ]
+    };
+    let mut series = band(0, 1.0);
+    series.extend(band(1, 1e-3));
+    let chart = Chart {
+        title: "Δ over runs".into(),
+        x_label: "step".into(),
+        y_label: "Δ".into(),
+        y_symlog: Some(1e-9),
+        series,
+        ..Chart::default()
+    };
+    let stem = dir.join("symlog");
+    render(&chart, &stem).unwrap();
+    let img = check_png(&with_ext(&stem, "png"), CHART_SIZE);
+    let colours: HashSet<[u8; 3]> = img.rgb.chunks(3).map(|c| [c[0], c[1], c[2]]).collect();
+    for c in &draw::PALETTE[..2] {
+        assert!(colours.contains(&[c.0, c.1, c.2]), "colour {c:?} missing");
+    }
+    let c = draw::PALETTE[2];
+    assert!(!colours.contains(&[c.0, c.1, c.2]), "the third palette colour is not used");
+    let svg = std::fs::read_to_string(with_ext(&stem, "svg")).unwrap();
+    for label in ["0", "\u{2212}10⁻³", "10⁻⁶"] {
+        assert!(svg.lines().any(|l| l.trim() == label), "no tick label {label}");
+    }
+    let bad = Chart { y_symlog: Some(0.0), ..chart };
+    assert!(matches!(render(&bad, &dir.join("bad")), Err(PlotError::Invalid(_))));
+    finish(&dir, delete);
 }

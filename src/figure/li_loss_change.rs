@@ -1,0 +1,181 @@
+//! `li-loss-change`: seed 003's loss change Δ_t = f(θ_{t+1}) − f(θ_t) on
+//! Gauss-10 (sec. 5, Figs. 9, 10; Fig. 24 is Gauss-2's): its distribution
+//! across runs at each recorded step (each run's own batch), and its law
+//! given θ_t — the runs at the 10%, 50% and 90% loss quantiles frozen at a
+//! few steps, each stepped from θ_t with many fresh batches — with the
+//! variance of both, clean labels (`li-gauss10`) against 15% label noise
+//! (`li-gauss10-noisy`). Δ takes both signs over many decades: it is drawn
+//! on a symmetric-log axis.
+
+use super::lab::{distribution_columns, quantile_bands, study_command_line, Drawing, Figure, Lab, Plot};
+use super::table::{Cell, Table};
+use crate::error::Result;
+use crate::plot::{Chart, Point, Series, Style};
+use crate::study::spec::FROZEN_QUANTILES;
+use crate::study::StudySpec;
+
+pub const FIGURE: Figure = Figure {
+    name: "li-loss-change",
+    about: "Gauss-10 MLP, clean vs 15% noisy labels: Δ = f(θ_{t+1}) − f(θ_t) across runs, given θ_t at the 10/50/90% loss runs (fresh batches), and their variances (003 Figs. 9, 10)",
+    build,
+};
+
+/// One setting: its label, preset, seed and the symmetric-log threshold of
+/// its Δ axes.
+struct Setting {
+    label: &'static str,
+    preset: &'static str,
+    seed: u64,
+    symlog: f64,
+}
+
+const SETTINGS: [Setting; 2] = [
+    Setting { label: "clean", preset: "li-gauss10", seed: 310, symlog: 1e-9 },
+    Setting { label: "noisy", preset: "li-gauss10-noisy", seed: 311, symlog: 1e-6 },
+];
+
+/// The interquartile range of a normal law in standard deviations.
+const IQR_PER_SD: f64 = 1.3489795003921634;
+
+/// Palette colours of the runs frozen at the 10%, 50% and 90% loss
+/// quantiles.
+const FROZEN_COLOURS: [usize; 3] = [2, 4, 3];
+
+/// The study of `s`: full mode runs the clean setting at the paper's 10⁴
+/// runs, the noisy one (T = 10⁴, recorded every 50 steps) at 10³, and
+/// freezes the 10/50/90% runs at 6 and 8 steps with 4000 fresh batches each;
+/// quick mode fewer runs, batches and steps (the noisy setting to T = 2000).
+fn spec(lab: &Lab, s: &Setting) -> StudySpec {
+    let noisy = s.preset.ends_with("noisy");
+    let (runs, steps, record_every, at): (u64, Option<u64>, u64, Vec<u64>) = match (noisy, lab.quick) {
+        (false, true) => (300, None, 10, vec![10, 50, 400]),
+        (false, false) => (10_000, None, 10, vec![10, 20, 50, 100, 200, 400]),
+        (true, true) => (100, Some(2000), 50, vec![50, 500, 2000]),
+        (true, false) => (1000, None, 50, vec![50, 100, 200, 500, 1000, 2000, 5000, 10_000]),
+    };
+    StudySpec {
+        runs,
+        seed: s.seed,
+        steps,
+        record_every: Some(record_every),
+        test_size: Some(0),
+        loss_change_at: at,
+        loss_change_batches: lab.size(300, 4000),
+        ..StudySpec::new(s.preset)
+    }
+}
+
+fn build(lab: &Lab) -> Result<Drawing> {
+    let mut table = Table::default();
+    let mut panels = Vec::new();
+    for (row, s) in SETTINGS.iter().enumerate() {
+        let spec = spec(lab, s);
+        let report = lab.study(&spec)?;
+        let command = study_command_line(&spec);
+        let n = &report.network;
+        let setting = |kind: &str, step: u64| -> Vec<(&'static str, Cell)> {
+            vec![
+                ("kind", kind.into()),
+                ("setting", s.label.into()),
+                ("landscape", s.preset.into()),
+                ("label_noise", n.label_noise.into()),
+                ("labels_changed", n.labels_changed.into()),
+                ("runs", (report.runs as usize).into()),
+                ("diverged", report.diverged.into()),
+                ("step", (step as usize).into()),
+            ]
+        };
+        // Across runs: Δ_t of every run (its own batch) at each record.
+        let (mut variance_across, mut robust_across) = (Vec::new(), Vec::new());
+        for p in &report.curve {
+            let d = &p.metrics["delta"];
+            let variance = d.summary.stderr.powi(2) * d.summary.n as f64;
+            // The variance a normal law with the same interquartile range
+            // would have: blind to the rare huge Δ that dominate `variance`.
+            let robust = ((d.quantile(0.75) - d.quantile(0.25)) / IQR_PER_SD).powi(2);
+            let mut r = setting("across_runs", p.step);
+            r.extend([("loss_quantile", f64::NAN.into()), ("run", f64::NAN.into())]);
+            r.push(("train_loss_median", p.metrics["train_loss"].quantile(0.5).into()));
+            r.extend(distribution_columns(d));
+            r.extend([("variance", variance.into()), ("variance_iqr", robust.into())]);
+            r.push(("command", command.clone().into()));
+            table.push(r);
+            if p.step > 0 {
+                variance_across.push(Point::new(p.step as f64, variance));
+                robust_across.push(Point::new(p.step as f64, robust));
+            }
+        }
+        // Given θ_t: the frozen runs over fresh batches.
+        let mut given: Vec<Vec<Point>> = vec![Vec::new(); FROZEN_QUANTILES.len()];
+        let mut variance_given: Vec<Vec<Point>> = vec![Vec::new(); FROZEN_QUANTILES.len()];
+        for c in &report.loss_change {
+            let j = FROZEN_QUANTILES.iter().position(|&q| q == c.quantile).expect("a frozen quantile");
+            let d = &c.delta;
+            let (q10, q50, q90) = (d.quantile(0.1), d.quantile(0.5), d.quantile(0.9));
+            let mut r = setting("given_theta", c.step);
+            r.extend([("loss_quantile", c.quantile.into()), ("run", (c.run as usize).into())]);
+            r.push(("train_loss", c.train_loss.into()));
+            r.extend(distribution_columns(d));
+            r.extend([
+                ("variance", c.variance.into()),
+                ("variance_across_runs", c.variance_across_runs.into()),
+                // > 1: the lower half of the law spreads further than the upper.
+                ("lower_over_upper_spread", ((q50 - q10) / (q90 - q50)).into()),
+                ("batches", (c.batches as usize).into()),
+                ("command", command.clone().into()),
+            ]);
+            table.push(r);
+            // Dodged on the log x axis so that the three runs' bars do not
+            // overlap.
+            let x = c.step as f64 * [0.9, 1.0, 1.1][j];
+            given[j].push(Point::with_ci(x, q50, q10, q90));
+            variance_given[j].push(Point::new(c.step as f64, c.variance));
+        }
+        let title = |what: &str| match s.label {
+            "clean" => format!("clean, {} runs: {what}", report.runs),
+            _ => format!("noisy ({}/{} labels), {} runs: {what}", n.labels_changed, n.n, report.runs),
+        };
+        let across = report.curve.iter().filter(|p| p.step > 0).map(|p| (p.step as f64, &p.metrics["delta"]));
+        panels.push(Chart {
+            title: title("Δ_t across runs"),
+            x_label: "iteration t".into(),
+            y_label: "Δ_t = f(θ_t+1) − f(θ_t)".into(),
+            x_log: true,
+            y_symlog: Some(s.symlog),
+            series: quantile_bands("", row, across),
+            ..Default::default()
+        });
+        let frozen = |name: &str, points: Vec<Vec<Point>>, style: Style| -> Vec<Series> {
+            FROZEN_QUANTILES
+                .iter()
+                .zip(points)
+                .zip(FROZEN_COLOURS)
+                .map(|((q, p), k)| Series::new(format!("{name} {:.0}% loss run", q * 100.0), style, p).coloured(k))
+                .collect()
+        };
+        panels.push(Chart {
+            title: title("Δ given θ_t"),
+            x_label: "iteration t (frozen)".into(),
+            y_label: "Δ over fresh batches: median, 10–90%".into(),
+            x_log: true,
+            y_symlog: Some(s.symlog),
+            series: frozen("at the", given, Style::Markers),
+            ..Default::default()
+        });
+        let mut series = vec![
+            Series::new("across runs", Style::Line, variance_across).coloured(row),
+            Series::new("across runs, (IQR/1.349)²", Style::Dashed, robust_across).coloured(row),
+        ];
+        series.extend(frozen("given θ_t at the", variance_given, Style::Markers));
+        panels.push(Chart {
+            title: title("variance of Δ"),
+            x_label: "iteration t".into(),
+            y_label: "Var Δ".into(),
+            x_log: true,
+            y_log: true,
+            series,
+            ..Default::default()
+        });
+    }
+    Ok(Drawing { table, plot: Plot::Panels(panels) })
+}
