@@ -194,7 +194,7 @@ pub struct NetworkArgs {
     /// Hidden widths, comma-separated [default: 10,30].
     #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
     pub hidden: Option<Vec<usize>>,
-    /// Test loss and accuracy every C steps [default: every tenth record].
+    /// Test loss and accuracy every C steps [default: T, i.e. at the start and the end].
     #[arg(long, value_name = "C", allow_negative_numbers = true)]
     pub test_every: Option<u64>,
     /// Quantiles over runs, comma-separated [default: 0.1,0.25,0.5,0.75,0.9].

@@ -32,7 +32,7 @@ pub enum Workload {
     Gd,
     /// SDE with K = 16 substeps.
     Sde,
-    /// The network study's SGD (`--landscape li-gauss10` etc.; [`network`]).
+    /// The network study's SGD (`--landscape li-gauss10` etc.; `bench/network.rs`).
     #[value(skip)]
     Network,
 }

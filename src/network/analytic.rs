@@ -1,5 +1,5 @@
 //! One network's loss, gradient and accuracy: the training kernel
-//! ([`super::kernel`]) at one lane, so the numbers the tests pin to
+//! (`kernel`) at one lane, so the numbers the tests pin to
 //! automatic differentiation ([`Mlp::gradient_ad`]) are the very ones
 //! training computes (a lane's bits do not depend on the lane count). Like
 //! training, it runs compiled for FMA where the processor has it (the same

@@ -109,7 +109,7 @@ pub enum Part {
     Test = 1,
 }
 
-/// What label noise did to a set (App. A.1, after Zhang et al. [80]).
+/// What label noise did to a set (App. A.1, after Zhang et al., ref. 80).
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 pub struct LabelNoise {
     /// The rate r asked for.

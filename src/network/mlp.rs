@@ -6,8 +6,8 @@
 //! p = 510 + 330 + 31k (902 for k = 2, 1150 for k = 10).
 //!
 //! # Parameter layout
-//! θ is flat, layer by layer from the input: first the weights W[o][i]
-//! (output-major, row o holds the weights into unit o), then the biases b[o].
+//! θ is flat, layer by layer from the input: first the weights `W[o][i]`
+//! (output-major, row o holds the weights into unit o), then the biases `b[o]`.
 //! Part 2's Hessians and layer loadings read this order ([`Mlp::layers`]).
 
 use super::data::Dataset;
@@ -25,9 +25,9 @@ pub struct Layer {
     pub inputs: usize,
     /// Outputs (this layer's width).
     pub outputs: usize,
-    /// Offset of W[0][0]; W[o][i] is at `weights + o * inputs + i`.
+    /// Offset of `W[0][0]`; `W[o][i]` is at `weights + o * inputs + i`.
     pub weights: usize,
-    /// Offset of b[0] (= `weights + inputs * outputs`).
+    /// Offset of `b[0]` (= `weights + inputs * outputs`).
     pub biases: usize,
 }
 

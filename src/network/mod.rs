@@ -11,7 +11,7 @@
 //! * [`options`]: SGD's η, m, T, sampling, and the recorded steps;
 //!   [`sampler`]: which points each step's batch holds;
 //!   [`train`]: many runs in parallel ([`train::Study`]) into a
-//!   [`train::Trace`]; [`bench`]: their throughput.
+//!   [`train::Trace`]; [`mod@bench`]: their throughput.
 //! * `kernel` and `block`: the vectorised passes and the SGD loop of a block
 //!   of runs; `simd`: their register type.
 

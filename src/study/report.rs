@@ -194,7 +194,7 @@ fn spaced(len: usize, rows: usize) -> Vec<usize> {
 const TABLE_ROWS: usize = 9;
 
 /// The table: the setting, then each observable's mean ± SE and quantiles
-/// over runs at up to [`TABLE_ROWS`] recorded steps.
+/// over runs at up to nine recorded steps.
 pub fn render(r: &StudyReport) -> String {
     let n = &r.network;
     let s = &r.sgd;

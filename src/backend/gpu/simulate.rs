@@ -487,7 +487,7 @@ impl Simulator for GpuSimulator {
         sizes.collect::<Result<Vec<_>>>().map(|s| s.into_iter().min().unwrap_or(MAX_CHUNK))
     }
 
-    /// [`HOST_THREADS`] threads: one chunk's results are tallied while the
+    /// Two host threads: one chunk's results are tallied while the
     /// device runs the next.
     fn pool(&self) -> Option<&rayon::ThreadPool> {
         Some(&self.pool)
