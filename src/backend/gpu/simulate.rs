@@ -46,6 +46,9 @@ const DISPATCH_TIME: Duration = Duration::from_millis(20);
 /// (lavapipe: `run archimedes --trials 100000 --steps 1000` took 1.53 s at
 /// 20 ms a dispatch, 1.02 s at 100 ms, 0.94 s at 300 ms).
 const DISPATCH_TIME_SOFTWARE: Duration = Duration::from_millis(300);
+/// Gradient evaluations a trial per dispatch at most on a software adapter
+/// (lavapipe's loop limiter, see [`Pace::new`]).
+const SOFTWARE_LOOPS: u64 = 1 << 14;
 /// Trials per chunk at most.
 const MAX_CHUNK: u64 = 1 << 23;
 /// Trials per chunk at most on a hardware GPU: 4096 workgroups, enough to
@@ -151,11 +154,22 @@ struct Pace {
 }
 
 impl Pace {
-    /// For dispatches of `work` gradient evaluations per step on `gpu`.
-    fn new(gpu: &Gpu, work: u64) -> Self {
+    /// For dispatches of `work` gradient evaluations per step
+    /// (`work_per_trial` of them a trial) on `gpu`.
+    fn new(gpu: &Gpu, work: u64, work_per_trial: u64) -> Self {
         let per = |limit: u64| (limit / work.max(1)).max(1) as usize;
-        let time = if gpu.is_software() { DISPATCH_TIME_SOFTWARE } else { DISPATCH_TIME };
-        Pace { steps: per(FIRST_DISPATCH_WORK), max: per(MAX_DISPATCH_WORK), time, since: Instant::now() }
+        let (time, max) = if gpu.is_software() {
+            // lavapipe silently ends a shader after 65,535 loop iterations,
+            // all loops counted: a few loop iterations per gradient evaluation
+            // a trial, so at most 2^14 evaluations a trial per dispatch.
+            (
+                DISPATCH_TIME_SOFTWARE,
+                per(MAX_DISPATCH_WORK).min((SOFTWARE_LOOPS / work_per_trial.max(1)).max(1) as usize),
+            )
+        } else {
+            (DISPATCH_TIME, per(MAX_DISPATCH_WORK))
+        };
+        Pace { steps: per(FIRST_DISPATCH_WORK).min(max), max, time, since: Instant::now() }
     }
 
     /// Steps in the next dispatch.
@@ -282,7 +296,7 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
             Ok(())
         };
         dispatch(&kernels.init, &cfg)?;
-        let mut pace = Pace::new(gpu, count * self.work_per_step());
+        let mut pace = Pace::new(gpu, count * self.work_per_step(), self.work_per_step());
         // The dispatch of steps still running, and its step count.
         let mut running: Option<(wgpu::SubmissionIndex, usize)> = None;
         let (mut next, mut first) = (0, 0);
