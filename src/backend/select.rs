@@ -3,7 +3,7 @@
 
 use super::cpu::Cpu;
 #[cfg(feature = "gpu")]
-use super::gpu::GpuSimulator;
+use super::gpu::{Gpu, GpuSimulator};
 use super::simulator::Simulator;
 #[cfg(not(feature = "gpu"))]
 use crate::error::usage;
@@ -146,6 +146,44 @@ impl Backends {
         self.cpu.supports(exp)?;
         self.print_notices();
         Ok(&self.cpu)
+    }
+
+    /// The GPU for work that is not an [`Experiment`] (the network study):
+    /// what `open` builds on the open adapter (which is named on stderr the
+    /// first time), or `None` for the CPU: no GPU was chosen or opened, or
+    /// `open` refused it under `auto` (said on stderr). Where the user
+    /// required the GPU, its refusal is the error. The notices of
+    /// [`Backends::open`] are printed here, as by [`Backends::for_experiment`].
+    #[cfg(feature = "gpu")]
+    pub fn for_gpu<'a, T>(&'a self, open: impl FnOnce(&'a Gpu) -> Result<T>) -> Result<Option<T>> {
+        let Some(gpu) = &self.gpu else {
+            self.print_notices();
+            return Ok(None);
+        };
+        match open(gpu.device()) {
+            Ok(built) => {
+                self.print_notices();
+                if !self.quiet && !self.announced.swap(true, Ordering::Relaxed) {
+                    eprintln!("simsgd: using GPU adapter {}", gpu.device().describe());
+                }
+                Ok(Some(built))
+            }
+            Err(e) if self.required => Err(e),
+            Err(e) => {
+                self.print_notices();
+                if !self.quiet {
+                    eprintln!("simsgd: {e}; this run uses the CPU backend");
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    /// Prints the notices of [`Backends::open`] for work that is not an
+    /// [`Experiment`] (the network study), which this build runs on the CPU.
+    #[cfg(not(feature = "gpu"))]
+    pub fn for_cpu(&self) {
+        self.print_notices();
     }
 
     /// Prints the notices not yet printed.

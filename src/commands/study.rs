@@ -1,22 +1,25 @@
 //! `simsgd run mlp | li-…`: the network study of seed 003 — train the runs
-//! on the CPU backend's threads in chunks, gather every run's records, and
-//! report distributions over runs (and, if asked, the loss change from
-//! frozen runs).
+//! in chunks on the CPU backend's threads or on the GPU (`--backend`), gather
+//! every run's records, and report distributions over runs (and, if asked,
+//! the loss change from frozen runs, replayed on the CPU).
 
 use crate::atomic;
-use crate::backend::cpu::Cpu;
-use crate::backend::{Choice, Simulator};
-use crate::error::{usage, Error, Result};
-use crate::network::train::Study;
+#[cfg(feature = "gpu")]
+use crate::backend::gpu::network::GpuStudy;
+use crate::backend::{Backends, Choice, Simulator};
+use crate::error::{Error, Result};
+use crate::network::train::{Study, Trace};
 use crate::progress::Progress;
 use crate::study::loss_change;
 use crate::study::records::Records;
-use crate::study::{StudyReport, StudySpec};
+use crate::study::{Resolved, StudyReport, StudySpec};
+use std::ops::Range;
 use std::path::PathBuf;
 use std::time::Instant;
 
-/// Runs trained per chunk: progress moves, and a chunk's trace (copied
-/// into the records) stays small beside them.
+/// Runs trained per chunk on the CPU: progress moves, and a chunk's trace
+/// (copied into the records) stays small beside them. The GPU's chunks are
+/// its own ([`GpuStudy::chunk_runs`]), large enough to fill it.
 const CHUNK_RUNS: u64 = 4096;
 
 /// How and where a study runs.
@@ -30,18 +33,71 @@ pub struct Options {
     pub outputs: Vec<PathBuf>,
 }
 
+/// Where the runs train.
+enum Trainer<'a> {
+    /// The CPU backend's pool.
+    Cpu(&'a rayon::ThreadPool, &'a Study<'a>),
+    /// The GPU (shaders/network.wgsl).
+    #[cfg(feature = "gpu")]
+    Gpu(Box<GpuStudy<'a>>),
+}
+
+impl<'a> Trainer<'a> {
+    /// The GPU where `--backend` chose one and it can run the study (`auto`
+    /// takes a hardware adapter only), else the CPU, with the notices of
+    /// [`Backends`].
+    fn choose(backends: &'a Backends, study: &'a Study<'a>, resolved: &'a Resolved) -> Result<Self> {
+        let cpu = Trainer::Cpu(backends.cpu().pool().expect("the CPU backend has a pool"), study);
+        #[cfg(feature = "gpu")]
+        {
+            let open = |gpu| GpuStudy::new(gpu, &resolved.mlp, &resolved.data, &resolved.options);
+            Ok(backends.for_gpu(open)?.map_or(cpu, |gpu| Trainer::Gpu(Box::new(gpu))))
+        }
+        #[cfg(not(feature = "gpu"))]
+        {
+            let _ = resolved;
+            backends.for_cpu();
+            Ok(cpu)
+        }
+    }
+
+    /// Runs per chunk.
+    fn chunk(&self) -> u64 {
+        match self {
+            Trainer::Cpu(..) => CHUNK_RUNS,
+            #[cfg(feature = "gpu")]
+            Trainer::Gpu(gpu) => gpu.chunk_runs(),
+        }
+    }
+
+    /// Trains `runs`, advancing `progress` by the runs done.
+    fn run(&self, runs: Range<u64>, progress: &Progress) -> Result<Trace> {
+        match self {
+            Trainer::Cpu(pool, study) => pool.install(|| study.run(runs, &|n| progress.advance(n))),
+            #[cfg(feature = "gpu")]
+            Trainer::Gpu(gpu) => gpu.run(runs, &|n| progress.advance_fraction(n)),
+        }
+    }
+
+    /// The report's backend and adapter.
+    fn describe(&self) -> (&'static str, Option<String>) {
+        match self {
+            Trainer::Cpu(..) => ("cpu", None),
+            #[cfg(feature = "gpu")]
+            Trainer::Gpu(gpu) => ("gpu", Some(gpu.adapter())),
+        }
+    }
+}
+
 /// Runs the study `spec` and reports it.
 pub fn run(spec: &StudySpec, options: &Options) -> Result<StudyReport> {
     let resolved = spec.resolve()?;
-    if options.backend == Choice::Gpu {
-        return Err(usage("the network study runs on the CPU backend only (its WGSL kernel is not built yet)"));
-    }
     for path in &options.outputs {
         atomic::check_writable(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
     }
-    let cpu = Cpu::new(options.threads)?;
-    let pool = cpu.pool().expect("the CPU backend has a pool");
+    let backends = Backends::open(options.backend, options.threads, options.quiet)?;
     let study = Study::new(&resolved.mlp, &resolved.data, resolved.options)?;
+    let trainer = Trainer::choose(&backends, &study, &resolved)?;
     let o = &resolved.options;
     let tests = if resolved.data.test.is_some() { o.test_steps() } else { Vec::new() };
     let mut records = Records::new(resolved.runs as usize, o.record_steps(), tests);
@@ -49,14 +105,18 @@ pub fn run(spec: &StudySpec, options: &Options) -> Result<StudyReport> {
     let start = Instant::now();
     let mut first = 0;
     while first < resolved.runs {
-        let runs = first..(first + CHUNK_RUNS).min(resolved.runs);
-        let trace = pool.install(|| study.run(runs.clone(), &|n| progress.advance(n)))?;
-        records.absorb(&trace);
+        let runs = first..(first + trainer.chunk()).min(resolved.runs);
+        records.absorb(&trainer.run(runs.clone(), &progress)?);
         first = runs.end;
     }
     progress.finish();
+    let cpu = backends.cpu();
+    let pool = cpu.pool().expect("the CPU backend has a pool");
     let frozen = pool.install(|| loss_change::frozen(&study, &resolved, &records));
     let mut report = pool.install(|| StudyReport::new(&resolved, &records, frozen));
+    let (backend, adapter) = trainer.describe();
+    report.backend = backend.to_string();
+    report.adapter = adapter;
     report.threads = cpu.threads();
     report.seconds = start.elapsed().as_secs_f64();
     Ok(report)

@@ -75,6 +75,27 @@ impl Trace {
     }
 }
 
+#[cfg(feature = "gpu")]
+impl Trace {
+    /// A trace of runs trained elsewhere (the GPU backend,
+    /// `crate::backend::gpu::network`), its values in this layout.
+    pub(crate) fn from_parts(
+        runs: Range<u64>,
+        steps: Vec<u64>,
+        test_steps: Vec<u64>,
+        values: Vec<f64>,
+        tests: Vec<f64>,
+        diverged_at: Vec<Option<u64>>,
+    ) -> Self {
+        let n = diverged_at.len();
+        debug_assert_eq!(
+            (values.len(), tests.len(), n as u64),
+            (Metric::ALL.len() * steps.len() * n, TestMetric::ALL.len() * test_steps.len() * n, runs.end - runs.start)
+        );
+        Trace { runs, steps, test_steps, values, tests, diverged_at }
+    }
+}
+
 impl<'a> Study<'a> {
     /// A study of `mlp` on `data`; a usage error if the options are invalid
     /// for its n training points or the network does not fit the data.

@@ -81,7 +81,12 @@ pub struct StudyReport {
     pub test: Vec<TestPoint>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub loss_change: Vec<LossChange>,
+    /// Where the runs trained: `cpu` or `gpu`.
     pub backend: String,
+    /// The GPU adapter that trained them, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adapter: Option<String>,
+    /// CPU threads (the CPU's training, and the loss-change replays).
     pub threads: usize,
     pub seconds: f64,
     /// Bytes the per-run records took.
@@ -157,6 +162,7 @@ impl StudyReport {
             test,
             loss_change,
             backend: "cpu".to_string(),
+            adapter: None,
             threads: 0,
             seconds: 0.0,
             memory_bytes: resolved.bytes(),
@@ -220,7 +226,7 @@ pub fn render(r: &StudyReport) -> String {
         Sampling::Shuffled => "from shuffled epochs",
     };
     out += &format!(
-        "SGD η = {}, m = {} {sampling}, T = {}, θ₀ {}; {} runs ({} diverged); {} backend, {} threads, {:.2} s\n",
+        "SGD η = {}, m = {} {sampling}, T = {}, θ₀ {}; {} runs ({} diverged); {}, {:.2} s\n",
         s.eta,
         s.batch,
         s.steps,
@@ -230,8 +236,10 @@ pub fn render(r: &StudyReport) -> String {
         },
         r.runs,
         r.diverged,
-        r.backend,
-        r.threads,
+        match &r.adapter {
+            Some(adapter) => format!("{} backend ({adapter})", r.backend),
+            None => format!("{} backend, {} threads", r.backend, r.threads),
+        },
         r.seconds
     );
     let qs: Vec<String> = r.quantiles.iter().map(|q| format!("q{}", key(*q))).collect();

@@ -393,3 +393,208 @@ fn kernel_time_lies_within_the_wall_time() {
         other => panic!("timestamps appeared or vanished: {other:?}"),
     }
 }
+
+/// The network study (seed 003) of `runs` runs of `steps` steps on Gauss-10
+/// (the paper's n = 100, d = 50, 50 → 10 → 30 → 10 network), recorded every
+/// 5 steps, on the GPU and on the CPU.
+fn network_traces(
+    gpu: &GpuSimulator,
+    data: &simsgd::network::data::Data,
+    options: simsgd::network::options::Options,
+    runs: std::ops::Range<u64>,
+) -> (simsgd::network::train::Trace, simsgd::network::train::Trace) {
+    use simsgd::backend::gpu::network::GpuStudy;
+    use simsgd::network::{mlp::Mlp, train::Study};
+    let mlp = Mlp::paper(10).unwrap();
+    let on_gpu = GpuStudy::new(gpu.device(), &mlp, data, &options).unwrap().run(runs.clone(), &|_| {}).unwrap();
+    let on_cpu = Study::new(&mlp, data, options).unwrap().run(runs, &|_| {}).unwrap();
+    assert_eq!((&on_gpu.steps, &on_gpu.test_steps), (&on_cpu.steps, &on_cpu.test_steps));
+    (on_gpu, on_cpu)
+}
+
+/// Gauss-10 with `test_points` test points (clean labels, standardised).
+fn gauss10(test_points: usize, standardize: bool) -> simsgd::network::data::Data {
+    use simsgd::network::gauss_k::GaussK;
+    GaussK { test_points, standardize, ..GaussK::paper(10, 0.0) }.generate().unwrap()
+}
+
+/// Per run and record, the GPU's network runs are the CPU's to f32 rounding:
+/// 64 runs × 30 steps of Gauss-10 from He's θ₀, with replacement and in
+/// shuffled epochs, with a 200-point test set every 10 steps.
+///
+/// Tolerances. f32's unit roundoff is u = 2^-24 ≈ 6·10^-8. A loss is a mean
+/// of softmax cross-entropies of logits that went through three layers of
+/// dot products of at most 50 terms (error ≲ √50·u relative each, 50·u at
+/// worst), and θ_t carries the rounding of t updates, propagated by SGD's
+/// Jacobian I − ηH; from He's θ₀ (logits of order 1, ‖g‖ ≈ 3) that
+/// propagation is tame. Measured on lavapipe over these runs: losses within
+/// 6·10^-7 relative, ‖g‖ within 1.1·10^-6, cosines within 6·10^-7 absolute,
+/// every accuracy equal. Allowed: 1e-5 relative for losses and ‖g‖ (≈ 170u,
+/// 15× the measured), 1e-5 absolute for the cosine, 1e-5 of |f_t| + |f_{t+1}|
+/// for Δ_t (a difference of two such losses), and accuracies equal to f32's
+/// rounding of k/n except that one point's argmax may flip at a near-tie
+/// (1/n) in at most one record in a hundred.
+#[test]
+fn network_runs_match_the_cpu() {
+    use simsgd::network::mlp::Init;
+    use simsgd::network::options::{Metric, Options, Sampling, TestMetric};
+    let Some(gpu) = gpu() else { return };
+    let data = gauss10(200, true);
+    for sampling in [Sampling::Replacement, Sampling::Shuffled] {
+        let options =
+            Options { record_every: 5, test_every: 10, sampling, init: Init::He, seed: 7, ..Options::paper(0.1, 30) };
+        let (g, c) = network_traces(&gpu, &data, options, 0..64);
+        assert_eq!((g.diverged(), c.diverged()), (0, 0));
+        assert_eq!(g.test_steps, [0, 10, 20, 30]);
+        let close = |what: &str, a: f64, b: f64, tolerance: f64| {
+            assert!((a - b).abs() <= tolerance, "{sampling:?} {what}: gpu {a} cpu {b}");
+        };
+        let (mut accuracies, mut flips) = (0, 0);
+        let mut accuracy = |what: &str, a: f64, b: f64| {
+            accuracies += 1;
+            if (a - b).abs() > 1e-6 {
+                close(what, a, b, 0.01 + 1e-6);
+                flips += 1;
+            }
+        };
+        for (k, t) in g.steps.iter().enumerate() {
+            for r in 0..64 {
+                let v = |trace: &simsgd::network::train::Trace, m| trace.values(m, k)[r];
+                let what = |m: Metric| format!("run {r} step {t} {}", m.name());
+                let (f, f1) = (v(&c, Metric::TrainLoss), v(&c, Metric::TrainLoss) + v(&c, Metric::Delta));
+                close(&what(Metric::TrainLoss), v(&g, Metric::TrainLoss), f, 1e-5 * f.abs());
+                close(
+                    &what(Metric::GradNorm),
+                    v(&g, Metric::GradNorm),
+                    v(&c, Metric::GradNorm),
+                    1e-5 * v(&c, Metric::GradNorm),
+                );
+                close(&what(Metric::Delta), v(&g, Metric::Delta), v(&c, Metric::Delta), 1e-5 * (f.abs() + f1.abs()));
+                accuracy(&what(Metric::TrainAccuracy), v(&g, Metric::TrainAccuracy), v(&c, Metric::TrainAccuracy));
+                let (a, b) = (v(&g, Metric::Cos), v(&c, Metric::Cos));
+                if *t == 0 {
+                    assert!(a.is_nan() && b.is_nan(), "no g₋₁ at t = 0: {a} {b}");
+                } else {
+                    close(&what(Metric::Cos), a, b, 1e-5);
+                }
+            }
+        }
+        for (k, t) in g.test_steps.iter().enumerate() {
+            for r in 0..64 {
+                let v = |trace: &simsgd::network::train::Trace, m| trace.test_values(m, k)[r];
+                for m in [TestMetric::TestLoss, TestMetric::NoisyTestLoss] {
+                    close(&format!("run {r} test step {t} {}", m.name()), v(&g, m), v(&c, m), 1e-5 * v(&c, m));
+                }
+                for m in [TestMetric::TestAccuracy, TestMetric::NoisyTestAccuracy] {
+                    accuracy(&format!("run {r} test step {t} {}", m.name()), v(&g, m), v(&c, m));
+                }
+            }
+        }
+        assert!(flips * 100 <= accuracies, "{flips} of {accuracies} accuracies differ");
+        // A sub-range of runs is the same runs, bit for bit.
+        let part = simsgd::backend::gpu::network::GpuStudy::new(
+            gpu.device(),
+            &simsgd::network::mlp::Mlp::paper(10).unwrap(),
+            &data,
+            &options,
+        )
+        .unwrap()
+        .run(40..64, &|_| {})
+        .unwrap();
+        for (k, _) in g.steps.iter().enumerate() {
+            for m in Metric::ALL {
+                let (whole, sub) = (&g.values(m, k)[40..], part.values(m, k));
+                assert!(whole.iter().zip(sub).all(|(a, b)| a.to_bits() == b.to_bits()), "{m:?}: {whole:?} {sub:?}");
+            }
+        }
+    }
+}
+
+/// The paper's θ₀ ~ N(0, I) makes the first steps chaotic: logits of order
+/// 100, ‖g‖ ≈ 50–90 and η‖g‖ ≈ 5–9, so the ReLUs' pattern reshuffles every
+/// step and a rounding-level difference grows by orders of magnitude in a
+/// few steps in some runs (the CPU against itself on features rounded to
+/// f32, a 3·10^-9 perturbation of the losses, differs by 10^-3 after 10
+/// steps and 3·10^-2 after 30 in the worst of these 64 runs). So at t = 0
+/// every run agrees to f32 rounding (1e-5 relative, as above), and later the
+/// runs agree in distribution: at each record the median over runs of the
+/// relative difference of f(θ_t) and of ‖g_t‖ stays below 3e-4 (measured on
+/// lavapipe: at most 3.2·10^-5 up to t = 30).
+#[test]
+fn network_runs_of_the_papers_init_agree_across_runs() {
+    use simsgd::network::options::{Metric, Options};
+    let Some(gpu) = gpu() else { return };
+    let options = Options { record_every: 5, ..Options::paper(0.1, 30) };
+    let (g, c) = network_traces(&gpu, &gauss10(0, true), options, 0..64);
+    assert_eq!((g.diverged(), c.diverged()), (0, 0));
+    for m in [Metric::TrainLoss, Metric::GradNorm] {
+        for (k, t) in g.steps.iter().enumerate() {
+            let (a, b) = (g.values(m, k), c.values(m, k));
+            let mut rel: Vec<f64> = a.iter().zip(b).map(|(a, b)| (a - b).abs() / b.abs()).collect();
+            if *t == 0 {
+                assert!(rel.iter().all(|&e| e <= 1e-5), "{m:?} at t = 0: {rel:?}");
+            }
+            rel.sort_by(f64::total_cmp);
+            let median = (rel[31] + rel[32]) / 2.0;
+            assert!(median <= 3e-4, "{m:?} at t = {t}: median relative difference {median}");
+        }
+    }
+}
+
+/// A step size far too large (raw features, ‖x‖ ≈ 41) diverges every run on
+/// both backends, and a diverged run's records are NaN from its step on,
+/// finite before. η = 1e200 is beyond f32's range: every run diverges at its
+/// first record, as on the CPU. η = 1e30 fits f32, but the runs overflow f32
+/// (3.4·10^38) before f64: the GPU marks each run diverged at or before the
+/// CPU's step.
+#[test]
+fn network_divergence_matches_the_cpu() {
+    use simsgd::network::options::{Metric, Options};
+    let Some(gpu) = gpu() else { return };
+    let data = gauss10(0, false);
+    for eta in [1e200, 1e30] {
+        let options = Options { record_every: 5, ..Options::paper(eta, 20) };
+        let (g, c) = network_traces(&gpu, &data, options, 0..16);
+        assert_eq!((g.diverged(), c.diverged()), (16, 16), "η = {eta}");
+        for (r, (dg, dc)) in g.diverged_at.iter().zip(&c.diverged_at).enumerate() {
+            let (dg, dc) = (dg.unwrap(), dc.unwrap());
+            if eta == 1e200 {
+                assert_eq!((dg, dc), (0, 0), "run {r}");
+            }
+            assert!(dg <= dc, "run {r}: the GPU at {dg}, the CPU at {dc}");
+            for (k, &t) in g.steps.iter().enumerate() {
+                let v = g.values(Metric::TrainLoss, k)[r];
+                assert_eq!(v.is_nan(), t >= dg, "run {r} step {t}: {v}");
+            }
+        }
+    }
+}
+
+/// `simsgd run li-gauss10 --backend gpu` end to end: the report names the
+/// GPU and its adapter, and its first record (θ₀, before any step has
+/// amplified the rounding) is the CPU's to f32 rounding.
+#[test]
+fn network_study_runs_on_the_gpu() {
+    let Some(gpu) = gpu() else { return };
+    let run = |backend: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_simsgd"))
+            .args(["run", "li-gauss10", "--backend", backend, "--trials", "64", "--steps", "20", "--json", "-q"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let (g, c) = (run("gpu"), run("cpu"));
+    assert_eq!(g["backend"], "gpu");
+    assert!(g["adapter"].as_str().unwrap().contains(gpu.device().name()));
+    assert_eq!((c["backend"].as_str(), c.get("adapter")), (Some("cpu"), None));
+    assert_eq!((g["runs"].as_u64(), g["diverged"].as_u64()), (Some(64), Some(0)));
+    let steps = |v: &serde_json::Value, key: &str| -> Vec<u64> {
+        v[key].as_array().unwrap().iter().map(|p| p["step"].as_u64().unwrap()).collect()
+    };
+    assert_eq!((steps(&g, "curve"), steps(&g, "test")), (vec![0, 10, 20], vec![0, 20]));
+    for (set, metric) in [("curve", "train_loss"), ("curve", "grad_norm"), ("test", "test_loss")] {
+        let mean = |v: &serde_json::Value| v[set][0][metric]["mean"].as_f64().unwrap();
+        assert!((mean(&g) - mean(&c)).abs() <= 1e-5 * mean(&c), "{set} {metric}: {} vs {}", mean(&g), mean(&c));
+    }
+}

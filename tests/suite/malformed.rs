@@ -299,7 +299,6 @@ pub(crate) const REFUSED: &[(&str, &str)] = &[
     ("run mlp --loss-change-at 10 --loss-change-batches 1", "--loss-change-batches must be at least 2"),
     ("run mlp --data nowhere.csv", "nowhere.csv"),
     ("run mlp --data nowhere.csv --train-size 5", "--train-size sets Gauss-k's size; a --data file has its own"),
-    ("run mlp --backend gpu", "the network study runs on the CPU backend only"),
     ("run mlp --test-size 0 --test-every 5", "--test-every needs a test set"),
 ];
 

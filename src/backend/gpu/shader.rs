@@ -1,7 +1,7 @@
 //! WGSL sources, assembled at load time, and the Rust ↔ WGSL contract.
 //!
-//! The shared kernels live under shaders/ (philox, math, simulate, probe); each
-//! landscape's `loss` and `grad` live beside its Rust file
+//! The shared kernels live under shaders/ (philox, math, simulate, network,
+//! probe); each landscape's `loss` and `grad` live beside its Rust file
 //! ([`Landscape::WGSL`]). Everything both sides must agree on is a Rust
 //! constant, here or in its Rust home (`crate::rng`, `crate::quadrature`), and
 //! reaches the shaders only through a generated prelude, so the two cannot
@@ -10,6 +10,8 @@
 //! * [`constants`]: the workgroup size, the divergence flag bits, the
 //!   `DYNAMICS` codes, the random streams' ids, Philox's constants and the
 //!   array bounds of the uniform block;
+//! * the network study's sizes, layer offsets and streams, per network
+//!   (`super::network`'s prelude);
 //! * [`landscape`]: per landscape, `DIM` and one accessor per parameter by
 //!   name, `fn param_H() -> f32`, so a landscape's WGSL never indexes
 //!   `cfg.params` by position.
@@ -27,6 +29,7 @@ const PHILOX: &str = include_str!("../../../shaders/philox.wgsl");
 const MATH: &str = include_str!("../../../shaders/math.wgsl");
 const SIMULATE: &str = include_str!("../../../shaders/simulate.wgsl");
 const PROBE: &str = include_str!("../../../shaders/probe.wgsl");
+const NETWORK: &str = include_str!("../../../shaders/network.wgsl");
 const MULHI_NATIVE: &str = include_str!("../../../shaders/mulhi_native.wgsl");
 const MULHI_EMULATED: &str = include_str!("../../../shaders/mulhi_emulated.wgsl");
 
@@ -113,6 +116,12 @@ pub fn landscape<L: Landscape<D>, const D: usize>() -> String {
 /// The trajectory kernels of a landscape.
 pub fn simulate<L: Landscape<D>, const D: usize>(multiply: Multiply) -> String {
     [&constants(), multiply.source(), PHILOX, MATH, &landscape::<L, D>(), L::WGSL, SIMULATE].join("\n")
+}
+
+/// The network study's kernel, after its network's generated `prelude`
+/// (`super::network`).
+pub fn network(multiply: Multiply, prelude: &str) -> String {
+    [&constants(), multiply.source(), PHILOX, MATH, prelude, NETWORK].join("\n")
 }
 
 /// The random-number probe.
