@@ -194,14 +194,19 @@ pub struct NetworkArgs {
     /// Hidden widths, comma-separated [default: 10,30].
     #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
     pub hidden: Option<Vec<usize>>,
+    /// Record every step up to T as well as every --record-every: the fast
+    /// early phase [default: 0; raised to cover --loss-change-at steps off
+    /// the record grid].
+    #[arg(long, value_name = "T", allow_negative_numbers = true)]
+    pub record_all_until: Option<u64>,
     /// Test loss and accuracy every C steps [default: T, i.e. at the start and the end].
     #[arg(long, value_name = "C", allow_negative_numbers = true)]
     pub test_every: Option<u64>,
     /// Quantiles over runs, comma-separated [default: 0.1,0.25,0.5,0.75,0.9].
     #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
     pub quantiles: Option<Vec<f64>>,
-    /// Freeze the runs at the 10/50/90% loss quantiles at these recorded steps
-    /// and draw fresh batches: the loss change's law given θ_t.
+    /// Freeze the runs at the 10/50/90% loss quantiles at these steps and
+    /// draw fresh batches: the loss change's law given θ_t.
     #[arg(long, value_delimiter = ',', value_name = "STEPS", allow_negative_numbers = true)]
     pub loss_change_at: Option<Vec<u64>>,
     /// Fresh batches per frozen run [default: 10^4].
@@ -221,6 +226,7 @@ impl NetworkArgs {
             ("--data-seed", self.data_seed.is_some()),
             ("--raw-features", self.raw_features),
             ("--hidden", self.hidden.is_some()),
+            ("--record-all-until", self.record_all_until.is_some()),
             ("--test-every", self.test_every.is_some()),
             ("--quantiles", self.quantiles.is_some()),
             ("--loss-change-at", self.loss_change_at.is_some()),
@@ -285,6 +291,7 @@ impl RunArgs {
             runs: self.trials,
             seed: self.seed,
             record_every: self.record_every.map(|r| r as u64),
+            record_all_until: n.record_all_until,
             test_every: n.test_every,
             quantiles: n.quantiles.clone().unwrap_or(spec.quantiles),
             loss_change_at: n.loss_change_at.clone().unwrap_or_default(),

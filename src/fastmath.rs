@@ -12,7 +12,19 @@
 
 /// 1.5 * 2^52: adding it rounds a double of magnitude below 2^51 to an integer
 /// held in the low bits of the sum's representation.
-const ROUND_MAGIC: f64 = 6_755_399_441_055_744.0;
+pub(crate) const ROUND_MAGIC: f64 = 6_755_399_441_055_744.0;
+
+/// [`exp`]'s constants, which the network kernels' vector builds repeat
+/// (`network::simd`): ln 2 split for Cody–Waite reduction, and the
+/// factorials of its Taylor series, highest term first.
+pub(crate) mod exp_constants {
+    pub(crate) use super::ROUND_MAGIC;
+    pub(crate) const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
+    pub(crate) const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+    pub(crate) const LEADING: f64 = 6_227_020_800.0;
+    pub(crate) const DIVISORS: [f64; 13] =
+        [479_001_600.0, 39_916_800.0, 3_628_800.0, 362_880.0, 40_320.0, 5040.0, 720.0, 120.0, 24.0, 6.0, 2.0, 1.0, 1.0];
+}
 
 /// Rounds `x` (|x| < 2^51) to the nearest integer; returns it as f64 and as i64.
 #[inline(always)]
@@ -32,16 +44,13 @@ fn small_int_to_f64(k: i64) -> f64 {
 /// NaN propagates.
 #[inline(always)]
 pub fn exp(x: f64) -> f64 {
-    const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
-    const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+    use exp_constants::*;
     let x = x.clamp(-708.0, 709.0);
     let (kf, k) = round_split(x * std::f64::consts::LOG2_E);
     let r = (x - kf * LN2_HI) - kf * LN2_LO;
     // Taylor series of e^r, |r| <= ln2/2: the r^14 term is below 4e-18.
-    let mut p = 1.0 / 6_227_020_800.0;
-    for d in
-        [479_001_600.0, 39_916_800.0, 3_628_800.0, 362_880.0, 40_320.0, 5040.0, 720.0, 120.0, 24.0, 6.0, 2.0, 1.0, 1.0]
-    {
+    let mut p = 1.0 / LEADING;
+    for d in DIVISORS {
         p = p * r + 1.0 / d;
     }
     p * f64::from_bits(((k + 1023) as u64) << 52)

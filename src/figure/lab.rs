@@ -167,6 +167,7 @@ pub fn study_command_line(spec: &StudySpec) -> String {
     flag("steps", spec.steps.map(|t| t.to_string()));
     flag("shuffle", spec.shuffle.then(String::new));
     flag("record-every", spec.record_every.map(|k| k.to_string()));
+    flag("record-all-until", spec.record_all_until.map(|t| t.to_string()));
     flag("test-every", spec.test_every.map(|c| c.to_string()));
     flag(
         "quantiles",

@@ -1,11 +1,13 @@
-//! `li-loss-change`: seed 003's loss change Δ_t = f(θ_{t+1}) − f(θ_t) on
-//! Gauss-10 (sec. 5, Figs. 9, 10; Fig. 24 is Gauss-2's): its distribution
-//! across runs at each recorded step (each run's own batch), and its law
-//! given θ_t — the runs at the 10%, 50% and 90% loss quantiles frozen at a
-//! few steps, each stepped from θ_t with many fresh batches — with the
-//! variance of both, clean labels (`li-gauss10`) against 15% label noise
-//! (`li-gauss10-noisy`). Δ takes both signs over many decades: it is drawn
-//! on a symmetric-log axis.
+//! `li-loss-change`: seed 003's loss change Δ_t = f(θ_{t+1}) − f(θ_t)
+//! (sec. 5, Figs. 9, 10, 24): its distribution across runs at each recorded
+//! step (each run's own batch), and its law given θ_t — the runs at the
+//! 10%, 50% and 90% loss quantiles frozen at a few steps, from the first
+//! (Fig. 9(a) follows iterations 1 to 15), each stepped from θ_t with many
+//! fresh batches — with the variance of both. Rows: Gauss-10 with m = 5
+//! (Figs. 9, 10), clean labels (`li-gauss10`) against 15% label noise
+//! (`li-gauss10-noisy`), then Gauss-2 with m = 50 (Fig. 24), clean against
+//! 20% noise. Δ takes both signs over many decades: it is drawn on a
+//! symmetric-log axis.
 
 use super::lab::{distribution_columns, quantile_bands, study_command_line, Drawing, Figure, Lab, Plot};
 use super::table::{Cell, Table};
@@ -16,22 +18,25 @@ use crate::study::StudySpec;
 
 pub const FIGURE: Figure = Figure {
     name: "li-loss-change",
-    about: "Gauss-10 MLP, clean vs 15% noisy labels: Δ = f(θ_{t+1}) − f(θ_t) across runs, given θ_t at the 10/50/90% loss runs (fresh batches), and their variances (003 Figs. 9, 10)",
+    about: "Gauss-10 (m = 5) and Gauss-2 (m = 50) MLPs, clean vs noisy labels: Δ = f(θ_{t+1}) − f(θ_t) across runs, given θ_t at the 10/50/90% loss runs (fresh batches), and their variances (003 Figs. 9, 10, 24)",
     build,
 };
 
-/// One setting: its label, preset, seed and the symmetric-log threshold of
-/// its Δ axes.
+/// One setting: its label, preset, mini-batch size (the preset's where
+/// `None`), seed and the symmetric-log threshold of its Δ axes.
 struct Setting {
     label: &'static str,
     preset: &'static str,
+    batch: Option<usize>,
     seed: u64,
     symlog: f64,
 }
 
-const SETTINGS: [Setting; 2] = [
-    Setting { label: "clean", preset: "li-gauss10", seed: 310, symlog: 1e-9 },
-    Setting { label: "noisy", preset: "li-gauss10-noisy", seed: 311, symlog: 1e-6 },
+const SETTINGS: [Setting; 4] = [
+    Setting { label: "Gauss-10 clean", preset: "li-gauss10", batch: None, seed: 310, symlog: 1e-9 },
+    Setting { label: "Gauss-10 noisy", preset: "li-gauss10-noisy", batch: None, seed: 311, symlog: 1e-6 },
+    Setting { label: "Gauss-2 clean", preset: "li-gauss2", batch: Some(50), seed: 312, symlog: 1e-9 },
+    Setting { label: "Gauss-2 noisy", preset: "li-gauss2-noisy", batch: Some(50), seed: 313, symlog: 1e-6 },
 ];
 
 /// The interquartile range of a normal law in standard deviations.
@@ -41,21 +46,26 @@ const IQR_PER_SD: f64 = 1.3489795003921634;
 /// quantiles.
 const FROZEN_COLOURS: [usize; 3] = [2, 4, 3];
 
-/// The study of `s`: full mode runs the clean setting at the paper's 10⁴
-/// runs, the noisy one (T = 10⁴, recorded every 50 steps) at 10³, and
-/// freezes the 10/50/90% runs at 6 and 8 steps with 4000 fresh batches each;
-/// quick mode fewer runs, batches and steps (the noisy setting to T = 2000).
+/// The study of `s`: full mode runs the clean settings at the paper's 10⁴
+/// runs and the noisy ones (T = 10⁴ and 3000, recorded every 50 steps) at
+/// 10³, and freezes the 10/50/90% runs from the first step on (steps off
+/// the record grid are recorded with all before them) with 4000 fresh
+/// batches each; quick mode fewer runs, batches and steps.
 fn spec(lab: &Lab, s: &Setting) -> StudySpec {
-    let noisy = s.preset.ends_with("noisy");
-    let (runs, steps, record_every, at): (u64, Option<u64>, u64, Vec<u64>) = match (noisy, lab.quick) {
-        (false, true) => (300, None, 10, vec![10, 50, 400]),
-        (false, false) => (10_000, None, 10, vec![10, 20, 50, 100, 200, 400]),
-        (true, true) => (100, Some(2000), 50, vec![50, 500, 2000]),
-        (true, false) => (1000, None, 50, vec![50, 100, 200, 500, 1000, 2000, 5000, 10_000]),
+    let (runs, steps, record_every, at): (u64, Option<u64>, u64, Vec<u64>) = match (s.preset, lab.quick) {
+        ("li-gauss10", true) => (300, None, 10, vec![1, 10, 50, 400]),
+        ("li-gauss10", false) => (10_000, None, 10, vec![1, 5, 10, 15, 25, 50, 100, 200, 400]),
+        ("li-gauss10-noisy", true) => (100, Some(2000), 50, vec![50, 500, 2000]),
+        ("li-gauss10-noisy", false) => (1000, None, 50, vec![1, 10, 50, 100, 200, 500, 1000, 2000, 5000, 10_000]),
+        ("li-gauss2", true) => (300, None, 5, vec![1, 10, 50, 100]),
+        ("li-gauss2", false) => (10_000, None, 5, vec![1, 5, 10, 20, 50, 100]),
+        (_, true) => (100, Some(1000), 50, vec![50, 500, 1000]),
+        (_, false) => (1000, None, 50, vec![1, 10, 50, 100, 500, 1000, 3000]),
     };
     StudySpec {
         runs,
         seed: s.seed,
+        batch: s.batch,
         steps,
         record_every: Some(record_every),
         test_size: Some(0),
@@ -131,9 +141,9 @@ fn build(lab: &Lab) -> Result<Drawing> {
             given[j].push(Point::with_ci(x, q50, q10, q90));
             variance_given[j].push(Point::new(c.step as f64, c.variance));
         }
-        let title = |what: &str| match s.label {
-            "clean" => format!("clean, {} runs: {what}", report.runs),
-            _ => format!("noisy ({}/{} labels), {} runs: {what}", n.labels_changed, n.n, report.runs),
+        let title = |what: &str| match n.labels_changed {
+            0 => format!("{}, m={}, {} runs: {what}", s.label, report.sgd.batch, report.runs),
+            changed => format!("{} ({changed}/{}), m={}, {} runs: {what}", s.label, n.n, report.sgd.batch, report.runs),
         };
         let across = report.curve.iter().filter(|p| p.step > 0).map(|p| (p.step as f64, &p.metrics["delta"]));
         panels.push(Chart {

@@ -30,7 +30,7 @@ pub const TILE: usize = 8;
 
 /// Calls `$f::<L, S>` with the tile size `S = $s` as a constant.
 macro_rules! by_tile {
-    ($s:expr, $f:ident::<$($g:ident),*>($($arg:expr),*)) => {
+    ($s:expr, $f:ident::<$($g:tt),*>($($arg:expr),*)) => {
         match $s {
             1 => $f::<$($g,)* 1>($($arg),*),
             2 => $f::<$($g,)* 2>($($arg),*),
@@ -147,8 +147,8 @@ pub fn evaluate<const L: usize, R: Reg<L>, const N: usize>(
     for j0 in (0..count).step_by(TILE) {
         let s = (count - j0).min(TILE);
         by_tile!(s, forward::<L, R>(mlp, theta, inputs, j0, work));
-        for (sum, y) in sums.iter_mut().zip(&labels) {
-            let (loss, correct) = by_tile!(s, head::<L, R>(mlp.classes(), &work.logits, y, j0, None));
+        let tile = by_tile!(s, head::<L, R, N>(mlp.classes(), &work.logits, labels.each_ref(), j0, None));
+        for (sum, (loss, correct)) in sums.iter_mut().zip(tile) {
             add(&mut sum.0, loss);
             add(&mut sum.1, correct);
         }
@@ -186,7 +186,7 @@ pub fn gradient<const L: usize, R: Reg<L>>(
         let s = (count - j0).min(TILE);
         by_tile!(s, forward::<L, R>(mlp, theta, inputs, j0, work));
         let delta = Some((scale, &mut work.delta.last_mut().unwrap()[..]));
-        let (l, c) = by_tile!(s, head::<L, R>(mlp.classes(), &work.logits, &labels, j0, delta));
+        let [(l, c)] = by_tile!(s, head::<L, R, 1>(mlp.classes(), &work.logits, [&labels], j0, delta));
         add(&mut loss, l);
         add(&mut correct, c);
         by_tile!(s, backward::<L, R>(mlp, inputs, j0, work, grad, j0 == 0));
@@ -228,13 +228,9 @@ impl<const L: usize, R: Reg<L>, const S: usize> Source<L, R, S> for SharedTile<'
     }
 }
 
-/// Output units computed together by the dense kernels where the tile is
-/// at most 6 samples: 2 × S independent accumulators hide the FMA latency
-/// (a tile of 7 or 8 has enough with one unit) and fit AVX2's 16 registers.
-const PAIR_MAX_TILE: usize = 6;
-
 /// z = W x + b for the S samples of a tile: `w`'s rows of `width` and `b`
-/// (zeros where `None`) give z's units.
+/// (zeros where `None`) give z's units. With `slope`, the ReLU is applied
+/// on the way out: z holds the activation and `slope` σ′ ([`Reg::relu`]).
 #[inline(always)]
 fn dense<const L: usize, R: Reg<L>, const S: usize>(
     w: &[Lane<L>],
@@ -242,17 +238,18 @@ fn dense<const L: usize, R: Reg<L>, const S: usize>(
     b: Option<&[Lane<L>]>,
     x: &impl Source<L, R, S>,
     z: &mut [Lane<L>],
+    mut slope: Option<&mut [Lane<L>]>,
 ) {
     let units = w.len() / width;
     let mut o = 0;
-    if S <= PAIR_MAX_TILE {
+    if S <= R::PAIR_TILE {
         while o + 2 <= units {
-            dense_units::<L, R, S, 2>(w, width, b, x, z, o);
+            dense_units::<L, R, S, 2>(w, width, b, x, z, slope.as_deref_mut(), o);
             o += 2;
         }
     }
     while o < units {
-        dense_units::<L, R, S, 1>(w, width, b, x, z, o);
+        dense_units::<L, R, S, 1>(w, width, b, x, z, slope.as_deref_mut(), o);
         o += 1;
     }
 }
@@ -265,6 +262,7 @@ fn dense_units<const L: usize, R: Reg<L>, const S: usize, const U: usize>(
     b: Option<&[Lane<L>]>,
     x: &impl Source<L, R, S>,
     z: &mut [Lane<L>],
+    mut slope: Option<&mut [Lane<L>]>,
     o0: usize,
 ) {
     let rows: [&[Lane<L>]; U] = std::array::from_fn(|u| &w[(o0 + u) * width..][..width]);
@@ -279,9 +277,16 @@ fn dense_units<const L: usize, R: Reg<L>, const S: usize, const U: usize>(
         }
     }
     for u in 0..U {
-        let zo = &mut z[(o0 + u) * TILE..][..S];
+        let at = (o0 + u) * TILE;
         for s in 0..S {
-            acc[u][s].store(&mut zo[s]);
+            match slope.as_deref_mut() {
+                Some(slope) => {
+                    let (a, d) = acc[u][s].relu();
+                    a.store(&mut z[at + s]);
+                    d.store(&mut slope[at + s]);
+                }
+                None => acc[u][s].store(&mut z[at + s]),
+            }
         }
     }
 }
@@ -313,21 +318,13 @@ fn forward<const L: usize, R: Reg<L>, const S: usize>(
         let z = if h == last { &mut work.logits[..] } else { &mut above[0][..] };
         let w = &theta[layer.weights..layer.biases];
         let b = Some(&theta[layer.biases..layer.biases + layer.outputs]);
+        let slope = if h < last { Some(&mut work.slope[h][..]) } else { None };
         match h {
             0 => match tile_of(inputs, j0, layer.inputs) {
-                Inputs::Lanes(x) => dense::<L, R, S>(w, layer.inputs, b, &LaneTile(x), z),
-                Inputs::Shared(x) => dense::<L, R, S>(w, layer.inputs, b, &SharedTile(x), z),
+                Inputs::Lanes(x) => dense::<L, R, S>(w, layer.inputs, b, &LaneTile(x), z, slope),
+                Inputs::Shared(x) => dense::<L, R, S>(w, layer.inputs, b, &SharedTile(x), z, slope),
             },
-            _ => dense::<L, R, S>(w, layer.inputs, b, &LaneTile(&below[h - 1]), z),
-        }
-        if h < last {
-            for (zo, so) in z.chunks_exact_mut(TILE).zip(work.slope[h].chunks_exact_mut(TILE)) {
-                for s in 0..S {
-                    let (a, slope) = R::load(&zo[s]).relu();
-                    a.store(&mut zo[s]);
-                    slope.store(&mut so[s]);
-                }
-            }
+            _ => dense::<L, R, S>(w, layer.inputs, b, &LaneTile(&below[h - 1]), z, slope),
         }
     }
 }
@@ -346,21 +343,27 @@ fn log1p(x: f64) -> f64 {
     fastmath::ln(u) - ((u - 1.0) - x) / u
 }
 
-/// Softmax cross-entropy of the tile's logits against labels `y` (samples
-/// from `j0`): per lane the summed loss and the count of correct argmaxes;
-/// with `delta = Some((scale, δ))`, δ = scale·(softmax − one-hot).
+/// Softmax cross-entropy of the tile's logits (samples from `j0`) against
+/// each of N label sets `ys` (the exponentials and the log-sum-exp computed
+/// once for all): per set and lane the summed loss and the count of correct
+/// argmaxes; with `delta = Some((scale, δ))`, δ = scale·(softmax − one-hot)
+/// for the first set.
 #[inline(always)]
-fn head<const L: usize, R: Reg<L>, const S: usize>(
+fn head<const L: usize, R: Reg<L>, const N: usize, const S: usize>(
     k: usize,
     logits: &[Lane<L>],
-    y: &Labels<L>,
+    ys: [&Labels<L>; N],
     j0: usize,
     mut delta: Option<(f64, &mut [Lane<L>])>,
-) -> (Lane<L>, Lane<L>) {
-    let (mut loss, mut correct) = ([0.0; L], [0.0; L]);
+) -> [(Lane<L>, Lane<L>); N] {
+    let mut sums = [([0.0; L], [0.0; L]); N];
     let logits = &logits[..k * TILE];
     for s in 0..S {
-        let label = y.at(j0 + s);
+        // (Loops, not `map`: a closure would not inherit the vector builds' features.)
+        let mut labels = [[0; L]; N];
+        for (label, y) in labels.iter_mut().zip(&ys) {
+            *label = y.at(j0 + s);
+        }
         let (mut top, mut arg) = (logits[s], [0u32; L]);
         for (c, zc) in logits.chunks_exact(TILE).enumerate().skip(1) {
             for l in 0..L {
@@ -371,28 +374,35 @@ fn head<const L: usize, R: Reg<L>, const S: usize>(
             }
         }
         // e_c = exp(z_c − max) ≤ 1; `rest` sums all but the argmax's e = 1,
-        // `others` all but the label's, `zy` is the label's logit. With δ,
-        // e_c is kept there until it is scaled below.
-        let (mut rest, mut others, mut zy) = ([0.0; L], [0.0; L], [0.0; L]);
+        // `others` all but the first set's label's, `zy` is each set's
+        // label's logit. With δ, e_c is kept there until it is scaled below.
+        let (mut rest, mut others, mut zy) = ([0.0; L], [0.0; L], [[0.0; L]; N]);
         for (c, zc) in logits.chunks_exact(TILE).enumerate() {
             let gap: Lane<L> = std::array::from_fn(|l| zc[s][l] - top[l]);
             let mut e = [0.0; L];
             R::load(&gap).exp().store(&mut e);
             for l in 0..L {
                 e[l] = if gap[l] < NEGLIGIBLE { 0.0 } else { e[l] };
-                let (is_arg, is_label) = (arg[l] == c as u32, label[l] == c as u32);
-                rest[l] += if is_arg { 0.0 } else { e[l] };
-                others[l] += if is_label { 0.0 } else { e[l] };
-                zy[l] += if is_label { zc[s][l] } else { 0.0 };
+                rest[l] += if arg[l] == c as u32 { 0.0 } else { e[l] };
+                others[l] += if labels[0][l] == c as u32 { 0.0 } else { e[l] };
+                for (zy, label) in zy.iter_mut().zip(&labels) {
+                    zy[l] += if label[l] == c as u32 { zc[s][l] } else { 0.0 };
+                }
             }
             if let Some((_, delta)) = delta.as_mut() {
                 delta[c * TILE + s] = e;
             }
         }
+        // −ln softmax_y = (max − z_y) + ln Σ e_c, with Σ e_c = 1 + rest.
+        let mut lse = [0.0; L];
         for l in 0..L {
-            // −ln softmax_y = (max − z_y) + ln Σ e_c, with Σ e_c = 1 + rest.
-            loss[l] += (top[l] - zy[l]) + log1p(rest[l]);
-            correct[l] += if arg[l] == label[l] { 1.0 } else { 0.0 };
+            lse[l] = log1p(rest[l]);
+        }
+        for ((loss, correct), (zy, label)) in sums.iter_mut().zip(zy.iter().zip(&labels)) {
+            for l in 0..L {
+                loss[l] += (top[l] - zy[l]) + lse[l];
+                correct[l] += if arg[l] == label[l] { 1.0 } else { 0.0 };
+            }
         }
         if let Some((scale, delta)) = delta.as_mut() {
             let norm: Lane<L> = std::array::from_fn(|l| *scale / (1.0 + rest[l]));
@@ -400,12 +410,12 @@ fn head<const L: usize, R: Reg<L>, const S: usize>(
                 for l in 0..L {
                     // softmax_c − [c = y]; for c = y it is −Σ_{c′≠y} e_c′ / Σ e,
                     // free of the cancellation of p_y − 1 near p_y = 1.
-                    dc[s][l] = if label[l] == c as u32 { -others[l] } else { dc[s][l] } * norm[l];
+                    dc[s][l] = if labels[0][l] == c as u32 { -others[l] } else { dc[s][l] } * norm[l];
                 }
             }
         }
     }
-    (loss, correct)
+    sums
 }
 
 /// The backward pass of the tile of S samples from `j0` (after `forward`,
@@ -434,7 +444,7 @@ fn backward<const L: usize, R: Reg<L>, const S: usize>(
         if h > 0 {
             // δ of the layer below: (Wᵀ δ) ⊙ σ′(z).
             let (below, slope) = (&mut lower[h - 1], &work.slope[h - 1]);
-            dense::<L, R, S>(&work.transposed[h - 1], n_out, None, &LaneTile(delta), below);
+            dense::<L, R, S>(&work.transposed[h - 1], n_out, None, &LaneTile(delta), below, None);
             for (bi, si) in below.chunks_exact_mut(TILE).zip(slope.chunks_exact(TILE)) {
                 for s in 0..S {
                     R::load(&bi[s]).mul(R::load(&si[s])).store(&mut bi[s]);
@@ -455,7 +465,7 @@ fn accumulate<const L: usize, R: Reg<L>, const S: usize>(
     first: bool,
 ) {
     let mut o = 0;
-    if S <= PAIR_MAX_TILE {
+    if S <= R::PAIR_TILE {
         while o + 2 <= layer.outputs {
             accumulate_units::<L, R, S, 2>(layer, delta, x, grad, first, o);
             o += 2;

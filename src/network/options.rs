@@ -39,6 +39,9 @@ pub struct Options {
     pub seed: u64,
     /// Record every this many steps (and at step 0 and T).
     pub record_every: u64,
+    /// Record every step up to this one as well: the fast early phase
+    /// (seed 003's Fig. 9(a) follows iterations 1 to 15).
+    pub record_all_until: u64,
     /// Test-set loss and accuracy every this many steps (and at 0 and T);
     /// 0: never.
     pub test_every: u64,
@@ -109,6 +112,7 @@ impl Options {
             init: Init::Normal,
             seed: 0,
             record_every: 10,
+            record_all_until: 0,
             test_every: 0,
         }
     }
@@ -142,9 +146,12 @@ impl Options {
         Ok(())
     }
 
-    /// The recorded steps: 0, r, 2r, … and T.
+    /// The recorded steps: 0, 1, … up to `record_all_until`, then r, 2r, …
+    /// and T.
     pub fn record_steps(&self) -> Vec<u64> {
-        every(self.record_every, self.steps)
+        let early = self.record_all_until.min(self.steps);
+        let grid = every(self.record_every, self.steps).into_iter().filter(|&t| t > early);
+        (0..=early).chain(grid).collect()
     }
 
     /// The test steps: 0, c, 2c, … and T; none when `test_every` is 0.
@@ -176,6 +183,9 @@ mod tests {
         assert_eq!(o.test_steps(), [0, 250, 400]);
         assert_eq!(Options { record_every: 7, ..Options::paper(0.1, 20) }.record_steps(), [0, 7, 14, 20]);
         assert_eq!(Options::paper(0.1, 0).record_steps(), [0]);
+        let early = Options { record_all_until: 12, ..Options::paper(0.1, 40) };
+        assert_eq!(early.record_steps(), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 20, 30, 40]);
+        assert_eq!(Options { record_all_until: 99, ..early }.record_steps(), (0..=40).collect::<Vec<_>>());
         assert!(Options::paper(0.1, 0).test_steps().is_empty());
     }
 

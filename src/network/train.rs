@@ -2,13 +2,13 @@
 //! App. A.1: "10,000 different runs"), recorded per run for distributions
 //! over runs.
 //!
-//! [`Study::run`] trains a range of runs in blocks of [`LANES`] on the
-//! current rayon pool (a caller installs its own with
-//! `ThreadPool::install`) and returns their [`Trace`]. Run r's numbers
-//! depend only on (options, data, r): the same on any thread count, chunking
-//! or processor (fused multiply-adds are exactly rounded everywhere; an
-//! AVX2+FMA build of the loop is chosen at run time where the processor has
-//! it).
+//! [`Study::run`] trains a range of runs in blocks of runs side by side on
+//! the current rayon pool (a caller installs its own with
+//! `ThreadPool::install`) and returns their [`Trace`]. The loop's [`Build`]
+//! is chosen at run time: eight runs a block in AVX-512 registers, four in
+//! AVX2's, or four portably. Run r's numbers depend only on (options, data,
+//! r): the same on any thread count, chunking, build or processor (fused
+//! multiply-adds are exactly rounded everywhere, and lanes never mix).
 
 use super::block::{self, BlockOut, Job};
 use super::data::Data;
@@ -16,12 +16,11 @@ use super::kernel::{self, Lane};
 use super::mlp::Mlp;
 use super::options::{Metric, Options, TestMetric};
 use super::simd::Reg;
+#[cfg(target_arch = "x86_64")]
+use super::simd::{Avx, Avx512};
 use crate::error::{usage, Result};
 use rayon::prelude::*;
 use std::ops::Range;
-
-/// Runs trained side by side in one block (one AVX vector of four f64 per value).
-pub const LANES: usize = 4;
 
 /// A validated study: the network, the data and the options.
 pub struct Study<'a> {
@@ -119,21 +118,50 @@ impl<'a> Study<'a> {
         Job { mlp: self.mlp, data: self.data, train_x, test_x, options: &self.options, records, tests }
     }
 
-    /// Trains runs `runs` (run indices below 2^32), calling `progress` with
-    /// the number of runs each finished block completes.
+    /// Trains runs `runs` (run indices below 2^32) on the best [`Build`],
+    /// calling `progress` with the number of runs each finished block
+    /// completes.
     pub fn run(&self, runs: Range<u64>, progress: &(dyn Fn(u64) + Sync)) -> Result<Trace> {
+        self.run_on(Build::best(), runs, progress)
+    }
+
+    /// [`Self::run`] on `build` (one of [`Build::available`]).
+    pub fn run_on(&self, build: Build, runs: Range<u64>, progress: &(dyn Fn(u64) + Sync)) -> Result<Trace> {
         if runs.end > 1 << 32 {
             return Err(usage(format!("run indices go up to 2^32, not {}", runs.end)));
         }
+        assert!(Build::available().contains(&build), "{build:?} does not run on this processor");
+        Ok(match build {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: the processor has AVX-512F, AVX2 and FMA (asserted above).
+            Build::Avx512 => {
+                self.blocks::<8>(runs, progress, |job, run0, until| unsafe { run_avx512(job, run0, until) })
+            }
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: the processor has AVX2 and FMA (asserted above).
+            Build::Avx2 => {
+                self.blocks::<4>(runs, progress, |job, run0, until| unsafe { run_fma::<4, Avx>(job, run0, until) })
+            }
+            Build::Portable => self.blocks::<4>(runs, progress, block::run::<4, [f64; 4]>),
+        })
+    }
+
+    /// Trains `runs` in blocks of L by `block`, gathered into one trace.
+    fn blocks<const L: usize>(
+        &self,
+        runs: Range<u64>,
+        progress: &(dyn Fn(u64) + Sync),
+        block: impl Fn(&Job, u64, u64) -> BlockOut<L> + Sync,
+    ) -> Trace {
         let job = self.job(true);
         let steps = self.options.steps;
-        let blocks: Vec<BlockOut<LANES>> = (runs.start..runs.end)
-            .step_by(LANES)
+        let blocks: Vec<BlockOut<L>> = (runs.start..runs.end)
+            .step_by(L)
             .collect::<Vec<_>>()
             .into_par_iter()
             .map(|run0| {
-                let out = dispatch::<LANES, Fast>(&job, run0, steps);
-                progress((runs.end - run0).min(LANES as u64));
+                let out = block(&job, run0, steps);
+                progress((runs.end - run0).min(L as u64));
                 out
             })
             .collect();
@@ -148,17 +176,17 @@ impl<'a> Study<'a> {
             diverged_at: Vec::with_capacity(n),
         };
         for (b, out) in blocks.iter().enumerate() {
-            let lanes = (n - b * LANES).min(LANES);
-            let scatter = |from: &[Lane<LANES>], to: &mut [f64]| {
+            let lanes = (n - b * L).min(L);
+            let scatter = |from: &[Lane<L>], to: &mut [f64]| {
                 for (row, v) in from.iter().enumerate() {
-                    to[row * n + b * LANES..][..lanes].copy_from_slice(&v[..lanes]);
+                    to[row * n + b * L..][..lanes].copy_from_slice(&v[..lanes]);
                 }
             };
             scatter(&out.values, &mut trace.values);
             scatter(&out.tests, &mut trace.tests);
             trace.diverged_at.extend_from_slice(&out.diverged_at[..lanes]);
         }
-        Ok(trace)
+        trace
     }
 
     /// θ_t of run `run`, replayed (bit for bit the θ its training reached at
@@ -166,26 +194,50 @@ impl<'a> Study<'a> {
     /// quantiles whose Δ distribution is drawn afresh (Figs. 9, 10).
     pub fn replay(&self, run: u64, step: u64) -> Vec<f64> {
         assert!(step <= self.options.steps && run < 1 << 32, "a step of the study and a 32-bit run");
-        dispatch::<1, [f64; 1]>(&self.job(false), run, step).theta.into_iter().map(|[t]| t).collect()
+        let job = self.job(false);
+        let out = match Build::best() {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: AVX-512 and AVX2 builds run where the processor has AVX2 and FMA.
+            Build::Avx512 | Build::Avx2 => unsafe { run_fma::<1, [f64; 1]>(&job, run, step) },
+            Build::Portable => block::run::<1, [f64; 1]>(&job, run, step),
+        };
+        out.theta.into_iter().map(|[t]| t).collect()
     }
 }
 
-/// The register type of a block of [`LANES`] in the AVX2+FMA build.
-#[cfg(target_arch = "x86_64")]
-type Fast = super::simd::Avx;
-#[cfg(not(target_arch = "x86_64"))]
-type Fast = [f64; LANES];
-
-/// [`block::run`] on the best build for this processor: compiled for AVX2
-/// and FMA with registers `R` where the processor has them, else portable
-/// (`[f64; L]` registers).
-fn dispatch<const L: usize, R: Reg<L>>(job: &Job, run0: u64, until: u64) -> BlockOut<L> {
+/// A build of the training loop: how many runs go side by side in a block,
+/// in which registers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Build {
+    /// Eight runs in AVX-512 registers (x86-64 with AVX-512F, AVX2, FMA).
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-        // SAFETY: the processor has AVX2 and FMA, checked just above.
-        return unsafe { run_fma::<L, R>(job, run0, until) };
+    Avx512,
+    /// Four runs in AVX2 registers (x86-64 with AVX2 and FMA).
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    /// Four runs in `[f64; 4]`, on any processor.
+    Portable,
+}
+
+impl Build {
+    /// The builds this processor runs, widest first.
+    pub fn available() -> Vec<Build> {
+        let mut builds = Vec::new();
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            if std::is_x86_feature_detected!("avx512f") {
+                builds.push(Build::Avx512);
+            }
+            builds.push(Build::Avx2);
+        }
+        builds.push(Build::Portable);
+        builds
     }
-    block::run::<L, [f64; L]>(job, run0, until)
+
+    /// The widest build this processor runs.
+    pub fn best() -> Build {
+        Build::available()[0]
+    }
 }
 
 /// [`block::run`] compiled for AVX2 and FMA (everything below it is inlined).
@@ -193,4 +245,11 @@ fn dispatch<const L: usize, R: Reg<L>>(job: &Job, run0: u64, until: u64) -> Bloc
 #[target_feature(enable = "avx2,fma")]
 unsafe fn run_fma<const L: usize, R: Reg<L>>(job: &Job, run0: u64, until: u64) -> BlockOut<L> {
     block::run::<L, R>(job, run0, until)
+}
+
+/// [`block::run`] of eight runs compiled for AVX-512.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn run_avx512(job: &Job, run0: u64, until: u64) -> BlockOut<8> {
+    block::run::<8, Avx512>(job, run0, until)
 }

@@ -45,6 +45,8 @@ pub struct Sgd {
     pub sampling: Sampling,
     pub seed: u64,
     pub record_every: u64,
+    /// Every step up to this one is recorded too.
+    pub record_all_until: u64,
     pub test_every: u64,
 }
 
@@ -153,6 +155,7 @@ impl StudyReport {
                 sampling: o.sampling,
                 seed: o.seed,
                 record_every: o.record_every,
+                record_all_until: o.record_all_until,
                 test_every: o.test_every,
             },
             runs: resolved.runs,

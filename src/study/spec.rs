@@ -118,6 +118,7 @@ pub struct StudySpec {
     /// The run seed.
     pub seed: u64,
     pub record_every: Option<u64>,
+    pub record_all_until: Option<u64>,
     pub test_every: Option<u64>,
     /// Quantiles over runs reported at each record.
     pub quantiles: Vec<f64>,
@@ -150,6 +151,7 @@ impl StudySpec {
             runs: 10_000,
             seed: 0,
             record_every: None,
+            record_all_until: None,
             test_every: None,
             quantiles: DEFAULT_QUANTILES.to_vec(),
             loss_change_at: Vec::new(),
@@ -243,7 +245,7 @@ impl StudySpec {
             (None, true) => steps.max(1),
             (None, false) => 0,
         };
-        let options = Options {
+        let mut options = Options {
             eta: self.eta.unwrap_or(preset.eta),
             batch: self.batch.unwrap_or(5),
             steps,
@@ -251,8 +253,16 @@ impl StudySpec {
             init: self.init,
             seed: self.seed,
             record_every,
+            record_all_until: self.record_all_until.unwrap_or(0),
             test_every,
         };
+        // A loss-change step off the record grid is recorded, with the steps
+        // before it (the runs' losses there rank them into quantiles).
+        for &t in &self.loss_change_at {
+            if t <= steps && t % record_every != 0 && t > options.record_all_until {
+                options.record_all_until = t;
+            }
+        }
         options.validate(data.train.len())?;
         for &q in &self.quantiles {
             if !(0.0..=1.0).contains(&q) {
@@ -262,9 +272,7 @@ impl StudySpec {
         let records = options.record_steps();
         for &t in &self.loss_change_at {
             if !records.contains(&t) {
-                return Err(usage(format!(
-                    "--loss-change-at {t} is not a recorded step (every {record_every} steps up to {steps})"
-                )));
+                return Err(usage(format!("--loss-change-at {t} is not a step of the run (0 to {steps})")));
             }
         }
         if !self.loss_change_at.is_empty() && self.loss_change_batches < 2 {

@@ -295,7 +295,7 @@ pub(crate) const REFUSED: &[(&str, &str)] = &[
     ("run mlp --trials 0", "--trials must be at least 1"),
     ("run mlp --eta 0", "--eta must be finite and positive, not 0"),
     ("run mlp --quantiles 1.5", "--quantiles must lie in [0, 1], got 1.5"),
-    ("run mlp --loss-change-at 5", "--loss-change-at 5 is not a recorded step (every 10 steps up to 400)"),
+    ("run mlp --loss-change-at 500", "--loss-change-at 500 is not a step of the run (0 to 400)"),
     ("run mlp --loss-change-at 10 --loss-change-batches 1", "--loss-change-batches must be at least 2"),
     ("run mlp --data nowhere.csv", "nowhere.csv"),
     ("run mlp --data nowhere.csv --train-size 5", "--train-size sets Gauss-k's size; a --data file has its own"),
