@@ -5,7 +5,11 @@
 //! device `SIMSGD_TORCH_DEVICE` names, CUDA by default); `--peers` chooses them.
 
 use crate::backend::cpu::Cpu;
+#[cfg(feature = "gpu")]
+use crate::backend::gpu::network::GpuStudy;
 use crate::backend::{driver, open_gpu, Simulator};
+#[cfg(feature = "gpu")]
+use crate::backend::{Backends, Choice};
 use crate::error::{usage, Result};
 use crate::experiment::{Experiment, Spec};
 use crate::grid::MAX_GRID;
@@ -492,7 +496,9 @@ const NUMPY_SHARE: u64 = 10;
 /// The network rows of the bench (`--landscape li-gauss10` or another
 /// network preset): the network study's run-steps per second (issue 14:
 /// Gauss-10, m = 5, the train loss of every run every 10 steps, no test
-/// set) on the CPU backend, beside the NumPy and JAX peers of the same
+/// set) on the CPU backend and on the GPU where one opens (shaders/
+/// network.wgsl; a software adapter trains a twentieth of the runs, at the
+/// same rate per run-step), beside the NumPy and JAX peers of the same
 /// training (benches/mlp_peer.py).
 fn run_network(args: &BenchArgs, preset: &'static Preset, quiet: bool) -> Result<Report> {
     if args.workload.is_some() {
@@ -528,18 +534,51 @@ fn run_network(args: &BenchArgs, preset: &'static Preset, quiet: bool) -> Result
         eprintln!("simsgd: bench: {} ({runs} runs x {steps} steps, m = 5, loss every 10 steps)", preset.name);
     }
     let mut rows = Vec::new();
-    let timing = time(repeats, || {
-        let start = Instant::now();
-        pool.install(|| study.run(0..runs, &|_| {}))?;
-        Ok(start.elapsed().as_secs_f64())
-    })?;
-    rows.push(row(format!("cpu ({threads} threads)"), runs, timing));
+    let o = &resolved.options;
+    let want = |b| args.backend.is_empty() || args.backend.contains(&b);
+    if want(BenchBackend::Cpu) {
+        let timing = time(repeats, || {
+            let start = Instant::now();
+            pool.install(|| study.run(0..runs, &|_| {}))?;
+            Ok(start.elapsed().as_secs_f64())
+        })?;
+        rows.push(row(format!("cpu ({threads} threads)"), runs, timing));
+    }
+    #[cfg_attr(not(feature = "gpu"), allow(unused_mut))]
+    let mut gpu_name = None;
+    #[cfg(feature = "gpu")]
+    if want(BenchBackend::Gpu) {
+        let required = args.backend.contains(&BenchBackend::Gpu);
+        let opened = Backends::open(Choice::Gpu, 1, true).and_then(|backends| {
+            let gpu = backends.for_gpu(|gpu| GpuStudy::new(gpu, &resolved.mlp, &resolved.data, o))?;
+            let gpu = gpu.expect("the GPU was required");
+            let n = if gpu.is_software() { (runs / 20).max(1) } else { runs };
+            let timing = time(repeats, || {
+                let start = Instant::now();
+                gpu.run(0..n, &|_| {})?;
+                Ok(start.elapsed().as_secs_f64())
+            })?;
+            Ok((gpu.adapter(), n, timing))
+        });
+        match opened {
+            Ok((adapter, n, timing)) => {
+                let short = adapter.split(" (").next().unwrap_or("").to_string();
+                rows.push(row(format!("gpu: {short}"), n, timing));
+                gpu_name = Some(adapter);
+            }
+            Err(e) if required => return Err(e),
+            Err(e) => {
+                if !quiet {
+                    eprintln!("simsgd: bench: no GPU row ({e})");
+                }
+            }
+        }
+    }
     let peers: Vec<Peer> = match &args.peers {
         _ if args.no_peers => Vec::new(),
         Some(list) => list.clone(),
         None => vec![Peer::Numpy, Peer::Jax],
     };
-    let o = &resolved.options;
     for p in peers {
         let dtype = if p == Peer::JaxF64 { "float64" } else { "float32" };
         let (framework, n) = match p {
@@ -572,7 +611,7 @@ fn run_network(args: &BenchArgs, preset: &'static Preset, quiet: bool) -> Result
     for r in &mut rows {
         r.vs_numpy = numpy.map(|n| r.traj_steps_per_s / n).filter(|x| x.is_finite());
     }
-    Ok(Report { cpu: cpu_model(), threads, gpu: None, repeats, rows })
+    Ok(Report { cpu: cpu_model(), threads, gpu: gpu_name, repeats, rows })
 }
 
 /// benches/mlp_peer.py's (min, median) seconds over `repeats` runs (each

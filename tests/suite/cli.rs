@@ -571,7 +571,17 @@ fn bench_measures_the_network_study() {
         "-q",
     ]);
     let v: Value = serde_json::from_str(&stdout).unwrap();
-    let rows = v["rows"].as_array().unwrap();
+    let all = v["rows"].as_array().unwrap();
+    // The GPU's row, where an adapter opens (lavapipe trains 40 / 20 runs).
+    let (gpu, rows): (Vec<&Value>, Vec<&Value>) =
+        all.iter().partition(|r| r["backend"].as_str().unwrap().starts_with("gpu"));
+    if std::env::var("SIMSGD_REQUIRE_GPU").is_ok_and(|v| v == "1") {
+        assert_eq!(gpu.len(), 1, "{all:?}");
+    }
+    for g in &gpu {
+        assert!(g["trials"].as_u64() == Some(40) || g["trials"].as_u64() == Some(2), "{g}");
+        assert!(g["traj_steps_per_s"].as_f64().unwrap() > 0.0, "{g}");
+    }
     let backends: Vec<&str> = rows.iter().map(|r| r["backend"].as_str().unwrap()).collect();
     assert_eq!(backends.len(), 3, "{backends:?}");
     assert!(backends[0].starts_with("cpu"), "{backends:?}");

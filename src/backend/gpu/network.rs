@@ -337,6 +337,11 @@ impl<'a> GpuStudy<'a> {
         self.gpu.describe()
     }
 
+    /// Whether the adapter is a software one (lavapipe).
+    pub fn is_software(&self) -> bool {
+        self.gpu.is_software()
+    }
+
     /// Runs per chunk: the device's binding size and a cap, 65536 on a
     /// hardware GPU (enough waves to fill it), 4096 on a software adapter.
     pub fn chunk_runs(&self) -> u64 {
