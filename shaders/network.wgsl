@@ -130,23 +130,12 @@ fn act(v: f32) -> f32 {
 
 // ln(1 + x) for x >= 0, accurate to f32 rounding near 0 (where the built-in
 // log, good to 2^-21 absolute near 1 under Vulkan's rules, is not): 2 atanh(s)
-// with s = x / (2 + x) <= 1/3 by its series up to s^17 (error below 1e-9).
+// with s = x / (2 + x) <= 1/3 (philox.wgsl's atanh_small).
 fn log1p(x: f32) -> f32 {
     if (x > 1.0) {
         return log(1.0 + x);
     }
-    let s = x / (2.0 + x);
-    let s2 = s * s;
-    var p = 1.0 / 17.0;
-    p = p * s2 + 1.0 / 15.0;
-    p = p * s2 + 1.0 / 13.0;
-    p = p * s2 + 1.0 / 11.0;
-    p = p * s2 + 1.0 / 9.0;
-    p = p * s2 + 1.0 / 7.0;
-    p = p * s2 + 1.0 / 5.0;
-    p = p * s2 + 1.0 / 3.0;
-    p = p * s2 + 1.0;
-    return 2.0 * s * p;
+    return 2.0 * atanh_small(x / (2.0 + x));
 }
 
 // The layer parameter q belongs to.
@@ -304,12 +293,7 @@ fn shuffle(run: u32, epoch: u32, at: u32) {
     var block = NONE;
     var words = vec4<u32>(0u);
     for (var j = n - 1u; j >= 1u; j--) {
-        let e = epoch * n + j;
-        if ((e >> 2u) != block) {
-            block = e >> 2u;
-            words = rng_block(cfg.seed, run, STREAM_SHUFFLE, block);
-        }
-        let k = mulhi(words[e & 3u], j + 1u);
+        let k = shuffle_partner(cfg.seed, run, epoch, n, j, &block, &words);
         let tmp = marks[at + j];
         marks[at + j] = marks[at + k];
         marks[at + k] = tmp;

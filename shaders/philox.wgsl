@@ -26,14 +26,22 @@ fn philox(counter: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
 
 const TWO_M32: f32 = 2.3283064365386963e-10;
 
-// -2 ln u for u = (r + 1/2) 2^-32, accurate to f32 rounding over all of (0, 1):
-// for u >= 1/2, ln u = ln(1 - y) = -2 atanh(y / (2 - y)) with y formed exactly.
-fn neg2_ln_uniform(r: u32) -> f32 {
-    if (r < 0x80000000u) {
-        return -2.0 * log((f32(r) + 0.5) * TWO_M32);
+// The Fisher-Yates swap partner of position j (top down) in epoch `epoch`'s
+// order of n items for `id`: floor(word(epoch n + j) (j + 1) / 2^32) of
+// Stream::Shuffle (src/rng.rs's `shuffle`). `block` and `words` carry the
+// current Philox block from one call to the next (start with block NONE).
+fn shuffle_partner(seed: vec2<u32>, id: u32, epoch: u32, n: u32, j: u32, block: ptr<function, u32>, words: ptr<function, vec4<u32>>) -> u32 {
+    let e = epoch * n + j;
+    if ((e >> 2u) != *block) {
+        *block = e >> 2u;
+        *words = rng_block(seed, id, STREAM_SHUFFLE, *block);
     }
-    let y = (f32(~r) + 0.5) * TWO_M32;
-    let s = y / (2.0 - y);
+    return mulhi((*words)[e & 3u], j + 1u);
+}
+
+// atanh(s) for |s| <= 1/3, by its odd series up to s^17 (error below 1e-9):
+// the logarithms near 1 below (and the network kernel's log1p) go through it.
+fn atanh_small(s: f32) -> f32 {
     let s2 = s * s;
     var p = 1.0 / 17.0;
     p = p * s2 + 1.0 / 15.0;
@@ -44,7 +52,17 @@ fn neg2_ln_uniform(r: u32) -> f32 {
     p = p * s2 + 1.0 / 5.0;
     p = p * s2 + 1.0 / 3.0;
     p = p * s2 + 1.0;
-    return 4.0 * s * p;
+    return s * p;
+}
+
+// -2 ln u for u = (r + 1/2) 2^-32, accurate to f32 rounding over all of (0, 1):
+// for u >= 1/2, ln u = ln(1 - y) = -2 atanh(y / (2 - y)) with y formed exactly.
+fn neg2_ln_uniform(r: u32) -> f32 {
+    if (r < 0x80000000u) {
+        return -2.0 * log((f32(r) + 0.5) * TWO_M32);
+    }
+    let y = (f32(~r) + 0.5) * TWO_M32;
+    return 4.0 * atanh_small(y / (2.0 - y));
 }
 
 // (cos 2 pi phi, sin 2 pi phi) for phi = r 2^-32: the quadrant is the top two

@@ -129,12 +129,7 @@ fn shuffle_epoch(trial: u32, slot: u32, epoch: u32) {
     var block = 0xFFFFFFFFu;
     var words = vec4<u32>(0u);
     for (var j = n - 1u; j >= 1u; j--) {
-        let e = epoch * n + j;
-        if ((e >> 2u) != block) {
-            block = e >> 2u;
-            words = rng_block(cfg.seed, trial, STREAM_SHUFFLE, block);
-        }
-        let k = mulhi(words[e & 3u], j + 1u);
+        let k = shuffle_partner(cfg.seed, trial, epoch, n, j, &block, &words);
         let tmp = order[base + j];
         order[base + j] = order[base + k];
         order[base + k] = tmp;
