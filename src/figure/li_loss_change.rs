@@ -23,20 +23,73 @@ pub const FIGURE: Figure = Figure {
 };
 
 /// One setting: its label, preset, mini-batch size (the preset's where
-/// `None`), seed and the symmetric-log threshold of its Δ axes.
+/// `None`), seed, the symmetric-log threshold of its Δ axes, and its sizes
+/// in quick and full mode.
 struct Setting {
     label: &'static str,
     preset: &'static str,
     batch: Option<usize>,
     seed: u64,
     symlog: f64,
+    quick: Sizes,
+    full: Sizes,
 }
 
+/// Runs, steps (the preset's where `None`), the record cadence and the
+/// steps at which the loss-quantile runs are frozen.
+struct Sizes {
+    runs: u64,
+    steps: Option<u64>,
+    record_every: u64,
+    at: &'static [u64],
+}
+
+/// Full mode runs the clean settings at the paper's 10⁴ runs and the noisy
+/// ones (T = 10⁴ and 3000, recorded every 50 steps) at 10³, and freezes the
+/// 10/50/90% runs from the first step on (steps off the record grid are
+/// recorded with all before them); quick mode fewer runs and steps.
 const SETTINGS: [Setting; 4] = [
-    Setting { label: "Gauss-10 clean", preset: "li-gauss10", batch: None, seed: 310, symlog: 1e-9 },
-    Setting { label: "Gauss-10 noisy", preset: "li-gauss10-noisy", batch: None, seed: 311, symlog: 1e-6 },
-    Setting { label: "Gauss-2 clean", preset: "li-gauss2", batch: Some(50), seed: 312, symlog: 1e-9 },
-    Setting { label: "Gauss-2 noisy", preset: "li-gauss2-noisy", batch: Some(50), seed: 313, symlog: 1e-6 },
+    Setting {
+        label: "Gauss-10 clean",
+        preset: "li-gauss10",
+        batch: None,
+        seed: 310,
+        symlog: 1e-9,
+        quick: Sizes { runs: 300, steps: None, record_every: 10, at: &[1, 10, 50, 400] },
+        full: Sizes { runs: 10_000, steps: None, record_every: 10, at: &[1, 5, 10, 15, 25, 50, 100, 200, 400] },
+    },
+    Setting {
+        label: "Gauss-10 noisy",
+        preset: "li-gauss10-noisy",
+        batch: None,
+        seed: 311,
+        symlog: 1e-6,
+        quick: Sizes { runs: 100, steps: Some(2000), record_every: 50, at: &[50, 500, 2000] },
+        full: Sizes {
+            runs: 1000,
+            steps: None,
+            record_every: 50,
+            at: &[1, 10, 50, 100, 200, 500, 1000, 2000, 5000, 10_000],
+        },
+    },
+    Setting {
+        label: "Gauss-2 clean",
+        preset: "li-gauss2",
+        batch: Some(50),
+        seed: 312,
+        symlog: 1e-9,
+        quick: Sizes { runs: 300, steps: None, record_every: 5, at: &[1, 10, 50, 100] },
+        full: Sizes { runs: 10_000, steps: None, record_every: 5, at: &[1, 5, 10, 20, 50, 100] },
+    },
+    Setting {
+        label: "Gauss-2 noisy",
+        preset: "li-gauss2-noisy",
+        batch: Some(50),
+        seed: 313,
+        symlog: 1e-6,
+        quick: Sizes { runs: 100, steps: Some(1000), record_every: 50, at: &[50, 500, 1000] },
+        full: Sizes { runs: 1000, steps: None, record_every: 50, at: &[1, 10, 50, 100, 500, 1000, 3000] },
+    },
 ];
 
 /// The interquartile range of a normal law in standard deviations.
@@ -46,30 +99,17 @@ const IQR_PER_SD: f64 = 1.3489795003921634;
 /// quantiles.
 const FROZEN_COLOURS: [usize; 3] = [2, 4, 3];
 
-/// The study of `s`: full mode runs the clean settings at the paper's 10⁴
-/// runs and the noisy ones (T = 10⁴ and 3000, recorded every 50 steps) at
-/// 10³, and freezes the 10/50/90% runs from the first step on (steps off
-/// the record grid are recorded with all before them) with 4000 fresh
-/// batches each; quick mode fewer runs, batches and steps.
+/// The study of `s` at the lab's size (fresh batches: 300 quick, 4000 full).
 fn spec(lab: &Lab, s: &Setting) -> StudySpec {
-    let (runs, steps, record_every, at): (u64, Option<u64>, u64, Vec<u64>) = match (s.preset, lab.quick) {
-        ("li-gauss10", true) => (300, None, 10, vec![1, 10, 50, 400]),
-        ("li-gauss10", false) => (10_000, None, 10, vec![1, 5, 10, 15, 25, 50, 100, 200, 400]),
-        ("li-gauss10-noisy", true) => (100, Some(2000), 50, vec![50, 500, 2000]),
-        ("li-gauss10-noisy", false) => (1000, None, 50, vec![1, 10, 50, 100, 200, 500, 1000, 2000, 5000, 10_000]),
-        ("li-gauss2", true) => (300, None, 5, vec![1, 10, 50, 100]),
-        ("li-gauss2", false) => (10_000, None, 5, vec![1, 5, 10, 20, 50, 100]),
-        (_, true) => (100, Some(1000), 50, vec![50, 500, 1000]),
-        (_, false) => (1000, None, 50, vec![1, 10, 50, 100, 500, 1000, 3000]),
-    };
+    let sizes = if lab.quick { &s.quick } else { &s.full };
     StudySpec {
-        runs,
+        runs: sizes.runs,
         seed: s.seed,
         batch: s.batch,
-        steps,
-        record_every: Some(record_every),
+        steps: sizes.steps,
+        record_every: Some(sizes.record_every),
         test_size: Some(0),
-        loss_change_at: at,
+        loss_change_at: sizes.at.to_vec(),
         loss_change_batches: lab.size(300, 4000),
         ..StudySpec::new(s.preset)
     }
