@@ -300,6 +300,8 @@ pub(crate) const REFUSED: &[(&str, &str)] = &[
     ("run mlp --data nowhere.csv", "nowhere.csv"),
     ("run mlp --data nowhere.csv --train-size 5", "--train-size sets Gauss-k's size; a --data file has its own"),
     ("run mlp --test-size 0 --test-every 5", "--test-every needs a test set"),
+    ("run gauss --record-all-until 5", "--record-all-until applies to the network studies (mlp, li-…), not to gauss"),
+    ("run mlp --record-all-until -1", "invalid value '-1' for '--record-all-until <T>'"),
 ];
 
 /// Cases on the default backend (`auto`): refused before a backend opens,
