@@ -21,6 +21,7 @@ pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod drift;
+pub mod eigen;
 pub mod error;
 pub mod experiment;
 pub mod fastmath;

@@ -23,6 +23,7 @@
 //! | [`Stream::Init`] | normal: coordinate `e` of a network run's θ₀ (run seed, trial slot: the run) |
 //! | [`Stream::Batch`] | word: `e = t * m + s`, sample `s` of step `t`'s mini-batch drawn with replacement (run seed, the run) |
 //! | [`Stream::FreshBatch`] | word: `e = (slot * B + b) * m + s`, sample `s` of fresh batch `b` of frozen snapshot `slot` (run seed, the run; `crate::study::loss_change`) |
+//! | [`Stream::Lanczos`] | normal: coordinate `e` of a Lanczos start vector (`crate::eigen::lanczos`; its seed, trial slot: the caller's key, e.g. the run) |
 //!
 //! So training point `n` of trial `i` depends only on `(seed, i, n)`: every
 //! optimizer run with one seed sees the same training sets (common random
@@ -61,6 +62,8 @@ pub enum Stream {
     Batch = 7,
     /// Words drawing fresh batches at a frozen network run (`crate::study::loss_change`).
     FreshBatch = 8,
+    /// Normals of a Lanczos start vector (`crate::eigen::lanczos`).
+    Lanczos = 9,
 }
 
 /// Philox4x32's round multipliers (also the device's: `crate::backend::gpu`

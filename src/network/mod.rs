@@ -7,7 +7,9 @@
 //!   [`gauss_k`]: the synthetic Gauss-k blobs; [`loaders`]: the user's data
 //!   (CSV, MNIST's IDX files).
 //! * [`mlp`]: the network's shape, θ's layout, θ₀, the AD reference;
-//!   [`analytic`]: one network's loss, gradient and accuracy.
+//!   [`analytic`]: one network's loss, gradient and accuracy;
+//!   [`curvature`]: its exact Hessian-vector products, H_f, H_p and the
+//!   per-sample gradients behind M (sec. 4).
 //! * [`options`]: SGD's η, m, T, sampling, and the recorded steps;
 //!   [`sampler`]: which points each step's batch holds;
 //!   [`train`]: many runs in parallel ([`train::Study`]) into a
@@ -18,6 +20,7 @@
 pub mod analytic;
 pub mod bench;
 mod block;
+pub mod curvature;
 pub mod data;
 pub mod gauss_k;
 mod kernel;
