@@ -212,6 +212,20 @@ pub struct NetworkArgs {
     /// Fresh batches per frozen run [default: 10^4].
     #[arg(long, value_name = "B", allow_negative_numbers = true)]
     pub loss_change_batches: Option<u64>,
+    /// Measure the curvature at these steps (seed 003 sec. 4): H_f's top q
+    /// pairs (Lanczos on exact Hessian-vector products), M's, and the
+    /// principal angles between their top-q subspaces.
+    #[arg(long, value_delimiter = ',', value_name = "STEPS", allow_negative_numbers = true)]
+    pub curvature_at: Option<Vec<u64>>,
+    /// Runs whose curvature is measured, the first ones [default: up to 1000].
+    #[arg(long, value_name = "R", allow_negative_numbers = true)]
+    pub curvature_runs: Option<u64>,
+    /// q, the top eigenpairs compared [default: 5 for 2 classes, else 15].
+    #[arg(long, value_name = "Q", allow_negative_numbers = true)]
+    pub top: Option<usize>,
+    /// The dense spectra of H_f, M and H_p as well (Fig. 1; p ≤ 5000).
+    #[arg(long)]
+    pub full_spectra: bool,
 }
 
 impl NetworkArgs {
@@ -231,6 +245,10 @@ impl NetworkArgs {
             ("--quantiles", self.quantiles.is_some()),
             ("--loss-change-at", self.loss_change_at.is_some()),
             ("--loss-change-batches", self.loss_change_batches.is_some()),
+            ("--curvature-at", self.curvature_at.is_some()),
+            ("--curvature-runs", self.curvature_runs.is_some()),
+            ("--top", self.top.is_some()),
+            ("--full-spectra", self.full_spectra),
         ];
         given.iter().find(|(_, g)| *g).map(|(f, _)| *f)
     }
@@ -296,6 +314,10 @@ impl RunArgs {
             quantiles: n.quantiles.clone().unwrap_or(spec.quantiles),
             loss_change_at: n.loss_change_at.clone().unwrap_or_default(),
             loss_change_batches: n.loss_change_batches.unwrap_or(spec.loss_change_batches),
+            curvature_at: n.curvature_at.clone().unwrap_or_default(),
+            curvature_runs: n.curvature_runs,
+            top: n.top,
+            full_spectra: n.full_spectra,
             ..spec
         };
         Ok(spec)

@@ -22,27 +22,34 @@ fn failed(what: &str) -> Error {
     Error::Failed(format!("the symmetric eigensolver did not converge on {what}"))
 }
 
-fn matrix(m: &[f64], n: usize) -> Mat<f64> {
+/// `m` as a faer matrix divided by its largest |entry| s, and s (1 for a
+/// zero matrix): the solver then sees entries of order 1, never subnormal
+/// ones (the curvature of a run at a loss of 10⁻¹⁰⁰ has them, and faer's
+/// QR iteration does not converge on them).
+fn matrix(m: &[f64], n: usize) -> (Mat<f64>, f64) {
     assert_eq!(m.len(), n * n, "an n × n matrix");
     faer::set_global_parallelism(faer::Par::Seq);
-    Mat::from_fn(n, n, |i, j| m[i * n + j])
+    let s = m.iter().fold(0.0f64, |a, x| a.max(x.abs()));
+    let s = if s > 0.0 && s.is_finite() { s } else { 1.0 };
+    (Mat::from_fn(n, n, |i, j| m[i * n + j] / s), s)
 }
 
 /// All eigenvalues of the symmetric n × n row-major `m` (its lower half is
 /// read), largest first.
 pub fn values(m: &[f64], n: usize) -> Result<Vec<f64>> {
-    let mut v = matrix(m, n).self_adjoint_eigenvalues(Side::Lower).map_err(|_| failed("a spectrum"))?;
-    v.reverse();
-    Ok(v)
+    let (a, s) = matrix(m, n);
+    let v = a.self_adjoint_eigenvalues(Side::Lower).map_err(|_| failed("a spectrum"))?;
+    Ok(v.into_iter().rev().map(|l| l * s).collect())
 }
 
 /// All eigenpairs of the symmetric n × n row-major `m`, largest first.
 pub fn pairs(m: &[f64], n: usize) -> Result<Eigen> {
-    let e = matrix(m, n).self_adjoint_eigen(Side::Lower).map_err(|_| failed("eigenvectors"))?;
+    let (a, scale) = matrix(m, n);
+    let e = a.self_adjoint_eigen(Side::Lower).map_err(|_| failed("eigenvectors"))?;
     let (s, u) = (e.S(), e.U());
     let order = (0..n).rev();
     Ok(Eigen {
-        values: order.clone().map(|k| s[k]).collect(),
+        values: order.clone().map(|k| s[k] * scale).collect(),
         vectors: order.map(|k| (0..n).map(|i| u[(i, k)]).collect()).collect(),
     })
 }
@@ -53,12 +60,18 @@ pub fn pairs(m: &[f64], n: usize) -> Result<Eigen> {
 /// rounding) are dropped, so fewer than c can come back.
 pub fn gram(a: &[f64], p: usize, c: usize, s: f64) -> Result<Eigen> {
     assert_eq!(a.len(), p * c, "a p × c matrix");
+    // A / r with r its largest |entry|, so that the products neither
+    // underflow nor overflow; the eigenvalues are r² times the scaled ones.
+    let r = a.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    if r == 0.0 || !r.is_finite() {
+        return Ok(Eigen { values: Vec::new(), vectors: Vec::new() });
+    }
     let mut k = vec![0.0; c * c];
     for q in 0..p {
         let row = &a[q * c..][..c];
         for i in 0..c {
             for j in 0..=i {
-                k[i * c + j] += row[i] * row[j] / s;
+                k[i * c + j] += (row[i] / r) * (row[j] / r) / s;
             }
         }
     }
@@ -69,10 +82,12 @@ pub fn gram(a: &[f64], p: usize, c: usize, s: f64) -> Result<Eigen> {
         if *l <= floor {
             break;
         }
+        // u = (A/r) w / √(s λ'), and λ = r² λ' (r may be subnormal: A/r
+        // first, never 1/r).
         let scale = 1.0 / (s * l).sqrt();
-        out.values.push(*l);
+        out.values.push(l * r * r);
         out.vectors
-            .push((0..p).map(|q| a[q * c..][..c].iter().zip(w).map(|(x, y)| x * y).sum::<f64>() * scale).collect());
+            .push((0..p).map(|q| a[q * c..][..c].iter().zip(w).map(|(x, y)| x / r * y).sum::<f64>() * scale).collect());
     }
     Ok(out)
 }
@@ -176,6 +191,9 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 /// (orthonormal vectors each), largest first: the singular values of AᵀB
 /// (Björck–Golub; seed 003 eq. (13)), clamped to [0, 1].
 pub fn principal_cosines(a: &[Vec<f64>], b: &[Vec<f64>]) -> Result<Vec<f64>> {
+    if a.is_empty() || b.is_empty() {
+        return Ok(Vec::new());
+    }
     let c = Mat::from_fn(a.len(), b.len(), |i, j| dot(&a[i], &b[j]));
     let s = c.singular_values().map_err(|_| failed("principal angles"))?;
     Ok(s.into_iter().map(|x| x.min(1.0)).collect())
@@ -197,6 +215,24 @@ mod tests {
         // A different basis of the same plane: cosines 1.
         let r = [vec![0.6, 0.8, 0.0, 0.0], vec![-0.8, 0.6, 0.0, 0.0]];
         assert!(principal_cosines(&x, &r).unwrap().iter().all(|c| (c - 1.0).abs() < 1e-15));
+    }
+
+    #[test]
+    fn tiny_matrices_are_scaled_not_lost() {
+        // A run at a loss of 10⁻¹⁰⁰ has gradients near 10⁻¹⁶⁰: their Gram
+        // entries (10⁻³²⁰) are subnormal, and unscaled they stall the solver.
+        let a: Vec<f64> = (0..12).map(|i| (i as f64 - 5.5) * 1e-160).collect();
+        let e = gram(&a, 4, 3, 1.0).unwrap();
+        let big = gram(&a.iter().map(|x| x * 1e160).collect::<Vec<_>>(), 4, 3, 1.0).unwrap();
+        assert_eq!(e.values.len(), big.values.len());
+        for (l, b) in e.values.iter().zip(&big.values) {
+            assert!((l / 1e-320 / b - 1.0).abs() < 1e-3, "{l} vs {b}e-320 (subnormal: 3 digits)");
+        }
+        let d = [3e-320, 0.0, 0.0, 1e-320];
+        let v = values(&d, 2).unwrap();
+        assert!((v[0] - 3e-320).abs() < 1e-323 && (v[1] - 1e-320).abs() < 1e-323, "{v:?}");
+        assert!(gram(&[0.0; 6], 3, 2, 1.0).unwrap().values.is_empty());
+        assert!(principal_cosines(&[vec![1.0, 0.0]], &[]).unwrap().is_empty());
     }
 
     #[test]

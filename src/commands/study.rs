@@ -10,8 +10,8 @@ use crate::backend::{Backends, Choice, Simulator};
 use crate::error::{Error, Result};
 use crate::network::train::{Study, Trace};
 use crate::progress::Progress;
-use crate::study::loss_change;
 use crate::study::records::Records;
+use crate::study::{curvature, loss_change};
 use crate::study::{Resolved, StudyReport, StudySpec};
 use std::ops::Range;
 use std::path::PathBuf;
@@ -114,6 +114,11 @@ pub fn run(spec: &StudySpec, options: &Options) -> Result<StudyReport> {
     let pool = cpu.pool().expect("the CPU backend has a pool");
     let frozen = pool.install(|| loss_change::frozen(&study, &resolved, &records));
     let mut report = pool.install(|| StudyReport::new(&resolved, &records, frozen));
+    if let Some(plan) = &resolved.curvature {
+        let progress = Progress::new(plan.runs * plan.at.len() as u64, "curvature", options.quiet);
+        report.curvature = Some(pool.install(|| curvature::measure(&study, &resolved, plan, &progress))?);
+        progress.finish();
+    }
     let (backend, adapter) = trainer.describe();
     report.backend = backend.to_string();
     report.adapter = adapter;

@@ -180,6 +180,10 @@ pub fn study_command_line(spec: &StudySpec) -> String {
         (!spec.loss_change_at.is_empty() && spec.loss_change_batches != base.loss_change_batches)
             .then(|| spec.loss_change_batches.to_string()),
     );
+    flag("curvature-at", (!spec.curvature_at.is_empty()).then(|| list(&spec.curvature_at)));
+    flag("curvature-runs", spec.curvature_runs.map(|r| r.to_string()));
+    flag("top", spec.top.map(|q| q.to_string()));
+    flag("full-spectra", spec.full_spectra.then(String::new));
     line
 }
 

@@ -15,8 +15,11 @@ mod gauss_sgd_vs_sde;
 mod gdc;
 mod l2_regularization;
 mod lab;
+mod li_alignment;
 mod li_dynamics;
 mod li_loss_change;
+mod li_spectra;
+mod li_theorem1;
 mod loss_vs_eta;
 mod mean_estimation_overfit;
 pub mod table;
@@ -44,6 +47,9 @@ pub const FIGURES: &[Figure] = &[
     breakdown_map::FIGURE,
     li_dynamics::FIGURE,
     li_loss_change::FIGURE,
+    li_spectra::FIGURE,
+    li_alignment::FIGURE,
+    li_theorem1::FIGURE,
 ];
 
 /// Looks a figure up by name.

@@ -9,7 +9,9 @@
 //! * [`mlp`]: the network's shape, θ's layout, θ₀, the AD reference;
 //!   [`analytic`]: one network's loss, gradient and accuracy;
 //!   [`curvature`]: its exact Hessian-vector products, H_f, H_p and the
-//!   per-sample gradients behind M (sec. 4).
+//!   per-sample gradients behind M (sec. 4); [`theorem1`]: the loss
+//!   change's law given θ_t at second order (Theorem 1);
+//!   [`least_squares`]: the smooth model where it is exact (Example 1).
 //! * [`options`]: SGD's η, m, T, sampling, and the recorded steps;
 //!   [`sampler`]: which points each step's batch holds;
 //!   [`train`]: many runs in parallel ([`train::Study`]) into a
@@ -24,11 +26,13 @@ pub mod curvature;
 pub mod data;
 pub mod gauss_k;
 mod kernel;
+pub mod least_squares;
 pub mod loaders;
 pub mod mlp;
 pub mod options;
 pub mod sampler;
 mod simd;
+pub mod theorem1;
 pub mod train;
 
 #[cfg(test)]

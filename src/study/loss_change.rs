@@ -8,7 +8,10 @@
 use super::distribution::Distribution;
 use super::records::Records;
 use super::spec::{Resolved, FROZEN_QUANTILES};
+use crate::eigen;
+use crate::network::curvature::{Curvature, Head};
 use crate::network::options::{Metric, Sampling};
+use crate::network::theorem1::{self, Prediction, Step};
 use crate::network::train::Study;
 use crate::rng::{below, word, Stream};
 use crate::stats::Moments;
@@ -34,6 +37,8 @@ pub struct LossChange {
     pub variance: f64,
     /// Variance of Δ_t across the runs at step t (each run's own batch).
     pub variance_across_runs: f64,
+    /// Theorem 1 at θ_t, with L = ‖H_f(θ_t)‖₂ (None where θ_t is not finite).
+    pub theorem1: Option<Prediction>,
 }
 
 /// The loss-change study at every step of `resolved.loss_change_at`.
@@ -54,7 +59,8 @@ pub fn frozen(study: &Study, resolved: &Resolved, records: &Records) -> Vec<Loss
         for (j, &q) in FROZEN_QUANTILES.iter().enumerate() {
             let run = order[(q * (order.len() - 1) as f64).round() as usize] as u64;
             let slot = (i * FROZEN_QUANTILES.len() + j) as u64;
-            let deltas = fresh_deltas(study, resolved, run, t, slot);
+            let theta = study.replay(run, t);
+            let deltas = fresh_deltas(resolved, &theta, run, slot);
             let delta = Distribution::of(&deltas, &resolved.quantiles);
             out.push(LossChange {
                 step: t,
@@ -65,6 +71,7 @@ pub fn frozen(study: &Study, resolved: &Resolved, records: &Records) -> Vec<Loss
                 variance: delta.summary.stderr.powi(2) * delta.summary.n as f64,
                 delta,
                 variance_across_runs: across.variance(),
+                theorem1: theorem1(resolved, &theta, run),
             });
         }
     }
@@ -75,10 +82,9 @@ pub fn frozen(study: &Study, resolved: &Resolved, records: &Records) -> Vec<Loss
 /// word (slot·B + b)·m + s of [`Stream::FreshBatch`] keyed by (seed, run),
 /// drawn as the run's own batches are (with replacement, or m distinct
 /// points by a partial Fisher–Yates for shuffled epochs).
-fn fresh_deltas(study: &Study, resolved: &Resolved, run: u64, t: u64, slot: u64) -> Vec<f64> {
-    let theta = study.replay(run, t);
+fn fresh_deltas(resolved: &Resolved, theta: &[f64], run: u64, slot: u64) -> Vec<f64> {
     let (mlp, train, o) = (&resolved.mlp, &resolved.data.train, &resolved.options);
-    let f0 = mlp.evaluate(&theta, train).loss;
+    let f0 = mlp.evaluate(theta, train).loss;
     let (n, m, batches) = (train.len(), o.batch, resolved.loss_change_batches);
     (0..batches)
         .into_par_iter()
@@ -101,10 +107,32 @@ fn fresh_deltas(study: &Study, resolved: &Resolved, run: u64, t: u64, slot: u64)
                         points[..m].to_vec()
                     }
                 };
-                mlp.loss_grad(&theta, train, &batch, grad);
+                mlp.loss_grad(theta, train, &batch, grad);
                 let moved: Vec<f64> = theta.iter().zip(grad.iter()).map(|(w, g)| w - o.eta * g).collect();
                 mlp.evaluate(&moved, train).loss - f0
             },
         )
         .collect()
+}
+
+/// Theorem 1 at θ_t of `run` on the full training set, with L = ‖H_f(θ_t)‖₂
+/// (the larger of |λ_max| and |λ_min|, each by Lanczos).
+fn theorem1(resolved: &Resolved, theta: &[f64], run: u64) -> Option<Prediction> {
+    let (mlp, train, o) = (&resolved.mlp, &resolved.data.train, &resolved.options);
+    let (p, n) = (mlp.params(), train.len());
+    let all: Vec<usize> = (0..n).collect();
+    let c = Curvature::new(mlp, theta, train, &all, Head::Loss);
+    if !c.loss().is_finite() || theta.iter().any(|x| !x.is_finite()) {
+        return None;
+    }
+    let key = (o.seed, run);
+    let top = eigen::lanczos(p, 1, 1e-6, key, |v, out| c.hvp(v, out)).ok()?;
+    let bottom = eigen::lanczos(p, 1, 1e-6, key, |v, out| {
+        c.hvp(v, out);
+        out.iter_mut().for_each(|x| *x = -*x);
+    })
+    .ok()?;
+    let l = top.eigen.values[0].abs().max(bottom.eigen.values[0].abs());
+    let step = Step { eta: o.eta, batch: o.batch, without_replacement: o.sampling == Sampling::Shuffled };
+    Some(theorem1::predict(&c.sample_gradients(), p, n, step, l, |v, out| c.hvp(v, out)))
 }

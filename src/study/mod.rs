@@ -8,10 +8,13 @@
 //! * [`distribution`]: mean, SE, CI and exact quantiles over runs, and the
 //!   runs near a loss quantile (Fig. 8);
 //! * [`loss_change`]: Δ from runs frozen at loss quantiles (Figs. 9, 10, 24);
+//! * [`curvature`]: H_f, M and H_p of the runs at chosen steps, their top
+//!   subspaces' principal angles and their spectra (sec. 4, Figs. 1, 2);
 //! * [`report`]: table, JSON and tidy CSV.
 //!
 //! The training itself is [`crate::network`]'s.
 
+pub mod curvature;
 pub mod distribution;
 pub mod loss_change;
 pub mod records;

@@ -2,6 +2,7 @@
 //! distribution over runs of each observable (seed 003, sec. 5), as a table,
 //! one JSON object, or a tidy CSV.
 
+use super::curvature::CurvatureReport;
 use super::distribution::{key, near_loss_quantiles, Distribution};
 use super::loss_change::LossChange;
 use super::records::Records;
@@ -83,6 +84,8 @@ pub struct StudyReport {
     pub test: Vec<TestPoint>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub loss_change: Vec<LossChange>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub curvature: Option<CurvatureReport>,
     /// Where the runs trained: `cpu` or `gpu`.
     pub backend: String,
     /// The GPU adapter that trained them, if any.
@@ -164,6 +167,7 @@ impl StudyReport {
             curve,
             test,
             loss_change,
+            curvature: None,
             backend: "cpu".to_string(),
             adapter: None,
             threads: 0,
@@ -294,6 +298,48 @@ pub fn render(r: &StudyReport) -> String {
             );
         }
     }
+    if let Some(c) = &r.curvature {
+        out += &curvature_table(c);
+    }
+    out
+}
+
+/// The curvature section of the table: per step, the mean cos γ_i (the top
+/// q subspaces of H_f and M) and λ_i of both, for a few i.
+fn curvature_table(c: &CurvatureReport) -> String {
+    let shown: Vec<usize> = spaced(c.top, 5);
+    let mut out = format!(
+        "\ncurvature of the first {} runs (full batch): top-{} subspaces of H_f (Lanczos) and M, mean ± SE over runs\n{:>7} {:>5} {:>9} {:>10} {:>11} {:>11} {:>11}\n",
+        c.runs, c.top, "step", "i", "cos γ_i", "± SE", "λ_i(H_f)", "λ_i(M)", "Tr M"
+    );
+    for s in &c.snapshots {
+        for &i in &shown {
+            let cos = s.cosines.get(i);
+            out += &format!(
+                "{:>7} {:>5} {:>9} {:>10} {:>11} {:>11} {:>11}\n",
+                s.step,
+                i + 1,
+                g(cos.map_or(f64::NAN, |d| d.summary.mean)),
+                g(cos.map_or(f64::NAN, |d| d.summary.stderr)),
+                g(s.hessian_top[i].summary.mean),
+                g(s.moment_top[i].summary.mean),
+                g(s.moment_trace.summary.mean)
+            );
+        }
+        if let Some(sp) = &s.spectra {
+            out += &format!(
+                "{:>7} dense: Tr H_f {}, λ_max(H_p) {}, λ_min(H_p) {}; Proposition 1 residual ≤ {:.1e} (relative)\n",
+                s.step,
+                g(sp.hessian_trace.summary.mean),
+                g(sp.residual.first().map_or(f64::NAN, |d| d.summary.mean)),
+                g(sp.residual.last().map_or(f64::NAN, |d| d.summary.mean)),
+                sp.proposition_1
+            );
+        }
+        if s.diverged > 0 {
+            out += &format!("{:>7} {} runs diverged (left out)\n", s.step, s.diverged);
+        }
+    }
     out
 }
 
@@ -351,6 +397,26 @@ pub fn csv(r: &StudyReport) -> String {
     for p in &r.test {
         for (name, d) in &p.metrics {
             row("test", name, p.step, d);
+        }
+    }
+    // Curvature: statistic `cos_gamma_<i>`, `hessian_lambda_<i>`,
+    // `moment_lambda_<i>` (i from 1, largest first), `moment_trace`, and with
+    // dense spectra `*_spectrum_<i>` for H_f, M and H_p (`residual`).
+    for s in r.curvature.iter().flat_map(|c| &c.snapshots) {
+        let lists = [("cos_gamma", &s.cosines), ("hessian_lambda", &s.hessian_top), ("moment_lambda", &s.moment_top)];
+        for (name, list) in lists {
+            for (i, d) in list.iter().enumerate() {
+                row("curvature", &format!("{name}_{}", i + 1), s.step, d);
+            }
+        }
+        row("curvature", "moment_trace", s.step, &s.moment_trace);
+        if let Some(sp) = &s.spectra {
+            row("curvature", "hessian_trace", s.step, &sp.hessian_trace);
+            for (name, list) in [("hessian", &sp.hessian), ("moment", &sp.moment), ("residual", &sp.residual)] {
+                for (i, d) in list.iter().enumerate() {
+                    row("curvature", &format!("{name}_spectrum_{}", i + 1), s.step, d);
+                }
+            }
         }
     }
     String::from_utf8(w.into_inner().expect("writing to memory")).expect("UTF-8")

@@ -127,6 +127,14 @@ pub struct StudySpec {
     pub loss_change_at: Vec<u64>,
     /// Fresh batches drawn at each frozen run.
     pub loss_change_batches: u64,
+    /// Steps at which the runs' curvature is measured (sec. 4).
+    pub curvature_at: Vec<u64>,
+    /// Runs whose curvature is measured (the first ones) [default: up to 1000].
+    pub curvature_runs: Option<u64>,
+    /// q, the top pairs of H_f and M compared [default: 5 for 2 classes, else 15].
+    pub top: Option<usize>,
+    /// Dense spectra of H_f, M and H_p as well.
+    pub full_spectra: bool,
 }
 
 impl StudySpec {
@@ -156,6 +164,10 @@ impl StudySpec {
             quantiles: DEFAULT_QUANTILES.to_vec(),
             loss_change_at: Vec::new(),
             loss_change_batches: DEFAULT_FRESH_BATCHES,
+            curvature_at: Vec::new(),
+            curvature_runs: None,
+            top: None,
+            full_spectra: false,
         }
     }
 }
@@ -188,7 +200,28 @@ pub struct Resolved {
     pub quantiles: Vec<f64>,
     pub loss_change_at: Vec<u64>,
     pub loss_change_batches: u64,
+    /// The curvature to measure, if any.
+    pub curvature: Option<CurvaturePlan>,
 }
+
+/// Dense spectra are refused above this p (a p × p matrix per thread, O(p³)).
+pub const MAX_DENSE_P: usize = 5000;
+
+/// What curvature a study measures.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CurvaturePlan {
+    /// Steps t at which the runs are replayed to θ_t.
+    pub at: Vec<u64>,
+    /// The first `runs` runs are measured.
+    pub runs: u64,
+    /// q: the top pairs of H_f and M compared.
+    pub top: usize,
+    /// Dense spectra of H_f, M and H_p as well.
+    pub full_spectra: bool,
+}
+
+/// Runs measured for curvature by default (each costs tens of ms a step).
+pub const DEFAULT_CURVATURE_RUNS: u64 = 1000;
 
 impl StudySpec {
     /// Checks every setting and builds the network and the data (one line
@@ -278,6 +311,7 @@ impl StudySpec {
         if !self.loss_change_at.is_empty() && self.loss_change_batches < 2 {
             return Err(usage("--loss-change-batches must be at least 2"));
         }
+        let curvature = self.curvature_plan(&mlp, steps)?;
         let r = Resolved {
             preset,
             mlp,
@@ -288,9 +322,49 @@ impl StudySpec {
             quantiles: self.quantiles.clone(),
             loss_change_at: self.loss_change_at.clone(),
             loss_change_batches: self.loss_change_batches,
+            curvature,
         };
         memory::check("this study", r.bytes(), "mostly the per-run records", memory::available())?;
         Ok(r)
+    }
+}
+
+impl StudySpec {
+    /// The curvature plan of `--curvature-at` and its flags, checked against
+    /// the network and T.
+    fn curvature_plan(&self, mlp: &Mlp, steps: u64) -> Result<Option<CurvaturePlan>> {
+        if self.curvature_at.is_empty() {
+            let given = [
+                ("--curvature-runs", self.curvature_runs.is_some()),
+                ("--top", self.top.is_some()),
+                ("--full-spectra", self.full_spectra),
+            ];
+            return match given.iter().find(|(_, g)| *g) {
+                Some((flag, _)) => Err(usage(format!("{flag} needs --curvature-at STEPS"))),
+                None => Ok(None),
+            };
+        }
+        if let Some(&t) = self.curvature_at.iter().find(|&&t| t > steps) {
+            return Err(usage(format!("--curvature-at {t} is beyond the run's T = {steps} steps")));
+        }
+        let p = mlp.params();
+        let top = self.top.unwrap_or_else(|| (if mlp.classes() == 2 { 5 } else { 15 }).min(p));
+        if top == 0 || top > p {
+            return Err(usage(format!("--top must lie in 1 to the network's p = {p} parameters, got {top}")));
+        }
+        let runs = self.curvature_runs.unwrap_or(self.runs.min(DEFAULT_CURVATURE_RUNS));
+        if runs == 0 || runs > self.runs {
+            return Err(usage(format!("--curvature-runs must lie in 1 to --trials {}, got {runs}", self.runs)));
+        }
+        if self.full_spectra && p > MAX_DENSE_P {
+            return Err(usage(format!(
+                "--full-spectra needs p ≤ {MAX_DENSE_P} (a dense p × p Hessian per thread); this network has p = {p}: use --top"
+            )));
+        }
+        let mut at = self.curvature_at.clone();
+        at.sort_unstable();
+        at.dedup();
+        Ok(Some(CurvaturePlan { at, runs, top, full_spectra: self.full_spectra }))
     }
 }
 

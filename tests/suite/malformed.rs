@@ -302,6 +302,21 @@ pub(crate) const REFUSED: &[(&str, &str)] = &[
     ("run mlp --test-size 0 --test-every 5", "--test-every needs a test set"),
     ("run gauss --record-all-until 5", "--record-all-until applies to the network studies (mlp, li-…), not to gauss"),
     ("run mlp --record-all-until -1", "invalid value '-1' for '--record-all-until <T>'"),
+    // Curvature (issue 15): a snapshot beyond T, q > p, flags without steps.
+    ("run mlp --curvature-at 500", "--curvature-at 500 is beyond the run's T = 400 steps"),
+    ("run mlp --curvature-at 10 --top 2000", "--top must lie in 1 to the network's p = 1150 parameters, got 2000"),
+    ("run li-gauss2 --curvature-at 10 --top 0", "--top must lie in 1 to the network's p = 902 parameters, got 0"),
+    ("run mlp --top 5", "--top needs --curvature-at STEPS"),
+    ("run mlp --full-spectra", "--full-spectra needs --curvature-at STEPS"),
+    (
+        "run mlp --trials 10 --curvature-at 10 --curvature-runs 20",
+        "--curvature-runs must lie in 1 to --trials 10, got 20",
+    ),
+    (
+        "run mlp --hidden 100,100 --curvature-at 0 --full-spectra",
+        "--full-spectra needs p ≤ 5000 (a dense p × p Hessian per thread); this network has p = 16210: use --top",
+    ),
+    ("run gauss --curvature-at 5", "--curvature-at applies to the network studies (mlp, li-…), not to gauss"),
 ];
 
 /// Cases on the default backend (`auto`): refused before a backend opens,

@@ -1,0 +1,185 @@
+//! The curvature of the runs at chosen steps (seed 003, sec. 4; Figs. 1, 2,
+//! 12–15): each run replayed to θ_t, its full-batch Hessian H_f's top q
+//! pairs by Lanczos on exact Hessian-vector products, the second moment
+//! M_t = (1/n)Σ∇ℓ_i∇ℓ_iᵀ's through its n × n Gram matrix, and the cosines of
+//! the principal angles between the two top-q subspaces (eq. (13)), each a
+//! distribution over runs. With `full_spectra`, the whole sorted spectra of
+//! H_f, M_t and H_p (Proposition 1's residual, computed on its own) too,
+//! averaged per sorted index (Figs. 1, 12, 13), and how far H_f − M + H_p is
+//! from 0.
+
+use super::distribution::Distribution;
+use super::spec::{CurvaturePlan as Plan, Resolved};
+use crate::eigen::{self, Eigen};
+use crate::error::{Error, Result};
+use crate::network::curvature::{Curvature, Head};
+use crate::network::train::Study;
+use crate::progress::Progress;
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// Relative residual at which Lanczos stops (each top-q Ritz pair's
+/// ‖H u − λ u‖ ≤ 1e-8·|λ₁|).
+const LANCZOS_TOL: f64 = 1e-8;
+
+/// The curvature report: one entry per step of the plan.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CurvatureReport {
+    pub runs: u64,
+    pub top: usize,
+    pub full_spectra: bool,
+    pub snapshots: Vec<Snapshot>,
+}
+
+/// The runs' curvature at one step; index i of each list is the i-th
+/// largest (i = 0 first).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Snapshot {
+    pub step: u64,
+    /// Runs whose loss at θ_t is not finite: counted, left out.
+    pub diverged: usize,
+    /// cos γ_i between the top-q subspaces of H_f and M (largest first).
+    pub cosines: Vec<Distribution>,
+    /// λ_i(H_f), the top q.
+    pub hessian_top: Vec<Distribution>,
+    /// λ_i(M), the top q (0 beyond M's rank).
+    pub moment_top: Vec<Distribution>,
+    /// Tr M = (1/n)Σ‖∇ℓ_i‖².
+    pub moment_trace: Distribution,
+    /// Hessian-vector products per Lanczos solve, mean over runs.
+    pub lanczos_products: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spectra: Option<Spectra>,
+}
+
+/// Whole spectra, per sorted index (largest first), over runs.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Spectra {
+    pub hessian: Vec<Distribution>,
+    pub moment: Vec<Distribution>,
+    /// H_p = (1/n)Σ∇²p_i/p_i.
+    pub residual: Vec<Distribution>,
+    /// Tr H_f.
+    pub hessian_trace: Distribution,
+    /// The largest ‖H_f − (M − H_p)‖_F / max(‖H_f‖_F, ‖H_p‖_F) over the runs
+    /// (Proposition 1: 0 up to rounding).
+    pub proposition_1: f64,
+}
+
+/// One run at one step.
+struct Measured {
+    cosines: Vec<f64>,
+    hessian_top: Vec<f64>,
+    moment_top: Vec<f64>,
+    moment_trace: f64,
+    hessian_trace: f64,
+    products: usize,
+    spectra: Option<[Vec<f64>; 3]>,
+    proposition_1: f64,
+}
+
+/// The curvature of `plan.runs` runs at each step of `plan.at`, on the
+/// caller's rayon pool, advancing `progress` by one per (run, step).
+pub fn measure(study: &Study, resolved: &Resolved, plan: &Plan, progress: &Progress) -> Result<CurvatureReport> {
+    let mut snapshots = Vec::new();
+    for &t in &plan.at {
+        let measured: Vec<Option<Measured>> = (0..plan.runs)
+            .into_par_iter()
+            .map(|run| {
+                let m = one(study, resolved, plan, run, t)
+                    .map_err(|e| Error::Failed(format!("run {run} at step {t}: {e}")));
+                progress.advance(1);
+                m
+            })
+            .collect::<Result<_>>()?;
+        snapshots.push(summarise(t, plan, &measured));
+    }
+    Ok(CurvatureReport { runs: plan.runs, top: plan.top, full_spectra: plan.full_spectra, snapshots })
+}
+
+/// Run `run`'s curvature at step `t`; `None` where its loss is not finite.
+fn one(study: &Study, resolved: &Resolved, plan: &Plan, run: u64, t: u64) -> Result<Option<Measured>> {
+    let (mlp, train) = (&resolved.mlp, &resolved.data.train);
+    let (p, n) = (mlp.params(), train.len());
+    let theta = study.replay(run, t);
+    let all: Vec<usize> = (0..n).collect();
+    let hf = Curvature::new(mlp, &theta, train, &all, Head::Loss);
+    if !hf.loss().is_finite() || theta.iter().any(|x| !x.is_finite()) {
+        return Ok(None);
+    }
+    let top = eigen::lanczos(p, plan.top, LANCZOS_TOL, (resolved.options.seed, run), |v, out| hf.hvp(v, out))?;
+    let g = hf.sample_gradients();
+    let moment = eigen::gram(&g, p, n, n as f64)?;
+    let take = plan.top.min(moment.values.len());
+    let cosines = eigen::principal_cosines(&top.eigen.vectors, &moment.vectors[..take])?;
+    let padded = |e: &Eigen, len: usize| (0..len).map(|i| e.values.get(i).copied().unwrap_or(0.0)).collect();
+    let moment_trace = moment.values.iter().sum();
+    let mut hessian_trace = f64::NAN;
+    let (spectra, proposition_1) = if plan.full_spectra {
+        let h = hf.hessian();
+        hessian_trace = (0..p).map(|q| h[q * p + q]).sum();
+        let hp = Curvature::new(mlp, &theta, train, &all, Head::Likelihood).hessian();
+        let mut gap = 0.0;
+        for a in 0..p {
+            let (ga, row) = (&g[a * n..][..n], a * p);
+            for b in 0..=a {
+                let m: f64 = ga.iter().zip(&g[b * n..][..n]).map(|(x, y)| x * y).sum::<f64>() / n as f64;
+                let r = h[row + b] - (m - hp[row + b]);
+                gap += if a == b { r * r } else { 2.0 * r * r };
+            }
+        }
+        let norm = |m: &[f64]| m.iter().map(|x| x * x).sum::<f64>().sqrt();
+        let relative = gap.sqrt() / norm(&h).max(norm(&hp)).max(f64::MIN_POSITIVE);
+        (Some([eigen::values(&h, p)?, padded(&moment, p), eigen::values(&hp, p)?]), relative)
+    } else {
+        (None, 0.0)
+    };
+    Ok(Some(Measured {
+        cosines,
+        hessian_top: top.eigen.values.clone(),
+        moment_top: padded(&moment, plan.top),
+        moment_trace,
+        hessian_trace,
+        products: top.products,
+        spectra,
+        proposition_1,
+    }))
+}
+
+/// Each index's distribution over the measured runs.
+fn by_index(measured: &[&Measured], len: usize, qs: &[f64], pick: impl Fn(&Measured) -> &[f64]) -> Vec<Distribution> {
+    (0..len)
+        .map(|i| {
+            let values: Vec<f64> = measured.iter().map(|m| pick(m).get(i).copied().unwrap_or(f64::NAN)).collect();
+            Distribution::of(&values, qs)
+        })
+        .collect()
+}
+
+fn summarise(step: u64, plan: &Plan, measured: &[Option<Measured>]) -> Snapshot {
+    let ok: Vec<&Measured> = measured.iter().flatten().collect();
+    let qs = super::spec::DEFAULT_QUANTILES;
+    let q = plan.top;
+    let over_runs = |f: fn(&Measured) -> f64| Distribution::of(&ok.iter().map(|m| f(m)).collect::<Vec<_>>(), &qs);
+    let spectra = plan.full_spectra.then(|| {
+        let p = ok.first().map_or(0, |m| m.spectra.as_ref().expect("dense spectra")[0].len());
+        let index = |k: usize| by_index(&ok, p, &[], |m| &m.spectra.as_ref().expect("dense spectra")[k]);
+        Spectra {
+            hessian: index(0),
+            moment: index(1),
+            residual: index(2),
+            hessian_trace: over_runs(|m| m.hessian_trace),
+            proposition_1: ok.iter().map(|m| m.proposition_1).fold(0.0, f64::max),
+        }
+    });
+    Snapshot {
+        step,
+        diverged: measured.len() - ok.len(),
+        cosines: by_index(&ok, q, &qs, |m| &m.cosines),
+        hessian_top: by_index(&ok, q, &qs, |m| &m.hessian_top),
+        moment_top: by_index(&ok, q, &qs, |m| &m.moment_top),
+        moment_trace: over_runs(|m| m.moment_trace),
+        lanczos_products: ok.iter().map(|m| m.products as f64).sum::<f64>() / ok.len().max(1) as f64,
+        spectra,
+    }
+}
