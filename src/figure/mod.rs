@@ -17,6 +17,7 @@ mod l2_regularization;
 mod lab;
 mod li_alignment;
 mod li_dynamics;
+mod li_layers;
 mod li_loss_change;
 mod li_spectra;
 mod li_theorem1;
@@ -49,6 +50,7 @@ pub const FIGURES: &[Figure] = &[
     li_loss_change::FIGURE,
     li_spectra::FIGURE,
     li_alignment::FIGURE,
+    li_layers::FIGURE,
     li_theorem1::FIGURE,
 ];
 

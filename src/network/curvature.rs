@@ -320,6 +320,15 @@ mod tests {
         Dataset::new(d, k, x, (0..n).map(|j| (j % k) as u32).collect()).unwrap()
     }
 
+    /// Gauss-10 with label noise `noise`, the paper's network, and run
+    /// `run`'s He-initialised θ₀.
+    fn paper_net(noise: f64, run: u64) -> (super::super::data::Data, Mlp, Vec<f64>) {
+        let data = GaussK { test_points: 0, ..GaussK::paper(10, noise) }.generate().unwrap();
+        let mlp = Mlp::paper(10).unwrap();
+        let theta = mlp.init(Init::He, 9, run);
+        (data, mlp, theta)
+    }
+
     fn frobenius(m: &[f64]) -> f64 {
         m.iter().map(|x| x * x).sum::<f64>().sqrt()
     }
@@ -418,10 +427,8 @@ mod tests {
 
     #[test]
     fn products_are_symmetric_and_lanczos_finds_the_dense_top() {
-        let data = GaussK { test_points: 0, ..GaussK::paper(10, 0.0) }.generate().unwrap();
-        let mlp = Mlp::paper(10).unwrap();
+        let (data, mlp, theta) = paper_net(0.0, 1);
         let p = mlp.params();
-        let theta = mlp.init(Init::He, 9, 1);
         let all: Vec<usize> = (0..100).collect();
         let c = Curvature::new(&mlp, &theta, &data.train, &all, Head::Loss);
         let normal = |key: u64| -> Vec<f64> {
@@ -446,10 +453,8 @@ mod tests {
 
     #[test]
     fn second_moment_spectrum_through_the_gram_matrix() {
-        let data = GaussK { test_points: 0, ..GaussK::paper(10, 0.15) }.generate().unwrap();
-        let mlp = Mlp::paper(10).unwrap();
+        let (data, mlp, theta) = paper_net(0.15, 2);
         let p = mlp.params();
-        let theta = mlp.init(Init::He, 9, 2);
         let all: Vec<usize> = (0..100).collect();
         let g = Curvature::new(&mlp, &theta, &data.train, &all, Head::Loss).sample_gradients();
         let m: Vec<f64> = (0..p * p)

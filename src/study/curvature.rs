@@ -17,6 +17,7 @@ use crate::network::train::Study;
 use crate::progress::Progress;
 use rayon::prelude::*;
 use serde::Serialize;
+use std::ops::Range;
 
 /// Relative residual at which Lanczos stops (each top-q Ritz pair's
 /// ‖H u − λ u‖ ≤ 1e-8·|λ₁|).
@@ -48,6 +49,10 @@ pub struct Snapshot {
     pub moment_trace: Distribution,
     /// Hessian-vector products per Lanczos solve, mean over runs.
     pub lanczos_products: f64,
+    /// `layer_loading[h][i]`: ‖v_i[h]‖²/p_h, the share of H_f's i-th top
+    /// eigenvector in layer h's p_h parameters (weights and biases) per
+    /// parameter (Fig. 7; 1/p for a uniform spread).
+    pub layer_loading: Vec<Vec<Distribution>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spectra: Option<Spectra>,
 }
@@ -61,6 +66,12 @@ pub struct Spectra {
     pub residual: Vec<Distribution>,
     /// Tr H_f.
     pub hessian_trace: Distribution,
+    /// `blocks[h]`: the spectrum of G_h, H_f's diagonal block of layer h
+    /// (Fig. 6, Fig. 5's notation).
+    pub blocks: Vec<Vec<Distribution>>,
+    /// `trailing[h − 1]`: the spectrum of H_h, the Hessian of the
+    /// sub-network from layer h on (H_f's trailing block), h = 1 … L − 1.
+    pub trailing: Vec<Vec<Distribution>>,
     /// The largest ‖H_f − (M − H_p)‖_F / max(‖H_f‖_F, ‖H_p‖_F) over the runs
     /// (Proposition 1: 0 up to rounding).
     pub proposition_1: f64,
@@ -75,6 +86,9 @@ struct Measured {
     hessian_trace: f64,
     products: usize,
     spectra: Option<[Vec<f64>; 3]>,
+    loading: Vec<Vec<f64>>,
+    blocks: Vec<Vec<f64>>,
+    trailing: Vec<Vec<f64>>,
     proposition_1: f64,
 }
 
@@ -114,10 +128,25 @@ fn one(study: &Study, resolved: &Resolved, plan: &Plan, run: u64, t: u64) -> Res
     let cosines = eigen::principal_cosines(&top.eigen.vectors, &moment.vectors[..take])?;
     let padded = |e: &Eigen, len: usize| (0..len).map(|i| e.values.get(i).copied().unwrap_or(0.0)).collect();
     let moment_trace = moment.values.iter().sum();
+    let layers = mlp.layers();
+    let ranges: Vec<Range<usize>> = layers.iter().map(|l| l.weights..l.biases + l.outputs).collect();
+    let loading = ranges
+        .iter()
+        .map(|r| {
+            top.eigen.vectors.iter().map(|v| v[r.clone()].iter().map(|x| x * x).sum::<f64>() / r.len() as f64).collect()
+        })
+        .collect();
     let mut hessian_trace = f64::NAN;
+    let (mut blocks, mut trailing) = (Vec::new(), Vec::new());
     let (spectra, proposition_1) = if plan.full_spectra {
         let h = hf.hessian();
         hessian_trace = (0..p).map(|q| h[q * p + q]).sum();
+        for r in &ranges {
+            blocks.push(eigen::values(&submatrix(&h, p, r.clone()), r.len())?);
+        }
+        for r in &ranges[1..] {
+            trailing.push(eigen::values(&submatrix(&h, p, r.start..p), p - r.start)?);
+        }
         let hp = Curvature::new(mlp, &theta, train, &all, Head::Likelihood).hessian();
         let mut gap = 0.0;
         for a in 0..p {
@@ -143,7 +172,21 @@ fn one(study: &Study, resolved: &Resolved, plan: &Plan, run: u64, t: u64) -> Res
         products: top.products,
         spectra,
         proposition_1,
+        loading,
+        blocks,
+        trailing,
     }))
+}
+
+/// The principal submatrix of the p × p row-major `h` on `range`.
+fn submatrix(h: &[f64], p: usize, range: Range<usize>) -> Vec<f64> {
+    range.clone().flat_map(|a| h[a * p..][range.clone()].iter().copied()).collect()
+}
+
+/// `pick(m)[k][i]` over the runs, per k and i.
+fn nested(ok: &[&Measured], qs: &[f64], pick: impl Fn(&Measured) -> &Vec<Vec<f64>>) -> Vec<Vec<Distribution>> {
+    let Some(first) = ok.first() else { return Vec::new() };
+    (0..pick(first).len()).map(|k| by_index(ok, pick(first)[k].len(), qs, |m| &pick(m)[k])).collect()
 }
 
 /// Each index's distribution over the measured runs.
@@ -169,6 +212,8 @@ fn summarise(step: u64, plan: &Plan, measured: &[Option<Measured>]) -> Snapshot 
             moment: index(1),
             residual: index(2),
             hessian_trace: over_runs(|m| m.hessian_trace),
+            blocks: nested(&ok, &[], |m| &m.blocks),
+            trailing: nested(&ok, &[], |m| &m.trailing),
             proposition_1: ok.iter().map(|m| m.proposition_1).fold(0.0, f64::max),
         }
     });
@@ -179,6 +224,7 @@ fn summarise(step: u64, plan: &Plan, measured: &[Option<Measured>]) -> Snapshot 
         hessian_top: by_index(&ok, q, &qs, |m| &m.hessian_top),
         moment_top: by_index(&ok, q, &qs, |m| &m.moment_top),
         moment_trace: over_runs(|m| m.moment_trace),
+        layer_loading: nested(&ok, &qs, |m| &m.loading),
         lanczos_products: ok.iter().map(|m| m.products as f64).sum::<f64>() / ok.len().max(1) as f64,
         spectra,
     }

@@ -175,6 +175,7 @@ fn every_figure_renders_and_agrees_where_the_theory_holds() {
     check_li_spectra(&rows(&out.join("li-spectra.csv")));
     check_li_alignment(&rows(&out.join("li-alignment.csv")));
     check_li_theorem1(&rows(&out.join("li-theorem1.csv")));
+    check_li_layers(&rows(&out.join("li-layers.csv")));
     let _ = std::fs::remove_dir_all(&out);
 }
 
@@ -387,4 +388,30 @@ fn check_li_theorem1(rows: &[HashMap<String, String>]) {
     let net: Vec<_> = rows.iter().filter(|r| r["kind"] == "network").collect();
     assert_eq!(net.len(), 3 * (4 + 3), "three runs at each frozen step");
     assert!(net.iter().all(|r| num(r, "theorem1_mean").is_finite() && num(r, "smoothness_l") > 0.0));
+}
+
+/// The layer-wise Hessian (quick: 8 runs at t = 0, T/2, T): every diagonal
+/// block G_h is PSD (eq. (21): σ″ = 0 makes the network piecewise linear in
+/// one layer's parameters), so its mean smallest eigenvalue is ≥ 0 to
+/// rounding, and the loadings of the top 15 eigenvectors are written for
+/// the three layers.
+fn check_li_layers(rows: &[HashMap<String, String>]) {
+    for setting in ["Gauss-10 clean", "Gauss-10 noisy"] {
+        let blocks: Vec<_> =
+            rows.iter().filter(|r| r["setting"] == setting && r["statistic"] == "G_h_eigenvalue").collect();
+        assert_eq!(blocks.len(), 3 * 3 * 40, "{setting}: 3 snapshots × 3 layers × (first and last 20)");
+        for r in &blocks {
+            let top = blocks
+                .iter()
+                .filter(|t| t["step"] == r["step"] && t["layer"] == r["layer"] && num(t, "index") == 1.0)
+                .map(|t| num(t, "mean"))
+                .next()
+                .unwrap();
+            assert!(num(r, "mean") >= -1e-12 * top, "G_h not PSD: {r:?} (top {top})");
+        }
+        let loadings = rows.iter().filter(|r| r["setting"] == setting && r["statistic"] == "loading").count();
+        assert_eq!(loadings, 3 * 3 * 15, "{setting}");
+        let trailing = rows.iter().filter(|r| r["setting"] == setting && r["statistic"] == "H_h_eigenvalue").count();
+        assert_eq!(trailing, 3 * 2 * 40, "{setting}: H_1 and H_2");
+    }
 }
