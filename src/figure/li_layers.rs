@@ -14,7 +14,6 @@ use super::lab::{measured, study_command_line, Drawing, Figure, Lab, Plot};
 use super::table::{Cell, Table};
 use crate::error::Result;
 use crate::plot::{Chart, Point, Series, Style};
-use crate::study::StudySpec;
 
 pub const FIGURE: Figure = Figure {
     name: "li-layers",
@@ -32,27 +31,12 @@ const SYMLOG: f64 = 1e-4;
 /// Eigenvalues written per block spectrum: the first and last 20.
 const WRITTEN: usize = 20;
 
-/// 100 runs in full mode, 8 and a shorter noisy run in quick mode (as
-/// `li-spectra`, with its own seeds).
-fn spec(lab: &Lab, preset: &str, seed: u64, quick_steps: u64) -> StudySpec {
-    let steps = if lab.quick { quick_steps } else { crate::study::preset(preset).expect("a preset").steps };
-    StudySpec {
-        runs: lab.size(8, 100),
-        seed,
-        steps: lab.quick.then_some(steps),
-        record_every: Some(steps / 20),
-        test_size: Some(0),
-        curvature_at: vec![0, steps / 2, steps],
-        full_spectra: true,
-        ..StudySpec::new(preset)
-    }
-}
-
 fn build(lab: &Lab) -> Result<Drawing> {
     let mut table = Table::default();
     let mut panels = Vec::new();
     for (label, preset, seed, quick_steps) in SETTINGS {
-        let spec = spec(lab, preset, seed, quick_steps);
+        // The sizes of li-spectra's dense study, with this figure's seeds.
+        let spec = super::li_spectra::spec(lab, preset, seed, quick_steps);
         let report = lab.study(&spec)?;
         let command = study_command_line(&spec);
         let c = report.curvature.as_ref().expect("the spec asks for curvature");

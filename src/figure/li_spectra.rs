@@ -34,7 +34,7 @@ const SYMLOG: f64 = 1e-4;
 
 /// 100 runs in full mode (about three minutes on two cores), 8 and a
 /// shorter noisy run in quick mode.
-fn spec(lab: &Lab, preset: &str, seed: u64, quick_steps: u64) -> StudySpec {
+pub(super) fn spec(lab: &Lab, preset: &str, seed: u64, quick_steps: u64) -> StudySpec {
     let base = StudySpec::new(preset);
     let steps = if lab.quick { quick_steps } else { crate::study::preset(preset).expect("a preset").steps };
     StudySpec {
