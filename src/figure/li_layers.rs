@@ -3,7 +3,7 @@
 //! blocks G_h of H_f (layer h's weights and biases; h = 0 the input layer,
 //! 2 the output) and of the trailing blocks H_h (the sub-network from layer
 //! h on, in the CSV), mean per sorted index over runs at t = 0, T/2 and T,
-//! and the layer loading ‖v_i[h]‖²/p_h of H_f's top 15 eigenvectors. The
+//! and the layer loading `‖v_i[h]‖²/p_h` of H_f's top 15 eigenvectors. The
 //! paper: every G_h is PSD (eq. (21): with σ″ = 0 the network is piecewise
 //! linear in one layer's parameters, so G_h is a Gauss–Newton block, exactly
 //! PSD) and their top eigenvalues share an order of magnitude; the output

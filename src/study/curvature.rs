@@ -49,7 +49,7 @@ pub struct Snapshot {
     pub moment_trace: Distribution,
     /// Hessian-vector products per Lanczos solve, mean over runs.
     pub lanczos_products: f64,
-    /// `layer_loading[h][i]`: ‖v_i[h]‖²/p_h, the share of H_f's i-th top
+    /// `layer_loading[h][i]`: `‖v_i[h]‖²/p_h`, the share of H_f's i-th top
     /// eigenvector in layer h's p_h parameters (weights and biases) per
     /// parameter (Fig. 7; 1/p for a uniform spread).
     pub layer_loading: Vec<Vec<Distribution>>,
