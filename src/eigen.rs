@@ -5,6 +5,7 @@
 //! (eq. (13)).
 
 use crate::error::{Error, Result};
+use crate::linalg::dot;
 use crate::rng::{self, Stream};
 use faer::{Mat, Side};
 
@@ -181,10 +182,6 @@ fn tridiagonal(alpha: &[f64], beta: &[f64]) -> Result<(Eigen, Vec<f64>)> {
     let e = pairs(&t, k)?;
     let last = e.vectors.iter().map(|y| y[k - 1].abs()).collect();
     Ok((e, last))
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// The cosines of the principal angles between span(`a`) and span(`b`)

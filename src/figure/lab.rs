@@ -14,6 +14,7 @@ use crate::plot::{self, Chart, Heatmap, Series, Style};
 use crate::progress::Progress;
 use crate::stats::Summary;
 use crate::study::distribution::Distribution;
+use crate::study::spec::FROZEN_QUANTILES;
 use crate::study::{StudyReport, StudySpec};
 use crate::theory::law::{self, Law};
 use crate::theory::predict::{self, Prediction};
@@ -220,4 +221,20 @@ pub fn quantile_bands<'a>(
         Series::new(format!("{prefix}25–75%"), Style::Shade, band(0.25, 0.75)).coloured(colour),
         Series::new(format!("{prefix}median"), Style::Line, band(0.5, 0.5)).coloured(colour),
     ]
+}
+
+/// Palette colours of the runs frozen at the 10%, 50% and 90% loss
+/// quantiles ([`FROZEN_QUANTILES`]).
+const FROZEN_COLOURS: [usize; 3] = [2, 4, 3];
+
+/// One series per frozen loss-quantile run, named "`{name}` q% loss run" and
+/// coloured by its quantile: `points[j]` belongs to `FROZEN_QUANTILES[j]`
+/// (li-loss-change, li-theorem1).
+pub fn frozen_series(name: &str, points: Vec<Vec<plot::Point>>, style: Style) -> Vec<Series> {
+    FROZEN_QUANTILES
+        .iter()
+        .zip(points)
+        .zip(FROZEN_COLOURS)
+        .map(|((q, p), k)| Series::new(format!("{name} {:.0}% loss run", q * 100.0), style, p).coloured(k))
+        .collect()
 }

@@ -9,7 +9,7 @@
 //! 20% noise. Δ takes both signs over many decades: it is drawn on a
 //! symmetric-log axis.
 
-use super::lab::{distribution_columns, quantile_bands, study_command_line, Drawing, Figure, Lab, Plot};
+use super::lab::{distribution_columns, frozen_series, quantile_bands, study_command_line, Drawing, Figure, Lab, Plot};
 use super::table::{Cell, Table};
 use crate::error::Result;
 use crate::plot::{Chart, Point, Series, Style};
@@ -94,10 +94,6 @@ const SETTINGS: [Setting; 4] = [
 
 /// The interquartile range of a normal law in standard deviations.
 const IQR_PER_SD: f64 = 1.3489795003921634;
-
-/// Palette colours of the runs frozen at the 10%, 50% and 90% loss
-/// quantiles.
-const FROZEN_COLOURS: [usize; 3] = [2, 4, 3];
 
 /// The study of `s` at the lab's size (fresh batches: 300 quick, 4000 full).
 fn spec(lab: &Lab, s: &Setting) -> StudySpec {
@@ -195,28 +191,20 @@ fn build(lab: &Lab) -> Result<Drawing> {
             series: quantile_bands("", row, across),
             ..Default::default()
         });
-        let frozen = |name: &str, points: Vec<Vec<Point>>, style: Style| -> Vec<Series> {
-            FROZEN_QUANTILES
-                .iter()
-                .zip(points)
-                .zip(FROZEN_COLOURS)
-                .map(|((q, p), k)| Series::new(format!("{name} {:.0}% loss run", q * 100.0), style, p).coloured(k))
-                .collect()
-        };
         panels.push(Chart {
             title: title("Δ given θ_t"),
             x_label: "iteration t (frozen)".into(),
             y_label: "Δ over fresh batches: median, 10–90%".into(),
             x_log: true,
             y_symlog: Some(s.symlog),
-            series: frozen("at the", given, Style::Markers),
+            series: frozen_series("at the", given, Style::Markers),
             ..Default::default()
         });
         let mut series = vec![
             Series::new("across runs", Style::Line, variance_across).coloured(row),
             Series::new("across runs, (IQR/1.349)²", Style::Dashed, robust_across).coloured(row),
         ];
-        series.extend(frozen("given θ_t at the", variance_given, Style::Markers));
+        series.extend(frozen_series("given θ_t at the", variance_given, Style::Markers));
         panels.push(Chart {
             title: title("variance of Δ"),
             x_label: "iteration t".into(),

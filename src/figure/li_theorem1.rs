@@ -11,7 +11,7 @@
 //! Lanczos. Reported: each measured mean's distance from the second-order
 //! value in SEs, and whether the bound fails (the 95% CI above it).
 
-use super::lab::{measured, study_command_line, Drawing, Figure, Lab, Plot};
+use super::lab::{frozen_series, measured, study_command_line, Drawing, Figure, Lab, Plot};
 use super::table::{Cell, Table};
 use crate::error::Result;
 use crate::network::gauss_k::GaussK;
@@ -61,10 +61,6 @@ const SETTINGS: [Setting; 2] = [
         quick_at: &[1, 100, 1000],
     },
 ];
-
-/// Palette colours of the runs frozen at the 10%, 50% and 90% loss
-/// quantiles (as in li-loss-change).
-const FROZEN_COLOURS: [usize; 3] = [2, 4, 3];
 
 /// The least-squares row: η·λ_max(H) (stable: below 2), m, and the frozen
 /// steps of its SGD path.
@@ -198,18 +194,10 @@ fn build(lab: &Lab) -> Result<Drawing> {
             variances[j].push(Point::new(c.step as f64, c.variance));
             leading[j].push(Point::new(c.step as f64, t.variance));
         }
-        let named = |what: &str, points: Vec<Vec<Point>>, style: Style| -> Vec<Series> {
-            FROZEN_QUANTILES
-                .iter()
-                .zip(points)
-                .zip(FROZEN_COLOURS)
-                .map(|((q, p), k)| Series::new(format!("{what}, {:.0}% loss run", q * 100.0), style, p).coloured(k))
-                .collect()
-        };
         let title = |what: &str| format!("{}, m={}, η={}: {what}", s.label, report.sgd.batch, report.sgd.eta);
-        let mut series = named("measured", means, Style::Markers);
-        series.extend(named("2nd order", second, Style::Dashed));
-        series.extend(named("bound (L = ‖H‖₂)", bounds, Style::Line));
+        let mut series = frozen_series("measured,", means, Style::Markers);
+        series.extend(frozen_series("2nd order,", second, Style::Dashed));
+        series.extend(frozen_series("bound (L = ‖H‖₂),", bounds, Style::Line));
         panels.push(Chart {
             title: title("E[Δ | θ_t]"),
             x_label: "iteration t (frozen)".into(),
@@ -219,8 +207,8 @@ fn build(lab: &Lab) -> Result<Drawing> {
             series,
             ..Default::default()
         });
-        let mut series = named("measured", variances, Style::Markers);
-        series.extend(named("leading term", leading, Style::Dashed));
+        let mut series = frozen_series("measured,", variances, Style::Markers);
+        series.extend(frozen_series("leading term,", leading, Style::Dashed));
         panels.push(Chart {
             title: title("Var[Δ | θ_t]"),
             x_label: "iteration t (frozen)".into(),

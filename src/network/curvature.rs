@@ -45,6 +45,9 @@ pub struct Curvature<'a> {
     slopes: Vec<Vec<f64>>,
     /// δ_l = ∂(head_i)/∂z_l of each layer, unit-major, unweighted.
     deltas: Vec<Vec<f64>>,
+    /// The same, each point's times its weight: what the gradient and every
+    /// product sum over the points.
+    weighted_deltas: Vec<Vec<f64>>,
     /// Softmax probabilities, class-major.
     soft: Vec<f64>,
     /// The mean loss f over the points.
@@ -132,7 +135,9 @@ impl<'a> Curvature<'a> {
             let below = backward(theta, &layers[l], &deltas[0], &slopes[l - 1], n);
             deltas.insert(0, below);
         }
-        Curvature { mlp, theta, head, n, labels, weight, inputs, slopes, deltas, soft, loss }
+        let weighted_deltas =
+            deltas.iter().map(|d| d.iter().enumerate().map(|(u, d)| d * weight[u % n]).collect()).collect();
+        Curvature { mlp, theta, head, n, labels, weight, inputs, slopes, deltas, weighted_deltas, soft, loss }
     }
 
     /// The mean loss f at θ over the points.
@@ -145,9 +150,8 @@ impl<'a> Curvature<'a> {
         let mut g = vec![0.0; self.mlp.params()];
         for (l, layer) in self.mlp.layers().iter().enumerate() {
             let n = self.n;
-            let weighted: Vec<f64> = self.deltas[l].iter().enumerate().map(|(u, d)| d * self.weight[u % n]).collect();
             for o in 0..layer.outputs {
-                let dz = &weighted[o * n..][..n];
+                let dz = &self.weighted_deltas[l][o * n..][..n];
                 for i in 0..layer.inputs {
                     g[layer.weights + o * layer.inputs + i] = dot(dz, &self.inputs[l][i * n..][..n]);
                 }
@@ -223,9 +227,8 @@ impl<'a> Curvature<'a> {
         for (l, layer) in layers.iter().enumerate().rev() {
             let (a, da, delta) = (&self.inputs[l], &tangents[l], &self.deltas[l]);
             let wd: Vec<f64> = dd.iter().enumerate().map(|(u, d)| d * self.weight[u % n]).collect();
-            let wdelta: Vec<f64> = delta.iter().enumerate().map(|(u, d)| d * self.weight[u % n]).collect();
             for o in 0..layer.outputs {
-                let (dz, z) = (&wd[o * n..][..n], &wdelta[o * n..][..n]);
+                let (dz, z) = (&wd[o * n..][..n], &self.weighted_deltas[l][o * n..][..n]);
                 for i in 0..layer.inputs {
                     let mut h = dot(dz, &a[i * n..][..n]);
                     if l > 0 {
@@ -438,7 +441,7 @@ mod tests {
         let (mut hu, mut hv) = (vec![0.0; p], vec![0.0; p]);
         c.hvp(&u, &mut hu);
         c.hvp(&v, &mut hv);
-        let (a, b) = (eigen_dot(&u, &hv), eigen_dot(&v, &hu));
+        let (a, b) = (crate::linalg::dot(&u, &hv), crate::linalg::dot(&v, &hu));
         assert!((a - b).abs() < 1e-11 * a.abs().max(1.0), "uᵀHv {a} vᵀHu {b}");
         let dense = eigen::pairs(&c.hessian(), p).unwrap();
         let top = eigen::lanczos(p, 15, 1e-10, (1, 0), |v, out| c.hvp(v, out)).unwrap();
@@ -470,12 +473,8 @@ mod tests {
         }
         // M u = λ u for the lifted eigenvectors.
         let u = &gram.vectors[3];
-        let mu: Vec<f64> = (0..p).map(|a| eigen_dot(&m[a * p..][..p], u)).collect();
+        let mu: Vec<f64> = (0..p).map(|a| crate::linalg::dot(&m[a * p..][..p], u)).collect();
         let err: f64 = mu.iter().zip(u).map(|(x, y)| (x - gram.values[3] * y).powi(2)).sum::<f64>().sqrt();
         assert!(err < 1e-10 * gram.values[0], "{err}");
-    }
-
-    fn eigen_dot(a: &[f64], b: &[f64]) -> f64 {
-        a.iter().zip(b).map(|(x, y)| x * y).sum()
     }
 }

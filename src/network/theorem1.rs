@@ -24,6 +24,7 @@
 //! (ξ = (1/m)Σ_k ζ_k: only k = l = j carries the third moment, and the pairs
 //! k ≠ l the Tr((HΣ)²) term; derivation in docs/seed003-slips.md, S10).
 
+use crate::linalg::dot;
 use serde::Serialize;
 
 /// Theorem 1's quantities at one θ.
@@ -73,7 +74,6 @@ pub fn predict(
     let c = if step.without_replacement && n > 1 { (n as f64 - m) / (n as f64 - 1.0) } else { 1.0 };
     let column = |i: usize| -> Vec<f64> { (0..p).map(|q| g[q * n + i]).collect() };
     let mu: Vec<f64> = (0..p).map(|q| g[q * n..][..n].iter().sum::<f64>() / n as f64).collect();
-    let dot = |a: &[f64], b: &[f64]| -> f64 { a.iter().zip(b).map(|(x, y)| x * y).sum() };
     let mut hv = vec![0.0; p];
     // (1/n)Σ gᵢᵀ H gᵢ and (1/n)Σ ‖gᵢ‖²: Tr(H M) and Tr M; H gᵢ kept.
     let (mut thm, mut tm) = (0.0, 0.0);

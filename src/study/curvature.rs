@@ -12,6 +12,7 @@ use super::distribution::Distribution;
 use super::spec::{CurvaturePlan as Plan, Resolved};
 use crate::eigen::{self, Eigen};
 use crate::error::{Error, Result};
+use crate::linalg::dot;
 use crate::network::curvature::{Curvature, Head};
 use crate::network::train::Study;
 use crate::progress::Progress;
@@ -83,13 +84,21 @@ struct Measured {
     hessian_top: Vec<f64>,
     moment_top: Vec<f64>,
     moment_trace: f64,
-    hessian_trace: f64,
     products: usize,
-    spectra: Option<[Vec<f64>; 3]>,
     loading: Vec<Vec<f64>>,
+    /// With `full_spectra` only.
+    dense: Option<Dense>,
+}
+
+/// One run's dense matrices at one step.
+struct Dense {
+    /// The spectra of H_f, M (padded with zeros to p) and H_p.
+    spectra: [Vec<f64>; 3],
+    hessian_trace: f64,
+    /// ‖H_f − (M − H_p)‖_F / max(‖H_f‖_F, ‖H_p‖_F).
+    proposition_1: f64,
     blocks: Vec<Vec<f64>>,
     trailing: Vec<Vec<f64>>,
-    proposition_1: f64,
 }
 
 /// The curvature of `plan.runs` runs at each step of `plan.at`, on the
@@ -136,46 +145,62 @@ fn one(study: &Study, resolved: &Resolved, plan: &Plan, run: u64, t: u64) -> Res
             top.eigen.vectors.iter().map(|v| v[r.clone()].iter().map(|x| x * x).sum::<f64>() / r.len() as f64).collect()
         })
         .collect();
-    let mut hessian_trace = f64::NAN;
-    let (mut blocks, mut trailing) = (Vec::new(), Vec::new());
-    let (spectra, proposition_1) = if plan.full_spectra {
-        let h = hf.hessian();
-        hessian_trace = (0..p).map(|q| h[q * p + q]).sum();
-        for r in &ranges {
-            blocks.push(eigen::values(&submatrix(&h, p, r.clone()), r.len())?);
-        }
-        for r in &ranges[1..] {
-            trailing.push(eigen::values(&submatrix(&h, p, r.start..p), p - r.start)?);
-        }
-        let hp = Curvature::new(mlp, &theta, train, &all, Head::Likelihood).hessian();
-        let mut gap = 0.0;
-        for a in 0..p {
-            let (ga, row) = (&g[a * n..][..n], a * p);
-            for b in 0..=a {
-                let m: f64 = ga.iter().zip(&g[b * n..][..n]).map(|(x, y)| x * y).sum::<f64>() / n as f64;
-                let r = h[row + b] - (m - hp[row + b]);
-                gap += if a == b { r * r } else { 2.0 * r * r };
-            }
-        }
-        let norm = |m: &[f64]| m.iter().map(|x| x * x).sum::<f64>().sqrt();
-        let relative = gap.sqrt() / norm(&h).max(norm(&hp)).max(f64::MIN_POSITIVE);
-        (Some([eigen::values(&h, p)?, padded(&moment, p), eigen::values(&hp, p)?]), relative)
-    } else {
-        (None, 0.0)
+    let dense = match plan.full_spectra {
+        true => Some(dense(resolved, &theta, &hf, &g, &ranges, padded(&moment, p))?),
+        false => None,
     };
     Ok(Some(Measured {
         cosines,
         hessian_top: top.eigen.values.clone(),
         moment_top: padded(&moment, plan.top),
         moment_trace,
-        hessian_trace,
         products: top.products,
-        spectra,
-        proposition_1,
         loading,
+        dense,
+    }))
+}
+
+/// The dense H_f and H_p of a run at θ (`hf` its loss head, `g` its
+/// per-sample gradients, `ranges` the layers' parameters, `moment` M's
+/// spectrum padded to p): their spectra, Tr H_f, Proposition 1's residual,
+/// and the spectra of H_f's layer blocks G_h and trailing blocks H_h.
+fn dense(
+    resolved: &Resolved,
+    theta: &[f64],
+    hf: &Curvature,
+    g: &[f64],
+    ranges: &[Range<usize>],
+    moment: Vec<f64>,
+) -> Result<Dense> {
+    let (mlp, train) = (&resolved.mlp, &resolved.data.train);
+    let (p, n) = (mlp.params(), train.len());
+    let all: Vec<usize> = (0..n).collect();
+    let h = hf.hessian();
+    let blocks = ranges.iter().map(|r| eigen::values(&submatrix(&h, p, r.clone()), r.len())).collect::<Result<_>>()?;
+    let trailing =
+        ranges[1..].iter().map(|r| eigen::values(&submatrix(&h, p, r.start..p), p - r.start)).collect::<Result<_>>()?;
+    let hp = Curvature::new(mlp, theta, train, &all, Head::Likelihood).hessian();
+    let mut gap = 0.0;
+    for a in 0..p {
+        let (ga, row) = (&g[a * n..][..n], a * p);
+        for b in 0..=a {
+            let r = h[row + b] - (dot(ga, &g[b * n..][..n]) / n as f64 - hp[row + b]);
+            gap += if a == b { r * r } else { 2.0 * r * r };
+        }
+    }
+    let norm = |m: &[f64]| m.iter().map(|x| x * x).sum::<f64>().sqrt();
+    Ok(Dense {
+        hessian_trace: (0..p).map(|q| h[q * p + q]).sum(),
+        proposition_1: gap.sqrt() / norm(&h).max(norm(&hp)).max(f64::MIN_POSITIVE),
+        spectra: [eigen::values(&h, p)?, moment, eigen::values(&hp, p)?],
         blocks,
         trailing,
-    }))
+    })
+}
+
+/// A measured run's dense matrices (the plan asked for them).
+fn dense_of(m: &Measured) -> &Dense {
+    m.dense.as_ref().expect("dense spectra")
 }
 
 /// The principal submatrix of the p × p row-major `h` on `range`.
@@ -205,16 +230,16 @@ fn summarise(step: u64, plan: &Plan, measured: &[Option<Measured>]) -> Snapshot 
     let q = plan.top;
     let over_runs = |f: fn(&Measured) -> f64| Distribution::of(&ok.iter().map(|m| f(m)).collect::<Vec<_>>(), &qs);
     let spectra = plan.full_spectra.then(|| {
-        let p = ok.first().map_or(0, |m| m.spectra.as_ref().expect("dense spectra")[0].len());
-        let index = |k: usize| by_index(&ok, p, &[], |m| &m.spectra.as_ref().expect("dense spectra")[k]);
+        let p = ok.first().map_or(0, |m| dense_of(m).spectra[0].len());
+        let index = |k: usize| by_index(&ok, p, &[], |m| &dense_of(m).spectra[k]);
         Spectra {
             hessian: index(0),
             moment: index(1),
             residual: index(2),
-            hessian_trace: over_runs(|m| m.hessian_trace),
-            blocks: nested(&ok, &[], |m| &m.blocks),
-            trailing: nested(&ok, &[], |m| &m.trailing),
-            proposition_1: ok.iter().map(|m| m.proposition_1).fold(0.0, f64::max),
+            hessian_trace: over_runs(|m| dense_of(m).hessian_trace),
+            blocks: nested(&ok, &[], |m| &dense_of(m).blocks),
+            trailing: nested(&ok, &[], |m| &dense_of(m).trailing),
+            proposition_1: ok.iter().map(|m| dense_of(m).proposition_1).fold(0.0, f64::max),
         }
     });
     Snapshot {
