@@ -9,6 +9,7 @@ use crate::commands::{figure, landscapes, predict, run, stats, study, theory};
 use crate::error::{usage, Error, Result};
 use crate::experiment::Spec;
 use crate::network::mlp::Init;
+use crate::network::pac_bayes::PriorMean;
 use crate::optimizer::Optimizer;
 use crate::report::predict::PredictReport;
 use crate::report::{csv, table};
@@ -217,7 +218,7 @@ pub struct NetworkArgs {
     /// principal angles between their top-q subspaces.
     #[arg(long, value_delimiter = ',', value_name = "STEPS", allow_negative_numbers = true)]
     pub curvature_at: Option<Vec<u64>>,
-    /// Runs whose curvature is measured, the first ones [default: up to 1000].
+    /// Runs whose curvature (and PAC-Bayes bound) are measured, the first ones [default: up to 1000].
     #[arg(long, value_name = "R", allow_negative_numbers = true)]
     pub curvature_runs: Option<u64>,
     /// q, the top eigenpairs compared [default: 5 for 2 classes, else 15].
@@ -226,6 +227,22 @@ pub struct NetworkArgs {
     /// The dense spectra of H_f, M and H_p as well (Fig. 1; p ≤ 5000).
     #[arg(long)]
     pub full_spectra: bool,
+    /// Measure seed 003's Hessian-based PAC-Bayes bound at T (sec. 6): the
+    /// exact Hessian diagonal, EC, WN, KL, bound (51) and the Gibbs errors.
+    #[arg(long)]
+    pub pac_bayes: bool,
+    /// The prior's standard deviation σ [default: 1].
+    #[arg(long, value_name = "SIGMA", allow_negative_numbers = true)]
+    pub prior_sd: Option<f64>,
+    /// The prior's mean: zero (the paper's) or init (each run's own θ₀) [default: zero].
+    #[arg(long, value_enum)]
+    pub prior_mean: Option<PriorMean>,
+    /// The bound holds with probability 1 − δ [default: 0.05].
+    #[arg(long, allow_negative_numbers = true)]
+    pub delta: Option<f64>,
+    /// Draws from each run's posterior for the Gibbs classifier's errors [default: 20].
+    #[arg(long, value_name = "K", allow_negative_numbers = true)]
+    pub gibbs_draws: Option<u64>,
 }
 
 impl NetworkArgs {
@@ -249,6 +266,11 @@ impl NetworkArgs {
             ("--curvature-runs", self.curvature_runs.is_some()),
             ("--top", self.top.is_some()),
             ("--full-spectra", self.full_spectra),
+            ("--pac-bayes", self.pac_bayes),
+            ("--prior-sd", self.prior_sd.is_some()),
+            ("--prior-mean", self.prior_mean.is_some()),
+            ("--delta", self.delta.is_some()),
+            ("--gibbs-draws", self.gibbs_draws.is_some()),
         ];
         given.iter().find(|(_, g)| *g).map(|(f, _)| *f)
     }
@@ -318,6 +340,11 @@ impl RunArgs {
             curvature_runs: n.curvature_runs,
             top: n.top,
             full_spectra: n.full_spectra,
+            pac_bayes: n.pac_bayes,
+            prior_sd: n.prior_sd,
+            prior_mean: n.prior_mean,
+            delta: n.delta,
+            gibbs_draws: n.gibbs_draws,
             ..spec
         };
         Ok(spec)

@@ -24,6 +24,7 @@
 //! | [`Stream::Batch`] | word: `e = t * m + s`, sample `s` of step `t`'s mini-batch drawn with replacement (run seed, the run) |
 //! | [`Stream::FreshBatch`] | word: `e = (slot * B + b) * m + s`, sample `s` of fresh batch `b` of frozen snapshot `slot` (run seed, the run; `crate::study::loss_change`) |
 //! | [`Stream::Lanczos`] | normal: coordinate `e` of a Lanczos start vector (`crate::eigen::lanczos`; its seed, trial slot: the caller's key, e.g. the run) |
+//! | [`Stream::Posterior`] | normal: `e = k * p + j`, coordinate `j` of draw `k` from a run's PAC-Bayes posterior (run seed, the run; `crate::network::pac_bayes`) |
 //!
 //! So training point `n` of trial `i` depends only on `(seed, i, n)`: every
 //! optimizer run with one seed sees the same training sets (common random
@@ -64,6 +65,8 @@ pub enum Stream {
     FreshBatch = 8,
     /// Normals of a Lanczos start vector (`crate::eigen::lanczos`).
     Lanczos = 9,
+    /// Normals of a Gibbs classifier's draws from a run's PAC-Bayes posterior.
+    Posterior = 10,
 }
 
 /// Philox4x32's round multipliers (also the device's: `crate::backend::gpu`

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::network::train::{Study, Trace};
 use crate::progress::Progress;
 use crate::study::records::Records;
-use crate::study::{curvature, loss_change};
+use crate::study::{curvature, loss_change, pac_bayes};
 use crate::study::{Resolved, StudyReport, StudySpec};
 use std::ops::Range;
 use std::path::PathBuf;
@@ -117,6 +117,11 @@ pub fn run(spec: &StudySpec, options: &Options) -> Result<StudyReport> {
     if let Some(plan) = &resolved.curvature {
         let progress = Progress::new(plan.runs * plan.at.len() as u64, "curvature", options.quiet);
         report.curvature = Some(pool.install(|| curvature::measure(&study, &resolved, plan, &progress))?);
+        progress.finish();
+    }
+    if let Some(plan) = &resolved.pac_bayes {
+        let progress = Progress::new(plan.runs, "PAC-Bayes", options.quiet);
+        report.pac_bayes = Some(pool.install(|| pac_bayes::measure(&study, &resolved, plan, &progress))?);
         progress.finish();
     }
     let (backend, adapter) = trainer.describe();

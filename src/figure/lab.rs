@@ -185,6 +185,11 @@ pub fn study_command_line(spec: &StudySpec) -> String {
     flag("curvature-runs", spec.curvature_runs.map(|r| r.to_string()));
     flag("top", spec.top.map(|q| q.to_string()));
     flag("full-spectra", spec.full_spectra.then(String::new));
+    flag("pac-bayes", spec.pac_bayes.then(String::new));
+    flag("prior-sd", spec.prior_sd.map(|s| s.to_string()));
+    flag("prior-mean", spec.prior_mean.map(|m| format!("{m:?}").to_lowercase()));
+    flag("delta", spec.delta.map(|d| d.to_string()));
+    flag("gibbs-draws", spec.gibbs_draws.map(|k| k.to_string()));
     line
 }
 

@@ -19,6 +19,7 @@ mod li_alignment;
 mod li_dynamics;
 mod li_layers;
 mod li_loss_change;
+mod li_pac_bayes;
 mod li_spectra;
 mod li_theorem1;
 mod loss_vs_eta;
@@ -52,6 +53,7 @@ pub const FIGURES: &[Figure] = &[
     li_alignment::FIGURE,
     li_layers::FIGURE,
     li_theorem1::FIGURE,
+    li_pac_bayes::FIGURE,
 ];
 
 /// Looks a figure up by name.

@@ -252,14 +252,7 @@ impl<'a> Curvature<'a> {
     pub fn hessian(&self) -> Vec<f64> {
         let p = self.mlp.params();
         let mut h = vec![0.0; p * p];
-        let mut e = vec![0.0; p];
-        let mut col = vec![0.0; p];
-        for q in 0..p {
-            e[q] = 1.0;
-            self.hvp(&e, &mut col);
-            e[q] = 0.0;
-            h[q * p..][..p].copy_from_slice(&col);
-        }
+        self.columns(|q, col| h[q * p..][..p].copy_from_slice(col));
         for a in 0..p {
             for b in 0..a {
                 let s = 0.5 * (h[a * p + b] + h[b * p + a]);
@@ -268,6 +261,27 @@ impl<'a> Curvature<'a> {
             }
         }
         h
+    }
+
+    /// The Hessian's diagonal H[j, j] (p products, without storing the
+    /// matrix): the curvature behind seed 003's posterior (Assumption 2).
+    pub fn diagonal(&self) -> Vec<f64> {
+        let mut d = vec![0.0; self.mlp.params()];
+        self.columns(|q, col| d[q] = col[q]);
+        d
+    }
+
+    /// Each column H e_q in turn, q = 0 … p − 1.
+    fn columns(&self, mut each: impl FnMut(usize, &[f64])) {
+        let p = self.mlp.params();
+        let mut e = vec![0.0; p];
+        let mut col = vec![0.0; p];
+        for q in 0..p {
+            e[q] = 1.0;
+            self.hvp(&e, &mut col);
+            e[q] = 0.0;
+            each(q, &col);
+        }
     }
 }
 

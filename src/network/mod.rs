@@ -11,7 +11,8 @@
 //!   [`curvature`]: its exact Hessian-vector products, H_f, H_p and the
 //!   per-sample gradients behind M (sec. 4); [`theorem1`]: the loss
 //!   change's law given θ_t at second order (Theorem 1);
-//!   [`least_squares`]: the smooth model where it is exact (Example 1).
+//!   [`least_squares`]: the smooth model where it is exact (Example 1);
+//!   [`pac_bayes`]: the Hessian-based posterior, its KL and bound (sec. 6).
 //! * [`options`]: SGD's η, m, T, sampling, and the recorded steps;
 //!   [`sampler`]: which points each step's batch holds;
 //!   [`train`]: many runs in parallel ([`train::Study`]) into a
@@ -30,6 +31,7 @@ pub mod least_squares;
 pub mod loaders;
 pub mod mlp;
 pub mod options;
+pub mod pac_bayes;
 pub mod sampler;
 mod simd;
 pub mod theorem1;

@@ -5,10 +5,12 @@
 use super::curvature::CurvatureReport;
 use super::distribution::{key, near_loss_quantiles, Distribution};
 use super::loss_change::LossChange;
+use super::pac_bayes::PacBayesReport;
 use super::records::Records;
 use super::spec::{Resolved, Source};
 use crate::network::mlp::Init;
 use crate::network::options::{Metric, Sampling, TestMetric};
+use crate::network::pac_bayes::PriorMean;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -86,6 +88,8 @@ pub struct StudyReport {
     pub loss_change: Vec<LossChange>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub curvature: Option<CurvatureReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pac_bayes: Option<PacBayesReport>,
     /// Where the runs trained: `cpu` or `gpu`.
     pub backend: String,
     /// The GPU adapter that trained them, if any.
@@ -168,6 +172,7 @@ impl StudyReport {
             test,
             loss_change,
             curvature: None,
+            pac_bayes: None,
             backend: "cpu".to_string(),
             adapter: None,
             threads: 0,
@@ -301,6 +306,48 @@ pub fn render(r: &StudyReport) -> String {
     if let Some(c) = &r.curvature {
         out += &curvature_table(c);
     }
+    if let Some(b) = &r.pac_bayes {
+        out += &pac_bayes_table(b, &r.quantiles);
+    }
+    out
+}
+
+/// The PAC-Bayes section of the table: each term and error over runs.
+fn pac_bayes_table(b: &PacBayesReport, quantiles: &[f64]) -> String {
+    let mut out = format!(
+        "
+PAC-Bayes (sec. 6) of the first {} runs at T = {}: prior N({}, {}²I), δ = {}, {} posterior draws each ({} diverged)
+{:<20} {:>11} {:>10}",
+        b.runs,
+        b.step,
+        match b.prior_mean {
+            PriorMean::Zero => "0",
+            PriorMean::Init => "θ₀",
+        },
+        b.prior_sd,
+        b.delta,
+        b.draws,
+        b.diverged,
+        "",
+        "mean",
+        "± SE"
+    );
+    for q in quantiles {
+        out += &format!(" {:>10}", format!("q{}", key(*q)));
+    }
+    out += "\n";
+    for (name, d) in b.distributions() {
+        out += &format!("{name:<20} {:>11} {:>10}", g(d.summary.mean), g(d.summary.stderr));
+        for q in quantiles {
+            out += &format!(" {:>10}", g(d.quantile(*q)));
+        }
+        out += "\n";
+    }
+    out += &format!("the error bound is below chance in {:.1}% of runs", 100.0 * b.below_chance);
+    if let Some(t) = &b.test {
+        out += &format!("; the Gibbs test error is within it in {:.1}%", 100.0 * t.bound_holds);
+    }
+    out += "\n";
     out
 }
 
@@ -417,6 +464,12 @@ pub fn csv(r: &StudyReport) -> String {
                     row("curvature", &format!("{name}_spectrum_{}", i + 1), s.step, d);
                 }
             }
+        }
+    }
+    // PAC-Bayes: set `pac_bayes`, at step T, one row per term and error.
+    for b in r.pac_bayes.iter() {
+        for (name, d) in b.distributions() {
+            row("pac_bayes", name, b.step, d);
         }
     }
     String::from_utf8(w.into_inner().expect("writing to memory")).expect("UTF-8")
