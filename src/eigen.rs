@@ -166,6 +166,23 @@ pub fn lanczos(
     }
 }
 
+/// ‖A‖₂ = max(|λ_max|, |λ_min|) of the symmetric p × p operator `apply`:
+/// [`lanczos`]'s top pair (q = 1, tolerance `tol`) of A and of −A, both from
+/// the start vector of (seed, key).
+pub fn spectral_norm(
+    p: usize,
+    tol: f64,
+    (seed, key): (u64, u64),
+    mut apply: impl FnMut(&[f64], &mut [f64]),
+) -> Result<f64> {
+    let top = lanczos(p, 1, tol, (seed, key), &mut apply)?;
+    let bottom = lanczos(p, 1, tol, (seed, key), |v, out| {
+        apply(v, out);
+        out.iter_mut().for_each(|x| *x = -*x);
+    })?;
+    Ok(top.eigen.values[0].abs().max(bottom.eigen.values[0].abs()))
+}
+
 /// The eigenpairs of the symmetric tridiagonal matrix with diagonal `alpha`
 /// and off-diagonal `beta` (one shorter), with |last component| of each
 /// eigenvector (the Ritz residual's factor).

@@ -20,6 +20,7 @@ pub mod backend;
 pub mod bench;
 pub mod cli;
 pub mod commands;
+pub mod davis_kahan;
 pub mod drift;
 pub mod eigen;
 pub mod error;

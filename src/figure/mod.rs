@@ -16,6 +16,7 @@ mod gdc;
 mod l2_regularization;
 mod lab;
 mod li_alignment;
+mod li_davis_kahan;
 mod li_dynamics;
 mod li_layers;
 mod li_loss_change;
@@ -51,6 +52,7 @@ pub const FIGURES: &[Figure] = &[
     li_loss_change::FIGURE,
     li_spectra::FIGURE,
     li_alignment::FIGURE,
+    li_davis_kahan::FIGURE,
     li_layers::FIGURE,
     li_theorem1::FIGURE,
     li_pac_bayes::FIGURE,

@@ -6,10 +6,12 @@
 //! distribution over runs. With `full_spectra`, the whole sorted spectra of
 //! H_f, M_t and H_p (Proposition 1's residual, computed on its own) too,
 //! averaged per sorted index (Figs. 1, 12, 13), and how far H_f − M + H_p is
-//! from 0.
+//! from 0. Every run also gets the Davis–Kahan comparison of App. B.2.2
+//! (eqs. (55)-(59), [`crate::davis_kahan`]): P = H_f, Q = M, Δ = H_p.
 
 use super::distribution::Distribution;
 use super::spec::{CurvaturePlan as Plan, Resolved};
+use crate::davis_kahan::{self, Comparison, Perturbation};
 use crate::eigen::{self, Eigen};
 use crate::error::{Error, Result};
 use crate::linalg::dot;
@@ -23,6 +25,10 @@ use std::ops::Range;
 /// Relative residual at which Lanczos stops (each top-q Ritz pair's
 /// ‖H u − λ u‖ ≤ 1e-8·|λ₁|).
 const LANCZOS_TOL: f64 = 1e-8;
+
+/// Relative residual of the Lanczos solves for ‖H_p‖₂ (its extreme
+/// eigenvalues; the value's error is of the order of its square).
+const NORM_TOL: f64 = 1e-6;
 
 /// The curvature report: one entry per step of the plan.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -56,6 +62,32 @@ pub struct Snapshot {
     pub layer_loading: Vec<Vec<Distribution>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spectra: Option<Spectra>,
+    pub davis_kahan: DavisKahan,
+}
+
+/// The Davis–Kahan comparison of H_f's top eigenvectors v_r with M's ṽ_r
+/// (seed 003 App. B.2.2: P = H_f, Q = M, Δ = H_p, eq. (54)), over runs;
+/// index r − 1 (or s − 1) holds r (or s).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DavisKahan {
+    /// cos θ_r = |v_rᵀṽ_r|, r = 1 … q (runs whose M has fewer than r
+    /// nonzero eigenvalues left out).
+    pub cosines: Vec<Distribution>,
+    /// (56): ‖H_p‖₂/δ_r, δ_r of (55) over all p eigenvalues of M.
+    pub vector_bound: Vec<Distribution>,
+    /// The share of runs whose (56) is ≥ 1 (says nothing).
+    pub vector_bound_above_one: Vec<f64>,
+    /// ‖H_p‖₂ (Lanczos on ±H_p).
+    pub residual_norm: Distribution,
+    /// ‖sin Θ‖_F between the top-s subspaces, s = 1 … min(3, q − 1).
+    pub subspace_sine: Vec<Distribution>,
+    /// (59): 2 min(√s‖H_p‖₂, ‖H_p‖_F)/(λ_s − λ_{s+1}).
+    pub subspace_bound: Vec<Distribution>,
+    /// The share of runs whose (59) is ≥ 1.
+    pub subspace_bound_above_one: Vec<f64>,
+    /// Whether (59) had ‖H_p‖_F (with dense spectra); otherwise it is
+    /// 2√s‖H_p‖₂/(λ_s − λ_{s+1}).
+    pub frobenius: bool,
 }
 
 /// Whole spectra, per sorted index (largest first), over runs.
@@ -86,6 +118,9 @@ struct Measured {
     moment_trace: f64,
     products: usize,
     loading: Vec<Vec<f64>>,
+    /// ‖H_p‖₂.
+    residual_norm: f64,
+    davis_kahan: Comparison,
     /// With `full_spectra` only.
     dense: Option<Dense>,
 }
@@ -95,6 +130,8 @@ struct Dense {
     /// The spectra of H_f, M (padded with zeros to p) and H_p.
     spectra: [Vec<f64>; 3],
     hessian_trace: f64,
+    /// ‖H_p‖_F.
+    residual_frobenius: f64,
     /// ‖H_f − (M − H_p)‖_F / max(‖H_f‖_F, ‖H_p‖_F).
     proposition_1: f64,
     blocks: Vec<Vec<f64>>,
@@ -130,6 +167,7 @@ fn one(study: &Study, resolved: &Resolved, plan: &Plan, run: u64, t: u64) -> Res
     if !hf.loss().is_finite() || theta.iter().any(|x| !x.is_finite()) {
         return Ok(None);
     }
+    let hp = Curvature::new(mlp, &theta, train, &all, Head::Likelihood);
     let top = eigen::lanczos(p, plan.top, LANCZOS_TOL, (resolved.options.seed, run), |v, out| hf.hvp(v, out))?;
     let g = hf.sample_gradients();
     let moment = eigen::gram(&g, p, n, n as f64)?;
@@ -146,9 +184,12 @@ fn one(study: &Study, resolved: &Resolved, plan: &Plan, run: u64, t: u64) -> Res
         })
         .collect();
     let dense = match plan.full_spectra {
-        true => Some(dense(resolved, &theta, &hf, &g, &ranges, padded(&moment, p))?),
+        true => Some(dense(resolved, &hf, &hp, &g, &ranges, padded(&moment, p))?),
         false => None,
     };
+    let residual_norm = eigen::spectral_norm(p, NORM_TOL, (resolved.options.seed, run), |v, out| hp.hvp(v, out))?;
+    let delta = Perturbation { spectral: residual_norm, frobenius: dense.as_ref().map(|d| d.residual_frobenius) };
+    let davis_kahan = davis_kahan::compare(&top.eigen, &moment, p, delta)?;
     Ok(Some(Measured {
         cosines,
         hessian_top: top.eigen.values.clone(),
@@ -156,30 +197,31 @@ fn one(study: &Study, resolved: &Resolved, plan: &Plan, run: u64, t: u64) -> Res
         moment_trace,
         products: top.products,
         loading,
+        residual_norm,
+        davis_kahan,
         dense,
     }))
 }
 
-/// The dense H_f and H_p of a run at θ (`hf` its loss head, `g` its
-/// per-sample gradients, `ranges` the layers' parameters, `moment` M's
-/// spectrum padded to p): their spectra, Tr H_f, Proposition 1's residual,
-/// and the spectra of H_f's layer blocks G_h and trailing blocks H_h.
+/// The dense H_f and H_p of a run (`hf` its loss head, `hp` its likelihood
+/// head, `g` its per-sample gradients, `ranges` the layers' parameters, `moment` M's
+/// spectrum padded to p): their spectra, Tr H_f, ‖H_p‖_F, Proposition 1's
+/// residual, and the spectra of H_f's layer blocks G_h and trailing blocks H_h.
 fn dense(
     resolved: &Resolved,
-    theta: &[f64],
     hf: &Curvature,
+    hp: &Curvature,
     g: &[f64],
     ranges: &[Range<usize>],
     moment: Vec<f64>,
 ) -> Result<Dense> {
     let (mlp, train) = (&resolved.mlp, &resolved.data.train);
     let (p, n) = (mlp.params(), train.len());
-    let all: Vec<usize> = (0..n).collect();
     let h = hf.hessian();
     let blocks = ranges.iter().map(|r| eigen::values(&submatrix(&h, p, r.clone()), r.len())).collect::<Result<_>>()?;
     let trailing =
         ranges[1..].iter().map(|r| eigen::values(&submatrix(&h, p, r.start..p), p - r.start)).collect::<Result<_>>()?;
-    let hp = Curvature::new(mlp, theta, train, &all, Head::Likelihood).hessian();
+    let hp = hp.hessian();
     let mut gap = 0.0;
     for a in 0..p {
         let (ga, row) = (&g[a * n..][..n], a * p);
@@ -191,6 +233,7 @@ fn dense(
     let norm = |m: &[f64]| m.iter().map(|x| x * x).sum::<f64>().sqrt();
     Ok(Dense {
         hessian_trace: (0..p).map(|q| h[q * p + q]).sum(),
+        residual_frobenius: norm(&hp),
         proposition_1: gap.sqrt() / norm(&h).max(norm(&hp)).max(f64::MIN_POSITIVE),
         spectra: [eigen::values(&h, p)?, moment, eigen::values(&hp, p)?],
         blocks,
@@ -228,6 +271,7 @@ fn summarise(step: u64, plan: &Plan, measured: &[Option<Measured>]) -> Snapshot 
     let ok: Vec<&Measured> = measured.iter().flatten().collect();
     let qs = super::spec::DEFAULT_QUANTILES;
     let q = plan.top;
+    let subspaces = davis_kahan::SUBSPACES.min(q.saturating_sub(1));
     let over_runs = |f: fn(&Measured) -> f64| Distribution::of(&ok.iter().map(|m| f(m)).collect::<Vec<_>>(), &qs);
     let spectra = plan.full_spectra.then(|| {
         let p = ok.first().map_or(0, |m| dense_of(m).spectra[0].len());
@@ -252,5 +296,24 @@ fn summarise(step: u64, plan: &Plan, measured: &[Option<Measured>]) -> Snapshot 
         layer_loading: nested(&ok, &qs, |m| &m.loading),
         lanczos_products: ok.iter().map(|m| m.products as f64).sum::<f64>() / ok.len().max(1) as f64,
         spectra,
+        davis_kahan: DavisKahan {
+            cosines: by_index(&ok, q, &qs, |m| &m.davis_kahan.cosines),
+            vector_bound: by_index(&ok, q, &qs, |m| &m.davis_kahan.vector_bounds),
+            vector_bound_above_one: above_one(&ok, q, |m| &m.davis_kahan.vector_bounds),
+            residual_norm: over_runs(|m| m.residual_norm),
+            subspace_sine: by_index(&ok, subspaces, &qs, |m| &m.davis_kahan.subspace_sines),
+            subspace_bound: by_index(&ok, subspaces, &qs, |m| &m.davis_kahan.subspace_bounds),
+            subspace_bound_above_one: above_one(&ok, subspaces, |m| &m.davis_kahan.subspace_bounds),
+            frobenius: plan.full_spectra,
+        },
     }
+}
+
+/// Per index, the share of the measured runs whose value is ≥ 1 (NaN
+/// without runs).
+fn above_one(measured: &[&Measured], len: usize, pick: impl Fn(&Measured) -> &[f64]) -> Vec<f64> {
+    let runs = measured.len() as f64;
+    (0..len)
+        .map(|i| measured.iter().filter(|m| pick(m).get(i).is_some_and(|&b| b >= 1.0)).count() as f64 / runs)
+        .collect()
 }

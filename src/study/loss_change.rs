@@ -125,14 +125,7 @@ fn theorem1(resolved: &Resolved, theta: &[f64], run: u64) -> Option<Prediction> 
     if !c.loss().is_finite() || theta.iter().any(|x| !x.is_finite()) {
         return None;
     }
-    let key = (o.seed, run);
-    let top = eigen::lanczos(p, 1, 1e-6, key, |v, out| c.hvp(v, out)).ok()?;
-    let bottom = eigen::lanczos(p, 1, 1e-6, key, |v, out| {
-        c.hvp(v, out);
-        out.iter_mut().for_each(|x| *x = -*x);
-    })
-    .ok()?;
-    let l = top.eigen.values[0].abs().max(bottom.eigen.values[0].abs());
+    let l = eigen::spectral_norm(p, 1e-6, (o.seed, run), |v, out| c.hvp(v, out)).ok()?;
     let step = Step { eta: o.eta, batch: o.batch, without_replacement: o.sampling == Sampling::Shuffled };
     Some(theorem1::predict(&c.sample_gradients(), p, n, step, l, |v, out| c.hvp(v, out)))
 }

@@ -383,6 +383,18 @@ fn curvature_table(c: &CurvatureReport) -> String {
                 sp.proposition_1
             );
         }
+        let dk = &s.davis_kahan;
+        let means = |list: &[Distribution]| list.iter().map(|d| g(d.summary.mean)).collect::<Vec<_>>().join(" ");
+        out += &format!(
+            "{:>7} Davis–Kahan (Δ = H_p, ‖H_p‖₂ {}): |v_rᵀṽ_r| {}, bound (56) {}; ‖sin Θ‖_F (s = 1…) {}, bound (59{}) {}\n",
+            s.step,
+            g(dk.residual_norm.summary.mean),
+            means(&dk.cosines[..dk.cosines.len().min(3)]),
+            means(&dk.vector_bound[..dk.vector_bound.len().min(3)]),
+            means(&dk.subspace_sine),
+            if dk.frobenius { ", ‖H_p‖_F" } else { ", √s‖H_p‖₂" },
+            means(&dk.subspace_bound),
+        );
         if s.diverged > 0 {
             out += &format!("{:>7} {} runs diverged (left out)\n", s.step, s.diverged);
         }
@@ -447,16 +459,29 @@ pub fn csv(r: &StudyReport) -> String {
         }
     }
     // Curvature: statistic `cos_gamma_<i>`, `hessian_lambda_<i>`,
-    // `moment_lambda_<i>` (i from 1, largest first), `moment_trace`, and with
-    // dense spectra `*_spectrum_<i>` for H_f, M and H_p (`residual`).
+    // `moment_lambda_<i>` (i from 1, largest first), `moment_trace`, the
+    // Davis–Kahan `dk_cos_<r>` (|v_rᵀṽ_r|), `dk_vector_bound_<r>` (56),
+    // `dk_subspace_sine_<s>`, `dk_subspace_bound_<s>` (59) and
+    // `residual_norm` (‖H_p‖₂), and with dense spectra `*_spectrum_<i>` for
+    // H_f, M and H_p (`residual`).
     for s in r.curvature.iter().flat_map(|c| &c.snapshots) {
-        let lists = [("cos_gamma", &s.cosines), ("hessian_lambda", &s.hessian_top), ("moment_lambda", &s.moment_top)];
+        let dk = &s.davis_kahan;
+        let lists = [
+            ("cos_gamma", &s.cosines),
+            ("hessian_lambda", &s.hessian_top),
+            ("moment_lambda", &s.moment_top),
+            ("dk_cos", &dk.cosines),
+            ("dk_vector_bound", &dk.vector_bound),
+            ("dk_subspace_sine", &dk.subspace_sine),
+            ("dk_subspace_bound", &dk.subspace_bound),
+        ];
         for (name, list) in lists {
             for (i, d) in list.iter().enumerate() {
                 row("curvature", &format!("{name}_{}", i + 1), s.step, d);
             }
         }
         row("curvature", "moment_trace", s.step, &s.moment_trace);
+        row("curvature", "residual_norm", s.step, &dk.residual_norm);
         if let Some(sp) = &s.spectra {
             row("curvature", "hessian_trace", s.step, &sp.hessian_trace);
             for (name, list) in [("hessian", &sp.hessian), ("moment", &sp.moment), ("residual", &sp.residual)] {

@@ -174,6 +174,7 @@ fn every_figure_renders_and_agrees_where_the_theory_holds() {
     check_li_loss_change(&rows(&out.join("li-loss-change.csv")));
     check_li_spectra(&rows(&out.join("li-spectra.csv")));
     check_li_alignment(&rows(&out.join("li-alignment.csv")));
+    check_li_davis_kahan(&rows(&out.join("li-davis-kahan.csv")));
     check_li_theorem1(&rows(&out.join("li-theorem1.csv")));
     check_li_layers(&rows(&out.join("li-layers.csv")));
     let _ = std::fs::remove_dir_all(&out);
@@ -369,6 +370,53 @@ fn check_li_alignment(rows: &[HashMap<String, String>]) {
     let last = first.last().unwrap();
     assert_eq!(num(last, "step"), 400.0);
     assert!(num(last, "mean") > 0.99, "{last:?}");
+}
+
+/// Davis–Kahan (quick: 20 runs at 6 steps, Gauss-10 and Gauss-2, m = 5 and
+/// 50): |v_rᵀṽ_r| lies in [0, 1] and its angle is written in degrees; (56)
+/// holds run by run, so the median sin θ₁ lies below the median bound where
+/// every run has ṽ₁ (Gauss-10; 1% for the median's interpolation); the
+/// subspace bounds (59) for s = 2, 3 are ≥ 1 in nearly every cell on
+/// Gauss-10, as the paper says; each setting has its verdict rows.
+fn check_li_davis_kahan(rows: &[HashMap<String, String>]) {
+    for (setting, batch) in
+        [("Gauss-10 clean", 5.0), ("Gauss-2 clean", 5.0), ("Gauss-10 clean", 50.0), ("Gauss-2 clean", 50.0)]
+    {
+        let of = |kind: &str| -> Vec<&HashMap<String, String>> {
+            rows.iter().filter(|r| r["kind"] == kind && r["setting"] == setting && num(r, "batch") == batch).collect()
+        };
+        let curve = of("curve");
+        let named = |statistic: &str| -> Vec<&HashMap<String, String>> {
+            curve.iter().copied().filter(|r| r["statistic"] == statistic).collect()
+        };
+        for r in 1..=3 {
+            for statistic in ["cos_theta", "vector_bound", "subspace_sine", "subspace_bound"] {
+                assert_eq!(named(&format!("{statistic}_{r}")).len(), 6, "{setting} m={batch} {statistic}_{r}");
+            }
+            for row in named(&format!("cos_theta_{r}")).into_iter().filter(|row| num(row, "n") > 0.0) {
+                assert!(num(row, "q0.1") >= 0.0 && num(row, "q0.9") <= 1.0, "{row:?}");
+                let angle = num(row, "mean").acos().to_degrees();
+                assert!((num(row, "angle_of_mean_deg") - angle).abs() < 1e-9, "{row:?}");
+                assert!(num(row, "residual_norm") > 0.0, "{row:?}");
+            }
+        }
+        if setting.starts_with("Gauss-10") {
+            for (cos, bound) in named("cos_theta_1").iter().zip(named("vector_bound_1")) {
+                assert_eq!(num(cos, "n"), num(cos, "runs"), "{cos:?}");
+                let sine = (1.0 - num(cos, "q0.5").powi(2)).sqrt();
+                assert!(sine <= 1.01 * num(bound, "q0.5"), "(56): {cos:?} {bound:?}");
+            }
+            for r in of("verdict_above_one").iter().filter(|r| r["statistic"].starts_with("subspace_bound_")) {
+                let s: usize = r["statistic"]["subspace_bound_".len()..].parse().unwrap();
+                assert!(s == 1 || num(r, "share_above_one") >= 0.9, "{r:?}");
+            }
+        }
+        assert_eq!(of("verdict_above_one").len(), 6, "{setting} m={batch}");
+        let late = of("verdict_late_angle");
+        assert_eq!(late.len(), 1, "{setting} m={batch}");
+        let angle = num(late[0], "angle_of_mean_deg");
+        assert!((0.0..=90.0).contains(&angle), "{late:?}");
+    }
 }
 
 /// Theorem 1 (quick: least squares with 2·10⁴ fresh batches at 6 steps of
