@@ -8,6 +8,7 @@ use crate::bench::{self, BenchArgs};
 use crate::commands::{figure, landscapes, predict, run, stats, study, theory};
 use crate::error::{usage, Error, Result};
 use crate::experiment::Spec;
+use crate::network::adaptive::Rule;
 use crate::network::mlp::Init;
 use crate::network::pac_bayes::PriorMean;
 use crate::optimizer::Optimizer;
@@ -243,6 +244,13 @@ pub struct NetworkArgs {
     /// Draws from each run's posterior for the Gibbs classifier's errors [default: 20].
     #[arg(long, value_name = "K", allow_negative_numbers = true)]
     pub gibbs_draws: Option<u64>,
+    /// Also train the first runs by Theorem 3's adaptive steps (sec. 5.4):
+    /// oracle (η_t = ‖μ‖²/(L Tr M^(m))) and/or diagonal (a_j = μ_j²/(L M^(m)_jj)).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "RULE")]
+    pub adaptive: Option<Vec<Rule>>,
+    /// L, the bound on ‖H_f‖₂ that the adaptive steps assume (> 0).
+    #[arg(long, value_name = "L", allow_negative_numbers = true)]
+    pub smoothness: Option<f64>,
 }
 
 impl NetworkArgs {
@@ -271,6 +279,8 @@ impl NetworkArgs {
             ("--prior-mean", self.prior_mean.is_some()),
             ("--delta", self.delta.is_some()),
             ("--gibbs-draws", self.gibbs_draws.is_some()),
+            ("--adaptive", self.adaptive.is_some()),
+            ("--smoothness", self.smoothness.is_some()),
         ];
         given.iter().find(|(_, g)| *g).map(|(f, _)| *f)
     }
@@ -345,6 +355,8 @@ impl RunArgs {
             prior_mean: n.prior_mean,
             delta: n.delta,
             gibbs_draws: n.gibbs_draws,
+            adaptive: n.adaptive.clone().unwrap_or_default(),
+            smoothness: n.smoothness,
             ..spec
         };
         Ok(spec)

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::network::train::{Study, Trace};
 use crate::progress::Progress;
 use crate::study::records::Records;
-use crate::study::{curvature, loss_change, pac_bayes};
+use crate::study::{adaptive, curvature, loss_change, pac_bayes};
 use crate::study::{Resolved, StudyReport, StudySpec};
 use std::ops::Range;
 use std::path::PathBuf;
@@ -117,6 +117,11 @@ pub fn run(spec: &StudySpec, options: &Options) -> Result<StudyReport> {
     if let Some(plan) = &resolved.curvature {
         let progress = Progress::new(plan.runs * plan.at.len() as u64, "curvature", options.quiet);
         report.curvature = Some(pool.install(|| curvature::measure(&study, &resolved, plan, &progress))?);
+        progress.finish();
+    }
+    if let Some(plan) = &resolved.adaptive {
+        let progress = Progress::new(plan.runs * plan.rules.len() as u64, "adaptive steps", options.quiet);
+        report.adaptive = Some(pool.install(|| adaptive::measure(&resolved, plan, &progress)));
         progress.finish();
     }
     if let Some(plan) = &resolved.pac_bayes {

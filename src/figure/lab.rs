@@ -190,6 +190,11 @@ pub fn study_command_line(spec: &StudySpec) -> String {
     flag("prior-mean", spec.prior_mean.map(|m| format!("{m:?}").to_lowercase()));
     flag("delta", spec.delta.map(|d| d.to_string()));
     flag("gibbs-draws", spec.gibbs_draws.map(|k| k.to_string()));
+    flag(
+        "adaptive",
+        (!spec.adaptive.is_empty()).then(|| spec.adaptive.iter().map(|r| r.name()).collect::<Vec<_>>().join(",")),
+    );
+    flag("smoothness", spec.smoothness.map(|l| l.to_string()));
     line
 }
 

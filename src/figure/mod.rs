@@ -15,6 +15,7 @@ mod gauss_sgd_vs_sde;
 mod gdc;
 mod l2_regularization;
 mod lab;
+mod li_adaptive;
 mod li_alignment;
 mod li_davis_kahan;
 mod li_dynamics;
@@ -56,6 +57,7 @@ pub const FIGURES: &[Figure] = &[
     li_layers::FIGURE,
     li_theorem1::FIGURE,
     li_pac_bayes::FIGURE,
+    li_adaptive::FIGURE,
 ];
 
 /// Looks a figure up by name.

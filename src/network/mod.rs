@@ -12,7 +12,8 @@
 //!   per-sample gradients behind M (sec. 4); [`theorem1`]: the loss
 //!   change's law given θ_t at second order (Theorem 1);
 //!   [`least_squares`]: the smooth model where it is exact (Example 1);
-//!   [`pac_bayes`]: the Hessian-based posterior, its KL and bound (sec. 6).
+//!   [`pac_bayes`]: the Hessian-based posterior, its KL and bound (sec. 6);
+//!   [`adaptive`]: Theorem 3's oracle and diagonal step sizes (sec. 5.4).
 //! * [`options`]: SGD's η, m, T, sampling, and the recorded steps;
 //!   [`sampler`]: which points each step's batch holds;
 //!   [`train`]: many runs in parallel ([`train::Study`]) into a
@@ -20,6 +21,7 @@
 //! * `kernel` and `block`: the vectorised passes and the SGD loop of a block
 //!   of runs; `simd`: their register type.
 
+pub mod adaptive;
 pub mod analytic;
 pub mod bench;
 mod block;

@@ -60,7 +60,8 @@ pub fn frozen(study: &Study, resolved: &Resolved, records: &Records) -> Vec<Loss
             let run = order[(q * (order.len() - 1) as f64).round() as usize] as u64;
             let slot = (i * FROZEN_QUANTILES.len() + j) as u64;
             let theta = study.replay(run, t);
-            let deltas = fresh_deltas(resolved, &theta, run, slot);
+            let rates = vec![resolved.options.eta; theta.len()];
+            let deltas = fresh_deltas(resolved, &theta, &rates, (run, slot), resolved.loss_change_batches);
             let delta = Distribution::of(&deltas, &resolved.quantiles);
             out.push(LossChange {
                 step: t,
@@ -78,14 +79,21 @@ pub fn frozen(study: &Study, resolved: &Resolved, records: &Records) -> Vec<Loss
     out
 }
 
-/// Δ of `run` frozen at step `t` for each fresh batch: batch b's sample s is
-/// word (slot·B + b)·m + s of [`Stream::FreshBatch`] keyed by (seed, run),
-/// drawn as the run's own batches are (with replacement, or m distinct
-/// points by a partial Fisher–Yates for shuffled epochs).
-fn fresh_deltas(resolved: &Resolved, theta: &[f64], run: u64, slot: u64) -> Vec<f64> {
+/// Δ = f(θ − A g_B) − f(θ) of `run` frozen at θ for each of `batches` fresh
+/// batches, A = diag(`rates`) (η I for SGD): batch b's sample s is word
+/// (slot·B + b)·m + s of [`Stream::FreshBatch`] keyed by (seed, run), drawn
+/// as the run's own batches are (with replacement, or m distinct points by a
+/// partial Fisher–Yates for shuffled epochs).
+pub(super) fn fresh_deltas(
+    resolved: &Resolved,
+    theta: &[f64],
+    rates: &[f64],
+    (run, slot): (u64, u64),
+    batches: u64,
+) -> Vec<f64> {
     let (mlp, train, o) = (&resolved.mlp, &resolved.data.train, &resolved.options);
     let f0 = mlp.evaluate(theta, train).loss;
-    let (n, m, batches) = (train.len(), o.batch, resolved.loss_change_batches);
+    let (n, m) = (train.len(), o.batch);
     (0..batches)
         .into_par_iter()
         .map_init(
@@ -108,7 +116,7 @@ fn fresh_deltas(resolved: &Resolved, theta: &[f64], run: u64, slot: u64) -> Vec<
                     }
                 };
                 mlp.loss_grad(theta, train, &batch, grad);
-                let moved: Vec<f64> = theta.iter().zip(grad.iter()).map(|(w, g)| w - o.eta * g).collect();
+                let moved: Vec<f64> = theta.iter().zip(rates).zip(grad.iter()).map(|((w, a), g)| w - a * g).collect();
                 mlp.evaluate(&moved, train).loss - f0
             },
         )

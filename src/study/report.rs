@@ -2,6 +2,7 @@
 //! distribution over runs of each observable (seed 003, sec. 5), as a table,
 //! one JSON object, or a tidy CSV.
 
+use super::adaptive::AdaptiveReport;
 use super::curvature::CurvatureReport;
 use super::distribution::{key, near_loss_quantiles, Distribution};
 use super::loss_change::LossChange;
@@ -90,6 +91,8 @@ pub struct StudyReport {
     pub curvature: Option<CurvatureReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pac_bayes: Option<PacBayesReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adaptive: Option<AdaptiveReport>,
     /// Where the runs trained: `cpu` or `gpu`.
     pub backend: String,
     /// The GPU adapter that trained them, if any.
@@ -173,6 +176,7 @@ impl StudyReport {
             loss_change,
             curvature: None,
             pac_bayes: None,
+            adaptive: None,
             backend: "cpu".to_string(),
             adapter: None,
             threads: 0,
@@ -308,6 +312,47 @@ pub fn render(r: &StudyReport) -> String {
     }
     if let Some(b) = &r.pac_bayes {
         out += &pac_bayes_table(b, &r.quantiles);
+    }
+    if let Some(a) = &r.adaptive {
+        out += &adaptive_table(a, r);
+    }
+    out
+}
+
+/// The adaptive-step section: per rule the mean loss beside constant η's at
+/// a few records, and the conditional checks.
+fn adaptive_table(a: &AdaptiveReport, r: &StudyReport) -> String {
+    let mut out = format!(
+        "\nadaptive steps (Theorem 3, L = {}) of the first {} runs, same θ₀ and batches as SGD; E[Δ|θ_t] from {} fresh batches\n{:<9} {:>7} {:>11} {:>10} {:>11} {:>11}\n",
+        a.smoothness, a.runs, a.batches, "rule", "step", "f(θ_t)", "± SE", "mean a_j", "SGD f(θ_t)"
+    );
+    for rule in &a.rules {
+        for k in spaced(rule.curve.len(), TABLE_ROWS) {
+            let p = &rule.curve[k];
+            let sgd =
+                r.curve.iter().find(|c| c.step == p.step).map_or(f64::NAN, |c| c.metrics["train_loss"].summary.mean);
+            out += &format!(
+                "{:<9} {:>7} {:>11} {:>10} {:>11} {:>11}\n",
+                rule.rule.name(),
+                p.step,
+                g(p.train_loss.summary.mean),
+                g(p.train_loss.summary.stderr),
+                g(p.rate.summary.mean),
+                g(sgd)
+            );
+        }
+        let checked: usize = rule.checks.iter().map(|c| c.delta.summary.n as usize).sum();
+        out += &format!(
+            "{:<9} mean loss rose (> 2 SE) at {} of {} records (largest z {:.1}); E[Δ|θ_t] > 0 in {} and above B(A_t) in {} of {} checks; {} diverged\n",
+            rule.rule.name(),
+            rule.rising_records,
+            rule.curve.len().saturating_sub(1),
+            rule.largest_rise_z,
+            rule.checks.iter().map(|c| c.positive).sum::<usize>(),
+            rule.checks.iter().map(|c| c.above_bound).sum::<usize>(),
+            checked,
+            rule.diverged
+        );
     }
     out
 }
@@ -489,6 +534,19 @@ pub fn csv(r: &StudyReport) -> String {
                     row("curvature", &format!("{name}_spectrum_{}", i + 1), s.step, d);
                 }
             }
+        }
+    }
+    // Adaptive steps: set `adaptive_<rule>`, statistics `train_loss` and
+    // `rate` per record, `conditional_delta` and `bound` per checked step.
+    for rule in r.adaptive.iter().flat_map(|a| &a.rules) {
+        let set = format!("adaptive_{}", rule.rule.name());
+        for p in &rule.curve {
+            row(&set, "train_loss", p.step, &p.train_loss);
+            row(&set, "rate", p.step, &p.rate);
+        }
+        for c in &rule.checks {
+            row(&set, "conditional_delta", c.step, &c.delta);
+            row(&set, "bound", c.step, &c.bound);
         }
     }
     // PAC-Bayes: set `pac_bayes`, at step T, one row per term and error.

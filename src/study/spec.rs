@@ -4,6 +4,7 @@
 
 use crate::error::{usage, Result};
 use crate::memory;
+use crate::network::adaptive::Rule;
 use crate::network::data::{Data, Preparation};
 use crate::network::gauss_k::{GaussK, DEFAULT_TEST_POINTS};
 use crate::network::loaders;
@@ -146,6 +147,10 @@ pub struct StudySpec {
     pub delta: Option<f64>,
     /// Draws from each run's posterior for its Gibbs errors [default: 20].
     pub gibbs_draws: Option<u64>,
+    /// Theorem 3's adaptive steps to train beside constant η.
+    pub adaptive: Vec<Rule>,
+    /// L, the smoothness the adaptive steps assume.
+    pub smoothness: Option<f64>,
 }
 
 impl StudySpec {
@@ -184,6 +189,8 @@ impl StudySpec {
             prior_mean: None,
             delta: None,
             gibbs_draws: None,
+            adaptive: Vec::new(),
+            smoothness: None,
         }
     }
 }
@@ -220,6 +227,8 @@ pub struct Resolved {
     pub curvature: Option<CurvaturePlan>,
     /// The PAC-Bayes bound to measure, if any.
     pub pac_bayes: Option<PacBayesPlan>,
+    /// The adaptive steps to train, if any.
+    pub adaptive: Option<AdaptivePlan>,
 }
 
 /// Dense spectra are refused above this p (a p × p matrix per thread, O(p³)).
@@ -251,6 +260,21 @@ pub struct PacBayesPlan {
     /// Draws from each posterior for the Gibbs classifier's errors.
     pub draws: u64,
 }
+
+/// Theorem 3's adaptive steps (sec. 5.4).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AdaptivePlan {
+    pub rules: Vec<Rule>,
+    /// L > 0.
+    pub smoothness: f64,
+    /// The first `runs` runs are trained by each rule.
+    pub runs: u64,
+    /// Fresh batches per checked (run, step).
+    pub batches: u64,
+}
+
+/// Fresh batches per checked (run, step) of the adaptive steps by default.
+pub const ADAPTIVE_FRESH_BATCHES: u64 = 2000;
 
 /// Draws per run from the posterior by default: the Gibbs errors' Monte
 /// Carlo SE is then at most 0.5/√(20·n_set) (under 1.2% on n = 100 points).
@@ -349,6 +373,7 @@ impl StudySpec {
         }
         let curvature = self.curvature_plan(&mlp, steps)?;
         let pac_bayes = self.pac_bayes_plan()?;
+        let adaptive = self.adaptive_plan()?;
         let r = Resolved {
             preset,
             mlp,
@@ -361,6 +386,7 @@ impl StudySpec {
             loss_change_batches: self.loss_change_batches,
             curvature,
             pac_bayes,
+            adaptive,
         };
         memory::check("this study", r.bytes(), "mostly the per-run records", memory::available())?;
         Ok(r)
@@ -373,7 +399,7 @@ impl StudySpec {
     fn curvature_plan(&self, mlp: &Mlp, steps: u64) -> Result<Option<CurvaturePlan>> {
         if self.curvature_at.is_empty() {
             let given = [
-                ("--curvature-runs", self.curvature_runs.is_some() && !self.pac_bayes),
+                ("--curvature-runs", self.curvature_runs.is_some() && !self.pac_bayes && self.adaptive.is_empty()),
                 ("--top", self.top.is_some()),
                 ("--full-spectra", self.full_spectra),
             ];
@@ -442,6 +468,26 @@ impl StudySpec {
         }
         let runs = self.measured_runs()?;
         Ok(Some(PacBayesPlan { runs, sd, mean: self.prior_mean.unwrap_or_default(), delta, draws }))
+    }
+}
+
+impl StudySpec {
+    /// The adaptive-step plan of `--adaptive` and `--smoothness`.
+    fn adaptive_plan(&self) -> Result<Option<AdaptivePlan>> {
+        match (self.adaptive.is_empty(), self.smoothness) {
+            (true, None) => Ok(None),
+            (true, Some(_)) => Err(usage("--smoothness needs --adaptive RULE")),
+            (false, None) => Err(usage("--adaptive needs --smoothness L, a bound on ‖H_f‖₂ (Theorem 3)")),
+            (false, Some(l)) if !(l > 0.0 && l.is_finite()) => {
+                Err(usage(format!("--smoothness L must be positive and finite, got {l}")))
+            }
+            (false, Some(smoothness)) => {
+                let mut rules = self.adaptive.clone();
+                rules.dedup();
+                let batches = self.loss_change_batches.min(ADAPTIVE_FRESH_BATCHES);
+                Ok(Some(AdaptivePlan { rules, smoothness, runs: self.measured_runs()?, batches }))
+            }
+        }
     }
 }
 

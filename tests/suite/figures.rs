@@ -177,6 +177,7 @@ fn every_figure_renders_and_agrees_where_the_theory_holds() {
     check_li_davis_kahan(&rows(&out.join("li-davis-kahan.csv")));
     check_li_theorem1(&rows(&out.join("li-theorem1.csv")));
     check_li_layers(&rows(&out.join("li-layers.csv")));
+    check_li_pac_bayes(&rows(&out.join("li-pac-bayes.csv")));
     let _ = std::fs::remove_dir_all(&out);
 }
 
@@ -417,6 +418,38 @@ fn check_li_davis_kahan(rows: &[HashMap<String, String>]) {
         let angle = num(late[0], "angle_of_mean_deg");
         assert!((0.0..=90.0).contains(&angle), "{late:?}");
     }
+}
+
+/// The PAC-Bayes bound (quick: 12 runs per setting): per setting the KL's
+/// mean is ½(EC + WN + dropped)'s (eq. (106)), the dropped part is ≤ 0,
+/// (51)'s right side is at least its confidence term ln(101/0.05)/100, the
+/// error bound lies in [0, 1] and holds for every run's Gibbs test error;
+/// noisy labels widen the generalization gap at m = 5.
+fn check_li_pac_bayes(rows: &[HashMap<String, String>]) {
+    let stat = |setting: &str, statistic: &str| -> &HashMap<String, String> {
+        let found: Vec<_> = rows
+            .iter()
+            .filter(|r| r["kind"] == "distribution" && r["setting"] == setting && r["statistic"] == statistic)
+            .collect();
+        assert_eq!(found.len(), 1, "{setting} {statistic}");
+        found[0]
+    };
+    for setting in ["clean, m=5", "15% noise, m=5", "clean, m=50", "15% noise, m=50"] {
+        let mean = |statistic: &str| num(stat(setting, statistic), "mean");
+        let halves = 0.5 * (mean("effective_curvature") + mean("weighted_norm") + mean("dropped"));
+        assert!((mean("kl") - halves).abs() < 1e-9 * mean("kl"), "{setting}: KL {} vs {halves}", mean("kl"));
+        assert!(num(stat(setting, "dropped"), "q0.9") <= 0.0, "{setting}");
+        assert!(num(stat(setting, "bound_51"), "q0.1") >= (101.0f64 / 0.05).ln() / 100.0, "{setting}");
+        let bound = stat(setting, "error_bound");
+        assert!(num(bound, "q0.1") >= 0.0 && num(bound, "q0.9") <= 1.0, "{bound:?}");
+        assert!(num(stat(setting, "gibbs_test_error"), "mean") <= num(bound, "mean"), "{setting}");
+    }
+    let holds: Vec<_> = rows.iter().filter(|r| r["kind"] == "bound").collect();
+    assert_eq!(holds.len(), 4);
+    assert!(holds.iter().all(|r| num(r, "share_bound_holds") == 1.0), "{holds:?}");
+    let gap: Vec<_> = rows.iter().filter(|r| r["kind"] == "noisy_minus_clean" && r["statistic"] == "gap").collect();
+    assert_eq!(gap.len(), 2);
+    assert!(num(gap[0], "z") > 3.0, "{:?}", gap[0]);
 }
 
 /// Theorem 1 (quick: least squares with 2·10⁴ fresh batches at 6 steps of

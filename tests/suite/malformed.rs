@@ -317,6 +317,19 @@ pub(crate) const REFUSED: &[(&str, &str)] = &[
         "--full-spectra needs p ≤ 5000 (a dense p × p Hessian per thread); this network has p = 16210: use --top",
     ),
     ("run gauss --curvature-at 5", "--curvature-at applies to the network studies (mlp, li-…), not to gauss"),
+    // Adaptive steps and PAC-Bayes (issue 15): L ≤ 0, flags without their switch.
+    ("run mlp --adaptive oracle --smoothness 0", "--smoothness L must be positive and finite, got 0"),
+    ("run mlp --adaptive diagonal --smoothness -1", "--smoothness L must be positive and finite, got -1"),
+    ("run mlp --adaptive oracle --smoothness nan", "--smoothness L must be positive and finite, got NaN"),
+    ("run mlp --adaptive oracle", "--adaptive needs --smoothness L, a bound on ‖H_f‖₂ (Theorem 3)"),
+    ("run mlp --smoothness 2", "--smoothness needs --adaptive RULE"),
+    ("run mlp --adaptive adam --smoothness 2", "invalid value 'adam' for '--adaptive <RULE>'"),
+    ("run gauss --adaptive oracle", "--adaptive applies to the network studies (mlp, li-…), not to gauss"),
+    ("run mlp --pac-bayes --prior-sd 0", "--prior-sd must be positive and finite, got 0"),
+    ("run mlp --pac-bayes --delta 1", "--delta must lie in (0, 1), got 1"),
+    ("run mlp --pac-bayes --gibbs-draws 0", "--gibbs-draws must be at least 1"),
+    ("run mlp --delta 0.1", "--delta needs --pac-bayes"),
+    ("run mlp --trials 10 --pac-bayes --curvature-runs 11", "--curvature-runs must lie in 1 to --trials 10, got 11"),
 ];
 
 /// Cases on the default backend (`auto`): refused before a backend opens,
