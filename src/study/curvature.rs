@@ -172,7 +172,11 @@ fn one(study: &Study, resolved: &Resolved, plan: &Plan, run: u64, t: u64) -> Res
     let g = hf.sample_gradients();
     let moment = eigen::gram(&g, p, n, n as f64)?;
     let take = plan.top.min(moment.values.len());
-    let cosines = eigen::principal_cosines(&top.eigen.vectors, &moment.vectors[..take])?;
+    // Where H_f is 0 to double precision (Gauss-2 runs at losses near
+    // 10⁻¹⁰⁰) its eigenvectors are undefined: such a run has no angles.
+    let none = Eigen { values: Vec::new(), vectors: Vec::new() };
+    let defined = if top.eigen.values.iter().all(|&l| l == 0.0) { &none } else { &top.eigen };
+    let cosines = eigen::principal_cosines(&defined.vectors, &moment.vectors[..take])?;
     let padded = |e: &Eigen, len: usize| (0..len).map(|i| e.values.get(i).copied().unwrap_or(0.0)).collect();
     let moment_trace = moment.values.iter().sum();
     let layers = mlp.layers();
@@ -189,7 +193,7 @@ fn one(study: &Study, resolved: &Resolved, plan: &Plan, run: u64, t: u64) -> Res
     };
     let residual_norm = eigen::spectral_norm(p, NORM_TOL, (resolved.options.seed, run), |v, out| hp.hvp(v, out))?;
     let delta = Perturbation { spectral: residual_norm, frobenius: dense.as_ref().map(|d| d.residual_frobenius) };
-    let davis_kahan = davis_kahan::compare(&top.eigen, &moment, p, delta)?;
+    let davis_kahan = davis_kahan::compare(defined, &moment, p, delta)?;
     Ok(Some(Measured {
         cosines,
         hessian_top: top.eigen.values.clone(),
@@ -309,11 +313,13 @@ fn summarise(step: u64, plan: &Plan, measured: &[Option<Measured>]) -> Snapshot 
     }
 }
 
-/// Per index, the share of the measured runs whose value is ≥ 1 (NaN
-/// without runs).
+/// Per index, the share of the runs with a value there whose value is ≥ 1
+/// (NaN without such runs).
 fn above_one(measured: &[&Measured], len: usize, pick: impl Fn(&Measured) -> &[f64]) -> Vec<f64> {
-    let runs = measured.len() as f64;
     (0..len)
-        .map(|i| measured.iter().filter(|m| pick(m).get(i).is_some_and(|&b| b >= 1.0)).count() as f64 / runs)
+        .map(|i| {
+            let values: Vec<f64> = measured.iter().filter_map(|m| pick(m).get(i).copied()).collect();
+            values.iter().filter(|&&b| b >= 1.0).count() as f64 / values.len() as f64
+        })
         .collect()
 }
