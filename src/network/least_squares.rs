@@ -295,4 +295,41 @@ mod tests {
         }
         eprintln!("corollary 1: α {alpha:.4} β {beta:.4} L {big_l:.4} η {eta:.4}; bound/E[Δ] at most {tightest:.4}");
     }
+
+    #[test]
+    fn at_a_stationary_point_the_mean_change_is_the_noise_term() {
+        // S11: overdetermined least squares (n = 40 > p = 5, noisy y) at its
+        // solution θ̂ = (XᵀX)⁻¹Xᵀy: μ = 0 but Σ ≠ 0. Then
+        // E[Δ|θ̂] = (η²/2m)Tr(HΣ) > 0 exactly, and every Δ = (η²/2)ξᵀHξ ≥ 0:
+        // f rises in every step, not in the band ±(η²/2)L Tr M the paper's
+        // two tails give. 10⁵ fresh batches of m = 4 at η = 0.3.
+        let (n, d) = (40, 5);
+        let x = design(24, n, d);
+        let y: Vec<f64> = (0..n).map(|i| normal(24, 1, Stream::Features, i as u64)).collect();
+        let ls = LeastSquares::new(x.clone(), y.clone(), d);
+        // θ̂ through XᵀX's eigenvectors (the normal equations).
+        let xtx: Vec<f64> = (0..d * d).map(|e| (0..n).map(|i| x[i * d + e / d] * x[i * d + e % d]).sum()).collect();
+        let xty: Vec<f64> = (0..d).map(|j| (0..n).map(|i| x[i * d + j] * y[i]).sum()).collect();
+        let (lambda, v) = symmetric_eigen(&xtx, d);
+        let theta: Vec<f64> = (0..d)
+            .map(|a| {
+                (0..d).map(|k| v[a * d + k] * (0..d).map(|b| v[b * d + k] * xty[b]).sum::<f64>() / lambda[k]).sum()
+            })
+            .collect();
+        let step = Step { eta: 0.3, batch: 4, without_replacement: false };
+        let pred = ls.predict(&theta, step, 0.0);
+        assert!(pred.grad_sq < 1e-28, "‖μ‖² {}", pred.grad_sq);
+        // Tr(H M^(m)) = Tr(HΣ)/m at μ = 0.
+        let expected = 0.5 * step.eta * step.eta * pred.trace_hessian_moment;
+        let deltas = ls.fresh_deltas(&theta, step, 100_000, (24, 0));
+        let mut moments = crate::stats::Moments::default();
+        deltas.iter().for_each(|&x| moments.push(x));
+        eprintln!(
+            "stationary point: E[Δ] {:.4e} ± {:.1e} vs (η²/2m)Tr(HΣ) {expected:.4e}",
+            moments.mean,
+            moments.stderr()
+        );
+        assert!(expected > 0.0 && (moments.mean - expected).abs() < 3.0 * moments.stderr());
+        assert!(deltas.iter().all(|&x| x >= -1e-15), "every step raises f");
+    }
 }
