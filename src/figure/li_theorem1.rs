@@ -16,7 +16,7 @@ use super::table::{Cell, Table};
 use crate::error::Result;
 use crate::network::gauss_k::GaussK;
 use crate::network::least_squares::LeastSquares;
-use crate::network::theorem1::{predict, Prediction, Step};
+use crate::network::theorem1::{Prediction, Smooth, Step};
 use crate::plot::{Chart, Point, Series, Style};
 use crate::rng::{below, word, Stream};
 use crate::stats::Moments;
@@ -111,7 +111,7 @@ fn least_squares(lab: &Lab, table: &mut Table) -> Result<Chart> {
         train.dim(),
     );
     let (n, d, m) = (ls.len(), ls.dim(), LS_BATCH as u64);
-    let lmax = crate::eigen::lanczos(d, 1, 1e-12, (342, 0), |v, o| ls.hvp(v, o))?.eigen.values[0];
+    let lmax = crate::eigen::lanczos(d, 1, 1e-12, (342, 0), |v, o| ls.hvp(&[], v, o))?.eigen.values[0];
     let step = Step { eta: LS_ETA_LAMBDA / lmax, batch: LS_BATCH, without_replacement: false };
     let batches = lab.size(20_000, 200_000);
     let (mut theta, mut t) = (vec![0.0; d], 0);
@@ -124,7 +124,7 @@ fn least_squares(lab: &Lab, table: &mut Table) -> Result<Chart> {
             theta.iter_mut().zip(&g).for_each(|(w, g)| *w -= step.eta * g);
             t += 1;
         }
-        let pred = predict(&ls.gradients(&theta), d, n, step, lmax, |v, o| ls.hvp(v, o));
+        let pred = ls.predict(&theta, step, lmax);
         let mut deltas = Moments::default();
         ls.fresh_deltas(&theta, step, batches, (342, 1 + at)).into_iter().for_each(|x| deltas.push(x));
         let mut r: Vec<(&'static str, Cell)> = vec![

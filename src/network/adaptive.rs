@@ -123,6 +123,7 @@ mod tests {
     use super::*;
     use crate::eigen;
     use crate::network::least_squares::LeastSquares;
+    use crate::network::theorem1::Smooth;
     use crate::rng::{self, Stream};
 
     /// Least squares, n = 40 points of d = 6 features, noisy responses, at a
@@ -134,7 +135,7 @@ mod tests {
         let y: Vec<f64> = (0..n).map(|i| x[i * d] - 0.5 * x[i * d + 1] + z(n * d + i)).collect();
         let ls = LeastSquares::new(x, y, d);
         let theta: Vec<f64> = (0..d).map(|j| 0.3 * z(2 * n * d + j)).collect();
-        let l = eigen::spectral_norm(d, 1e-12, (1, 0), |v, out| ls.hvp(v, out)).unwrap();
+        let l = eigen::spectral_norm(d, 1e-12, (1, 0), |v, out| ls.hvp(&theta, v, out)).unwrap();
         (ls, theta, l)
     }
 
@@ -148,7 +149,7 @@ mod tests {
         let amu: Vec<f64> = mu.iter().zip(a).map(|(m, a)| m * a).collect();
         let quad = |u: &[f64]| {
             let mut hu = vec![0.0; p];
-            ls.hvp(u, &mut hu);
+            ls.hvp(theta, u, &mut hu);
             crate::linalg::dot(u, &hu)
         };
         // E[(Av)ᵀH(Av)] = (Aμ)ᵀH(Aμ) + (1/m)[(1/n)Σ (Ag_i)ᵀH(Ag_i) − (Aμ)ᵀH(Aμ)].

@@ -12,6 +12,8 @@
 //!   per-sample gradients behind M (sec. 4); [`theorem1`]: the loss
 //!   change's law given θ_t at second order (Theorem 1);
 //!   [`least_squares`]: the smooth model where it is exact (Example 1);
+//!   [`logistic`]: the smooth non-quadratic one (Example 2), both with
+//!   Table 1's closed forms of H_f, M and H_p;
 //!   [`pac_bayes`]: the Hessian-based posterior, its KL and bound (sec. 6);
 //!   [`adaptive`]: Theorem 3's oracle and diagonal step sizes (sec. 5.4).
 //! * [`options`]: SGD's η, m, T, sampling, and the recorded steps;
@@ -31,6 +33,7 @@ pub mod gauss_k;
 mod kernel;
 pub mod least_squares;
 pub mod loaders;
+pub mod logistic;
 pub mod mlp;
 pub mod options;
 pub mod pac_bayes;

@@ -25,7 +25,88 @@
 //! k ≠ l the Tr((HΣ)²) term; derivation in docs/seed003-slips.md, S10).
 
 use crate::linalg::dot;
+use crate::rng::{below, word, Stream};
 use serde::Serialize;
+
+/// A smooth model f(θ) = (1/n)Σ ℓᵢ(θ) whose SGD steps Theorem 1 describes
+/// (least squares, logistic regression): its loss, per-sample gradients,
+/// Hessian action and mini-batch gradient, and from them one step's loss
+/// change over fresh batches.
+pub trait Smooth {
+    /// Points n.
+    fn len(&self) -> usize;
+
+    /// Whether there are no points.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Parameters p.
+    fn dim(&self) -> usize;
+
+    /// f(θ).
+    fn loss(&self, theta: &[f64]) -> f64;
+
+    /// The per-sample gradients ∇ℓᵢ as the columns of a p × n matrix.
+    fn gradients(&self, theta: &[f64]) -> Vec<f64>;
+
+    /// `out` = H_f(θ) v.
+    fn hvp(&self, theta: &[f64], v: &[f64], out: &mut [f64]);
+
+    /// The mini-batch gradient (1/m)Σ_{i ∈ batch} ∇ℓᵢ.
+    fn batch_gradient(&self, theta: &[f64], batch: &[usize]) -> Vec<f64>;
+
+    /// Δ = f(θ − η g_B) − f(θ) over `batches` fresh batches of m points
+    /// drawn with replacement: batch b's sample s is word b·m + s of
+    /// [`Stream::FreshBatch`] keyed by `(seed, trial)`.
+    fn fresh_deltas(&self, theta: &[f64], step: Step, batches: u64, key: (u64, u64)) -> Vec<f64> {
+        let mut deltas = Vec::with_capacity(batches as usize);
+        self.fresh_steps(theta, step, batches, key, |_, delta| deltas.push(delta));
+        deltas
+    }
+
+    /// [`Self::fresh_deltas`]' steps, each handed to `visit` as (g_B, Δ).
+    fn fresh_steps(
+        &self,
+        theta: &[f64],
+        step: Step,
+        batches: u64,
+        (seed, trial): (u64, u64),
+        mut visit: impl FnMut(&[f64], f64),
+    ) {
+        assert!(!step.without_replacement, "batches drawn with replacement");
+        let (f0, m, n) = (self.loss(theta), step.batch as u64, self.len() as u32);
+        for b in 0..batches {
+            let batch: Vec<usize> =
+                (0..m).map(|s| below(word(seed, trial, Stream::FreshBatch, b * m + s), n) as usize).collect();
+            let g = self.batch_gradient(theta, &batch);
+            let moved: Vec<f64> = theta.iter().zip(&g).map(|(t, g)| t - step.eta * g).collect();
+            visit(&g, self.loss(&moved) - f0);
+        }
+    }
+
+    /// Theorem 1 at θ with L = `smoothness` ([`predict`] on this model's
+    /// per-sample gradients and Hessian).
+    fn predict(&self, theta: &[f64], step: Step, smoothness: f64) -> Prediction {
+        let g = self.gradients(theta);
+        predict(&g, self.dim(), self.len(), step, smoothness, |v, o| self.hvp(theta, v, o))
+    }
+
+    /// E[Δ | θ] exactly for m = 1: the average of Δ over the n one-point
+    /// steps.
+    #[cfg(test)]
+    fn exact_mean_single(&self, theta: &[f64], eta: f64) -> f64 {
+        let f0 = self.loss(theta);
+        (0..self.len())
+            .map(|i| {
+                let g = self.batch_gradient(theta, &[i]);
+                let moved: Vec<f64> = theta.iter().zip(&g).map(|(t, g)| t - eta * g).collect();
+                self.loss(&moved) - f0
+            })
+            .sum::<f64>()
+            / self.len() as f64
+    }
+}
 
 /// Theorem 1's quantities at one θ.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -158,8 +239,8 @@ mod tests {
         }
         let step = Step { eta: 0.2, batch: 5, without_replacement: false };
         let g = ls.gradients(&theta);
-        let lmax = crate::eigen::lanczos(d, 1, 1e-12, (1, 0), |v, o| ls.hvp(v, o)).unwrap().eigen.values[0];
-        let pred = predict(&g, d, n, step, lmax, |v, o| ls.hvp(v, o));
+        let lmax = crate::eigen::lanczos(d, 1, 1e-12, (1, 0), |v, o| ls.hvp(&theta, v, o)).unwrap().eigen.values[0];
+        let pred = predict(&g, d, n, step, lmax, |v, o| ls.hvp(&theta, v, o));
         let deltas = ls.fresh_deltas(&theta, step, 100_000, (9, 0));
         let mut moments = crate::stats::Moments::default();
         deltas.iter().for_each(|&x| moments.push(x));
@@ -170,7 +251,7 @@ mod tests {
         // The bound holds (L = λ_max(H), H PSD), and is not the mean.
         assert!(pred.bound >= pred.mean && mean < pred.bound, "{pred:?}");
         // Tr M instead of Tr M^(m) (the statement's slip, m = 1 in M^(m)):
-        let stated = predict(&g, d, n, Step { batch: 1, ..step }, lmax, |v, o| ls.hvp(v, o));
+        let stated = predict(&g, d, n, Step { batch: 1, ..step }, lmax, |v, o| ls.hvp(&theta, v, o));
         assert!((mean - stated.mean).abs() > 10.0 * se, "{mean} vs {}", stated.mean);
         // The whole second-order variance (exact here) within 4 SE of the
         // sample variance (SE from the fourth central moment), and the
