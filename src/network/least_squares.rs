@@ -59,15 +59,6 @@ impl LeastSquares {
         LeastSquares { x, y, d }
     }
 
-    fn row(&self, i: usize) -> &[f64] {
-        &self.x[i * self.d..][..self.d]
-    }
-
-    /// rᵢ = xᵢᵀθ − yᵢ.
-    pub fn residual(&self, theta: &[f64], i: usize) -> f64 {
-        dot(self.row(i), theta) - self.y[i]
-    }
-
     /// Table 1's least-squares column at σ = 1: H_f = (1/n)Σ xᵢxᵢᵀ,
     /// M = (1/n)Σ rᵢ² xᵢxᵢᵀ, and H_p = (1/n)Σ (rᵢ² − 1) xᵢxᵢᵀ, from
     /// pᵢ ∝ e^{−rᵢ²/2}: ∇pᵢ = −rᵢ pᵢ xᵢ and ∇²pᵢ = (rᵢ² − 1) pᵢ xᵢxᵢᵀ.
@@ -95,20 +86,17 @@ impl Smooth for LeastSquares {
         self.d
     }
 
-    fn loss(&self, theta: &[f64]) -> f64 {
-        (0..self.len()).map(|i| self.residual(theta, i).powi(2)).sum::<f64>() / (2 * self.len()) as f64
+    fn row(&self, i: usize) -> &[f64] {
+        &self.x[i * self.d..][..self.d]
     }
 
-    fn gradients(&self, theta: &[f64]) -> Vec<f64> {
-        let n = self.len();
-        let mut g = vec![0.0; self.d * n];
-        for i in 0..n {
-            let r = self.residual(theta, i);
-            for (j, x) in self.row(i).iter().enumerate() {
-                g[j * n + i] = x * r;
-            }
-        }
-        g
+    /// rᵢ = xᵢᵀθ − yᵢ.
+    fn residual(&self, theta: &[f64], i: usize) -> f64 {
+        dot(self.row(i), theta) - self.y[i]
+    }
+
+    fn loss(&self, theta: &[f64]) -> f64 {
+        (0..self.len()).map(|i| self.residual(theta, i).powi(2)).sum::<f64>() / (2 * self.len()) as f64
     }
 
     /// H v = XᵀX v / n, whatever θ.
@@ -119,15 +107,6 @@ impl Smooth for LeastSquares {
             let xv = dot(self.row(i), v);
             out.iter_mut().zip(self.row(i)).for_each(|(o, x)| *o += x * xv / n);
         }
-    }
-
-    fn batch_gradient(&self, theta: &[f64], batch: &[usize]) -> Vec<f64> {
-        let mut g = vec![0.0; self.d];
-        for &i in batch {
-            let r = self.residual(theta, i) / batch.len() as f64;
-            g.iter_mut().zip(self.row(i)).for_each(|(g, x)| *g += x * r);
-        }
-        g
     }
 }
 

@@ -59,10 +59,6 @@ impl Logistic {
         Logistic { x, y, d }
     }
 
-    fn row(&self, i: usize) -> &[f64] {
-        &self.x[i * self.d..][..self.d]
-    }
-
     /// The signed margin uᵢ = ±xᵢᵀθ (+ for yᵢ = 1): qᵢ = s(uᵢ).
     pub fn margin(&self, theta: &[f64], i: usize) -> f64 {
         let z = dot(self.row(i), theta);
@@ -70,16 +66,6 @@ impl Logistic {
             z
         } else {
             -z
-        }
-    }
-
-    /// pᵢ − yᵢ = ∓s(−uᵢ) (− for yᵢ = 1).
-    pub fn residual(&self, theta: &[f64], i: usize) -> f64 {
-        let miss = sigmoid(-self.margin(theta, i));
-        if self.y[i] {
-            -miss
-        } else {
-            miss
         }
     }
 
@@ -112,20 +98,22 @@ impl Smooth for Logistic {
         self.d
     }
 
-    fn loss(&self, theta: &[f64]) -> f64 {
-        (0..self.len()).map(|i| softplus(-self.margin(theta, i))).sum::<f64>() / self.len() as f64
+    fn row(&self, i: usize) -> &[f64] {
+        &self.x[i * self.d..][..self.d]
     }
 
-    fn gradients(&self, theta: &[f64]) -> Vec<f64> {
-        let n = self.len();
-        let mut g = vec![0.0; self.d * n];
-        for i in 0..n {
-            let r = self.residual(theta, i);
-            for (j, x) in self.row(i).iter().enumerate() {
-                g[j * n + i] = x * r;
-            }
+    /// pᵢ − yᵢ = ∓s(−uᵢ) (− for yᵢ = 1).
+    fn residual(&self, theta: &[f64], i: usize) -> f64 {
+        let miss = sigmoid(-self.margin(theta, i));
+        if self.y[i] {
+            -miss
+        } else {
+            miss
         }
-        g
+    }
+
+    fn loss(&self, theta: &[f64]) -> f64 {
+        (0..self.len()).map(|i| softplus(-self.margin(theta, i))).sum::<f64>() / self.len() as f64
     }
 
     /// H_f v = (1/n)Σ σᵢ xᵢ (xᵢᵀv).
@@ -137,15 +125,6 @@ impl Smooth for Logistic {
             let w = sigmoid(u) * sigmoid(-u) * dot(self.row(i), v) / n;
             out.iter_mut().zip(self.row(i)).for_each(|(o, x)| *o += x * w);
         }
-    }
-
-    fn batch_gradient(&self, theta: &[f64], batch: &[usize]) -> Vec<f64> {
-        let mut g = vec![0.0; self.d];
-        for &i in batch {
-            let r = self.residual(theta, i) / batch.len() as f64;
-            g.iter_mut().zip(self.row(i)).for_each(|(g, x)| *g += x * r);
-        }
-        g
     }
 }
 

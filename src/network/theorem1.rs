@@ -47,14 +47,38 @@ pub trait Smooth {
     /// f(θ).
     fn loss(&self, theta: &[f64]) -> f64;
 
-    /// The per-sample gradients ∇ℓᵢ as the columns of a p × n matrix.
-    fn gradients(&self, theta: &[f64]) -> Vec<f64>;
+    /// Point i's features xᵢ (ℓᵢ depends on θ through xᵢᵀθ alone).
+    fn row(&self, i: usize) -> &[f64];
+
+    /// rᵢ = dℓᵢ/d(xᵢᵀθ), so that ∇ℓᵢ = rᵢ xᵢ (xᵢᵀθ − yᵢ for least squares,
+    /// pᵢ − yᵢ for logistic regression).
+    fn residual(&self, theta: &[f64], i: usize) -> f64;
+
+    /// The per-sample gradients ∇ℓᵢ = rᵢxᵢ as the columns of a p × n matrix.
+    fn gradients(&self, theta: &[f64]) -> Vec<f64> {
+        let n = self.len();
+        let mut g = vec![0.0; self.dim() * n];
+        for i in 0..n {
+            let r = self.residual(theta, i);
+            for (j, x) in self.row(i).iter().enumerate() {
+                g[j * n + i] = x * r;
+            }
+        }
+        g
+    }
 
     /// `out` = H_f(θ) v.
     fn hvp(&self, theta: &[f64], v: &[f64], out: &mut [f64]);
 
-    /// The mini-batch gradient (1/m)Σ_{i ∈ batch} ∇ℓᵢ.
-    fn batch_gradient(&self, theta: &[f64], batch: &[usize]) -> Vec<f64>;
+    /// The mini-batch gradient (1/m)Σ_{i ∈ batch} rᵢxᵢ.
+    fn batch_gradient(&self, theta: &[f64], batch: &[usize]) -> Vec<f64> {
+        let mut g = vec![0.0; self.dim()];
+        for &i in batch {
+            let r = self.residual(theta, i) / batch.len() as f64;
+            g.iter_mut().zip(self.row(i)).for_each(|(g, x)| *g += x * r);
+        }
+        g
+    }
 
     /// Δ = f(θ − η g_B) − f(θ) over `batches` fresh batches of m points
     /// drawn with replacement: batch b's sample s is word b·m + s of
