@@ -110,20 +110,28 @@ impl<'a> Curvature<'a> {
         let mut weight = vec![1.0 / n as f64; n];
         let mut loss = 0.0;
         for j in 0..n {
-            let max = (0..k).map(|c| logits[c * n + j]).fold(f64::NEG_INFINITY, f64::max);
-            let sum: f64 = (0..k).map(|c| (logits[c * n + j] - max).exp()).sum();
-            let y = labels[j] as usize;
+            let z = |c: usize| logits[c * n + j];
+            let arg = (1..k).fold(0, |a, c| if z(c) > z(a) { c } else { a });
+            // e_c = exp(z_c − max) with the argmax's e = 1 exact; `rest` sums
+            // the others, so Σ e = 1 + rest and ln Σ e = ln_1p(rest) keep
+            // their precision at any margin.
+            let rest: f64 = (0..k).filter(|&c| c != arg).map(|c| (z(c) - z(arg)).exp()).sum();
             for c in 0..k {
-                soft[c * n + j] = (logits[c * n + j] - max).exp() / sum;
+                soft[c * n + j] = if c == arg { 1.0 } else { (z(c) - z(arg)).exp() } / (1.0 + rest);
             }
-            let ell = sum.ln() + max - logits[y * n + j];
+            let y = labels[j] as usize;
+            let ell = rest.ln_1p() + (z(arg) - z(y));
             loss += ell / n as f64;
             let p = (-ell).exp();
+            let unlikely = complement(&soft, n, j, y);
             for c in 0..k {
-                let e = f64::from(u8::from(c == y));
+                // [c = y] − s_c, with 1 − s_y as Σ_{c≠y} s_c: 1 − s_y rounds
+                // to 0 once the margin passes ~37 while the other s_c do not,
+                // which would leave the gradient without its label's term.
+                let lack = if c == y { unlikely } else { -soft[c * n + j] };
                 top[c * n + j] = match head {
-                    Head::Loss => soft[c * n + j] - e,
-                    Head::Likelihood => p * (e - soft[c * n + j]),
+                    Head::Loss => -lack,
+                    Head::Likelihood => p * lack,
                 };
             }
             if head == Head::Likelihood {
@@ -206,17 +214,22 @@ impl<'a> Curvature<'a> {
         let mut dtop = vec![0.0; k * n];
         for j in 0..n {
             let s = |c: usize| self.soft[c * n + j];
-            let sz: f64 = (0..k).map(|c| s(c) * top[c * n + j]).sum();
+            let dz = |c: usize| top[c * n + j];
             let y = self.labels[j] as usize;
-            // ṡ_c = s_c (ż_c − s·ż): the softmax's Jacobian along ż.
-            let ds = |c: usize| s(c) * (top[c * n + j] - sz);
+            // ṡ_c = s_c (ż_c − s·ż), the softmax's Jacobian along ż, with
+            // s·ż = ż_a + Σ_{c≠a} s_c (ż_c − ż_a) about the argmax a, so that
+            // ż_a − s·ż keeps its precision where s_a rounds to 1.
+            let a = (1..k).fold(0, |a, c| if s(c) > s(a) { c } else { a });
+            let spread: f64 = (0..k).filter(|&c| c != a).map(|c| s(c) * (dz(c) - dz(a))).sum();
+            let ds = |c: usize| s(c) * ((dz(c) - dz(a)) - spread);
+            let unlikely = complement(&self.soft, n, j, y);
             for c in 0..k {
                 dtop[c * n + j] = match self.head {
                     Head::Loss => ds(c),
                     Head::Likelihood => {
                         // δ = p(e_y − s) with p = s_y: δ̇ = ṗ(e_y − s) − p ṡ.
-                        let e = f64::from(u8::from(c == y));
-                        ds(y) * (e - s(c)) - s(y) * ds(c)
+                        let lack = if c == y { unlikely } else { -s(c) };
+                        ds(y) * lack - s(y) * ds(c)
                     }
                 };
             }
@@ -283,6 +296,12 @@ impl<'a> Curvature<'a> {
             each(q, &col);
         }
     }
+}
+
+/// 1 − s_y of point j as Σ_{c≠y} s_c (class-major `soft`): free of the
+/// cancellation of 1 − s_y near s_y = 1.
+fn complement(soft: &[f64], n: usize, j: usize, y: usize) -> f64 {
+    soft.chunks_exact(n).enumerate().filter(|&(c, _)| c != y).map(|(_, s)| s[j]).sum()
 }
 
 /// σ′(z) with σ′(0) = ½.
@@ -418,6 +437,42 @@ mod tests {
                 mlp.loss_grad(&theta.clone(), &data.train, &all, &mut grad);
                 theta.iter_mut().zip(&grad).for_each(|(t, g)| *t -= 0.1 * g);
             }
+        }
+    }
+
+    #[test]
+    fn curvature_keeps_its_precision_at_extreme_margins() {
+        // Two classes, one feature x = 1, no hidden layer; θ = (w₀, w₁, b₀, b₁)
+        // = (40, 0, 0, 0) and label 0: margin 40, s₁ = e/(1 + e) with e = e⁻⁴⁰,
+        // and s₀ = 1/(1 + e) rounds to 1. ∂f/∂z = (−s₁, s₁), so ∇f = s₁(−1, 1, −1, 1);
+        // ∇²f in z is s₀s₁[[1, −1], [−1, 1]], so H e_{w₀} = s₀s₁(1, −1, 1, −1).
+        // Computed as s_y − 1 and s·ż, both would round to 0 in the label's
+        // entry while the other class's survives.
+        let data = Dataset::new(1, 2, vec![1.0], vec![0]).unwrap();
+        let mlp = Mlp::new(1, &[], 2).unwrap();
+        let theta = [40.0, 0.0, 0.0, 0.0];
+        let e = (-40f64).exp();
+        let (s0, s1) = (1.0 / (1.0 + e), e / (1.0 + e));
+        let sign = [1.0, -1.0, 1.0, -1.0];
+        let close = |a: f64, b: f64| (a / b - 1.0).abs() < 1e-13;
+        let loss = Curvature::new(&mlp, &theta, &data, &[0], Head::Loss);
+        assert!(close(loss.loss(), e.ln_1p()), "{}", loss.loss());
+        let g = loss.gradient();
+        let mut hv = [0.0; 4];
+        loss.hvp(&[1.0, 0.0, 0.0, 0.0], &mut hv);
+        for q in 0..4 {
+            assert!(close(g[q], -s1 * sign[q]), "∇f {g:?}");
+            assert!(close(hv[q], s0 * s1 * sign[q]), "H_f v {hv:?}");
+        }
+        // H_p = M − H_f (Proposition 1) with M = ∇f∇fᵀ for one point:
+        // H_p e_{w₀} = (s₁² − s₀s₁)(1, −1, 1, −1), and the likelihood's
+        // gradient is −∇f.
+        let likelihood = Curvature::new(&mlp, &theta, &data, &[0], Head::Likelihood);
+        likelihood.hvp(&[1.0, 0.0, 0.0, 0.0], &mut hv);
+        let gp = likelihood.gradient();
+        for q in 0..4 {
+            assert!(close(gp[q], s1 * sign[q]), "−∇f {gp:?}");
+            assert!(close(hv[q], (s1 * s1 - s0 * s1) * sign[q]), "H_p v {hv:?}");
         }
     }
 

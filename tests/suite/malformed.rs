@@ -329,6 +329,7 @@ pub(crate) const REFUSED: &[(&str, &str)] = &[
     ("run mlp --pac-bayes --delta 1", "--delta must lie in (0, 1), got 1"),
     ("run mlp --pac-bayes --gibbs-draws 0", "--gibbs-draws must be at least 1"),
     ("run mlp --delta 0.1", "--delta needs --pac-bayes"),
+    ("run mlp --pac-bayes --prior-mean middle", "invalid value 'middle' for '--prior-mean"),
     ("run mlp --trials 10 --pac-bayes --curvature-runs 11", "--curvature-runs must lie in 1 to --trials 10, got 11"),
 ];
 
