@@ -126,8 +126,14 @@ pub fn lanczos(
     v.iter_mut().for_each(|x| *x /= norm);
     let mut w = vec![0.0; p];
     let check_from = (2 * q + 10).min(p);
+    // The operator times 2^k, k fixed by the first product so that its
+    // entries are about 1: at a Hessian's scale of 1e-200 the squared norms
+    // below would underflow to 0 and end the iteration after one step.
+    let mut scale = None;
     loop {
         apply(&v, &mut w);
+        let s = *scale.get_or_insert_with(|| unit_scale(&w));
+        w.iter_mut().for_each(|x| *x *= s);
         let a = dot(&v, &w);
         basis.push(v.clone());
         alpha.push(a);
@@ -157,13 +163,25 @@ pub fn lanczos(
                         u
                     })
                     .collect();
-                let eigen = Eigen { values: ritz.values[..take].to_vec(), vectors };
-                return Ok(Lanczos { eigen, products: k, residual: if exhausted { 0.0 } else { residual } });
+                let factor = scale.unwrap_or(1.0);
+                let eigen = Eigen { values: ritz.values[..take].iter().map(|l| l / factor).collect(), vectors };
+                let residual = if exhausted { 0.0 } else { residual / factor };
+                return Ok(Lanczos { eigen, products: k, residual });
             }
         }
         beta.push(b);
         v = w.iter().map(|x| x / b).collect();
     }
+}
+
+/// 2^k with k such that the largest |entry| of `w` times 2^k lies in
+/// [1, 2) (|k| ≤ 1000, so 2^k is finite); 1 for a zero or non-finite `w`.
+fn unit_scale(w: &[f64]) -> f64 {
+    let r = w.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    if r == 0.0 || !r.is_finite() {
+        return 1.0;
+    }
+    2f64.powi((-r.log2().floor()).clamp(-1000.0, 1000.0) as i32)
 }
 
 /// ‖A‖₂ = max(|λ_max|, |λ_min|) of the symmetric p × p operator `apply`:
@@ -269,5 +287,33 @@ mod tests {
         .unwrap();
         assert_eq!(exact.products, 6);
         assert!(exact.eigen.values.iter().zip([5.0, 4.0, 3.0, 2.0, 1.0, 0.0]).all(|(a, b)| (a - b).abs() < 1e-12));
+    }
+
+    #[test]
+    fn lanczos_and_the_norm_do_not_depend_on_the_operator_scale() {
+        // diag(1..=200)·c for c down to 1e-300, the scale of a Hessian at
+        // margins near 700: unscaled, ‖w‖² underflows at c ≈ 1e-160 and the
+        // iteration stops after one product with one wrong pair.
+        let p = 200;
+        let reference = lanczos(p, 5, 1e-9, (3, 0), |v, out| {
+            out.iter_mut().zip(v).enumerate().for_each(|(i, (o, x))| *o = (i + 1) as f64 * x)
+        })
+        .unwrap();
+        for c in [1e-100, 1e-200, 1e-300, 1e200] {
+            let l = lanczos(p, 5, 1e-9, (3, 0), |v, out| {
+                out.iter_mut().zip(v).enumerate().for_each(|(i, (o, x))| *o = (i + 1) as f64 * c * x)
+            })
+            .unwrap();
+            assert_eq!(l.products, reference.products, "c = {c}");
+            for k in 0..5 {
+                assert!((l.eigen.values[k] / (c * (p - k) as f64) - 1.0).abs() < 1e-9, "c = {c}: {:?}", l.eigen.values);
+                assert!((l.eigen.vectors[k][p - 1 - k].abs() - 1.0).abs() < 1e-6);
+            }
+            let norm = spectral_norm(p, 1e-9, (3, 0), |v, out| {
+                out.iter_mut().zip(v).enumerate().for_each(|(i, (o, x))| *o = (i as f64 - 150.0) * c * x)
+            })
+            .unwrap();
+            assert!((norm / (150.0 * c) - 1.0).abs() < 1e-9, "c = {c}: {norm}");
+        }
     }
 }
