@@ -97,6 +97,15 @@ pub struct SetupArgs {
     /// Also run this optimizer on the same training sets; report paired differences.
     #[arg(long, value_enum, value_name = "OPTIMIZER")]
     pub compare: Option<Optimizer>,
+    /// β of momentum, in [0, 1): θ_{t+1} = θ_t − η ḡ_t + β(θ_t − θ_{t−1}) [default: 0.9].
+    #[arg(long, allow_negative_numbers = true)]
+    pub beta: Option<f64>,
+    /// Momentum takes the gradient at the look-ahead θ_t + β(θ_t − θ_{t−1}) (Nesterov).
+    #[arg(long)]
+    pub nesterov: bool,
+    /// λ of invhess, ≥ 0: the step s solves (η⁻¹ I + λ h̄_t) s = ḡ_t [default: 1].
+    #[arg(long, allow_negative_numbers = true)]
+    pub lambda: Option<f64>,
 }
 
 impl SetupArgs {
@@ -115,6 +124,9 @@ impl SetupArgs {
             shuffle: self.shuffle,
             substeps: self.substeps.unwrap_or(Spec::default().substeps),
             compare: self.compare,
+            beta: self.beta,
+            nesterov: self.nesterov,
+            lambda: self.lambda,
             trials,
             seed,
             record_every,
@@ -297,6 +309,9 @@ impl RunArgs {
             ("--epochs", s.epochs.is_some()),
             ("--substeps", s.substeps.is_some()),
             ("--compare", s.compare.is_some()),
+            ("--beta", s.beta.is_some()),
+            ("--nesterov", s.nesterov),
+            ("--lambda", s.lambda.is_some()),
             ("--theory", self.theory),
             ("--order", self.prediction.order.is_some()),
             ("--resum", self.prediction.resum.is_some()),

@@ -133,7 +133,7 @@ mod tests {
     use crate::grid::Grid;
 
     fn plan(optimizer: Optimizer, grid: Grid) -> Plan {
-        Plan { optimizer, grid, eta: 0.1, substeps: 4 }
+        Plan { optimizer, grid, eta: 0.1, substeps: 4, update: Default::default() }
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::drift::DriftWindow;
 use crate::error::{usage, Result};
 use crate::grid::{Grid, MAX_GRID};
 use crate::landscape::{AnyLandscape, Landscape, Visitor};
-use crate::optimizer::{Dynamics, Optimizer};
+use crate::optimizer::{Dynamics, Optimizer, Update};
 use crate::plan::Plan;
 use crate::rng::STREAM_LENGTH;
 use crate::stats::Interval;
@@ -52,6 +52,12 @@ pub struct Spec {
     pub substeps: u32,
     /// A second optimizer on the same training sets.
     pub compare: Option<Optimizer>,
+    /// β of `momentum` [default: [`DEFAULT_BETA`]].
+    pub beta: Option<f64>,
+    /// `momentum` takes the gradient at the look-ahead θ_t + β(θ_t − θ_{t−1}).
+    pub nesterov: bool,
+    /// λ of `invhess` [default: [`DEFAULT_LAMBDA`]].
+    pub lambda: Option<f64>,
     pub trials: u64,
     pub seed: u64,
     /// Record the learning curve every k steps.
@@ -78,6 +84,9 @@ impl Default for Spec {
             shuffle: false,
             substeps: 16,
             compare: None,
+            beta: None,
+            nesterov: false,
+            lambda: None,
             trials: 100_000,
             seed: 0,
             record_every: None,
@@ -110,13 +119,42 @@ impl Spec {
         if self.optimizer.full_batch() && flags.sgd_only() && !sgd_like(self.compare) {
             return Err(usage("--batch, --epochs and --shuffle describe SGD's grid; gd uses all N points every step"));
         }
-        if self.shuffle && self.optimizer != Optimizer::Sgd && self.compare != Some(Optimizer::Sgd) {
+        let stochastic = |o: Option<Optimizer>| o.is_some_and(Optimizer::stochastic);
+        if self.shuffle && !stochastic(Some(self.optimizer)) && !stochastic(self.compare) {
             return Err(usage(
                 "--shuffle orders SGD's visits to the training set; sde and ode never visit it (they step with the \
                  exact mean gradient)",
             ));
         }
-        let plan = |optimizer, grid| Plan { optimizer, grid, eta: self.eta, substeps: self.substeps };
+        let uses = |o: Optimizer| self.optimizer == o || self.compare == Some(o);
+        if self.beta.is_some() && !uses(Optimizer::Momentum) {
+            return Err(usage("--beta is momentum's β: it needs --optimizer momentum (or --compare momentum)"));
+        }
+        if self.nesterov && !uses(Optimizer::Momentum) {
+            return Err(usage("--nesterov is a form of momentum: it needs --optimizer momentum (or --compare momentum)"));
+        }
+        if self.lambda.is_some() && !uses(Optimizer::Invhess) {
+            return Err(usage("--lambda is invhess's λ: it needs --optimizer invhess (or --compare invhess)"));
+        }
+        let beta = self.beta.unwrap_or(DEFAULT_BETA);
+        if !(0.0..1.0).contains(&beta) {
+            return Err(usage(format!("--beta must lie in [0, 1), got {}", short(beta))));
+        }
+        let lambda = self.lambda.unwrap_or(DEFAULT_LAMBDA);
+        if !(lambda.is_finite() && lambda >= 0.0) {
+            return Err(usage(format!("--lambda must be non-negative and finite, got {}", short(lambda))));
+        }
+        let plan = |optimizer, grid| Plan {
+            optimizer,
+            grid,
+            eta: self.eta,
+            substeps: self.substeps,
+            update: match optimizer {
+                Optimizer::Momentum => Update::HeavyBall { beta, nesterov: self.nesterov },
+                Optimizer::Invhess => Update::InverseHessian { lambda },
+                _ => Update::Gradient,
+            },
+        };
         let primary = plan(self.optimizer, flags.resolve(self.optimizer, d.default_steps)?);
         let compare = match self.compare {
             Some(o) => Some(plan(
@@ -181,6 +219,12 @@ impl Spec {
         if let Some(c) = self.compare {
             flag("compare", c.name().into());
         }
+        if let Some(b) = self.beta {
+            flag("beta", b.to_string());
+        }
+        if let Some(l) = self.lambda {
+            flag("lambda", l.to_string());
+        }
         if self.trials != d.trials {
             flag("trials", self.trials.to_string());
         }
@@ -195,6 +239,9 @@ impl Spec {
         }
         if self.shuffle {
             s.push_str(" --shuffle");
+        }
+        if self.nesterov {
+            s.push_str(" --nesterov");
         }
         s
     }
@@ -377,6 +424,12 @@ pub(crate) struct GridFlags {
     pub epochs: Option<usize>,
     pub shuffle: bool,
 }
+
+/// `--beta` when not given: the usual heavy-ball β.
+pub const DEFAULT_BETA: f64 = 0.9;
+
+/// `--lambda` when not given.
+pub const DEFAULT_LAMBDA: f64 = 1.0;
 
 /// Default N for `gd`.
 pub const GD_TRAIN_SIZE: usize = 10;

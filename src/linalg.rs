@@ -12,6 +12,34 @@ pub fn mat_vec(m: &[f64], v: &[f64], d: usize) -> Vec<f64> {
     (0..d).map(|a| (0..d).map(|b| m[a * d + b] * v[b]).sum()).collect()
 }
 
+/// The solution of M s = b for D ≤ 3 by Cramer's rule (closed form, and
+/// exact for M = I), or `None` when M is singular or s is not finite.
+pub fn solve<const D: usize>(m: [[f64; D]; D], b: [f64; D]) -> Option<[f64; D]> {
+    let det = determinant(&m);
+    let s: [f64; D] = std::array::from_fn(|i| {
+        let mut mi = m;
+        for (row, &bj) in mi.iter_mut().zip(&b) {
+            row[i] = bj;
+        }
+        determinant(&mi) / det
+    });
+    (det != 0.0 && s.iter().all(|x| x.is_finite())).then_some(s)
+}
+
+/// det M for D ≤ 3, by cofactors along the first row.
+fn determinant<const D: usize>(m: &[[f64; D]; D]) -> f64 {
+    match D {
+        0 => 1.0,
+        1 => m[0][0],
+        2 => m[0][0] * m[1][1] - m[0][1] * m[1][0],
+        3 => {
+            m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+                + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
+        }
+        _ => unimplemented!("determinants of side {D} > 3: the landscapes have at most 3 weights"),
+    }
+}
+
 /// The n×n identity.
 pub fn identity(n: usize) -> Vec<f64> {
     (0..n * n).map(|ij| f64::from(u8::from(ij / n == ij % n))).collect()
@@ -98,6 +126,23 @@ pub fn symmetric_eigen(m: &[f64], d: usize) -> (Vec<f64>, Vec<f64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cramer_solves_small_systems() {
+        // [[2, 1, 0], [1, 3, 1], [0, 1, 4]] s = (3, 5, 5): s = (1, 1, 1).
+        let s = solve([[2.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, 4.0]], [3.0, 5.0, 5.0]).unwrap();
+        assert!(s.iter().all(|x| (x - 1.0).abs() < 1e-15), "{s:?}");
+        assert_eq!(solve([[4.0, 2.0], [1.0, 3.0]], [2.0, -2.0]), Some([1.0, -1.0]));
+        assert_eq!(solve([[0.5]], [3.0]), Some([6.0]));
+        // The identity gives b bit for bit (invhess at λ = 0 is SGD).
+        let b = [0.1, -7.3e-9, 1e300];
+        assert_eq!(solve([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], b), Some(b));
+        // Singular or not finite: no solution.
+        assert_eq!(solve([[1.0, 2.0], [2.0, 4.0]], [1.0, 1.0]), None);
+        assert_eq!(solve([[0.0]], [1.0]), None);
+        assert_eq!(solve([[f64::NAN]], [1.0]), None);
+        assert_eq!(solve([[1e-300]], [1e300]), None);
+    }
 
     #[test]
     fn jacobi_diagonalises() {

@@ -10,6 +10,12 @@
 //!   covariance of the N training points' gradients (Corollary 3, App. C.4):
 //!   its expected test loss equals fresh-sample SGD's (N = T) to order η²
 //!   (docs/THEORY.md derives the coefficient).
+//! * `momentum`: heavy ball on SGD's grid (seed 002, sec. 4.3),
+//!   θ_{t+1} = θ_t − η ḡ_t + β(θ_t − θ_{t−1}) with θ_{−1} = θ_0; Nesterov's
+//!   variant takes ḡ_t at θ_t + β(θ_t − θ_{t−1}).
+//! * `invhess`: the Hessian-based update of seed 002 sec. 4.3 (seed 001's
+//!   conclusion) on SGD's grid, θ ← θ − s with (η⁻¹ I + λ h̄_t) s = ḡ_t, h̄_t
+//!   the batch's mean Hessian.
 
 use clap::ValueEnum;
 use serde::Serialize;
@@ -22,6 +28,22 @@ pub enum Optimizer {
     Sde,
     Ode,
     Gdc,
+    Momentum,
+    Invhess,
+}
+
+/// What a discrete step does with the batch's mean gradient ḡ_t (and, for
+/// invhess, mean Hessian h̄_t).
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub enum Update {
+    /// θ ← θ − η ḡ_t.
+    #[default]
+    Gradient,
+    /// θ_{t+1} = θ_t − η ḡ_t + β(θ_t − θ_{t−1}), ḡ_t at θ_t + β(θ_t − θ_{t−1})
+    /// when `nesterov`.
+    HeavyBall { beta: f64, nesterov: bool },
+    /// θ ← θ − s, (η⁻¹ I + λ h̄_t) s = ḡ_t.
+    InverseHessian { lambda: f64 },
 }
 
 /// How a step moves θ.
@@ -41,6 +63,8 @@ impl Optimizer {
             Optimizer::Sde => "sde",
             Optimizer::Ode => "ode",
             Optimizer::Gdc => "gdc",
+            Optimizer::Momentum => "momentum",
+            Optimizer::Invhess => "invhess",
         }
     }
 
@@ -49,9 +73,17 @@ impl Optimizer {
         matches!(self, Optimizer::Gd | Optimizer::Gdc)
     }
 
+    /// Whether it steps through SGD's grid (batches, epochs, shuffle):
+    /// sgd, momentum and invhess.
+    pub fn stochastic(self) -> bool {
+        matches!(self, Optimizer::Sgd | Optimizer::Momentum | Optimizer::Invhess)
+    }
+
     pub fn dynamics(self, substeps: u32) -> Dynamics {
         match self {
-            Optimizer::Sgd | Optimizer::Gd | Optimizer::Gdc => Dynamics::Discrete,
+            Optimizer::Sgd | Optimizer::Gd | Optimizer::Gdc | Optimizer::Momentum | Optimizer::Invhess => {
+                Dynamics::Discrete
+            }
             Optimizer::Sde => Dynamics::Continuous { substeps, noise: true },
             Optimizer::Ode => Dynamics::Continuous { substeps, noise: false },
         }

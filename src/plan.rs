@@ -3,7 +3,7 @@
 //! into.
 
 use crate::grid::Grid;
-use crate::optimizer::{Dynamics, Optimizer};
+use crate::optimizer::{Dynamics, Optimizer, Update};
 
 /// One optimizer's run: its grid and step rule.
 #[derive(Clone, Debug, PartialEq)]
@@ -13,6 +13,9 @@ pub struct Plan {
     pub eta: f64,
     /// K, for `sde` and `ode`.
     pub substeps: u32,
+    /// What a step does with the batch's gradient: [`Update::Gradient`]
+    /// except for `momentum` and `invhess`.
+    pub update: Update,
 }
 
 impl Plan {
@@ -26,7 +29,7 @@ impl Plan {
 
     /// Whether only the CPU backend runs it: GDC needs per-sample Hessians.
     pub fn cpu_only(&self) -> bool {
-        self.optimizer == Optimizer::Gdc
+        matches!(self.optimizer, Optimizer::Gdc | Optimizer::Momentum | Optimizer::Invhess)
     }
 
     /// Whether every step draws fresh noise, independent of the past: SGD

@@ -16,7 +16,8 @@ use crate::landscape::derivatives::hessian;
 use crate::landscape::{Landscape, Visitor};
 use crate::memory;
 use crate::observables::CurvePoint;
-use crate::optimizer::{Dynamics, Optimizer};
+use crate::linalg::solve;
+use crate::optimizer::{Dynamics, Optimizer, Update};
 use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::quadrature::empirical_weights;
@@ -69,8 +70,12 @@ fn lane_theta<const D: usize>(th: &[Lanes; D], lane: usize) -> [f64; D] {
     from_fn(|d| th[d][lane])
 }
 
-/// One step of the grid: θ ← θ − (η/B) Σ_{batch} ∇l_n(θ).
+/// One step of the grid with the batch's summed gradient Σ ∇l_n (and
+/// Hessian, for invhess) at θ, or at the look-ahead for Nesterov:
+/// θ ← θ − (η/B) Σ_{batch} ∇l_n(θ) and the variants of [`Update`].
+/// `prev` is θ_{t−1} (momentum only).
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn discrete_step<L: Landscape<D>, const D: usize>(
     l: &L,
     plan: &Plan,
@@ -79,11 +84,35 @@ fn discrete_step<L: Landscape<D>, const D: usize>(
     t: usize,
     ws: &mut Workspace,
     th: &mut [Lanes; D],
+    prev: &mut [Lanes; D],
 ) {
     let grid = &plan.grid;
     let n = grid.train_size;
     let (epoch, positions) = grid.step(t);
+    let at = match plan.update {
+        Update::HeavyBall { beta, nesterov: true } if beta != 0.0 => {
+            from_fn(|d| from_fn(|lane| th[d][lane] + beta * (th[d][lane] - prev[d][lane])))
+        }
+        _ => *th,
+    };
+    let curvature = matches!(plan.update, Update::InverseHessian { lambda } if lambda != 0.0);
     let mut acc = [[0.0; LANES]; D];
+    let mut hess = [[[0.0; LANES]; D]; D];
+    let mut add = |lane: usize, x: f64| {
+        let theta = lane_theta(&at, lane);
+        let g = l.grad(theta, x);
+        for d in 0..D {
+            acc[d][lane] += g[d];
+        }
+        if curvature {
+            let h = hessian(l, theta, x);
+            for a in 0..D {
+                for b in 0..D {
+                    hess[a][b][lane] += h[a][b];
+                }
+            }
+        }
+    };
     if grid.shuffle {
         if positions.start == 0 {
             for (lane, order) in ws.order.chunks_exact_mut(n).enumerate() {
@@ -92,21 +121,14 @@ fn discrete_step<L: Landscape<D>, const D: usize>(
         }
         for p in positions {
             for lane in 0..LANES {
-                let x = ws.xs[ws.order[lane * n + p] as usize * LANES + lane];
-                let g = l.grad(lane_theta(th, lane), x);
-                for d in 0..D {
-                    acc[d][lane] += g[d];
-                }
+                add(lane, ws.xs[ws.order[lane * n + p] as usize * LANES + lane]);
             }
         }
     } else {
         for p in positions {
             let row: &Lanes = ws.xs[p * LANES..(p + 1) * LANES].try_into().unwrap();
             for lane in 0..LANES {
-                let g = l.grad(lane_theta(th, lane), row[lane]);
-                for d in 0..D {
-                    acc[d][lane] += g[d];
-                }
+                add(lane, row[lane]);
             }
         }
     }
@@ -114,9 +136,29 @@ fn discrete_step<L: Landscape<D>, const D: usize>(
         gdc_correction(l, plan.eta, n, &ws.xs, th, &mut acc);
     }
     let scale = plan.eta / grid.batch as f64;
+    if curvature {
+        // (η⁻¹ I + λ h̄) s = ḡ is (I + (ηλ/B) Σh) (B s/η) = Σg: solve for the
+        // summed gradient so that λ = 0 would give SGD's step exactly.
+        let Update::InverseHessian { lambda } = plan.update else { unreachable!("an invhess plan") };
+        let c = scale * lambda;
+        for lane in 0..LANES {
+            let m: [[f64; D]; D] = from_fn(|a| from_fn(|b| f64::from(u8::from(a == b)) + c * hess[a][b][lane]));
+            let step = solve(m, from_fn(|d| acc[d][lane])).unwrap_or([f64::NAN; D]);
+            for d in 0..D {
+                acc[d][lane] = step[d];
+            }
+        }
+    }
     for d in 0..D {
         for lane in 0..LANES {
+            let before = th[d][lane];
             th[d][lane] -= scale * acc[d][lane];
+            if let Update::HeavyBall { beta, .. } = plan.update {
+                if beta != 0.0 {
+                    th[d][lane] += beta * (before - prev[d][lane]);
+                }
+                prev[d][lane] = before;
+            }
         }
     }
 }
@@ -230,6 +272,8 @@ fn simulate_block<L: Landscape<D>, const D: usize>(
         ws.order.resize(n * LANES, 0);
     }
     let mut th: [Lanes; D] = from_fn(|d| [exp.init[d]; LANES]);
+    // θ_{t−1} for momentum, θ_{−1} = θ_0.
+    let mut prev = th;
     let mut diverged = [false; LANES];
     let limit = exp.diverge_at;
     let mut records = record_steps.iter().peekable();
@@ -272,7 +316,7 @@ fn simulate_block<L: Landscape<D>, const D: usize>(
             record(&th, &mut diverged);
         }
         match dynamics {
-            Dynamics::Discrete => discrete_step(l, plan, exp.seed, trial0, t, ws, &mut th),
+            Dynamics::Discrete => discrete_step(l, plan, exp.seed, trial0, t, ws, &mut th, &mut prev),
             Dynamics::Continuous { .. } => continuous_step(l, plan, exp.seed, trial0, t, ws, &mut th),
         }
         for d in 0..D {

@@ -15,6 +15,7 @@ mod gpu;
 mod intervals;
 mod landscapes;
 mod malformed;
+mod momentum;
 mod predictions;
 mod reliability;
 mod resum;

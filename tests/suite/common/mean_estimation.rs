@@ -37,20 +37,45 @@ fn power(p: &Poly, k: usize) -> Poly {
 
 /// SGD over `batches` (the points of each step) on `n` training points.
 pub fn discrete(h: f64, s: f64, theta0: f64, n: usize, batches: &[Vec<usize>]) -> Exact {
+    momentum(h, s, theta0, n, batches, 0.0, false)
+}
+
+/// Heavy-ball momentum β (with Nesterov's look-ahead if `nesterov`) over
+/// `batches`: θ_{t+1} = c₁θ_t + c₂θ_{t−1} − (ηS/B) Σ_batch x_n with
+/// c₁ = 1 + β − ηH, c₂ = −β (Nesterov, the gradient at θ_t + β(θ_t − θ_{t−1}):
+/// c₁ = (1 + β)(1 − ηH), c₂ = −β(1 − ηH)) and θ_{−1} = θ_0. θ_T is linear in
+/// the x's: θ_T = φ_T θ0 − Σ_n κ_n x_n, with φ the solution from
+/// φ_{−1} = φ_0 = 1, ψ the impulse response (ψ_0 = 1, ψ_1 = c₁,
+/// ψ_k = c₁ψ_{k−1} + c₂ψ_{k−2}) and κ_n = (ηS/B) Σ_{t: n ∈ batch t} ψ_{T−1−t}.
+/// β = 0 is SGD: ψ_k = φ_k = (1 − ηH)^k.
+pub fn momentum(h: f64, s: f64, theta0: f64, n: usize, batches: &[Vec<usize>], beta: f64, nesterov: bool) -> Exact {
     let eta = Poly::var(0);
     let a = &Poly::constant(1.0) - &eta.scale(h);
+    let (c1, c2) = if nesterov { (a.scale(1.0 + beta), a.scale(-beta)) } else { (&a + &Poly::constant(beta), Poly::constant(-beta)) };
     let t = batches.len();
+    let recurse = |first: Poly, second: Poly| -> Vec<Poly> {
+        let mut out = vec![first, second];
+        while out.len() < t + 2 {
+            let k = out.len();
+            out.push(&(&c1 * &out[k - 1]) + &(&c2 * &out[k - 2]));
+        }
+        out
+    };
+    // Index k holds φ_{k−1} and ψ_{k−1}: φ from φ_{−1} = φ_0 = 1, ψ from ψ_{−1} = 0, ψ_0 = 1.
+    let phi = recurse(Poly::constant(1.0), Poly::constant(1.0));
+    let psi = recurse(Poly::default(), Poly::constant(1.0));
     let mut kappa = vec![Poly::default(); n];
     for (step, batch) in batches.iter().enumerate() {
-        let term = &eta.scale(s / batch.len() as f64) * &power(&a, t - 1 - step);
+        let term = &eta.scale(s / batch.len() as f64) * &psi[t - step];
         for &p in batch {
             kappa[p] = &kappa[p] + &term;
         }
     }
+    let theta = phi[t + 1].scale(theta0);
     let noise = kappa.iter().fold(Poly::default(), |acc, k| &acc + &(k * k));
-    let test = (&power(&a, 2 * t).scale(theta0 * theta0) + &noise).scale(0.5 * h);
+    let test = (&(&theta * &theta) + &noise).scale(0.5 * h);
     let gap = kappa.iter().fold(Poly::default(), |acc, k| &acc + k).scale(s / n as f64);
-    Exact { test, gap, theta: power(&a, t).scale(theta0) }
+    Exact { test, gap, theta }
 }
 
 /// `steps` steps of K = `substeps` substeps θ ← bθ + (η/√K) S ξ, b = 1 − ηH/K
