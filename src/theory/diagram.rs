@@ -9,6 +9,17 @@
 //! which nodes share a sample: the partition of the nodes into blocks. A
 //! diagram is a tree with such a partition; its order is its number of
 //! non-root nodes (the power of η).
+//!
+//! The Hessian-based update (seed 002 sec. 4.3; seed 001's conclusion)
+//! steps by −η(I + ηλh̄_t)⁻¹ḡ_t = −η Σ_j (−ηλ)^j h̄_t^j ḡ_t: a chain of batch
+//! Hessians ∇²l_m(θ_t) applied to the batch gradient at the *same* step. Its
+//! diagrams are the same trees with some edges marked "same step" (the
+//! second kind of node the paper names): a marked child sits at its
+//! parent's step, not earlier, and is contracted into one of the parent's
+//! derivative slots like any child; each mark carries λ, each node still
+//! −η/B, and a node has at most one marked child (the chain). Summing over
+//! where the marked child sits among a node's j plane-ordered children turns
+//! the Hessian's own Taylor factor 1/(j−1)! into the 1/j! of the unmarked tree.
 
 /// Marks the root when it is not a sample (test loss, θ).
 pub const NO_BLOCK: usize = usize::MAX;
@@ -26,6 +37,9 @@ pub struct Diagram {
     pub block: Vec<usize>,
     /// Number of blocks.
     pub blocks: usize,
+    /// same_step\[v\]: v's edge to its parent is marked (v at its parent's
+    /// step: the Hessian-based update's chains); false for the root.
+    pub same_step: Vec<bool>,
 }
 
 /// Plane forests with `size` nodes in preorder: each node's parent, `None` for a top-level tree.
@@ -82,7 +96,37 @@ impl Diagram {
             children[p].push(v);
         }
         let blocks = block.iter().filter(|&&b| b != NO_BLOCK).max().map_or(0, |m| m + 1);
-        Diagram { parent, children, block, blocks }
+        let same_step = vec![false; parent.len()];
+        Diagram { parent, children, block, blocks, same_step }
+    }
+
+    /// Every marking of this diagram's edges as "same step" (the
+    /// Hessian-based update's chains) with at most one marked child per
+    /// node and none at the root, the unmarked diagram first.
+    pub fn markings(&self) -> Vec<Diagram> {
+        let mut out = vec![self.clone()];
+        for v in 1..self.parent.len() {
+            let p = self.parent[v];
+            if p == 0 {
+                continue;
+            }
+            let more: Vec<Diagram> = out
+                .iter()
+                .filter(|d| !d.children[p].iter().any(|&c| d.same_step[c]))
+                .map(|d| {
+                    let mut m = d.clone();
+                    m.same_step[v] = true;
+                    m
+                })
+                .collect();
+            out.extend(more);
+        }
+        out
+    }
+
+    /// Number of marked edges: the power of λ.
+    pub fn marks(&self) -> usize {
+        self.same_step.iter().filter(|&&m| m).count()
     }
 
     /// Every diagram on `tree`: each partition of its non-root nodes, and of
@@ -121,7 +165,8 @@ impl Diagram {
                 let name = if d.block[v] == NO_BLOCK {
                     String::new()
                 } else {
-                    ((b'a' + perm[d.block[v]] as u8) as char).to_string()
+                    let mark = if d.same_step[v] { "λ" } else { "" };
+                    format!("{mark}{}", (b'a' + perm[d.block[v]] as u8) as char)
                 };
                 if kids.is_empty() {
                     name
@@ -190,5 +235,19 @@ mod tests {
         assert_eq!(d1.notation("L"), "L(a(b), b)");
         let train = Diagram::new(vec![0, 0], vec![0, 0]);
         assert_eq!(train.notation("L"), "L_a(a)");
+    }
+
+    #[test]
+    fn markings_form_chains() {
+        // L(a(b(c))): the edges b→a and c→b can each be marked, together
+        // too (a chain h h g); L(a(b, c)): one of b, c at a time.
+        let chain = Diagram::new(vec![0, 0, 1, 2], vec![NO_BLOCK, 0, 1, 2]);
+        let names: Vec<String> = chain.markings().iter().map(|d| d.notation("L")).collect();
+        assert_eq!(names, ["L(a(b(c)))", "L(a(λb(c)))", "L(a(b(λc)))", "L(a(λb(λc)))"]);
+        assert_eq!(chain.markings().iter().map(Diagram::marks).collect::<Vec<_>>(), [0, 1, 1, 2]);
+        let fork = Diagram::new(vec![0, 0, 1, 1], vec![NO_BLOCK, 0, 1, 2]);
+        assert_eq!(fork.markings().len(), 3);
+        // The root's children are never marked.
+        assert_eq!(Diagram::new(vec![0, 0, 0], vec![NO_BLOCK, 0, 1]).markings().len(), 1);
     }
 }

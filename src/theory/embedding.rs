@@ -23,7 +23,7 @@
 //! Fresh-sample SGD (P = T, B = E = 1), GD (P = 1, B = N, E = T) and the
 //! continuous dynamics' substeps (P = T·K, B = E = 1) are all such grids.
 
-use super::diagram::Diagram;
+use super::diagram::{Diagram, NO_BLOCK};
 use crate::grid::Grid;
 use std::sync::OnceLock;
 
@@ -104,6 +104,46 @@ fn slot_orders(shape: &Shape, blocks: usize, holds: impl Fn(&[usize]) -> bool) -
         .sum()
 }
 
+/// An edge child → parent between non-root nodes (indexed by v − 1).
+struct Edge {
+    child: usize,
+    parent: usize,
+    /// Marked: the child at its parent's step (the Hessian-based update).
+    same_step: bool,
+}
+
+impl Edge {
+    /// Whether two positions of child and parent in one order allow the
+    /// edge: strictly earlier, or equal for a marked edge.
+    fn ordered(&self, child: usize, parent: usize) -> bool {
+        if self.same_step {
+            child == parent
+        } else {
+            child < parent
+        }
+    }
+
+    /// Whether epochs `rank` and slots `slot` of an unshuffled grid allow
+    /// the edge: the child's step t = e·P + slot before the parent's (equal
+    /// for a marked edge).
+    fn holds(&self, rank: &[usize], slot: impl Fn(usize) -> usize) -> bool {
+        let (ec, ep) = (rank[self.child], rank[self.parent]);
+        if self.same_step {
+            ec == ep && slot(self.child) == slot(self.parent)
+        } else {
+            ec < ep || (ec == ep && slot(self.child) < slot(self.parent))
+        }
+    }
+}
+
+/// The edges of `d` between non-root nodes.
+fn edges(d: &Diagram) -> Vec<Edge> {
+    (1..=d.order())
+        .filter(|&v| d.parent[v] != 0)
+        .map(|v| Edge { child: v - 1, parent: d.parent[v] - 1, same_step: d.same_step[v] })
+        .collect()
+}
+
 /// The number of embeddings of `d` into the grid `shape` (averaged over the
 /// visiting orders when shuffled).
 pub fn count(d: &Diagram, shape: &Shape) -> f64 {
@@ -111,8 +151,7 @@ pub fn count(d: &Diagram, shape: &Shape) -> f64 {
         return 0.0; // more distinct samples than the training set has
     }
     let n = d.order();
-    // Edges child → parent between non-root nodes (ranks indexed by v − 1).
-    let edges: Vec<(usize, usize)> = (1..=n).filter(|&v| d.parent[v] != 0).map(|v| (v - 1, d.parent[v] - 1)).collect();
+    let edges = edges(d);
     let block = |v: usize| d.block[v + 1];
     let epochs = shape.epochs as f64;
     if !shape.shuffle {
@@ -123,11 +162,7 @@ pub fn count(d: &Diagram, shape: &Shape) -> f64 {
                 let w = slot_orders(shape, d.blocks, |r| r == pi.rank.as_slice());
                 let e: f64 = weak_orders(n)
                     .iter()
-                    .filter(|rho| {
-                        edges.iter().all(|&(c, p)| {
-                            rho.rank[c] < rho.rank[p] || (rho.rank[c] == rho.rank[p] && slot(c) < slot(p))
-                        })
-                    })
+                    .filter(|rho| edges.iter().all(|e| e.holds(&rho.rank, slot)))
                     .map(|rho| choose(epochs, rho.classes))
                     .sum();
                 w * e
@@ -136,12 +171,14 @@ pub fn count(d: &Diagram, shape: &Shape) -> f64 {
     }
     let per_epoch: f64 = weak_orders(n)
         .iter()
-        .filter(|rho| edges.iter().all(|&(c, p)| rho.rank[c] <= rho.rank[p]))
+        .filter(|rho| {
+            edges.iter().all(|e| if e.same_step { rho.rank[e.child] == rho.rank[e.parent] } else { rho.rank[e.child] <= rho.rank[e.parent] })
+        })
         .map(|rho| {
             let mut product = choose(epochs, rho.classes);
             for class in 0..rho.classes {
-                let inside: Vec<(usize, usize)> =
-                    edges.iter().copied().filter(|&(c, p)| rho.rank[c] == class && rho.rank[p] == class).collect();
+                let inside: Vec<&Edge> =
+                    edges.iter().filter(|e| rho.rank[e.child] == class && rho.rank[e.parent] == class).collect();
                 if inside.is_empty() || product == 0.0 {
                     continue;
                 }
@@ -150,13 +187,123 @@ pub fn count(d: &Diagram, shape: &Shape) -> f64 {
                 present.sort_unstable();
                 present.dedup();
                 let local = |v: usize| present.binary_search(&block(v)).expect("present");
-                let holds = |r: &[usize]| inside.iter().all(|&(c, p)| r[local(c)] < r[local(p)]);
+                let holds = |r: &[usize]| inside.iter().all(|e| e.ordered(r[local(e.child)], r[local(e.parent)]));
                 product *= slot_orders(shape, present.len(), holds) / falling(shape.train_size(), present.len());
             }
             product
         })
         .sum();
     falling(shape.train_size(), d.blocks) * per_epoch
+}
+
+/// Heavy-ball momentum's weights (seed 002 sec. 4.3). With Δ_t = θ_{t+1} − θ_t
+/// = βΔ_{t−1} − ηḡ_t, θ_t − θ₀ = −η Σ_{s<t} κ(t − s) ḡ_s with
+/// κ(j) = Σ_{i<j} β^i = (1 − β^j)/(1 − β): momentum is SGD whose every
+/// gradient reaches θ through this linear filter. So in the expansion an
+/// edge child → parent carries κ(t_parent − t_child), and an edge to the
+/// root (θ_T, at T) κ(T − t_child). Nesterov's look-ahead θ_t + β(θ_t − θ_{t−1})
+/// adds β^j: κ(j) + β^j = κ(j + 1) on the edges between nodes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Kernel {
+    /// κ(j) for j = 0 ..= T + 1.
+    sums: Vec<f64>,
+    nesterov: bool,
+}
+
+impl Kernel {
+    pub fn new(beta: f64, nesterov: bool, steps: usize) -> Self {
+        let mut sums = vec![0.0];
+        let mut power = 1.0;
+        for _ in 0..=steps {
+            sums.push(sums.last().unwrap() + power);
+            power *= beta;
+        }
+        Kernel { sums, nesterov }
+    }
+
+    /// The weight of a node j steps before its parent.
+    fn edge(&self, j: usize) -> f64 {
+        self.sums[j + usize::from(self.nesterov)]
+    }
+
+    /// The weight of a node j steps before θ_T.
+    fn root(&self, j: usize) -> f64 {
+        self.sums[j]
+    }
+}
+
+/// The most slot-and-epoch tuples [`weighted_count`] lists per weak order
+/// (order 3 on 100 fresh steps is 1.7·10⁵; each diagram lists them for each
+/// of its few weak orders).
+pub const MAX_WEIGHTED_TERMS: f64 = 1e6;
+
+/// The slot-and-epoch tuples [`weighted_count`] lists per weak order for a
+/// diagram of `nodes` non-root nodes on `shape`, at most.
+pub fn weighted_terms(nodes: usize, shape: &Shape) -> f64 {
+    let tuples = |n: usize| (1..=nodes).map(|k| choose(n as f64, k)).sum::<f64>();
+    tuples(shape.slots) * tuples(shape.epochs)
+}
+
+/// Σ over the embeddings of `d` into the unshuffled grid `shape` of the
+/// product of `kernel`'s weights on its edges (at β = 0 every weight is 1
+/// and this is [`count`]). The sums over slots and epochs have no closed
+/// form here, so the increasing slot and epoch tuples of each weak order
+/// are listed: C(P, j)·C(E, r) terms. A training point used by no node
+/// (a train-loss root alone in its block) only counts its choices.
+pub fn weighted_count(d: &Diagram, shape: &Shape, kernel: &Kernel) -> f64 {
+    assert!(!shape.shuffle || shape.epochs <= 1, "momentum's embeddings on unshuffled grids");
+    if d.blocks > shape.slots * shape.batch {
+        return 0.0;
+    }
+    let n = d.order();
+    let lone_root = d.block[0] != NO_BLOCK && (1..=n).all(|v| d.block[v] != d.block[0]);
+    // Blocks with nodes, renumbered 0..m (the lone root's block dropped).
+    let used: Vec<usize> = (0..d.blocks).filter(|&b| !(lone_root && b == d.block[0])).collect();
+    let m = used.len();
+    let local = |v: usize| used.iter().position(|&b| b == d.block[v]).expect("a node's block");
+    let edges = edges(d);
+    let roots: Vec<usize> = (1..=n).filter(|&v| d.parent[v] == 0).map(|v| v - 1).collect();
+    let (slots, epochs, total) = (shape.slots, shape.epochs, shape.slots * shape.epochs);
+    let mut sum = 0.0;
+    for pi in weak_orders(m) {
+        let sizes = (0..pi.classes).map(|c| pi.rank.iter().filter(|&&r| r == c).count());
+        let samples: f64 = sizes.map(|s| falling(shape.batch as f64, s)).product();
+        let slot_class = |v: usize| pi.rank[local(v + 1)];
+        for rho in weak_orders(n) {
+            if !edges.iter().all(|e| e.holds(&rho.rank, slot_class)) {
+                continue;
+            }
+            let mut part = 0.0;
+            increasing(slots, pi.classes, |s| {
+                increasing(epochs, rho.classes, |e| {
+                    let step = |v: usize| e[rho.rank[v]] * slots + s[slot_class(v)];
+                    let inner: f64 = edges.iter().map(|x| kernel.edge(step(x.parent) - step(x.child))).product();
+                    part += inner * roots.iter().map(|&v| kernel.root(total - step(v))).product::<f64>();
+                });
+            });
+            sum += samples * part;
+        }
+    }
+    if lone_root {
+        sum *= shape.train_size() - m as f64;
+    }
+    sum
+}
+
+/// Calls `f` with every increasing k-tuple of 0..n.
+fn increasing(n: usize, k: usize, mut f: impl FnMut(&[usize])) {
+    if k > n {
+        return;
+    }
+    let mut t: Vec<usize> = (0..k).collect();
+    loop {
+        f(&t);
+        let Some(i) = (0..k).rev().find(|&i| t[i] < n - k + i) else { return };
+        t[i] += 1;
+        for j in i + 1..k {
+            t[j] = t[j - 1] + 1;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -167,6 +314,12 @@ mod tests {
     /// Lists the embeddings of `d` when the samples of epoch e visit the slots
     /// in the order `orders[e]` (sample at position i of epoch e: orders[e][i]).
     fn brute_force(d: &Diagram, grid: &Grid, orders: &[Vec<usize>]) -> usize {
+        brute_force_weighted(d, grid, orders, |_| 1.0) as usize
+    }
+
+    /// The same, each embedding weighted by `weight` of its nodes' steps
+    /// (index v − 1 for node v).
+    fn brute_force_weighted(d: &Diagram, grid: &Grid, orders: &[Vec<usize>], weight: impl Fn(&[usize]) -> f64) -> f64 {
         let n = d.order();
         let cells: Vec<(usize, usize)> = (0..grid.steps())
             .flat_map(|t| {
@@ -179,7 +332,7 @@ mod tests {
         } else {
             (0..grid.train_size).map(Some).collect()
         };
-        let mut total = 0;
+        let mut total = 0.0;
         let mut pick = vec![0usize; n];
         loop {
             for &root in &root_choices {
@@ -188,9 +341,14 @@ mod tests {
                 let partition_ok = nodes
                     .iter()
                     .all(|&u| nodes.iter().all(|&v| (sample(u) == sample(v)) == (d.block[u] == d.block[v])));
-                let time_ok =
-                    (1..=n).all(|v| d.parent[v] == 0 || cells[pick[v - 1]].1 < cells[pick[d.parent[v] - 1]].1);
-                total += usize::from(partition_ok && time_ok);
+                let time_ok = (1..=n).all(|v| {
+                    let (c, p) = (cells[pick[v - 1]].1, d.parent[v].checked_sub(1).map(|p| cells[pick[p]].1));
+                    p.is_none_or(|p| if d.same_step[v] { c == p } else { c < p })
+                });
+                if partition_ok && time_ok {
+                    let steps: Vec<usize> = pick.iter().map(|&i| cells[i].1).collect();
+                    total += weight(&steps);
+                }
             }
             // Next tuple of cells.
             let mut i = 0;
@@ -203,6 +361,17 @@ mod tests {
             }
             pick[i] += 1;
         }
+    }
+
+    /// Every permutation of 0..k.
+    fn permutations(k: usize) -> Vec<Vec<usize>> {
+        if k == 0 {
+            return vec![vec![]];
+        }
+        permutations(k - 1)
+            .into_iter()
+            .flat_map(|p| (0..k).map(move |i| [&p[..i], &[k - 1], &p[i..]].concat()))
+            .collect()
     }
 
     fn all_diagrams(max_order: usize) -> Vec<Diagram> {
@@ -228,15 +397,6 @@ mod tests {
     /// Shuffled: the average over every visiting order of every epoch.
     #[test]
     fn shuffled_counts_average_over_permutations() {
-        fn permutations(k: usize) -> Vec<Vec<usize>> {
-            if k == 0 {
-                return vec![vec![]];
-            }
-            permutations(k - 1)
-                .into_iter()
-                .flat_map(|p| (0..k).map(move |i| [&p[..i], &[k - 1], &p[i..]].concat()))
-                .collect()
-        }
         for (n, b, e) in [(4, 2, 2), (3, 1, 2)] {
             let grid = Grid::new(n, b, e, true).unwrap();
             let perms = permutations(n);
@@ -264,6 +424,67 @@ mod tests {
         for d in all_diagrams(4) {
             let (a, b) = (count(&d, &shuffled), count(&d, &fixed));
             assert!((a - b).abs() < 1e-9 * b.max(1.0), "{d:?}: {a} vs {b}");
+        }
+    }
+
+    /// Momentum's kernel-weighted sums equal the listed embeddings, each
+    /// weighted by Π κ over its edges (κ(j + 1) between nodes with Nesterov)
+    /// and κ(T − t) to the root; at β = 0 they are the plain counts.
+    #[test]
+    fn weighted_counts_equal_listed_embeddings() {
+        for (n, b, e) in [(4, 1, 1), (3, 3, 3), (4, 2, 2), (2, 1, 3)] {
+            let grid = Grid::new(n, b, e, false).unwrap();
+            let identity: Vec<Vec<usize>> = vec![(0..n).collect(); e];
+            let t = grid.steps();
+            for (beta, nesterov) in [(0.6, false), (0.3, true)] {
+                let kernel = Kernel::new(beta, nesterov, t);
+                let sum = |j: usize| (0..j).map(|i| beta.powi(i as i32)).sum::<f64>();
+                for d in all_diagrams(3) {
+                    let weight = |steps: &[usize]| -> f64 {
+                        (1..=d.order())
+                            .map(|v| match d.parent[v] {
+                                0 => sum(t - steps[v - 1]),
+                                p => sum(steps[p - 1] - steps[v - 1] + usize::from(nesterov)),
+                            })
+                            .product()
+                    };
+                    let want = brute_force_weighted(&d, &grid, &identity, weight);
+                    let got = weighted_count(&d, &Shape::of(&grid), &kernel);
+                    assert!((got - want).abs() < 1e-9 * want.max(1.0), "N={n} B={b} E={e} {d:?}: {got} vs {want}");
+                    let plain = weighted_count(&d, &Shape::of(&grid), &Kernel::new(0.0, false, t));
+                    assert!((plain - count(&d, &Shape::of(&grid))).abs() < 1e-9 * plain.max(1.0));
+                }
+            }
+        }
+    }
+
+    /// Same-step marks (the Hessian-based update's chains): the closed-form
+    /// counts equal the listed embeddings, unshuffled and shuffled.
+    #[test]
+    fn marked_counts_equal_listed_embeddings() {
+        let marked = || all_diagrams(3).into_iter().flat_map(|d| d.markings().into_iter().skip(1));
+        assert!(marked().count() > 20);
+        for (n, b, e) in [(4, 2, 2), (3, 3, 3), (4, 1, 2)] {
+            let grid = Grid::new(n, b, e, false).unwrap();
+            let identity: Vec<Vec<usize>> = vec![(0..n).collect(); e];
+            for d in marked() {
+                let want = brute_force(&d, &grid, &identity) as f64;
+                let got = count(&d, &Shape::of(&grid));
+                assert!((got - want).abs() < 1e-9 * want.max(1.0), "N={n} B={b} E={e} {d:?}: {got} vs {want}");
+            }
+        }
+        let grid = Grid::new(4, 2, 2, true).unwrap();
+        let every = permutations(4);
+        for d in marked() {
+            let mut sum = 0.0;
+            for p0 in &every {
+                for p1 in &every {
+                    sum += brute_force(&d, &grid, &[p0.clone(), p1.clone()]) as f64;
+                }
+            }
+            let want = sum / (every.len() * every.len()) as f64;
+            let got = count(&d, &Shape::of(&grid));
+            assert!((got - want).abs() < 1e-9 * want.max(1.0), "shuffled {d:?}: {got} vs {want}");
         }
     }
 

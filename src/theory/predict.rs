@@ -14,14 +14,14 @@
 //! regularizer (Corollary 3), so it is predicted to order 2.
 
 use super::diagram::{plane_trees, Diagram};
-use super::embedding::{count, Shape};
+use super::embedding::{count, weighted_count, weighted_terms, Kernel, Shape, MAX_WEIGHTED_TERMS};
 use super::law::{Law, Sampling};
 use super::prediction::Terms;
 use super::statistics;
 use super::value::{diagram_value, Root};
 use crate::error::{usage, Result};
 use crate::linalg::{dot, mat_vec};
-use crate::optimizer::{Dynamics, Optimizer};
+use crate::optimizer::{self, Dynamics, Optimizer};
 use crate::plan::Plan;
 
 pub use super::law::MAX_ORDER;
@@ -75,6 +75,63 @@ impl Expansion {
     }
 }
 
+/// How the step uses the batch gradient, as the diagrams see it.
+enum Update {
+    /// Every embedding counts 1.
+    Gradient,
+    /// Embeddings weighted by momentum's kernel (unshuffled grids).
+    HeavyBall(Kernel),
+    /// Each diagram also with its same-step marks, λ per mark.
+    InverseHessian(f64),
+}
+
+impl Update {
+    /// The plan's update, refused where its expansion is not implemented:
+    /// momentum on several shuffled epochs, or on a grid too long to list.
+    fn of(plan: &Plan, order: usize) -> Result<Self> {
+        let shape = Shape::of(&plan.grid);
+        Ok(match plan.update {
+            optimizer::Update::Gradient => Update::Gradient,
+            optimizer::Update::InverseHessian { lambda } => Update::InverseHessian(lambda),
+            optimizer::Update::HeavyBall { beta, nesterov } => {
+                if shape.shuffle && shape.epochs > 1 {
+                    return Err(usage(
+                        "momentum's theory covers unshuffled grids (and one shuffled epoch): its kernel depends \
+                         on the steps, which --shuffle averages over",
+                    ));
+                }
+                let terms = weighted_terms(order, &shape);
+                if terms > MAX_WEIGHTED_TERMS {
+                    return Err(usage(format!(
+                        "momentum's theory lists its embeddings, and T = {} at order {order} needs {terms:.1e} \
+                         step tuples per diagram (at most {MAX_WEIGHTED_TERMS:e}): use fewer steps or a lower --order",
+                        plan.steps()
+                    )));
+                }
+                Update::HeavyBall(Kernel::new(beta, nesterov, plan.steps()))
+            }
+        })
+    }
+
+    /// The diagrams `d` stands for: itself, and for invhess its markings.
+    fn variants(&self, d: &Diagram) -> Vec<Diagram> {
+        match self {
+            Update::InverseHessian(_) => d.markings(),
+            _ => vec![d.clone()],
+        }
+    }
+
+    /// The (weighted) number of embeddings of `d` and the factor it carries
+    /// besides its Taylor weight and −η/B per node: λ per mark.
+    fn embeddings(&self, d: &Diagram, shape: &Shape) -> (f64, f64) {
+        match self {
+            Update::Gradient => (count(d, shape), 1.0),
+            Update::HeavyBall(kernel) => (weighted_count(d, shape, kernel), 1.0),
+            Update::InverseHessian(lambda) => (count(d, shape), lambda.powi(d.marks() as i32)),
+        }
+    }
+}
+
 /// The prediction for `plan` from the law at θ₀, to `order` (at most
 /// [`MAX_ORDER`]; [`GDC_MAX_ORDER`] for GDC).
 pub fn predict(law: &Law, plan: &Plan, order: usize) -> Result<Prediction> {
@@ -85,6 +142,7 @@ pub fn predict(law: &Law, plan: &Plan, order: usize) -> Result<Prediction> {
         return Err(usage(format!("--order {order}: GDC is predicted to order {GDC_MAX_ORDER} (Corollary 3)")));
     }
     let ex = Expansion::of(plan);
+    let update = Update::of(plan, order)?;
     let n_train = plan.grid.train_size as f64;
     let l = law.population[0][0];
     let mut terms = Terms::default();
@@ -93,12 +151,12 @@ pub fn predict(law: &Law, plan: &Plan, order: usize) -> Result<Prediction> {
     for k in 1..=order {
         theta.iter_mut().for_each(|c| c.push(0.0));
         for tree in plane_trees(k) {
-            for d in Diagram::partitions_of(&tree, false) {
-                let embeddings = count(&d, &ex.shape);
+            for d in Diagram::partitions_of(&tree, false).iter().flat_map(|d| update.variants(d)) {
+                let (embeddings, factor) = update.embeddings(&d, &ex.shape);
                 if embeddings == 0.0 {
                     continue;
                 }
-                let weight = d.taylor_weight() * ex.per_node.powi(k as i32);
+                let weight = d.taylor_weight() * ex.per_node.powi(k as i32) * factor;
                 let test = weight * diagram_value(law, ex.sampling, &d, Root::Population, false, |_| 1.0);
                 terms.add("test_loss", k, d.notation("L"), embeddings, embeddings * test);
                 if d.children[0].len() == 1 {
@@ -110,12 +168,12 @@ pub fn predict(law: &Law, plan: &Plan, order: usize) -> Result<Prediction> {
                 }
             }
             if ex.train {
-                for d in Diagram::partitions_of(&tree, true) {
-                    let embeddings = count(&d, &ex.shape);
+                for d in Diagram::partitions_of(&tree, true).iter().flat_map(|d| update.variants(d)) {
+                    let (embeddings, factor) = update.embeddings(&d, &ex.shape);
                     if embeddings == 0.0 {
                         continue;
                     }
-                    let weight = d.taylor_weight() * ex.per_node.powi(k as i32) / n_train;
+                    let weight = d.taylor_weight() * ex.per_node.powi(k as i32) * factor / n_train;
                     let train = weight * diagram_value(law, ex.sampling, &d, Root::Sample, false, |_| 1.0);
                     terms.add("train_loss", k, d.notation("L"), embeddings, embeddings * train);
                 }

@@ -52,6 +52,94 @@ fn mean_estimation_on_every_grid() {
     );
 }
 
+/// Heavy-ball and Nesterov momentum: the diagrams with momentum's kernel on
+/// every edge give the exact Taylor coefficients of the linear recursion
+/// (tests/suite/common/mean_estimation.rs), to order 4, on fresh, batched,
+/// multi-epoch and full-batch grids.
+#[test]
+fn momentum_on_mean_estimation_is_exact() {
+    let exact = |n: usize, batches: Vec<Vec<usize>>, beta: f64, nesterov: bool| {
+        mean_estimation::momentum(0.8, 1.2, 0.5, n, &batches, beta, nesterov)
+    };
+    let momentum = |beta: f64, nesterov: bool| Spec {
+        optimizer: Optimizer::Momentum,
+        beta: Some(beta),
+        nesterov,
+        ..me()
+    };
+    let fresh: Vec<Vec<usize>> = (0..10).map(|t| vec![t]).collect();
+    for (beta, nesterov) in [(0.5, false), (0.9, false), (0.9, true), (0.0, true)] {
+        check(Spec { steps: Some(10), ..momentum(beta, nesterov) }, &exact(10, fresh.clone(), beta, nesterov));
+    }
+    check(
+        Spec { train_size: Some(5), batch: Some(5), steps: Some(10), ..momentum(0.9, false) },
+        &exact(5, vec![(0..5).collect(); 10], 0.9, false),
+    );
+    check(
+        Spec { train_size: Some(4), batch: Some(2), epochs: Some(3), ..momentum(0.7, true) },
+        &exact(4, (0..6).map(|t| vec![2 * (t % 2), 2 * (t % 2) + 1]).collect(), 0.7, true),
+    );
+    // One shuffled epoch is an unshuffled one; several are refused.
+    check(Spec { steps: Some(6), shuffle: true, ..momentum(0.5, false) }, &exact(6, fresh[..6].to_vec(), 0.5, false));
+    let exp = resolve(&Spec { train_size: Some(4), epochs: Some(2), shuffle: true, ..momentum(0.5, false) });
+    let law = exp.landscape.visit(simsgd::theory::law::Exact(&exp.init));
+    let e = simsgd::theory::predict::predict(&law, &exp.plan, 2).unwrap_err().to_string();
+    assert!(e.contains("momentum's theory covers unshuffled grids"), "{e}");
+}
+
+/// p(q(η)) to `order`, for q(0) = 0.
+fn compose(p: &Poly, q: &Poly, order: usize) -> Vec<f64> {
+    let mut power = Poly::constant(1.0);
+    let mut out = Poly::default();
+    for c in p.taylor(order) {
+        out = &out + &power.scale(c);
+        power = &power * q;
+    }
+    out.taylor(order)
+}
+
+/// invhess on Mean Estimation: every point's Hessian is H, so the step is
+/// SGD's at η' = η/(1 + ηλH) = Σ_k (−λH)^(k−1) η^k. The diagrams with
+/// same-step marks (λ per mark) give SGD's exact coefficients composed with
+/// η', on batched, multi-epoch and full-batch grids (marked edges join
+/// different points of one batch there).
+#[test]
+fn invhess_on_mean_estimation_is_sgd_at_a_rescaled_rate() {
+    let (h, lambda): (f64, f64) = (0.8, 2.0);
+    let rate = (1..=ORDER).fold(Poly::default(), |acc, k| {
+        &acc + &Poly::monomial((-lambda * h).powi(k as i32 - 1), [k as u32, 0, 0])
+    });
+    for (spec, n, batches) in [
+        (Spec { steps: Some(8), ..me() }, 8, (0..8).map(|t| vec![t]).collect::<Vec<_>>()),
+        (Spec { train_size: Some(4), batch: Some(2), epochs: Some(3), ..me() }, 4, (0..6).map(|t| vec![2 * (t % 2), 2 * (t % 2) + 1]).collect()),
+        (Spec { train_size: Some(5), batch: Some(5), steps: Some(6), ..me() }, 5, vec![(0..5).collect(); 6]),
+    ] {
+        let spec = Spec { optimizer: Optimizer::Invhess, lambda: Some(lambda), ..spec };
+        let sgd = discrete(n, batches);
+        let p = prediction(&spec, ORDER);
+        let flags = spec.command_line();
+        assert_coefficients(&p.test_loss, &compose(&sgd.test, &rate, ORDER), &format!("test loss, {flags}"));
+        assert_coefficients(&p.gen_gap, &compose(&sgd.gap, &rate, ORDER), &format!("gap, {flags}"));
+        assert_coefficients(&p.theta[0], &compose(&sgd.theta, &rate, ORDER), &format!("θ, {flags}"));
+    }
+}
+
+/// invhess on Gauss at T = 1 from h = 0, λ = 1: h₁ = −η(1 − x²)/(2 + ηλx²)
+/// = −(η/2)(1 − x²) Σ_k (−ηλx²/2)^k. With E x^(2k) = (2k − 1)!!, E h₁ =
+/// −(η/2)·0 + (η²λ/4)(1 − 3) − (η³λ²/8)(3 − 15) = −η²/2 + (3/2)η³, and
+/// expanding ½(h₁ + e^{−h₁}) and ½(h₁ + x²e^{−h₁}) to η³ the same way gives
+/// E test loss = ½ + η²/8 − (17/24)η³ and E train loss (N = 1) =
+/// ½ − η/2 + (15/8)η² − (251/24)η³. Non-quadratic: third and fourth
+/// derivatives meet the marks.
+#[test]
+fn invhess_on_gauss_at_one_step_matches_its_expansion() {
+    let spec = Spec { optimizer: Optimizer::Invhess, lambda: Some(1.0), ..Spec::new("gauss") };
+    let p = prediction(&spec, 3);
+    assert_coefficients(&p.test_loss, &[0.5, 0.0, 0.125, -17.0 / 24.0], "test loss");
+    assert_coefficients(&p.train_loss, &[0.5, -0.5, 15.0 / 8.0, -251.0 / 24.0], "train loss");
+    assert_coefficients(&p.theta[0], &[0.0, 0.0, -0.5, 1.5], "h");
+}
+
 /// Shuffled epochs: the exact average over all 6² pairs of visiting orders.
 #[test]
 fn mean_estimation_shuffled_epochs() {
