@@ -13,6 +13,7 @@ mod breakdown_map;
 mod epochs;
 mod gauss_sgd_vs_sde;
 mod gdc;
+mod invhess;
 mod l2_regularization;
 mod lab;
 mod li_adaptive;
@@ -26,6 +27,8 @@ mod li_spectra;
 mod li_theorem1;
 mod loss_vs_eta;
 mod mean_estimation_overfit;
+mod momentum;
+mod parameter_sweep;
 pub mod table;
 mod test_loss_vs_eta;
 mod valley_of_death;
@@ -45,6 +48,8 @@ pub const FIGURES: &[Figure] = &[
     gauss_sgd_vs_sde::FIGURE,
     epochs::FIGURE,
     gdc::FIGURE,
+    momentum::FIGURE,
+    invhess::FIGURE,
     test_loss_vs_eta::FIGURE,
     valley_of_death::FIGURE,
     l2_regularization::FIGURE,
