@@ -43,7 +43,12 @@ fn build(lab: &Lab) -> Result<Drawing> {
         trials,
         seed: 1900,
         title: format!("invhess on archimedes, λ = 1, T = 10 ({trials} trials)"),
-        columns: vec![("landscape", "archimedes".into()), ("sweep", "eta".into()), ("T", 10usize.into()), ("lambda", 1.0.into())],
+        columns: vec![
+            ("landscape", "archimedes".into()),
+            ("sweep", "eta".into()),
+            ("T", 10usize.into()),
+            ("lambda", 1.0.into()),
+        ],
         table: &mut table,
     };
     panels.push(panel.chart(lab)?);

@@ -39,7 +39,9 @@ impl ParameterSweep<'_> {
             row.extend([(self.column, x.into()), ("eta", spec.eta.into()), ("l0", l0.into())]);
             row.push(("diverged", (out.primary.diverged as f64).into()));
             row.extend(measured(&excess));
-            for (k, (column, p)) in ["theory_order1", "theory_order2", "theory_order3"].into_iter().zip(orders).enumerate() {
+            for (k, (column, p)) in
+                ["theory_order1", "theory_order2", "theory_order3"].into_iter().zip(orders).enumerate()
+            {
                 let y = p.at(spec.eta).0 - l0;
                 row.push((column, y.into()));
                 lines[k].push(Point::new(x, y));

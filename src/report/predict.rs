@@ -4,7 +4,7 @@
 use crate::landscape::Description;
 use crate::optimizer::Optimizer;
 use crate::plan::Plan;
-use crate::theory::corollary::{Continuous, Corollaries, Epochs, ValleyDrift};
+use crate::theory::corollary::{Continuous, Corollaries, EffectiveRate, Epochs, ValleyDrift};
 use crate::theory::predict::Prediction;
 use crate::theory::prediction::Growth;
 use crate::theory::resum::Resum;
@@ -116,6 +116,8 @@ struct CorollariesJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     epochs: Option<EpochsJson<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    momentum: Option<&'a EffectiveRate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     tic_gap: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     valley_drift: Option<ValleyDriftJson<'a>>,
@@ -149,7 +151,7 @@ struct ValleyDriftJson<'a> {
 impl<'a> From<&'a Corollaries> for CorollariesJson<'a> {
     fn from(c: &'a Corollaries) -> Self {
         // Every field, so that a new corollary is a compile error here.
-        let Corollaries { valley_drift, tic_gap, epochs, continuous } = c;
+        let Corollaries { valley_drift, tic_gap, epochs, continuous, momentum } = c;
         CorollariesJson {
             continuous: continuous.as_ref().map(|k| {
                 let Continuous { substeps, sgd_minus_sde, sgd_minus_ode, sgd_minus_sde_coefficients } = k;
@@ -170,6 +172,7 @@ impl<'a> From<&'a Corollaries> for CorollariesJson<'a> {
                     theta_law: theta_law.as_deref(),
                 }
             }),
+            momentum: momentum.as_ref(),
             tic_gap: *tic_gap,
             valley_drift: valley_drift.as_ref().map(|v| {
                 let ValleyDrift { leading, resummed } = v;
@@ -427,6 +430,24 @@ fn corollaries(d: &Description, c: &Corollaries) -> String {
             let cells: Vec<String> = cs.iter().enumerate().map(|(i, x)| format!("c{i} {}", coefficient(*x))).collect();
             let _ = writeln!(out, "     SGD − SDE coefficients: {}", cells.join(", "));
         }
+    }
+    if let Some(m) = &c.momentum {
+        let _ = writeln!(
+            out,
+            "  6. momentum's effective rate (β = {}): SGD at η_eff = {} (T → ∞: η/(1 − β) = {}) has its first order; \
+             test loss, momentum − SGD at η_eff: {}",
+            m.beta,
+            coefficient(m.effective_eta),
+            coefficient(m.asymptotic_eta),
+            coefficient(m.test_loss_diff)
+        );
+        let cells: Vec<String> = m
+            .test_loss_diff_coefficients
+            .iter()
+            .enumerate()
+            .map(|(i, x)| format!("c{i} {}", coefficient(*x)))
+            .collect();
+        let _ = writeln!(out, "     coefficients: {}", cells.join(", "));
     }
     out
 }

@@ -314,9 +314,8 @@ fn loss_change_table(changes: &[LossChange], eta: f64) -> String {
     let (mut off, mut curvature) = (0, 0.0f64);
     for c in changes {
         let sm = &c.delta.summary;
-        let (second, z, bound) = c.theorem1.as_ref().map_or((f64::NAN, f64::NAN, f64::NAN), |t| {
-            (t.mean, sm.z(t.mean), t.bound)
-        });
+        let (second, z, bound) =
+            c.theorem1.as_ref().map_or((f64::NAN, f64::NAN, f64::NAN), |t| (t.mean, sm.z(t.mean), t.bound));
         if z.abs() > 5.0 {
             off += 1;
             curvature = curvature.max(eta * c.theorem1.as_ref().map_or(0.0, |t| t.smoothness));

@@ -7,7 +7,7 @@ use super::statistics::Statistics;
 use crate::error::Result;
 use crate::grid::Grid;
 use crate::linalg::symmetric_eigen;
-use crate::optimizer::{Dynamics, Optimizer};
+use crate::optimizer::{Dynamics, Optimizer, Update};
 use crate::plan::Plan;
 use serde::Serialize;
 
@@ -163,6 +163,26 @@ pub struct Continuous {
     pub sgd_minus_sde_coefficients: Option<Vec<f64>>,
 }
 
+/// Momentum's effective learning rate (docs/THEORY.md): to first order in
+/// η, heavy-ball momentum at η is SGD on the same grid at
+/// η_eff = (η/(1 − β))(1 − β(1 − β^T)/(T(1 − β))), whose T → ∞ limit is
+/// η/(1 − β); the test loss of momentum at η minus SGD's at η_eff, and its
+/// coefficients in η (0 at first order), are what momentum adds beyond it.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct EffectiveRate {
+    pub beta: f64,
+    pub effective_eta: f64,
+    pub asymptotic_eta: f64,
+    pub test_loss_diff: f64,
+    pub test_loss_diff_coefficients: Vec<f64>,
+}
+
+/// η_eff/η = (1/T) Σ_{j=1}^{T} κ(j), κ(j) = (1 − β^j)/(1 − β).
+pub fn effective_rate_factor(beta: f64, steps: usize) -> f64 {
+    let t = steps as f64;
+    (1.0 - beta * (1.0 - beta.powi(steps as i32)) / (t * (1.0 - beta))) / (1.0 - beta)
+}
+
 /// The corollaries that apply to a plan, as `predict` prints them.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct Corollaries {
@@ -174,6 +194,8 @@ pub struct Corollaries {
     pub epochs: Option<Epochs>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub continuous: Option<Continuous>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub momentum: Option<EffectiveRate>,
 }
 
 impl Corollaries {
@@ -208,6 +230,26 @@ pub fn corollaries(
             theta_diff: a.3.iter().zip(&b.3).map(|(x, y)| x - y).collect(),
             theta_law: (grid.batch == 1).then(|| s.hg_mixed.iter().map(|hg| scale * hg).collect()),
         });
+    }
+    if let Update::HeavyBall { beta, .. } = plan.update {
+        if plan.steps() > 0 && p.resummed.is_none() {
+            let factor = effective_rate_factor(beta, plan.steps());
+            let sgd = Plan { optimizer: Optimizer::Sgd, update: Update::Gradient, eta: plan.eta * factor, ..*plan };
+            let q = predict(&sgd)?;
+            c.momentum = Some(EffectiveRate {
+                beta,
+                effective_eta: sgd.eta,
+                asymptotic_eta: plan.eta / (1.0 - beta),
+                test_loss_diff: p.at(plan.eta).0 - q.at(sgd.eta).0,
+                test_loss_diff_coefficients: p
+                    .test_loss
+                    .iter()
+                    .zip(&q.test_loss)
+                    .enumerate()
+                    .map(|(k, (a, b))| a - b * factor.powi(k as i32))
+                    .collect(),
+            });
+        }
     }
     if plan.optimizer == Optimizer::Sgd && grid.epochs == 1 {
         let sde = predict(&Plan { optimizer: Optimizer::Sde, ..*plan })?;

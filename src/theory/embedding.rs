@@ -172,7 +172,13 @@ pub fn count(d: &Diagram, shape: &Shape) -> f64 {
     let per_epoch: f64 = weak_orders(n)
         .iter()
         .filter(|rho| {
-            edges.iter().all(|e| if e.same_step { rho.rank[e.child] == rho.rank[e.parent] } else { rho.rank[e.child] <= rho.rank[e.parent] })
+            edges.iter().all(|e| {
+                if e.same_step {
+                    rho.rank[e.child] == rho.rank[e.parent]
+                } else {
+                    rho.rank[e.child] <= rho.rank[e.parent]
+                }
+            })
         })
         .map(|rho| {
             let mut product = choose(epochs, rho.classes);

@@ -242,7 +242,13 @@ mod tests {
 
     fn plan(optimizer: Optimizer, steps: usize, n: Option<usize>) -> Plan {
         let flags = GridFlags { steps: Some(steps), train_size: n, ..Default::default() };
-        Plan { optimizer, grid: flags.resolve(optimizer, steps).unwrap(), eta: 0.1, substeps: 16, update: Default::default() }
+        Plan {
+            optimizer,
+            grid: flags.resolve(optimizer, steps).unwrap(),
+            eta: 0.1,
+            substeps: 16,
+            update: Default::default(),
+        }
     }
 
     fn close(a: f64, b: f64) -> bool {

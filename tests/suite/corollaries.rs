@@ -285,3 +285,47 @@ fn corollary_2_tic_limit_is_the_long_training_gap() {
     let off = resolve(&Spec { init: Some(vec![1.0]), ..Spec::new("mean-estimation") });
     assert!(tic_gap(&off.landscape.visit(simsgd::theory::statistics::Exact(&off.init)), 10).is_none());
 }
+
+/// Momentum's effective rate (docs/THEORY.md): at first order momentum at η
+/// is SGD at η_eff = (η/(1 − β))(1 − β(1 − β^T)/(T(1 − β))) on every grid and
+/// landscape (the difference's c1 is 0 to rounding); on Mean Estimation
+/// (H = 0.8, S = 1.2, θ₀ = 0.5, T = 10, β = 0.5) its c2 and c3 are the exact
+/// 55.2975 − 58.0734 and −480.036 + 582.456 (the linear recursion's Taylor
+/// coefficients, expanded with sympy: momentum's against SGD's at 1.80020η).
+#[test]
+fn momentum_effective_rate() {
+    let cases = [
+        (
+            Spec { steps: Some(10), ..common::mean_estimation::spec(0.8, 1.2, 0.5) },
+            Some([-2.775_901_171_875, 102.420_418_7]),
+        ),
+        (Spec { steps: Some(12), init: Some(vec![0.3, -0.2, 0.1]), ..Spec::new("archimedes") }, None),
+        (Spec { train_size: Some(4), batch: Some(2), epochs: Some(3), ..Spec::new("shifting-valleys") }, None),
+        (
+            Spec { train_size: Some(5), batch: Some(5), steps: Some(8), init: Some(vec![0.4]), ..Spec::new("gauss") },
+            None,
+        ),
+    ];
+    for (setup, exact) in cases {
+        let exp = resolve(&Spec { optimizer: Optimizer::Momentum, beta: Some(0.5), eta: 0.01, ..setup });
+        let law = exp.landscape.visit(law::Exact(&exp.init));
+        let s = exp.landscape.visit(simsgd::theory::statistics::Exact(&exp.init));
+        let p = simsgd::theory::predict::predict(&law, &exp.plan, 3).unwrap();
+        let c = simsgd::theory::corollary::corollaries(&s, &exp.plan, &p, |plan| {
+            simsgd::theory::predict::predict(&law, plan, 3)
+        })
+        .unwrap()
+        .momentum
+        .unwrap();
+        let t = exp.plan.steps() as f64;
+        assert!((c.effective_eta / 0.01 - 2.0 * (1.0 - 0.5 * (1.0 - 0.5f64.powf(t)) / (0.5 * t))).abs() < 1e-12);
+        assert_eq!(c.asymptotic_eta, 0.02);
+        let d = &c.test_loss_diff_coefficients;
+        assert!(d[1].abs() <= 1e-12 * p.test_loss[1].abs() + 1e-15, "c1 {d:?}");
+        assert!(p.test_loss[1] != 0.0, "a first order to compare");
+        assert!(d[2].abs() > 1e-6 * p.test_loss[2].abs(), "momentum is more than a rescaled η: {d:?}");
+        if let Some([c2, c3]) = exact {
+            assert!((d[2] / c2 - 1.0).abs() < 1e-9 && (d[3] / c3 - 1.0).abs() < 1e-8, "{d:?}");
+        }
+    }
+}

@@ -117,6 +117,24 @@ fn every_figure_renders_and_agrees_where_the_theory_holds() {
         agree(r, "theory_order3", 4.0, 0.0);
         assert!((num(r, "theory_eta2_law") / num(r, "theory_order3") - 1.0).abs() < 0.02, "{r:?}");
     }
+    // Momentum (002 Fig. 4): order 3 within 4 SE at the smallest η; against
+    // β at η = 0.005, within 4 SE plus 3% (1.8% at β = 0.9 with 10⁶ trials).
+    let momentum = rows(&out.join("momentum.csv"));
+    assert_eq!(momentum.len(), 16, "two grids × (4 η + 4 β)");
+    for r in &momentum {
+        match r["sweep"].as_str() {
+            "eta" if num(r, "eta") < 0.0025 => agree(r, "theory_order3", 4.0, 0.0),
+            "beta" => agree(r, "theory_order3", 4.0, 0.03 * num(r, "theory_order3").abs()),
+            _ => {}
+        }
+    }
+    // invhess: at λ = 0 it is SGD (order 3 within 4 SE on gauss at
+    // η = 0.03); λ lowers the loss, measured and predicted.
+    let invhess = rows(&out.join("invhess.csv"));
+    let gauss: Vec<_> = invhess.iter().filter(|r| r["landscape"] == "gauss").collect();
+    agree(gauss[0], "theory_order3", 4.0, 0.0);
+    let last = gauss.last().unwrap();
+    assert!(num(last, "mean") < num(gauss[0], "mean") && num(last, "theory_order3") < num(gauss[0], "theory_order3"));
     // Corollary 3: GDC is far closer to SGD than GD is, at every η; at the
     // smallest η SGD − GD matches its order-3 prediction.
     let gdc = rows(&out.join("gdc.csv"));

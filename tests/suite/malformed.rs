@@ -330,6 +330,24 @@ pub(crate) const REFUSED: &[(&str, &str)] = &[
     ("run mlp --pac-bayes --gibbs-draws 0", "--gibbs-draws must be at least 1"),
     ("run mlp --delta 0.1", "--delta needs --pac-bayes"),
     ("run mlp --pac-bayes --prior-mean middle", "invalid value 'middle' for '--prior-mean"),
+    ("run gauss --optimizer momentum --beta 1", "--beta must lie in [0, 1), got 1"),
+    ("run gauss --optimizer momentum --beta -0.1", "--beta must lie in [0, 1), got -0.1"),
+    ("run gauss --optimizer momentum --beta nan", "--beta must lie in [0, 1), got NaN"),
+    ("run gauss --beta 0.5", "--beta is momentum's β: it needs --optimizer momentum"),
+    ("run gauss --nesterov", "--nesterov is a form of momentum: it needs --optimizer momentum"),
+    ("predict gauss --optimizer sgd --nesterov", "--nesterov is a form of momentum"),
+    ("run gauss --optimizer invhess --lambda -1", "--lambda must be non-negative and finite, got -1"),
+    ("run gauss --optimizer invhess --lambda inf", "--lambda must be non-negative and finite, got inf"),
+    ("run gauss --optimizer momentum --lambda 1", "--lambda is invhess's λ: it needs --optimizer invhess"),
+    ("run mlp --beta 0.5", "--beta does not apply to the network study mlp"),
+    (
+        "predict archimedes --optimizer momentum --steps 2000",
+        "momentum's theory lists its embeddings, and T = 2000 at order 3",
+    ),
+    (
+        "predict archimedes --optimizer momentum --train-size 4 --epochs 3 --shuffle",
+        "momentum's theory covers unshuffled grids",
+    ),
     ("run mlp --trials 10 --pac-bayes --curvature-runs 11", "--curvature-runs must lie in 1 to --trials 10, got 11"),
 ];
 

@@ -116,7 +116,11 @@ fn invhess_on_mean_estimation_is_sgd_at_a_smaller_rate() {
     let (eta, lambda) = (0.3, 2.0);
     let effective = eta / (1.0 + eta * lambda * 2.0);
     for (spec, n, batches) in [
-        (Spec { train_size: Some(5), batch: Some(5), steps: Some(10), ..me(Optimizer::Invhess) }, 5, vec![(0..5).collect(); 10]),
+        (
+            Spec { train_size: Some(5), batch: Some(5), steps: Some(10), ..me(Optimizer::Invhess) },
+            5,
+            vec![(0..5).collect(); 10],
+        ),
         (
             Spec { train_size: Some(6), batch: Some(3), epochs: Some(2), steps: None, ..me(Optimizer::Invhess) },
             6,

@@ -61,12 +61,8 @@ fn momentum_on_mean_estimation_is_exact() {
     let exact = |n: usize, batches: Vec<Vec<usize>>, beta: f64, nesterov: bool| {
         mean_estimation::momentum(0.8, 1.2, 0.5, n, &batches, beta, nesterov)
     };
-    let momentum = |beta: f64, nesterov: bool| Spec {
-        optimizer: Optimizer::Momentum,
-        beta: Some(beta),
-        nesterov,
-        ..me()
-    };
+    let momentum =
+        |beta: f64, nesterov: bool| Spec { optimizer: Optimizer::Momentum, beta: Some(beta), nesterov, ..me() };
     let fresh: Vec<Vec<usize>> = (0..10).map(|t| vec![t]).collect();
     for (beta, nesterov) in [(0.5, false), (0.9, false), (0.9, true), (0.0, true)] {
         check(Spec { steps: Some(10), ..momentum(beta, nesterov) }, &exact(10, fresh.clone(), beta, nesterov));
@@ -106,12 +102,15 @@ fn compose(p: &Poly, q: &Poly, order: usize) -> Vec<f64> {
 #[test]
 fn invhess_on_mean_estimation_is_sgd_at_a_rescaled_rate() {
     let (h, lambda): (f64, f64) = (0.8, 2.0);
-    let rate = (1..=ORDER).fold(Poly::default(), |acc, k| {
-        &acc + &Poly::monomial((-lambda * h).powi(k as i32 - 1), [k as u32, 0, 0])
-    });
+    let rate = (1..=ORDER)
+        .fold(Poly::default(), |acc, k| &acc + &Poly::monomial((-lambda * h).powi(k as i32 - 1), [k as u32, 0, 0]));
     for (spec, n, batches) in [
         (Spec { steps: Some(8), ..me() }, 8, (0..8).map(|t| vec![t]).collect::<Vec<_>>()),
-        (Spec { train_size: Some(4), batch: Some(2), epochs: Some(3), ..me() }, 4, (0..6).map(|t| vec![2 * (t % 2), 2 * (t % 2) + 1]).collect()),
+        (
+            Spec { train_size: Some(4), batch: Some(2), epochs: Some(3), ..me() },
+            4,
+            (0..6).map(|t| vec![2 * (t % 2), 2 * (t % 2) + 1]).collect(),
+        ),
         (Spec { train_size: Some(5), batch: Some(5), steps: Some(6), ..me() }, 5, vec![(0..5).collect(); 6]),
     ] {
         let spec = Spec { optimizer: Optimizer::Invhess, lambda: Some(lambda), ..spec };
