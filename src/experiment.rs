@@ -131,7 +131,9 @@ impl Spec {
             return Err(usage("--beta is momentum's β: it needs --optimizer momentum (or --compare momentum)"));
         }
         if self.nesterov && !uses(Optimizer::Momentum) {
-            return Err(usage("--nesterov is a form of momentum: it needs --optimizer momentum (or --compare momentum)"));
+            return Err(usage(
+                "--nesterov is a form of momentum: it needs --optimizer momentum (or --compare momentum)",
+            ));
         }
         if self.lambda.is_some() && !uses(Optimizer::Invhess) {
             return Err(usage("--lambda is invhess's λ: it needs --optimizer invhess (or --compare invhess)"));

@@ -51,7 +51,11 @@ pub fn discrete(h: f64, s: f64, theta0: f64, n: usize, batches: &[Vec<usize>]) -
 pub fn momentum(h: f64, s: f64, theta0: f64, n: usize, batches: &[Vec<usize>], beta: f64, nesterov: bool) -> Exact {
     let eta = Poly::var(0);
     let a = &Poly::constant(1.0) - &eta.scale(h);
-    let (c1, c2) = if nesterov { (a.scale(1.0 + beta), a.scale(-beta)) } else { (&a + &Poly::constant(beta), Poly::constant(-beta)) };
+    let (c1, c2) = if nesterov {
+        (a.scale(1.0 + beta), a.scale(-beta))
+    } else {
+        (&a + &Poly::constant(beta), Poly::constant(-beta))
+    };
     let t = batches.len();
     let recurse = |first: Poly, second: Poly| -> Vec<Poly> {
         let mut out = vec![first, second];
