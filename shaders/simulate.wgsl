@@ -1,13 +1,15 @@
 // The trajectory kernels: one invocation per trial, its state in registers for
 // a whole dispatch of steps (src/backend/gpu). Assembled after the generated
-// constants (WG, DIVERGED, NONFINITE, DYNAMICS_*, STREAM_*, MAX_NODES,
-// MAX_PARAMS: src/backend/gpu/shader.rs), philox.wgsl, math.wgsl, the
-// landscape's generated DIM and param_NAME() and its WGSL (loss() and grad(),
-// src/landscape/).
+// constants (WG, DIVERGED, NONFINITE, DYNAMICS_*, UPDATE_*, STREAM_*,
+// MAX_NODES, MAX_PARAMS: src/backend/gpu/shader.rs), philox.wgsl, math.wgsl,
+// the landscape's generated DIM and param_NAME() and its WGSL (loss(), grad()
+// and hess(), src/landscape/).
 //
 // Grid semantics are those of src/grid.rs: step t of epoch t / (N/B) uses the
 // batch of positions k B .. (k + 1) B, k = t mod (N/B), in the epoch's order
 // (the identity, or a Fisher-Yates shuffle driven by the shuffle stream).
+// A grid step's update rule (src/optimizer.rs's Update, seed 002 sec. 4.3)
+// is the pipeline's UPDATE: see `descend`.
 
 struct Config {
     seed: vec2<u32>,
@@ -29,6 +31,10 @@ struct Config {
     diverge_at: f32,
     drift_slope: f32,   // this record's weights in the drift estimators
     drift_step: f32,    // (src/drift.rs); 0 outside the window
+    beta: f32,          // momentum's beta (UPDATE_HEAVY_BALL, UPDATE_NESTEROV)
+    lambda: f32,        // invhess's lambda (UPDATE_INVERSE_HESSIAN)
+    pad1: u32,
+    pad2: u32,
     params: array<vec4<f32>, MAX_PARAMS / 4u>, // read through param_NAME()
     init: vec4<f32>,
     nodes: array<vec4<f32>, MAX_NODES / 4u>,
@@ -40,6 +46,9 @@ struct Config {
 // with barriers (lavapipe runs a kernel that merely contains a barrier or an
 // unused private array several times slower).
 override DYNAMICS: u32 = DYNAMICS_GRID; // or DYNAMICS_SDE, DYNAMICS_ODE
+// A grid pipeline is specialised for its update rule too: plain gradient
+// steps carry no momentum and evaluate no Hessian.
+override UPDATE: u32 = UPDATE_GRADIENT; // or UPDATE_HEAVY_BALL, UPDATE_NESTEROV, UPDATE_INVERSE_HESSIAN
 
 @group(0) @binding(0) var<uniform> cfg: Config;
 @group(0) @binding(1) var<storage, read_write> state: array<vec4<f32>>;
@@ -54,6 +63,9 @@ override DYNAMICS: u32 = DYNAMICS_GRID; // or DYNAMICS_SDE, DYNAMICS_ODE
 // Per trial, with a drift window: the least-squares slope of theta and the
 // mean conditional step -eta G(theta) (src/drift.rs), accumulated by records.
 @group(0) @binding(6) var<storage, read_write> drift: array<vec4<f32>>;
+// Per trial, with momentum: theta_(t-1), the weights before the last step
+// (theta_(-1) = theta_0); one unused vec4 otherwise.
+@group(0) @binding(7) var<storage, read_write> previous: array<vec4<f32>>;
 
 var<workgroup> wg_n: array<f32, WG>;
 var<workgroup> wg_mean: array<vec4<f32>, WG>;
@@ -118,6 +130,96 @@ fn loss_divergence(l: f32) -> u32 {
     return 0u;
 }
 
+// Whether the pipeline's steps carry momentum (theta_(t-1) in `previous`).
+fn heavy_ball() -> bool {
+    return UPDATE == UPDATE_HEAVY_BALL || UPDATE == UPDATE_NESTEROV;
+}
+
+// A batch's sums over its points n: sum grad l_n and, for invhess,
+// sum hess l_n, both at the step's gradient point (`gradient_point`).
+struct Batch {
+    g: vec4<f32>,
+    h: mat3x3<f32>,
+}
+
+fn empty_batch() -> Batch {
+    return Batch(vec4<f32>(0.0), mat3x3<f32>());
+}
+
+// Where a step takes its gradients: theta_t, or Nesterov's look-ahead
+// theta_t + beta (theta_t - theta_(t-1)).
+fn gradient_point(th: vec4<f32>, prev: vec4<f32>) -> vec4<f32> {
+    if (UPDATE == UPDATE_NESTEROV) {
+        return th + cfg.beta * (th - prev);
+    }
+    return th;
+}
+
+// Adds the training point x to the batch's sums at the gradient point `at`.
+fn add_point(b: Batch, at: vec4<f32>, x: f32) -> Batch {
+    var out = b;
+    out.g += grad(at, x);
+    if (UPDATE == UPDATE_INVERSE_HESSIAN) {
+        out.h += hess(at, x);
+    }
+    return out;
+}
+
+// det M by cofactors along the first row, as src/linalg.rs (m[c][r] is row r,
+// column c).
+fn det3(m: mat3x3<f32>) -> f32 {
+    return m[0][0] * (m[1][1] * m[2][2] - m[2][1] * m[1][2])
+        - m[1][0] * (m[0][1] * m[2][2] - m[2][1] * m[0][2])
+        + m[2][0] * (m[0][1] * m[1][2] - m[1][1] * m[0][2]);
+}
+
+// The solution of M s = b by Cramer's rule, s_i = det M_i / det M with
+// column i of M replaced by b, or NaN where M is singular or s not finite
+// (the trial then diverges, as on the CPU). M is D x D padded with the
+// identity (hess() is zero beyond DIM), which leaves det M and s_(<D) those
+// of the D x D system, term for term, and s_(>=D) = 0.
+fn cramer(m: mat3x3<f32>, b: vec3<f32>) -> vec3<f32> {
+    let det = det3(m);
+    let s = vec3<f32>(
+        det3(mat3x3<f32>(b, m[1], m[2])),
+        det3(mat3x3<f32>(m[0], b, m[2])),
+        det3(mat3x3<f32>(m[0], m[1], b)),
+    ) / det;
+    if (det == 0.0 || nonfinite(s.x) || nonfinite(s.y) || nonfinite(s.z)) {
+        return vec3<f32>(bitcast<f32>(0x7FC00000u));
+    }
+    return s;
+}
+
+// One grid step from theta_t = `th` with the batch's sums `b` (B points) and
+// `scale` = eta / B (hoisted by the callers that can), the pipeline's UPDATE (src/optimizer.rs's Update, seed 002 sec. 4.3):
+// * UPDATE_GRADIENT (sgd, gd; momentum at beta = 0, invhess at lambda = 0):
+//   theta_(t+1) = theta_t - (eta/B) sum grad l_n(theta_t);
+// * UPDATE_HEAVY_BALL: theta_(t+1) = theta_t - (eta/B) sum grad l_n(theta_t)
+//   + beta (theta_t - theta_(t-1)), `prev` holding theta_(t-1) and left
+//   holding theta_t;
+// * UPDATE_NESTEROV: the same with the gradients at the look-ahead
+//   theta_t + beta (theta_t - theta_(t-1)) (`gradient_point`);
+// * UPDATE_INVERSE_HESSIAN: theta_(t+1) = theta_t - s, (eta^-1 I + lambda hbar) s = gbar
+//   with gbar, hbar the batch's mean gradient and Hessian, solved as
+//   (I + (eta lambda / B) sum hess l_n) s' = sum grad l_n, s = (eta/B) s'
+//   (as the CPU backend), so that the step is SGD's arithmetic with s' for
+//   the summed gradient.
+fn descend(th: vec4<f32>, prev: ptr<function, vec4<f32>>, b: Batch, scale: f32) -> vec4<f32> {
+    var g = b.g;
+    if (UPDATE == UPDATE_INVERSE_HESSIAN) {
+        let c = scale * cfg.lambda;
+        let identity = mat3x3<f32>(1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0);
+        g = vec4<f32>(cramer(identity + c * b.h, g.xyz), 0.0);
+    }
+    var next = th - scale * g;
+    if (heavy_ball()) {
+        next += cfg.beta * (th - *prev);
+        *prev = th;
+    }
+    return next;
+}
+
 // The epoch's visiting order for this trial: Fisher-Yates from the identity,
 // position j (top down) swapped with floor(word(epoch N + j) (j + 1) / 2^32).
 fn shuffle_epoch(trial: u32, slot: u32, epoch: u32) {
@@ -136,22 +238,23 @@ fn shuffle_epoch(trial: u32, slot: u32, epoch: u32) {
     }
 }
 
-// One step of a shuffled grid: theta <- theta - (eta / B) sum over the batch
-// of grad l_n(theta), step k of epoch `epoch`, the points drawn through `data`.
+// One step of a shuffled grid (`descend`, `prev` holding theta_(t-1) for
+// momentum): step k of epoch `epoch`, the points drawn through `data`.
 // With `by_weights`, the points of epoch 0 add to the Lagrange sums `sums`.
-fn shuffled_step(trial: u32, slot: u32, epoch: u32, k: u32, th: vec4<f32>, data: ptr<function, Normals>, sums: ptr<function, vec4<f32>>) -> vec4<f32> {
+fn shuffled_step(trial: u32, slot: u32, epoch: u32, k: u32, th: vec4<f32>, prev: ptr<function, vec4<f32>>, data: ptr<function, Normals>, sums: ptr<function, vec4<f32>>) -> vec4<f32> {
     if (k == 0u) {
         shuffle_epoch(trial, slot, epoch);
     }
-    var acc = vec4<f32>(0.0);
+    let at = gradient_point(th, *prev);
+    var batch = empty_batch();
     for (var p = k * cfg.batch; p < (k + 1u) * cfg.batch; p++) {
         let x = normal_at(data, trial, STREAM_DATA, order[slot * cfg.n + p]);
-        acc += grad(th, x);
+        batch = add_point(batch, at, x);
         if (cfg.by_weights != 0u && epoch == 0u) {
             *sums += lagrange(x);
         }
     }
-    return th - (cfg.eta / f32(cfg.batch)) * acc;
+    return descend(th, prev, batch, cfg.eta / f32(cfg.batch));
 }
 
 // Element i < 4 of a block's normals.
@@ -176,14 +279,16 @@ fn lagrange(x: f32) -> vec4<f32> {
     return out;
 }
 
-// A grid in the identity order, steps t0 .. t1 of trial `trial` from `th`:
-// the training points are read in order, a Philox block (four normals) at a
-// time and unconditionally, each point's gradient added to its step's batch.
+// A grid in the identity order, steps t0 .. t1 of trial `trial` from `th`
+// (and theta_(t0-1) in `prev`, for momentum; see `descend`): the training
+// points are read in order, a Philox block (four normals) at a time and
+// unconditionally, each point's gradient added to its step's batch.
 // (SIMD drivers such as llvmpipe execute an `if` whether or not a lane takes
 // it, so a per-point cache would cost a block per point.)
 // With `by_weights`, the points of epoch 0 add to the Lagrange sums `sums`.
 struct Stepped {
     th: vec4<f32>,
+    prev: vec4<f32>,
     flag: u32,
     sums: vec4<f32>,
 }
@@ -193,27 +298,30 @@ fn identity_steps(trial: u32, t0: u32, t1: u32, start: Stepped) -> Stepped {
     let per = n / cfg.batch;
     let scale = cfg.eta / f32(cfg.batch);
     var th = start.th;
+    var prev = start.prev;
     var flag = start.flag;
     var sums = start.sums;
     var t = t0;
     var e = (t0 % per) * cfg.batch; // position within the epoch
-    var acc = vec4<f32>(0.0);
+    var at = gradient_point(th, prev);
+    var batch = empty_batch();
     var filled = 0u;
     while (t < t1) {
         let z = normals4(rng_block(cfg.seed, trial, STREAM_DATA, e >> 2u));
         let end = min((e | 3u) + 1u, n);
         while (e < end && t < t1) {
             let x = pick(z, e & 3u);
-            acc += grad(th, x);
+            batch = add_point(batch, at, x);
             if (cfg.by_weights != 0u && t < per) {
                 sums += lagrange(x);
             }
             e++;
             filled++;
             if (filled == cfg.batch) {
-                th = th - scale * acc;
+                th = descend(th, &prev, batch, scale);
                 flag |= divergence(th);
-                acc = vec4<f32>(0.0);
+                at = gradient_point(th, prev);
+                batch = empty_batch();
                 filled = 0u;
                 t++;
             }
@@ -222,7 +330,7 @@ fn identity_steps(trial: u32, t0: u32, t1: u32, start: Stepped) -> Stepped {
             e = 0u;
         }
     }
-    return Stepped(th, flag, sums);
+    return Stepped(th, prev, flag, sums);
 }
 
 // K Euler-Maruyama substeps: drift -(eta/K) G(theta) with the exact mean
@@ -325,6 +433,9 @@ fn init(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let ln = lane(wid, lid);
     if (ln.live) {
         state[ln.local] = cfg.init;
+        if (heavy_ball()) {
+            previous[ln.local] = cfg.init;
+        }
         flags[ln.local] = 0u;
         results[ln.local] = vec4<f32>(0.0);
         if (arrayLength(&drift) >= 2u * cfg.trials) {
@@ -338,12 +449,17 @@ fn init(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 fn run_steps(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let ln = lane(wid, lid);
     var th = state[ln.local];
+    var prev = vec4<f32>(0.0);
+    if (heavy_ball()) {
+        prev = previous[ln.local];
+    }
     var flag = flags[ln.local];
     var normals = fresh_normals();
     var sums = results[ln.local];
     if (DYNAMICS == DYNAMICS_GRID && cfg.shuffle == 0u) {
-        let r = identity_steps(ln.trial, cfg.t0, cfg.t1, Stepped(th, flag, sums));
+        let r = identity_steps(ln.trial, cfg.t0, cfg.t1, Stepped(th, prev, flag, sums));
         th = r.th;
+        prev = r.prev;
         flag = r.flag;
         sums = r.sums;
     } else if (DYNAMICS == DYNAMICS_GRID) {
@@ -352,7 +468,7 @@ fn run_steps(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
         var epoch = cfg.t0 / per;
         var k = cfg.t0 % per;
         for (var t = cfg.t0; t < cfg.t1; t++) {
-            th = shuffled_step(ln.trial, ln.slot, epoch, k, th, &normals, &sums);
+            th = shuffled_step(ln.trial, ln.slot, epoch, k, th, &prev, &normals, &sums);
             flag |= divergence(th);
             k++;
             if (k == per) {
@@ -368,6 +484,9 @@ fn run_steps(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
     }
     if (ln.live) {
         state[ln.local] = th;
+        if (heavy_ball()) {
+            previous[ln.local] = prev;
+        }
         flags[ln.local] = flag;
         results[ln.local] = sums;
     }

@@ -27,9 +27,11 @@ impl Plan {
         self.optimizer.dynamics(self.substeps)
     }
 
-    /// Whether only the CPU backend runs it: GDC needs per-sample Hessians.
+    /// Whether only the CPU backend runs it: GDC, whose correction sums
+    /// per-sample Hessians times gradients over the whole training set every
+    /// step (momentum and invhess run on both backends).
     pub fn cpu_only(&self) -> bool {
-        matches!(self.optimizer, Optimizer::Gdc | Optimizer::Momentum | Optimizer::Invhess)
+        self.optimizer == Optimizer::Gdc
     }
 
     /// Whether every step draws fresh noise, independent of the past: SGD

@@ -28,10 +28,13 @@ pub trait Landscape<const D: usize>: Clone + Send + Sync + 'static {
     /// Degree of l_x(θ) as a polynomial in x (fixes the quadrature rule).
     const DEGREE: usize;
     /// Its WGSL for the GPU backend, `include_str!` of the `.wgsl` beside its
-    /// file: `loss(θ, x)` and `grad(θ, x)` on `vec4<f32>` weights, pinned to
-    /// `loss` by tests. The generated prelude (`crate::backend::gpu::shader`)
-    /// gives it `DIM` and, per parameter `NAME`, `param_NAME() -> f32`; it
-    /// never reads `cfg` itself (the registry rejects that when compiled).
+    /// file: `loss(θ, x)`, `grad(θ, x)` on `vec4<f32>` weights and
+    /// `hess(θ, x) -> mat3x3<f32>` (zero beyond `DIM`; invhess's steps), the
+    /// derivatives pinned to `loss`'s automatic ones by tests (through
+    /// `crate::backend::gpu::probe::derivatives`). The generated prelude
+    /// (`crate::backend::gpu::shader`) gives it `DIM` and, per parameter
+    /// `NAME`, `param_NAME() -> f32`; it never reads `cfg` itself (the
+    /// registry rejects that when compiled).
     const WGSL: &'static str;
     /// Steps T when `--steps` is not given.
     const DEFAULT_STEPS: usize = 10;

@@ -8,3 +8,7 @@ fn loss(t: vec4<f32>, x: f32) -> f32 {
 fn grad(t: vec4<f32>, x: f32) -> vec4<f32> {
     return vec4<f32>(param_H() * t.x + x * param_S(), 0.0, 0.0, 0.0);
 }
+
+fn hess(t: vec4<f32>, x: f32) -> mat3x3<f32> {
+    return mat3x3<f32>(param_H(), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+}

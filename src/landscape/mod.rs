@@ -10,7 +10,7 @@
 //! hand-written gradient that a test pins to the automatic one.
 //!
 //! Adding a landscape: one file here implementing [`Landscape`] (with its WGSL
-//! `loss` and `grad` beside it, `foo.wgsl`, for the GPU backend) and one line
+//! `loss`, `grad` and `hess` beside it, `foo.wgsl`, for the GPU backend) and one line
 //! in the `registry!` below. The registry checks the entry against the GPU
 //! kernels' limits when the crate is compiled; the generic tests (derivatives,
 //! quadrature against Monte Carlo, CPU against GPU, the CLI) iterate the

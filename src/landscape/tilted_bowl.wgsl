@@ -11,3 +11,9 @@ fn grad(t: vec4<f32>, x: f32) -> vec4<f32> {
     let n = param_S() * x;
     return vec4<f32>(t.x + q * t.y + n, 2.0 * t.y + q * t.x + n, 0.0, 0.0);
 }
+
+// [[1, q], [q, 2]], q = x^2 / 2.
+fn hess(t: vec4<f32>, x: f32) -> mat3x3<f32> {
+    let q = 0.5 * x * x;
+    return mat3x3<f32>(1.0, q, 0.0, q, 2.0, 0.0, 0.0, 0.0, 0.0);
+}

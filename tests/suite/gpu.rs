@@ -9,10 +9,13 @@ use crate::common;
 use common::resolve;
 use simsgd::backend::driver;
 use simsgd::backend::gpu::shader::Multiply;
-use simsgd::backend::gpu::{probe, GpuSimulator};
-use simsgd::experiment::Spec;
+use simsgd::backend::gpu::{probe, Gpu, GpuSimulator};
+use simsgd::experiment::{Experiment, Spec};
+use simsgd::landscape::{derivatives, AnyLandscape, Landscape, Visitor};
+use simsgd::observables::Outcome;
 use simsgd::optimizer::Optimizer;
 use simsgd::rng::{self, Stream};
+use std::ops::Range;
 
 fn gpu() -> Option<GpuSimulator> {
     match GpuSimulator::open() {
@@ -78,55 +81,147 @@ fn trials_match_the_cpu() {
         Spec { optimizer: Optimizer::Sde, substeps: 4, ..base.clone() },
         Spec { optimizer: Optimizer::Ode, substeps: 4, ..base.clone() },
     ];
-    for name in simsgd::landscape::AnyLandscape::NAMES {
-        let d = simsgd::landscape::AnyLandscape::from_name(name, &[]).unwrap().describe();
-        let params: Vec<(String, f64)> = d
-            .params
-            .iter()
-            .enumerate()
-            .map(|(i, (p, v))| (p.name.to_string(), v + if i % 2 == 0 { -0.3 } else { 0.3 }))
-            .collect();
+    for name in AnyLandscape::NAMES {
         for grid in &grids {
-            let spec = Spec {
-                landscape: name.to_string(),
-                params: params.clone(),
-                eta: d.stable_eta,
-                seed: 12,
-                ..grid.clone()
-            };
-            let flags = spec.command_line();
-            let exp = resolve(&spec);
-            let cpu = common::trials(&exp, &exp.plan, 1000..1300);
-            let dev = driver::trials(&gpu, &exp, &exp.plan, 1000..1300).unwrap();
-            for (i, (c, g)) in cpu.iter().zip(&dev).enumerate() {
-                assert_eq!(c.diverged, g.diverged, "{name} {flags} trial {i}: divergence");
-                if c.diverged {
-                    continue;
+            assert_trials_match(&gpu, &on_landscape(name, grid), 1000..1300);
+        }
+    }
+}
+
+/// `grid` on landscape `name` at its `STABLE_ETA`, seed 12, its parameters
+/// moved off their defaults (so that a swapped slot shows).
+fn on_landscape(name: &str, grid: &Spec) -> Spec {
+    let d = AnyLandscape::from_name(name, &[]).unwrap().describe();
+    let params: Vec<(String, f64)> = d
+        .params
+        .iter()
+        .enumerate()
+        .map(|(i, (p, v))| (p.name.to_string(), v + if i % 2 == 0 { -0.3 } else { 0.3 }))
+        .collect();
+    Spec { landscape: name.to_string(), params, eta: d.stable_eta, seed: 12, ..grid.clone() }
+}
+
+/// Per-trial θ_T, test and train loss of `trials` of `spec` on the GPU equal
+/// the CPU's to f32 rounding (relative 2e-4), and both backends flag the same
+/// trials as diverged.
+#[track_caller]
+fn assert_trials_match(gpu: &GpuSimulator, spec: &Spec, trials: Range<u64>) {
+    let name = &spec.landscape;
+    let flags = spec.command_line();
+    let exp = resolve(spec);
+    let cpu = common::trials(&exp, &exp.plan, trials.clone());
+    let dev = driver::trials(gpu, &exp, &exp.plan, trials).unwrap();
+    for (i, (c, g)) in cpu.iter().zip(&dev).enumerate() {
+        assert_eq!(c.diverged, g.diverged, "{name} {flags} trial {i}: divergence");
+        if c.diverged {
+            continue;
+        }
+        let close = |a: f64, b: f64| (a - b).abs() <= 2e-4 * (1.0 + b.abs());
+        for d in 0..c.theta.len() {
+            assert!(close(g.theta[d], c.theta[d]), "{name} {flags} trial {i}: θ{d} {} vs {}", g.theta[d], c.theta[d]);
+        }
+        assert!(close(g.test_loss, c.test_loss), "{name} {flags} trial {i}: test {} vs {}", g.test_loss, c.test_loss);
+        assert!(
+            close(g.train_loss, c.train_loss),
+            "{name} {flags} trial {i}: train {} vs {}",
+            g.train_loss,
+            c.train_loss
+        );
+    }
+}
+
+/// Every landscape's WGSL `grad` and `hess` (probed on the device, f32)
+/// against the exact derivatives of its Rust `loss` (dual numbers, f64) at
+/// the same f32-rounded (θ, x), within 1e-5 of the derivatives' scale, and
+/// `hess` zero beyond the landscape's weights (invhess's padded solve
+/// relies on it).
+#[test]
+fn landscape_derivatives_match_the_cpu() {
+    let Some(gpu) = gpu() else { return };
+    struct Pin<'a>(&'a Gpu, &'a str);
+    impl Visitor for Pin<'_> {
+        type Output = ();
+        fn visit<L: Landscape<D>, const D: usize>(self, l: &L) {
+            let round = |v: f64| v as f32 as f64;
+            let values = [-1.7, -0.45, 0.2, 0.9, 1.3];
+            let xs = [-2.3, -0.6, 0.0, 0.35, 1.8];
+            let points: Vec<([f64; D], f64)> = (0..values.len() * xs.len() * 3)
+                .map(|k| {
+                    let theta = std::array::from_fn(|d| round(values[(k + 2 * d) % values.len()]) * (1 + k % 3) as f64);
+                    (theta, round(xs[(k / 3) % xs.len()]))
+                })
+                .collect();
+            let dev = probe::derivatives(self.0, l, &points).unwrap();
+            for ((theta, x), got) in points.iter().zip(&dev) {
+                let (g, h) = (derivatives::gradient(l, *theta, *x), derivatives::hessian(l, *theta, *x));
+                let scale = 1.0 + g.iter().chain(h.iter().flatten()).fold(0.0f64, |m, v| m.max(v.abs()));
+                let at = format!("{} at θ = {theta:?}, x = {x}", self.1);
+                for a in 0..D {
+                    assert!((got.grad[a] - g[a]).abs() <= 1e-5 * scale, "{at}: ∂{a} {} vs {}", got.grad[a], g[a]);
+                    for b in 0..D {
+                        let (dev, cpu) = (got.hess[a][b], h[a][b]);
+                        assert!((dev - cpu).abs() <= 1e-5 * scale, "{at}: ∂{a}∂{b} {dev} vs {cpu}");
+                    }
                 }
-                let close = |a: f64, b: f64| (a - b).abs() <= 2e-4 * (1.0 + b.abs());
-                for d in 0..c.theta.len() {
-                    assert!(
-                        close(g.theta[d], c.theta[d]),
-                        "{name} {flags} trial {i}: θ{d} {} vs {}",
-                        g.theta[d],
-                        c.theta[d]
-                    );
-                }
-                assert!(
-                    close(g.test_loss, c.test_loss),
-                    "{name} {flags} trial {i}: test {} vs {}",
-                    g.test_loss,
-                    c.test_loss
-                );
-                assert!(
-                    close(g.train_loss, c.train_loss),
-                    "{name} {flags} trial {i}: train {} vs {}",
-                    g.train_loss,
-                    c.train_loss
-                );
+                assert_eq!(got.beyond, 0.0, "{at}: grad or hess not zero beyond DIM");
             }
         }
     }
+    for name in AnyLandscape::NAMES {
+        let d = AnyLandscape::from_name(name, &[]).unwrap().describe();
+        let params: Vec<(String, f64)> = d.params.iter().map(|(p, v)| (p.name.to_string(), v - 0.3)).collect();
+        AnyLandscape::from_name(name, &params).unwrap().visit(Pin(gpu.device(), name));
+    }
+}
+
+/// Momentum (β = 0.5, heavy ball and Nesterov) and invhess (λ = 1) on every
+/// landscape and grid (fresh points, shuffled epochs of batches, epochs in
+/// order, GD-like B = N): per-trial results equal the CPU's to f32 rounding.
+#[test]
+fn momentum_and_invhess_trials_match_the_cpu() {
+    let Some(gpu) = gpu() else { return };
+    let grids = [
+        Spec { steps: Some(10), ..Spec::default() },
+        Spec { steps: None, train_size: Some(6), batch: Some(2), epochs: Some(3), shuffle: true, ..Spec::default() },
+        Spec { steps: None, train_size: Some(9), batch: Some(3), epochs: Some(2), ..Spec::default() },
+        Spec { steps: Some(10), train_size: Some(5), batch: Some(5), ..Spec::default() },
+    ];
+    let variants = [
+        Spec { optimizer: Optimizer::Momentum, beta: Some(0.5), ..Spec::default() },
+        Spec { optimizer: Optimizer::Momentum, beta: Some(0.5), nesterov: true, ..Spec::default() },
+        Spec { optimizer: Optimizer::Invhess, lambda: Some(1.0), ..Spec::default() },
+    ];
+    for name in AnyLandscape::NAMES {
+        for grid in &grids {
+            for v in &variants {
+                let spec = Spec {
+                    optimizer: v.optimizer,
+                    beta: v.beta,
+                    nesterov: v.nesterov,
+                    lambda: v.lambda,
+                    ..grid.clone()
+                };
+                assert_trials_match(&gpu, &on_landscape(name, &spec), 1000..1300);
+            }
+        }
+    }
+}
+
+/// The GPU's runs of the exact momentum and invhess checks of
+/// tests/suite/momentum.rs: heavy-ball and Nesterov SGD, GD and epochs on
+/// Mean Estimation, invhess there (SGD at a smaller rate) and on Gauss at
+/// T = 1 (quadrature), all within 4 SE; and a singular invhess step diverges.
+#[test]
+fn momentum_and_invhess_are_exact_on_the_gpu() {
+    use crate::momentum;
+    let Some(gpu) = gpu() else { return };
+    let run = |exp: &Experiment| -> Outcome { driver::run(&gpu, exp, &simsgd::progress::Progress::hidden()).unwrap() };
+    momentum::heavy_ball_sgd_on_mean_estimation(&run);
+    momentum::heavy_ball_gd_and_epochs_on_mean_estimation(&run);
+    momentum::invhess_on_mean_estimation(&run);
+    momentum::invhess_on_gauss_at_one_step(&run);
+    let singular = run(&resolve(&momentum::singular_invhess())).primary;
+    assert_eq!((singular.diverged, singular.diverged_nonfinite), (1000, 1000));
 }
 
 #[test]
@@ -271,19 +366,30 @@ fn divergences_match_the_cpu() {
     );
 }
 
-/// `--backend gpu` end to end: the report names the backend and the adapter.
+/// `--backend gpu` end to end: the report names the backend and the adapter,
+/// for SGD and for momentum and invhess.
 #[test]
 fn cli_runs_on_the_gpu() {
     let Some(gpu) = gpu() else { return };
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_simsgd"))
-        .args(["run", "archimedes", "--backend", "gpu", "--trials", "3000", "--record-every", "5", "--json", "-q"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["backend"], "gpu");
-    assert!(v["adapter"].as_str().unwrap().contains(gpu.device().name()));
-    assert_eq!(v["curve"].as_array().unwrap().len(), 3);
+    for (args, optimizer) in [
+        (&["archimedes", "--record-every", "5"][..], "sgd"),
+        (&["mean-estimation", "--optimizer", "momentum", "--beta", "0.5", "--nesterov"], "momentum"),
+        (&["archimedes", "--optimizer", "invhess", "--lambda", "1", "--record-every", "5"], "invhess"),
+        (&["shifting-valleys", "--optimizer", "invhess", "--lambda", "1"], "invhess"),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_simsgd"))
+            .arg("run")
+            .args(args)
+            .args(["--backend", "gpu", "--trials", "3000", "--json", "-q"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!((&v["backend"], &v["optimizer"]), (&"gpu".into(), &optimizer.into()), "{args:?}");
+        assert!(v["adapter"].as_str().unwrap().contains(gpu.device().name()));
+        let records = if args.contains(&"--record-every") { 3 } else { 0 };
+        assert_eq!(v["curve"].as_array().map_or(0, Vec::len), records, "{args:?}");
+    }
 }
 
 /// More than 65535 workgroups in one chunk: the 2-D dispatch reaches every

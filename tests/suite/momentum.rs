@@ -2,12 +2,15 @@
 //! values: heavy-ball and Nesterov SGD and GD on Mean Estimation (linear
 //! recursions, tests/suite/common/mean_estimation.rs), invhess on Gauss at
 //! T = 1 by quadrature and on Mean Estimation (SGD at a rescaled η), and
-//! the β = 0 and λ = 0 runs equal to SGD's bit for bit.
+//! the β = 0 and λ = 0 runs equal to SGD's bit for bit. The exact checks
+//! take the backend's runner ([`Runner`]): tests/suite/gpu.rs runs them on
+//! the GPU too.
 
 use crate::common;
 
 use common::{assert_within, mean_estimation, resolve, run};
-use simsgd::experiment::Spec;
+use simsgd::experiment::{Experiment, Spec};
+use simsgd::observables::Outcome;
 use simsgd::optimizer::Optimizer;
 
 /// Mean Estimation at H = 2, S = 1 from θ₀ = 1 (the setting).
@@ -15,10 +18,13 @@ fn me(optimizer: Optimizer) -> Spec {
     Spec { optimizer, trials: 200_000, eta: 0.05, steps: Some(10), ..mean_estimation::spec(2.0, 1.0, 1.0) }
 }
 
+/// A backend's runs: the CPU's ([`run`]) here, the GPU's in tests/suite/gpu.rs.
+pub(crate) type Runner<'a> = &'a dyn Fn(&Experiment) -> Outcome;
+
 /// The run's test loss and gap within 4 SE of the exact momentum values on
 /// `n` points visited in `batches`, and its test loss more than 20 SE from
 /// plain SGD's exact value there (β is not ignored).
-fn check(spec: Spec, n: usize, batches: &[Vec<usize>], beta: f64, nesterov: bool) {
+fn check(run: Runner, spec: Spec, n: usize, batches: &[Vec<usize>], beta: f64, nesterov: bool) {
     let exact = mean_estimation::momentum(2.0, 1.0, 1.0, n, batches, beta, nesterov);
     let at = [spec.eta, 0.0, 0.0];
     let flags = spec.command_line();
@@ -34,27 +40,35 @@ fn check(spec: Spec, n: usize, batches: &[Vec<usize>], beta: f64, nesterov: bool
 
 #[test]
 fn heavy_ball_sgd_on_mean_estimation_is_exact() {
+    heavy_ball_sgd_on_mean_estimation(&run);
+}
+
+pub(crate) fn heavy_ball_sgd_on_mean_estimation(run: Runner) {
     // T = 10 fresh points, η = 0.05: the exact test loss is 0.1331 for SGD,
     // 0.0301 for β = 0.5 (the effective rate η/(1 − β) doubles the descent)
     // and 0.4292 for β = 0.9 (ηH/(1 − β) = 1: θ overshoots and oscillates),
     // 0.1820 with Nesterov's look-ahead at β = 0.9.
     let fresh: Vec<Vec<usize>> = (0..10).map(|t| vec![t]).collect();
     for beta in [0.5, 0.9] {
-        check(Spec { beta: Some(beta), ..me(Optimizer::Momentum) }, 10, &fresh, beta, false);
+        check(run, Spec { beta: Some(beta), ..me(Optimizer::Momentum) }, 10, &fresh, beta, false);
     }
-    check(Spec { beta: Some(0.9), nesterov: true, ..me(Optimizer::Momentum) }, 10, &fresh, 0.9, true);
+    check(run, Spec { beta: Some(0.9), nesterov: true, ..me(Optimizer::Momentum) }, 10, &fresh, 0.9, true);
 }
 
 #[test]
 fn heavy_ball_gd_and_epochs_on_mean_estimation_are_exact() {
+    heavy_ball_gd_and_epochs_on_mean_estimation(&run);
+}
+
+pub(crate) fn heavy_ball_gd_and_epochs_on_mean_estimation(run: Runner) {
     // GD on N = 5 points (B = N, E = T = 10), and 3 epochs of batches of 2
     // on 6 points.
     let gd = Spec { train_size: Some(5), batch: Some(5), ..me(Optimizer::Momentum) };
-    check(Spec { beta: Some(0.5), ..gd.clone() }, 5, &vec![(0..5).collect(); 10], 0.5, false);
-    check(Spec { beta: Some(0.9), ..gd }, 5, &vec![(0..5).collect(); 10], 0.9, false);
+    check(run, Spec { beta: Some(0.5), ..gd.clone() }, 5, &vec![(0..5).collect(); 10], 0.5, false);
+    check(run, Spec { beta: Some(0.9), ..gd }, 5, &vec![(0..5).collect(); 10], 0.9, false);
     let epochs = Spec { train_size: Some(6), batch: Some(2), steps: None, epochs: Some(3), ..me(Optimizer::Momentum) };
     let batches: Vec<Vec<usize>> = (0..9).map(|t| vec![2 * (t % 3), 2 * (t % 3) + 1]).collect();
-    check(Spec { beta: Some(0.7), nesterov: true, ..epochs }, 6, &batches, 0.7, true);
+    check(run, Spec { beta: Some(0.7), nesterov: true, ..epochs }, 6, &batches, 0.7, true);
 }
 
 #[test]
@@ -85,6 +99,10 @@ fn beta_zero_and_lambda_zero_are_sgd_bit_for_bit() {
 
 #[test]
 fn invhess_on_gauss_at_one_step_matches_quadrature() {
+    invhess_on_gauss_at_one_step(&run);
+}
+
+pub(crate) fn invhess_on_gauss_at_one_step(run: Runner) {
     // From h = 0: g_x = ½(1 − x²), ∇∇l_x = ½x², so (η⁻¹ + λx²/2) s = ½(1 − x²)
     // gives h_1 = −η(1 − x²)/(2 + ηλx²). E ½(h_1 + e^{−h_1}) over x ~ N(0, 1)
     // by the trapezoid rule on [−14, 14] (spectrally accurate for this
@@ -111,8 +129,12 @@ fn invhess_on_gauss_at_one_step_matches_quadrature() {
 
 #[test]
 fn invhess_on_mean_estimation_is_sgd_at_a_smaller_rate() {
-    // ∇∇l = H for every point, so s = η ḡ/(1 + ηλH): SGD at η/(1 + ηλH),
-    // on every grid; here GD on 5 points and 2 epochs of batches of 3.
+    invhess_on_mean_estimation(&run);
+}
+
+/// ∇∇l = H for every point, so s = η ḡ/(1 + ηλH): SGD at η/(1 + ηλH),
+/// on every grid; here GD on 5 points and 2 epochs of batches of 3.
+pub(crate) fn invhess_on_mean_estimation(run: Runner) {
     let (eta, lambda) = (0.3, 2.0);
     let effective = eta / (1.0 + eta * lambda * 2.0);
     for (spec, n, batches) in [
@@ -138,16 +160,20 @@ fn invhess_on_mean_estimation_is_sgd_at_a_smaller_rate() {
 
 #[test]
 fn a_singular_invhess_step_counts_the_trial_as_diverged() {
-    // H = −1, η = 0.5, λ = 2: η⁻¹ + λH = 0 for every batch.
-    let spec = Spec {
+    let out = run(&resolve(&singular_invhess()));
+    assert_eq!(out.primary.diverged, 1000);
+}
+
+/// 1000 trials of invhess whose every step is singular: H = −1, η = 0.5,
+/// λ = 2 make η⁻¹ + λH = 0 for every batch.
+pub(crate) fn singular_invhess() -> Spec {
+    Spec {
         optimizer: Optimizer::Invhess,
         lambda: Some(2.0),
         eta: 0.5,
         trials: 1000,
         ..mean_estimation::spec(-1.0, 1.0, 1.0)
-    };
-    let out = run(&resolve(&spec));
-    assert_eq!(out.primary.diverged, 1000);
+    }
 }
 
 #[test]

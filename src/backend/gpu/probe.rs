@@ -1,8 +1,10 @@
-//! The device's random numbers, read back for comparison with `crate::rng`.
+//! The device's random numbers and landscape derivatives, read back for
+//! comparison with `crate::rng` and `crate::landscape::derivatives`.
 
 use super::device::{bind, layout, pipelines, Gpu};
-use super::shader::{self, Multiply, WG};
+use super::shader::{self, Multiply, MAX_PARAMS, WG};
 use crate::error::Result;
+use crate::landscape::Landscape;
 use crate::rng::{key, Stream};
 
 #[repr(C)]
@@ -36,4 +38,70 @@ pub fn rng_blocks(gpu: &Gpu, multiply: Multiply, seed: u64, trial: u32, stream: 
     let group = bind(gpu, &layout, &[&uniform, &words, &normals]);
     gpu.dispatch(&pipeline, &group, (count.div_ceil(WG as u32), 1), None)?;
     Ok(Blocks { words: gpu.read(&words, count as usize)?, normals: gpu.read(&normals, count as usize)? })
+}
+
+/// The uniform block of shaders/derivatives.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct DerivativesProbe {
+    params: [[f32; 4]; MAX_PARAMS / 4],
+    count: u32,
+    pad: [u32; 3],
+}
+
+/// A per-sample gradient ∇l_x(θ) and Hessian ∇²l_x(θ) as the device computes
+/// them (f32, widened).
+pub struct Derivatives<const D: usize> {
+    pub grad: [f64; D],
+    pub hess: [[f64; D]; D],
+    /// The largest |entry| of the device's `vec4` gradient and 3×3 Hessian
+    /// beyond the D weights: 0, as the kernels' padded solve needs.
+    pub beyond: f64,
+}
+
+/// The landscape's WGSL `grad` and `hess` at each point (θ, x), with its
+/// parameters as the simulator passes them (f32).
+pub fn derivatives<L: Landscape<D>, const D: usize>(
+    gpu: &Gpu,
+    landscape: &L,
+    points: &[([f64; D], f64)],
+) -> Result<Vec<Derivatives<D>>> {
+    let module = gpu.module(L::NAME, shader::derivatives::<L, D>())?;
+    let layout = layout(gpu, 2);
+    let [pipeline] = pipelines(gpu, &module, &layout, ["probe_derivatives"], &[])?;
+    let mut cfg = DerivativesProbe { params: [[0.0; 4]; MAX_PARAMS / 4], count: points.len() as u32, pad: [0; 3] };
+    for (i, v) in landscape.params().into_iter().enumerate() {
+        cfg.params[i / 4][i % 4] = v as f32;
+    }
+    let packed: Vec<[f32; 4]> = points
+        .iter()
+        .map(|(theta, x)| {
+            let mut p = [0.0; 4];
+            for (p, t) in p.iter_mut().zip(theta) {
+                *p = *t as f32;
+            }
+            p[3] = *x as f32;
+            p
+        })
+        .collect();
+    let uniform = gpu.uniform("derivatives", bytemuck::bytes_of(&cfg));
+    let input = gpu.storage("points", 16 * points.len() as u64);
+    gpu.queue.write_buffer(&input, 0, bytemuck::cast_slice(&packed));
+    let out = gpu.storage("derivatives", 64 * points.len() as u64);
+    let group = bind(gpu, &layout, &[&uniform, &input, &out]);
+    gpu.dispatch(&pipeline, &group, ((points.len() as u32).div_ceil(WG as u32).max(1), 1), None)?;
+    let raw: Vec<[[f32; 4]; 4]> = gpu.read(&out, points.len())?;
+    Ok(raw
+        .iter()
+        .map(|[g, h @ ..]| {
+            let outside = (0..4)
+                .map(|a| if a < D { 0.0 } else { g[a] })
+                .chain((0..3).flat_map(|a| (0..3).map(move |b| if a < D && b < D { 0.0 } else { h[b][a] })));
+            Derivatives {
+                grad: std::array::from_fn(|a| g[a] as f64),
+                hess: std::array::from_fn(|a| std::array::from_fn(|b| h[b][a] as f64)),
+                beyond: outside.fold(0.0f64, |m, v| m.max((v as f64).abs())),
+            }
+        })
+        .collect())
 }

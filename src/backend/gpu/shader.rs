@@ -1,14 +1,14 @@
 //! WGSL sources, assembled at load time, and the Rust ↔ WGSL contract.
 //!
 //! The shared kernels live under shaders/ (philox, math, simulate, network,
-//! probe); each landscape's `loss` and `grad` live beside its Rust file
+//! probe, derivatives); each landscape's `loss`, `grad` and `hess` live beside its Rust file
 //! ([`Landscape::WGSL`]). Everything both sides must agree on is a Rust
 //! constant, here or in its Rust home (`crate::rng`, `crate::quadrature`), and
 //! reaches the shaders only through a generated prelude, so the two cannot
 //! drift:
 //!
 //! * [`constants`]: the workgroup size, the divergence flag bits, the
-//!   `DYNAMICS` codes, the random streams' ids, Philox's constants and the
+//!   `DYNAMICS` and `UPDATE` codes, the random streams' ids, Philox's constants and the
 //!   array bounds of the uniform block;
 //! * the network study's sizes, layer offsets and streams, per network
 //!   (`super::network`'s prelude);
@@ -29,6 +29,7 @@ const PHILOX: &str = include_str!("../../../shaders/philox.wgsl");
 const MATH: &str = include_str!("../../../shaders/math.wgsl");
 const SIMULATE: &str = include_str!("../../../shaders/simulate.wgsl");
 const PROBE: &str = include_str!("../../../shaders/probe.wgsl");
+const DERIVATIVES: &str = include_str!("../../../shaders/derivatives.wgsl");
 const NETWORK: &str = include_str!("../../../shaders/network.wgsl");
 const MULHI_NATIVE: &str = include_str!("../../../shaders/mulhi_native.wgsl");
 const MULHI_EMULATED: &str = include_str!("../../../shaders/mulhi_emulated.wgsl");
@@ -64,6 +65,16 @@ pub const DYNAMICS_GRID: u32 = 0;
 pub const DYNAMICS_SDE: u32 = 1;
 /// `DYNAMICS` code of a pipeline for ODE substeps.
 pub const DYNAMICS_ODE: u32 = 2;
+/// `UPDATE` code of a grid pipeline whose steps are θ ← θ − η ḡ
+/// ([`Update::Gradient`](crate::optimizer::Update::Gradient), and momentum at
+/// β = 0, invhess at λ = 0).
+pub const UPDATE_GRADIENT: u32 = 0;
+/// `UPDATE` code of heavy-ball steps θ_{t+1} = θ_t − η ḡ_t + β(θ_t − θ_{t−1}).
+pub const UPDATE_HEAVY_BALL: u32 = 1;
+/// `UPDATE` code of heavy-ball steps with ḡ_t at θ_t + β(θ_t − θ_{t−1}) (Nesterov).
+pub const UPDATE_NESTEROV: u32 = 2;
+/// `UPDATE` code of invhess steps θ ← θ − s, (η⁻¹ I + λ h̄_t) s = ḡ_t.
+pub const UPDATE_INVERSE_HESSIAN: u32 = 3;
 pub use crate::landscape::limits::{MAX_DIM, MAX_PARAMS};
 
 const _: () = assert!(
@@ -73,13 +84,17 @@ const _: () = assert!(
 
 /// The shared constants, as WGSL.
 pub fn constants() -> String {
-    let decimal: [(&str, u64); 11] = [
+    let decimal: [(&str, u64); 15] = [
         ("WG", WG),
         ("DIVERGED", DIVERGED.into()),
         ("NONFINITE", NONFINITE.into()),
         ("DYNAMICS_GRID", DYNAMICS_GRID.into()),
         ("DYNAMICS_SDE", DYNAMICS_SDE.into()),
         ("DYNAMICS_ODE", DYNAMICS_ODE.into()),
+        ("UPDATE_GRADIENT", UPDATE_GRADIENT.into()),
+        ("UPDATE_HEAVY_BALL", UPDATE_HEAVY_BALL.into()),
+        ("UPDATE_NESTEROV", UPDATE_NESTEROV.into()),
+        ("UPDATE_INVERSE_HESSIAN", UPDATE_INVERSE_HESSIAN.into()),
         ("STREAM_DATA", Stream::Data as u64),
         ("STREAM_NOISE", Stream::Noise as u64),
         ("STREAM_SHUFFLE", Stream::Shuffle as u64),
@@ -127,6 +142,11 @@ pub fn network(multiply: Multiply, prelude: &str) -> String {
 /// The random-number probe.
 pub fn probe(multiply: Multiply) -> String {
     [&constants(), multiply.source(), PHILOX, MATH, PROBE].join("\n")
+}
+
+/// The derivatives probe of a landscape: its WGSL `grad` and `hess` at given points.
+pub fn derivatives<L: Landscape<D>, const D: usize>() -> String {
+    [&constants(), MATH, &landscape::<L, D>(), L::WGSL, DERIVATIVES].join("\n")
 }
 
 #[cfg(test)]

@@ -9,18 +9,25 @@
 //! * Learning curves are reduced on the device: one (count, mean, M2) partial
 //!   per workgroup and record, merged on the host in f64 (Chan), so memory does
 //!   not grow with trials × recorded steps.
+//! * Grid steps follow the plan's [`Update`] (SGD's step, heavy-ball and
+//!   Nesterov momentum, invhess), each a pipeline of its own
+//!   (shaders/simulate.wgsl's `descend`); momentum keeps θ_{t−1} per trial
+//!   in a buffer of its own across dispatches.
 //! * Final θ and train loss come back per trial (f32), widened to f64, and
 //!   the test loss is recomputed from θ in f64 on the host; the driver (`crate::backend::driver`) tallies them in trial order, so the
 //!   statistics do not depend on scheduling.
 
 use super::device::{bind, grid_2d, layout, pipelines, Gpu};
-use super::shader::{self, DIVERGED, DYNAMICS_GRID, DYNAMICS_ODE, DYNAMICS_SDE, MAX_PARAMS, NONFINITE, WG};
+use super::shader::{
+    self, DIVERGED, DYNAMICS_GRID, DYNAMICS_ODE, DYNAMICS_SDE, MAX_PARAMS, NONFINITE, UPDATE_GRADIENT,
+    UPDATE_HEAVY_BALL, UPDATE_INVERSE_HESSIAN, UPDATE_NESTEROV, WG,
+};
 use crate::backend::simulator::{Chunk, Simulator, Status};
 use crate::error::{usage, Error, Result};
 use crate::experiment::Experiment;
 use crate::landscape::{Landscape, Visitor};
 use crate::memory;
-use crate::optimizer::Dynamics;
+use crate::optimizer::{Dynamics, Update};
 use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::quadrature::MAX_NODES;
@@ -87,6 +94,10 @@ struct Config {
     diverge_at: f32,
     drift_slope: f32,
     drift_step: f32,
+    beta: f32,
+    lambda: f32,
+    pad1: u32,
+    pad2: u32,
     params: [[f32; 4]; MAX_PARAMS / 4],
     init: [f32; 4],
     nodes: [[f32; 4]; MAX_NODES / 4],
@@ -94,7 +105,7 @@ struct Config {
 }
 
 /// The kernels of one landscape, specialised for one dynamics
-/// (`shader::DYNAMICS_*`).
+/// (`shader::DYNAMICS_*`) and update rule (`shader::UPDATE_*`).
 struct Kernels {
     layout: wgpu::BindGroupLayout,
     init: wgpu::ComputePipeline,
@@ -103,21 +114,26 @@ struct Kernels {
     finish: wgpu::ComputePipeline,
 }
 
-/// Compiled kernels by (landscape, dynamics), reused across runs.
-type KernelCache = Mutex<HashMap<(&'static str, u32), Arc<Kernels>>>;
+/// Compiled kernels by (landscape, dynamics, update), reused across runs.
+type KernelCache = Mutex<HashMap<(&'static str, u32, u32), Arc<Kernels>>>;
 
 impl Kernels {
     /// Compiled once per simulator and reused.
-    fn get<L: Landscape<D>, const D: usize>(gpu: &Gpu, cache: &KernelCache, dynamics: u32) -> Result<Arc<Self>> {
-        let key = (L::NAME, dynamics);
+    fn get<L: Landscape<D>, const D: usize>(
+        gpu: &Gpu,
+        cache: &KernelCache,
+        dynamics: u32,
+        update: u32,
+    ) -> Result<Arc<Self>> {
+        let key = (L::NAME, dynamics, update);
         if let Some(k) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
             return Ok(k.clone());
         }
         let module = gpu.module(L::NAME, shader::simulate::<L, D>(gpu.multiply()))?;
-        let layout = layout(gpu, 6);
+        let layout = layout(gpu, 7);
         let entries = ["init", "run_steps", "record_curve", "finish"];
-        let [init, run_steps, record_curve, finish] =
-            pipelines(gpu, &module, &layout, entries, &[("DYNAMICS", dynamics as f64)])?;
+        let constants = [("DYNAMICS", dynamics as f64), ("UPDATE", update as f64)];
+        let [init, run_steps, record_curve, finish] = pipelines(gpu, &module, &layout, entries, &constants)?;
         let kernels = Arc::new(Kernels { layout, init, run_steps, record_curve, finish });
         cache.lock().unwrap_or_else(|p| p.into_inner()).insert(key, kernels.clone());
         Ok(kernels)
@@ -138,6 +154,22 @@ fn dynamics_code(plan: &Plan) -> u32 {
         Dynamics::Discrete => DYNAMICS_GRID,
         Dynamics::Continuous { noise: true, .. } => DYNAMICS_SDE,
         Dynamics::Continuous { noise: false, .. } => DYNAMICS_ODE,
+    }
+}
+
+/// The `UPDATE` constant of a plan: β = 0 and λ = 0 are SGD's step (as on
+/// the CPU, which skips their terms).
+fn update_code(plan: &Plan) -> u32 {
+    match plan.update {
+        Update::HeavyBall { beta, nesterov } if beta != 0.0 => {
+            if nesterov {
+                UPDATE_NESTEROV
+            } else {
+                UPDATE_HEAVY_BALL
+            }
+        }
+        Update::InverseHessian { lambda } if lambda != 0.0 => UPDATE_INVERSE_HESSIAN,
+        _ => UPDATE_GRADIENT,
     }
 }
 
@@ -219,6 +251,11 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
             *p = *v as f32;
         }
         let grid = &self.plan.grid;
+        let (beta, lambda) = match self.plan.update {
+            Update::Gradient => (0.0, 0.0),
+            Update::HeavyBall { beta, .. } => (beta as f32, 0.0),
+            Update::InverseHessian { lambda } => (0.0, lambda as f32),
+        };
         Config {
             seed: key(self.exp.seed),
             trials: (trials.end - trials.start) as u32,
@@ -232,6 +269,8 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
             by_weights: by_weights(self.plan, rule.nodes.len()) as u32,
             eta: self.plan.eta as f32,
             diverge_at: self.exp.diverge_at.min(f32::MAX as f64) as f32,
+            beta,
+            lambda,
             params,
             init,
             nodes,
@@ -261,7 +300,8 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
         let window = if record { self.exp.drift_window(self.plan) } else { None };
         let mut out = Chunk::new(D, count as usize, &records);
         let slots = (MAX_PARTIALS / (groups as u64 * PARTIAL_BYTES)).clamp(1, records.len().max(1) as u64) as u32;
-        let kernels = Kernels::get::<L, D>(gpu, self.kernels, dynamics_code(self.plan))?;
+        let update = update_code(self.plan);
+        let kernels = Kernels::get::<L, D>(gpu, self.kernels, dynamics_code(self.plan), update)?;
         let mut cfg = self.config(range.clone(), groups);
         let uniform = gpu.uniform("config", bytemuck::bytes_of(&cfg));
         let state = gpu.storage("state", 16 * count);
@@ -270,8 +310,11 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
         let partials = gpu.storage("partials", slots as u64 * groups as u64 * PARTIAL_BYTES);
         let results = gpu.storage("results", 16 * count);
         let drift = gpu.storage("drift", if window.is_some() { 32 * count } else { 32 });
+        let momentum = matches!(update, UPDATE_HEAVY_BALL | UPDATE_NESTEROV);
+        let previous = gpu.storage("previous", if momentum { 16 * count } else { 16 });
         gpu.check()?;
-        let group = bind(gpu, &kernels.layout, &[&uniform, &state, &flags, &order, &partials, &results, &drift]);
+        let buffers = [&uniform, &state, &flags, &order, &partials, &results, &drift, &previous];
+        let group = bind(gpu, &kernels.layout, &buffers);
         let mut timer = gpu.timer();
         // Each dispatch is its own submission, after its own configuration.
         let mut dispatch = |pipeline: &wgpu::ComputePipeline, cfg: &Config| {
@@ -480,12 +523,13 @@ impl Simulator for GpuSimulator {
         f32::EPSILON as f64 / 2.0
     }
 
-    /// Everything but GDC, which needs per-sample Hessians, and grids whose
+    /// Everything but GDC (its correction sums per-sample Hessians times
+    /// gradients over the whole training set every step), and grids whose
     /// 32-bit counters would wrap (`counters_fit`), where the host has the
     /// memory for the results ([`Shape::host_of_device`](crate::backend::footprint::Shape::host_of_device)).
     fn supports(&self, exp: &Experiment) -> Result<()> {
         if exp.cpu_only() {
-            return Err(usage("gdc needs per-sample Hessians and runs on the CPU backend only"));
+            return Err(usage("gdc runs on the CPU backend only"));
         }
         let shape = exp.shape();
         let nodes = shape.plans.first().map_or(0, |p| p.nodes) as u64;

@@ -1,0 +1,31 @@
+// A landscape's WGSL derivatives, for checking against the CPU's exact ones
+// (src/backend/gpu/probe.rs): for point i < count, theta in the xyz of
+// points[i] and x in its w, out[4 i] = grad(theta, x) and out[4 i + 1 + c] =
+// column c of hess(theta, x). Assembled after the generated constants,
+// math.wgsl, the landscape's generated DIM and param_NAME() and its WGSL.
+
+struct Config {
+    params: array<vec4<f32>, MAX_PARAMS / 4u>, // read through param_NAME()
+    count: u32,
+    pad0: u32,
+    pad1: u32,
+    pad2: u32,
+}
+
+@group(0) @binding(0) var<uniform> cfg: Config;
+@group(0) @binding(1) var<storage, read_write> points: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> out: array<vec4<f32>>;
+
+@compute @workgroup_size(WG)
+fn probe_derivatives(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    if (i < cfg.count) {
+        let p = points[i];
+        let t = vec4<f32>(p.xyz, 0.0);
+        let h = hess(t, p.w);
+        out[4u * i] = grad(t, p.w);
+        out[4u * i + 1u] = vec4<f32>(h[0], 0.0);
+        out[4u * i + 2u] = vec4<f32>(h[1], 0.0);
+        out[4u * i + 3u] = vec4<f32>(h[2], 0.0);
+    }
+}
