@@ -64,6 +64,23 @@ fn order_three_error_shrinks_like_eta_to_the_fourth() {
     }
 }
 
+/// Momentum's kernel-weighted diagrams and invhess's marked ones on a
+/// non-quadratic landscape: the order-2 error falls like η³ (8x when η
+/// halves, within the η⁴ term's share) on Archimedes, SGD and GD grids.
+#[test]
+fn momentum_and_invhess_errors_shrink_like_the_next_power() {
+    let momentum = Spec { optimizer: Optimizer::Momentum, beta: Some(0.5), ..ten_steps("archimedes") };
+    let invhess = Spec { optimizer: Optimizer::Invhess, lambda: Some(1.0), ..ten_steps("archimedes") };
+    for (setup, eta) in [
+        (momentum.clone(), 0.01),
+        (Spec { train_size: Some(10), batch: Some(10), nesterov: true, ..momentum }, 0.01),
+        (invhess.clone(), 0.02),
+        (Spec { train_size: Some(10), batch: Some(5), epochs: Some(2), steps: None, ..invhess }, 0.02),
+    ] {
+        assert_error_ratio(&setup, eta, 2, 5.5..11.0);
+    }
+}
+
 /// z = (MC − prediction)/SE at the highest order within 3 for the test loss
 /// and the gap, and within 4 for each coordinate of θ (18 landscapes and
 /// dynamics × 2–3 coordinates: a family of ~50 z-values, in which one beyond 3
