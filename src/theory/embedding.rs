@@ -266,25 +266,30 @@ pub fn weighted_count(d: &Diagram, shape: &Shape, kernel: &Kernel) -> f64 {
     // Blocks with nodes, renumbered 0..m (the lone root's block dropped).
     let used: Vec<usize> = (0..d.blocks).filter(|&b| !(lone_root && b == d.block[0])).collect();
     let m = used.len();
-    let local = |v: usize| used.iter().position(|&b| b == d.block[v]).expect("a node's block");
+    // Each non-root node's block among `used` (node v at index v − 1).
+    let node_block: Vec<usize> =
+        (1..=n).map(|v| used.iter().position(|&b| b == d.block[v]).expect("a node's block")).collect();
     let edges = edges(d);
     let roots: Vec<usize> = (1..=n).filter(|&v| d.parent[v] == 0).map(|v| v - 1).collect();
     let (slots, epochs, total) = (shape.slots, shape.epochs, shape.slots * shape.epochs);
+    let mut steps = vec![0; n];
     let mut sum = 0.0;
     for pi in weak_orders(m) {
         let sizes = (0..pi.classes).map(|c| pi.rank.iter().filter(|&&r| r == c).count());
         let samples: f64 = sizes.map(|s| falling(shape.batch as f64, s)).product();
-        let slot_class = |v: usize| pi.rank[local(v + 1)];
+        let slot_class: Vec<usize> = node_block.iter().map(|&b| pi.rank[b]).collect();
         for rho in weak_orders(n) {
-            if !edges.iter().all(|e| e.holds(&rho.rank, slot_class)) {
+            if !edges.iter().all(|e| e.holds(&rho.rank, |v| slot_class[v])) {
                 continue;
             }
             let mut part = 0.0;
             increasing(slots, pi.classes, |s| {
                 increasing(epochs, rho.classes, |e| {
-                    let step = |v: usize| e[rho.rank[v]] * slots + s[slot_class(v)];
-                    let inner: f64 = edges.iter().map(|x| kernel.edge(step(x.parent) - step(x.child))).product();
-                    part += inner * roots.iter().map(|&v| kernel.root(total - step(v))).product::<f64>();
+                    for (v, step) in steps.iter_mut().enumerate() {
+                        *step = e[rho.rank[v]] * slots + s[slot_class[v]];
+                    }
+                    let inner: f64 = edges.iter().map(|x| kernel.edge(steps[x.parent] - steps[x.child])).product();
+                    part += inner * roots.iter().map(|&v| kernel.root(total - steps[v])).product::<f64>();
                 });
             });
             sum += samples * part;
