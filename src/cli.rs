@@ -435,8 +435,9 @@ pub struct TheoryArgs {
     /// Highest order (power of η; edges of the diagrams) [default: 3; 2 for gdc].
     #[arg(long, allow_negative_numbers = true)]
     pub order: Option<usize>,
-    /// Re-summed values for long training (fresh-sample SGD, GD, SDE, ODE):
-    /// exact geometric sums of (I − ηH)^t, or their integral approximation.
+    /// Re-summed values for long training (fresh-sample SGD, GD, SDE, ODE,
+    /// and momentum on the first two): exact sums of the propagators (I − ηH)^t
+    /// (momentum's companion recurrence), or their integral approximation.
     #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "exact")]
     pub resum: Option<Resum>,
 }

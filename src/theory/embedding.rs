@@ -302,7 +302,7 @@ pub fn weighted_count(d: &Diagram, shape: &Shape, kernel: &Kernel) -> f64 {
 }
 
 /// Calls `f` with every increasing k-tuple of 0..n.
-fn increasing(n: usize, k: usize, mut f: impl FnMut(&[usize])) {
+pub(super) fn increasing(n: usize, k: usize, mut f: impl FnMut(&[usize])) {
     if k > n {
         return;
     }

@@ -225,6 +225,12 @@ pub(crate) const REFUSED: &[(&str, &str)] = &[
     ("predict gauss --resum --train-size 10 --epochs 2", "--resum: re-summed values are implemented for"),
     ("run gauss --theory --resum --optimizer gdc", "--resum: re-summed values are implemented for"),
     ("predict gauss --resum nope", "invalid value 'nope' for '--resum"),
+    ("predict gauss --optimizer momentum --resum integral", "--resum integral: Remark 2's integrals are for plain"),
+    ("predict gauss --optimizer invhess --resum", "--resum: the Hessian-based update (invhess) is not re-summed"),
+    (
+        "predict gauss --optimizer momentum --resum --train-size 10 --batch 2",
+        "--resum: re-summed values are implemented",
+    ),
     // ---- predict: flags it does not have
     ("predict", "the following required arguments were not provided: <LANDSCAPE>"),
     ("predict gauss --trials 5", "unexpected argument '--trials'"),

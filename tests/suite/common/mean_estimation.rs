@@ -8,6 +8,7 @@
 
 use super::poly::Poly;
 use simsgd::experiment::Spec;
+use std::ops::{Add, Mul};
 
 /// The run on Mean Estimation with curvature `h`, noise scale `s` and init
 /// `theta0` (`mean-estimation --param H=h,S=s --init theta0`).
@@ -49,15 +50,92 @@ pub fn discrete(h: f64, s: f64, theta0: f64, n: usize, batches: &[Vec<usize>]) -
 /// ψ_k = c₁ψ_{k−1} + c₂ψ_{k−2}) and κ_n = (ηS/B) Σ_{t: n ∈ batch t} ψ_{T−1−t}.
 /// β = 0 is SGD: ψ_k = φ_k = (1 − ηH)^k.
 pub fn momentum(h: f64, s: f64, theta0: f64, n: usize, batches: &[Vec<usize>], beta: f64, nesterov: bool) -> Exact {
-    let eta = Poly::var(0);
-    let a = &Poly::constant(1.0) - &eta.scale(h);
-    let (c1, c2) = if nesterov {
-        (a.scale(1.0 + beta), a.scale(-beta))
-    } else {
-        (&a + &Poly::constant(beta), Poly::constant(-beta))
-    };
+    let [test, gap, theta] = moments(Poly::var(0), h, s, theta0, n, batches, beta, nesterov);
+    Exact { test, gap, theta }
+}
+
+/// [`momentum`]'s E[test loss], E[gap] and E[θ_T] at one η, in floating point:
+/// the polynomials' coefficients grow like (1/(1 − β))^k, so evaluating them
+/// at η cancels catastrophically once T is a few tens.
+#[allow(clippy::too_many_arguments)]
+pub fn momentum_at(
+    eta: f64,
+    h: f64,
+    s: f64,
+    theta0: f64,
+    n: usize,
+    batches: &[Vec<usize>],
+    beta: f64,
+    nesterov: bool,
+) -> [f64; 3] {
+    moments(Coefficient(eta), h, s, theta0, n, batches, beta, nesterov).map(|c| c.0)
+}
+
+/// A number the recursion runs on: a polynomial in η, or η's value.
+pub trait Ring: Clone + Default
+where
+    for<'a> &'a Self: Add<&'a Self, Output = Self> + Mul<&'a Self, Output = Self>,
+{
+    fn constant(c: f64) -> Self;
+    fn scale(&self, k: f64) -> Self;
+}
+
+impl Ring for Poly {
+    fn constant(c: f64) -> Self {
+        Poly::constant(c)
+    }
+    fn scale(&self, k: f64) -> Self {
+        Poly::scale(self, k)
+    }
+}
+
+/// A plain value as a [`Ring`].
+#[derive(Clone, Copy, Default)]
+pub struct Coefficient(f64);
+
+impl Add for &Coefficient {
+    type Output = Coefficient;
+    fn add(self, other: &Coefficient) -> Coefficient {
+        Coefficient(self.0 + other.0)
+    }
+}
+
+impl Mul for &Coefficient {
+    type Output = Coefficient;
+    fn mul(self, other: &Coefficient) -> Coefficient {
+        Coefficient(self.0 * other.0)
+    }
+}
+
+impl Ring for Coefficient {
+    fn constant(c: f64) -> Self {
+        Coefficient(c)
+    }
+    fn scale(&self, k: f64) -> Self {
+        Coefficient(self.0 * k)
+    }
+}
+
+/// [test, gap, θ] of [`momentum`] with η the ring element `eta`.
+#[allow(clippy::too_many_arguments)]
+fn moments<R: Ring>(
+    eta: R,
+    h: f64,
+    s: f64,
+    theta0: f64,
+    n: usize,
+    batches: &[Vec<usize>],
+    beta: f64,
+    nesterov: bool,
+) -> [R; 3]
+where
+    for<'a> &'a R: Add<&'a R, Output = R> + Mul<&'a R, Output = R>,
+{
+    let a = &R::constant(1.0) + &eta.scale(-h);
+    let (c1, c2) =
+        if nesterov { (a.scale(1.0 + beta), a.scale(-beta)) } else { (&a + &R::constant(beta), R::constant(-beta)) };
     let t = batches.len();
-    let recurse = |first: Poly, second: Poly| -> Vec<Poly> {
+    let recurse = |first: R, second: R| -> Vec<R> {
         let mut out = vec![first, second];
         while out.len() < t + 2 {
             let k = out.len();
@@ -66,9 +144,9 @@ pub fn momentum(h: f64, s: f64, theta0: f64, n: usize, batches: &[Vec<usize>], b
         out
     };
     // Index k holds φ_{k−1} and ψ_{k−1}: φ from φ_{−1} = φ_0 = 1, ψ from ψ_{−1} = 0, ψ_0 = 1.
-    let phi = recurse(Poly::constant(1.0), Poly::constant(1.0));
-    let psi = recurse(Poly::default(), Poly::constant(1.0));
-    let mut kappa = vec![Poly::default(); n];
+    let phi = recurse(R::constant(1.0), R::constant(1.0));
+    let psi = recurse(R::default(), R::constant(1.0));
+    let mut kappa = vec![R::default(); n];
     for (step, batch) in batches.iter().enumerate() {
         let term = &eta.scale(s / batch.len() as f64) * &psi[t - step];
         for &p in batch {
@@ -76,10 +154,10 @@ pub fn momentum(h: f64, s: f64, theta0: f64, n: usize, batches: &[Vec<usize>], b
         }
     }
     let theta = phi[t + 1].scale(theta0);
-    let noise = kappa.iter().fold(Poly::default(), |acc, k| &acc + &(k * k));
+    let noise = kappa.iter().fold(R::default(), |acc, k| &acc + &(k * k));
     let test = (&(&theta * &theta) + &noise).scale(0.5 * h);
-    let gap = kappa.iter().fold(Poly::default(), |acc, k| &acc + k).scale(s / n as f64);
-    Exact { test, gap, theta }
+    let gap = kappa.iter().fold(R::default(), |acc, k| &acc + k).scale(s / n as f64);
+    [test, gap, theta]
 }
 
 /// `steps` steps of K = `substeps` substeps θ ← bθ + (η/√K) S ξ, b = 1 − ηH/K
