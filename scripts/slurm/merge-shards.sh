@@ -43,7 +43,8 @@ extra=()
 [ "$csv" = 1 ] && extra=(--csv "$out/merged.csv")
 tmp=$(mktemp "$out/.merged.json.XXXXXX") || die "cannot create a temporary file in '$out'" 1
 trap 'rm -f "$tmp"' EXIT
-echo "merge-shards: $bin merge ${files[*]} --json ${extra[*]}" >&2
+printf -v cmd '%q ' "$bin" merge "${files[@]}" --json "${extra[@]}"
+echo "merge-shards: ${cmd% }" >&2
 # The one place the merged report is produced (depends on simsgd merge).
 status=0
 "$bin" merge "${files[@]}" --json "${extra[@]}" >"$tmp" || status=$?

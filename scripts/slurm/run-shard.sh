@@ -43,7 +43,8 @@ fi
 dest="$out/shard-$index.json"
 tmp=$(mktemp "$out/.shard-$index.json.XXXXXX") || die "cannot create a temporary file in '$out'" 1
 trap 'rm -f "$tmp"' EXIT
-echo "run-shard: shard $index/$shards on $(hostname): $bin run $* --shard $index/$shards --json" >&2
+printf -v cmd '%q ' "$bin" run "$@" --shard "$index/$shards" --json
+echo "run-shard: shard $index/$shards on $(hostname): ${cmd% }" >&2
 # The one place a shard's report is produced (depends on simsgd's --shard and --json).
 status=0
 "$bin" run "$@" --shard "$index/$shards" --json >"$tmp" || status=$?
