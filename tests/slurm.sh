@@ -99,7 +99,7 @@ def diff(a, b, path):
             if d:
                 return d
         return None
-    return None if a == b and type(a) == type(b) else f"{path}: {a!r} in one process, {b!r} merged"
+    return None if a == b and isinstance(a, bool) == isinstance(b, bool) else f"{path}: {a!r} in one process, {b!r} merged"
 d = diff(whole, merged, "")
 if d:
     print(d)
