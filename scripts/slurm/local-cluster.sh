@@ -4,8 +4,11 @@
 # systemd), as root, with everything (configuration, munge key and socket,
 # state, logs, pid files) under one directory.
 #
-#   scripts/slurm/local-cluster.sh start|stop|status
+#   scripts/slurm/local-cluster.sh install|start|stop|status
 #
+#   install installs Debian's slurm-wlm and munge with apt-get if they are
+#           missing (without starting their system services); what
+#           scripts/setup.sh runs as root.
 #   start   installs Debian's slurm-wlm and munge with apt-get if they are
 #           missing, writes DIR/slurm.conf for this host (one node with
 #           $(nproc) CPUs and most of its memory, one partition `debug`),
@@ -37,7 +40,7 @@ node=$(hostname -s)
 note() { echo "local-cluster: $*" >&2; }
 die() { echo "local-cluster: $1" >&2; exit "${2:-1}"; }
 
-usage="usage: scripts/slurm/local-cluster.sh start|stop|status"
+usage="usage: scripts/slurm/local-cluster.sh install|start|stop|status"
 [ $# -eq 1 ] || die "$usage" 2
 
 # The pid in DIR/run/NAME.pid when that process is alive and is NAME.
@@ -207,6 +210,11 @@ stop_on_failure() {
 }
 
 case "$1" in
+    install)
+        [ "$(id -u)" -eq 0 ] || die "must run as root (apt-get)"
+        mkdir -p "$dir/log"
+        install_packages
+        ;;
     start)
         [ "$(id -u)" -eq 0 ] || die "must run as root (the daemons run as root with SlurmUser=root)"
         mkdir -p "$dir"/{munge,run,log,state,spool}
