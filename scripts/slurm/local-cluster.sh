@@ -78,8 +78,8 @@ install_packages() {
 write_conf() {
     local cpus mem
     cpus=$(nproc)
-    # 90% of the memory (MB) free reports, so that slurmd never finds less.
-    mem=$(free -m | awk '/^Mem:/ { printf "%d", $2 * 0.9 }')
+    # 90% of the memory (MB), so that slurmd never finds less.
+    mem=$(awk '/^MemTotal:/ { printf "%d", $2 / 1024 * 0.9 }' /proc/meminfo)
     cat >"$conf.tmp" <<CONF
 # Written by scripts/slurm/local-cluster.sh: one node, no cgroups, no accounting.
 ClusterName=simsgd
