@@ -43,12 +43,15 @@ die() { echo "local-cluster: $1" >&2; exit "${2:-1}"; }
 usage="usage: scripts/slurm/local-cluster.sh install|start|stop|status"
 [ $# -eq 1 ] || die "$usage" 2
 
+# alive PID: a process that has not exited (a zombie has, whoever reaps it).
+alive() { [ -d "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
+
 # The pid in DIR/run/NAME.pid when that process is alive and is NAME.
 running_pid() {
     local name=$1 pidfile="$dir/run/$1.pid" pid
     [ -s "$pidfile" ] || return 1
     pid=$(tr -dc '0-9' <"$pidfile")
-    [ -n "$pid" ] && [ -r "/proc/$pid/comm" ] || return 1
+    [ -n "$pid" ] && alive "$pid" || return 1
     [ "$(cat "/proc/$pid/comm")" = "$name" ] || return 1
     echo "$pid"
 }
@@ -184,10 +187,10 @@ stop_pid() {
     pid=$(running_pid "$name") || { rm -f "$dir/run/$name.pid"; return 0; }
     kill -TERM "$pid" 2>/dev/null || true
     for ((i = 0; i < 100; i++)); do
-        [ -d "/proc/$pid" ] || break
+        alive "$pid" || break
         sleep 0.1
     done
-    if [ -d "/proc/$pid" ]; then
+    if alive "$pid"; then
         note "$name ($pid) still running after 10 s: SIGKILL"
         kill -KILL "$pid" 2>/dev/null || true
     fi
