@@ -7,7 +7,9 @@
 # - NumPy and JAX (CPU), for the benchmark peers (benches/numpy_peer.py,
 #   benches/jax_peer.py);
 # - Mesa's Vulkan drivers and the Vulkan loader, for the wgpu backend (a
-#   software Vulkan device where there is no GPU).
+#   software Vulkan device where there is no GPU);
+# - as root (CI), Slurm and munge (slurm-wlm, munge), for the single-node
+#   cluster of tests/slurm.sh (scripts/slurm/local-cluster.sh install).
 set -euo pipefail
 
 note() { echo "setup: $*" >&2; }
@@ -68,4 +70,15 @@ else
         "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o=Dpkg::Use-Pty=0 "${vulkan_packages[@]}"; }; then
         note "notice: could not install ${vulkan_packages[*]} with apt-get; the GPU backend may find no device"
     fi
+fi
+
+# --- Slurm (tests/slurm.sh) -------------------------------------------------
+# Only as root: the test's single-node cluster runs its daemons as root, and
+# skips with a printed reason elsewhere.
+if [ "$(id -u)" -ne 0 ]; then
+    note "notice: not root; the Slurm part of tests/slurm.sh will be skipped"
+elif ! command -v apt-get >/dev/null 2>&1 && ! command -v slurmctld >/dev/null 2>&1; then
+    note "notice: apt-get not available; install slurm-wlm and munge yourself for tests/slurm.sh's Slurm part"
+elif ! bash "$(dirname "${BASH_SOURCE[0]}")/slurm/local-cluster.sh" install; then
+    note "notice: could not install slurm-wlm and munge; the Slurm part of tests/slurm.sh will be skipped"
 fi

@@ -14,6 +14,9 @@ cargo clippy --release --no-default-features --all-targets -- -D warnings
 # The API docs build without a broken link.
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 cargo test --release
+# Sharded runs end to end: the xargs launcher and a single-node Slurm cluster
+# (SKIP with the reason where Slurm cannot start), with target/release/simsgd.
+bash tests/slurm.sh
 # The GPU check end to end at small sizes, where a GPU adapter is required
 # (CI, with lavapipe): the script a GPU machine runs (scripts/gpu-check.sh).
 if [ "${SIMSGD_REQUIRE_GPU:-0}" = 1 ]; then
