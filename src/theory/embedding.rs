@@ -53,6 +53,12 @@ impl Shape {
     fn train_size(&self) -> f64 {
         (self.slots * self.batch) as f64
     }
+
+    /// Whether the visiting order changes between epochs (one shuffled
+    /// epoch is an unshuffled one: the samples are exchangeable).
+    fn shuffled(&self) -> bool {
+        self.shuffle && self.epochs > 1
+    }
 }
 
 /// C(n, k) for real n.
@@ -243,21 +249,44 @@ impl Kernel {
 /// of its few weak orders).
 pub const MAX_WEIGHTED_TERMS: f64 = 1e6;
 
-/// The slot-and-epoch tuples [`weighted_count`] lists per weak order for a
-/// diagram of `nodes` non-root nodes on `shape`, at most.
-pub fn weighted_terms(nodes: usize, shape: &Shape) -> f64 {
-    let tuples = |n: usize| (1..=nodes).map(|k| choose(n as f64, k)).sum::<f64>();
-    tuples(shape.slots) * tuples(shape.epochs)
+/// Σ_{k=1..nodes} C(n, k): the increasing tuples of at most `nodes` of 0..n.
+fn tuples(n: usize, nodes: usize) -> f64 {
+    (1..=nodes).map(|k| choose(n as f64, k)).sum()
 }
 
-/// Σ over the embeddings of `d` into the unshuffled grid `shape` of the
-/// product of `kernel`'s weights on its edges (at β = 0 every weight is 1
-/// and this is [`count`]). The sums over slots and epochs have no closed
-/// form here, so the increasing slot and epoch tuples of each weak order
-/// are listed: C(P, j)·C(E, r) terms. A training point used by no node
-/// (a train-loss root alone in its block) only counts its choices.
+/// The slot-and-epoch tuples [`weighted_count`] lists per weak order for a
+/// diagram of `nodes` non-root nodes on `shape`, at most: for each weak
+/// order of the nodes' epochs, its epoch tuples times the slot tuples of the
+/// nodes (of each epoch's nodes apart when the epochs are shuffled).
+pub fn weighted_terms(nodes: usize, shape: &Shape) -> f64 {
+    weak_orders(nodes)
+        .iter()
+        .map(|rho| {
+            let slots = if shape.shuffled() {
+                (0..rho.classes).map(|c| tuples(shape.slots, rho.rank.iter().filter(|&&r| r == c).count())).product()
+            } else {
+                tuples(shape.slots, nodes)
+            };
+            slots * choose(shape.epochs as f64, rho.classes)
+        })
+        .fold(0.0, f64::max)
+}
+
+/// Σ over the embeddings of `d` into the grid `shape` of the product of
+/// `kernel`'s weights on its edges (at β = 0 every weight is 1 and this is
+/// [`count`]), averaged over the visiting orders when shuffled. The sums
+/// over slots and epochs have no closed form here, so they are listed: for
+/// each weak order ρ of the nodes' epochs and each weak order π of the
+/// blocks' slots, the increasing epoch and slot tuples that realise them,
+/// each weighted by the sample choices that put the blocks in those slots
+/// (∏_g B⋯(B−|g|+1) for slot group g). Unshuffled, a block has one slot in
+/// every epoch: one π over all blocks. Shuffled (several epochs), each epoch
+/// visits the samples in its own uniform order, so each of ρ's classes has
+/// its own π over the blocks present in it, and the sample choices become
+/// probabilities: N⋯(N−m+1) ∏_classes (∏_g B⋯(B−|g|+1))/(N⋯(N−k+1)) for k
+/// blocks present. A training point used by no node (a train-loss root alone
+/// in its block) only counts its choices.
 pub fn weighted_count(d: &Diagram, shape: &Shape, kernel: &Kernel) -> f64 {
-    assert!(!shape.shuffle || shape.epochs <= 1, "momentum's embeddings on unshuffled grids");
     if d.blocks > shape.slots * shape.batch {
         return 0.0;
     }
@@ -271,34 +300,97 @@ pub fn weighted_count(d: &Diagram, shape: &Shape, kernel: &Kernel) -> f64 {
         (1..=n).map(|v| used.iter().position(|&b| b == d.block[v]).expect("a node's block")).collect();
     let edges = edges(d);
     let roots: Vec<usize> = (1..=n).filter(|&v| d.parent[v] == 0).map(|v| v - 1).collect();
-    let (slots, epochs, total) = (shape.slots, shape.epochs, shape.slots * shape.epochs);
+    let (slots, total, batch) = (shape.slots, shape.slots * shape.epochs, shape.batch as f64);
+    let shuffled = shape.shuffled();
     let mut steps = vec![0; n];
     let mut sum = 0.0;
-    for pi in weak_orders(m) {
-        let sizes = (0..pi.classes).map(|c| pi.rank.iter().filter(|&&r| r == c).count());
-        let samples: f64 = sizes.map(|s| falling(shape.batch as f64, s)).product();
-        let slot_class: Vec<usize> = node_block.iter().map(|&b| pi.rank[b]).collect();
-        for rho in weak_orders(n) {
+    for rho in weak_orders(n) {
+        // The slot groups: each epoch class's own order when shuffled, else one.
+        let group = |v: usize| if shuffled { rho.rank[v] } else { 0 };
+        let groups = if shuffled { rho.classes } else { 1 };
+        let members: Vec<Vec<usize>> = (0..groups)
+            .map(|g| {
+                let mut present: Vec<usize> = (0..n).filter(|&v| group(v) == g).map(|v| node_block[v]).collect();
+                present.sort_unstable();
+                present.dedup();
+                present
+            })
+            .collect();
+        let local: Vec<usize> =
+            (0..n).map(|v| members[group(v)].binary_search(&node_block[v]).expect("present")).collect();
+        each_combination(&members.iter().map(|b| weak_orders(b.len()).len()).collect::<Vec<_>>(), &mut |pick| {
+            let pis: Vec<&WeakOrder> = (0..groups).map(|g| &weak_orders(members[g].len())[pick[g]]).collect();
+            let slot_class: Vec<usize> = (0..n).map(|v| pis[group(v)].rank[local[v]]).collect();
             if !edges.iter().all(|e| e.holds(&rho.rank, |v| slot_class[v])) {
-                continue;
+                return;
             }
+            let samples: f64 = pis
+                .iter()
+                .map(|pi| {
+                    let sizes = (0..pi.classes).map(|c| pi.rank.iter().filter(|&&r| r == c).count());
+                    let ways: f64 = sizes.map(|s| falling(batch, s)).product();
+                    if shuffled {
+                        ways / falling(shape.train_size(), pi.rank.len())
+                    } else {
+                        ways
+                    }
+                })
+                .product();
+            // Node v's slot is entry `at[v]` of the concatenated slot tuples.
+            let lengths: Vec<usize> = pis.iter().map(|pi| pi.classes).collect();
+            let start: Vec<usize> = lengths.iter().scan(0, |at, &k| Some(std::mem::replace(at, *at + k))).collect();
+            let at: Vec<usize> = (0..n).map(|v| start[group(v)] + slot_class[v]).collect();
             let mut part = 0.0;
-            increasing(slots, pi.classes, |s| {
-                increasing(epochs, rho.classes, |e| {
+            increasing(shape.epochs, rho.classes, |e| {
+                each_slot_tuple(slots, &lengths, &mut |s| {
                     for (v, step) in steps.iter_mut().enumerate() {
-                        *step = e[rho.rank[v]] * slots + s[slot_class[v]];
+                        *step = e[rho.rank[v]] * slots + s[at[v]];
                     }
                     let inner: f64 = edges.iter().map(|x| kernel.edge(steps[x.parent] - steps[x.child])).product();
                     part += inner * roots.iter().map(|&v| kernel.root(total - steps[v])).product::<f64>();
                 });
             });
             sum += samples * part;
-        }
+        });
+    }
+    if shuffled {
+        sum *= falling(shape.train_size(), m);
     }
     if lone_root {
         sum *= shape.train_size() - m as f64;
     }
     sum
+}
+
+/// Calls `f` with every tuple (i_0, …) with i_g < `sizes[g]`.
+fn each_combination(sizes: &[usize], f: &mut dyn FnMut(&[usize])) {
+    let mut pick = vec![0; sizes.len()];
+    if sizes.contains(&0) {
+        return;
+    }
+    loop {
+        f(&pick);
+        let Some(g) = (0..sizes.len()).rev().find(|&g| pick[g] + 1 < sizes[g]) else { return };
+        pick[g] += 1;
+        pick[g + 1..].iter_mut().for_each(|p| *p = 0);
+    }
+}
+
+/// Calls `f` with one increasing tuple of 0..n per entry of `lengths`,
+/// concatenated, for every combination of them.
+fn each_slot_tuple(n: usize, lengths: &[usize], f: &mut dyn FnMut(&[usize])) {
+    fn go(n: usize, lengths: &[usize], chosen: &mut Vec<usize>, f: &mut dyn FnMut(&[usize])) {
+        match lengths.split_first() {
+            None => f(chosen),
+            Some((&k, rest)) => increasing(n, k, |t| {
+                let at = chosen.len();
+                chosen.extend_from_slice(t);
+                go(n, rest, chosen, f);
+                chosen.truncate(at);
+            }),
+        }
+    }
+    go(n, lengths, &mut Vec::with_capacity(lengths.iter().sum()), f);
 }
 
 /// Calls `f` with every increasing k-tuple of 0..n.
@@ -465,6 +557,43 @@ mod tests {
                     let plain = weighted_count(&d, &Shape::of(&grid), &Kernel::new(0.0, false, t));
                     assert!((plain - count(&d, &Shape::of(&grid))).abs() < 1e-9 * plain.max(1.0));
                 }
+            }
+        }
+    }
+
+    /// Shuffled epochs: momentum's weighted sums equal the listed weighted
+    /// embeddings averaged over every visiting order of every epoch.
+    #[test]
+    fn shuffled_weighted_counts_average_over_permutations() {
+        for (n, b, e, beta, nesterov) in [(4, 2, 2, 0.6, false), (3, 1, 2, 0.3, true), (2, 1, 3, 0.5, false)] {
+            let grid = Grid::new(n, b, e, true).unwrap();
+            let t = grid.steps();
+            let kernel = Kernel::new(beta, nesterov, t);
+            let sum = |j: usize| (0..j).map(|i| beta.powi(i as i32)).sum::<f64>();
+            let perms = permutations(n);
+            // Every tuple of one visiting order per epoch.
+            let mut schedules: Vec<Vec<Vec<usize>>> = vec![vec![]];
+            for _ in 0..e {
+                schedules = schedules
+                    .into_iter()
+                    .flat_map(|s| perms.iter().map(move |p| [s.clone(), vec![p.clone()]].concat()))
+                    .collect();
+            }
+            for d in all_diagrams(3) {
+                let weight = |steps: &[usize]| -> f64 {
+                    (1..=d.order())
+                        .map(|v| match d.parent[v] {
+                            0 => sum(t - steps[v - 1]),
+                            p => sum(steps[p - 1] - steps[v - 1] + usize::from(nesterov)),
+                        })
+                        .product()
+                };
+                let want = schedules.iter().map(|orders| brute_force_weighted(&d, &grid, orders, weight)).sum::<f64>()
+                    / schedules.len() as f64;
+                let got = weighted_count(&d, &Shape::of(&grid), &kernel);
+                assert!((got - want).abs() < 1e-9 * want.max(1.0), "N={n} B={b} E={e} {d:?}: {got} vs {want}");
+                let plain = weighted_count(&d, &Shape::of(&grid), &Kernel::new(0.0, false, t));
+                assert!((plain - count(&d, &Shape::of(&grid))).abs() < 1e-9 * plain.max(1.0), "{d:?}");
             }
         }
     }

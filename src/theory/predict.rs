@@ -79,7 +79,7 @@ impl Expansion {
 enum Update {
     /// Every embedding counts 1.
     Gradient,
-    /// Embeddings weighted by momentum's kernel (unshuffled grids).
+    /// Embeddings weighted by momentum's kernel.
     HeavyBall(Kernel),
     /// Each diagram also with its same-step marks, λ per mark.
     InverseHessian(f64),
@@ -87,19 +87,13 @@ enum Update {
 
 impl Update {
     /// The plan's update, refused where its expansion is not implemented:
-    /// momentum on several shuffled epochs, or on a grid too long to list.
+    /// momentum on a grid too long to list.
     fn of(plan: &Plan, order: usize) -> Result<Self> {
         let shape = Shape::of(&plan.grid);
         Ok(match plan.update {
             optimizer::Update::Gradient => Update::Gradient,
             optimizer::Update::InverseHessian { lambda } => Update::InverseHessian(lambda),
             optimizer::Update::HeavyBall { beta, nesterov } => {
-                if shape.shuffle && shape.epochs > 1 {
-                    return Err(usage(
-                        "momentum's theory covers unshuffled grids (and one shuffled epoch): its kernel depends \
-                         on the steps, which --shuffle averages over",
-                    ));
-                }
                 let terms = weighted_terms(order, &shape);
                 if terms > MAX_WEIGHTED_TERMS {
                     return Err(usage(format!(

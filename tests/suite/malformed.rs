@@ -351,8 +351,8 @@ pub(crate) const REFUSED: &[(&str, &str)] = &[
         "momentum's theory lists its embeddings, and T = 2000 at order 3",
     ),
     (
-        "predict archimedes --optimizer momentum --train-size 4 --epochs 3 --shuffle",
-        "momentum's theory covers unshuffled grids",
+        "predict archimedes --optimizer momentum --train-size 40 --epochs 30 --shuffle",
+        "momentum's theory lists its embeddings, and T = 1200 at order 3",
     ),
     ("run mlp --trials 10 --pac-bayes --curvature-runs 11", "--curvature-runs must lie in 1 to --trials 10, got 11"),
 ];

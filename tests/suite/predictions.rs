@@ -55,7 +55,7 @@ fn mean_estimation_on_every_grid() {
 /// Heavy-ball and Nesterov momentum: the diagrams with momentum's kernel on
 /// every edge give the exact Taylor coefficients of the linear recursion
 /// (tests/suite/common/mean_estimation.rs), to order 4, on fresh, batched,
-/// multi-epoch and full-batch grids.
+/// multi-epoch, shuffled and full-batch grids.
 #[test]
 fn momentum_on_mean_estimation_is_exact() {
     let exact = |n: usize, batches: Vec<Vec<usize>>, beta: f64, nesterov: bool| {
@@ -75,12 +75,30 @@ fn momentum_on_mean_estimation_is_exact() {
         Spec { train_size: Some(4), batch: Some(2), epochs: Some(3), ..momentum(0.7, true) },
         &exact(4, (0..6).map(|t| vec![2 * (t % 2), 2 * (t % 2) + 1]).collect(), 0.7, true),
     );
-    // One shuffled epoch is an unshuffled one; several are refused.
+    // One shuffled epoch is an unshuffled one.
     check(Spec { steps: Some(6), shuffle: true, ..momentum(0.5, false) }, &exact(6, fresh[..6].to_vec(), 0.5, false));
-    let exp = resolve(&Spec { train_size: Some(4), epochs: Some(2), shuffle: true, ..momentum(0.5, false) });
-    let law = exp.landscape.visit(simsgd::theory::law::Exact(&exp.init));
-    let e = simsgd::theory::predict::predict(&law, &exp.plan, 2).unwrap_err().to_string();
-    assert!(e.contains("momentum's theory covers unshuffled grids"), "{e}");
+    // Several shuffled epochs: the exact average over every pair of visiting
+    // orders (6² on N = 3, B = 1; 24² on N = 4, B = 2).
+    for (n, b, beta, nesterov) in [(3, 1, 0.5, false), (3, 1, 0.7, true), (4, 2, 0.9, false)] {
+        let perms = permutations(n);
+        let batches = |order: &[usize]| -> Vec<Vec<usize>> { order.chunks(b).map(|c| c.to_vec()).collect() };
+        let all: Vec<Exact> = perms
+            .iter()
+            .flat_map(|p| perms.iter().map(move |q| [batches(p), batches(q)].concat()))
+            .map(|schedule| exact(n, schedule, beta, nesterov))
+            .collect();
+        let spec =
+            Spec { train_size: Some(n), batch: Some(b), epochs: Some(2), shuffle: true, ..momentum(beta, nesterov) };
+        check(spec, &Exact::mean(&all));
+    }
+}
+
+/// Every permutation of 0..n.
+fn permutations(n: usize) -> Vec<Vec<usize>> {
+    if n == 0 {
+        return vec![vec![]];
+    }
+    permutations(n - 1).into_iter().flat_map(|p| (0..n).map(move |i| [&p[..i], &[n - 1], &p[i..]].concat())).collect()
 }
 
 /// p(q(η)) to `order`, for q(0) = 0.
