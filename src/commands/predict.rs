@@ -9,7 +9,7 @@ use crate::plan::Plan;
 use crate::report::predict::{PredictPair, PredictReport};
 use crate::theory::law::Law;
 use crate::theory::predict::Prediction;
-use crate::theory::{corollary, law, statistics};
+use crate::theory::{corollary, law, statistics, validity};
 
 /// The prediction for `spec`'s plan (its trials, seed and records do not
 /// matter), with the terms behind it if `explain`. A compared optimizer
@@ -32,13 +32,16 @@ fn report(
 ) -> Result<PredictReport> {
     let stats = exp.landscape.visit(statistics::Exact(&exp.init));
     let corollaries = corollary::corollaries(&stats, plan, &p, |plan| options.predict_to(law, plan, p.order))?;
+    let landscape = exp.landscape.describe();
+    let warnings = validity::prediction(law, plan, &p, landscape.test_loss_floor);
     Ok(PredictReport {
-        landscape: exp.landscape.describe(),
+        landscape,
         init: exp.init.clone(),
         plan: plan.clone(),
         prediction: p,
         corollaries,
         explain,
+        warnings,
     })
 }
 

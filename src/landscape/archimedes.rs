@@ -27,6 +27,11 @@ impl Landscape<3> for Archimedes {
         Archimedes
     }
 
+    /// E x = 0, so l = ½(u² + v² + (cos z·u + sin z·v)²) ≥ 0.
+    fn test_loss_floor(&self) -> Option<f64> {
+        Some(0.0)
+    }
+
     fn loss<T: DualNum<Primitive = f64> + Copy>(&self, [u, v, z]: [T; 3], x: f64) -> T {
         let w = z.cos() * u + z.sin() * v;
         let s = (z - FRAC_PI_4).cos() * u + (z - FRAC_PI_4).sin() * v;

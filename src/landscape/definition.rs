@@ -53,6 +53,14 @@ pub trait Landscape<const D: usize>: Clone + Send + Sync + 'static {
         Vec::new()
     }
 
+    /// The infimum over θ of the test loss l(θ) = E_x l_x(θ), where it is
+    /// bounded below (derived in each landscape's docs): a predicted test
+    /// loss under it is outside the loss's range
+    /// (`crate::theory::validity`). `None`: unbounded below, or not known.
+    fn test_loss_floor(&self) -> Option<f64> {
+        None
+    }
+
     /// The per-sample loss l_x(θ), generic over the number type so that dual
     /// numbers give its derivatives.
     fn loss<T: DualNum<Primitive = f64> + Copy>(&self, theta: [T; D], x: f64) -> T;

@@ -27,6 +27,11 @@ impl Landscape<1> for Gauss {
         Gauss
     }
 
+    /// l(h) = ½(h + e^(−h)) ≥ ½, at h = 0 (l' = ½(1 − e^(−h))).
+    fn test_loss_floor(&self) -> Option<f64> {
+        Some(0.5)
+    }
+
     fn loss<T: DualNum<Primitive = f64> + Copy>(&self, [h]: [T; 1], x: f64) -> T {
         (h + (-h).exp() * (x * x)) * 0.5
     }

@@ -35,6 +35,11 @@ impl Landscape<1> for MeanEstimation {
         vec![self.h, self.s]
     }
 
+    /// l = ½Hθ² ≥ 0 for H ≥ 0 (unbounded below for H < 0).
+    fn test_loss_floor(&self) -> Option<f64> {
+        (self.h >= 0.0).then_some(0.0)
+    }
+
     fn loss<T: DualNum<Primitive = f64> + Copy>(&self, [t]: [T; 1], x: f64) -> T {
         t * t * (0.5 * self.h) + t * (x * self.s)
     }

@@ -220,6 +220,8 @@ pub struct Description {
     pub stable_eta: f64,
     /// [`Landscape::LISTED`].
     pub listed: bool,
+    /// [`Landscape::test_loss_floor`].
+    pub test_loss_floor: Option<f64>,
 }
 
 struct Describe;
@@ -236,6 +238,7 @@ impl Visitor for Describe {
             default_steps: L::DEFAULT_STEPS,
             stable_eta: L::STABLE_ETA,
             listed: L::LISTED,
+            test_loss_floor: l.test_loss_floor(),
         }
     }
 }

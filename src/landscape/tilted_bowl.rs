@@ -34,6 +34,11 @@ impl Landscape<2> for TiltedBowl {
         TiltedBowl { s: values[0] }
     }
 
+    /// l = ½(a² + 2b²) + ½ab, positive definite ([[1, ½], [½, 2]]): ≥ 0.
+    fn test_loss_floor(&self) -> Option<f64> {
+        Some(0.0)
+    }
+
     fn params(&self) -> Vec<f64> {
         vec![self.s]
     }

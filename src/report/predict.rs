@@ -39,6 +39,8 @@ pub struct PredictReport {
     pub corollaries: Corollaries,
     /// List the terms (diagrams) behind the coefficients.
     pub explain: bool,
+    /// Why the prediction may not hold ([`crate::theory::validity`]).
+    pub warnings: Vec<String>,
 }
 
 // The JSON: the run's parameters, `order`, `coefficients{…}` (or, re-summed,
@@ -71,6 +73,7 @@ struct Json<'a> {
     train_size: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     unstable: Option<Growth>,
+    warnings: &'a [String],
 }
 
 /// Per observable, one number per order: the coefficients c_k, or each
@@ -223,6 +226,7 @@ impl PredictReport {
             }),
             train_size: grid.train_size,
             unstable: p.unstable,
+            warnings: &self.warnings,
         }
     }
 
@@ -235,7 +239,7 @@ impl PredictReport {
     /// then the corollaries.
     pub fn text(&self) -> String {
         let (d, p) = (&self.landscape, &self.prediction);
-        text(d, &self.plan, p, self.explain) + &corollaries(d, &self.corollaries)
+        text(d, &self.plan, p, self.explain) + &warning_lines(&self.warnings) + &corollaries(d, &self.corollaries)
     }
 }
 
@@ -311,6 +315,11 @@ impl PredictPair {
         out.push_str(&table(&a.landscape.weights, column, &per_order, (at_test, at_train, at_gap, &at_theta)));
         out
     }
+}
+
+/// One "  warning: …" line per warning.
+pub fn warning_lines(warnings: &[String]) -> String {
+    warnings.iter().map(|w| format!("  warning: {w}\n")).collect()
 }
 
 /// The table of coefficients and truncated values, and the terms with `explain`.

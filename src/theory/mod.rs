@@ -27,4 +27,5 @@ pub mod predict;
 pub mod prediction;
 pub mod resum;
 pub mod statistics;
+pub mod validity;
 pub mod value;

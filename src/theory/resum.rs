@@ -14,7 +14,7 @@
 //!
 //! with h the complete homogeneous symmetric polynomial: an entry of the
 //! (j+1)-square bidiagonal matrix power M^(T) (diag (1, ρ…), ones above), no
-//! sum over steps, any T ([`transfer_sum`]). Remark 2's approximation replaces
+//! sum over steps, any T (`transfer_sum`). Remark 2's approximation replaces
 //! sums by integrals and K^t by e^(−ηHt): the entry of the matrix exponential
 //! instead (and GD's coincident steps, of measure zero, drop out).
 //!
@@ -301,11 +301,28 @@ pub fn theta_at(law: &Law, plan: &Plan, order: usize, mode: Resum, t: usize) -> 
     Ok(expand(law, plan, order, mode, plan.steps() - t.min(plan.steps()))?.at(plan.eta).3)
 }
 
-/// [`predict`] for `fewer` steps less than the plan's.
-fn expand(law: &Law, plan: &Plan, order: usize, mode: Resum, fewer: usize) -> Result<Prediction> {
-    if order > MAX_ORDER {
-        return Err(usage(format!("--order {order}: the diagram expansion is implemented to order {MAX_ORDER}")));
-    }
+/// How the re-summation sees a plan: its recurrence, steps and law.
+struct Layout {
+    recurrence: Recurrence,
+    steps: Steps,
+    sampling: Sampling,
+    /// The learning rate on H per update: η, or η/K.
+    rate: f64,
+    /// The factor per node: −η, −η/N on GD's grid, −η/K for substeps.
+    per_node: f64,
+    /// Updates (substeps for SDE/ODE).
+    total_steps: usize,
+    /// Whether there is a training set.
+    train: bool,
+}
+
+/// Whether `--resum` (`mode`) covers `plan`: the same test [`predict`] makes.
+pub fn covers(plan: &Plan, mode: Resum) -> bool {
+    layout(plan, mode, 0).is_ok()
+}
+
+/// The plan's [`Layout`] for `fewer` steps less, or why it is not re-summed.
+fn layout(plan: &Plan, mode: Resum, fewer: usize) -> Result<Layout> {
     let eta = plan.eta;
     let recurrence =
         match plan.update {
@@ -321,18 +338,34 @@ fn expand(law: &Law, plan: &Plan, order: usize, mode: Resum, fewer: usize) -> Re
             }
         };
     let grid = &plan.grid;
-    let (steps, sampling, rate, per_node, total_steps, train) = match plan.dynamics() {
+    let discrete = |steps, rate, per_node| Layout {
+        recurrence,
+        steps,
+        sampling: Sampling::Data,
+        rate,
+        per_node,
+        total_steps: plan.steps() - fewer,
+        train: true,
+    };
+    Ok(match plan.dynamics() {
         Dynamics::Continuous { substeps, noise } => {
             let k = f64::from(substeps);
-            let sampling = if noise { Sampling::Gaussian { variance: k / grid.batch as f64 } } else { Sampling::Flow };
-            (Steps::Fresh, sampling, eta / k, -eta / k, (plan.steps() - fewer) * substeps as usize, false)
+            Layout {
+                recurrence,
+                steps: Steps::Fresh,
+                sampling: if noise { Sampling::Gaussian { variance: k / grid.batch as f64 } } else { Sampling::Flow },
+                rate: eta / k,
+                per_node: -eta / k,
+                total_steps: (plan.steps() - fewer) * substeps as usize,
+                train: false,
+            }
         }
         Dynamics::Discrete if plan.optimizer != Optimizer::Gdc && grid.batch == grid.train_size => {
             let n = grid.train_size;
-            (Steps::Full { n }, Sampling::Data, eta, -eta / n as f64, plan.steps() - fewer, true)
+            discrete(Steps::Full { n }, eta, -eta / n as f64)
         }
         Dynamics::Discrete if plan.optimizer != Optimizer::Gdc && grid.batch == 1 && grid.epochs == 1 => {
-            (Steps::Fresh, Sampling::Data, eta, -eta, plan.steps() - fewer, true)
+            discrete(Steps::Fresh, eta, -eta)
         }
         _ => {
             return Err(usage(
@@ -340,7 +373,15 @@ fn expand(law: &Law, plan: &Plan, order: usize, mode: Resum, fewer: usize) -> Re
                  ODE, and momentum on the first two",
             ))
         }
-    };
+    })
+}
+
+/// [`predict`] for `fewer` steps less than the plan's.
+fn expand(law: &Law, plan: &Plan, order: usize, mode: Resum, fewer: usize) -> Result<Prediction> {
+    if order > MAX_ORDER {
+        return Err(usage(format!("--order {order}: the diagram expansion is implemented to order {MAX_ORDER}")));
+    }
+    let Layout { recurrence, steps, sampling, rate, per_node, total_steps, train } = layout(plan, mode, fewer)?;
     let dim = law.dim;
     let (lambda, q) = symmetric_eigen(&law.population[2], dim);
     let rotated = law.rotated(&q);

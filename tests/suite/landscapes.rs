@@ -276,3 +276,47 @@ fn seed_000_valley_of_death_test_loss_is_wrong() {
     common::assert_within(&s, 8.0, 5.0, "E l(1, 1)");
     assert!(s.z(4.0).abs() > 50.0, "the notes' value 4 is excluded: z = {}", s.z(4.0));
 }
+
+/// A landscape's test-loss floor (the warnings' "below the least value the
+/// loss takes") is a lower bound at 2,000 points θ spread over [−5, 5]^D
+/// around the init, and it is attained: a crude descent from the init gets
+/// within 1e-6 of it.
+struct Floor;
+
+impl Visitor for Floor {
+    type Output = ();
+    fn visit<L: Landscape<D>, const D: usize>(self, l: &L) {
+        let Some(floor) = l.test_loss_floor() else { return };
+        for k in 0..2000 {
+            let theta: [f64; D] = std::array::from_fn(|d| 5.0 * ((k * (2 * d + 3)) as f64 * 0.618).sin());
+            let value = l.test_loss(theta);
+            assert!(value >= floor - 1e-12, "{}: l({theta:?}) = {value} < floor {floor}", L::NAME);
+        }
+        let mut theta = L::INIT.map(|t| t + 0.5);
+        for _ in 0..20_000 {
+            let g = l.mean_gradient(theta);
+            theta = std::array::from_fn(|d| theta[d] - 0.05 * g[d]);
+        }
+        let reached = l.test_loss(theta);
+        assert!((reached - floor).abs() < 1e-6, "{}: descent reaches {reached}, floor {floor}", L::NAME);
+    }
+}
+
+#[test]
+fn test_loss_floors_are_attained_lower_bounds() {
+    let floors: Vec<(&str, Option<f64>)> =
+        every_landscape().iter().map(|l| (l.describe().name, l.describe().test_loss_floor)).collect();
+    // Bounded below: gauss ½, archimedes and the tilted bowl 0, Mean Estimation 0 (H = 0.7);
+    // Shifting Valleys (A + B²) and the Valley of Death (A + B⁴ + 6A²B²) fall without bound as A → −∞.
+    for (name, floor) in &floors {
+        let want = match *name {
+            "gauss" => Some(0.5),
+            "archimedes" | "tilted-bowl" | "mean-estimation" => Some(0.0),
+            _ => None,
+        };
+        assert_eq!(*floor, want, "{name}");
+    }
+    for l in every_landscape() {
+        l.visit(Floor);
+    }
+}
