@@ -13,9 +13,10 @@ use crate::network::mlp::Init;
 use crate::network::pac_bayes::PriorMean;
 use crate::optimizer::Optimizer;
 use crate::report::predict::PredictReport;
-use crate::report::{csv, table};
+use crate::report::{csv, table, RunReport};
 use crate::stats::Interval;
 use crate::study::StudySpec;
+use crate::sweep::{self, Values};
 use crate::theory::resum::Resum;
 use clap::{Args, Parser, Subcommand};
 use std::ffi::OsString;
@@ -67,12 +68,13 @@ pub struct SetupArgs {
     #[arg(long, value_enum, default_value_t = Optimizer::Sgd)]
     pub optimizer: Optimizer,
     /// Learning rate η (update θ ← θ − η · mean of the batch's gradients) [default: 0.1; a network preset's own].
-    #[arg(long, allow_negative_numbers = true)]
-    pub eta: Option<f64>,
+    #[arg(long, allow_negative_numbers = true, value_parser = sweep::reals)]
+    pub eta: Option<Values<f64>>,
     /// Steps T [default: 1 for gauss, 10 otherwise; 0 reports the init].
-    #[arg(long, allow_negative_numbers = true)]
-    pub steps: Option<usize>,
-    /// Landscape parameter, name=value (repeatable, or comma-separated).
+    #[arg(long, allow_negative_numbers = true, value_parser = sweep::whole::<usize>)]
+    pub steps: Option<Values<usize>>,
+    /// Landscape parameter, name=value (repeatable, or comma-separated;
+    /// `H=0.5,1,2` or `H=0.5..2:lin:4` sweeps it in `run`).
     #[arg(long = "param", value_name = "NAME=VALUE", value_delimiter = ',')]
     pub params: Vec<String>,
     /// Initial weights, comma-separated [default: the landscape's]; for a
@@ -80,53 +82,95 @@ pub struct SetupArgs {
     #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_name = "θ1,θ2,...|normal|he")]
     pub init: Option<Vec<String>>,
     /// N, training points per trial [default: T·B/E for sgd, 10 for gd].
-    #[arg(long, allow_negative_numbers = true)]
-    pub train_size: Option<usize>,
+    #[arg(long, allow_negative_numbers = true, value_parser = sweep::whole::<usize>)]
+    pub train_size: Option<Values<usize>>,
     /// B, points per SGD step (must divide N) [default: 1].
-    #[arg(long, allow_negative_numbers = true)]
-    pub batch: Option<usize>,
+    #[arg(long, allow_negative_numbers = true, value_parser = sweep::whole::<usize>)]
+    pub batch: Option<Values<usize>>,
     /// E, passes of SGD over the training set [default: 1].
-    #[arg(long, allow_negative_numbers = true)]
-    pub epochs: Option<usize>,
+    #[arg(long, allow_negative_numbers = true, value_parser = sweep::whole::<usize>)]
+    pub epochs: Option<Values<usize>>,
     /// Visit the training set in a fresh random order each epoch (SGD).
     #[arg(long)]
     pub shuffle: bool,
     /// K, substeps per step of sde and ode [default: 16].
-    #[arg(long, allow_negative_numbers = true)]
-    pub substeps: Option<u32>,
+    #[arg(long, allow_negative_numbers = true, value_parser = sweep::whole::<u32>)]
+    pub substeps: Option<Values<u32>>,
     /// Also run this optimizer on the same training sets; report paired differences.
     #[arg(long, value_enum, value_name = "OPTIMIZER")]
     pub compare: Option<Optimizer>,
     /// β of momentum, in [0, 1): θ_{t+1} = θ_t − η ḡ_t + β(θ_t − θ_{t−1}) [default: 0.9].
-    #[arg(long, allow_negative_numbers = true)]
-    pub beta: Option<f64>,
+    #[arg(long, allow_negative_numbers = true, value_parser = sweep::reals)]
+    pub beta: Option<Values<f64>>,
     /// Momentum takes the gradient at the look-ahead θ_t + β(θ_t − θ_{t−1}) (Nesterov).
     #[arg(long)]
     pub nesterov: bool,
     /// λ of invhess, ≥ 0: the step s solves (η⁻¹ I + λ h̄_t) s = ḡ_t [default: 1].
-    #[arg(long, allow_negative_numbers = true)]
-    pub lambda: Option<f64>,
+    #[arg(long, allow_negative_numbers = true, value_parser = sweep::reals)]
+    pub lambda: Option<Values<f64>>,
+}
+
+/// The first of a flag's values (the only one where it is not swept).
+fn first<T: Copy>(v: &Option<Values<T>>) -> Option<T> {
+    v.as_ref().map(|v| v.0[0])
+}
+
+/// A flag's values as reals, the axis of a sweep where there are several.
+fn axis<T: Copy>(name: &str, v: &Option<Values<T>>, real: fn(T) -> f64) -> Option<(String, Vec<f64>)> {
+    v.as_ref().filter(|v| v.0.len() > 1).map(|v| (name.to_string(), v.0.iter().map(|&x| real(x)).collect()))
 }
 
 impl SetupArgs {
-    /// The spec these flags describe, with the run's settings.
+    /// The swept flags (name, values), in a fixed order: η, T, N, B, E, K,
+    /// β, λ, then the parameters. Empty for a single point.
+    pub fn axes(&self) -> Result<Vec<(String, Vec<f64>)>> {
+        let (real, count, k) = (|x: f64| x, |x: usize| x as f64, |x: u32| x as f64);
+        let mut axes: Vec<(String, Vec<f64>)> = [
+            axis("eta", &self.eta, real),
+            axis("steps", &self.steps, count),
+            axis("train_size", &self.train_size, count),
+            axis("batch", &self.batch, count),
+            axis("epochs", &self.epochs, count),
+            axis("substeps", &self.substeps, k),
+            axis("beta", &self.beta, real),
+            axis("lambda", &self.lambda, real),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        axes.extend(parse_params(&self.params)?.into_iter().filter(|(_, v)| v.len() > 1));
+        Ok(axes)
+    }
+
+    /// A refusal of a sweep where one value is taken (`predict`, the network study).
+    fn single(&self, what: &str) -> Result<()> {
+        match self.axes()?.first() {
+            Some((name, _)) => Err(usage(format!(
+                "{what} takes one value of each flag, got several of {}; lists and ranges sweep `simsgd run`",
+                flag_name(name)
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// The spec these flags describe at the first value of each, with the run's settings.
     fn spec(&self, trials: u64, seed: u64, record_every: Option<usize>, diverge_at: f64) -> Result<Spec> {
         Ok(Spec {
             landscape: self.landscape.clone(),
-            params: parse_params(&self.params)?,
+            params: parse_params(&self.params)?.into_iter().map(|(k, v)| (k, v[0])).collect(),
             optimizer: self.optimizer,
-            eta: self.eta.unwrap_or(DEFAULT_ETA),
-            steps: self.steps,
+            eta: first(&self.eta).unwrap_or(DEFAULT_ETA),
+            steps: first(&self.steps),
             init: self.init.as_deref().map(parse_init).transpose()?,
-            train_size: self.train_size,
-            batch: self.batch,
-            epochs: self.epochs,
+            train_size: first(&self.train_size),
+            batch: first(&self.batch),
+            epochs: first(&self.epochs),
             shuffle: self.shuffle,
-            substeps: self.substeps.unwrap_or(Spec::default().substeps),
+            substeps: first(&self.substeps).unwrap_or(Spec::default().substeps),
             compare: self.compare,
-            beta: self.beta,
+            beta: first(&self.beta),
             nesterov: self.nesterov,
-            lambda: self.lambda,
+            lambda: first(&self.lambda),
             trials,
             seed,
             record_every,
@@ -158,10 +202,19 @@ pub struct RunArgs {
     /// A trial diverges once |θ_i| or |loss| exceeds this or is not finite (at most 5e148).
     #[arg(long, default_value_t = 1e8, allow_negative_numbers = true)]
     pub diverge_at: f64,
-    /// Print one JSON object instead of the table.
+    /// Common random numbers across a sweep's points: every point uses
+    /// --seed itself (by default each point gets its own stream, derived
+    /// from --seed and the point).
     #[arg(long)]
+    pub same_seed: bool,
+    /// Print one JSON object instead of the table (an array of them for a sweep).
+    #[arg(long, conflicts_with = "jsonl")]
     pub json: bool,
-    /// Also write the numbers as a tidy CSV to FILE.
+    /// Print one compact JSON object per line, one per point (JSON Lines).
+    #[arg(long)]
+    pub jsonl: bool,
+    /// Also write the numbers as a tidy CSV to FILE, every row with the
+    /// resolved spec (`-`: to standard output, instead of the table).
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
     /// No progress bar.
@@ -303,6 +356,7 @@ impl RunArgs {
     /// flags of the scalar landscapes' runs are refused.
     pub fn study_spec(&self) -> Result<StudySpec> {
         let s = &self.setup;
+        s.single(&format!("the network study {}", s.landscape))?;
         let refused = [
             ("--optimizer", s.optimizer != Optimizer::Sgd),
             ("--param", !s.params.is_empty()),
@@ -317,6 +371,9 @@ impl RunArgs {
             ("--resum", self.prediction.resum.is_some()),
             ("--diverge-at", self.diverge_at != 1e8),
             ("--interval", self.interval != Interval::Skew),
+            ("--same-seed", self.same_seed),
+            ("--jsonl", self.jsonl),
+            ("--csv -", self.csv_to_stdout()),
         ];
         if let Some((flag, _)) = refused.iter().find(|(_, given)| *given) {
             return Err(usage(format!(
@@ -342,16 +399,16 @@ impl RunArgs {
             data,
             classes: n.classes,
             label_noise: n.label_noise,
-            train_size: s.train_size,
+            train_size: first(&s.train_size),
             dim: n.dim,
             test_size: n.test_size,
             data_seed: n.data_seed.unwrap_or(0),
             raw_features: n.raw_features,
             hidden: n.hidden.clone(),
             init,
-            eta: s.eta,
-            batch: s.batch,
-            steps: s.steps.map(|t| t as u64),
+            eta: first(&s.eta),
+            batch: first(&s.batch),
+            steps: first(&s.steps).map(|t| t as u64),
             shuffle: s.shuffle,
             runs: self.trials,
             seed: self.seed,
@@ -403,8 +460,49 @@ impl RunArgs {
         Ok(Spec { interval: self.interval, ..spec })
     }
 
+    /// The points to run: the Cartesian grid of the swept flags (lists and
+    /// ranges; the first flag slowest), each point with its own seed stream
+    /// unless `--same-seed`; one point where nothing is swept.
+    pub fn points(&self) -> Result<Vec<run::Point>> {
+        let base = self.spec()?;
+        let axes = self.setup.axes()?;
+        if axes.is_empty() {
+            if self.same_seed {
+                return Err(usage("--same-seed shares --seed among a sweep's points; no flag has a list or range"));
+            }
+            return Ok(vec![run::Point { spec: base, coords: Vec::new() }]);
+        }
+        let grid = sweep::grid(&axes);
+        if grid.len() > sweep::MAX_POINTS {
+            return Err(usage(format!("the sweep has {} points, more than {}", grid.len(), sweep::MAX_POINTS)));
+        }
+        Ok(grid
+            .into_iter()
+            .map(|values| {
+                let coords: Vec<(String, f64)> = axes.iter().map(|(name, _)| name.clone()).zip(values).collect();
+                let mut spec = base.clone();
+                for (name, value) in &coords {
+                    sweep::set(&mut spec, name, *value);
+                }
+                if !self.same_seed {
+                    let label: Vec<String> = coords.iter().map(|(name, v)| format!("{name}={v}")).collect();
+                    spec.seed = sweep::point_seed(self.seed, &label.join(","));
+                }
+                run::Point { spec, coords }
+            })
+            .collect())
+    }
+
+    /// Whether the CSV goes to standard output (`--csv -`).
+    fn csv_to_stdout(&self) -> bool {
+        self.csv.as_deref() == Some(std::path::Path::new("-"))
+    }
+
     /// How and where to run; flags that would have no effect are refused.
     pub fn options(&self) -> Result<run::Options> {
+        if self.csv_to_stdout() && (self.json || self.jsonl) {
+            return Err(usage("--csv - writes the CSV to standard output, where --json or --jsonl would go too"));
+        }
         if !self.theory {
             let given = [("--order", self.prediction.order.is_some()), ("--resum", self.prediction.resum.is_some())];
             if let Some((flag, _)) = given.iter().find(|(_, given)| *given) {
@@ -424,8 +522,46 @@ impl RunArgs {
             threads,
             quiet: self.quiet,
             theory: self.theory.then(|| self.prediction.options()),
-            outputs: self.csv.iter().cloned().collect(),
+            outputs: self.csv.iter().filter(|_| !self.csv_to_stdout()).cloned().collect(),
         })
+    }
+
+    /// Prints (and writes) the reports: the CSV to its file or standard
+    /// output, then the tables, JSON or JSON Lines.
+    fn output(&self, reports: &[RunReport]) -> Result<()> {
+        let text = || {
+            let mut out: String = reports.iter().map(table::render).collect::<Vec<_>>().join("\n");
+            if reports.len() > 1 {
+                out += &table::sweep_summary(reports);
+            }
+            out
+        };
+        let json = || match reports {
+            [one] => one.to_json() + "\n",
+            many => serde_json::to_string_pretty(many).expect("reports serialise") + "\n",
+        };
+        let printed = || {
+            if self.jsonl {
+                write_stdout(&reports.iter().map(|r| r.to_json_line() + "\n").collect::<String>())
+            } else if self.json {
+                write_stdout(&json())
+            } else {
+                write_stdout(&text())
+            }
+        };
+        match &self.csv {
+            Some(_) if self.csv_to_stdout() => write_stdout(&String::from_utf8_lossy(&csv::render(reports))),
+            Some(path) => {
+                // Checked before the run; should writing fail now anyway,
+                // the results go to stdout before the error.
+                if let Err(source) = atomic::write(path, &csv::render(reports)) {
+                    printed()?;
+                    return Err(Error::Io { path: path.display().to_string(), source });
+                }
+                printed()
+            }
+            None => printed(),
+        }
     }
 }
 
@@ -523,14 +659,13 @@ impl StatsArgs {
         let sampling = stats::Sampling { samples: self.samples.unwrap_or(10_000), seed: self.seed.unwrap_or(0) };
         Ok(stats::Request {
             landscape: self.landscape.clone(),
-            params: parse_params(&self.params)?,
+            params: single_params(&self.params)?,
             at: self.at.clone(),
             estimate: self.estimate.then_some(sampling),
         })
     }
 }
 
-/// `--param NAME=VALUE`s as (name, value) pairs.
 /// `--init`'s numbers.
 fn parse_init(raw: &[String]) -> Result<Vec<f64>> {
     raw.iter()
@@ -542,19 +677,47 @@ fn parse_init(raw: &[String]) -> Result<Vec<f64>> {
         .collect()
 }
 
-fn parse_params(raw: &[String]) -> Result<Vec<(String, f64)>> {
-    raw.iter()
-        .map(|p| {
-            let (k, v) =
-                p.split_once('=').ok_or_else(|| usage(format!("malformed --param '{p}': expected NAME=VALUE")))?;
-            if k.trim().is_empty() {
-                return Err(usage(format!("malformed --param '{p}': expected NAME=VALUE")));
+/// `--param NAME=VALUE`s as (name, values): a value may be a range
+/// (`H=0.5..2:lin:4`), and a bare number continues the list of the name
+/// before it (`H=0.5,1,2`: clap splits at the commas).
+fn parse_params(raw: &[String]) -> Result<Vec<(String, Vec<f64>)>> {
+    let mut out: Vec<(String, Vec<f64>)> = Vec::new();
+    for p in raw {
+        let malformed = || usage(format!("malformed --param '{p}': expected NAME=VALUE"));
+        match p.split_once('=') {
+            Some((k, _)) if k.trim().is_empty() => return Err(malformed()),
+            Some((k, v)) => {
+                let values = sweep::reals(v.trim()).map_err(|e| usage(format!("malformed --param '{p}': {e}")))?;
+                out.push((k.trim().to_string(), values.0));
             }
-            let v: f64 =
-                v.trim().parse().map_err(|_| usage(format!("malformed --param '{p}': '{v}' is not a number")))?;
-            Ok((k.trim().to_string(), v))
+            None => match (out.last_mut(), p.trim().parse::<f64>()) {
+                (Some((_, values)), Ok(v)) => values.push(v),
+                _ => return Err(malformed()),
+            },
+        }
+    }
+    Ok(out)
+}
+
+/// `--param`s of one value each (`stats`).
+fn single_params(raw: &[String]) -> Result<Vec<(String, f64)>> {
+    parse_params(raw)?
+        .into_iter()
+        .map(|(k, v)| match v[..] {
+            [one] => Ok((k, one)),
+            _ => Err(usage(format!("--param {k} takes one value here; lists and ranges sweep `simsgd run`"))),
         })
         .collect()
+}
+
+/// The flag of a sweep's axis: `--eta`, `--train-size`, `--param H`.
+fn flag_name(axis: &str) -> String {
+    match axis {
+        "eta" | "steps" | "train_size" | "batch" | "epochs" | "substeps" | "beta" | "lambda" => {
+            format!("--{}", axis.replace('_', "-"))
+        }
+        param => format!("--param {param}"),
+    }
 }
 
 #[derive(Args, Debug)]
@@ -574,6 +737,7 @@ pub struct PredictArgs {
 impl PredictArgs {
     /// The spec these flags describe (one trial: nothing is simulated).
     pub fn spec(&self) -> Result<Spec> {
+        self.setup.single("predict")?;
         self.setup.spec(1, 0, None, 1e8)
     }
 
@@ -655,16 +819,10 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             print(args.json, || report.to_json(), || render(&report))?;
         }
         Command::Run(args) => {
-            let report = run::run(args.spec()?, &args.options()?)?;
-            if let Some(path) = &args.csv {
-                // Checked before the run; should writing fail now anyway,
-                // the results go to stdout before the error.
-                if let Err(source) = atomic::write(path, &csv::render(&report)) {
-                    print(args.json, || report.to_json(), || table::render(&report))?;
-                    return Err(Error::Io { path: path.display().to_string(), source });
-                }
-            }
-            print(args.json, || report.to_json(), || table::render(&report))?;
+            let points = args.points()?;
+            let sweep = (points.len() > 1).then_some((args.seed, args.same_seed));
+            let reports = run::run_all(points, &args.options()?, sweep)?;
+            args.output(&reports)?;
         }
         Command::Bench { args, quiet } => {
             let report = bench::run(&args, quiet)?;

@@ -158,6 +158,13 @@ impl Spec {
             },
         };
         let primary = plan(self.optimizer, flags.resolve(self.optimizer, d.default_steps)?);
+        if self.compare == Some(self.optimizer) {
+            let name = self.optimizer.name();
+            return Err(usage(format!(
+                "--compare {name} compares {name} with itself: the same trials, a difference of exactly 0; compare \
+                 another optimizer, or sweep a flag (a list or range) to compare settings"
+            )));
+        }
         let compare = match self.compare {
             Some(o) => Some(plan(
                 o,

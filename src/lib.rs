@@ -43,4 +43,5 @@ pub mod report;
 pub mod rng;
 pub mod stats;
 pub mod study;
+pub mod sweep;
 pub mod theory;

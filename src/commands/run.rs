@@ -8,10 +8,10 @@ use crate::error::{Error, Result};
 use crate::experiment::{Experiment, Spec};
 use crate::plan::Plan;
 use crate::progress::Progress;
-use crate::report::{DriftReport, RunReport, Theory};
+use crate::report::{DriftReport, RunReport, SweepPlace, Theory};
 use crate::theory::predict::Prediction;
 use crate::theory::resum::{self, Resum};
-use crate::theory::{corollary, law, statistics};
+use crate::theory::{corollary, law, statistics, validity};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -32,48 +32,129 @@ pub struct Options {
     pub outputs: Vec<PathBuf>,
 }
 
-/// Runs `spec` and reports it. Everything that can be checked before the
-/// run is: the spec, the prediction, the outputs, then the backends and the
-/// memory (by [`Backends::for_experiment`], before its notices are printed).
+/// A point of a sweep: its spec, and the swept flags' values there
+/// ([`crate::cli::SetupArgs::axes`]; none for a single run).
+#[derive(Clone, Debug)]
+pub struct Point {
+    pub spec: Spec,
+    pub coords: Vec<(String, f64)>,
+}
+
+/// Runs `spec` and reports it.
 pub fn run(spec: Spec, options: &Options) -> Result<RunReport> {
-    let exp = spec.resolve()?;
-    // Predictions first, so that an unsupported order fails before the run.
-    let predictions = match &options.theory {
-        Some(theory) => {
-            let law = exp.landscape.visit(law::Exact(&exp.init));
-            let plans: Vec<&Plan> = std::iter::once(&exp.plan).chain(&exp.compare).collect();
-            let mut p = theory.predict(&law, &plans)?;
-            let q = (p.len() > 1).then(|| p.remove(1));
-            Some((law, p.remove(0), q))
-        }
-        None => None,
-    };
+    let mut reports = run_all(vec![Point { spec, coords: Vec::new() }], options, None)?;
+    Ok(reports.remove(0))
+}
+
+/// Runs each point (one backend, one progress bar) and reports each; a
+/// sweep's reports carry their place in it (`sweep`: the base seed, and
+/// whether the points share it). Everything that can be checked before the
+/// runs is: every spec and prediction, the outputs, then the backends and
+/// the memory (by [`Backends::for_experiment`], before its notices are
+/// printed).
+pub fn run_all(points: Vec<Point>, options: &Options, sweep: Option<(u64, bool)>) -> Result<Vec<RunReport>> {
+    let mut prepared = Vec::with_capacity(points.len());
+    for point in points {
+        let exp = point.spec.resolve()?;
+        // Predictions first, so that an unsupported order fails before the run.
+        let predictions = match &options.theory {
+            Some(theory) => {
+                let law = exp.landscape.visit(law::Exact(&exp.init));
+                let plans: Vec<&Plan> = std::iter::once(&exp.plan).chain(&exp.compare).collect();
+                let mut p = theory.predict(&law, &plans)?;
+                let q = (p.len() > 1).then(|| p.remove(1));
+                Some((law, p.remove(0), q))
+            }
+            None => None,
+        };
+        prepared.push((exp, predictions, point.coords));
+    }
     for path in &options.outputs {
         atomic::check_writable(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
     }
     let backends = Backends::open(options.backend, options.threads, options.quiet)?;
-    let sim = backends.for_experiment(&exp)?;
-    let label = format!("{} {}", exp.landscape.describe().name, exp.plan.optimizer.name());
-    let trials = exp.trials * (1 + exp.compare.is_some() as u64);
+    for (exp, _, _) in &prepared {
+        backends.for_experiment(exp)?;
+    }
+    let first = &prepared[0].0;
+    let mut label = format!("{} {}", first.landscape.describe().name, first.plan.optimizer.name());
+    if prepared.len() > 1 {
+        label += &format!(" ({} points)", prepared.len());
+    }
+    let trials = prepared.iter().map(|(exp, _, _)| exp.trials * (1 + exp.compare.is_some() as u64)).sum();
     let progress = Progress::new(trials, &label, options.quiet);
-    let start = Instant::now();
-    let outcome = driver::run(sim, &exp, &progress)?;
-    progress.finish();
-    let threads = backends.cpu().threads();
-    let mut report = RunReport::new(&exp, &outcome, sim.kind().to_string(), threads, start.elapsed().as_secs_f64());
-    report.adapter = sim.adapter();
-    if let Some((law, p, q)) = &predictions {
-        report.theory = Some(Theory::new(p, exp.plan.eta, &report.metrics, q.as_ref().zip(report.paired.as_ref())));
-        if let Some(drift) = &mut report.drift {
-            set_drift_theory(drift, &exp, law, &exp.plan, p)?;
+    let count = prepared.len();
+    let mut reports = Vec::with_capacity(count);
+    for (index, (exp, predictions, coords)) in prepared.into_iter().enumerate() {
+        let sim = backends.for_experiment(&exp)?;
+        let start = Instant::now();
+        let outcome = driver::run(sim, &exp, &progress)?;
+        let threads = backends.cpu().threads();
+        let mut report = RunReport::new(&exp, &outcome, sim.kind().to_string(), threads, start.elapsed().as_secs_f64());
+        report.adapter = sim.adapter();
+        report.sweep = sweep.map(|(base_seed, same_seed)| SweepPlace {
+            index,
+            points: count,
+            at: coords.into_iter().collect(),
+            base_seed,
+            same_seed,
+        });
+        if let Some((law, p, q)) = &predictions {
+            set_theory(&mut report, &exp, law, p, q.as_ref())?;
         }
-        if let (Some(paired), Some(plan), Some(q)) = (&mut report.paired, &exp.compare, q) {
-            if let Some(drift) = &mut paired.drift {
-                set_drift_theory(drift, &exp, law, plan, q)?;
-            }
+        reports.push(report);
+    }
+    progress.finish();
+    Ok(reports)
+}
+
+/// Sets the predictions beside `report`'s measurements, and their warnings.
+fn set_theory(
+    report: &mut RunReport,
+    exp: &Experiment,
+    law: &law::Law,
+    p: &Prediction,
+    q: Option<&Prediction>,
+) -> Result<()> {
+    let theory = Theory::new(p, exp.plan.eta, &report.metrics, q.zip(report.paired.as_ref()));
+    report.warnings.extend(theory_warnings(exp, law, p, q, &theory));
+    report.theory = Some(theory);
+    if let Some(drift) = &mut report.drift {
+        set_drift_theory(drift, exp, law, &exp.plan, p)?;
+    }
+    if let (Some(paired), Some(plan), Some(q)) = (&mut report.paired, &exp.compare, q) {
+        if let Some(drift) = &mut paired.drift {
+            set_drift_theory(drift, exp, law, plan, q)?;
         }
     }
-    Ok(report)
+    Ok(())
+}
+
+/// The theory's warnings ([`validity`]): each arm's prediction by itself
+/// (the compared arm's named as such), then the largest |z|.
+fn theory_warnings(
+    exp: &Experiment,
+    law: &law::Law,
+    p: &Prediction,
+    q: Option<&Prediction>,
+    t: &Theory,
+) -> Vec<String> {
+    let floor = exp.landscape.describe().test_loss_floor;
+    let mut out = validity::prediction(law, &exp.plan, p, floor);
+    if let (Some(plan), Some(q)) = (&exp.compare, q) {
+        let arm = plan.optimizer.name();
+        out.extend(validity::prediction(law, plan, q, floor).into_iter().map(|w| format!("{arm} (compared): {w}")));
+    }
+    let mut z = vec![
+        ("test loss".to_string(), t.z.test_loss),
+        ("train loss".to_string(), t.z.train_loss),
+        ("gen gap".to_string(), t.z.gen_gap),
+    ];
+    z.extend(exp.landscape.describe().weights.iter().map(|w| w.to_string()).zip(t.z.theta.iter().copied()));
+    z.extend(t.z.test_loss_diff.map(|z| ("the paired test-loss difference".to_string(), z)));
+    z.extend(t.z.gen_gap_diff.map(|z| ("the paired gen-gap difference".to_string(), z)));
+    out.extend(validity::agreement(&exp.plan, p, &z));
+    out
 }
 
 /// The predicted drift beside a measured one: what each estimator reads on the

@@ -1,7 +1,12 @@
-//! The run as a tidy CSV: one row per (optimizer, kind, observable, step).
+//! The run (or a sweep's runs) as a tidy CSV: one row per (point,
+//! optimizer, kind, observable, step), each row describing itself.
 //!
 //! Columns: `optimizer, kind, observable, step, n, mean, stderr, ci95_lo,
-//! ci95_hi, theory`. `kind` is `final` (θ_T and the losses after T steps),
+//! ci95_hi, theory`, then the resolved spec of the row's arm: `diverged`
+//! (its diverged trials), `landscape`, the landscape's parameters by name,
+//! `eta, steps, train_size, batch, epochs, shuffle, substeps, beta,
+//! nesterov, lambda, trials, seed, backend, version` (empty where they do
+//! not apply; whole numbers as such). `kind` is `final` (θ_T and the losses after T steps),
 //! `curve` (`--record-every`), `drift_slope` and `drift_conditional` (the
 //! drift per step over the late window, at its last step) or `paired`
 //! (primary − compared, optimizer `a-b`); `theory` is the prediction
@@ -14,6 +19,75 @@ use crate::stats::Summary;
 
 struct Rows {
     out: csv::Writer<Vec<u8>>,
+    /// The spec columns of the rows being written.
+    spec: Vec<String>,
+}
+
+/// The spec columns' names after the measurement's, for `params`.
+fn spec_header(params: &[&str]) -> Vec<String> {
+    let mut h: Vec<String> = ["diverged", "landscape"].map(String::from).to_vec();
+    h.extend(params.iter().map(|p| p.to_string()));
+    h.extend(
+        [
+            "eta",
+            "steps",
+            "train_size",
+            "batch",
+            "epochs",
+            "shuffle",
+            "substeps",
+            "beta",
+            "nesterov",
+            "lambda",
+            "trials",
+            "seed",
+            "backend",
+            "version",
+        ]
+        .map(String::from),
+    );
+    h
+}
+
+/// An optional value's cell: empty where it does not apply.
+fn cell<T: ToString>(x: Option<T>) -> String {
+    x.map(|x| x.to_string()).unwrap_or_default()
+}
+
+/// The spec columns of an arm of `r`: its optimizer's grid and update
+/// (`arm`: diverged, N, B, E, β, Nesterov, λ), the rest the run's.
+fn spec_cells(r: &RunReport, arm: Arm) -> Vec<String> {
+    let mut c = vec![arm.diverged.to_string(), r.landscape.to_string()];
+    c.extend(r.params.values().map(|v| v.to_string()));
+    c.extend([
+        r.eta.to_string(),
+        r.steps.to_string(),
+        arm.train_size.to_string(),
+        arm.batch.to_string(),
+        arm.epochs.to_string(),
+        r.shuffle.to_string(),
+        cell(r.substeps),
+        cell(arm.beta),
+        cell(arm.nesterov),
+        cell(arm.lambda),
+        r.trials.to_string(),
+        r.seed.to_string(),
+        r.backend.clone(),
+        r.version.to_string(),
+    ]);
+    c
+}
+
+/// What differs between a run's two arms.
+#[derive(Clone, Copy)]
+struct Arm {
+    diverged: u64,
+    train_size: usize,
+    batch: usize,
+    epochs: usize,
+    beta: Option<f64>,
+    nesterov: Option<bool>,
+    lambda: Option<f64>,
 }
 
 fn num(x: f64) -> String {
@@ -38,7 +112,7 @@ impl Rows {
             num(s.ci95[1]),
             theory.map(num).unwrap_or_default(),
         ];
-        self.out.write_record(&record).expect("writing to memory");
+        self.out.write_record(record.iter().chain(&self.spec)).expect("writing to memory");
     }
 
     fn metrics(&mut self, optimizer: &str, step: usize, weights: &[&str], m: &Metrics, theory: Option<&Theory>) {
@@ -73,24 +147,57 @@ impl Rows {
     }
 }
 
-/// The report's CSV text.
-pub fn render(r: &RunReport) -> Vec<u8> {
-    let mut rows = Rows { out: csv::Writer::from_writer(Vec::new()) };
+/// The reports' CSV text (one header; the reports of one sweep share their
+/// landscape and so their parameter columns).
+pub fn render(reports: &[RunReport]) -> Vec<u8> {
+    let mut rows = Rows { out: csv::Writer::from_writer(Vec::new()), spec: Vec::new() };
     let header = ["optimizer", "kind", "observable", "step", "n", "mean", "stderr", "ci95_lo", "ci95_hi", "theory"];
-    rows.out.write_record(header).expect("writing to memory");
+    let params: Vec<&str> = reports.first().map(|r| r.params.keys().copied().collect()).unwrap_or_default();
+    let spec = spec_header(&params);
+    rows.out.write_record(header.iter().copied().chain(spec.iter().map(String::as_str))).expect("writing to memory");
+    for r in reports {
+        report(&mut rows, r);
+    }
+    rows.out.into_inner().expect("writing to memory")
+}
+
+/// One report's rows.
+fn report(rows: &mut Rows, r: &RunReport) {
+    let primary = Arm {
+        diverged: r.diverged,
+        train_size: r.train_size,
+        batch: r.batch,
+        epochs: r.epochs,
+        beta: r.beta,
+        nesterov: r.nesterov,
+        lambda: r.lambda,
+    };
+    rows.spec = spec_cells(r, primary);
     let a = r.optimizer.name();
     rows.metrics(a, r.steps, &r.weights, &r.metrics, r.theory.as_ref());
     rows.curve(a, &r.weights, &r.curve);
     rows.drift(a, &r.weights, r.drift.as_ref());
     if let Some(p) = &r.paired {
         let b = p.optimizer.name();
+        let compared = Arm {
+            diverged: p.diverged,
+            train_size: p.train_size,
+            batch: p.batch,
+            epochs: p.epochs,
+            beta: p.beta,
+            nesterov: p.nesterov,
+            lambda: p.lambda,
+        };
+        rows.spec = spec_cells(r, compared);
         rows.metrics(b, r.steps, &r.weights, &p.metrics, None);
         rows.curve(b, &r.weights, &p.curve);
         rows.drift(b, &r.weights, p.drift.as_ref());
+        // The paired rows: the primary's spec; their diverged trials are
+        // those of either arm (the differences are over the rest).
+        rows.spec = spec_cells(r, Arm { diverged: r.trials - p.test_loss_diff.n, ..primary });
         let pair = format!("{a}-{b}");
         let theory = r.theory.as_ref();
         rows.row(&pair, "paired", "test_loss", r.steps, &p.test_loss_diff, theory.and_then(|t| t.test_loss_diff));
         rows.row(&pair, "paired", "gen_gap", r.steps, &p.gen_gap_diff, theory.and_then(|t| t.gen_gap_diff));
     }
-    rows.out.into_inner().expect("writing to memory")
 }

@@ -11,9 +11,9 @@ pub mod table;
 
 use crate::experiment::Experiment;
 use crate::observables::{Outcome, Tally};
-use crate::optimizer::Optimizer;
+use crate::optimizer::{Optimizer, Update};
 use crate::plan::Plan;
-use crate::stats::{heaviest_tail, share_heavy_tails, HeavyTail, Interval, Rules, Summary};
+use crate::stats::{heaviest_tail, share_heavy_tails, HeavyTail, Interval, Proportion, Rules, Summary};
 use crate::theory::corollary::ValleyDrift;
 use crate::theory::predict::Prediction;
 use crate::theory::resum::Resum;
@@ -43,6 +43,12 @@ pub struct CurvePoint {
 #[derive(Clone, Debug, Serialize)]
 pub struct PairedReport {
     pub optimizer: Optimizer,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub beta: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nesterov: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lambda: Option<f64>,
     pub train_size: usize,
     pub batch: usize,
     pub epochs: usize,
@@ -238,11 +244,21 @@ impl DriftReport {
 /// Everything `simsgd run` reports.
 #[derive(Clone, Debug, Serialize)]
 pub struct RunReport {
+    /// simsgd's version, which produced these numbers.
+    pub version: &'static str,
     pub landscape: &'static str,
     pub params: BTreeMap<&'static str, f64>,
     pub weights: Vec<&'static str>,
     pub init: Vec<f64>,
     pub optimizer: Optimizer,
+    /// β of momentum.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub beta: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nesterov: Option<bool>,
+    /// λ of invhess.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lambda: Option<f64>,
     pub backend: String,
     /// The GPU adapter that ran it, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -263,6 +279,9 @@ pub struct RunReport {
     /// Of the diverged trials, those that ended with a non-finite θ or loss
     /// (the rest passed `diverge_at`).
     pub diverged_nonfinite: u64,
+    /// diverged/trials with its 95% (Wilson) interval: the figure of merit
+    /// where most trials diverge.
+    pub divergence: Proportion,
     pub elapsed_s: f64,
     /// The 95% interval of the final means (the curve and drift use Student's t).
     pub interval: Interval,
@@ -279,6 +298,57 @@ pub struct RunReport {
     /// The prediction beside the measurement (`--theory`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub theory: Option<Theory>,
+    /// This run's place in a sweep (lists and ranges of flags).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<SweepPlace>,
+    /// Why the numbers may mislead, one sentence each: most trials diverged
+    /// (the means are the survivors'), the theory outside its range or far
+    /// from the measurement ([`crate::theory::validity`]).
+    pub warnings: Vec<String>,
+}
+
+/// A run's place in a sweep.
+#[derive(Clone, Debug, Serialize)]
+pub struct SweepPlace {
+    /// 0-based, in the grid's order (the first swept flag slowest).
+    pub index: usize,
+    pub points: usize,
+    /// The swept flags' values here (`eta`, `batch`, a parameter's name, …).
+    pub at: BTreeMap<String, f64>,
+    /// `--seed`: each point's seed is derived from it and the point
+    /// ([`crate::sweep::point_seed`]), unless `same_seed`.
+    pub base_seed: u64,
+    /// Whether every point used `base_seed` (common random numbers).
+    pub same_seed: bool,
+}
+
+/// Above this share of diverged trials, the means describe the survivors,
+/// not the optimizer.
+pub const SURVIVORSHIP: f64 = 0.5;
+
+/// The warning on an arm (`name`) of which most trials diverged.
+fn survivorship(name: &str, diverged: u64, trials: u64) -> Option<String> {
+    let d = Proportion::new(diverged, trials);
+    (d.rate > SURVIVORSHIP).then(|| {
+        format!(
+            "{diverged} of {trials} trials of {name} diverged ({:.2}%, 95% CI [{:.2}%, {:.2}%]): its means are over the \
+             {} survivors only, a selected sample, not the optimizer's expected values; the divergence rate is the \
+             figure of merit here (or lower η, or raise --diverge-at)",
+            100.0 * d.rate,
+            100.0 * d.ci95[0],
+            100.0 * d.ci95[1],
+            trials - diverged
+        )
+    })
+}
+
+/// β, Nesterov and λ of `plan`'s update, where it has them.
+fn update_params(plan: &Plan) -> (Option<f64>, Option<bool>, Option<f64>) {
+    match plan.update {
+        Update::Gradient => (None, None, None),
+        Update::HeavyBall { beta, nesterov } => (Some(beta), Some(nesterov), None),
+        Update::InverseHessian { lambda } => (None, None, Some(lambda)),
+    }
 }
 
 /// The final observables of one optimizer's trials, under `rules`; a heavy
@@ -341,8 +411,12 @@ impl RunReport {
                     }
                 }
             }
+            let (beta, nesterov, lambda) = update_params(p);
             PairedReport {
                 optimizer: p.optimizer,
+                beta,
+                nesterov,
+                lambda,
                 train_size: p.grid.train_size,
                 batch: p.grid.batch,
                 epochs: p.grid.epochs,
@@ -355,12 +429,22 @@ impl RunReport {
                 drift: DriftReport::new(exp, p, tally),
             }
         });
+        let mut warnings: Vec<String> =
+            survivorship(plan.optimizer.name(), outcome.primary.diverged, exp.trials).into_iter().collect();
+        if let Some(p) = &paired {
+            warnings.extend(survivorship(p.optimizer.name(), p.diverged, exp.trials));
+        }
+        let (beta, nesterov, lambda) = update_params(plan);
         RunReport {
+            version: env!("CARGO_PKG_VERSION"),
             landscape: d.name,
             params: d.params.iter().map(|(p, v)| (p.name, *v)).collect(),
             weights: d.weights,
             init: exp.init.clone(),
             optimizer: plan.optimizer,
+            beta,
+            nesterov,
+            lambda,
             backend,
             adapter: None,
             threads,
@@ -376,6 +460,7 @@ impl RunReport {
             diverge_at: exp.diverge_at,
             diverged: outcome.primary.diverged,
             diverged_nonfinite: outcome.primary.diverged_nonfinite,
+            divergence: Proportion::new(outcome.primary.diverged, exp.trials),
             elapsed_s,
             interval: exp.interval,
             unit_roundoff: outcome.unit_roundoff,
@@ -384,11 +469,18 @@ impl RunReport {
             curve: curve(&outcome.primary),
             drift: DriftReport::new(exp, plan, &outcome.primary),
             theory: None,
+            sweep: None,
+            warnings,
         }
     }
 
     /// The report as one JSON object.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("reports serialise")
+    }
+
+    /// The report as one JSON object on one line (`--jsonl`).
+    pub fn to_json_line(&self) -> String {
+        serde_json::to_string(self).expect("reports serialise")
     }
 }

@@ -2,8 +2,8 @@
 //! A final mean whose CI cannot be taken at face value (a heavy tail, the
 //! precision floor) is marked `!` and explained in a line below its table.
 
-use super::{CurvePoint, DriftReport, Metrics, RunReport, Theory};
-use crate::stats::{Interval, Summary};
+use super::{CurvePoint, DriftReport, Metrics, RunReport, Theory, SURVIVORSHIP};
+use crate::stats::{Interval, Proportion, Summary};
 use std::fmt::Write;
 
 /// Decimals that show a mean to about two significant digits of its SE.
@@ -26,6 +26,16 @@ fn num(x: f64, dec: usize) -> String {
         format!("{x:.dec$}")
     } else {
         "n/a".to_string()
+    }
+}
+
+/// A predicted value: 7 decimals, in scientific notation from 10⁹, and
+/// "overflow" where it is not finite.
+fn prediction_cell(x: f64) -> String {
+    match x {
+        x if !x.is_finite() => "overflow".into(),
+        x if x.abs() >= 1e9 => format!("{x:.6e}"),
+        x => format!("{x:.7}"),
     }
 }
 
@@ -69,8 +79,11 @@ fn line(out: &mut String, label: &str, s: &Summary, notes: &mut Notes) {
     notes.add(label, s);
 }
 
-fn metrics(out: &mut String, weights: &[&str], m: &Metrics, interval: Interval) {
-    let _ = writeln!(out, "  {:<12} {:>16}  {:>9}  95% CI ({})", "", "mean", "stderr", interval.name());
+/// The final means; headed "survivors' mean" where most trials diverged
+/// (`crate::report::SURVIVORSHIP`).
+fn metrics(out: &mut String, weights: &[&str], m: &Metrics, interval: Interval, diverged: Proportion) {
+    let mean = if diverged.rate > SURVIVORSHIP { "survivors' mean" } else { "mean" };
+    let _ = writeln!(out, "  {:<12} {mean:>16}  {:>9}  95% CI ({})", "", "stderr", interval.name());
     let mut notes = Notes::default();
     line(out, "test loss", &m.test_loss, &mut notes);
     line(out, "train loss", &m.train_loss, &mut notes);
@@ -114,7 +127,9 @@ fn diverged(k: u64, nonfinite: u64, n: u64, limit: f64) -> String {
         return format!("diverged: 0 of {n}");
     }
     format!(
-        "diverged: {k} of {n}, excluded from the means: {nonfinite} non-finite, {} past |θ| or |loss| > {limit:e}",
+        "diverged: {k} of {n} ({:.2}%), excluded from the means: {nonfinite} non-finite, {} past |θ| or |loss| > \
+         {limit:e}",
+        100.0 * k as f64 / n as f64,
         k - nonfinite
     )
 }
@@ -128,7 +143,7 @@ fn theory(out: &mut String, weights: &[&str], t: &Theory) {
     let _ =
         writeln!(out, "  {:<12} {:>16}  {:>9}   (theory: {kind} to order {} at θ₀)", "", "prediction", "z", t.order);
     let row = |out: &mut String, label: &str, value: f64, z: f64| {
-        let _ = writeln!(out, "  {label:<12} {value:>16.7}  {}", z_cell(z, 9));
+        let _ = writeln!(out, "  {label:<12} {:>16}  {}", prediction_cell(value), z_cell(z, 9));
     };
     row(out, "test loss", t.test_loss, t.z.test_loss);
     row(out, "train loss", t.train_loss, t.z.train_loss);
@@ -229,7 +244,7 @@ pub fn render(r: &RunReport) -> String {
         r.optimizer.name(),
         diverged(r.diverged, r.diverged_nonfinite, r.trials, r.diverge_at)
     );
-    metrics(&mut out, &r.weights, &r.metrics, r.interval);
+    metrics(&mut out, &r.weights, &r.metrics, r.interval, r.divergence);
     if let Some(t) = &r.theory {
         theory(&mut out, &r.weights, t);
     }
@@ -248,7 +263,7 @@ pub fn render(r: &RunReport) -> String {
             p.epochs,
             diverged(p.diverged, p.diverged_nonfinite, r.trials, r.diverge_at),
         );
-        metrics(&mut out, &r.weights, &p.metrics, r.interval);
+        metrics(&mut out, &r.weights, &p.metrics, r.interval, Proportion::new(p.diverged, r.trials));
         curve(&mut out, &r.weights, &p.curve);
         if let Some(d) = &p.drift {
             drift(&mut out, &r.weights, d);
@@ -275,6 +290,41 @@ pub fn render(r: &RunReport) -> String {
                 predicted(t.gen_gap_diff, t.z.gen_gap_diff)
             );
         }
+    }
+    if !r.warnings.is_empty() {
+        let _ = writeln!(out);
+    }
+    out + &super::predict::warning_lines(&r.warnings)
+}
+
+/// A sweep's summary: a line per point with its swept values, seed, test
+/// loss (and its prediction's z), divergence and warnings.
+pub fn sweep_summary(reports: &[RunReport]) -> String {
+    let mut out = String::new();
+    let Some(place) = reports.first().and_then(|r| r.sweep.as_ref()) else { return out };
+    let seeds = if place.same_seed {
+        format!("every point on seed {} (--same-seed: common random numbers)", place.base_seed)
+    } else {
+        format!("each point its own seed stream, derived from --seed {} and the point", place.base_seed)
+    };
+    let _ = writeln!(out, "\nsweep: {} points; {seeds}", place.points);
+    let names: Vec<&String> = place.at.keys().collect();
+    for name in &names {
+        let _ = write!(out, "  {name:>10}");
+    }
+    let _ = writeln!(out, " {:>20}  {:>26}  {:>9}  {:>9}  warnings", "seed", "test loss ± se", "theory z", "diverged");
+    for r in reports {
+        let Some(p) = &r.sweep else { continue };
+        for name in &names {
+            let x = p.at[*name];
+            let x = if x == 0.0 || (1e-4..1e6).contains(&x.abs()) { x.to_string() } else { format!("{x:e}") };
+            let _ = write!(out, "  {x:>10}");
+        }
+        let s = &r.metrics.test_loss;
+        let se = if s.stderr.is_finite() { format!("{:.1e}", s.stderr) } else { "n/a".into() };
+        let loss = format!("{} ± {se}", num(s.mean, decimals(s.stderr)));
+        let z = r.theory.as_ref().map_or("".into(), |t| z_cell(t.z.test_loss, 9));
+        let _ = writeln!(out, " {:>20}  {loss:>26}  {z:>9}  {:>9}  {}", r.seed, r.diverged, r.warnings.len());
     }
     out
 }

@@ -23,7 +23,8 @@
 //! docs/ARCHITECTURE.md ("Statistics") states the rules and their measured
 //! coverage, detection and false-alarm rates (results/COVERAGE.md).
 //!
-//! The pieces: `moments` (Welford, Chan), `sample` (Pébay's higher
+//! The pieces: `moments` (Welford, Chan), `proportion` (Wilson's interval for the
+//! divergence rate), `sample` (Pébay's higher
 //! moments, the compensated sum), `extremes`, `interval` (Student's t,
 //! Hall's skew-corrected interval), `tail` (the generalized Pareto fit and
 //! the heavy-tail threshold), `rules` (the precision floor), `warnings`
@@ -32,6 +33,7 @@
 mod extremes;
 mod interval;
 mod moments;
+mod proportion;
 mod quantile;
 mod rules;
 mod sample;
@@ -44,6 +46,7 @@ mod warnings;
 pub use extremes::{Extremes, EXTREMES};
 pub use interval::{skew_interval, Interval};
 pub use moments::Moments;
+pub use proportion::Proportion;
 pub use quantile::{of_sorted, quantiles, Quantile};
 pub use rules::{Rules, F64_UNIT_ROUNDOFF, FLOOR_ULPS};
 pub use sample::Sample;

@@ -48,6 +48,9 @@ fn remedy(plan: &Plan, p: &Prediction) -> &'static str {
 
 /// `x` to three decimals, without trailing zeros.
 fn short(x: f64) -> String {
+    if x.abs() >= 1e6 {
+        return format!("{x:.3e}");
+    }
     let s = format!("{x:.3}");
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
@@ -70,8 +73,9 @@ pub fn prediction(law: &Law, plan: &Plan, p: &Prediction, floor: Option<f64>) ->
     }
     let test = p.at(plan.eta).0;
     if let Some(floor) = floor.filter(|f| test < f - 1e-12 * (1.0 + f.abs())) {
+        let shown = if test.is_finite() { format!("{test:.6}") } else { "−∞ (it overflows)".into() };
         out.push(format!(
-            "the predicted test loss {test:.6} is below {floor}, the least value the loss takes: the prediction is \
+            "the predicted test loss {shown} is below {floor}, the least value the loss takes: the prediction is \
              outside the loss's range; try {}",
             remedy(plan, p)
         ));

@@ -22,4 +22,5 @@ mod resum;
 mod shifting_valleys;
 mod simulation;
 mod study;
+mod sweeps;
 mod theory;
