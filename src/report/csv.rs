@@ -14,7 +14,7 @@
 //! drift rows (what the estimator reads on the re-summed E[θ(t)]), empty
 //! elsewhere.
 
-use super::{CurvePoint, DriftReport, Metrics, RunReport, Theory};
+use super::{CurvePoint, DriftReport, Metrics, RunReport, Theory, UpdateParams};
 use crate::stats::Summary;
 
 struct Rows {
@@ -67,9 +67,9 @@ fn spec_cells(r: &RunReport, arm: Arm) -> Vec<String> {
         arm.epochs.to_string(),
         r.shuffle.to_string(),
         cell(r.substeps),
-        cell(arm.beta),
-        cell(arm.nesterov),
-        cell(arm.lambda),
+        cell(arm.update.beta),
+        cell(arm.update.nesterov),
+        cell(arm.update.lambda),
         r.trials.to_string(),
         r.seed.to_string(),
         r.backend.clone(),
@@ -85,9 +85,7 @@ struct Arm {
     train_size: usize,
     batch: usize,
     epochs: usize,
-    beta: Option<f64>,
-    nesterov: Option<bool>,
-    lambda: Option<f64>,
+    update: UpdateParams,
 }
 
 fn num(x: f64) -> String {
@@ -163,15 +161,8 @@ pub fn render(reports: &[RunReport]) -> Vec<u8> {
 
 /// One report's rows.
 fn report(rows: &mut Rows, r: &RunReport) {
-    let primary = Arm {
-        diverged: r.diverged,
-        train_size: r.train_size,
-        batch: r.batch,
-        epochs: r.epochs,
-        beta: r.beta,
-        nesterov: r.nesterov,
-        lambda: r.lambda,
-    };
+    let primary =
+        Arm { diverged: r.diverged, train_size: r.train_size, batch: r.batch, epochs: r.epochs, update: r.update };
     rows.spec = spec_cells(r, primary);
     let a = r.optimizer.name();
     rows.metrics(a, r.steps, &r.weights, &r.metrics, r.theory.as_ref());
@@ -179,15 +170,8 @@ fn report(rows: &mut Rows, r: &RunReport) {
     rows.drift(a, &r.weights, r.drift.as_ref());
     if let Some(p) = &r.paired {
         let b = p.optimizer.name();
-        let compared = Arm {
-            diverged: p.diverged,
-            train_size: p.train_size,
-            batch: p.batch,
-            epochs: p.epochs,
-            beta: p.beta,
-            nesterov: p.nesterov,
-            lambda: p.lambda,
-        };
+        let compared =
+            Arm { diverged: p.diverged, train_size: p.train_size, batch: p.batch, epochs: p.epochs, update: p.update };
         rows.spec = spec_cells(r, compared);
         rows.metrics(b, r.steps, &r.weights, &p.metrics, None);
         rows.curve(b, &r.weights, &p.curve);

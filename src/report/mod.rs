@@ -43,12 +43,8 @@ pub struct CurvePoint {
 #[derive(Clone, Debug, Serialize)]
 pub struct PairedReport {
     pub optimizer: Optimizer,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub beta: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub nesterov: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lambda: Option<f64>,
+    #[serde(flatten)]
+    pub update: UpdateParams,
     pub train_size: usize,
     pub batch: usize,
     pub epochs: usize,
@@ -251,14 +247,8 @@ pub struct RunReport {
     pub weights: Vec<&'static str>,
     pub init: Vec<f64>,
     pub optimizer: Optimizer,
-    /// β of momentum.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub beta: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub nesterov: Option<bool>,
-    /// λ of invhess.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lambda: Option<f64>,
+    #[serde(flatten)]
+    pub update: UpdateParams,
     pub backend: String,
     /// The GPU adapter that ran it, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -342,12 +332,27 @@ fn survivorship(name: &str, diverged: u64, trials: u64) -> Option<String> {
     })
 }
 
-/// β, Nesterov and λ of `plan`'s update, where it has them.
-fn update_params(plan: &Plan) -> (Option<f64>, Option<bool>, Option<f64>) {
-    match plan.update {
-        Update::Gradient => (None, None, None),
-        Update::HeavyBall { beta, nesterov } => (Some(beta), Some(nesterov), None),
-        Update::InverseHessian { lambda } => (None, None, Some(lambda)),
+/// β and Nesterov of momentum, λ of invhess: an arm's update, where it
+/// has them (JSON `beta`, `nesterov`, `lambda` beside `optimizer`).
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct UpdateParams {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub beta: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nesterov: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lambda: Option<f64>,
+}
+
+impl UpdateParams {
+    fn of(plan: &Plan) -> Self {
+        match plan.update {
+            Update::Gradient => UpdateParams::default(),
+            Update::HeavyBall { beta, nesterov } => {
+                UpdateParams { beta: Some(beta), nesterov: Some(nesterov), lambda: None }
+            }
+            Update::InverseHessian { lambda } => UpdateParams { lambda: Some(lambda), ..Default::default() },
+        }
     }
 }
 
@@ -411,12 +416,9 @@ impl RunReport {
                     }
                 }
             }
-            let (beta, nesterov, lambda) = update_params(p);
             PairedReport {
                 optimizer: p.optimizer,
-                beta,
-                nesterov,
-                lambda,
+                update: UpdateParams::of(p),
                 train_size: p.grid.train_size,
                 batch: p.grid.batch,
                 epochs: p.grid.epochs,
@@ -434,7 +436,6 @@ impl RunReport {
         if let Some(p) = &paired {
             warnings.extend(survivorship(p.optimizer.name(), p.diverged, exp.trials));
         }
-        let (beta, nesterov, lambda) = update_params(plan);
         RunReport {
             version: env!("CARGO_PKG_VERSION"),
             landscape: d.name,
@@ -442,9 +443,7 @@ impl RunReport {
             weights: d.weights,
             init: exp.init.clone(),
             optimizer: plan.optimizer,
-            beta,
-            nesterov,
-            lambda,
+            update: UpdateParams::of(plan),
             backend,
             adapter: None,
             threads,

@@ -467,6 +467,21 @@ mod tests {
     }
 
     /// Every permutation of 0..k.
+    /// Momentum's weight of one listing of `d`'s steps, edge by edge: the
+    /// kernel Σ_{i<j} β^i over each node's gap to its parent's step (to T for
+    /// the root's children; one more step with Nesterov's look-ahead).
+    fn listed_weight(d: &Diagram, t: usize, beta: f64, nesterov: bool) -> impl Fn(&[usize]) -> f64 + '_ {
+        let sum = move |j: usize| (0..j).map(|i| beta.powi(i as i32)).sum::<f64>();
+        move |steps: &[usize]| {
+            (1..=d.order())
+                .map(|v| match d.parent[v] {
+                    0 => sum(t - steps[v - 1]),
+                    p => sum(steps[p - 1] - steps[v - 1] + usize::from(nesterov)),
+                })
+                .product()
+        }
+    }
+
     fn permutations(k: usize) -> Vec<Vec<usize>> {
         if k == 0 {
             return vec![vec![]];
@@ -541,17 +556,8 @@ mod tests {
             let t = grid.steps();
             for (beta, nesterov) in [(0.6, false), (0.3, true)] {
                 let kernel = Kernel::new(beta, nesterov, t);
-                let sum = |j: usize| (0..j).map(|i| beta.powi(i as i32)).sum::<f64>();
                 for d in all_diagrams(3) {
-                    let weight = |steps: &[usize]| -> f64 {
-                        (1..=d.order())
-                            .map(|v| match d.parent[v] {
-                                0 => sum(t - steps[v - 1]),
-                                p => sum(steps[p - 1] - steps[v - 1] + usize::from(nesterov)),
-                            })
-                            .product()
-                    };
-                    let want = brute_force_weighted(&d, &grid, &identity, weight);
+                    let want = brute_force_weighted(&d, &grid, &identity, listed_weight(&d, t, beta, nesterov));
                     let got = weighted_count(&d, &Shape::of(&grid), &kernel);
                     assert!((got - want).abs() < 1e-9 * want.max(1.0), "N={n} B={b} E={e} {d:?}: {got} vs {want}");
                     let plain = weighted_count(&d, &Shape::of(&grid), &Kernel::new(0.0, false, t));
@@ -569,7 +575,6 @@ mod tests {
             let grid = Grid::new(n, b, e, true).unwrap();
             let t = grid.steps();
             let kernel = Kernel::new(beta, nesterov, t);
-            let sum = |j: usize| (0..j).map(|i| beta.powi(i as i32)).sum::<f64>();
             let perms = permutations(n);
             // Every tuple of one visiting order per epoch.
             let mut schedules: Vec<Vec<Vec<usize>>> = vec![vec![]];
@@ -580,15 +585,8 @@ mod tests {
                     .collect();
             }
             for d in all_diagrams(3) {
-                let weight = |steps: &[usize]| -> f64 {
-                    (1..=d.order())
-                        .map(|v| match d.parent[v] {
-                            0 => sum(t - steps[v - 1]),
-                            p => sum(steps[p - 1] - steps[v - 1] + usize::from(nesterov)),
-                        })
-                        .product()
-                };
-                let want = schedules.iter().map(|orders| brute_force_weighted(&d, &grid, orders, weight)).sum::<f64>()
+                let weight = listed_weight(&d, t, beta, nesterov);
+                let want = schedules.iter().map(|orders| brute_force_weighted(&d, &grid, orders, &weight)).sum::<f64>()
                     / schedules.len() as f64;
                 let got = weighted_count(&d, &Shape::of(&grid), &kernel);
                 assert!((got - want).abs() < 1e-9 * want.max(1.0), "N={n} B={b} E={e} {d:?}: {got} vs {want}");
