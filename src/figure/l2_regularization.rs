@@ -25,7 +25,7 @@ use rayon::prelude::*;
 
 pub const FIGURE: Figure = Figure {
     name: "l2-regularization",
-    about: "Mean Estimation, C = 100, θ₀ 10 from the minimum: GD vs GD with λ tuned on Cor. 2's gap estimate, over H (001 Fig. 9 right)",
+    about: "Mean Estimation, C = 100, θ₀ 10 from the minimum: GD vs GD with λ tuned on Cor. 2's gap estimate, over H (a variant of 001 Fig. 9 right: λ minimized over a grid, not descended)",
     build,
 };
 
