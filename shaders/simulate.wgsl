@@ -25,8 +25,8 @@ struct Config {
     slot: u32,          // the record slot `record` writes
     groups_x: u32,      // workgroups along x (2-D dispatch beyond 65535)
     groups: u32,        // workgroups in all
-    by_weights: u32,    // 1: the train loss from the Lagrange sums of epoch 0 (no replay)
-    pad0: u32,
+    by_weights: u32,    // 1: the train loss from the Lagrange sums (no replay)
+    presummed: u32,     // 1: `init` takes the Lagrange sums over the whole training set (not the steps)
     eta: f32,
     diverge_at: f32,
     drift_slope: f32,   // this record's weights in the drift estimators
@@ -54,11 +54,13 @@ override UPDATE: u32 = UPDATE_GRADIENT; // or UPDATE_HEAVY_BALL, UPDATE_NESTEROV
 @group(0) @binding(1) var<storage, read_write> state: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> flags: array<u32>;
 @group(0) @binding(3) var<storage, read_write> order: array<u32>;
-// Per (record slot, workgroup): count, mean and M2 of (test loss, theta).
+// Per (record slot, workgroup): count, then mean and M2 of (test loss, theta)
+// and of (train loss, gap, 0, 0).
 @group(0) @binding(4) var<storage, read_write> partials: array<vec4<f32>>;
-// Per trial: while running, the sums over the training points seen in epoch 0
-// of the Lagrange basis at the quadrature nodes (`lagrange`); after `finish`,
-// (test loss, train loss, 0, 0).
+// Per trial: while running, the sums over the training points (those seen in
+// epoch 0, or all of them from `init` where `presummed`) of the Lagrange
+// basis at the quadrature nodes (`lagrange`); after `finish`, (test loss,
+// train loss, 0, 0).
 @group(0) @binding(5) var<storage, read_write> results: array<vec4<f32>>;
 // Per trial, with a drift window: the least-squares slope of theta and the
 // mean conditional step -eta G(theta) (src/drift.rs), accumulated by records.
@@ -70,6 +72,8 @@ override UPDATE: u32 = UPDATE_GRADIENT; // or UPDATE_HEAVY_BALL, UPDATE_NESTEROV
 var<workgroup> wg_n: array<f32, WG>;
 var<workgroup> wg_mean: array<vec4<f32>, WG>;
 var<workgroup> wg_m2: array<vec4<f32>, WG>;
+var<workgroup> wg_mean2: array<vec4<f32>, WG>;
+var<workgroup> wg_m2b: array<vec4<f32>, WG>;
 
 // The four normals of the block last drawn from one (trial, stream): reading
 // elements in order costs one Philox block and two Box-Muller pairs per four
@@ -250,7 +254,7 @@ fn shuffled_step(trial: u32, slot: u32, epoch: u32, k: u32, th: vec4<f32>, prev:
     for (var p = k * cfg.batch; p < (k + 1u) * cfg.batch; p++) {
         let x = normal_at(data, trial, STREAM_DATA, order[slot * cfg.n + p]);
         batch = add_point(batch, at, x);
-        if (cfg.by_weights != 0u && epoch == 0u) {
+        if (cfg.by_weights != 0u && cfg.presummed == 0u && epoch == 0u) {
             *sums += lagrange(x);
         }
     }
@@ -312,7 +316,7 @@ fn identity_steps(trial: u32, t0: u32, t1: u32, start: Stepped) -> Stepped {
         while (e < end && t < t1) {
             let x = pick(z, e & 3u);
             batch = add_point(batch, at, x);
-            if (cfg.by_weights != 0u && t < per) {
+            if (cfg.by_weights != 0u && cfg.presummed == 0u && t < per) {
                 sums += lagrange(x);
             }
             e++;
@@ -374,16 +378,53 @@ fn continuous_step(trial: u32, t: u32, th: vec4<f32>) -> vec4<f32> {
     return x;
 }
 
-// Adds (test loss, theta) of the trials still alive to record slot `slot`:
-// a Chan merge over the workgroup, one partial per workgroup. Marks a trial
-// whose test loss left the bounds as diverged. Call in uniform control flow.
-fn record(slot: u32, wg: u32, lid: u32, live: bool, th: vec4<f32>, flag: u32) -> u32 {
-    let test = test_loss(th);
-    let f = flag | loss_divergence(test);
+// The mean loss at theta over the training set of `trial`, regenerated from
+// the data stream (`count` = N points; 0 skips it and gives 0), summed with
+// Kahan's compensation.
+fn replayed_train_loss(trial: u32, th: vec4<f32>, count: u32) -> f32 {
+    var sum = 0.0;
+    var carry = 0.0;
+    for (var b = 0u; 4u * b < count; b++) {
+        let z = normals4(rng_block(cfg.seed, trial, STREAM_DATA, b));
+        for (var i = 0u; i < min(4u, count - 4u * b); i++) {
+            let y = loss(th, pick(z, i)) - carry;
+            let s = sum + y;
+            carry = (s - sum) - y;
+            sum = s;
+        }
+    }
+    return sum / f32(max(count, 1u));
+}
+
+// Test and train loss at theta: one pass over the quadrature nodes, the
+// train loss from the Lagrange sums `sums` (`by_weights`; complete where
+// `presummed` or after epoch 0) or else by replaying the training set.
+fn losses(trial: u32, th: vec4<f32>, sums: vec4<f32>) -> vec2<f32> {
+    let w = sums / f32(cfg.n);
+    var test = 0.0;
+    var weighted = 0.0;
+    for (var j = 0u; j < RULE_LEN; j++) {
+        let l = loss(th, node(j));
+        test += weight(j) * l;
+        weighted += select(0.0, w[min(j, 3u)], j < 4u) * l;
+    }
+    // No iterations with `by_weights`.
+    let replayed = replayed_train_loss(trial, th, select(cfg.n, 0u, cfg.by_weights != 0u));
+    return vec2<f32>(test, select(replayed, weighted, cfg.by_weights != 0u));
+}
+
+// Adds (test loss, theta) and (train loss, gap) of the trials still alive to
+// record slot `slot`: a Chan merge over the workgroup, one partial per
+// workgroup. Marks a trial whose test or train loss left the bounds as
+// diverged. Call in uniform control flow.
+fn record(slot: u32, wg: u32, lid: u32, live: bool, th: vec4<f32>, l: vec2<f32>, flag: u32) -> u32 {
+    let f = flag | loss_divergence(l.x) | loss_divergence(l.y);
     let alive = live && (f & DIVERGED) == 0u;
     wg_n[lid] = select(0.0, 1.0, alive);
-    wg_mean[lid] = select(vec4<f32>(0.0), vec4<f32>(test, th.x, th.y, th.z), alive);
+    wg_mean[lid] = select(vec4<f32>(0.0), vec4<f32>(l.x, th.x, th.y, th.z), alive);
+    wg_mean2[lid] = select(vec4<f32>(0.0), vec4<f32>(l.y, l.x - l.y, 0.0, 0.0), alive);
     wg_m2[lid] = vec4<f32>(0.0);
+    wg_m2b[lid] = vec4<f32>(0.0);
     workgroupBarrier();
     for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
         if (lid < stride) {
@@ -391,20 +432,25 @@ fn record(slot: u32, wg: u32, lid: u32, live: bool, th: vec4<f32>, flag: u32) ->
             let nb = wg_n[lid + stride];
             if (nb > 0.0) {
                 let n = na + nb;
-                let d = wg_mean[lid + stride] - wg_mean[lid];
                 let w = nb / n;
+                let d = wg_mean[lid + stride] - wg_mean[lid];
                 wg_mean[lid] += d * w;
                 wg_m2[lid] += wg_m2[lid + stride] + d * d * (na * w);
+                let e = wg_mean2[lid + stride] - wg_mean2[lid];
+                wg_mean2[lid] += e * w;
+                wg_m2b[lid] += wg_m2b[lid + stride] + e * e * (na * w);
                 wg_n[lid] = n;
             }
         }
         workgroupBarrier();
     }
     if (lid == 0u) {
-        let base = (slot * cfg.groups + wg) * 3u;
+        let base = (slot * cfg.groups + wg) * 5u;
         partials[base] = vec4<f32>(wg_n[0], 0.0, 0.0, 0.0);
         partials[base + 1u] = wg_mean[0];
         partials[base + 2u] = wg_m2[0];
+        partials[base + 3u] = wg_mean2[0];
+        partials[base + 4u] = wg_m2b[0];
     }
     workgroupBarrier();
     return f;
@@ -437,7 +483,16 @@ fn init(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
             previous[ln.local] = cfg.init;
         }
         flags[ln.local] = 0u;
-        results[ln.local] = vec4<f32>(0.0);
+        var sums = vec4<f32>(0.0);
+        if (cfg.presummed != 0u) {
+            for (var b = 0u; 4u * b < cfg.n; b++) {
+                let z = normals4(rng_block(cfg.seed, ln.trial, STREAM_DATA, b));
+                for (var i = 0u; i < min(4u, cfg.n - 4u * b); i++) {
+                    sums += lagrange(pick(z, i));
+                }
+            }
+        }
+        results[ln.local] = sums;
         if (arrayLength(&drift) >= 2u * cfg.trials) {
             drift[2u * ln.local] = vec4<f32>(0.0);
             drift[2u * ln.local + 1u] = vec4<f32>(0.0);
@@ -498,7 +553,8 @@ fn run_steps(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
 fn record_curve(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let ln = lane(wid, lid);
     let th = state[ln.local];
-    let flag = record(cfg.slot, ln.wg, lid, ln.live, th, flags[ln.local]);
+    let l = losses(ln.trial, th, results[ln.local]);
+    let flag = record(cfg.slot, ln.wg, lid, ln.live, th, l, flags[ln.local]);
     if (ln.live) {
         flags[ln.local] = flag;
         if (cfg.drift_slope != 0.0 || cfg.drift_step != 0.0) {
@@ -514,36 +570,16 @@ fn record_curve(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
     }
 }
 
-// After the last step: test and train loss and the divergence flags. The
-// train loss is sum_j (mean of L_j over the training set) l(theta, node_j)
-// with `by_weights`, else a Kahan sum over the regenerated training set.
+// After the last step: test and train loss (`losses`) and the divergence
+// flags.
 @compute @workgroup_size(WG)
 fn finish(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let ln = lane(wid, lid);
     let th = state[ln.local];
     var flag = flags[ln.local];
-    let sums = results[ln.local] / f32(cfg.n);
-    var test = 0.0;
-    var weighted = 0.0;
-    for (var j = 0u; j < RULE_LEN; j++) {
-        let l = loss(th, node(j));
-        test += weight(j) * l;
-        weighted += select(0.0, sums[min(j, 3u)], j < 4u) * l;
-    }
-    var sum = 0.0;
-    var carry = 0.0;
-    // No iterations with `by_weights`.
-    let replayed = select(cfg.n, 0u, cfg.by_weights != 0u);
-    for (var b = 0u; 4u * b < replayed; b++) {
-        let z = normals4(rng_block(cfg.seed, ln.trial, STREAM_DATA, b));
-        for (var i = 0u; i < min(4u, cfg.n - 4u * b); i++) {
-            let y = loss(th, pick(z, i)) - carry;
-            let s = sum + y;
-            carry = (s - sum) - y;
-            sum = s;
-        }
-    }
-    let train = select(sum / f32(cfg.n), weighted, cfg.by_weights != 0u);
+    let l = losses(ln.trial, th, results[ln.local]);
+    let test = l.x;
+    let train = l.y;
     flag |= loss_divergence(test) | loss_divergence(train);
     var bad = nonfinite(test) || nonfinite(train);
     for (var d = 0u; d < DIM; d++) {

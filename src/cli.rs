@@ -2,6 +2,7 @@
 //! of [`crate::commands`] (a [`Spec`], options), one call per subcommand, and
 //! its report printed (or written). The work lives in the library.
 
+use crate::alternative::Alternative;
 use crate::atomic;
 use crate::backend::Choice;
 use crate::bench::{self, BenchArgs};
@@ -96,9 +97,12 @@ pub struct SetupArgs {
     /// K, substeps per step of sde and ode [default: 16].
     #[arg(long, allow_negative_numbers = true, value_parser = sweep::whole::<u32>)]
     pub substeps: Option<Values<u32>>,
-    /// Also run this optimizer on the same training sets; report paired differences.
-    #[arg(long, value_enum, value_name = "OPTIMIZER")]
-    pub compare: Option<Optimizer>,
+    /// Also run a second arm on the same training sets (the same N and T)
+    /// and report paired differences: another optimizer (`gd`), or settings
+    /// that differ (`batch=5`, `eta=0.05,optimizer=sde`; keys: optimizer, eta,
+    /// batch, shuffle, substeps, beta, nesterov, lambda).
+    #[arg(long, value_name = "OPTIMIZER|KEY=VALUE,...", value_parser = Alternative::value_parser)]
+    pub compare: Option<Alternative>,
     /// β of momentum, in [0, 1): θ_{t+1} = θ_t − η ḡ_t + β(θ_t − θ_{t−1}) [default: 0.9].
     #[arg(long, allow_negative_numbers = true, value_parser = sweep::reals)]
     pub beta: Option<Values<f64>>,
@@ -167,7 +171,7 @@ impl SetupArgs {
             epochs: first(&self.epochs),
             shuffle: self.shuffle,
             substeps: first(&self.substeps).unwrap_or(Spec::default().substeps),
-            compare: self.compare,
+            compare: self.compare.clone(),
             beta: first(&self.beta),
             nesterov: self.nesterov,
             lambda: first(&self.lambda),
@@ -190,7 +194,7 @@ pub struct RunArgs {
     /// Seed of the counter-based random streams.
     #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub seed: u64,
-    /// Record the learning curve (test loss, θ) every k steps.
+    /// Record the learning curve (test loss, train loss, gap, θ) every k steps.
     #[arg(long, value_name = "K", allow_negative_numbers = true)]
     pub record_every: Option<usize>,
     /// Where to simulate [$SIMSGD_ADAPTER picks an adapter by name].
@@ -451,7 +455,8 @@ impl RunArgs {
         }
         let spec = self.setup.spec(self.trials, self.seed, self.record_every, self.diverge_at)?;
         let continuous = |o: Optimizer| matches!(o, Optimizer::Sde | Optimizer::Ode);
-        if self.setup.substeps.is_some() && !continuous(spec.optimizer) && !spec.compare.is_some_and(continuous) {
+        let other = spec.compare.as_ref().map(|a| a.optimizer.unwrap_or(spec.optimizer));
+        if self.setup.substeps.is_some() && !continuous(spec.optimizer) && !other.is_some_and(continuous) {
             return Err(usage(format!(
                 "--substeps is the number of substeps of sde and ode; {} takes none",
                 spec.optimizer.name()
@@ -602,9 +607,10 @@ pub struct FigureArgs {
     /// Where the simulations run.
     #[arg(long, value_enum, default_value = "auto")]
     pub backend: Choice,
-    /// Output folder.
-    #[arg(long, default_value = "results/figures")]
-    pub out: PathBuf,
+    /// Output folder [default: results/figures, the committed gallery; with
+    /// --quick, results/figures-quick, which git ignores].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
     /// No progress bars.
     #[arg(long, short)]
     pub quiet: bool,
@@ -617,7 +623,10 @@ impl FigureArgs {
             name: self.name.clone(),
             quick: self.quick,
             backend: self.backend,
-            out: self.out.clone(),
+            out: self
+                .out
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(if self.quick { "results/figures-quick" } else { "results/figures" })),
             quiet: self.quiet,
         }
     }

@@ -10,6 +10,7 @@
 //! the backend about to simulate, before it starts: `predict` resolves the
 //! same specs and simulates nothing.
 
+use crate::alternative::Alternative;
 use crate::backend::footprint::{PlanShape, Shape};
 use crate::drift::DriftWindow;
 use crate::error::{usage, Result};
@@ -50,8 +51,9 @@ pub struct Spec {
     pub shuffle: bool,
     /// K, substeps per step of sde and ode.
     pub substeps: u32,
-    /// A second optimizer on the same training sets.
-    pub compare: Option<Optimizer>,
+    /// A second arm on the same training sets (`--compare`): another
+    /// optimizer, η, B, ...
+    pub compare: Option<Alternative>,
     /// β of `momentum` [default: [`DEFAULT_BETA`]].
     pub beta: Option<f64>,
     /// `momentum` takes the gradient at the look-ahead θ_t + β(θ_t − θ_{t−1}).
@@ -115,18 +117,19 @@ impl Spec {
             epochs: self.epochs,
             shuffle: self.shuffle,
         };
-        let sgd_like = |o: Option<Optimizer>| o.is_some_and(|o| !o.full_batch());
-        if self.optimizer.full_batch() && flags.sgd_only() && !sgd_like(self.compare) {
+        let alt = self.compare.as_ref();
+        // The compared arm's optimizer (the primary's unless it says otherwise).
+        let other = alt.map(|a| a.optimizer.unwrap_or(self.optimizer));
+        if self.optimizer.full_batch() && flags.sgd_only() && other.is_none_or(Optimizer::full_batch) {
             return Err(usage("--batch, --epochs and --shuffle describe SGD's grid; gd uses all N points every step"));
         }
-        let stochastic = |o: Option<Optimizer>| o.is_some_and(Optimizer::stochastic);
-        if self.shuffle && !stochastic(Some(self.optimizer)) && !stochastic(self.compare) {
+        if self.shuffle && !self.optimizer.stochastic() && !other.is_some_and(Optimizer::stochastic) {
             return Err(usage(
                 "--shuffle orders SGD's visits to the training set; sde and ode never visit it (they step with the \
                  exact mean gradient)",
             ));
         }
-        let uses = |o: Optimizer| self.optimizer == o || self.compare == Some(o);
+        let uses = |o: Optimizer| self.optimizer == o || other == Some(o);
         if self.beta.is_some() && !uses(Optimizer::Momentum) {
             return Err(usage("--beta is momentum's β: it needs --optimizer momentum (or --compare momentum)"));
         }
@@ -138,42 +141,31 @@ impl Spec {
         if self.lambda.is_some() && !uses(Optimizer::Invhess) {
             return Err(usage("--lambda is invhess's λ: it needs --optimizer invhess (or --compare invhess)"));
         }
-        let beta = self.beta.unwrap_or(DEFAULT_BETA);
-        if !(0.0..1.0).contains(&beta) {
-            return Err(usage(format!("--beta must lie in [0, 1), got {}", short(beta))));
-        }
-        let lambda = self.lambda.unwrap_or(DEFAULT_LAMBDA);
-        if !(lambda.is_finite() && lambda >= 0.0) {
-            return Err(usage(format!("--lambda must be non-negative and finite, got {}", short(lambda))));
-        }
-        let plan = |optimizer, grid| Plan {
-            optimizer,
-            grid,
-            eta: self.eta,
-            substeps: self.substeps,
-            update: match optimizer {
-                Optimizer::Momentum => Update::HeavyBall { beta, nesterov: self.nesterov },
+        let update = |optimizer, beta: Option<f64>, nesterov, lambda: Option<f64>| -> Result<Update> {
+            let beta = beta.unwrap_or(DEFAULT_BETA);
+            if !(0.0..1.0).contains(&beta) {
+                return Err(usage(format!("--beta must lie in [0, 1), got {}", short(beta))));
+            }
+            let lambda = lambda.unwrap_or(DEFAULT_LAMBDA);
+            if !(lambda.is_finite() && lambda >= 0.0) {
+                return Err(usage(format!("--lambda must be non-negative and finite, got {}", short(lambda))));
+            }
+            Ok(match optimizer {
+                Optimizer::Momentum => Update::HeavyBall { beta, nesterov },
                 Optimizer::Invhess => Update::InverseHessian { lambda },
                 _ => Update::Gradient,
-            },
+            })
         };
-        let primary = plan(self.optimizer, flags.resolve(self.optimizer, d.default_steps)?);
-        if self.compare == Some(self.optimizer) {
-            let name = self.optimizer.name();
-            return Err(usage(format!(
-                "--compare {name} compares {name} with itself: the same trials, a difference of exactly 0; compare \
-                 another optimizer, or sweep a flag (a list or range) to compare settings"
-            )));
-        }
-        let compare = match self.compare {
-            Some(o) => Some(plan(
-                o,
-                flags.resolve_compare(o, &primary.grid).map_err(|e| {
-                    let (n, t) = (primary.grid.train_size, primary.steps());
-                    usage(format!("--compare {} runs on the same N = {n} points for T = {t} steps: {e}", o.name()))
-                })?,
-            )),
-            None => None,
+        let primary = Plan {
+            optimizer: self.optimizer,
+            grid: flags.resolve(self.optimizer, d.default_steps)?,
+            eta: self.eta,
+            substeps: self.substeps,
+            update: update(self.optimizer, self.beta, self.nesterov, self.lambda)?,
+        };
+        let compare = match (alt, other) {
+            (Some(alt), Some(o)) => Some(self.compared_plan(alt, o, &flags, &primary, update)?),
+            _ => None,
         };
         let exp = Experiment {
             init: self.init.clone().unwrap_or(d.init),
@@ -188,6 +180,61 @@ impl Spec {
         };
         exp.validate()?;
         Ok(exp)
+    }
+
+    /// The compared arm's plan: `alt` over the primary's settings, on the
+    /// primary's N and T; refused where `alt` sets what its optimizer `o`
+    /// does not use, or describes the primary run itself.
+    fn compared_plan(
+        &self,
+        alt: &Alternative,
+        o: Optimizer,
+        flags: &GridFlags,
+        primary: &Plan,
+        update: impl Fn(Optimizer, Option<f64>, bool, Option<f64>) -> Result<Update>,
+    ) -> Result<Plan> {
+        let refuse = |why: &str| usage(format!("--compare {alt}: {why}"));
+        let momentum = o == Optimizer::Momentum;
+        let needs = [
+            (alt.batch.is_some() || alt.shuffle.is_some(), !o.full_batch(), "batch and shuffle describe SGD's grid"),
+            (alt.shuffle == Some(true), o.stochastic(), "sde and ode never visit the training set to shuffle it"),
+            (alt.substeps.is_some(), !o.stochastic() && !o.full_batch(), "substeps are sde's and ode's"),
+            (alt.beta.is_some() || alt.nesterov.is_some(), momentum, "beta and nesterov are momentum's"),
+            (alt.lambda.is_some(), o == Optimizer::Invhess, "lambda is invhess's"),
+        ];
+        if let Some((_, _, why)) = needs.iter().find(|(given, applies, _)| *given && !applies) {
+            return Err(refuse(&format!("{why}, and the compared arm runs {}", o.name())));
+        }
+        let grid =
+            GridFlags { batch: alt.batch.or(flags.batch), shuffle: alt.shuffle.unwrap_or(flags.shuffle), ..*flags }
+                .resolve_compare(o, &primary.grid)
+                .map_err(|e| {
+                    let (n, t) = (primary.grid.train_size, primary.steps());
+                    refuse(&format!("it runs on the same N = {n} points for T = {t} steps: {e}"))
+                })?;
+        let plan = Plan {
+            optimizer: o,
+            grid,
+            eta: alt.eta.unwrap_or(self.eta),
+            substeps: alt.substeps.unwrap_or(self.substeps),
+            update: update(
+                o,
+                alt.beta.or(self.beta),
+                alt.nesterov.unwrap_or(self.nesterov),
+                alt.lambda.or(self.lambda),
+            )?,
+        };
+        // The substeps matter only to sde and ode.
+        let continuous = matches!(o.dynamics(1), Dynamics::Continuous { .. });
+        let same_but_k = Plan { substeps: primary.substeps, ..plan.clone() } == *primary;
+        if same_but_k && (plan.substeps == primary.substeps || !continuous) {
+            return Err(refuse(&format!(
+                "this is the primary run itself ({}): the same trials, a difference of exactly 0; compare another \
+                 optimizer or setting (--compare gd, --compare batch=5, --compare eta=0.05), or sweep a flag",
+                o.name()
+            )));
+        }
+        Ok(plan)
     }
 
     /// The `simsgd run` command line that runs this spec: the flags that
@@ -225,8 +272,8 @@ impl Spec {
         if self.substeps != d.substeps {
             flag("substeps", self.substeps.to_string());
         }
-        if let Some(c) = self.compare {
-            flag("compare", c.name().into());
+        if let Some(c) = &self.compare {
+            flag("compare", c.to_string());
         }
         if let Some(b) = self.beta {
             flag("beta", b.to_string());
@@ -447,7 +494,8 @@ impl GridFlags {
     /// The grid of `optimizer`, with `default_steps` when T is not given.
     ///
     /// SGD, SDE and ODE: T = E·N/B; any two of T, N, E fix the third
-    /// (defaults B = 1, E = 1, T = the landscape's). GD: N (default 10) points,
+    /// (defaults B = 1, E = 1, T = the landscape's), except that N with B
+    /// alone is refused (T open; see below). GD: N (default 10) points,
     /// every one in every one of the T steps; `--batch`, `--epochs` and
     /// `--shuffle` are SGD's (see [`GridFlags::sgd_only`]).
     ///
@@ -483,7 +531,18 @@ impl GridFlags {
                 (n, e)
             }
             (Some(n), None, Some(t)) => (n, divide(product(t, b, "T·B")?, n, "E = T·B/N")?),
-            (Some(n), None, None) => (n, 1),
+            (Some(n), None, None) => match self.batch {
+                // N and B leave T open: T = N/B (one pass) and T = the
+                // landscape's default are both defensible, so neither is
+                // guessed (a sweep over B would compare different T).
+                Some(b) => {
+                    return Err(usage(format!(
+                        "--train-size {n} with --batch {b} leaves T open: give --steps (T) or --epochs (E), with T = \
+                         E·N/B (--epochs 1 is one pass)"
+                    )))
+                }
+                None => (n, 1),
+            },
             (None, e, t) => {
                 let given = t.is_some();
                 let e = e.unwrap_or(1);
@@ -570,6 +629,18 @@ mod tests {
         assert!(flags(Some(10), None, Some(3), Some(4)).resolve(Optimizer::Sgd, 1).is_err());
         assert!(flags(Some(7), Some(10), None, Some(1)).resolve(Optimizer::Sgd, 1).is_err());
         assert!(flags(None, Some(10), Some(3), None).resolve(Optimizer::Sgd, 1).is_err());
+        // N and B without T or E: refused (was T = N/B = 2, silently), even where B divides N.
+        let e = flags(None, Some(10), Some(5), None).resolve(Optimizer::Sgd, 10).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "--train-size 10 with --batch 5 leaves T open: give --steps (T) or --epochs (E), with T = E·N/B \
+             (--epochs 1 is one pass)"
+        );
+        let g = flags(None, Some(10), Some(5), Some(1)).resolve(Optimizer::Sgd, 10).unwrap();
+        assert_eq!(g.steps(), 2);
+        // Without N, T keeps its default and N follows: N = T·B/E.
+        let g = flags(None, None, Some(5), None).resolve(Optimizer::Sgd, 10).unwrap();
+        assert_eq!((g.steps(), g.train_size), (10, 50));
     }
 
     #[test]
@@ -679,7 +750,7 @@ mod tests {
         let exp = Spec {
             optimizer: Optimizer::Sde,
             substeps: 7,
-            compare: Some(Optimizer::Sgd),
+            compare: Some(Optimizer::Sgd.into()),
             train_size: Some(12),
             steps: Some(12),
             record_every: Some(5),

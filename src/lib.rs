@@ -15,6 +15,7 @@
 // that LLVM vectorises; iterator rewrites obscure the kernels.
 #![allow(clippy::needless_range_loop)]
 
+pub mod alternative;
 pub mod atomic;
 pub mod backend;
 pub mod bench;

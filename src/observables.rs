@@ -19,12 +19,37 @@ impl Trial {
     }
 }
 
-/// Moments of test loss and θ at one recorded step.
+/// Moments of test loss, train loss, generalization gap and θ at one
+/// recorded step, over the trials alive there.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CurvePoint {
     pub step: usize,
     pub test_loss: Moments,
+    pub train_loss: Moments,
+    pub gen_gap: Moments,
     pub theta: Vec<Moments>,
+}
+
+impl CurvePoint {
+    /// Adds one live trial's values at this step.
+    pub fn push(&mut self, test_loss: f64, train_loss: f64, theta: impl IntoIterator<Item = f64>) {
+        self.test_loss.push(test_loss);
+        self.train_loss.push(train_loss);
+        self.gen_gap.push(test_loss - train_loss);
+        for (m, x) in self.theta.iter_mut().zip(theta) {
+            m.push(x);
+        }
+    }
+
+    /// Chan's merge of another chunk's point at the same step.
+    pub fn merge(&mut self, o: &CurvePoint) {
+        self.test_loss.merge(&o.test_loss);
+        self.train_loss.merge(&o.train_loss);
+        self.gen_gap.merge(&o.gen_gap);
+        for (m, om) in self.theta.iter_mut().zip(&o.theta) {
+            m.merge(om);
+        }
+    }
 }
 
 /// A learning curve at `record_steps` with no trial yet, for `dim` weights.
@@ -150,8 +175,7 @@ impl Tally {
         self.diverged += o.diverged;
         self.diverged_nonfinite += o.diverged_nonfinite;
         for (c, oc) in self.curve.iter_mut().zip(&o.curve) {
-            c.test_loss.merge(&oc.test_loss);
-            merge_all(&mut c.theta, &oc.theta);
+            c.merge(oc);
         }
         if let (Some(d), Some(od)) = (&mut self.drift, &o.drift) {
             merge_all(&mut d.slope, &od.slope);

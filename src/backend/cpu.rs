@@ -277,16 +277,39 @@ fn simulate_block<L: Landscape<D>, const D: usize>(
     let mut diverged = [false; LANES];
     let limit = exp.diverge_at;
     let mut records = record_steps.iter().peekable();
+    // Test and train loss from the same DEGREE + 1 loss evaluations: the
+    // Gauss–Hermite weights give E_x, each lane's empirical Lagrange weights
+    // (of its training set, computed once) the training-set mean (exact: l_x
+    // is a polynomial of degree DEGREE in x).
+    let rule = L::rule();
+    let m = rule.nodes.len();
+    assert!(m <= MAX_NODES);
+    let mut lagrange = [[0.0; MAX_NODES]; LANES];
+    for (lane, w) in lagrange.iter_mut().enumerate() {
+        empirical_weights(&rule.nodes, (0..n).map(|i| ws.xs[i * LANES + lane]), &mut w[..m]);
+    }
+    let losses = |th: &[Lanes; D]| -> (Lanes, Lanes) {
+        let (mut test, mut train) = ([0.0; LANES], [0.0; LANES]);
+        for lane in 0..LANES {
+            let theta = lane_theta(th, lane);
+            for j in 0..m {
+                let lj = l.loss(theta, rule.nodes[j]);
+                test[lane] += rule.weights[j] * lj;
+                train[lane] += lagrange[lane][j] * lj;
+            }
+        }
+        (test, train)
+    };
     let (mut slope, mut step) = ([[0.0; LANES]; D], [[0.0; LANES]; D]);
-    // A record also applies the divergence rule to the test loss and adds the
-    // state to the drift estimators.
+    // A record also applies the divergence rule to the test and train loss
+    // and adds the state to the drift estimators.
     let mut recorded = 0;
     let mut record = |th: &[Lanes; D], diverged: &mut [bool; LANES]| {
         let r = recorded;
         recorded += 1;
-        let test: Lanes = from_fn(|lane| l.test_loss(lane_theta(th, lane)));
+        let (test, train) = losses(th);
         for lane in 0..LANES {
-            diverged[lane] |= !within(test[lane], limit);
+            diverged[lane] |= !(within(test[lane], limit) && within(train[lane], limit));
         }
         if let Some(w) = drift {
             for lane in 0..LANES {
@@ -303,10 +326,7 @@ fn simulate_block<L: Landscape<D>, const D: usize>(
         let point = &mut curve[r];
         for lane in 0..valid {
             if !diverged[lane] {
-                point.test_loss.push(test[lane]);
-                for d in 0..D {
-                    point.theta[d].push(th[d][lane]);
-                }
+                point.push(test[lane], train[lane], (0..D).map(|d| th[d][lane]));
             }
         }
     };
@@ -328,24 +348,10 @@ fn simulate_block<L: Landscape<D>, const D: usize>(
     if records.next().is_some() {
         record(&th, &mut diverged);
     }
-    // Test and train loss from the same DEGREE + 1 loss evaluations: the
-    // Gauss–Hermite weights give E_x, the empirical Lagrange weights the
-    // training-set mean (exact: l_x is a polynomial of degree DEGREE in x).
-    let rule = L::rule();
-    let m = rule.nodes.len();
-    assert!(m <= MAX_NODES);
-    let mut test = [0.0; LANES];
-    let mut train = [0.0; LANES];
-    let mut w = [0.0; MAX_NODES];
+    let (test, train) = losses(&th);
     let mut nonfinite = [false; LANES];
     for lane in 0..LANES {
         let theta = lane_theta(&th, lane);
-        empirical_weights(&rule.nodes, (0..n).map(|i| ws.xs[i * LANES + lane]), &mut w[..m]);
-        for j in 0..m {
-            let lj = l.loss(theta, rule.nodes[j]);
-            test[lane] += rule.weights[j] * lj;
-            train[lane] += w[j] * lj;
-        }
         diverged[lane] |= !(within(test[lane], limit) && within(train[lane], limit));
         nonfinite[lane] = !(test[lane].is_finite() && train[lane].is_finite() && theta.iter().all(|x| x.is_finite()));
     }

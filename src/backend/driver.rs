@@ -227,10 +227,7 @@ fn tally_chunk(tally: &mut Tally, c: &Chunk) {
         }
     }
     for (point, chunk_point) in tally.curve.iter_mut().zip(&c.curve) {
-        point.test_loss.merge(&chunk_point.test_loss);
-        for (m, cm) in point.theta.iter_mut().zip(&chunk_point.theta) {
-            m.merge(cm);
-        }
+        point.merge(chunk_point);
     }
 }
 

@@ -117,8 +117,12 @@ fn set_theory(
     q: Option<&Prediction>,
 ) -> Result<()> {
     let theory = Theory::new(p, exp.plan.eta, &report.metrics, q.zip(report.paired.as_ref()));
-    report.warnings.extend(theory_warnings(exp, law, p, q, &theory));
+    let compared = q.zip(report.paired.as_ref()).map(|(q, r)| Theory::new(q, r.eta, &r.metrics, None));
+    report.warnings.extend(theory_warnings(exp, law, p, q, &theory, compared.as_ref()));
     report.theory = Some(theory);
+    if let Some(paired) = &mut report.paired {
+        paired.theory = compared;
+    }
     if let Some(drift) = &mut report.drift {
         set_drift_theory(drift, exp, law, &exp.plan, p)?;
     }
@@ -131,29 +135,37 @@ fn set_theory(
 }
 
 /// The theory's warnings ([`validity`]): each arm's prediction by itself
-/// (the compared arm's named as such), then the largest |z|.
+/// (the compared arm's named as such), then each arm's largest |z| (the
+/// paired differences' with the primary's).
 fn theory_warnings(
     exp: &Experiment,
     law: &law::Law,
     p: &Prediction,
     q: Option<&Prediction>,
     t: &Theory,
+    compared: Option<&Theory>,
 ) -> Vec<String> {
-    let floor = exp.landscape.describe().test_loss_floor;
-    let mut out = validity::prediction(law, &exp.plan, p, floor);
-    if let (Some(plan), Some(q)) = (&exp.compare, q) {
-        let arm = plan.optimizer.name();
-        out.extend(validity::prediction(law, plan, q, floor).into_iter().map(|w| format!("{arm} (compared): {w}")));
+    let d = exp.landscape.describe();
+    let mut out = validity::prediction(law, &exp.plan, p, d.test_loss_floor);
+    let zs = |t: &Theory| {
+        let mut z = vec![
+            ("test loss".to_string(), t.z.test_loss),
+            ("train loss".to_string(), t.z.train_loss),
+            ("gen gap".to_string(), t.z.gen_gap),
+        ];
+        z.extend(d.weights.iter().map(|w| w.to_string()).zip(t.z.theta.iter().copied()));
+        z.extend(t.z.test_loss_diff.map(|z| ("the paired test-loss difference".to_string(), z)));
+        z.extend(t.z.gen_gap_diff.map(|z| ("the paired gen-gap difference".to_string(), z)));
+        z
+    };
+    let mut agreement: Vec<String> = validity::agreement(&exp.plan, p, &zs(t)).into_iter().collect();
+    if let (Some(plan), Some(q), Some(c)) = (&exp.compare, q, compared) {
+        let arm = crate::report::labels(&exp.plan, plan)[1].clone();
+        let named = |w: String| format!("{arm} (compared): {w}");
+        out.extend(validity::prediction(law, plan, q, d.test_loss_floor).into_iter().map(named));
+        agreement.extend(validity::agreement(plan, q, &zs(c)).map(named));
     }
-    let mut z = vec![
-        ("test loss".to_string(), t.z.test_loss),
-        ("train loss".to_string(), t.z.train_loss),
-        ("gen gap".to_string(), t.z.gen_gap),
-    ];
-    z.extend(exp.landscape.describe().weights.iter().map(|w| w.to_string()).zip(t.z.theta.iter().copied()));
-    z.extend(t.z.test_loss_diff.map(|z| ("the paired test-loss difference".to_string(), z)));
-    z.extend(t.z.gen_gap_diff.map(|z| ("the paired gen-gap difference".to_string(), z)));
-    out.extend(validity::agreement(&exp.plan, p, &z));
+    out.extend(agreement);
     out
 }
 

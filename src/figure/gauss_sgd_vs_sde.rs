@@ -22,7 +22,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
     let trials = lab.size(400_000, 4_000_000);
     let mut table = Table::default();
     let mut points = Vec::new();
-    let setup = Spec { steps: Some(1), compare: Some(Optimizer::Sde), substeps: 16, ..Spec::new("gauss") };
+    let setup = Spec { steps: Some(1), compare: Some(Optimizer::Sde.into()), substeps: 16, ..Spec::new("gauss") };
     for (i, eta) in [0.05, 0.1, 0.15, 0.2, 0.25].into_iter().enumerate() {
         let (exp, out) = lab.run(&Spec { eta, trials, seed: 300 + i as u64, ..setup.clone() })?;
         let d = out.compare.as_ref().expect("paired").1.test_loss_diff.summary();

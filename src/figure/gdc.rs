@@ -33,7 +33,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
         let mut s: Vec<Vec<Point>> = vec![Vec::new(); 3];
         for (i, eta) in log_space(lo, hi, points).into_iter().enumerate() {
             for (k, other) in [Optimizer::Gd, Optimizer::Gdc].into_iter().enumerate() {
-                let spec = Spec { eta, compare: Some(other), trials, seed: 500 + i as u64, ..Spec::new(name) };
+                let spec = Spec { eta, compare: Some(other.into()), trials, seed: 500 + i as u64, ..Spec::new(name) };
                 let (exp, out) = lab.run(&spec)?;
                 let d = out.compare.as_ref().expect("paired").1.test_loss_diff.summary();
                 let order = if other == Optimizer::Gdc { 2 } else { 3 };
@@ -46,7 +46,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
                 s[k].push(magnitude(eta, &d));
             }
         }
-        let coefficients = difference_series(&Spec { compare: Some(Optimizer::Gd), ..Spec::new(name) }.resolve()?, 3)?;
+        let coefficients = difference_series(&Spec { compare: Some(Optimizer::Gd.into()), ..Spec::new(name) }.resolve()?, 3)?;
         s[2].extend(log_space(lo, hi, 40).into_iter().map(|eta| Point::new(eta, value(&coefficients, eta).abs())));
         let [gd, gdc, theory] = [s.remove(0), s.remove(0), s.remove(0)];
         panels.push(Chart {

@@ -187,7 +187,7 @@ mod tests {
             .collect();
         written.sort();
         assert_eq!(written, ["good.csv", "good.png", "good.svg"]);
-        assert_eq!(std::fs::read_to_string(out.join("sub/good.csv")).unwrap(), "x,y\n1e0,2e0\n");
+        assert_eq!(std::fs::read_to_string(out.join("sub/good.csv")).unwrap(), "x,y\n1,2\n");
         std::fs::remove_dir_all(&out).unwrap();
     }
 }

@@ -33,6 +33,19 @@ impl From<usize> for Cell {
     }
 }
 
+/// A number's cell, in the shortest form that reads back exactly: whole
+/// numbers as integers (`10`, `400000`, not `1e1`), others plain between
+/// 10⁻⁴ and 10¹⁵ (`0.05`) and in exponent form beyond (`1e-7`); empty where
+/// not finite.
+pub fn number(x: f64) -> String {
+    match x.abs() {
+        a if !a.is_finite() => String::new(),
+        a if a < 1e15 && x.fract() == 0.0 => format!("{}", x as i64),
+        a if (1e-4..1e15).contains(&a) => format!("{x}"),
+        _ => format!("{x:e}"),
+    }
+}
+
 /// Rows of (column, cell); the columns are the union of the rows' in
 /// first-seen order.
 #[derive(Clone, Debug, Default)]
@@ -55,8 +68,8 @@ impl Table {
         columns
     }
 
-    /// The CSV bytes (numbers in Rust's shortest round-trip form, quoted
-    /// where a text cell needs it).
+    /// The CSV bytes (numbers as [`number`] writes them, text quoted where
+    /// it needs it).
     pub fn csv(&self) -> Vec<u8> {
         let columns = self.columns();
         let mut w = csv::Writer::from_writer(Vec::new());
@@ -65,7 +78,7 @@ impl Table {
                 .iter()
                 .map(|c| match row.iter().find(|(k, _)| k == c).map(|(_, v)| v) {
                     Some(Cell::Text(s)) => s.clone(),
-                    Some(Cell::Num(x)) if x.is_finite() => format!("{x:e}"),
+                    Some(Cell::Num(x)) => number(*x),
                     _ => String::new(),
                 })
                 .collect::<Vec<String>>()
@@ -88,6 +101,20 @@ mod tests {
         t.push(vec![("series", "a".into()), ("x", 0.5.into())]);
         t.push(vec![("series", "b".into()), ("y", f64::NAN.into()), ("x", 2usize.into())]);
         t.push(vec![("series", "c, quoted".into())]);
-        assert_eq!(t.csv(), b"series,x,y\na,5e-1,\nb,2e0,\n\"c, quoted\",,\n");
+        assert_eq!(t.csv(), b"series,x,y\na,0.5,\nb,2,\n\"c, quoted\",,\n");
+    }
+
+    /// Figure CSVs stored T = 10 as `1e1` and n = 400000 as `4e5`.
+    #[test]
+    fn numbers_read_back_exactly_and_integers_stay_integers() {
+        let cases = [(10.0, "10"), (4e5, "400000"), (-3.0, "-3"), (0.0, "0"), (0.05, "0.05"), (1e-7, "1e-7")];
+        for (x, text) in cases {
+            assert_eq!(number(x), text);
+        }
+        assert_eq!(number(1e300), "1e300");
+        assert_eq!(number(f64::NAN), "");
+        for x in [0.1 + 0.2, 1.0 / 3.0, 123456.789, 2f64.powi(52) + 1.0, -1e-300, 9.99e14] {
+            assert_eq!(number(x).parse::<f64>().unwrap(), x, "{x}");
+        }
     }
 }

@@ -45,7 +45,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
             init: Some(vec![a, b]),
             steps: Some(T),
             eta: ETA,
-            compare: Some(Optimizer::Gd),
+            compare: Some(Optimizer::Gd.into()),
             trials,
             seed: 650 + k as u64,
             ..Spec::new("valley-of-death")

@@ -1,24 +1,27 @@
 //! The run (or a sweep's runs) as a tidy CSV: one row per (point,
 //! optimizer, kind, observable, step), each row describing itself.
 //!
-//! Columns: `optimizer, kind, observable, step, n, mean, stderr, ci95_lo,
-//! ci95_hi, theory`, then the resolved spec of the row's arm: `diverged`
+//! Columns: `optimizer, arm, kind, observable, step, n, mean, stderr,
+//! ci95_lo, ci95_hi, theory`, then the resolved spec of the row's arm: `diverged`
 //! (its diverged trials), `landscape`, the landscape's parameters by name,
 //! `eta, steps, train_size, batch, epochs, shuffle, substeps, beta,
 //! nesterov, lambda, trials, seed, backend, version` (empty where they do
 //! not apply; whole numbers as such). `kind` is `final` (θ_T and the losses after T steps),
 //! `curve` (`--record-every`), `drift_slope` and `drift_conditional` (the
 //! drift per step over the late window, at its last step) or `paired`
-//! (primary − compared, optimizer `a-b`); `theory` is the prediction
-//! (`--theory`) on the final rows of the primary, the paired rows and the
-//! drift rows (what the estimator reads on the re-summed E[θ(t)]), empty
-//! elsewhere.
+//! (primary − compared, optimizer `a-b`). `arm` is `primary`, `compared`
+//! (`--compare`'s arm) or `paired`. `theory` is the prediction (`--theory`)
+//! on the final rows of each arm, the paired rows and the drift rows (what
+//! the estimator reads on the re-summed E[θ(t)]), empty elsewhere.
 
 use super::{CurvePoint, DriftReport, Metrics, RunReport, Theory, UpdateParams};
 use crate::stats::Summary;
 
 struct Rows {
     out: csv::Writer<Vec<u8>>,
+    /// The optimizer and arm columns of the rows being written.
+    optimizer: String,
+    arm: &'static str,
     /// The spec columns of the rows being written.
     spec: Vec<String>,
 }
@@ -54,19 +57,19 @@ fn cell<T: ToString>(x: Option<T>) -> String {
     x.map(|x| x.to_string()).unwrap_or_default()
 }
 
-/// The spec columns of an arm of `r`: its optimizer's grid and update
-/// (`arm`: diverged, N, B, E, β, Nesterov, λ), the rest the run's.
+/// The spec columns of an arm of `r`: its optimizer's settings (`arm`:
+/// diverged, η, N, B, E, shuffle, K, β, Nesterov, λ), the rest the run's.
 fn spec_cells(r: &RunReport, arm: Arm) -> Vec<String> {
     let mut c = vec![arm.diverged.to_string(), r.landscape.to_string()];
     c.extend(r.params.values().map(|v| v.to_string()));
     c.extend([
-        r.eta.to_string(),
+        arm.eta.to_string(),
         r.steps.to_string(),
         arm.train_size.to_string(),
         arm.batch.to_string(),
         arm.epochs.to_string(),
-        r.shuffle.to_string(),
-        cell(r.substeps),
+        arm.shuffle.to_string(),
+        cell(arm.substeps),
         cell(arm.update.beta),
         cell(arm.update.nesterov),
         cell(arm.update.lambda),
@@ -82,9 +85,12 @@ fn spec_cells(r: &RunReport, arm: Arm) -> Vec<String> {
 #[derive(Clone, Copy)]
 struct Arm {
     diverged: u64,
+    eta: f64,
     train_size: usize,
     batch: usize,
     epochs: usize,
+    shuffle: bool,
+    substeps: Option<u32>,
     update: UpdateParams,
 }
 
@@ -97,9 +103,15 @@ fn num(x: f64) -> String {
 }
 
 impl Rows {
-    fn row(&mut self, optimizer: &str, kind: &str, observable: &str, step: usize, s: &Summary, theory: Option<f64>) {
+    /// The next rows are `optimizer`'s, of `arm`, with `spec`'s cells.
+    fn arm(&mut self, optimizer: &str, arm: &'static str, spec: Vec<String>) {
+        (self.optimizer, self.arm, self.spec) = (optimizer.to_string(), arm, spec);
+    }
+
+    fn row(&mut self, kind: &str, observable: &str, step: usize, s: &Summary, theory: Option<f64>) {
         let record = [
-            optimizer.to_string(),
+            self.optimizer.clone(),
+            self.arm.to_string(),
             kind.to_string(),
             observable.to_string(),
             step.to_string(),
@@ -113,25 +125,27 @@ impl Rows {
         self.out.write_record(record.iter().chain(&self.spec)).expect("writing to memory");
     }
 
-    fn metrics(&mut self, optimizer: &str, step: usize, weights: &[&str], m: &Metrics, theory: Option<&Theory>) {
-        self.row(optimizer, "final", "test_loss", step, &m.test_loss, theory.map(|t| t.test_loss));
-        self.row(optimizer, "final", "train_loss", step, &m.train_loss, theory.map(|t| t.train_loss));
-        self.row(optimizer, "final", "gen_gap", step, &m.gen_gap, theory.map(|t| t.gen_gap));
+    fn metrics(&mut self, step: usize, weights: &[&str], m: &Metrics, theory: Option<&Theory>) {
+        self.row("final", "test_loss", step, &m.test_loss, theory.map(|t| t.test_loss));
+        self.row("final", "train_loss", step, &m.train_loss, theory.map(|t| t.train_loss));
+        self.row("final", "gen_gap", step, &m.gen_gap, theory.map(|t| t.gen_gap));
         for (d, (w, s)) in weights.iter().zip(&m.theta).enumerate() {
-            self.row(optimizer, "final", w, step, s, theory.map(|t| t.theta[d]));
+            self.row("final", w, step, s, theory.map(|t| t.theta[d]));
         }
     }
 
-    fn curve(&mut self, optimizer: &str, weights: &[&str], curve: &[CurvePoint]) {
+    fn curve(&mut self, weights: &[&str], curve: &[CurvePoint]) {
         for c in curve {
-            self.row(optimizer, "curve", "test_loss", c.step, &c.test_loss, None);
+            self.row("curve", "test_loss", c.step, &c.test_loss, None);
+            self.row("curve", "train_loss", c.step, &c.train_loss, None);
+            self.row("curve", "gen_gap", c.step, &c.gen_gap, None);
             for (w, s) in weights.iter().zip(&c.theta) {
-                self.row(optimizer, "curve", w, c.step, s, None);
+                self.row("curve", w, c.step, s, None);
             }
         }
     }
 
-    fn drift(&mut self, optimizer: &str, weights: &[&str], d: Option<&DriftReport>) {
+    fn drift(&mut self, weights: &[&str], d: Option<&DriftReport>) {
         let Some(d) = d else { return };
         let t = d.theory.as_ref();
         let expected = [t.map(|t| &t.expected_slope), t.and_then(|t| t.expected_conditional.as_ref())];
@@ -139,7 +153,7 @@ impl Rows {
             [("drift_slope", Some(&d.slope)), ("drift_conditional", d.conditional.as_ref())].into_iter().zip(expected)
         {
             for (i, s) in estimates.into_iter().flatten().enumerate() {
-                self.row(optimizer, kind, weights[i], d.to_step, s, expected.map(|e| e[i]));
+                self.row(kind, weights[i], d.to_step, s, expected.map(|e| e[i]));
             }
         }
     }
@@ -148,8 +162,10 @@ impl Rows {
 /// The reports' CSV text (one header; the reports of one sweep share their
 /// landscape and so their parameter columns).
 pub fn render(reports: &[RunReport]) -> Vec<u8> {
-    let mut rows = Rows { out: csv::Writer::from_writer(Vec::new()), spec: Vec::new() };
-    let header = ["optimizer", "kind", "observable", "step", "n", "mean", "stderr", "ci95_lo", "ci95_hi", "theory"];
+    let mut rows =
+        Rows { out: csv::Writer::from_writer(Vec::new()), optimizer: String::new(), arm: "", spec: Vec::new() };
+    let header =
+        ["optimizer", "arm", "kind", "observable", "step", "n", "mean", "stderr", "ci95_lo", "ci95_hi", "theory"];
     let params: Vec<&str> = reports.first().map(|r| r.params.keys().copied().collect()).unwrap_or_default();
     let spec = spec_header(&params);
     rows.out.write_record(header.iter().copied().chain(spec.iter().map(String::as_str))).expect("writing to memory");
@@ -161,27 +177,46 @@ pub fn render(reports: &[RunReport]) -> Vec<u8> {
 
 /// One report's rows.
 fn report(rows: &mut Rows, r: &RunReport) {
-    let primary =
-        Arm { diverged: r.diverged, train_size: r.train_size, batch: r.batch, epochs: r.epochs, update: r.update };
-    rows.spec = spec_cells(r, primary);
+    let primary = Arm {
+        diverged: r.diverged,
+        eta: r.eta,
+        train_size: r.train_size,
+        batch: r.batch,
+        epochs: r.epochs,
+        shuffle: r.shuffle,
+        substeps: r.substeps,
+        update: r.update,
+    };
     let a = r.optimizer.name();
-    rows.metrics(a, r.steps, &r.weights, &r.metrics, r.theory.as_ref());
-    rows.curve(a, &r.weights, &r.curve);
-    rows.drift(a, &r.weights, r.drift.as_ref());
+    rows.arm(a, "primary", spec_cells(r, primary));
+    rows.metrics(r.steps, &r.weights, &r.metrics, r.theory.as_ref());
+    rows.curve(&r.weights, &r.curve);
+    rows.drift(&r.weights, r.drift.as_ref());
     if let Some(p) = &r.paired {
         let b = p.optimizer.name();
-        let compared =
-            Arm { diverged: p.diverged, train_size: p.train_size, batch: p.batch, epochs: p.epochs, update: p.update };
-        rows.spec = spec_cells(r, compared);
-        rows.metrics(b, r.steps, &r.weights, &p.metrics, None);
-        rows.curve(b, &r.weights, &p.curve);
-        rows.drift(b, &r.weights, p.drift.as_ref());
+        let compared = Arm {
+            diverged: p.diverged,
+            eta: p.eta,
+            train_size: p.train_size,
+            batch: p.batch,
+            epochs: p.epochs,
+            shuffle: p.shuffle,
+            substeps: p.substeps,
+            update: p.update,
+        };
+        rows.arm(b, "compared", spec_cells(r, compared));
+        rows.metrics(r.steps, &r.weights, &p.metrics, p.theory.as_ref());
+        rows.curve(&r.weights, &p.curve);
+        rows.drift(&r.weights, p.drift.as_ref());
         // The paired rows: the primary's spec; their diverged trials are
         // those of either arm (the differences are over the rest).
-        rows.spec = spec_cells(r, Arm { diverged: r.trials - p.test_loss_diff.n, ..primary });
-        let pair = format!("{a}-{b}");
+        rows.arm(
+            &format!("{a}-{b}"),
+            "paired",
+            spec_cells(r, Arm { diverged: r.trials - p.test_loss_diff.n, ..primary }),
+        );
         let theory = r.theory.as_ref();
-        rows.row(&pair, "paired", "test_loss", r.steps, &p.test_loss_diff, theory.and_then(|t| t.test_loss_diff));
-        rows.row(&pair, "paired", "gen_gap", r.steps, &p.gen_gap_diff, theory.and_then(|t| t.gen_gap_diff));
+        rows.row("paired", "test_loss", r.steps, &p.test_loss_diff, theory.and_then(|t| t.test_loss_diff));
+        rows.row("paired", "gen_gap", r.steps, &p.gen_gap_diff, theory.and_then(|t| t.gen_gap_diff));
     }
 }

@@ -36,18 +36,28 @@ pub struct Metrics {
 pub struct CurvePoint {
     pub step: usize,
     pub test_loss: Summary,
+    pub train_loss: Summary,
+    pub gen_gap: Summary,
     pub theta: Vec<Summary>,
 }
 
-/// The compared optimizer and the paired differences (primary − compared).
+/// The compared arm (`--compare`) and the paired differences (primary −
+/// compared).
 #[derive(Clone, Debug, Serialize)]
 pub struct PairedReport {
+    /// Each arm's name where the two are told apart: the optimizer and the
+    /// settings in which they differ (`sgd (batch=1)`, `sgd (batch=5)`).
+    pub labels: [String; 2],
     pub optimizer: Optimizer,
     #[serde(flatten)]
     pub update: UpdateParams,
+    pub eta: f64,
     pub train_size: usize,
     pub batch: usize,
     pub epochs: usize,
+    pub shuffle: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub substeps: Option<u32>,
     pub diverged: u64,
     pub diverged_nonfinite: u64,
     pub metrics: Metrics,
@@ -57,6 +67,10 @@ pub struct PairedReport {
     pub curve: Vec<CurvePoint>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drift: Option<DriftReport>,
+    /// The compared arm's own prediction (`--theory`; the differences' are
+    /// in the run's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub theory: Option<Theory>,
 }
 
 /// Predicted values beside the measured means (`run --theory`).
@@ -93,11 +107,12 @@ pub struct TheoryZ {
 }
 
 impl Theory {
-    /// The prediction `p` at η beside `metrics` (and the paired prediction `q`).
+    /// The prediction `p` at η beside `metrics` (and the compared arm's
+    /// prediction `q`, at its own η).
     pub fn new(p: &Prediction, eta: f64, metrics: &Metrics, paired: Option<(&Prediction, &PairedReport)>) -> Self {
         let (test, train, gap, theta) = p.at(eta);
         let diffs = paired.map(|(q, r)| {
-            let (qt, _, qg, _) = q.at(eta);
+            let (qt, _, qg, _) = q.at(r.eta);
             ((test - qt, r.test_loss_diff.z(test - qt)), (gap - qg, r.gen_gap_diff.z(gap - qg)))
         });
         Theory {
@@ -385,9 +400,43 @@ fn curve(t: &Tally) -> Vec<CurvePoint> {
         .map(|c| CurvePoint {
             step: c.step,
             test_loss: c.test_loss.summary(),
+            train_loss: c.train_loss.summary(),
+            gen_gap: c.gen_gap.summary(),
             theta: c.theta.iter().map(|m| m.summary()).collect(),
         })
         .collect()
+}
+
+/// The two arms' names: each optimizer's, with the settings in which the
+/// arms differ beyond it (`sgd (eta=0.1)` and `sgd (eta=0.05)`; `sgd` and
+/// `gd` where only the optimizer differs).
+pub fn labels(a: &Plan, b: &Plan) -> [String; 2] {
+    // A setting's key, whether the arms differ in it, and an arm's value.
+    type Key = (&'static str, bool, fn(&Plan, &UpdateParams) -> String);
+    let (ua, ub) = (UpdateParams::of(a), UpdateParams::of(b));
+    let sgd_grid = !a.optimizer.full_batch() && !b.optimizer.full_batch();
+    let keys: [Key; 7] = [
+        ("eta", a.eta != b.eta, |p, _| p.eta.to_string()),
+        ("batch", sgd_grid && a.grid.batch != b.grid.batch, |p, _| p.grid.batch.to_string()),
+        ("shuffle", sgd_grid && a.grid.shuffle != b.grid.shuffle, |p, _| p.grid.shuffle.to_string()),
+        ("substeps", substeps(a).zip(substeps(b)).is_some_and(|(x, y)| x != y), |p, _| p.substeps.to_string()),
+        ("beta", ua.beta.zip(ub.beta).is_some_and(|(x, y)| x != y), |_, u| u.beta.unwrap_or_default().to_string()),
+        ("nesterov", ua.nesterov.zip(ub.nesterov).is_some_and(|(x, y)| x != y), |_, u| {
+            u.nesterov.unwrap_or_default().to_string()
+        }),
+        ("lambda", ua.lambda.zip(ub.lambda).is_some_and(|(x, y)| x != y), |_, u| {
+            u.lambda.unwrap_or_default().to_string()
+        }),
+    ];
+    let label = |p: &Plan, u: &UpdateParams| {
+        let differ: Vec<String> = keys.iter().filter(|k| k.1).map(|(key, _, v)| format!("{key}={}", v(p, u))).collect();
+        if differ.is_empty() {
+            p.optimizer.name().to_string()
+        } else {
+            format!("{} ({})", p.optimizer.name(), differ.join(", "))
+        }
+    };
+    [label(a, &ua), label(b, &ub)]
 }
 
 fn substeps(plan: &Plan) -> Option<u32> {
@@ -417,11 +466,15 @@ impl RunReport {
                 }
             }
             PairedReport {
+                labels: labels(plan, p),
                 optimizer: p.optimizer,
                 update: UpdateParams::of(p),
+                eta: p.eta,
                 train_size: p.grid.train_size,
                 batch: p.grid.batch,
                 epochs: p.grid.epochs,
+                shuffle: p.grid.shuffle,
+                substeps: substeps(p),
                 diverged: tally.diverged,
                 diverged_nonfinite: tally.diverged_nonfinite,
                 metrics: compared,
@@ -429,12 +482,13 @@ impl RunReport {
                 gen_gap_diff,
                 curve: curve(tally),
                 drift: DriftReport::new(exp, p, tally),
+                theory: None,
             }
         });
-        let mut warnings: Vec<String> =
-            survivorship(plan.optimizer.name(), outcome.primary.diverged, exp.trials).into_iter().collect();
+        let name = paired.as_ref().map_or(plan.optimizer.name().to_string(), |p| p.labels[0].clone());
+        let mut warnings: Vec<String> = survivorship(&name, outcome.primary.diverged, exp.trials).into_iter().collect();
         if let Some(p) = &paired {
-            warnings.extend(survivorship(p.optimizer.name(), p.diverged, exp.trials));
+            warnings.extend(survivorship(&p.labels[1], p.diverged, exp.trials));
         }
         RunReport {
             version: env!("CARGO_PKG_VERSION"),

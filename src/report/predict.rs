@@ -254,19 +254,34 @@ pub struct PredictPair {
 }
 
 impl PredictPair {
+    /// Whether the difference is given per order as contributions (c_k η^k
+    /// of each arm at its own η, or re-summed contributions) rather than
+    /// coefficients: where the arms' η differ or the series is re-summed.
+    fn by_contribution(&self) -> bool {
+        self.primary.prediction.resummed.is_some() || self.primary.plan.eta != self.compared.plan.eta
+    }
+
     /// Per observable, the difference of each order's coefficient (or
-    /// re-summed contribution): (test loss, train loss, gen gap, θ).
+    /// contribution, [`PredictPair::by_contribution`]): (test loss, train
+    /// loss, gen gap, θ).
     fn difference(&self) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<Vec<f64>>) {
-        let (a, b) = (&self.primary.prediction, &self.compared.prediction);
-        let diff = |x: &[f64], y: &[f64]| x.iter().zip(y).map(|(x, y)| x - y).collect::<Vec<f64>>();
+        let (a, b) = (&self.primary, &self.compared);
+        let scale = |r: &PredictReport| {
+            let eta = if self.by_contribution() && r.prediction.resummed.is_none() { r.plan.eta } else { 1.0 };
+            move |c: &[f64]| c.iter().enumerate().map(|(k, c)| c * eta.powi(k as i32)).collect::<Vec<f64>>()
+        };
+        let (sa, sb) = (scale(a), scale(b));
+        let diff = |x: &[f64], y: &[f64]| sa(x).iter().zip(sb(y)).map(|(x, y)| x - y).collect::<Vec<f64>>();
+        let (a, b) = (&a.prediction, &b.prediction);
         let theta = a.theta.iter().zip(&b.theta).map(|(x, y)| diff(x, y)).collect();
         (diff(&a.test_loss, &b.test_loss), diff(&a.train_loss, &b.train_loss), diff(&a.gen_gap, &b.gen_gap), theta)
     }
 
-    /// The difference's values at η: (test loss, train loss, gen gap, θ).
+    /// The difference's values, each arm at its η: (test loss, train loss,
+    /// gen gap, θ).
     fn difference_at(&self) -> (f64, f64, f64, Vec<f64>) {
-        let eta = self.primary.plan.eta;
-        let (a, b) = (self.primary.prediction.at(eta), self.compared.prediction.at(eta));
+        let (a, b) =
+            (self.primary.prediction.at(self.primary.plan.eta), self.compared.prediction.at(self.compared.plan.eta));
         (a.0 - b.0, a.1 - b.1, a.2 - b.2, a.3.iter().zip(&b.3).map(|(x, y)| x - y).collect())
     }
 
@@ -280,7 +295,7 @@ impl PredictPair {
         let (test, train, gap, theta) = self.difference();
         let at = self.difference_at();
         let per_order = json!({ "gen_gap": gap, "test_loss": test, "theta": theta, "train_loss": train });
-        let key = if self.primary.prediction.resummed.is_some() { "contributions" } else { "coefficients" };
+        let key = if self.by_contribution() { "contributions" } else { "coefficients" };
         let difference = json!({
             key: per_order,
             "prediction": { "gen_gap": at.2, "test_loss": at.0, "theta": at.3, "train_loss": at.1 },
@@ -298,20 +313,16 @@ impl PredictPair {
         let mut out = format!("{}\n{}\n", a.text(), b.text());
         let p = &a.prediction;
         let what = match p.resummed {
+            None if self.by_contribution() => "per order, each arm's c_k η^k at its own η".to_string(),
             None => "E[X] = Σ c_k η^k".to_string(),
             Some(mode) => format!("re-summed ({})", mode.name()),
         };
-        let _ = writeln!(
-            out,
-            "paired difference, {} − {} on the same training sets · order {} · {what}",
-            a.plan.optimizer.name(),
-            b.plan.optimizer.name(),
-            p.order
-        );
+        let [la, lb] = super::labels(&a.plan, &b.plan);
+        let _ = writeln!(out, "paired difference, {la} − {lb} on the same training sets · order {} · {what}", p.order);
         let (test, train, gap, theta) = self.difference();
         let (at_test, at_train, at_gap, at_theta) = self.difference_at();
         let per_order = PerOrder { gen_gap: &gap, test_loss: &test, theta: &theta, train_loss: &train };
-        let column = if p.resummed.is_some() { "order " } else { "c" };
+        let column = if self.by_contribution() { "order " } else { "c" };
         out.push_str(&table(&a.landscape.weights, column, &per_order, (at_test, at_train, at_gap, &at_theta)));
         out
     }

@@ -100,7 +100,7 @@ fn curve(out: &mut String, weights: &[&str], c: &[CurvePoint]) {
         return;
     }
     let stride = c.len().div_ceil(12);
-    let _ = write!(out, "  {:>8} {:>22}", "step", "test loss ± se");
+    let _ = write!(out, "  {:>8} {:>22} {:>22}", "step", "test loss ± se", "gen gap ± se");
     for w in weights {
         let _ = write!(out, " {:>22}", format!("{w} ± se"));
     }
@@ -110,7 +110,7 @@ fn curve(out: &mut String, weights: &[&str], c: &[CurvePoint]) {
         if !i.is_multiple_of(stride) && i + 1 != c.len() {
             continue;
         }
-        let _ = write!(out, "  {:>8} {:>22}", p.step, cell(&p.test_loss));
+        let _ = write!(out, "  {:>8} {:>22} {:>22}", p.step, cell(&p.test_loss), cell(&p.gen_gap));
         for s in &p.theta {
             let _ = write!(out, " {:>22}", cell(s));
         }
@@ -238,12 +238,8 @@ pub fn render(r: &RunReport) -> String {
         r.elapsed_s
     );
     let _ = writeln!(out);
-    let _ = writeln!(
-        out,
-        "{} ({})",
-        r.optimizer.name(),
-        diverged(r.diverged, r.diverged_nonfinite, r.trials, r.diverge_at)
-    );
+    let name = r.paired.as_ref().map_or(r.optimizer.name().to_string(), |p| p.labels[0].clone());
+    let _ = writeln!(out, "{name} ({})", diverged(r.diverged, r.diverged_nonfinite, r.trials, r.diverge_at));
     metrics(&mut out, &r.weights, &r.metrics, r.interval, r.divergence);
     if let Some(t) = &r.theory {
         theory(&mut out, &r.weights, t);
@@ -256,25 +252,28 @@ pub fn render(r: &RunReport) -> String {
         let _ = writeln!(out);
         let _ = writeln!(
             out,
-            "{} on the same training sets (N = {}, B = {}, E = {}; {})",
-            p.optimizer.name(),
+            "{} on {} (N = {}, B = {}, E = {}{}; {})",
+            p.labels[1],
+            match p.substeps {
+                Some(_) => "the same trials (its noise is its own; its train loss on the same training sets)",
+                None => "the same training sets",
+            },
             p.train_size,
             p.batch,
             p.epochs,
+            if p.shuffle { ", shuffled" } else { "" },
             diverged(p.diverged, p.diverged_nonfinite, r.trials, r.diverge_at),
         );
         metrics(&mut out, &r.weights, &p.metrics, r.interval, Proportion::new(p.diverged, r.trials));
+        if let Some(t) = &p.theory {
+            theory(&mut out, &r.weights, t);
+        }
         curve(&mut out, &r.weights, &p.curve);
         if let Some(d) = &p.drift {
             drift(&mut out, &r.weights, d);
         }
         let _ = writeln!(out);
-        let _ = writeln!(
-            out,
-            "paired difference {} − {} (trials where neither diverged)",
-            r.optimizer.name(),
-            p.optimizer.name()
-        );
+        let _ = writeln!(out, "paired difference {} − {} (trials where neither diverged)", p.labels[0], p.labels[1]);
         let mut notes = Notes::default();
         line(&mut out, "test loss", &p.test_loss_diff, &mut notes);
         line(&mut out, "gen gap", &p.gen_gap_diff, &mut notes);

@@ -347,7 +347,7 @@ fn zero_steps_reports_the_exact_loss_at_the_init() {
 
 /// The measurement's columns; the resolved spec's follow (`diverged,
 /// landscape`, the parameters, `eta, …, version`).
-const CSV_HEADER: &str = "optimizer,kind,observable,step,n,mean,stderr,ci95_lo,ci95_hi,theory,diverged,landscape,";
+const CSV_HEADER: &str = "optimizer,arm,kind,observable,step,n,mean,stderr,ci95_lo,ci95_hi,theory,diverged,landscape,";
 
 /// The CSV's data rows (header checked) as string records.
 fn read_csv(path: &Path) -> Vec<Vec<String>> {
@@ -361,7 +361,16 @@ fn read_csv(path: &Path) -> Vec<Vec<String>> {
         .map(|r| {
             let r = r.expect("a well-formed CSV row");
             assert_eq!(r.len(), columns, "row {r:?}");
-            r.iter().map(str::to_string).collect()
+            // The arm (column 1) follows from the optimizer and kind; the
+            // callers read the rest by position.
+            let (optimizer, arm, kind) = (&r[0], &r[1], &r[2]);
+            let want = match kind {
+                "paired" => "paired",
+                _ if optimizer == "sgd" || !raw.contains(",compared,") => "primary",
+                _ => "compared",
+            };
+            assert_eq!(arm, want, "row {r:?}");
+            r.iter().enumerate().filter(|&(i, _)| i != 1).map(|(_, x)| x.to_string()).collect()
         })
         .collect()
 }
@@ -406,7 +415,9 @@ fn csv_has_final_paired_and_curve_rows_and_no_temporary() {
     points.sort();
     let mut expected: Vec<(String, String)> = ["0", "5", "10"]
         .iter()
-        .flat_map(|s| ["test_loss", "u", "v", "z"].iter().map(move |o| (s.to_string(), o.to_string())))
+        .flat_map(|s| {
+            ["test_loss", "train_loss", "gen_gap", "u", "v", "z"].iter().map(move |o| (s.to_string(), o.to_string()))
+        })
         .collect();
     expected.sort();
     assert_eq!(points, expected, "curve rows");
@@ -848,10 +859,11 @@ fn archimedes_drift_report() {
     let rows: Vec<&str> = text.lines().filter(|l| l.contains(",drift_")).collect();
     assert_eq!(rows.len(), 9, "SGD: slope and conditional, SDE: slope; 3 weights: {rows:?}");
     let expected = d["theory"]["expected_conditional"][2].as_f64().unwrap();
-    let theory_of = |r: &str| r.split(',').nth(9).unwrap().parse::<f64>().unwrap();
+    let theory_of = |r: &str| r.split(',').nth(10).unwrap().parse::<f64>().unwrap();
     assert!(
         rows.iter()
-            .any(|r| r.starts_with("sgd,drift_conditional,z,2000,") && (theory_of(r) / expected - 1.0).abs() < 1e-12),
+            .any(|r| r.starts_with("sgd,primary,drift_conditional,z,2000,")
+                && (theory_of(r) / expected - 1.0).abs() < 1e-12),
         "{rows:?}"
     );
 }

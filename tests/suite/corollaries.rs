@@ -113,7 +113,7 @@ fn gauss_sgd_minus_sde_follows_orders_three_and_four() {
         let exp = resolve(&Spec {
             steps: Some(1),
             eta,
-            compare: Some(Optimizer::Sde),
+            compare: Some(Optimizer::Sde.into()),
             substeps: 16,
             trials: 1_000_000,
             seed: 3,

@@ -13,7 +13,7 @@ use simsgd::optimizer::Optimizer;
 fn diff(landscape: &str, optimizer: Optimizer, eta: f64) -> (f64, f64) {
     let exp = resolve(&Spec {
         optimizer,
-        compare: Some(Optimizer::Sgd),
+        compare: Some(Optimizer::Sgd.into()),
         eta,
         trials: 100_000,
         seed: 8,

@@ -7,6 +7,7 @@
 mod architecture;
 mod cli;
 mod common;
+mod compare;
 mod corollaries;
 mod figures;
 mod gdc;

@@ -180,7 +180,7 @@ pub(crate) fn singular_invhess() -> Spec {
 fn momentum_pairs_with_sgd_on_the_same_training_sets() {
     // --compare sgd: the paired difference of test losses has the exact mean
     // (momentum's exact value minus SGD's) and a smaller SE than unpaired.
-    let spec = Spec { beta: Some(0.5), compare: Some(Optimizer::Sgd), ..me(Optimizer::Momentum) };
+    let spec = Spec { beta: Some(0.5), compare: Some(Optimizer::Sgd.into()), ..me(Optimizer::Momentum) };
     let out = run(&resolve(&spec));
     let fresh: Vec<Vec<usize>> = (0..10).map(|t| vec![t]).collect();
     let at = [0.05, 0.0, 0.0];

@@ -107,7 +107,7 @@ fn integrals_approach_the_sums() {
 
 #[test]
 fn batched_grids_are_refused() {
-    let exp = resolve(&Spec { train_size: Some(10), batch: Some(2), ..Spec::new("archimedes") });
+    let exp = resolve(&Spec { train_size: Some(10), batch: Some(2), epochs: Some(1), ..Spec::new("archimedes") });
     let law = exp.landscape.visit(law::Exact(&exp.init));
     assert!(resum::predict(&law, &exp.plan, 2, Resum::Exact).is_err());
     assert!(predict::predict(&law, &exp.plan, 2).is_ok());

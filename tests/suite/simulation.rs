@@ -57,7 +57,7 @@ fn mean_estimation_fresh_sgd() {
 #[test]
 fn mean_estimation_batched_sgd() {
     check_mean_estimation(
-        Spec { train_size: Some(12), batch: Some(3), ..me() },
+        Spec { train_size: Some(12), batch: Some(3), epochs: Some(1), ..me() },
         12,
         (0..4).map(|t| vec![3 * t, 3 * t + 1, 3 * t + 2]).collect(),
     );
@@ -162,7 +162,7 @@ fn results_do_not_depend_on_the_thread_count() {
         steps: Some(50),
         trials: 3001,
         record_every: Some(10),
-        compare: Some(Optimizer::Sde),
+        compare: Some(Optimizer::Sde.into()),
         substeps: 2,
         ..Spec::new("archimedes")
     });
@@ -222,7 +222,7 @@ fn train_loss_is_the_mean_over_the_documented_training_set() {
 
 #[test]
 fn paired_runs_share_training_sets() {
-    let exp = resolve(&Spec { trials: 50_000, compare: Some(Optimizer::Gd), ..Spec::new("shifting-valleys") });
+    let exp = resolve(&Spec { trials: 50_000, compare: Some(Optimizer::Gd.into()), ..Spec::new("shifting-valleys") });
     let out = run(&exp);
     let (gd, paired) = out.compare.as_ref().unwrap();
     let d = paired.test_loss_diff.summary();
@@ -237,7 +237,7 @@ fn paired_runs_share_training_sets() {
         trials: 100,
         steps: Some(0),
         train_size: Some(10),
-        compare: Some(Optimizer::Gd),
+        compare: Some(Optimizer::Gd.into()),
         ..Spec::new("shifting-valleys")
     });
     let (sgd, gd) =
@@ -254,4 +254,31 @@ fn zero_steps_report_the_init() {
     // Train loss: the mean of l_x(1, 1) = 1 + (1 − x)² − 1 over N = 1 point,
     // an unbiased estimate of 2.
     assert_within(&out.primary.train_loss.summary(), 2.0, 5.0, "train loss at init");
+}
+
+/// The learning curve records train loss and gap too (issue 18): at step t
+/// of one pass over N = 10 points, the train loss is over all ten points
+/// (five of them not yet visited), and its exact expectation is that of the
+/// run stopped after the first t batches on the same N points; at T the
+/// curve's values are the final ones.
+#[test]
+fn learning_curves_record_train_loss_and_gap() {
+    let spec = Spec { train_size: Some(10), epochs: Some(1), record_every: Some(5), trials: 200_000, ..me() };
+    let out = run(&resolve(&spec));
+    let steps: Vec<usize> = out.primary.curve.iter().map(|c| c.step).collect();
+    assert_eq!(steps, [0, 5, 10]);
+    let fresh: Vec<Vec<usize>> = (0..10).map(|t| vec![t]).collect();
+    for c in &out.primary.curve {
+        let exact = mean_estimation::discrete(0.8, 1.2, 0.5, 10, &fresh[..c.step]);
+        let at = |p: &common::poly::Poly| p.eval([spec.eta, 0.0, 0.0]);
+        let (test, gap) = (at(&exact.test), at(&exact.gap));
+        assert_within(&c.test_loss.summary(), test, 5.0, &format!("test loss at {}", c.step));
+        assert_within(&c.train_loss.summary(), test - gap, 5.0, &format!("train loss at {}", c.step));
+        assert_within(&c.gen_gap.summary(), gap, 5.0, &format!("gap at {}", c.step));
+    }
+    let last = out.primary.curve.last().unwrap();
+    for (curve, last_value) in [(&last.train_loss, &out.primary.train_loss), (&last.gen_gap, &out.primary.gen_gap)] {
+        let (a, b) = (curve.summary(), last_value.summary());
+        assert!(a.n == b.n && (a.mean - b.mean).abs() < 1e-12, "{a:?} vs {b:?}");
+    }
 }

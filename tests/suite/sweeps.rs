@@ -96,7 +96,19 @@ fn same_seed_and_json_lines() {
 /// flags slower than the parameters); the table ends with the sweep's summary.
 #[test]
 fn parameters_and_grids_sweep() {
-    let args = ["mean-estimation", "--param", "H=0.5,1,S=2", "--batch", "1,2", "--train-size", "4", "--trials", "1000"];
+    let args = [
+        "mean-estimation",
+        "--param",
+        "H=0.5,1,S=2",
+        "--batch",
+        "1,2",
+        "--train-size",
+        "4",
+        "--epochs",
+        "1",
+        "--trials",
+        "1000",
+    ];
     let mut csv_args = args.to_vec();
     csv_args.extend(["--csv", "-"]);
     let all = rows(&run(&csv_args));

@@ -27,6 +27,7 @@ use crate::error::{usage, Error, Result};
 use crate::experiment::Experiment;
 use crate::landscape::{Landscape, Visitor};
 use crate::memory;
+use crate::observables::CurvePoint;
 use crate::optimizer::{Dynamics, Update};
 use crate::plan::Plan;
 use crate::progress::Progress;
@@ -67,8 +68,9 @@ const MAX_CHUNK_ACCELERATOR: u64 = 1 << 18;
 const HOST_THREADS: usize = 2;
 /// Bytes of curve partials per dispatch at most.
 const MAX_PARTIALS: u64 = 64 << 20;
-/// Bytes per partial: count, mean and M2 as three vec4<f32>.
-const PARTIAL_BYTES: u64 = 48;
+/// Bytes per partial: the count, then mean and M2 of (test loss, θ) and of
+/// (train loss, gap), as five vec4<f32>.
+const PARTIAL_BYTES: u64 = 80;
 
 /// The uniform block of shaders/simulate.wgsl (same field order and layout;
 /// the array bounds are the generated constants of `shader::constants`).
@@ -89,7 +91,7 @@ struct Config {
     groups_x: u32,
     groups: u32,
     by_weights: u32,
-    pad0: u32,
+    presummed: u32,
     eta: f32,
     diverge_at: f32,
     drift_slope: f32,
@@ -140,12 +142,17 @@ impl Kernels {
     }
 }
 
-/// Whether the device forms the train loss from the Lagrange sums of epoch 0
-/// (shaders/simulate.wgsl's `lagrange`) rather than replaying the training
-/// set: grids that take steps (T = E·N/B > 0, so epoch 0 visits every point),
-/// on a rule of at most four nodes (one vec4 of sums per trial).
-fn by_weights(plan: &Plan, nodes: usize) -> bool {
-    plan.dynamics() == Dynamics::Discrete && plan.steps() > 0 && nodes <= 4
+/// How the device forms the train loss, as (`by_weights`, `presummed`):
+/// from the Lagrange sums (shaders/simulate.wgsl's `lagrange`) on a rule of
+/// at most four nodes (one vec4 of sums per trial) rather than by replaying
+/// the training set. The sums are taken by `init` over the whole training
+/// set (`presummed`) where a learning curve needs the train loss at every
+/// record, else during epoch 0 on grids that take steps (T = E·N/B > 0, so
+/// epoch 0 visits every point).
+fn train_loss_mode(plan: &Plan, nodes: usize, record: bool) -> (u32, u32) {
+    let presummed = record && nodes <= 4;
+    let by_weights = presummed || (plan.dynamics() == Dynamics::Discrete && plan.steps() > 0 && nodes <= 4);
+    (by_weights as u32, presummed as u32)
 }
 
 /// The `DYNAMICS` constant of a plan.
@@ -266,7 +273,6 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
             substeps,
             groups_x: grid_2d(groups).0,
             groups,
-            by_weights: by_weights(self.plan, rule.nodes.len()) as u32,
             eta: self.plan.eta as f32,
             diverge_at: self.exp.diverge_at.min(f32::MAX as f64) as f32,
             beta,
@@ -303,6 +309,7 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
         let update = update_code(self.plan);
         let kernels = Kernels::get::<L, D>(gpu, self.kernels, dynamics_code(self.plan), update)?;
         let mut cfg = self.config(range.clone(), groups);
+        (cfg.by_weights, cfg.presummed) = train_loss_mode(self.plan, L::rule().nodes.len(), !records.is_empty());
         let uniform = gpu.uniform("config", bytemuck::bytes_of(&cfg));
         let state = gpu.storage("state", 16 * count);
         let flags = gpu.storage("flags", 4 * count);
@@ -323,17 +330,24 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
         };
         // Merges the `filled` slots of partials, records first.., into the curve.
         let mut merge = |first: usize, filled: usize| -> Result<()> {
-            let parts: Vec<[f32; 4]> = gpu.read(&partials, filled * groups as usize * 3)?;
+            let parts: Vec<[f32; 4]> = gpu.read(&partials, filled * groups as usize * 5)?;
             for slot in 0..filled {
                 let point = &mut out.curve[first + slot];
                 for wg in 0..groups as usize {
-                    let base = (slot * groups as usize + wg) * 3;
+                    let base = (slot * groups as usize + wg) * 5;
                     let n = parts[base][0] as u64;
-                    let m = |q: usize| Moments { n, mean: parts[base + 1][q] as f64, m2: parts[base + 2][q] as f64 };
-                    point.test_loss.merge(&m(0));
-                    for d in 0..D {
-                        point.theta[d].merge(&m(1 + d));
-                    }
+                    let m = |v: usize, q: usize| Moments {
+                        n,
+                        mean: parts[base + v][q] as f64,
+                        m2: parts[base + v + 1][q] as f64,
+                    };
+                    point.merge(&CurvePoint {
+                        step: point.step,
+                        test_loss: m(1, 0),
+                        train_loss: m(3, 0),
+                        gen_gap: m(3, 1),
+                        theta: (0..D).map(|d| m(1, 1 + d)).collect(),
+                    });
                 }
             }
             Ok(())
