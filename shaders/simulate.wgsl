@@ -33,6 +33,10 @@ struct Config {
     drift_step: f32,    // (src/drift.rs); 0 outside the window
     beta: f32,          // momentum's beta (UPDATE_HEAVY_BALL, UPDATE_NESTEROV)
     lambda: f32,        // invhess's lambda (UPDATE_INVERSE_HESSIAN)
+    schedule: u32,      // eta_t (`eta_at`): 0 constant, 1 step, 2 cosine, 3 1/t
+    every: u32,         // step: K
+    schedule_param: f32, // step: gamma; 1/t: tau
+    steps: u32,         // T
     pad1: u32,
     pad2: u32,
     params: array<vec4<f32>, MAX_PARAMS / 4u>, // read through param_NAME()
@@ -98,6 +102,25 @@ fn normal_at(c: ptr<function, Normals>, trial: u32, stream: u32, e: u32) -> f32 
         (*c).z = normals4(rng_block(cfg.seed, trial, stream, b));
     }
     return pick((*c).z, e & 3u);
+}
+
+// eta_t = eta s(t), the schedule of src/schedule.rs: constant; step,
+// gamma^floor(t/K); cosine, (1 + cos(pi t/T))/2; 1/t, tau/(tau + t).
+fn eta_at(t: u32) -> f32 {
+    switch cfg.schedule {
+        case 1u: {
+            return cfg.eta * pow(cfg.schedule_param, f32(t / cfg.every));
+        }
+        case 2u: {
+            return cfg.eta * 0.5 * (1.0 + cos(3.14159265358979 * f32(t) / f32(max(cfg.steps, 1u))));
+        }
+        case 3u: {
+            return cfg.eta * cfg.schedule_param / (cfg.schedule_param + f32(t));
+        }
+        default: {
+            return cfg.eta;
+        }
+    }
 }
 
 fn node(j: u32) -> f32 {
@@ -196,7 +219,7 @@ fn cramer(m: mat3x3<f32>, b: vec3<f32>) -> vec3<f32> {
 }
 
 // One grid step from theta_t = `th` with the batch's sums `b` (B points) and
-// `scale` = eta / B (hoisted by the callers that can), the pipeline's UPDATE (src/optimizer.rs's Update, seed 002 sec. 4.3):
+// `scale` = eta_t / B, the pipeline's UPDATE (src/optimizer.rs's Update, seed 002 sec. 4.3):
 // * UPDATE_GRADIENT (sgd, gd; momentum at beta = 0, invhess at lambda = 0):
 //   theta_(t+1) = theta_t - (eta/B) sum grad l_n(theta_t);
 // * UPDATE_HEAVY_BALL: theta_(t+1) = theta_t - (eta/B) sum grad l_n(theta_t)
@@ -243,9 +266,10 @@ fn shuffle_epoch(trial: u32, slot: u32, epoch: u32) {
 }
 
 // One step of a shuffled grid (`descend`, `prev` holding theta_(t-1) for
-// momentum): step k of epoch `epoch`, the points drawn through `data`.
+// momentum): step t, step k of epoch `epoch`, at eta_t, the points drawn
+// through `data`.
 // With `by_weights`, the points of epoch 0 add to the Lagrange sums `sums`.
-fn shuffled_step(trial: u32, slot: u32, epoch: u32, k: u32, th: vec4<f32>, prev: ptr<function, vec4<f32>>, data: ptr<function, Normals>, sums: ptr<function, vec4<f32>>) -> vec4<f32> {
+fn shuffled_step(trial: u32, slot: u32, t: u32, epoch: u32, k: u32, th: vec4<f32>, prev: ptr<function, vec4<f32>>, data: ptr<function, Normals>, sums: ptr<function, vec4<f32>>) -> vec4<f32> {
     if (k == 0u) {
         shuffle_epoch(trial, slot, epoch);
     }
@@ -258,7 +282,7 @@ fn shuffled_step(trial: u32, slot: u32, epoch: u32, k: u32, th: vec4<f32>, prev:
             *sums += lagrange(x);
         }
     }
-    return descend(th, prev, batch, cfg.eta / f32(cfg.batch));
+    return descend(th, prev, batch, eta_at(t) / f32(cfg.batch));
 }
 
 // Element i < 4 of a block's normals.
@@ -300,7 +324,6 @@ struct Stepped {
 fn identity_steps(trial: u32, t0: u32, t1: u32, start: Stepped) -> Stepped {
     let n = cfg.n;
     let per = n / cfg.batch;
-    let scale = cfg.eta / f32(cfg.batch);
     var th = start.th;
     var prev = start.prev;
     var flag = start.flag;
@@ -322,7 +345,7 @@ fn identity_steps(trial: u32, t0: u32, t1: u32, start: Stepped) -> Stepped {
             e++;
             filled++;
             if (filled == cfg.batch) {
-                th = descend(th, &prev, batch, scale);
+                th = descend(th, &prev, batch, eta_at(t) / f32(cfg.batch));
                 flag |= divergence(th);
                 at = gradient_point(th, prev);
                 batch = empty_batch();
@@ -348,8 +371,9 @@ fn identity_steps(trial: u32, t0: u32, t1: u32, start: Stepped) -> Stepped {
 fn continuous_step(trial: u32, t: u32, th: vec4<f32>) -> vec4<f32> {
     let k = cfg.substeps;
     let m = RULE_LEN;
-    let h = cfg.eta / f32(k);
-    let sigma = cfg.eta / sqrt(f32(k * cfg.batch));
+    let eta = eta_at(t);
+    let h = eta / f32(k);
+    let sigma = eta / sqrt(f32(k * cfg.batch));
     var x = th;
     for (var s = 0u; s < k; s++) {
         var mean = vec4<f32>(0.0);
@@ -523,7 +547,7 @@ fn run_steps(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
         var epoch = cfg.t0 / per;
         var k = cfg.t0 % per;
         for (var t = cfg.t0; t < cfg.t1; t++) {
-            th = shuffled_step(ln.trial, ln.slot, epoch, k, th, &prev, &normals, &sums);
+            th = shuffled_step(ln.trial, ln.slot, t, epoch, k, th, &prev, &normals, &sums);
             flag |= divergence(th);
             k++;
             if (k == per) {

@@ -5,11 +5,12 @@
 //! trial i of each arm draws its data from the same keys (seed, trial,
 //! datapoint), so their difference is paired trial by trial
 //! ([`crate::backend::driver`]). What may differ is everything else about
-//! the optimizer: which one, η, B (E follows from T = E·N/B), the shuffle,
-//! K, β, Nesterov and λ.
+//! the optimizer: which one, η and its schedule, B (E follows from
+//! T = E·N/B), the shuffle, K, β, Nesterov and λ.
 
 use crate::error::{usage, Result};
 use crate::optimizer::Optimizer;
+use crate::schedule::Schedule;
 use clap::ValueEnum;
 use std::fmt;
 
@@ -18,6 +19,7 @@ use std::fmt;
 pub struct Alternative {
     pub optimizer: Option<Optimizer>,
     pub eta: Option<f64>,
+    pub schedule: Option<Schedule>,
     pub batch: Option<usize>,
     pub shuffle: Option<bool>,
     pub substeps: Option<u32>,
@@ -27,7 +29,7 @@ pub struct Alternative {
 }
 
 /// The keys `--compare` takes, for its errors and help.
-pub const KEYS: &str = "optimizer, eta, batch, shuffle, substeps, beta, nesterov, lambda";
+pub const KEYS: &str = "optimizer, eta, schedule, batch, shuffle, substeps, beta, nesterov, lambda";
 
 impl From<Optimizer> for Alternative {
     fn from(optimizer: Optimizer) -> Self {
@@ -58,6 +60,10 @@ impl Alternative {
                     .replace(Optimizer::from_str(value, true).map_err(|_| bad("an optimizer (sgd, gd, sde, ...)"))?)
                     .is_some(),
                 "eta" => alt.eta.replace(value.parse().map_err(|_| bad("a number"))?).is_some(),
+                "schedule" => {
+                    let schedule = Schedule::parse(value).map_err(|e| usage(format!("--compare {text}: {e}")))?;
+                    alt.schedule.replace(schedule).is_some()
+                }
                 "batch" => alt.batch.replace(value.parse().map_err(|_| bad("a whole number"))?).is_some(),
                 "shuffle" => alt.shuffle.replace(value.parse().map_err(|_| bad("true or false"))?).is_some(),
                 "substeps" => alt.substeps.replace(value.parse().map_err(|_| bad("a whole number"))?).is_some(),
@@ -97,6 +103,7 @@ impl fmt::Display for Alternative {
         let mut items: Vec<String> = self.optimizer.iter().map(|o| o.name().to_string()).collect();
         let mut put = |key: &str, value: Option<String>| items.extend(value.map(|v| format!("{key}={v}")));
         put("eta", self.eta.map(|x| x.to_string()));
+        put("schedule", self.schedule.map(|x| x.to_string()));
         put("batch", self.batch.map(|x| x.to_string()));
         put("shuffle", self.shuffle.map(|x| x.to_string()));
         put("substeps", self.substeps.map(|x| x.to_string()));

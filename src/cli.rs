@@ -15,6 +15,7 @@ use crate::network::pac_bayes::PriorMean;
 use crate::optimizer::Optimizer;
 use crate::report::predict::PredictReport;
 use crate::report::{csv, table, RunReport};
+use crate::schedule::Schedule;
 use crate::stats::Interval;
 use crate::study::StudySpec;
 use crate::sweep::{self, Values};
@@ -71,6 +72,10 @@ pub struct SetupArgs {
     /// Learning rate η (update θ ← θ − η · mean of the batch's gradients) [default: 0.1; a network preset's own].
     #[arg(long, allow_negative_numbers = true, value_parser = sweep::reals)]
     pub eta: Option<Values<f64>>,
+    /// Learning-rate schedule, η_t = η·s(t): constant, step:K:γ (η·γ^⌊t/K⌋),
+    /// cosine (η·(1 + cos(πt/T))/2) or 1/t[:τ] (η·τ/(τ + t)).
+    #[arg(long, value_name = "SCHEDULE", value_parser = Schedule::value_parser)]
+    pub schedule: Option<Schedule>,
     /// Steps T [default: 1 for gauss, 10 otherwise; 0 reports the init].
     #[arg(long, allow_negative_numbers = true, value_parser = sweep::whole::<usize>)]
     pub steps: Option<Values<usize>>,
@@ -99,7 +104,7 @@ pub struct SetupArgs {
     pub substeps: Option<Values<u32>>,
     /// Also run a second arm on the same training sets (the same N and T)
     /// and report paired differences: another optimizer (`gd`), or settings
-    /// that differ (`batch=5`, `eta=0.05,optimizer=sde`; keys: optimizer, eta,
+    /// that differ (`batch=5`, `eta=0.05,optimizer=sde`; keys: optimizer, eta, schedule,
     /// batch, shuffle, substeps, beta, nesterov, lambda).
     #[arg(long, value_name = "OPTIMIZER|KEY=VALUE,...", value_parser = Alternative::value_parser)]
     pub compare: Option<Alternative>,
@@ -164,6 +169,7 @@ impl SetupArgs {
             params: parse_params(&self.params)?.into_iter().map(|(k, v)| (k, v[0])).collect(),
             optimizer: self.optimizer,
             eta: first(&self.eta).unwrap_or(DEFAULT_ETA),
+            schedule: self.schedule.unwrap_or_default(),
             steps: first(&self.steps),
             init: self.init.as_deref().map(parse_init).transpose()?,
             train_size: first(&self.train_size),
@@ -367,6 +373,7 @@ impl RunArgs {
             ("--epochs", s.epochs.is_some()),
             ("--substeps", s.substeps.is_some()),
             ("--compare", s.compare.is_some()),
+            ("--schedule", s.schedule.is_some()),
             ("--beta", s.beta.is_some()),
             ("--nesterov", s.nesterov),
             ("--lambda", s.lambda.is_some()),

@@ -40,7 +40,7 @@ pub struct DriftWindow {
     /// Least-squares weights w_r of θ(t_r).
     pub slope: Vec<f64>,
     /// Weights of the mean gradient G(θ(t_r)) in the mean conditional step
-    /// (−η / the number of records in [from, T)); `None` where the
+    /// (−η_t / the number of records in [from, T)); `None` where the
     /// estimator does not apply.
     pub step: Option<Vec<f64>>,
 }
@@ -61,8 +61,8 @@ impl DriftWindow {
         let fresh = plan.optimizer == Optimizer::Sgd && plan.grid.epochs == 1;
         let before_end = window.iter().filter(|&&t| t < steps).count();
         let step = fresh.then(|| {
-            let w = -plan.eta / before_end as f64;
-            record_steps.iter().map(|&t| if late(t) && t < steps { w } else { 0.0 }).collect()
+            let w = |t: usize| -plan.eta_at(t) / before_end as f64;
+            record_steps.iter().map(|&t| if late(t) && t < steps { w(t) } else { 0.0 }).collect()
         });
         Some(DriftWindow { from: window[0], to: window[window.len() - 1], records: window.len(), slope, step })
     }
@@ -133,7 +133,7 @@ mod tests {
     use crate::grid::Grid;
 
     fn plan(optimizer: Optimizer, grid: Grid) -> Plan {
-        Plan { optimizer, grid, eta: 0.1, substeps: 4, update: Default::default() }
+        Plan { optimizer, grid, eta: 0.1, substeps: 4, update: Default::default(), schedule: Default::default() }
     }
 
     #[test]

@@ -19,6 +19,7 @@ use crate::landscape::{AnyLandscape, Landscape, Visitor};
 use crate::optimizer::{Dynamics, Optimizer, Update};
 use crate::plan::Plan;
 use crate::rng::STREAM_LENGTH;
+use crate::schedule::Schedule;
 use crate::stats::Interval;
 
 /// Everything a run needs, as a user states it: the flags of `simsgd run`.
@@ -60,6 +61,8 @@ pub struct Spec {
     pub nesterov: bool,
     /// λ of `invhess` [default: [`DEFAULT_LAMBDA`]].
     pub lambda: Option<f64>,
+    /// η_t = η·s(t) (`--schedule`).
+    pub schedule: Schedule,
     pub trials: u64,
     pub seed: u64,
     /// Record the learning curve every k steps.
@@ -89,6 +92,7 @@ impl Default for Spec {
             beta: None,
             nesterov: false,
             lambda: None,
+            schedule: Schedule::Constant,
             trials: 100_000,
             seed: 0,
             record_every: None,
@@ -162,6 +166,7 @@ impl Spec {
             eta: self.eta,
             substeps: self.substeps,
             update: update(self.optimizer, self.beta, self.nesterov, self.lambda)?,
+            schedule: self.schedule,
         };
         let compare = match (alt, other) {
             (Some(alt), Some(o)) => Some(self.compared_plan(alt, o, &flags, &primary, update)?),
@@ -216,6 +221,7 @@ impl Spec {
             optimizer: o,
             grid,
             eta: alt.eta.unwrap_or(self.eta),
+            schedule: alt.schedule.unwrap_or(self.schedule),
             substeps: alt.substeps.unwrap_or(self.substeps),
             update: update(
                 o,
@@ -271,6 +277,9 @@ impl Spec {
         }
         if self.substeps != d.substeps {
             flag("substeps", self.substeps.to_string());
+        }
+        if !self.schedule.is_constant() {
+            flag("schedule", self.schedule.to_string());
         }
         if let Some(c) = &self.compare {
             flag("compare", c.to_string());
@@ -409,6 +418,11 @@ impl Experiment {
             }
             if plan.substeps == 0 {
                 return Err(usage("--substeps must be at least 1"));
+            }
+            if plan.optimizer == Optimizer::Gdc && !plan.schedule.is_constant() {
+                return Err(usage(
+                    "--schedule does not apply to gdc: its correction is Corollary 3's, for a constant η",
+                ));
             }
             if plan.steps() > MAX_GRID || plan.grid.train_size > MAX_GRID {
                 return Err(usage("steps and training set size must be below 2^30"));

@@ -42,6 +42,7 @@ pub mod progress;
 pub mod quadrature;
 pub mod report;
 pub mod rng;
+pub mod schedule;
 pub mod stats;
 pub mod study;
 pub mod sweep;

@@ -4,6 +4,7 @@
 
 use crate::grid::Grid;
 use crate::optimizer::{Dynamics, Optimizer, Update};
+use crate::schedule::Schedule;
 
 /// One optimizer's run: its grid and step rule.
 #[derive(Clone, Debug, PartialEq)]
@@ -16,11 +17,18 @@ pub struct Plan {
     /// What a step does with the batch's gradient: [`Update::Gradient`]
     /// except for `momentum` and `invhess`.
     pub update: Update,
+    /// η_t = η·s(t) (`--schedule`).
+    pub schedule: Schedule,
 }
 
 impl Plan {
     pub fn steps(&self) -> usize {
         self.grid.steps()
+    }
+
+    /// η_t, the learning rate of step t.
+    pub fn eta_at(&self, t: usize) -> f64 {
+        self.eta * self.schedule.rate(t, self.steps())
     }
 
     pub fn dynamics(&self) -> Dynamics {

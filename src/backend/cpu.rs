@@ -132,10 +132,11 @@ fn discrete_step<L: Landscape<D>, const D: usize>(
             }
         }
     }
+    let eta = plan.eta_at(t);
     if plan.optimizer == Optimizer::Gdc {
-        gdc_correction(l, plan.eta, n, &ws.xs, th, &mut acc);
+        gdc_correction(l, eta, n, &ws.xs, th, &mut acc);
     }
-    let scale = plan.eta / grid.batch as f64;
+    let scale = eta / grid.batch as f64;
     if curvature {
         // (η⁻¹ I + λ h̄) s = ḡ is (I + (ηλ/B) Σh) (B s/η) = Σg: solve for the
         // summed gradient so that λ = 0 would give SGD's step exactly.
@@ -213,8 +214,9 @@ fn continuous_step<L: Landscape<D>, const D: usize>(
     let m = rule.nodes.len();
     assert!(m <= MAX_NODES);
     let k = substeps as usize;
-    let h = plan.eta / k as f64;
-    let sigma = plan.eta / ((k * plan.grid.batch) as f64).sqrt();
+    let eta = plan.eta_at(t);
+    let h = eta / k as f64;
+    let sigma = eta / ((k * plan.grid.batch) as f64).sqrt();
     let root_w: [f64; MAX_NODES] = from_fn(|j| rule.weights.get(j).map_or(0.0, |w| w.sqrt()));
     let mut g = [[0.0; D]; MAX_NODES];
     for s in 0..k {

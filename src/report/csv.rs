@@ -4,7 +4,7 @@
 //! Columns: `optimizer, arm, kind, observable, step, n, mean, stderr,
 //! ci95_lo, ci95_hi, theory`, then the resolved spec of the row's arm: `diverged`
 //! (its diverged trials), `landscape`, the landscape's parameters by name,
-//! `eta, steps, train_size, batch, epochs, shuffle, substeps, beta,
+//! `eta, schedule, steps, train_size, batch, epochs, shuffle, substeps, beta,
 //! nesterov, lambda, trials, seed, backend, version` (empty where they do
 //! not apply; whole numbers as such). `kind` is `final` (θ_T and the losses after T steps),
 //! `curve` (`--record-every`), `drift_slope` and `drift_conditional` (the
@@ -33,6 +33,7 @@ fn spec_header(params: &[&str]) -> Vec<String> {
     h.extend(
         [
             "eta",
+            "schedule",
             "steps",
             "train_size",
             "batch",
@@ -64,6 +65,7 @@ fn spec_cells(r: &RunReport, arm: Arm) -> Vec<String> {
     c.extend(r.params.values().map(|v| v.to_string()));
     c.extend([
         arm.eta.to_string(),
+        arm.schedule.to_string(),
         r.steps.to_string(),
         arm.train_size.to_string(),
         arm.batch.to_string(),
@@ -83,9 +85,10 @@ fn spec_cells(r: &RunReport, arm: Arm) -> Vec<String> {
 
 /// What differs between a run's two arms.
 #[derive(Clone, Copy)]
-struct Arm {
+struct Arm<'a> {
     diverged: u64,
     eta: f64,
+    schedule: &'a str,
     train_size: usize,
     batch: usize,
     epochs: usize,
@@ -180,6 +183,7 @@ fn report(rows: &mut Rows, r: &RunReport) {
     let primary = Arm {
         diverged: r.diverged,
         eta: r.eta,
+        schedule: &r.schedule,
         train_size: r.train_size,
         batch: r.batch,
         epochs: r.epochs,
@@ -197,6 +201,7 @@ fn report(rows: &mut Rows, r: &RunReport) {
         let compared = Arm {
             diverged: p.diverged,
             eta: p.eta,
+            schedule: &p.schedule,
             train_size: p.train_size,
             batch: p.batch,
             epochs: p.epochs,

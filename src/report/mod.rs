@@ -52,6 +52,7 @@ pub struct PairedReport {
     #[serde(flatten)]
     pub update: UpdateParams,
     pub eta: f64,
+    pub schedule: String,
     pub train_size: usize,
     pub batch: usize,
     pub epochs: usize,
@@ -270,6 +271,8 @@ pub struct RunReport {
     pub adapter: Option<String>,
     pub threads: usize,
     pub eta: f64,
+    /// η_t = η·s(t) (`--schedule`; `constant`).
+    pub schedule: String,
     pub steps: usize,
     pub train_size: usize,
     pub batch: usize,
@@ -415,8 +418,9 @@ pub fn labels(a: &Plan, b: &Plan) -> [String; 2] {
     type Key = (&'static str, bool, fn(&Plan, &UpdateParams) -> String);
     let (ua, ub) = (UpdateParams::of(a), UpdateParams::of(b));
     let sgd_grid = !a.optimizer.full_batch() && !b.optimizer.full_batch();
-    let keys: [Key; 7] = [
+    let keys: [Key; 8] = [
         ("eta", a.eta != b.eta, |p, _| p.eta.to_string()),
+        ("schedule", a.schedule != b.schedule, |p, _| p.schedule.to_string()),
         ("batch", sgd_grid && a.grid.batch != b.grid.batch, |p, _| p.grid.batch.to_string()),
         ("shuffle", sgd_grid && a.grid.shuffle != b.grid.shuffle, |p, _| p.grid.shuffle.to_string()),
         ("substeps", substeps(a).zip(substeps(b)).is_some_and(|(x, y)| x != y), |p, _| p.substeps.to_string()),
@@ -470,6 +474,7 @@ impl RunReport {
                 optimizer: p.optimizer,
                 update: UpdateParams::of(p),
                 eta: p.eta,
+                schedule: p.schedule.to_string(),
                 train_size: p.grid.train_size,
                 batch: p.grid.batch,
                 epochs: p.grid.epochs,
@@ -502,6 +507,7 @@ impl RunReport {
             adapter: None,
             threads,
             eta: plan.eta,
+            schedule: plan.schedule.to_string(),
             steps: plan.steps(),
             train_size: plan.grid.train_size,
             batch: plan.grid.batch,

@@ -219,10 +219,11 @@ pub fn render(r: &RunReport) -> String {
     let params = if params.is_empty() { String::new() } else { format!(" ({})", params.join(", ")) };
     let _ = writeln!(
         out,
-        "{}{params} · {} · η = {} · T = {} (N = {}, B = {}, E = {}{}){} · {} trials · seed {} · {} · {:.2} s",
+        "{}{params} · {} · η = {}{} · T = {} (N = {}, B = {}, E = {}{}){} · {} trials · seed {} · {} · {:.2} s",
         r.landscape,
         r.optimizer.name(),
         r.eta,
+        if r.schedule == "constant" { String::new() } else { format!(" ({} schedule)", r.schedule) },
         r.steps,
         r.train_size,
         r.batch,

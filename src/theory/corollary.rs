@@ -98,7 +98,7 @@ pub fn valley_drift(s: &Statistics, eta: f64, batch: usize, substeps: u32, noise
 /// [`valley_drift`] for a plan's η, batch and substeps, where its steps draw
 /// fresh noise (`Plan::fresh_noise`).
 pub fn valley_drift_of(s: &Statistics, plan: &Plan) -> Option<ValleyDrift> {
-    if !plan.fresh_noise() {
+    if !plan.fresh_noise() || !plan.schedule.is_constant() {
         return None;
     }
     let (substeps, noise) = match plan.dynamics() {
@@ -213,6 +213,10 @@ pub fn corollaries(
     predict: impl Fn(&Plan) -> Result<Prediction>,
 ) -> Result<Corollaries> {
     let grid = &plan.grid;
+    // Each corollary is derived for a constant η.
+    if !plan.schedule.is_constant() {
+        return Ok(Corollaries::default());
+    }
     let mut c = Corollaries { valley_drift: valley_drift_of(s, plan), ..Default::default() };
     if plan.optimizer == Optimizer::Gd {
         c.tic_gap = tic_gap(s, grid.train_size);

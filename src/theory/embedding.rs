@@ -215,11 +215,16 @@ pub fn count(d: &Diagram, shape: &Shape) -> f64 {
 /// edge child → parent carries κ(t_parent − t_child), and an edge to the
 /// root (θ_T, at T) κ(T − t_child). Nesterov's look-ahead θ_t + β(θ_t − θ_{t−1})
 /// adds β^j: κ(j) + β^j = κ(j + 1) on the edges between nodes.
+///
+/// A learning-rate schedule (`crate::schedule`) weights each node by its
+/// step's rate s(t): θ_t − θ₀ = −η Σ_{s<t} s(s) κ(t − s) ḡ_s.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Kernel {
     /// κ(j) for j = 0 ..= T + 1.
     sums: Vec<f64>,
     nesterov: bool,
+    /// s(t) for each step t of the grid; empty for a constant η.
+    rates: Vec<f64>,
 }
 
 impl Kernel {
@@ -230,7 +235,21 @@ impl Kernel {
             sums.push(sums.last().unwrap() + power);
             power *= beta;
         }
-        Kernel { sums, nesterov }
+        Kernel { sums, nesterov, rates: Vec::new() }
+    }
+
+    /// The kernel with a node at step t weighted by `rates[t]`.
+    pub fn with_rates(self, rates: Vec<f64>) -> Self {
+        Kernel { rates, ..self }
+    }
+
+    /// The product of the nodes' rates at `steps`.
+    fn nodes(&self, steps: &[usize]) -> f64 {
+        if self.rates.is_empty() {
+            1.0
+        } else {
+            steps.iter().map(|&t| self.rates[t]).product()
+        }
     }
 
     /// The weight of a node j steps before its parent.
@@ -347,7 +366,8 @@ pub fn weighted_count(d: &Diagram, shape: &Shape, kernel: &Kernel) -> f64 {
                         *step = e[rho.rank[v]] * slots + s[at[v]];
                     }
                     let inner: f64 = edges.iter().map(|x| kernel.edge(steps[x.parent] - steps[x.child])).product();
-                    part += inner * roots.iter().map(|&v| kernel.root(total - steps[v])).product::<f64>();
+                    let root: f64 = roots.iter().map(|&v| kernel.root(total - steps[v])).product();
+                    part += inner * root * kernel.nodes(&steps);
                 });
             });
             sum += samples * part;

@@ -79,32 +79,44 @@ impl Expansion {
 enum Update {
     /// Every embedding counts 1.
     Gradient,
-    /// Embeddings weighted by momentum's kernel.
-    HeavyBall(Kernel),
+    /// Embeddings weighted by momentum's kernel and the schedule's rates.
+    Weighted(Kernel),
     /// Each diagram also with its same-step marks, λ per mark.
     InverseHessian(f64),
 }
 
 impl Update {
-    /// The plan's update, refused where its expansion is not implemented:
-    /// momentum on a grid too long to list.
-    fn of(plan: &Plan, order: usize) -> Result<Self> {
-        let shape = Shape::of(&plan.grid);
-        Ok(match plan.update {
-            optimizer::Update::Gradient => Update::Gradient,
-            optimizer::Update::InverseHessian { lambda } => Update::InverseHessian(lambda),
-            optimizer::Update::HeavyBall { beta, nesterov } => {
-                let terms = weighted_terms(order, &shape);
-                if terms > MAX_WEIGHTED_TERMS {
-                    return Err(usage(format!(
-                        "momentum's theory lists its embeddings, and T = {} at order {order} needs {terms:.1e} \
-                         step tuples per diagram (at most {MAX_WEIGHTED_TERMS:e}): use fewer steps or a lower --order",
-                        plan.steps()
-                    )));
-                }
-                Update::HeavyBall(Kernel::new(beta, nesterov, plan.steps()))
+    /// The plan's update on the expansion's grid `shape`, refused where
+    /// its expansion is not implemented: momentum or a schedule on a grid
+    /// too long to list, invhess with a schedule.
+    fn of(plan: &Plan, shape: &Shape, order: usize) -> Result<Self> {
+        let scheduled = !plan.schedule.is_constant();
+        let (beta, nesterov, what) = match plan.update {
+            optimizer::Update::Gradient if !scheduled => return Ok(Update::Gradient),
+            optimizer::Update::InverseHessian { .. } if scheduled => {
+                return Err(usage("the theory of invhess with a --schedule is not implemented (drop --theory)"))
             }
-        })
+            optimizer::Update::InverseHessian { lambda } => return Ok(Update::InverseHessian(lambda)),
+            optimizer::Update::Gradient => (0.0, false, "a --schedule"),
+            optimizer::Update::HeavyBall { beta, nesterov } => (beta, nesterov, "momentum"),
+        };
+        let terms = weighted_terms(order, shape);
+        if terms > MAX_WEIGHTED_TERMS {
+            return Err(usage(format!(
+                "the theory of {what} lists its embeddings, and T = {} at order {order} needs {terms:.1e} step \
+                 tuples per diagram (at most {MAX_WEIGHTED_TERMS:e}): use fewer steps or a lower --order",
+                plan.steps()
+            )));
+        }
+        // The grid's steps: the substeps of sde and ode, each at its step's rate.
+        let total = shape.slots * shape.epochs;
+        let per_step = total / plan.steps().max(1);
+        let kernel = Kernel::new(beta, nesterov, total);
+        Ok(Update::Weighted(if scheduled {
+            kernel.with_rates((0..total).map(|u| plan.schedule.rate(u / per_step, plan.steps())).collect())
+        } else {
+            kernel
+        }))
     }
 
     /// The diagrams `d` stands for: itself, and for invhess its markings.
@@ -120,7 +132,7 @@ impl Update {
     fn embeddings(&self, d: &Diagram, shape: &Shape) -> (f64, f64) {
         match self {
             Update::Gradient => (count(d, shape), 1.0),
-            Update::HeavyBall(kernel) => (weighted_count(d, shape, kernel), 1.0),
+            Update::Weighted(kernel) => (weighted_count(d, shape, kernel), 1.0),
             Update::InverseHessian(lambda) => (count(d, shape), lambda.powi(d.marks() as i32)),
         }
     }
@@ -136,7 +148,7 @@ pub fn predict(law: &Law, plan: &Plan, order: usize) -> Result<Prediction> {
         return Err(usage(format!("--order {order}: GDC is predicted to order {GDC_MAX_ORDER} (Corollary 3)")));
     }
     let ex = Expansion::of(plan);
-    let update = Update::of(plan, order)?;
+    let update = Update::of(plan, &ex.shape, order)?;
     let n_train = plan.grid.train_size as f64;
     let l = law.population[0][0];
     let mut terms = Terms::default();
@@ -242,6 +254,7 @@ mod tests {
             eta: 0.1,
             substeps: 16,
             update: Default::default(),
+            schedule: Default::default(),
         }
     }
 

@@ -323,6 +323,11 @@ pub fn covers(plan: &Plan, mode: Resum) -> bool {
 
 /// The plan's [`Layout`] for `fewer` steps less, or why it is not re-summed.
 fn layout(plan: &Plan, mode: Resum, fewer: usize) -> Result<Layout> {
+    if !plan.schedule.is_constant() {
+        return Err(usage(
+            "--resum: the re-summation is for a constant η; a --schedule's η-series is not (drop --resum)",
+        ));
+    }
     let eta = plan.eta;
     let recurrence =
         match plan.update {

@@ -21,7 +21,8 @@ pub const LARGE_Z: f64 = 5.0;
 /// The η-series' expansion parameter for `plan`: η_eff·T·λ_max, λ_max the
 /// largest |eigenvalue| of H at θ₀ and η_eff = η, or η/(1 − β) for momentum
 /// (corollary 6's limit): the exponent of the propagator (1 − η_eff λ)^T
-/// that the series expands term by term (seed 001, Theorem 1).
+/// that the series expands term by term (seed 001, Theorem 1). With a
+/// schedule, T is Σ_t s(t).
 pub fn series_scale(law: &Law, plan: &Plan) -> f64 {
     let (lambda, _) = symmetric_eigen(&law.population[2], law.dim);
     let top = lambda.iter().fold(0.0f64, |m, l| m.max(l.abs()));
@@ -29,7 +30,8 @@ pub fn series_scale(law: &Law, plan: &Plan) -> f64 {
         Update::HeavyBall { beta, .. } => plan.eta / (1.0 - beta),
         _ => plan.eta,
     };
-    rate * plan.steps() as f64 * top
+    let steps: f64 = plan.schedule.rates(plan.steps()).iter().sum();
+    rate * steps * top
 }
 
 /// What may bring `p` closer to the truth.
@@ -39,6 +41,7 @@ fn remedy(plan: &Plan, p: &Prediction) -> &'static str {
         None if resum::covers(plan, Resum::Exact) => {
             "--resum, which re-sums the Hessian to all orders and covers this plan"
         }
+        None if !plan.schedule.is_constant() => "a smaller η or fewer steps (--resum is for a constant η)",
         None => {
             "a smaller η or fewer steps (--resum re-sums fresh-sample SGD, GD, SDE, ODE and momentum on those, \
              not this grid)"

@@ -274,6 +274,14 @@ fn statistics_match_the_cpu() {
             compare: Some(Optimizer::Gd.into()),
             ..Spec { landscape: "shifting-valleys".into(), ..paired.clone() }
         },
+        // Schedules (issue 18): cosine on a grid, 1/t on the SDE's substeps.
+        Spec {
+            steps: Some(12),
+            record_every: Some(2),
+            schedule: simsgd::schedule::Schedule::Cosine,
+            compare: Some(simsgd::alternative::Alternative::parse("sde,schedule=1/t:3,substeps=2").unwrap()),
+            ..Spec { landscape: "archimedes".into(), ..paired.clone() }
+        },
         Spec {
             eta: 0.002,
             record_every: Some(5),

@@ -20,6 +20,7 @@ mod momentum;
 mod predictions;
 mod reliability;
 mod resum;
+mod schedule;
 mod shifting_valleys;
 mod simulation;
 mod study;

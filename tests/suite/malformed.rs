@@ -318,13 +318,22 @@ pub(crate) const REFUSED: &[(&str, &str)] = &[
     ("run gauss --compare eta=0.1", "--compare eta=0.1: this is the primary run itself (sgd)"),
     ("run archimedes --optimizer sde --compare substeps=16", "--compare substeps=16: this is the primary run itself"),
     ("run gauss --compare steps=5", "'steps=5' for '--compare <OPTIMIZER|KEY=VALUE,...>': steps cannot differ: both arms run T steps on the same N points"),
-    ("run gauss --compare colour=red", "'colour=red' for '--compare <OPTIMIZER|KEY=VALUE,...>': unknown key 'colour' (keys: optimizer, eta, batch,"),
+    ("run gauss --compare colour=red", "'colour=red' for '--compare <OPTIMIZER|KEY=VALUE,...>': unknown key 'colour' (keys: optimizer, eta, schedule, batch,"),
     ("run gauss --compare eta=fast", "'eta=fast' for '--compare <OPTIMIZER|KEY=VALUE,...>': eta=fast is not a number"),
     ("run gauss --compare gd,batch=2", "--compare gd,batch=2: batch and shuffle describe SGD's grid, and the compared arm runs gd"),
     ("run gauss --compare beta=0.5", "--compare beta=0.5: beta and nesterov are momentum's, and the compared arm runs sgd"),
     ("run gauss --compare momentum,beta=1", "--beta must lie in [0, 1), got 1"),
     ("run gauss --compare eta=-1", "--eta must be positive and finite, got -1"),
     ("run archimedes --train-size 10 --compare batch=3 --epochs 1", "--compare batch=3: it runs on the same N = 10 points for T = 10 steps"),
+    // Learning-rate schedules (issue 18).
+    ("run gauss --schedule linear", "invalid value 'linear' for '--schedule <SCHEDULE>': schedules are constant, step:K:γ"),
+    ("run gauss --schedule step:0:0.5", "K must be a whole number of steps, at least 1, got '0'"),
+    ("run gauss --schedule 1/t:-2", "τ must be a positive number, got '-2'"),
+    ("run gauss --optimizer gdc --schedule cosine", "--schedule does not apply to gdc: its correction is Corollary 3's"),
+    ("run gauss --schedule cosine --theory --resum", "--resum: the re-summation is for a constant η"),
+    ("predict gauss --optimizer invhess --schedule cosine", "the theory of invhess with a --schedule is not implemented"),
+    ("run mlp --schedule cosine", "--schedule does not apply to the network study mlp"),
+    ("run gauss --compare schedule=sometimes", "'schedule=sometimes' for '--compare <OPTIMIZER|KEY=VALUE,...>': --schedule sometimes: schedules are"),
     // Grid arithmetic (issue 18): N and B leave T open.
     ("run archimedes --train-size 10 --batch 5", "--train-size 10 with --batch 5 leaves T open: give --steps (T) or --epochs (E)"),
     // The network study (issue 14).
@@ -387,11 +396,11 @@ pub(crate) const REFUSED: &[(&str, &str)] = &[
     ("run mlp --beta 0.5", "--beta does not apply to the network study mlp"),
     (
         "predict archimedes --optimizer momentum --steps 2000",
-        "momentum's theory lists its embeddings, and T = 2000 at order 3",
+        "the theory of momentum lists its embeddings, and T = 2000 at order 3",
     ),
     (
         "predict archimedes --optimizer momentum --train-size 40 --epochs 30 --shuffle",
-        "momentum's theory lists its embeddings, and T = 1200 at order 3",
+        "the theory of momentum lists its embeddings, and T = 1200 at order 3",
     ),
     ("run mlp --trials 10 --pac-bayes --curvature-runs 11", "--curvature-runs must lie in 1 to --trials 10, got 11"),
 ];

@@ -33,6 +33,7 @@ use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::quadrature::MAX_NODES;
 use crate::rng::key;
+use crate::schedule::Schedule;
 use crate::stats::Moments;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -98,6 +99,10 @@ struct Config {
     drift_step: f32,
     beta: f32,
     lambda: f32,
+    schedule: u32,
+    every: u32,
+    schedule_param: f32,
+    steps: u32,
     pad1: u32,
     pad2: u32,
     params: [[f32; 4]; MAX_PARAMS / 4],
@@ -263,6 +268,13 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
             Update::HeavyBall { beta, .. } => (beta as f32, 0.0),
             Update::InverseHessian { lambda } => (0.0, lambda as f32),
         };
+        // The schedule's code (shaders/simulate.wgsl's `eta_at`) and parameters.
+        let (schedule, every, schedule_param) = match self.plan.schedule {
+            Schedule::Constant => (0, 1, 0.0),
+            Schedule::Step { every, factor } => (1, every.min(u32::MAX as usize) as u32, factor as f32),
+            Schedule::Cosine => (2, 1, 0.0),
+            Schedule::Inverse { tau } => (3, 1, tau as f32),
+        };
         Config {
             seed: key(self.exp.seed),
             trials: (trials.end - trials.start) as u32,
@@ -274,6 +286,10 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
             groups_x: grid_2d(groups).0,
             groups,
             eta: self.plan.eta as f32,
+            schedule,
+            every,
+            schedule_param,
+            steps: self.plan.steps() as u32,
             diverge_at: self.exp.diverge_at.min(f32::MAX as f64) as f32,
             beta,
             lambda,

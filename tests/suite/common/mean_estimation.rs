@@ -153,11 +153,42 @@ where
             kappa[p] = &kappa[p] + &term;
         }
     }
-    let theta = phi[t + 1].scale(theta0);
+    ending(phi[t + 1].scale(theta0), &kappa, h, s)
+}
+
+/// [test, gap, θ] from θ_T = θ − Σ_n κ_n x_n (θ the noiseless part): test
+/// loss ½H(θ² + Σκ_n²) and gap (S/N)Σκ_n (a training point's own noise
+/// lowers its loss by S·E[x_n θ_T] = −S κ_n).
+fn ending<R: Ring>(theta: R, kappa: &[R], h: f64, s: f64) -> [R; 3]
+where
+    for<'a> &'a R: Add<&'a R, Output = R> + Mul<&'a R, Output = R>,
+{
     let noise = kappa.iter().fold(R::default(), |acc, k| &acc + &(k * k));
     let test = (&(&theta * &theta) + &noise).scale(0.5 * h);
-    let gap = kappa.iter().fold(R::default(), |acc, k| &acc + k).scale(s / n as f64);
+    let gap = kappa.iter().fold(R::default(), |acc, k| &acc + k).scale(s / kappa.len() as f64);
     [test, gap, theta]
+}
+
+/// SGD over `batches` with the learning-rate schedule η_t = η·rates\[t\]:
+/// θ_{t+1} = (1 − η_t H)θ_t − (η_t S/B) Σ_batch x_n, so θ_T = φθ0 − Σ_n κ_n x_n
+/// with φ = Π_t (1 − η_t H) and κ_n = Σ_{t: n ∈ batch t} (η_t S/B) Π_{u>t} (1 − η_u H).
+pub fn scheduled(h: f64, s: f64, theta0: f64, n: usize, batches: &[Vec<usize>], rates: &[f64]) -> Exact {
+    let eta = Poly::var(0);
+    let t = batches.len();
+    // tail[k] = Π_{u ≥ k} (1 − η s_u H).
+    let mut tail = vec![Poly::constant(1.0); t + 1];
+    for u in (0..t).rev() {
+        tail[u] = &(&Poly::constant(1.0) + &eta.scale(-h * rates[u])) * &tail[u + 1];
+    }
+    let mut kappa = vec![Poly::default(); n];
+    for (step, batch) in batches.iter().enumerate() {
+        let term = &eta.scale(s * rates[step] / batch.len() as f64) * &tail[step + 1];
+        for &p in batch {
+            kappa[p] = &kappa[p] + &term;
+        }
+    }
+    let [test, gap, theta] = ending(tail[0].scale(theta0), &kappa, h, s);
+    Exact { test, gap, theta }
 }
 
 /// `steps` steps of K = `substeps` substeps θ ← bθ + (η/√K) S ξ, b = 1 − ηH/K
