@@ -46,7 +46,8 @@ fn build(lab: &Lab) -> Result<Drawing> {
                 s[k].push(magnitude(eta, &d));
             }
         }
-        let coefficients = difference_series(&Spec { compare: Some(Optimizer::Gd.into()), ..Spec::new(name) }.resolve()?, 3)?;
+        let coefficients =
+            difference_series(&Spec { compare: Some(Optimizer::Gd.into()), ..Spec::new(name) }.resolve()?, 3)?;
         s[2].extend(log_space(lo, hi, 40).into_iter().map(|eta| Point::new(eta, value(&coefficients, eta).abs())));
         let [gd, gdc, theory] = [s.remove(0), s.remove(0), s.remove(0)];
         panels.push(Chart {
