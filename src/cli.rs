@@ -73,7 +73,7 @@ pub struct SetupArgs {
     #[arg(long, allow_negative_numbers = true, value_parser = sweep::reals)]
     pub eta: Option<Values<f64>>,
     /// Learning-rate schedule, η_t = η·s(t): constant, step:K:γ (η·γ^⌊t/K⌋),
-    /// cosine (η·(1 + cos(πt/T))/2) or 1/t[:τ] (η·τ/(τ + t)).
+    /// cosine (η·(1 + cos(πt/T))/2) or 1/t:τ (η·τ/(τ + t); 1/t for τ = 1).
     #[arg(long, value_name = "SCHEDULE", value_parser = Schedule::value_parser)]
     pub schedule: Option<Schedule>,
     /// Steps T [default: 1 for gauss, 10 otherwise; 0 reports the init].
