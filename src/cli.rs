@@ -608,7 +608,7 @@ pub struct FigureArgs {
     /// List the figures and what each shows (and make none).
     #[arg(long, conflicts_with_all = ["name", "all", "quick", "backend", "out", "quiet"])]
     pub list: bool,
-    /// Fewer trials and points: all figures in about two minutes on two CPU cores.
+    /// Fewer trials and points: all figures in 2.5 to 4 minutes on two CPU cores.
     #[arg(long)]
     pub quick: bool,
     /// Where the simulations run.

@@ -3,7 +3,7 @@
 //! and the drift per step against η, measured beside the re-summed order-3
 //! prediction and the paper's leading law η²/6.
 
-use super::lab::{ci_point, law, measured, resummed, Drawing, Figure, Lab, Plot};
+use super::lab::{ci_point, law, measured, provenance, resummed, Drawing, Figure, Lab, Plot};
 use super::table::Table;
 use crate::error::Result;
 use crate::experiment::{Experiment, Spec};
@@ -54,12 +54,14 @@ fn build(lab: &Lab) -> Result<Drawing> {
             let mut row = vec![("kind", "curve".into()), ("eta", eta.into()), ("step", c.step.into())];
             row.extend(measured(&s));
             row.extend([("theory_resummed", predicted.into()), ("theory_leading", (eta * eta / 6.0 * t).into())]);
+            row.extend(provenance(&spec));
             table.push(row);
             band.push(ci_point(t, &s));
             line.push(Point::new(t, predicted));
         }
-        curves.push(Series::new(format!("η = {eta}, measured"), Style::Band, band));
-        curves.push(Series::new(format!("η = {eta}, re-summed"), Style::Dashed, line));
+        // One colour per η, measured and predicted alike.
+        curves.push(Series::new(format!("η = {eta}, measured"), Style::Band, band).coloured(i));
+        curves.push(Series::new(format!("η = {eta}, re-summed"), Style::Dashed, line).coloured(i));
         let (slope, step) = expected_drift(&exp)?;
         let tally = out.primary.drift.as_ref().expect("the late half holds records");
         for (kind, m, expected) in [
@@ -70,6 +72,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
             let mut row = vec![("kind", kind.into()), ("eta", eta.into()), ("step", steps.into())];
             row.extend(measured(&s));
             row.extend([("theory_resummed", expected.into()), ("theory_leading", (eta * eta / 6.0).into())]);
+            row.extend(provenance(&spec));
             table.push(row);
             if kind == "drift_slope" {
                 drift.push(ci_point(eta, &s));
@@ -95,6 +98,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
         let mut row = vec![("kind", "drift_slope_sde".into()), ("eta", eta.into()), ("step", steps.into())];
         row.extend(measured(&s));
         row.extend([("theory_resummed", expected_drift(&exp)?.0.into()), ("theory_leading", (eta * eta / 6.0).into())]);
+        row.extend(provenance(&spec));
         table.push(row);
         sde.push(ci_point(eta, &s));
     }
@@ -118,7 +122,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
         Chart {
             title: format!("Archimedes, SGD from θ = 0: mean z ({trials} trials)"),
             x_label: "step t".into(),
-            y_label: "E[z_t]".into(),
+            y_label: "E[zₜ]".into(),
             series: curves,
             ..Default::default()
         },
@@ -126,12 +130,16 @@ fn build(lab: &Lab) -> Result<Drawing> {
             title: format!("drift of z per step over steps {}..{steps}, ÷ η²", steps / 2),
             x_label: "learning rate η".into(),
             y_label: "(dz/dt) / η²".into(),
+            // SGD in one colour, its SDE in another, measured and predicted
+            // alike; the leading law, common to both, in black.
             series: vec![
-                Series::new("SGD, measured (95% CI)", Style::Markers, per_eta2(drift)),
-                Series::new("SDE K = 16, measured (95% CI)", Style::Markers, per_eta2(sde)),
-                Series::new("SGD, Corollary 1 discrete: 1/(2(3 − 2η))", Style::Line, law(1, |d| d.resummed[2])),
-                Series::new("SDE, Corollary 1 discrete: 1/(2(3 − 2η/16))", Style::Line, law(16, |d| d.resummed[2])),
-                Series::new("leading law (seed 001): 1/6", Style::Dashed, law(1, |d| d.leading[2])),
+                Series::new("SGD, measured (95% CI)", Style::Markers, per_eta2(drift)).coloured(0),
+                Series::new("SDE K = 16, measured (95% CI)", Style::Markers, per_eta2(sde)).coloured(1),
+                Series::new("SGD, Corollary 1 discrete: 1/(2(3 − 2η))", Style::Line, law(1, |d| d.resummed[2]))
+                    .coloured(0),
+                Series::new("SDE, Corollary 1 discrete: 1/(2(3 − 2η/16))", Style::Line, law(16, |d| d.resummed[2]))
+                    .coloured(1),
+                Series::new("leading law (seed 001): 1/6", Style::Dashed, law(1, |d| d.leading[2])).coloured(6),
             ],
             ..Default::default()
         },

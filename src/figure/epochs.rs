@@ -3,7 +3,7 @@
 //! difference of the final θ along the valley, against η, beside the η² law
 //! η²N(M−1)/(2M)·E[h_x g_x] and the engine's order-3 difference.
 
-use super::lab::{ci_point, log_space, measured, series, Drawing, Figure, Lab, Plot};
+use super::lab::{ci_point, log_space, measured, paired_provenance, series, Drawing, Figure, Lab, Plot};
 use super::table::Table;
 use crate::error::Result;
 use crate::experiment::Spec;
@@ -30,8 +30,8 @@ fn build(lab: &Lab) -> Result<Drawing> {
         for (j, eta) in log_space(0.0005, 0.01, points).into_iter().enumerate() {
             let spec =
                 Spec { train_size: Some(N), eta, trials, seed: (100 * i + j) as u64, ..Spec::new("shifting-valleys") };
-            let many = Spec { epochs: Some(m), eta: eta / m as f64, ..spec.clone() }.resolve()?;
-            let one = spec.resolve()?;
+            let many_spec = Spec { epochs: Some(m), eta: eta / m as f64, ..spec.clone() };
+            let (many, one) = (many_spec.resolve()?, spec.resolve()?);
             let d = lab.paired(&many, &many.plan, &one.plan, |t| t.theta[0])?;
             // Corollary 4 as `predict` prints it (theory::corollary): the
             // engine's order-3 difference and the η² law.
@@ -45,15 +45,17 @@ fn build(lab: &Lab) -> Result<Drawing> {
             row.push(("N", N.into()));
             row.extend(measured(&d));
             row.extend([("theory_eta2_law", law.into()), ("theory_order3", order3.into())]);
+            row.extend(paired_provenance(&many_spec, &spec));
             table.push(row);
             marks.push(ci_point(eta, &d));
             laws.push(Point::new(eta, law));
             engine.push(Point::new(eta, order3));
         }
-        chart_series.push(Series::new(format!("M = {m}, measured (95% CI)"), Style::Markers, marks));
-        chart_series.push(Series::new(format!("M = {m}, order 3"), Style::Line, engine));
+        // One colour per M, measured and predicted alike.
+        chart_series.push(Series::new(format!("M = {m}, measured (95% CI)"), Style::Markers, marks).coloured(i));
+        chart_series.push(Series::new(format!("M = {m}, order 3"), Style::Line, engine).coloured(i));
         if m == EPOCHS[EPOCHS.len() - 1] {
-            chart_series.push(Series::new("M = 8, η² law (M−1)N/(2M)·η²·E[h g]", Style::Dashed, laws));
+            chart_series.push(Series::new("M = 8, η² law (M−1)N/(2M)·η²·E[h g]", Style::Dashed, laws).coloured(i));
         }
     }
     let chart = Chart {

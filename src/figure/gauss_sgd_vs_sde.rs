@@ -4,7 +4,7 @@
 //! order-3 and order-4 predictions (the order-3 term carries the noise's
 //! skewness, −(T/6)·J·S).
 
-use super::lab::{ci_point, difference_series, measured, Drawing, Figure, Lab, Plot};
+use super::lab::{ci_point, difference_series, measured, provenance, Drawing, Figure, Lab, Plot};
 use super::table::Table;
 use crate::error::Result;
 use crate::experiment::Spec;
@@ -24,13 +24,15 @@ fn build(lab: &Lab) -> Result<Drawing> {
     let mut points = Vec::new();
     let setup = Spec { steps: Some(1), compare: Some(Optimizer::Sde.into()), substeps: 16, ..Spec::new("gauss") };
     for (i, eta) in [0.05, 0.1, 0.15, 0.2, 0.25].into_iter().enumerate() {
-        let (exp, out) = lab.run(&Spec { eta, trials, seed: 300 + i as u64, ..setup.clone() })?;
+        let spec = Spec { eta, trials, seed: 300 + i as u64, ..setup.clone() };
+        let (exp, out) = lab.run(&spec)?;
         let d = out.compare.as_ref().expect("paired").1.test_loss_diff.summary();
         let diff = |order| -> Result<f64> { Ok(value(&difference_series(&exp, order)?, eta)) };
         let mut row = vec![("observable", "test_loss_sgd_minus_sde".into()), ("eta", eta.into()), ("T", 1usize.into())];
         row.extend([("substeps", 16usize.into())]);
         row.extend(measured(&d));
         row.extend([("theory_order3", diff(3)?.into()), ("theory_order4", diff(4)?.into())]);
+        row.extend(provenance(&spec));
         table.push(row);
         points.push(ci_point(eta, &d));
     }
@@ -42,7 +44,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
     let chart = Chart {
         title: format!("Gauss at h = 0, one step: SGD − SDE (K = 16), paired ({trials} trials)"),
         x_label: "learning rate η".into(),
-        y_label: "E[L_SGD − L_SDE]".into(),
+        y_label: "E[l(θ₁)]: SGD − SDE".into(),
         series: vec![
             Series::new("measured (95% CI)", Style::Markers, points),
             Series::new("order 3 (skewness term)", Style::Dashed, line(3)?),

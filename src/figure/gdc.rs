@@ -4,7 +4,7 @@
 //! Valley of Death. GDC matches SGD to order η², so its gap to SGD is far
 //! smaller and shrinks one order faster.
 
-use super::lab::{difference_series, log_space, measured, Drawing, Figure, Lab, Plot};
+use super::lab::{difference_series, log_space, measured, provenance, Drawing, Figure, Lab, Plot};
 use super::table::Table;
 use crate::error::Result;
 use crate::experiment::Spec;
@@ -42,25 +42,27 @@ fn build(lab: &Lab) -> Result<Drawing> {
                 row.extend([("T", 10usize.into()), ("N", 10usize.into())]);
                 row.extend(measured(&d));
                 row.extend([("theory", theory.into()), ("theory_order", order.into())]);
+                row.extend(provenance(&spec));
                 table.push(row);
                 s[k].push(magnitude(eta, &d));
             }
         }
-        let coefficients =
-            difference_series(&Spec { compare: Some(Optimizer::Gd.into()), ..Spec::new(name) }.resolve()?, 3)?;
+        let setup = Spec { compare: Some(Optimizer::Gd.into()), ..Spec::new(name) };
+        let coefficients = difference_series(&setup.resolve()?, 3)?;
         s[2].extend(log_space(lo, hi, 40).into_iter().map(|eta| Point::new(eta, value(&coefficients, eta).abs())));
         let [gd, gdc, theory] = [s.remove(0), s.remove(0), s.remove(0)];
         panels.push(Chart {
             title: format!("{name}, T = N = 10 ({trials} paired trials)"),
             x_label: "learning rate η".into(),
-            y_label: "|E[L_SGD − L_other]|".into(),
+            y_label: "|E[l(θ₁₀)]: SGD − other|".into(),
             x_log: true,
             y_log: true,
             y_symlog: None,
             series: vec![
-                Series::new("SGD − GD (95% CI)", Style::Markers, gd),
-                Series::new("SGD − GDC (95% CI)", Style::Markers, gdc),
-                Series::new("SGD − GD, order 3", Style::Dashed, theory),
+                // SGD − GD measured and predicted in one colour.
+                Series::new("SGD − GD (95% CI)", Style::Markers, gd).coloured(0),
+                Series::new("SGD − GDC (95% CI)", Style::Markers, gdc).coloured(1),
+                Series::new("SGD − GD, order 3", Style::Dashed, theory).coloured(0),
             ],
         });
     }

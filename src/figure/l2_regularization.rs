@@ -13,12 +13,12 @@
 //! on the training points of `simsgd run` (the same random stream); plain GD
 //! comes from `simsgd run` itself, and the CSV carries both plain-GD means.
 
-use super::lab::{ci_point, log_space, measured, Drawing, Figure, Lab, Plot};
+use super::lab::{ci_point, figure_provenance, log_space, measured, provenance, Drawing, Figure, Lab, Plot};
 use super::table::Table;
 use crate::error::Result;
 use crate::experiment::Spec;
 use crate::optimizer::Optimizer;
-use crate::plot::{Chart, Point, Series, Style};
+use crate::plot::{subscript, Chart, Point, Series, Style};
 use crate::rng::{self, Stream};
 use crate::stats::Moments;
 use rayon::prelude::*;
@@ -131,6 +131,12 @@ fn build(lab: &Lab) -> Result<Drawing> {
                 ("oracle_test_loss", best.into()),
                 ("oracle_lambda", best_lambda.into()),
             ]);
+            // Plain GD is the run's; the tuned runs are the figure's, in
+            // closed form on the run's training sets.
+            row.extend(match observable {
+                "test_loss_gd" => provenance(&spec),
+                _ => figure_provenance(lab, FIGURE.name, seed),
+            });
             table.push(row);
         }
         s[0].push(ci_point(h, &gd));
@@ -139,6 +145,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
         s[3].push(Point::with_ci(h, diff.mean / gd.mean, diff.ci95[0] / gd.mean, diff.ci95[1] / gd.mean));
     }
     let [gd, tuned, best, diff] = [s.remove(0), s.remove(0), s.remove(0), s.remove(0)];
+    let loss = format!("l(θ{})", subscript(&STEPS.to_string()));
     let chart = |title: String, y: &str, y_log, series| Chart {
         title,
         x_label: "curvature H (C = 100)".into(),
@@ -151,7 +158,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
     let panels = vec![
         chart(
             format!("GD, N = {N}, T = {STEPS}, η = {ETA}, θ₀ = {INIT} ({trials} trials)"),
-            "E[test loss]",
+            &format!("E[{loss}]"),
             true,
             vec![
                 Series::new("plain GD (95% CI)", Style::Markers, gd),
@@ -161,7 +168,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
         ),
         chart(
             "tuned − plain GD, paired, relative (< 0: tuning helps)".into(),
-            "E[L_tuned − L_GD] / E[L_GD]",
+            &format!("E[{loss}]: (tuned − GD) / GD"),
             false,
             vec![Series::new("tuned − GD (95% CI)", Style::Markers, diff)],
         ),

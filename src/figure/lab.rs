@@ -1,6 +1,7 @@
 //! What every figure shares: the [`Figure`] entry, the [`Drawing`] it
 //! returns, the [`Lab`] that runs its experiments on the chosen backend, and
-//! the helpers for predictions, measured columns and chart points.
+//! the helpers for predictions, measured and provenance (seed and command)
+//! columns, labels and chart series.
 
 use super::table::Cell;
 use super::table::Table;
@@ -129,6 +130,57 @@ pub fn measured(s: &Summary) -> Vec<(&'static str, Cell)> {
         ("stderr", s.stderr.into()),
         ("ci95_lo", s.ci95[0].into()),
         ("ci95_hi", s.ci95[1].into()),
+    ]
+}
+
+/// The provenance columns of a row measured by `spec`'s run: its seed and
+/// the `simsgd run` command that regenerates the row (add `--csv -` or
+/// `--json`, and the figure's `--backend`).
+pub fn provenance(spec: &Spec) -> Vec<(&'static str, Cell)> {
+    source(spec.seed, spec.command_line())
+}
+
+/// [`provenance`] of a row measured by the network study `spec`.
+pub fn study_provenance(spec: &StudySpec) -> Vec<(&'static str, Cell)> {
+    source(spec.seed, study_command_line(spec))
+}
+
+/// [`provenance`] of a paired difference of two runs on the same trials
+/// that `--compare` cannot pair ([`Lab::paired`]: different T): the shared
+/// seed and both runs' commands, joined by `&&`; the row's mean is the
+/// first's minus the second's, trial by trial.
+pub fn paired_provenance(a: &Spec, b: &Spec) -> Vec<(&'static str, Cell)> {
+    debug_assert_eq!(a.seed, b.seed, "a paired comparison shares its trials");
+    source(a.seed, format!("{} && {}", a.command_line(), b.command_line()))
+}
+
+/// [`provenance`] of a row the figure computes itself from draws of `seed`
+/// (no `simsgd run` prints it): `simsgd figure NAME` at the lab's size.
+pub fn figure_provenance(lab: &Lab, figure: &str, seed: u64) -> Vec<(&'static str, Cell)> {
+    source(seed, format!("simsgd figure {figure}{}", if lab.quick { " --quick" } else { "" }))
+}
+
+/// The `seed` and `command` columns.
+fn source(seed: u64, command: String) -> Vec<(&'static str, Cell)> {
+    vec![("seed", seed.into()), ("command", command.into())]
+}
+
+/// The y label of a test loss change after `steps` steps, E[l(θ_T)] − l(θ₀)
+/// with T written out as a subscript (Unicode has no subscript capital T).
+pub fn loss_change_label(steps: usize) -> String {
+    format!("E[l(θ{})] − l(θ₀)", plot::subscript(&steps.to_string()))
+}
+
+/// A measured quantity's markers beside its η-series to orders 1–3 (order
+/// 1 and 2 dashed, 3 solid): each in its own palette colour, the same in
+/// every figure (measured 0, order k colour k).
+pub fn order_series(measured: Vec<plot::Point>, orders: [Vec<plot::Point>; 3]) -> Vec<Series> {
+    let [o1, o2, o3] = orders;
+    vec![
+        Series::new("measured (95% CI)", Style::Markers, measured).coloured(0),
+        Series::new("order 1", Style::Dashed, o1).coloured(1),
+        Series::new("order 2", Style::Dashed, o2).coloured(2),
+        Series::new("order 3", Style::Line, o3).coloured(3),
     ]
 }
 

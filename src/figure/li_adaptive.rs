@@ -11,7 +11,7 @@
 //! loss never rises. A ReLU network is not L-smooth (its Hessian jumps at
 //! the kinks), which is what the checks measure.
 
-use super::lab::{distribution_columns, study_command_line, Drawing, Figure, Lab, Plot};
+use super::lab::{distribution_columns, study_provenance, Drawing, Figure, Lab, Plot};
 use super::table::{Cell, Table};
 use crate::error::Result;
 use crate::network::adaptive::Rule;
@@ -39,7 +39,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
         ..StudySpec::new("li-gauss10")
     };
     let report = lab.study(&spec)?;
-    let command = study_command_line(&spec);
+    let provenance = study_provenance(&spec);
     let a = report.adaptive.as_ref().expect("the spec asks for adaptive steps");
     let mut table = Table::default();
     let head = |kind: &str, optimizer: &str, statistic: &str, step: u64| -> Vec<(&'static str, Cell)> {
@@ -64,7 +64,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
     for (step, d) in &sgd {
         let mut r = head("curve", "sgd", "train_loss", *step);
         r.extend(distribution_columns(d));
-        r.push(("command", command.clone().into()));
+        r.extend(provenance.clone());
         table.push(r);
     }
     let mut losses = vec![Series::new(format!("SGD, η = {}", report.sgd.eta), Style::Band, band(sgd)).coloured(0)];
@@ -81,7 +81,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
             for (statistic, d) in [("train_loss", &p.train_loss), ("rate", &p.rate)] {
                 let mut r = head("curve", name, statistic, p.step);
                 r.extend(distribution_columns(d));
-                r.push(("command", command.clone().into()));
+                r.extend(provenance.clone());
                 table.push(r);
             }
         }
@@ -90,6 +90,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
                 let mut r = head("check", name, statistic, c.step);
                 r.extend(distribution_columns(d));
                 r.extend([("runs_positive", c.positive.into()), ("runs_above_bound", c.above_bound.into())]);
+                r.extend(provenance.clone());
                 table.push(r);
             }
         }
@@ -103,6 +104,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
             ("diverged", rule.diverged.into()),
             ("paper_claim", "mean loss non-increasing; E[Δ|θ_t] ≤ B(A_t) ≤ 0".into()),
         ]);
+        verdict.extend(provenance.clone());
         table.push(verdict);
         let colour = k + 1;
         losses.push(
@@ -111,7 +113,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
         );
         rates.push(
             Series::new(
-                format!("{name}: mean a_j"),
+                format!("{name}: mean aⱼ"),
                 Style::Band,
                 band(rule.curve.iter().map(|p| (p.step, &p.rate)).collect()),
             )
@@ -119,7 +121,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
         );
         changes.push(
             Series::new(
-                format!("{name}: E[Δ|θ_t]"),
+                format!("{name}: E[Δ | θₜ]"),
                 Style::Markers,
                 band(rule.checks.iter().map(|c| (c.step, &c.delta)).collect()),
             )
@@ -127,7 +129,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
         );
         changes.push(
             Series::new(
-                format!("{name}: bound B(A_t)"),
+                format!("{name}: bound B(Aₜ)"),
                 Style::Dashed,
                 band(rule.checks.iter().map(|c| (c.step, &c.bound)).collect()),
             )
@@ -140,7 +142,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
         Chart {
             title: title("mean training loss (95% CI)"),
             x_label: "iteration t (0 at ½)".into(),
-            y_label: "f(θ_t)".into(),
+            y_label: "f(θₜ)".into(),
             x_log: true,
             y_log: true,
             series: losses,
@@ -149,14 +151,14 @@ fn build(lab: &Lab) -> Result<Drawing> {
         Chart {
             title: title("step sizes"),
             x_label: "iteration t (0 at ½)".into(),
-            y_label: "mean over coordinates of a_j".into(),
+            y_label: "mean over coordinates of aⱼ".into(),
             x_log: true,
             y_log: true,
             series: rates,
             ..Default::default()
         },
         Chart {
-            title: title(&format!("E[Δ|θ_t] of the first {} runs and its bound", rule_runs(a))),
+            title: title(&format!("E[Δ | θₜ] of the first {} runs and its bound", rule_runs(a))),
             x_label: "iteration t (0 at ½)".into(),
             y_label: "mean over runs".into(),
             x_log: true,

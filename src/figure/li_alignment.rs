@@ -9,10 +9,10 @@
 //! (`crate::study::curvature`). The paper: cos γ₁ … cos γ₁₀ ≈ 1 throughout
 //! training on Gauss-10, cos γ₁, cos γ₂ ≈ 1 on Gauss-2.
 
-use super::lab::{distribution_columns, quantile_bands, study_command_line, Drawing, Figure, Lab, Plot};
+use super::lab::{distribution_columns, quantile_bands, study_provenance, Drawing, Figure, Lab, Plot};
 use super::table::{Cell, Table};
 use crate::error::Result;
-use crate::plot::{Chart, Point, Series, Style};
+use crate::plot::{subscript, Chart, Point, Series, Style};
 use crate::study::StudySpec;
 
 pub const FIGURE: Figure = Figure {
@@ -67,7 +67,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
     for (row, s) in SETTINGS.iter().enumerate() {
         let spec = spec(lab, s);
         let report = lab.study(&spec)?;
-        let command = study_command_line(&spec);
+        let provenance = study_provenance(&spec);
         let c = report.curvature.as_ref().expect("the spec asks for curvature");
         let setting = |kind: &str, statistic: String, step: u64, diverged: usize| -> Vec<(&'static str, Cell)> {
             vec![
@@ -92,7 +92,8 @@ fn build(lab: &Lab) -> Result<Drawing> {
                     let mut r = setting("curve", format!("{name}_{}", i + 1), snap.step, snap.diverged);
                     r.extend(distribution_columns(d));
                     let claim = if name == "cos_gamma" && i < s.aligned { 1.0 } else { f64::NAN };
-                    r.extend([("paper_claim", claim.into()), ("command", command.clone().into())]);
+                    r.push(("paper_claim", claim.into()));
+                    r.extend(provenance.clone());
                     table.push(r);
                 }
             }
@@ -105,17 +106,15 @@ fn build(lab: &Lab) -> Result<Drawing> {
             let mut r = setting("verdict_last_step", format!("cos_gamma_{}", i + 1), last.step, last.diverged);
             r.extend(distribution_columns(&last.cosines[i]));
             let over: f64 = late.iter().map(|p| p.cosines[i].summary.mean).sum::<f64>() / late.len().max(1) as f64;
-            r.extend([
-                ("mean_over_training", over.into()),
-                ("paper_claim", 1.0.into()),
-                ("command", command.clone().into()),
-            ]);
+            r.extend([("mean_over_training", over.into()), ("paper_claim", 1.0.into())]);
+            r.extend(provenance.clone());
             table.push(r);
         }
         let title = |what: &str| format!("{}, m={}, {} runs: {what}", s.label, report.sgd.batch, c.runs);
         // Steps on a log axis: t = 0 is drawn at ½.
         let x = |t: u64| if t == 0 { 0.5 } else { t as f64 };
         let mean_series = |pick: &dyn Fn(&crate::study::curvature::Snapshot) -> &Vec<_>, style: Style, name: &str| {
+            // `name` ends in the index, as a subscript where it ends in `_`.
             s.drawn
                 .iter()
                 .enumerate()
@@ -129,14 +128,18 @@ fn build(lab: &Lab) -> Result<Drawing> {
                         .filter(|(_, d)| d.summary.mean.is_finite())
                         .map(|(t, d)| Point::with_ci(x(t), d.summary.mean, d.summary.ci95[0], d.summary.ci95[1]))
                         .collect();
-                    Series::new(format!("{name}{i}"), style, points).coloured(k)
+                    let label = match name.strip_suffix('_') {
+                        Some(stem) => format!("{stem}{}", subscript(&i.to_string())),
+                        None => format!("{name}{i}"),
+                    };
+                    Series::new(label, style, points).coloured(k)
                 })
                 .collect::<Vec<_>>()
         };
         panels.push(Chart {
-            title: title("cos γ_i (mean, 95% CI)"),
+            title: title("cos γᵢ (mean, 95% CI)"),
             x_label: "iteration t (0 at ½)".into(),
-            y_label: "cos γ_i between top-q of H_f and M".into(),
+            y_label: "cos γᵢ between top-q of ∇²f and M".into(),
             x_log: true,
             series: mean_series(&|p| &p.cosines, Style::Band, "i = "),
             ..Default::default()
@@ -148,17 +151,17 @@ fn build(lab: &Lab) -> Result<Drawing> {
                 .coloured(6),
         );
         panels.push(Chart {
-            title: title(&format!("cos γ_{} across runs", s.aligned)),
+            title: title(&format!("cos γ{} across runs", subscript(&s.aligned.to_string()))),
             x_label: "iteration t (0 at ½)".into(),
-            y_label: format!("cos γ_{}", s.aligned),
+            y_label: format!("cos γ{}", subscript(&s.aligned.to_string())),
             x_log: true,
             series,
             ..Default::default()
         });
-        let mut eig = mean_series(&|p| &p.hessian_top, Style::Line, "H_f λ_");
+        let mut eig = mean_series(&|p| &p.hessian_top, Style::Line, "∇²f λ_");
         eig.extend(mean_series(&|p| &p.moment_top, Style::Dashed, "M λ_"));
         panels.push(Chart {
-            title: title("top eigenvalues, H_f solid, M dashed"),
+            title: title("top eigenvalues, ∇²f solid, M dashed"),
             x_label: "iteration t (0 at ½)".into(),
             y_label: "mean eigenvalue".into(),
             x_log: true,

@@ -11,10 +11,10 @@
 //! are well above 1, so say nothing, and sin θ > 0.5 "stays below 30°",
 //! which reads sin θ for cos θ (docs/seed003-slips.md, S9).
 
-use super::lab::{distribution_columns, study_command_line, Drawing, Figure, Lab, Plot};
+use super::lab::{distribution_columns, study_provenance, Drawing, Figure, Lab, Plot};
 use super::table::{Cell, Table};
 use crate::error::Result;
-use crate::plot::{Chart, Point, Series, Style};
+use crate::plot::{subscript, Chart, Point, Series, Style};
 use crate::study::curvature::Snapshot;
 use crate::study::distribution::Distribution;
 use crate::study::StudySpec;
@@ -79,7 +79,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
     for s in &SETTINGS {
         let spec = spec(lab, s);
         let report = lab.study(&spec)?;
-        let command = study_command_line(&spec);
+        let provenance = study_provenance(&spec);
         let c = report.curvature.as_ref().expect("the spec asks for curvature");
         let setting = |kind: &str, statistic: String, step: u64, diverged: usize| -> Vec<(&'static str, Cell)> {
             vec![
@@ -110,8 +110,8 @@ fn build(lab: &Lab) -> Result<Drawing> {
                         ("angle_of_mean_deg", angle.into()),
                         ("above_one", above.map_or(f64::NAN, |a| a[i]).into()),
                         ("residual_norm", dk.residual_norm.summary.mean.into()),
-                        ("command", command.clone().into()),
                     ]);
+                    r.extend(provenance.clone());
                     table.push(r);
                 }
             }
@@ -131,7 +131,8 @@ fn build(lab: &Lab) -> Result<Drawing> {
                 ("subspace_bound", &|p: &Snapshot| p.davis_kahan.subspace_bound_above_one[i]),
             ] {
                 let mut r = setting("verdict_above_one", format!("{name}_{}", i + 1), report.sgd.steps, 0);
-                r.extend([("share_above_one", share(pick).into()), ("command", command.clone().into())]);
+                r.push(("share_above_one", share(pick).into()));
+                r.extend(provenance.clone());
                 table.push(r);
             }
         }
@@ -145,8 +146,8 @@ fn build(lab: &Lab) -> Result<Drawing> {
             ("mean_cos", late_mean(&|d| d.summary.mean).into()),
             ("angle_of_mean_deg", degrees(late_mean(&|d| d.summary.mean)).into()),
             ("median_angle_deg", late_mean(&|d| degrees(d.quantile(0.5))).into()),
-            ("command", command.clone().into()),
         ]);
+        r.extend(provenance.clone());
         table.push(r);
 
         let title = |what: &str| format!("{} m={}, {} runs: {what}", s.preset, s.batch, c.runs);
@@ -170,14 +171,18 @@ fn build(lab: &Lab) -> Result<Drawing> {
         };
         let angles = (0..DRAWN)
             .map(|i| {
-                Series::new(format!("θ_{}", i + 1), Style::Band, curve(&|p| &p.davis_kahan.cosines, i, &degrees))
-                    .coloured(i)
+                Series::new(
+                    format!("θ{}", subscript(&(i + 1).to_string())),
+                    Style::Band,
+                    curve(&|p| &p.davis_kahan.cosines, i, &degrees),
+                )
+                .coloured(i)
             })
             .collect();
         panels.push(Chart {
-            title: title("θ_r of mean |v_rᵀṽ_r|"),
+            title: title("θᵣ of mean |vᵣᵀṽᵣ|"),
             x_label: "iteration t (0 at ½)".into(),
-            y_label: "θ_r between H_f's v_r and M's ṽ_r (degrees)".into(),
+            y_label: "θᵣ between ∇²f's vᵣ and M's ṽᵣ (degrees)".into(),
             x_log: true,
             series: angles,
             ..Default::default()
@@ -185,7 +190,11 @@ fn build(lab: &Lab) -> Result<Drawing> {
         let mut vector: Vec<Series> = (0..DRAWN)
             .flat_map(|i| {
                 [
-                    Series::new(format!("sin θ_{}", i + 1), Style::Band, curve(&|p| &p.davis_kahan.cosines, i, &sine)),
+                    Series::new(
+                        format!("sin θ{}", subscript(&(i + 1).to_string())),
+                        Style::Band,
+                        curve(&|p| &p.davis_kahan.cosines, i, &sine),
+                    ),
                     Series::new(
                         format!("(56) r={}", i + 1),
                         Style::Dashed,
@@ -197,9 +206,9 @@ fn build(lab: &Lab) -> Result<Drawing> {
             .collect();
         vector.push(reference());
         panels.push(Chart {
-            title: title("sin θ_r, (56) dashed"),
+            title: title("sin θᵣ, (56) dashed"),
             x_label: "iteration t (0 at ½)".into(),
-            y_label: "sin θ_r, ‖H_p‖₂/δ_r".into(),
+            y_label: "sin θᵣ, ‖Hₚ‖₂/δᵣ".into(),
             x_log: true,
             y_log: true,
             series: vector,
@@ -209,7 +218,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
             .flat_map(|i| {
                 [
                     Series::new(
-                        format!("‖sin Θ‖_F s={}", i + 1),
+                        format!("‖sin Θ‖ s={}", i + 1),
                         Style::Band,
                         curve(&|p| &p.davis_kahan.subspace_sine, i, &|v| v),
                     ),
@@ -224,9 +233,9 @@ fn build(lab: &Lab) -> Result<Drawing> {
             .collect();
         subspace.push(reference());
         panels.push(Chart {
-            title: title("top-s ‖sin Θ‖_F, (59) dashed"),
+            title: title("top-s ‖sin Θ‖ (Frobenius), (59) dashed"),
             x_label: "iteration t (0 at ½)".into(),
-            y_label: "‖sin Θ‖_F, 2√s‖H_p‖₂/(λ_s − λ_{s+1})".into(),
+            y_label: "‖sin Θ‖, 2√s‖Hₚ‖₂/(λₛ − λₛ₊₁)".into(),
             x_log: true,
             y_log: true,
             series: subspace,

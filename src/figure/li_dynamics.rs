@@ -5,7 +5,7 @@
 //! (`li-gauss10-noisy`). The paper: the cosine settles near 0.25 with clean
 //! labels and near 0 with noisy ones.
 
-use super::lab::{distribution_columns, quantile_bands, study_command_line, Drawing, Figure, Lab, Plot};
+use super::lab::{distribution_columns, quantile_bands, study_provenance, Drawing, Figure, Lab, Plot};
 use super::table::{Cell, Table};
 use crate::error::Result;
 use crate::plot::{Chart, Point, Series, Style};
@@ -24,7 +24,7 @@ const SETTINGS: [(&str, &str, f64, u64); 2] =
 
 /// The observables drawn: (report name, axis label, log axis).
 const PANELS: [(&str, &str, bool); 3] =
-    [("train_loss", "train loss f(θ_t)", true), ("grad_norm", "‖g_t‖", true), ("cos", "cos(g_t, g_t−1)", false)];
+    [("train_loss", "train loss f(θₜ)", true), ("grad_norm", "‖gₜ‖", true), ("cos", "cos(gₜ, gₜ₋₁)", false)];
 
 /// The settings' studies: full mode runs the clean setting at the paper's
 /// 10⁴ runs and the noisy one (T = 10⁴) at 10³ runs, recorded every 50
@@ -59,7 +59,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
     for (row, (label, preset, paper_cos, seed)) in SETTINGS.into_iter().enumerate() {
         let spec = spec(lab, preset, seed);
         let report = lab.study(&spec)?;
-        let command = study_command_line(&spec);
+        let provenance = study_provenance(&spec);
         let n = &report.network;
         let setting = |kind: &str, statistic: &str, step: u64| -> Vec<(&'static str, Cell)> {
             vec![
@@ -88,7 +88,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
                 if name == "cos" {
                     r.push(("paper_claim", paper_cos.into()));
                 }
-                r.push(("command", command.clone().into()));
+                r.extend(provenance.clone());
                 table.push(r);
             }
         }
@@ -119,8 +119,8 @@ fn build(lab: &Lab) -> Result<Drawing> {
                 ("ci95_lo", f64::NAN.into()),
                 ("ci95_hi", f64::NAN.into()),
                 ("paper_claim", paper_cos.into()),
-                ("command", command.clone().into()),
             ]);
+            r.extend(provenance.clone());
             table.push(r);
         }
         for (name, axis, log) in PANELS {

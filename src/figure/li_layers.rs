@@ -10,10 +10,10 @@
 //! layer carries the largest loading on clean labels, while with noisy
 //! labels the layers end up nearly equal.
 
-use super::lab::{measured, study_command_line, Drawing, Figure, Lab, Plot};
+use super::lab::{measured, study_provenance, Drawing, Figure, Lab, Plot};
 use super::table::{Cell, Table};
 use crate::error::Result;
-use crate::plot::{Chart, Point, Series, Style};
+use crate::plot::{subscript, Chart, Point, Series, Style};
 
 pub const FIGURE: Figure = Figure {
     name: "li-layers",
@@ -38,7 +38,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
         // The sizes of li-spectra's dense study, with this figure's seeds.
         let spec = super::li_spectra::spec(lab, preset, seed, quick_steps);
         let report = lab.study(&spec)?;
-        let command = study_command_line(&spec);
+        let provenance = study_provenance(&spec);
         let c = report.curvature.as_ref().expect("the spec asks for curvature");
         let layers = c.snapshots[0].layer_loading.len();
         let mut block_lines: Vec<Vec<Series>> = vec![Vec::new(); layers];
@@ -64,7 +64,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
                     for i in (0..len).filter(|&i| i < WRITTEN || i + WRITTEN >= len) {
                         let mut r = row(format!("{name}_eigenvalue"), j + first_layer, i + 1);
                         r.extend(measured(&spectrum[i].summary));
-                        r.push(("command", command.clone().into()));
+                        r.extend(provenance.clone());
                         table.push(r);
                     }
                 }
@@ -78,7 +78,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
                 for (i, d) in loads.iter().enumerate() {
                     let mut r = row("loading".into(), h, i + 1);
                     r.extend(measured(&d.summary));
-                    r.push(("command", command.clone().into()));
+                    r.extend(provenance.clone());
                     table.push(r);
                 }
                 if k == 0 || k + 1 == c.snapshots.len() {
@@ -96,16 +96,16 @@ fn build(lab: &Lab) -> Result<Drawing> {
         }
         for (h, series) in block_lines.into_iter().enumerate() {
             panels.push(Chart {
-                title: format!("{label} ({} runs): spectrum of G_{h}", c.runs),
+                title: format!("{label} ({} runs): spectrum of G{}", c.runs, subscript(&h.to_string())),
                 x_label: "index (largest first)".into(),
-                y_label: format!("mean eigenvalue of G_{h}"),
+                y_label: format!("mean eigenvalue of G{}", subscript(&h.to_string())),
                 y_symlog: Some(SYMLOG),
                 series,
                 ..Default::default()
             });
         }
         panels.push(Chart {
-            title: format!("{label}: loading ‖v_i[h]‖²/p_h of H_f's top eigenvectors"),
+            title: format!("{label}: loading ‖vᵢ[h]‖²/pₕ of ∇²f's top eigenvectors"),
             x_label: "eigenvector i".into(),
             y_label: "mean loading per parameter".into(),
             y_log: true,

@@ -9,7 +9,7 @@
 //! 20% noise. Δ takes both signs over many decades: it is drawn on a
 //! symmetric-log axis.
 
-use super::lab::{distribution_columns, frozen_series, quantile_bands, study_command_line, Drawing, Figure, Lab, Plot};
+use super::lab::{distribution_columns, frozen_series, quantile_bands, study_provenance, Drawing, Figure, Lab, Plot};
 use super::table::{Cell, Table};
 use crate::error::Result;
 use crate::plot::{Chart, Point, Series, Style};
@@ -117,7 +117,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
     for (row, s) in SETTINGS.iter().enumerate() {
         let spec = spec(lab, s);
         let report = lab.study(&spec)?;
-        let command = study_command_line(&spec);
+        let provenance = study_provenance(&spec);
         let n = &report.network;
         let setting = |kind: &str, step: u64| -> Vec<(&'static str, Cell)> {
             vec![
@@ -144,7 +144,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
             r.push(("train_loss_median", p.metrics["train_loss"].quantile(0.5).into()));
             r.extend(distribution_columns(d));
             r.extend([("variance", variance.into()), ("variance_iqr", robust.into())]);
-            r.push(("command", command.clone().into()));
+            r.extend(provenance.clone());
             table.push(r);
             if p.step > 0 {
                 variance_across.push(Point::new(p.step as f64, variance));
@@ -168,8 +168,8 @@ fn build(lab: &Lab) -> Result<Drawing> {
                 // > 1: the lower half of the law spreads further than the upper.
                 ("lower_over_upper_spread", ((q50 - q10) / (q90 - q50)).into()),
                 ("batches", (c.batches as usize).into()),
-                ("command", command.clone().into()),
             ]);
+            r.extend(provenance.clone());
             table.push(r);
             // Dodged on the log x axis so that the three runs' bars do not
             // overlap.
@@ -183,16 +183,16 @@ fn build(lab: &Lab) -> Result<Drawing> {
         };
         let across = report.curve.iter().filter(|p| p.step > 0).map(|p| (p.step as f64, &p.metrics["delta"]));
         panels.push(Chart {
-            title: title("Δ_t across runs"),
+            title: title("Δₜ across runs"),
             x_label: "iteration t".into(),
-            y_label: "Δ_t = f(θ_t+1) − f(θ_t)".into(),
+            y_label: "Δₜ = f(θₜ₊₁) − f(θₜ)".into(),
             x_log: true,
             y_symlog: Some(s.symlog),
             series: quantile_bands("", row, across),
             ..Default::default()
         });
         panels.push(Chart {
-            title: title("Δ given θ_t"),
+            title: title("Δ given θₜ"),
             x_label: "iteration t (frozen)".into(),
             y_label: "Δ over fresh batches: median, 10–90%".into(),
             x_log: true,
@@ -204,7 +204,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
             Series::new("across runs", Style::Line, variance_across).coloured(row),
             Series::new("across runs, (IQR/1.349)²", Style::Dashed, robust_across).coloured(row),
         ];
-        series.extend(frozen_series("given θ_t at the", variance_given, Style::Markers));
+        series.extend(frozen_series("given θₜ at the", variance_given, Style::Markers));
         panels.push(Chart {
             title: title("variance of Δ"),
             x_label: "iteration t".into(),

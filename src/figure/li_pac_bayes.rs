@@ -9,7 +9,7 @@
 //! generalization error all shift up; it gives no value of the bound, which
 //! with σ = 1 is vacuous (docs/seed003-slips.md S24).
 
-use super::lab::{distribution_columns, study_command_line, Drawing, Figure, Lab, Plot};
+use super::lab::{distribution_columns, study_provenance, Drawing, Figure, Lab, Plot};
 use super::table::{Cell, Table};
 use crate::error::Result;
 use crate::plot::{Chart, Point, Series, Style};
@@ -74,11 +74,11 @@ fn quantile_function(d: &Distribution) -> Vec<Point> {
 
 fn build(lab: &Lab) -> Result<Drawing> {
     let mut table = Table::default();
-    let mut reports: Vec<PacBayesReport> = Vec::new();
+    let (mut reports, mut provenances): (Vec<PacBayesReport>, Vec<_>) = (Vec::new(), Vec::new());
     for s in &SETTINGS {
         let spec = spec(lab, s);
         let report = lab.study(&spec)?;
-        let command = study_command_line(&spec);
+        let provenance = study_provenance(&spec);
         let b = report.pac_bayes.expect("the spec asks for PAC-Bayes");
         for (name, d) in b.distributions() {
             let mut r: Vec<(&'static str, Cell)> = vec![
@@ -92,13 +92,15 @@ fn build(lab: &Lab) -> Result<Drawing> {
                 ("statistic", name.into()),
             ];
             r.extend(distribution_columns(d));
-            r.push(("command", command.clone().into()));
+            r.extend(provenance.clone());
             table.push(r);
         }
         reports.push(b);
+        provenances.push(provenance);
     }
-    // The verdicts: noisy − clean per batch size, and how often the bound
-    // holds and is below 1.
+    // The verdicts: noisy − clean per batch size (a difference of two
+    // studies, each with its seed and command on its own rows, so none
+    // here), and how often the bound holds and is below 1.
     for (clean, noisy) in [(0, 1), (2, 3)] {
         let (c, n) = (&reports[clean], &reports[noisy]);
         let pairs = c.distributions().into_iter().zip(n.distributions());
@@ -131,15 +133,17 @@ fn build(lab: &Lab) -> Result<Drawing> {
             ]);
         }
     }
-    for (s, b) in SETTINGS.iter().zip(&reports) {
-        table.push(vec![
+    for ((s, b), provenance) in SETTINGS.iter().zip(&reports).zip(provenances) {
+        let mut r: Vec<(&'static str, Cell)> = vec![
             ("kind", "bound".into()),
             ("setting", s.label.into()),
             ("statistic", "error_bound".into()),
             ("mean", b.error_bound.summary.mean.into()),
             ("share_bound_holds", b.test.as_ref().map_or(f64::NAN, |t| t.bound_holds).into()),
             ("share_below_chance", b.below_chance.into()),
-        ]);
+        ];
+        r.extend(provenance);
+        table.push(r);
     }
     Ok(Drawing { table, plot: Plot::Panels(panels(&reports)) })
 }
@@ -164,9 +168,9 @@ fn panels(reports: &[PacBayesReport]) -> Vec<Chart> {
             .coloured(3),
     );
     let mut charts = vec![Chart {
-        title: "(a) Hessian diagonal, pooled over runs: share of H_jj above x".into(),
+        title: "(a) Hessian diagonal, pooled over runs: share of Hⱼⱼ above x".into(),
         x_label: "x".into(),
-        y_label: "share of coordinates with H_jj > x".into(),
+        y_label: "share of coordinates with Hⱼⱼ > x".into(),
         x_log: true,
         y_log: true,
         series: diagonal,
@@ -186,10 +190,10 @@ fn panels(reports: &[PacBayesReport]) -> Vec<Chart> {
     let runs = |k: usize| reports[k].runs;
     let across = format!("quantile over runs ({}/{} runs at m = 5/50)", runs(0), runs(2));
     for (title, y, name) in [
-        ("(b) effective curvature EC", "Σ_sharp ln(H_jj σ²)", "effective_curvature"),
-        ("(c) weighted norm WN (prior mean 0)", "‖θ_T‖²/σ²", "weighted_norm"),
-        ("(c′) distance from init (WN of a prior at θ₀)", "‖θ_T − θ₀‖²/σ²", "distance_from_init"),
-        ("(d) generalization gap of θ_T", "test − training error", "gap"),
+        ("(b) effective curvature EC", "Σ ln(Hⱼⱼσ²) over sharp j", "effective_curvature"),
+        ("(c) weighted norm WN (prior mean 0)", "‖θ‖²/σ² at the last step", "weighted_norm"),
+        ("(c′) distance from init (WN of a prior at θ₀)", "‖θ − θ₀‖²/σ² at the last step", "distance_from_init"),
+        ("(d) generalization gap at the last step", "test − training error", "gap"),
     ] {
         charts.push(Chart {
             title: title.into(),

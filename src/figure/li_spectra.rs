@@ -10,7 +10,7 @@
 //! vanish, with noisy labels M keeps a handful an order of magnitude below
 //! H_f's top.
 
-use super::lab::{measured, study_command_line, Drawing, Figure, Lab, Plot};
+use super::lab::{measured, study_provenance, Drawing, Figure, Lab, Plot};
 use super::table::{Cell, Table};
 use crate::error::Result;
 use crate::plot::{Chart, Point, Series, Style};
@@ -26,8 +26,8 @@ pub const FIGURE: Figure = Figure {
 const SETTINGS: [(&str, &str, u64, u64); 2] =
     [("Gauss-10 clean", "li-gauss10", 330, 400), ("Gauss-10 noisy", "li-gauss10-noisy", 331, 2000)];
 
-/// The matrices: (report key, label).
-const MATRICES: [&str; 3] = ["H_f", "M", "H_p"];
+/// The matrices: (CSV name, label).
+const MATRICES: [(&str, &str); 3] = [("H_f", "∇²f"), ("M", "M"), ("H_p", "Hₚ")];
 
 /// Symmetric-log threshold of the eigenvalue axes.
 const SYMLOG: f64 = 1e-4;
@@ -61,7 +61,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
     for (label, preset, seed, quick_steps) in SETTINGS {
         let spec = spec(lab, preset, seed, quick_steps);
         let report = lab.study(&spec)?;
-        let command = study_command_line(&spec);
+        let provenance = study_provenance(&spec);
         let c = report.curvature.as_ref().expect("the spec asks for curvature");
         let mut lines: [Vec<Series>; 3] = Default::default();
         for (k, snap) in c.snapshots.iter().enumerate() {
@@ -79,20 +79,20 @@ fn build(lab: &Lab) -> Result<Drawing> {
                 ]
             };
             let mut check = setting("proposition_1_max_relative_residual".into(), 0);
-            check.extend([("mean", sp.proposition_1.into()), ("command", command.clone().into())]);
+            check.push(("mean", sp.proposition_1.into()));
+            check.extend(provenance.clone());
             table.push(check);
             for (name, d) in [("hessian_trace", &sp.hessian_trace), ("moment_trace", &snap.moment_trace)] {
                 let mut r = setting(name.into(), 0);
                 r.extend(measured(&d.summary));
-                r.push(("command", command.clone().into()));
+                r.extend(provenance.clone());
                 table.push(r);
             }
-            for (m, (name, spectrum)) in MATRICES.iter().zip([&sp.hessian, &sp.moment, &sp.residual]).enumerate() {
+            for (m, ((name, _), spectrum)) in MATRICES.iter().zip([&sp.hessian, &sp.moment, &sp.residual]).enumerate() {
                 for i in written(spectrum.len()) {
                     let mut r = setting(format!("{name}_eigenvalue"), i + 1);
                     r.extend(measured(&spectrum[i].summary));
-                    // The snapshot's command is on its trace rows.
-                    r.push(("command", "".into()));
+                    r.extend(provenance.clone());
                     table.push(r);
                 }
                 let points =
@@ -100,7 +100,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
                 lines[m].push(Series::new(format!("t = {}", snap.step), Style::Line, points).coloured(k));
             }
         }
-        for (name, series) in MATRICES.iter().zip(lines) {
+        for ((_, name), series) in MATRICES.iter().zip(lines) {
             panels.push(Chart {
                 title: format!("{label} ({} runs): spectrum of {name}", c.runs),
                 x_label: "index (largest first)".into(),

@@ -11,7 +11,7 @@
 //! Lanczos. Reported: each measured mean's distance from the second-order
 //! value in SEs, and whether the bound fails (the 95% CI above it).
 
-use super::lab::{frozen_series, measured, study_command_line, Drawing, Figure, Lab, Plot};
+use super::lab::{figure_provenance, frozen_series, measured, study_provenance, Drawing, Figure, Lab, Plot};
 use super::table::{Cell, Table};
 use crate::error::Result;
 use crate::network::gauss_k::GaussK;
@@ -67,6 +67,9 @@ const SETTINGS: [Setting; 2] = [
 const LS_ETA_LAMBDA: f64 = 0.5;
 const LS_BATCH: usize = 5;
 const LS_AT: [u64; 6] = [0, 1, 5, 20, 50, 100];
+/// The least-squares row's seed: its Lanczos start, SGD path and fresh
+/// batches.
+const LS_SEED: u64 = 342;
 
 fn spec(lab: &Lab, s: &Setting) -> StudySpec {
     StudySpec {
@@ -101,7 +104,7 @@ fn verdict(d: &Moments, t: &Prediction) -> Vec<(&'static str, Cell)> {
 
 /// Least squares on Gauss-2's standardised training features (y = the 0/1
 /// labels): one SGD path from θ = 0 (batches of [`Stream::Batch`], seed
-/// 342), frozen at [`LS_AT`], each with fresh batches.
+/// [`LS_SEED`]), frozen at [`LS_AT`], each with fresh batches.
 fn least_squares(lab: &Lab, table: &mut Table) -> Result<Chart> {
     let data = GaussK { test_points: 0, ..GaussK::paper(2, 0.0) }.generate()?;
     let train = &data.train;
@@ -111,7 +114,7 @@ fn least_squares(lab: &Lab, table: &mut Table) -> Result<Chart> {
         train.dim(),
     );
     let (n, d, m) = (ls.len(), ls.dim(), LS_BATCH as u64);
-    let lmax = crate::eigen::lanczos(d, 1, 1e-12, (342, 0), |v, o| ls.hvp(&[], v, o))?.eigen.values[0];
+    let lmax = crate::eigen::lanczos(d, 1, 1e-12, (LS_SEED, 0), |v, o| ls.hvp(&[], v, o))?.eigen.values[0];
     let step = Step { eta: LS_ETA_LAMBDA / lmax, batch: LS_BATCH, without_replacement: false };
     let batches = lab.size(20_000, 200_000);
     let (mut theta, mut t) = (vec![0.0; d], 0);
@@ -119,14 +122,14 @@ fn least_squares(lab: &Lab, table: &mut Table) -> Result<Chart> {
     for &at in &LS_AT {
         while t < at {
             let batch: Vec<usize> =
-                (0..m).map(|s| below(word(342, 0, Stream::Batch, t * m + s), n as u32) as usize).collect();
+                (0..m).map(|s| below(word(LS_SEED, 0, Stream::Batch, t * m + s), n as u32) as usize).collect();
             let g = ls.batch_gradient(&theta, &batch);
             theta.iter_mut().zip(&g).for_each(|(w, g)| *w -= step.eta * g);
             t += 1;
         }
         let pred = ls.predict(&theta, step, lmax);
         let mut deltas = Moments::default();
-        ls.fresh_deltas(&theta, step, batches, (342, 1 + at)).into_iter().for_each(|x| deltas.push(x));
+        ls.fresh_deltas(&theta, step, batches, (LS_SEED, 1 + at)).into_iter().for_each(|x| deltas.push(x));
         let mut r: Vec<(&'static str, Cell)> = vec![
             ("kind", "least_squares".into()),
             ("setting", "least squares, Gauss-2 features".into()),
@@ -137,7 +140,7 @@ fn least_squares(lab: &Lab, table: &mut Table) -> Result<Chart> {
         ];
         r.extend(measured(&deltas.summary()));
         r.extend(verdict(&deltas, &pred));
-        r.push(("command", "simsgd figure li-theorem1".into()));
+        r.extend(figure_provenance(lab, FIGURE.name, LS_SEED));
         table.push(r);
         let x = if at == 0 { 0.5 } else { at as f64 };
         let se = deltas.stderr();
@@ -145,14 +148,14 @@ fn least_squares(lab: &Lab, table: &mut Table) -> Result<Chart> {
         predicted.push(Point::new(x, pred.mean));
     }
     Ok(Chart {
-        title: format!("least squares, η = {LS_ETA_LAMBDA}/λ_max, m = {}: E[Δ | θ_t]", step.batch),
+        title: format!("least squares, η = {LS_ETA_LAMBDA}/λₘₐₓ, m = {}: E[Δ | θₜ]", step.batch),
         x_label: "iteration t (0 at ½)".into(),
-        y_label: "E[Δ | θ_t]".into(),
+        y_label: "E[Δ | θₜ]".into(),
         x_log: true,
         y_symlog: Some(1e-3),
         series: vec![
             Series::new(format!("Monte Carlo, {batches} batches (95% CI)"), Style::Markers, measured_points),
-            Series::new("Theorem 1 (exact here): −η‖μ‖² + (η²/2)Tr(H M^(m))", Style::Dashed, predicted),
+            Series::new("Theorem 1 (exact here): −η‖μ‖² + (η²/2)Tr(H M⁽ᵐ⁾)", Style::Dashed, predicted),
         ],
         ..Default::default()
     })
@@ -164,7 +167,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
     for s in &SETTINGS {
         let spec = spec(lab, s);
         let report = lab.study(&spec)?;
-        let command = study_command_line(&spec);
+        let provenance = study_provenance(&spec);
         let mut means: Vec<Vec<Point>> = vec![Vec::new(); 3];
         let mut second: Vec<Vec<Point>> = vec![Vec::new(); 3];
         let mut bounds: Vec<Vec<Point>> = vec![Vec::new(); 3];
@@ -185,7 +188,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
             ];
             r.extend(measured(sm));
             r.extend(verdict(&moments, t));
-            r.push(("command", command.clone().into()));
+            r.extend(provenance.clone());
             table.push(r);
             let x = c.step as f64 * [0.9, 1.0, 1.1][j];
             means[j].push(Point::with_ci(x, sm.mean, sm.ci95[0], sm.ci95[1]));
@@ -199,9 +202,9 @@ fn build(lab: &Lab) -> Result<Drawing> {
         series.extend(frozen_series("2nd order,", second, Style::Dashed));
         series.extend(frozen_series("bound (L = ‖H‖₂),", bounds, Style::Line));
         panels.push(Chart {
-            title: title("E[Δ | θ_t]"),
+            title: title("E[Δ | θₜ]"),
             x_label: "iteration t (frozen)".into(),
-            y_label: "E[Δ | θ_t]".into(),
+            y_label: "E[Δ | θₜ]".into(),
             x_log: true,
             y_symlog: Some(s.symlog),
             series,
@@ -210,9 +213,9 @@ fn build(lab: &Lab) -> Result<Drawing> {
         let mut series = frozen_series("measured,", variances, Style::Markers);
         series.extend(frozen_series("leading term,", leading, Style::Dashed));
         panels.push(Chart {
-            title: title("Var[Δ | θ_t]"),
+            title: title("Var[Δ | θₜ]"),
             x_label: "iteration t (frozen)".into(),
-            y_label: "Var[Δ | θ_t]".into(),
+            y_label: "Var[Δ | θₜ]".into(),
             x_log: true,
             y_log: true,
             series,

@@ -4,12 +4,12 @@
 //! paper's integral form and the η-series; the gap beside its T → ∞ limit
 //! tr(CH⁻¹)/N (TIC).
 
-use super::lab::{ci_point, law, log_space, measured, Drawing, Figure, Lab, Plot};
+use super::lab::{ci_point, law, log_space, measured, provenance, Drawing, Figure, Lab, Plot};
 use super::table::Table;
 use crate::error::Result;
 use crate::experiment::{Experiment, Spec};
 use crate::optimizer::Optimizer;
-use crate::plot::{Chart, Point, Series, Style};
+use crate::plot::{subscript, Chart, Point, Series, Style};
 use crate::theory::resum::{self, Resum};
 use crate::theory::{corollary, predict, statistics};
 
@@ -55,7 +55,8 @@ fn build(lab: &Lab) -> Result<Drawing> {
     let mut table = Table::default();
     let mut s = vec![Vec::new(); 8];
     for (i, h) in log_space(1e-4, 4.0, points).into_iter().enumerate() {
-        let (exp, out) = lab.run(&Spec { trials, seed: 21 + i as u64, ..setup(h) })?;
+        let spec = Spec { trials, seed: 21 + i as u64, ..setup(h) };
+        let (exp, out) = lab.run(&spec)?;
         let l0 = predict::predict(&law(&exp), &exp.plan, 0)?.test_loss[0];
         let overfit = out.primary.test_loss.summary().affine(1.0, -l0);
         let gap = out.primary.gen_gap.summary();
@@ -68,6 +69,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
             row.extend(measured(m));
             row.extend([("theory_resummed", theory[0].into()), ("theory_integral", theory[1].into())]);
             row.extend([("theory_order3", theory[2].into()), ("theory_tic", theory[3].into())]);
+            row.extend(provenance(&spec));
             table.push(row);
             let k = if observable == "overfitting" { 0 } else { 4 };
             s[k].push(ci_point(h, m));
@@ -95,11 +97,11 @@ fn build(lab: &Lab) -> Result<Drawing> {
     let panels = vec![
         chart(
             &format!("GD overfitting, N = {N}, T = {STEPS}, η = {ETA} ({trials} trials)"),
-            "E[l(θ_T)] − l(θ*)",
+            &format!("E[l(θ{})] − l(θ*)", subscript(&STEPS.to_string())),
             vec![
                 Series::new("measured (95% CI)", Style::Markers, next()),
-                Series::new("re-summed C(1 − (1 − ηH)^T)²/(2HN)", Style::Line, next()),
-                Series::new("integral C(1 − e^(−ηTH))²/(2HN)", Style::Dashed, next()),
+                Series::new("re-summed C(1 − (1 − ηH)ᵀ)²/(2HN)", Style::Line, next()),
+                Series::new("integral C(1 − exp(−ηTH))²/(2HN)", Style::Dashed, next()),
                 Series::new("η-series, order 3", Style::Dashed, next()),
             ],
         ),

@@ -6,7 +6,9 @@
 //! simulated ([`check_outputs`]).
 //!
 //! Every simulation is a [`Spec`](crate::experiment::Spec); its [`Spec::command_line`](crate::experiment::Spec::command_line) (the label of
-//! its progress bar) reproduces each point by hand.
+//! its progress bar) reproduces each point by hand, and each CSV row it
+//! measures carries it with the run's seed (`command` and `seed`:
+//! `lab::provenance`).
 
 mod archimedes_drift;
 mod breakdown_map;

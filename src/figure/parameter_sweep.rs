@@ -3,11 +3,11 @@
 //! (β or λ) at a fixed η, measured beside the η-series to orders 1, 2 and 3
 //! of the same plan.
 
-use super::lab::{ci_point, measured, series, Lab};
+use super::lab::{ci_point, loss_change_label, measured, order_series, provenance, series, Lab};
 use super::table::{Cell, Table};
 use crate::error::Result;
 use crate::experiment::Spec;
-use crate::plot::{Chart, Point, Series, Style};
+use crate::plot::{Chart, Point};
 
 /// What one panel measures: each point is the parameter's value and the
 /// run at it (trials and seed overridden: point i gets seed `seed + i`);
@@ -28,6 +28,7 @@ impl ParameterSweep<'_> {
     pub fn chart(self, lab: &Lab) -> Result<Chart> {
         let mut marks = Vec::new();
         let mut lines: [Vec<Point>; 3] = Default::default();
+        let mut steps = 0;
         for (i, (x, setup)) in self.points.into_iter().enumerate() {
             let spec = Spec { trials: self.trials, seed: self.seed + i as u64, ..setup };
             let (exp, out) = lab.run(&spec)?;
@@ -46,24 +47,19 @@ impl ParameterSweep<'_> {
                 row.push((column, y.into()));
                 lines[k].push(Point::new(x, y));
             }
-            row.push(("command", spec.command_line().into()));
+            row.extend(provenance(&spec));
             self.table.push(row);
             marks.push(ci_point(x, &excess));
+            steps = exp.plan.steps();
         }
-        let [o1, o2, o3] = lines;
         Ok(Chart {
             title: self.title,
             x_label: self.x_label.into(),
-            y_label: "E[l(θ_T)] − l(θ₀)".into(),
+            y_label: loss_change_label(steps),
             x_log: false,
             y_log: false,
             y_symlog: None,
-            series: vec![
-                Series::new("measured (95% CI)", Style::Markers, marks),
-                Series::new("order 1", Style::Dashed, o1),
-                Series::new("order 2", Style::Dashed, o2),
-                Series::new("order 3", Style::Line, o3),
-            ],
+            series: order_series(marks, lines),
         })
     }
 }

@@ -33,6 +33,21 @@ impl From<usize> for Cell {
     }
 }
 
+/// A whole number (a seed): written as an integer by [`number`], exactly
+/// below 2⁵³.
+impl From<u64> for Cell {
+    fn from(x: u64) -> Self {
+        Cell::Num(x as f64)
+    }
+}
+
+/// A flag, written 1 (true) or 0 (false).
+impl From<bool> for Cell {
+    fn from(x: bool) -> Self {
+        Cell::Num(f64::from(u8::from(x)))
+    }
+}
+
 /// A number's cell, in the shortest form that reads back exactly: whole
 /// numbers as integers (`10`, `400000`, not `1e1`), others plain between
 /// 10⁻⁴ and 10¹⁵ (`0.05`) and in exponent form beyond (`1e-7`); empty where

@@ -4,13 +4,13 @@
 //! ηT·UNC/N) and GD − SGD against TEM (order 2: η²(T−1)·TEM/4; the notes'
 //! printed form (T−1)(TEM − PER)/4 is wrong, docs/THEORY.md).
 
-use super::lab::{ci_point, log_space, measured, Drawing, Figure, Lab, Plot};
+use super::lab::{ci_point, log_space, measured, provenance, Drawing, Figure, Lab, Plot};
 use super::loss_vs_eta::LossVsEta;
 use super::table::Table;
 use crate::error::Result;
 use crate::experiment::Spec;
 use crate::optimizer::Optimizer;
-use crate::plot::{Chart, Point, Series, Style};
+use crate::plot::{subscript, Chart, Point, Series, Style};
 use crate::theory::statistics;
 
 pub const FIGURE: Figure = Figure {
@@ -69,6 +69,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
             row.extend([("UNC", named.UNC.into()), ("TEM", named.TEM.into()), ("PER", named.PER.into())]);
             row.extend(measured(m));
             row.extend([("theory_order_law", law.into()), ("seed000_printed", extra.into())]);
+            row.extend(provenance(&spec));
             table.push(row);
         }
         s[0].push(ci_point(named.UNC, &gap));
@@ -85,7 +86,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
     let gap_chart = Chart {
         title: format!("gen gap ÷ η across 7 inits (η = {ETA}, N = T = {T})"),
         x_label: "UNC = tr C at θ₀".into(),
-        y_label: "E[gap] / η".into(),
+        y_label: "E[test − train loss] / η".into(),
         x_log: true,
         y_log: true,
         y_symlog: None,
@@ -97,7 +98,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
     let tem_chart = Chart {
         title: "GD − SGD test loss ÷ η², paired".into(),
         x_label: "TEM = 2G·(E[hg] − HG) at θ₀".into(),
-        y_label: "E[L_GD − L_SGD] / η²".into(),
+        y_label: format!("E[l(θ{})]: (GD − SGD) / η²", subscript(&T.to_string())),
         x_log: true,
         y_log: true,
         y_symlog: None,

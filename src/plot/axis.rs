@@ -98,8 +98,9 @@ impl Scale {
     }
 }
 
-/// sign(v)·log₁₀(1 + |v|/c).
-fn symlog(v: f64, c: f64) -> f64 {
+/// sign(v)·log₁₀(1 + |v|/c): where `v` is drawn on a symmetric-log axis
+/// with threshold `c` ([`Chart::y_symlog`](super::Chart::y_symlog)).
+pub fn symlog(v: f64, c: f64) -> f64 {
     if v == 0.0 {
         0.0
     } else {
@@ -129,7 +130,8 @@ impl Axis {
             .filter(|(t, _)| inside(*t))
             .collect();
         let decades = ticks.iter().map(|(_, k)| *k).max().map_or(0, |k| k + 1) as usize;
-        let sides = if lo < 0.0 && hi > 0.0 { 2 } else { 1 };
+        // The signs with a labelled decade to show (padding past 0 adds none).
+        let sides = [-1.0, 1.0].iter().filter(|&&sign| ticks.iter().any(|(t, _)| sign * t > 0.0)).count().max(1);
         let every = (sides * decades).div_ceil(target.max(2)).max(1) as i64;
         if inside(0.0) {
             axis.major.push(0.0);
@@ -464,6 +466,12 @@ mod tests {
             assert!((s(a.value(*t)) - t).abs() < 1e-9);
         }
         assert!(!a.minor.is_empty());
+        // One sign, padded just past 0: every decade labelled, as on a log
+        // axis (the padding used to count as a second side and halve them).
+        let c = 0.01;
+        let a = Axis::auto_symlog(c, Some((symlog(-20.0, c), symlog(-0.002, c))), 0.05, 6);
+        let labels: Vec<String> = a.major.iter().map(|t| a.label(*t)).collect();
+        assert_eq!(labels, ["\u{2212}10¹", "\u{2212}10⁰", "\u{2212}10⁻¹", "0"]);
         assert_eq!(Scale::of(true, None), Scale::Log);
         assert_eq!(Scale::of(true, Some(c)), Scale::SymLog(c));
         assert_eq!(Scale::of(false, None).to_axis(-2.0), Some(-2.0));

@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 /// The font family every text is drawn in (the bundled DejaVu Sans).
 pub(super) const FONT_FAMILY: &str = "sans-serif";
+/// Width of the colour bar that `render_heatmap_panels`
+/// shares between panels, pixels.
+pub const COLOUR_BAR_WIDTH: u32 = 190;
 
 /// What can go wrong drawing or writing a figure.
 #[derive(Debug, thiserror::Error)]
@@ -105,7 +108,9 @@ impl Point {
 
 /// A heatmap of `values[iy][ix]` over the grid `x × y` (cell centres,
 /// strictly increasing), coloured by viridis with a colour bar; NaN cells
-/// are grey. Values are printed in the cells when they fit.
+/// are grey. Values are printed in the cells when they fit. Cells may be
+/// `outlined` (a red frame inside the cell) and `hatched` (diagonal lines),
+/// each explained by a key below the colour bar.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Heatmap {
     pub title: String,
@@ -118,4 +123,25 @@ pub struct Heatmap {
     pub values: Vec<Vec<f64>>,
     /// The colour bar's title.
     pub value_label: String,
+    /// Cells framed in red, e.g. where a prediction is rejected.
+    pub outlined: CellMarks,
+    /// Cells hatched, e.g. where the measurement's error is unreliable.
+    pub hatched: CellMarks,
+}
+
+/// Some cells of a [`Heatmap`], marked, and what the mark means.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CellMarks {
+    /// `cells[iy][ix]`, shaped like the heatmap's `values`; empty: none.
+    pub cells: Vec<Vec<bool>>,
+    /// The key's text beside the mark, below the colour bar (lines split at
+    /// `\n`); empty: no key.
+    pub label: String,
+}
+
+impl CellMarks {
+    /// Whether cell (`ix`, `iy`) is marked.
+    pub fn at(&self, ix: usize, iy: usize) -> bool {
+        self.cells.get(iy).and_then(|row| row.get(ix)).copied().unwrap_or(false)
+    }
 }

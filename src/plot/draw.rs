@@ -11,7 +11,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontTransform;
 
 use super::axis::{cell_decimals, to_axis, value_label, Axis, Scale};
-use super::chart::{Chart, Heatmap, PlotError, Style, FONT_FAMILY};
+use super::chart::{CellMarks, Chart, Heatmap, PlotError, Series, Style, COLOUR_BAR_WIDTH, FONT_FAMILY};
 
 /// Scale of one logical pixel in backend pixels.
 #[derive(Debug, Clone, Copy)]
@@ -136,20 +136,42 @@ fn label_areas<DB: DrawingBackend>(
     Ok((left, bottom))
 }
 
-/// Draws one chart filling `area`. The legend goes in corner `legend`
-/// (an index into [`legend_candidates`]) if given, else in the one that
-/// covers the least data; returns the corner used (`None`: no legend).
+/// Where a chart's legend goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Legend {
+    /// In the plotting area, at candidate `i` of [`legend_candidates`].
+    Inside(usize),
+    /// Right of the plotting area, which is narrowed to make room.
+    Right,
+    /// Below the x-axis title; the plotting area is shortened.
+    Below,
+}
+
+/// A chart's margins around its title, label areas and plotting area, in
+/// logical pixels: top (with a title), top without one, right, left and
+/// bottom.
+const MARGINS: [f64; 5] = [12.0, 16.0, 28.0, 10.0, 8.0];
+/// The gap between the plotting area (or the x-axis title) and a legend
+/// outside it, logical pixels.
+const LEGEND_GAP: f64 = 14.0;
+/// A legend goes outside only where the plotting area keeps this share of
+/// its width (legend right) or height (legend below).
+const KEPT_OUTSIDE: f64 = 0.5;
+
+/// Draws one chart filling `area`. The legend goes where `legend` says if
+/// given, else where [`choose_legend`] finds it covers no data; returns
+/// where it went (`None`: no named series, no legend).
 ///
-/// Passing the SVG pass's corner to the PNG pass keeps the legend in the
-/// same place in both files: the corner is chosen in backend pixels, and the
-/// PNG's twice-size geometry (text sizes, label areas, rounding) gives
-/// slightly different costs, so near ties could go different ways.
+/// Passing the SVG pass's choice to the PNG pass keeps the legend in the
+/// same place in both files: it is chosen in backend pixels, and the PNG's
+/// twice-size geometry (text sizes, label areas, rounding) gives slightly
+/// different costs, so near ties could go different ways.
 pub(crate) fn draw_chart<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     chart: &Chart,
     th: Theme,
-    legend: Option<usize>,
-) -> Result<Option<usize>, PlotError> {
+    legend: Option<Legend>,
+) -> Result<Option<Legend>, PlotError> {
     if let Some(c) = chart.y_symlog {
         if !(c.is_finite() && c > 0.0) {
             return Err(PlotError::Invalid(format!("a symmetric-log axis needs a threshold above 0, not {c}")));
@@ -169,18 +191,39 @@ pub(crate) fn draw_chart<DB: DrawingBackend>(
     };
 
     let (left, bottom) = label_areas(area, th, &ya, !chart.x_label.is_empty(), !chart.y_label.is_empty())?;
+    let [top, top_untitled, right, margin_left, margin_bottom] = MARGINS.map(|m| th.px(m));
+    let top = if chart.title.is_empty() { top_untitled } else { top };
+    let names: Vec<&str> = chart.series.iter().map(|s| s.name.as_str()).filter(|n| !n.is_empty()).collect();
+    let gap = th.px(LEGEND_GAP);
+    let size = if names.is_empty() { None } else { Some(legend_size(&names, th)?) };
+    let place = match (size, legend) {
+        (None, _) => None,
+        (Some(_), Some(l)) if !matches!(l, Legend::Inside(i) if i >= CANDIDATES) => Some(l),
+        (Some(size), _) => {
+            // The plotting area as plotters will lay it out (the title as
+            // `DrawingArea::titled` reserves it).
+            let title = title_height(area, chart, th)?;
+            let plot = (w as i32 - margin_left - right - left, h as i32 - top - margin_bottom - title - bottom);
+            Some(choose_legend(chart, &pts, &xa, &ya, plot, size, th))
+        }
+    };
+    // A legend outside takes its room from the plotting area.
+    let (right, margin_bottom) = match (place, size) {
+        (Some(Legend::Right), Some((lw, _))) => (margin_left + lw + gap, margin_bottom),
+        (Some(Legend::Below), Some((_, lh))) => (right, margin_bottom + lh + gap),
+        _ => (right, margin_bottom),
+    };
     let mut cb = ChartBuilder::on(area);
-    cb.margin_top(th.px(if chart.title.is_empty() { 16.0 } else { 12.0 }))
-        .margin_right(th.px(28.0))
-        .margin_left(th.px(10.0))
-        .margin_bottom(th.px(8.0))
+    cb.margin_top(top)
+        .margin_right(right)
+        .margin_left(margin_left)
+        .margin_bottom(margin_bottom)
         .x_label_area_size(bottom)
         .y_label_area_size(left);
     if !chart.title.is_empty() {
         cb.caption(&chart.title, th.font(TITLE_PT));
     }
     let mut ctx = cb.build_cartesian_2d(xa.coord(), ya.coord()).map_err(de)?;
-
     let xfmt = |t: &f64| xa.label(*t);
     let yfmt = |t: &f64| ya.label(*t);
     ctx.configure_mesh()
@@ -202,7 +245,7 @@ pub(crate) fn draw_chart<DB: DrawingBackend>(
         if !matches!(s.style, Style::Band | Style::Shade) || p.is_empty() {
             continue;
         }
-        let colour = PALETTE[s.colour.unwrap_or(i) % PALETTE.len()];
+        let colour = series_colour(s, i);
         let lo = |q: &(f64, f64, Option<f64>, Option<f64>)| q.2.unwrap_or(ya.lo);
         let hi = |q: &(f64, f64, Option<f64>, Option<f64>)| q.3.unwrap_or(ya.lo);
         let mut poly: Vec<(f64, f64)> = p.iter().map(|q| (q.0, lo(q))).collect();
@@ -210,45 +253,20 @@ pub(crate) fn draw_chart<DB: DrawingBackend>(
         ctx.draw_series(std::iter::once(Polygon::new(poly, colour.mix(0.2).filled()))).map_err(de)?;
     }
 
-    let lw = th.pu(LINE_W);
-    let leg_len = th.px(36.0);
     let mr = 5.0 * th.k;
     for (i, (s, p)) in chart.series.iter().zip(&pts).enumerate() {
-        let colour = PALETTE[s.colour.unwrap_or(i) % PALETTE.len()];
-        let line = colour.stroke_width(lw);
+        let colour = series_colour(s, i);
+        let line = colour.stroke_width(th.pu(LINE_W));
         let xy: Vec<(f64, f64)> = p.iter().map(|q| (q.0, q.1)).collect();
-        let anno = match s.style {
+        match s.style {
             Style::Line | Style::Band => {
-                let a = ctx.draw_series(std::iter::once(PathElement::new(xy, line))).map_err(de)?;
-                if s.style == Style::Line {
-                    a.legend(move |(x, y)| PathElement::new(vec![(x, y), (x + leg_len, y)], line));
-                } else {
-                    let hh = th.px(7.0);
-                    a.legend(move |(x, y)| {
-                        EmptyElement::at((x, y))
-                            + Rectangle::new([(0, -hh), (leg_len, hh)], colour.mix(0.2).filled())
-                            + PathElement::new(vec![(0, 0), (leg_len, 0)], line)
-                    });
-                }
-                a
+                ctx.draw_series(std::iter::once(PathElement::new(xy, line))).map_err(de)?;
             }
-            Style::Shade => {
-                // Drawn with the bands; here only its legend swatch.
-                let a = ctx.draw_series(std::iter::empty::<PathElement<(f64, f64)>>()).map_err(de)?;
-                let hh = th.px(7.0);
-                a.legend(move |(x, y)| Rectangle::new([(x, y - hh), (x + leg_len, y + hh)], colour.mix(0.2).filled()));
-                a
-            }
+            // Drawn with the bands.
+            Style::Shade => {}
             Style::Dashed => {
                 let (d, g) = (th.px(10.0), th.px(6.0));
-                let a = ctx.draw_series(std::iter::once(DashedPathElement::new(xy, d, g, line))).map_err(de)?;
-                a.legend(move |(x, y)| {
-                    EmptyElement::at((x, y))
-                        + PathElement::new(vec![(0, 0), (d, 0)], line)
-                        + PathElement::new(vec![(d + g, 0), (2 * d + g, 0)], line)
-                        + PathElement::new(vec![(2 * (d + g), 0), (leg_len.min(3 * d + 2 * g), 0)], line)
-                });
-                a
+                ctx.draw_series(std::iter::once(DashedPathElement::new(xy, d, g, line))).map_err(de)?;
             }
             Style::Markers => {
                 let bar = colour.stroke_width(th.pu(1.6));
@@ -274,22 +292,8 @@ pub(crate) fn draw_chart<DB: DrawingBackend>(
                         + Polygon::new(shape.clone(), colour.filled())
                         + PathElement::new(closed(shape.clone()), edge)
                 });
-                let a = ctx.draw_series(marks).map_err(de)?;
-                let shape = marker_shape(i, mr);
-                let half = leg_len / 2;
-                let hb = th.px(8.0);
-                a.legend(move |(x, y)| {
-                    EmptyElement::at((x + half, y))
-                        + PathElement::new(vec![(0, -hb), (0, hb)], bar)
-                        + PathElement::new(vec![(-cap, -hb), (cap, -hb)], bar)
-                        + PathElement::new(vec![(-cap, hb), (cap, hb)], bar)
-                        + Polygon::new(shape.clone(), colour.filled())
-                });
-                a
+                ctx.draw_series(marks).map_err(de)?;
             }
-        };
-        if !s.name.is_empty() {
-            anno.label(s.name.as_str());
         }
     }
 
@@ -297,108 +301,242 @@ pub(crate) fn draw_chart<DB: DrawingBackend>(
     ctx.draw_series(std::iter::once(Rectangle::new([(xa.lo, ya.lo), (xa.hi, ya.hi)], BLACK.stroke_width(th.pu(1.0)))))
         .map_err(de)?;
 
-    let names: Vec<&str> = chart.series.iter().map(|s| s.name.as_str()).filter(|n| !n.is_empty()).collect();
-    let mut corner = None;
-    if !names.is_empty() {
-        let font = th.font(LEGEND_PT);
-        let margin = th.px(10.0);
-        let area_size = th.px(48.0);
-        let mut text = MultiLineText::<(i32, i32), &str>::new((0, 0), &font);
-        for n in &names {
-            text.push_line(*n);
-        }
-        let (tw, thh) = text.estimate_dimension().map_err(de)?;
-        let lw = tw + area_size + 2 * margin;
-        let lh = thh + 2 * margin;
-        let plot = ctx.plotting_area();
-        let (pw, ph) = plot.dim_in_pixel();
-        let plot_dim = (pw as i32, ph as i32);
-        let candidates = legend_candidates(plot_dim, (lw, lh), th);
-        let i = match legend {
-            Some(i) if i < candidates.len() => i,
-            _ => best_legend_corner(chart, &pts, &xa, &ya, plot_dim, (lw, lh), &candidates, th),
+    if let (Some(place), Some((lw, lh))) = (place, size) {
+        let (xr, yr) = ctx.plotting_area().get_pixel_range();
+        let (pw, ph) = (xr.end - xr.start, yr.end - yr.start);
+        let (x, y) = match place {
+            Legend::Inside(i) => legend_candidates((pw, ph), (lw, lh), th)[i],
+            Legend::Right => (pw + gap, 0),
+            Legend::Below => (((pw - lw) / 2).max(-left), ph + bottom + gap / 2),
         };
-        corner = Some(i);
-        let (x, y) = candidates[i];
-        ctx.configure_series_labels()
-            .position(SeriesLabelPosition::Coordinate(x, y))
-            .margin(margin)
-            .legend_area_size(area_size)
-            .label_font(font.clone())
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(180, 180, 180).stroke_width(th.pu(1.0)))
-            .draw()
-            .map_err(de)?;
+        // Drawn on `area` (plotters clamps what it draws on the plotting
+        // area to it, so a legend outside could not be drawn there).
+        let (bx, by) = area.get_base_pixel();
+        draw_legend(area, chart, (xr.start - bx + x, yr.start - by + y), (lw, lh), th)?;
     }
-    Ok(corner)
+    Ok(place)
 }
+
+/// A legend's margin around its lines and the width of its swatches,
+/// logical pixels.
+const LEGEND_MARGIN: f64 = 10.0;
+const SWATCH_W: f64 = 36.0;
+
+/// The size of a legend box listing `names`: swatches, the names beside
+/// them, and a margin around.
+fn legend_size(names: &[&str], th: Theme) -> Result<(i32, i32), PlotError> {
+    let font = th.font(LEGEND_PT);
+    let mut text = MultiLineText::<(i32, i32), &str>::new((0, 0), &font);
+    for n in names {
+        text.push_line(*n);
+    }
+    let (w, h) = text.estimate_dimension().map_err(de)?;
+    let m = th.px(LEGEND_MARGIN);
+    Ok((w + th.px(SWATCH_W) + 3 * m, h + 2 * m))
+}
+
+/// Draws the legend of `chart`'s named series, `lw × lh` at (`x`, `y`) in
+/// `area`: a box, and per series its swatch and name.
+fn draw_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    chart: &Chart,
+    (x, y): (i32, i32),
+    (lw, lh): (i32, i32),
+    th: Theme,
+) -> Result<(), PlotError> {
+    let font = th.font(LEGEND_PT);
+    let m = th.px(LEGEND_MARGIN);
+    let corners = [(x, y), (x + lw, y + lh)];
+    area.draw(&Rectangle::new(corners, WHITE.mix(0.85).filled())).map_err(de)?;
+    area.draw(&Rectangle::new(corners, RGBColor(180, 180, 180).stroke_width(th.pu(1.0)))).map_err(de)?;
+    let named: Vec<(usize, &Series)> = chart.series.iter().enumerate().filter(|(_, s)| !s.name.is_empty()).collect();
+    let mut text = MultiLineText::<(i32, i32), &str>::new((x + th.px(SWATCH_W) + 2 * m, y + m), &font);
+    for (_, s) in &named {
+        text.push_line(s.name.as_str());
+    }
+    area.draw(&text).map_err(de)?;
+    for ((i, s), ((_, y0), (_, y1))) in named.into_iter().zip(text.compute_line_layout().map_err(de)?) {
+        draw_swatch(area, s, i, (x + m, (y0 + y1) / 2), th)?;
+    }
+    Ok(())
+}
+
+/// Draws the legend swatch of series `s` (the `i`th) from (`x`, `y`), on
+/// its centre line: a line, a dashed line, a band, a shade or a marker with
+/// its error bar, as the series is drawn.
+fn draw_swatch<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    s: &Series,
+    i: usize,
+    (x, y): (i32, i32),
+    th: Theme,
+) -> Result<(), PlotError> {
+    let colour = series_colour(s, i);
+    let line = colour.stroke_width(th.pu(LINE_W));
+    let len = th.px(SWATCH_W);
+    let hh = th.px(7.0);
+    let shade = Rectangle::new([(x, y - hh), (x + len, y + hh)], colour.mix(0.2).filled());
+    let path = |from: i32, to: i32| PathElement::new(vec![(x + from, y), (x + to, y)], line);
+    match s.style {
+        Style::Line => area.draw(&path(0, len)),
+        Style::Band => area.draw(&shade).and_then(|()| area.draw(&path(0, len))),
+        Style::Shade => area.draw(&shade),
+        Style::Dashed => {
+            let (d, g) = (th.px(10.0), th.px(6.0));
+            [(0, d), (d + g, 2 * d + g), (2 * (d + g), len.min(3 * d + 2 * g))]
+                .into_iter()
+                .try_for_each(|(a, b)| area.draw(&path(a, b)))
+        }
+        Style::Markers => {
+            let bar = colour.stroke_width(th.pu(1.6));
+            let (cap, hb, cx) = (th.px(5.0), th.px(8.0), x + len / 2);
+            let shape: Vec<(i32, i32)> =
+                marker_shape(i, 5.0 * th.k).into_iter().map(|(u, v)| (cx + u, y + v)).collect();
+            [
+                PathElement::new(vec![(cx, y - hb), (cx, y + hb)], bar),
+                PathElement::new(vec![(cx - cap, y - hb), (cx + cap, y - hb)], bar),
+                PathElement::new(vec![(cx - cap, y + hb), (cx + cap, y + hb)], bar),
+            ]
+            .iter()
+            .try_for_each(|e| area.draw(e))
+            .and_then(|()| area.draw(&Polygon::new(shape, colour.filled())))
+        }
+    }
+    .map_err(de)
+}
+
+/// The palette colour series `s` (the `i`th) is drawn in.
+fn series_colour(s: &Series, i: usize) -> RGBColor {
+    PALETTE[s.colour.unwrap_or(i) % PALETTE.len()]
+}
+
+/// The height the chart's title takes above its plotting area, as
+/// `DrawingArea::titled` reserves it (0 without a title).
+fn title_height<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, chart: &Chart, th: Theme) -> Result<i32, PlotError> {
+    if chart.title.is_empty() {
+        return Ok(0);
+    }
+    let (_, h) = area.estimate_text_size(&chart.title, &th.font(TITLE_PT)).map_err(de)?;
+    Ok(2 * (h / 2).min(5) as i32 + h as i32)
+}
+
+/// The number of places a legend may take inside the plotting area.
+const CANDIDATES: usize = 8;
 
 /// Where the legend box (`lw × lh`) may go in the plotting area (`pw × ph`),
 /// in order of preference: the four corners (upper right first), then the
 /// middles of the edges.
-fn legend_candidates((pw, ph): (i32, i32), (lw, lh): (i32, i32), th: Theme) -> [(i32, i32); 8] {
+fn legend_candidates((pw, ph): (i32, i32), (lw, lh): (i32, i32), th: Theme) -> [(i32, i32); CANDIDATES] {
     let m = th.px(10.0);
     let (cx, cy) = ((pw - lw) / 2, (ph - lh) / 2);
     let (rx, by) = (pw - lw - m, ph - lh - m);
     [(rx, m), (m, m), (rx, by), (m, by), (cx, m), (cx, by), (rx, cy), (m, cy)]
 }
 
-/// The index of the candidate (the first of equals) where the legend box
-/// covers the fewest data points, lines and CI ends.
-#[allow(clippy::too_many_arguments)]
-fn best_legend_corner(
+/// Where the legend (`lw × lh`) covers no data: the first candidate in the
+/// plotting area (`pw × ph`) that covers no mark ([`marks`]); else outside,
+/// right of the plot or below it, whichever leaves the plot more of its
+/// area (and at least [`KEPT_OUTSIDE`] of its width or height); else the
+/// candidate that covers the fewest marks.
+fn choose_legend(
     chart: &Chart,
     pts: &[Pts],
     xa: &Axis,
     ya: &Axis,
     (pw, ph): (i32, i32),
     (lw, lh): (i32, i32),
-    candidates: &[(i32, i32)],
     th: Theme,
-) -> usize {
-    let to_px = |x: f64, y: f64| -> (f64, f64) { (xa.frac(x) * pw as f64, (1.0 - ya.frac(y)) * ph as f64) };
-    let mut samples: Vec<(f64, f64)> = vec![];
-    for (s, p) in chart.series.iter().zip(pts) {
-        let connected = s.style != Style::Markers;
-        for (j, q) in p.iter().enumerate() {
-            samples.push(to_px(q.0, q.1));
-            for v in [q.2, q.3].into_iter().flatten() {
-                samples.push(to_px(q.0, v));
-            }
-            if connected && j > 0 {
-                let r = p[j - 1];
-                for t in 1..12 {
-                    let f = t as f64 / 12.0;
-                    let x = r.0 + f * (q.0 - r.0);
-                    samples.push(to_px(x, r.1 + f * (q.1 - r.1)));
-                    if matches!(s.style, Style::Band | Style::Shade) {
-                        if let (Some(a), Some(b)) = (r.2, q.2) {
-                            samples.push(to_px(x, a + f * (b - a)));
-                        }
-                        if let (Some(a), Some(b)) = (r.3, q.3) {
-                            samples.push(to_px(x, a + f * (b - a)));
-                        }
-                    }
-                }
-            }
-        }
-    }
-    let pad = th.k * 4.0;
-    let cost = |(x0, y0): (i32, i32)| -> usize {
-        let (x0, y0) = (x0 as f64 - pad, y0 as f64 - pad);
-        let (x1, y1) = (x0 + lw as f64 + 2.0 * pad, y0 + lh as f64 + 2.0 * pad);
-        samples.iter().filter(|(x, y)| *x >= x0 && *x <= x1 && *y >= y0 && *y <= y1).count()
+) -> Legend {
+    let marks = marks(chart, pts, xa, ya, (pw as f64, ph as f64));
+    let pad = th.k * 6.0;
+    let covered = |&(x, y): &(i32, i32)| -> usize {
+        let rect = [x as f64 - pad, y as f64 - pad, (x + lw) as f64 + pad, (y + lh) as f64 + pad];
+        marks.iter().filter(|m| crosses(m, rect)).count()
     };
-    let mut best = 0;
-    let mut best_cost = usize::MAX;
-    for (i, c) in candidates.iter().enumerate() {
-        let k = cost(*c);
-        if k < best_cost {
-            best = i;
-            best_cost = k;
+    let costs: Vec<usize> = legend_candidates((pw, ph), (lw, lh), th).iter().map(covered).collect();
+    let best = (0..costs.len()).min_by_key(|&i| costs[i]).expect("candidates");
+    if costs[best] == 0 {
+        return Legend::Inside(best);
+    }
+    let gap = th.px(LEGEND_GAP);
+    let kept = |room: i32, taken: i32, across: i32, space: i32| -> f64 {
+        if across > space {
+            0.0
+        } else {
+            (room - taken - gap) as f64 / room as f64
+        }
+    };
+    let (right, below) = (kept(pw, lw, lh, ph), kept(ph, lh, lw, pw));
+    match right.max(below) {
+        k if k < KEPT_OUTSIDE => Legend::Inside(best),
+        _ if right >= below => Legend::Right,
+        _ => Legend::Below,
+    }
+}
+
+/// Vertical spans per interval between a band's points that stand for its
+/// inside in [`marks`].
+const BAND_SPANS: usize = 8;
+
+/// What a legend must not cover, as segments in plotting-area pixels (y
+/// down; a point is a segment from itself to itself): every point drawn,
+/// its CI bar, every piece of a line, and bands, edges and inside.
+fn marks(chart: &Chart, pts: &[Pts], xa: &Axis, ya: &Axis, (pw, ph): (f64, f64)) -> Vec<[(f64, f64); 2]> {
+    type Q = (f64, f64, Option<f64>, Option<f64>);
+    let px = |x: f64, y: f64| (xa.frac(x) * pw, (1.0 - ya.frac(y)) * ph);
+    // CI ends that a log axis cannot show are drawn at its bottom.
+    let (lo, hi, centre) = (|q: &Q| q.2.unwrap_or(ya.lo), |q: &Q| q.3.unwrap_or(ya.lo), |q: &Q| q.1);
+    let mut marks = Vec::new();
+    for (s, p) in chart.series.iter().zip(pts) {
+        let path = |y: &dyn Fn(&Q) -> f64| -> Vec<[(f64, f64); 2]> {
+            p.windows(2).map(|w| [px(w[0].0, y(&w[0])), px(w[1].0, y(&w[1]))]).collect()
+        };
+        let lines: &[&dyn Fn(&Q) -> f64] = match s.style {
+            Style::Markers => {
+                marks.extend(p.iter().flat_map(|q| [[px(q.0, q.1); 2], [px(q.0, lo(q)), px(q.0, hi(q))]]));
+                &[]
+            }
+            Style::Line | Style::Dashed => &[&centre],
+            Style::Band => &[&centre, &lo, &hi],
+            Style::Shade => &[&lo, &hi],
+        };
+        for y in lines {
+            marks.extend(path(*y));
+        }
+        if matches!(s.style, Style::Band | Style::Shade) {
+            // The band's inside, as vertical spans across it.
+            let spans = p.windows(2).flat_map(|w| {
+                (0..BAND_SPANS).map(move |k| {
+                    let f = k as f64 / BAND_SPANS as f64;
+                    let at = |y: &dyn Fn(&Q) -> f64| y(&w[0]) + f * (y(&w[1]) - y(&w[0]));
+                    let x = w[0].0 + f * (w[1].0 - w[0].0);
+                    [px(x, at(&lo)), px(x, at(&hi))]
+                })
+            });
+            marks.extend(spans.chain(p.last().map(|q| [px(q.0, lo(q)), px(q.0, hi(q))])));
         }
     }
-    best
+    marks
+}
+
+/// Whether the segment `m` meets the rectangle `[x0, y0, x1, y1]`
+/// (Liang–Barsky clipping).
+fn crosses(m: &[(f64, f64); 2], [x0, y0, x1, y1]: [f64; 4]) -> bool {
+    let [(ax, ay), (bx, by)] = *m;
+    let (dx, dy) = (bx - ax, by - ay);
+    let (mut t0, mut t1) = (0.0f64, 1.0f64);
+    for (p, q) in [(-dx, ax - x0), (dx, x1 - ax), (-dy, ay - y0), (dy, y1 - ay)] {
+        if p == 0.0 {
+            if q < 0.0 {
+                return false;
+            }
+        } else if p < 0.0 {
+            t0 = t0.max(q / p);
+        } else {
+            t1 = t1.min(q / p);
+        }
+    }
+    t0 <= t1
 }
 
 /// Viridis, sampled every tenth of the scale.
@@ -487,6 +625,16 @@ pub(crate) fn check_heatmap(hm: &Heatmap) -> Result<(Vec<f64>, Vec<f64>), PlotEr
             xc.len()
         )));
     }
+    for (name, marks) in [("outlined", &hm.outlined), ("hatched", &hm.hatched)] {
+        if !marks.cells.is_empty() && (marks.cells.len() != yc.len() || marks.cells.iter().any(|r| r.len() != xc.len()))
+        {
+            return Err(PlotError::Invalid(format!(
+                "heatmap {name} cells must be shaped like its values, {} rows of {}",
+                yc.len(),
+                xc.len()
+            )));
+        }
+    }
     Ok((xc, yc))
 }
 
@@ -509,7 +657,7 @@ pub(crate) fn draw_heatmap<DB: DrawingBackend>(
 
     area.fill(&WHITE).map_err(de)?;
     let (w, h) = area.dim_in_pixel();
-    let side_w = if with_bar { th.px(170.0).min(w as i32 / 3) } else { 0 };
+    let side_w = if with_bar { th.px(COLOUR_BAR_WIDTH as f64).min(w as i32 / 3) } else { 0 };
     let (main, side) = area.split_horizontally(w as i32 - side_w);
     let xt = (((w as i32 - side_w) as f64 / th.k) / 110.0).round().clamp(3.0, 8.0) as usize;
     let yt = ((h as f64 / th.k) / 90.0).round().clamp(3.0, 7.0) as usize;
@@ -575,9 +723,22 @@ pub(crate) fn draw_heatmap<DB: DrawingBackend>(
     }
     ctx.draw_series(cells).map_err(de)?;
 
+    // Hatching under the values, frames over them.
+    let (pw, ph) = ctx.plotting_area().dim_in_pixel();
+    let scale = (pw as f64 / (xa.hi - xa.lo), ph as f64 / (ya.hi - ya.lo));
+    let cell = |i: usize, j: usize| ([ex[i], ex[i + 1]], [ey[j], ey[j + 1]]);
+    let marked = |marks: &CellMarks| -> Vec<(usize, usize)> {
+        (0..yc.len()).flat_map(|j| (0..xc.len()).map(move |i| (i, j))).filter(|&(i, j)| marks.at(i, j)).collect()
+    };
+    let hatches = marked(&hm.hatched).into_iter().flat_map(|(i, j)| {
+        let (x, y) = cell(i, j);
+        let style = ink(colour_of(hm.values[j][i])).mix(0.6).stroke_width(th.pu(1.3));
+        hatching(x, y, scale, HATCH_GAP * th.k).into_iter().map(move |s| PathElement::new(s.to_vec(), style))
+    });
+    ctx.draw_series(hatches).map_err(de)?;
+
     // Values in the cells when every label fits its cell.
     let plot = ctx.plotting_area();
-    let (pw, ph) = plot.dim_in_pixel();
     let min_cw = ex.windows(2).map(|e| xa_px(&xa, e[1] - e[0], pw)).fold(f64::MAX, f64::min);
     let min_ch = ey.windows(2).map(|e| xa_px(&ya, e[1] - e[0], ph)).fold(f64::MAX, f64::min);
     let size = (min_ch * 0.36).min(16.0 * th.k);
@@ -599,37 +760,95 @@ pub(crate) fn draw_heatmap<DB: DrawingBackend>(
                     if !v.is_finite() {
                         continue;
                     }
-                    let c = colour_of(v);
-                    let lum = 0.299 * c.0 as f64 + 0.587 * c.1 as f64 + 0.114 * c.2 as f64;
-                    let ink = if lum > 140.0 { BLACK } else { WHITE };
-                    let style = probe.clone().color(&ink).pos(Pos::new(HPos::Center, VPos::Center));
+                    let style = probe.clone().color(&ink(colour_of(v))).pos(Pos::new(HPos::Center, VPos::Center));
                     texts.push(Text::new(label(v), (xc[i], yc[j]), style));
                 }
             }
             ctx.draw_series(texts).map_err(de)?;
         }
     }
+    let frames = marked(&hm.outlined).into_iter().map(|(i, j)| {
+        let (x, y) = cell(i, j);
+        let (dx, dy) = (OUTLINE_INSET * th.k / scale.0, OUTLINE_INSET * th.k / scale.1);
+        Rectangle::new([(x[0] + dx, y[0] + dy), (x[1] - dx, y[1] - dy)], OUTLINE.stroke_width(th.pu(OUTLINE_W)))
+    });
+    ctx.draw_series(frames).map_err(de)?;
     ctx.draw_series(std::iter::once(Rectangle::new([(xa.lo, ya.lo), (xa.hi, ya.hi)], BLACK.stroke_width(th.pu(1.0)))))
         .map_err(de)?;
 
     // The colour bar, aligned with the plotting area.
     let (_, pry) = ctx.plotting_area().get_pixel_range();
     if with_bar {
-        let nan = hm.values.iter().flatten().any(|v| !v.is_finite());
-        draw_colour_bar(&side, pry.clone(), range, &hm.value_label, nan, th)?;
+        draw_colour_bar(&side, pry.clone(), range, &hm.value_label, &keys(std::slice::from_ref(hm)), th)?;
     }
     Ok(pry)
 }
 
+/// Black or white, whichever reads on `background`.
+fn ink(background: RGBColor) -> RGBColor {
+    let RGBColor(r, g, b) = background;
+    let luminance = 0.299 * r as f64 + 0.587 * g as f64 + 0.114 * b as f64;
+    if luminance > 140.0 {
+        BLACK
+    } else {
+        WHITE
+    }
+}
+
+/// The colour, inset and width (logical pixels) of an outlined cell's
+/// frame, and the spacing of a hatched cell's lines.
+const OUTLINE: RGBColor = RGBColor(230, 0, 0);
+const OUTLINE_INSET: f64 = 3.0;
+const OUTLINE_W: f64 = 3.0;
+const HATCH_GAP: f64 = 9.0;
+
+/// Hatching of the rectangle `x × y` (corners in any coordinates, `scale`
+/// pixels per unit along each, negative where the axis points the other
+/// way): lines at 45° on screen, `gap` pixels apart.
+fn hatching(x: [f64; 2], y: [f64; 2], scale: (f64, f64), gap: f64) -> Vec<[(f64, f64); 2]> {
+    // In pixels from the corner (x[0], y[0]), u along x, v along y: the
+    // lines u = v + c.
+    let (w, h) = ((x[1] - x[0]) * scale.0, (y[1] - y[0]) * scale.1);
+    let at = |u: f64, v: f64| (x[0] + u / scale.0, y[0] + v / scale.1);
+    (1..)
+        .map(|k| k as f64 * gap - h)
+        .take_while(|&c| c < w)
+        .filter_map(|c| {
+            let (v0, v1) = ((-c).max(0.0), h.min(w - c));
+            (v1 > v0).then(|| [at(v0 + c, v0), at(v1 + c, v1)])
+        })
+        .collect()
+}
+
+/// A key below a colour bar: a swatch and what it means.
+pub(crate) enum Key<'a> {
+    /// Grey: a cell without a value.
+    NoValue,
+    /// A frame: [`Heatmap::outlined`]'s label.
+    Outlined(&'a str),
+    /// Hatching: [`Heatmap::hatched`]'s label.
+    Hatched(&'a str),
+}
+
+/// The keys of `maps`' colour bar: "no value" where a value is missing,
+/// and each kind of mark the maps label (the first label of each).
+pub(crate) fn keys(maps: &[Heatmap]) -> Vec<Key<'_>> {
+    let nan = maps.iter().flat_map(|m| m.values.iter().flatten()).any(|v| !v.is_finite());
+    let label = |pick: fn(&Heatmap) -> &CellMarks| maps.iter().map(|m| pick(m).label.as_str()).find(|l| !l.is_empty());
+    let mut keys: Vec<Key> = nan.then_some(Key::NoValue).into_iter().collect();
+    keys.extend(label(|m| &m.outlined).map(Key::Outlined));
+    keys.extend(label(|m| &m.hatched).map(Key::Hatched));
+    keys
+}
+
 /// Draws a viridis colour bar for `range` in `side`, over the backend
-/// pixel rows `rows`, titled `label`, with a "no value" key below it if
-/// `nan`.
+/// pixel rows `rows`, titled `label`, with `keys` below it.
 pub(crate) fn draw_colour_bar<DB: DrawingBackend>(
     side: &DrawingArea<DB, Shift>,
     rows: std::ops::Range<i32>,
     range: (f64, f64),
     label: &str,
-    nan: bool,
+    keys: &[Key],
     th: Theme,
 ) -> Result<(), PlotError> {
     let (vmin, vmax) = range;
@@ -684,18 +903,52 @@ pub(crate) fn draw_colour_bar<DB: DrawingBackend>(
         .map_err(de)?;
     }
 
-    if nan {
-        let y = top + bar_h + th.px(14.0);
-        let x = th.px(18.0);
-        let sq = th.px(18.0);
-        side.draw(&Rectangle::new([(x, y), (x + sq, y + sq)], NAN_GREY.filled())).map_err(de)?;
-        side.draw(&Rectangle::new([(x, y), (x + sq, y + sq)], BLACK.stroke_width(th.pu(1.0)))).map_err(de)?;
-        side.draw(&Text::new(
-            "no value",
-            (x + sq + th.px(8.0), y + sq / 2),
-            th.font(TICK_PT).pos(Pos::new(HPos::Left, VPos::Center)),
-        ))
-        .map_err(de)?;
+    draw_keys(side, keys, top + bar_h + th.px(14.0), th)?;
+    Ok(())
+}
+
+/// Draws `keys` in `side` one under the other from pixel row `y`: a
+/// swatch, and its text right of it (a line per `\n`).
+fn draw_keys<DB: DrawingBackend>(
+    side: &DrawingArea<DB, Shift>,
+    keys: &[Key],
+    y: i32,
+    th: Theme,
+) -> Result<(), PlotError> {
+    let (x, sq) = (th.px(18.0), th.px(18.0));
+    let tick = th.font(TICK_PT);
+    let line_h = side.estimate_text_size("Ag", &tick).map_err(de)?.1 as i32 + th.px(2.0);
+    let mut y = y;
+    for key in keys {
+        let swatch = [(x, y), (x + sq, y + sq)];
+        let (fill, text) = match key {
+            Key::NoValue => (NAN_GREY, "no value"),
+            Key::Outlined(text) | Key::Hatched(text) => (viridis(0.35), *text),
+        };
+        side.draw(&Rectangle::new(swatch, fill.filled())).map_err(de)?;
+        match key {
+            Key::NoValue => {}
+            Key::Outlined(_) => {
+                let d = th.px(OUTLINE_INSET) / 2;
+                let frame = [(x + d, y + d), (x + sq - d, y + sq - d)];
+                side.draw(&Rectangle::new(frame, OUTLINE.stroke_width(th.pu(OUTLINE_W)))).map_err(de)?;
+            }
+            Key::Hatched(_) => {
+                let style = ink(fill).mix(0.6).stroke_width(th.pu(1.3));
+                let lines = hatching([x as f64, (x + sq) as f64], [(y + sq) as f64, y as f64], (1.0, -1.0), 6.0 * th.k);
+                for [a, b] in lines {
+                    let p = |(u, v): (f64, f64)| (u.round() as i32, v.round() as i32);
+                    side.draw(&PathElement::new(vec![p(a), p(b)], style)).map_err(de)?;
+                }
+            }
+        }
+        side.draw(&Rectangle::new(swatch, BLACK.stroke_width(th.pu(1.0)))).map_err(de)?;
+        let lines: Vec<&str> = text.split('\n').collect();
+        for (k, line) in lines.iter().enumerate() {
+            let at = (x + sq + th.px(8.0), y + sq / 2 + k as i32 * line_h);
+            side.draw(&Text::new(*line, at, tick.clone().pos(Pos::new(HPos::Left, VPos::Center)))).map_err(de)?;
+        }
+        y += sq + (lines.len() as i32 - 1) * line_h + th.px(12.0);
     }
     Ok(())
 }

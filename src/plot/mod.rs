@@ -27,7 +27,11 @@
 //! Axis ranges follow the data (CI ends included) with 5% padding; values
 //! that cannot be shown (non-finite, or non-positive on a log axis) are
 //! skipped. The PNG is drawn at twice its size and averaged down, which
-//! anti-aliases lines that the bitmap backend draws aliased.
+//! anti-aliases lines that the bitmap backend draws aliased. The legend goes
+//! where it covers no data (point, error bar, line or band): a free corner or
+//! edge middle of the plotting area, else right of it or below it, the plot
+//! giving up the room. Labels write math in Unicode the bundled font draws
+//! ([`subscript`]: `θ₁₀`, `gₜ₋₁`).
 //!
 //! [`render_heatmap_panels`] puts several heatmaps in a grid on one common
 //! colour range (one shared colour bar when their `value_label`s agree).
@@ -37,6 +41,7 @@ mod chart;
 mod draw;
 #[cfg(test)]
 mod tests;
+mod text;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -46,9 +51,11 @@ use plotters::coord::Shift;
 use plotters::prelude::{BitMapBackend, DrawingArea, DrawingBackend, IntoDrawingArea, SVGBackend};
 use plotters::style::FontStyle;
 
+pub use axis::symlog;
 use chart::FONT_FAMILY;
-pub use chart::{Chart, Heatmap, PlotError, Point, Series, Style};
-use draw::{de, draw_chart, draw_colour_bar, draw_heatmap, value_range, Theme};
+pub use chart::{CellMarks, Chart, Heatmap, PlotError, Point, Series, Style, COLOUR_BAR_WIDTH};
+use draw::{de, draw_chart, draw_colour_bar, draw_heatmap, keys, value_range, Legend, Theme};
+pub use text::subscript;
 
 /// Size of a single chart, pixels.
 pub const CHART_SIZE: (u32, u32) = (1000, 700);
@@ -59,9 +66,6 @@ pub const HEATMAP_SIZE: (u32, u32) = (1000, 760);
 /// Size of one panel of [`render_heatmap_panels`] (without colour bar),
 /// pixels.
 pub const HEATMAP_PANEL_SIZE: (u32, u32) = (520, 420);
-/// Width of the colour bar that [`render_heatmap_panels`] shares between
-/// panels, pixels.
-pub const COLOUR_BAR_WIDTH: u32 = 170;
 /// The PNG is drawn this many times larger, then averaged down.
 const SUPERSAMPLE: u32 = 2;
 
@@ -177,14 +181,14 @@ impl Figure<'_> {
         }
     }
 
-    /// Draws the figure; `legends` forces each chart's legend corner (see
-    /// [`draw_chart`]). Returns the corner of each chart's legend.
+    /// Draws the figure; `legends` forces where each chart's legend goes
+    /// (see [`draw_chart`]). Returns where each chart's legend went.
     fn draw<DB: DrawingBackend>(
         &self,
         root: &DrawingArea<DB, Shift>,
         th: Theme,
-        legends: &[Option<usize>],
-    ) -> Result<Vec<Option<usize>>, PlotError> {
+        legends: &[Option<Legend>],
+    ) -> Result<Vec<Option<Legend>>, PlotError> {
         register_font()?;
         let forced = |i: usize| legends.get(i).copied().flatten();
         match self {
@@ -212,8 +216,7 @@ impl Figure<'_> {
                     let max_h = (2.0 * HEATMAP_PANEL_SIZE.1 as f64 * th.k) as i32;
                     let h = (span.end - span.start).min(max_h);
                     let top = (span.start + span.end - h) / 2;
-                    let nan = maps.iter().flat_map(|m| m.values.iter().flatten()).any(|v| !v.is_finite());
-                    draw_colour_bar(&side, top..top + h, range, &maps[0].value_label, nan, th)?;
+                    draw_colour_bar(&side, top..top + h, range, &maps[0].value_label, &keys(maps), th)?;
                 }
                 Ok(vec![])
             }

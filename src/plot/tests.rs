@@ -188,14 +188,22 @@ fn plot_heatmap_with_nan_and_log_axes() {
         y,
         values,
         value_label: "z = Δ/SE".into(),
+        // The first row framed, the first column hatched.
+        outlined: CellMarks { cells: (0..5).map(|j| vec![j == 0; 6]).collect(), label: "|z| > 3:\nrejected".into() },
+        hatched: CellMarks { cells: vec![(0..6).map(|i| i == 0).collect(); 5], label: "heavy tail".into() },
     };
     let stem = dir.join("heatmap");
     render_heatmap(&hm, &stem).unwrap();
     let img = check_png(&with_ext(&stem, "png"), HEATMAP_SIZE);
     let colours: HashSet<[u8; 3]> = img.rgb.chunks(3).map(|c| [c[0], c[1], c[2]]).collect();
     assert!(colours.contains(&[190, 190, 190]), "NaN cells are grey");
+    assert!(colours.contains(&[230, 0, 0]), "framed cells are framed in red");
     let svg = std::fs::read_to_string(with_ext(&stem, "svg")).unwrap();
     assert!(svg.contains("z = Δ/SE") && svg.contains("no value"));
+    for key in ["|z| &gt; 3:", "rejected", "heavy tail"] {
+        assert!(svg.contains(key), "no key {key}");
+    }
+    assert_eq!(svg.matches("stroke=\"#E60000\"").count(), 6 + 1, "six framed cells and the key's frame");
 
     // A big grid: no cell text, still drawn.
     let n = 40;
@@ -216,6 +224,9 @@ fn plot_heatmap_with_nan_and_log_axes() {
     assert!(matches!(render_heatmap(&bad, &dir.join("bad")), Err(PlotError::Invalid(_))));
     let mut bad = hm.clone();
     bad.x[0] = -1.0;
+    assert!(matches!(render_heatmap(&bad, &dir.join("bad")), Err(PlotError::Invalid(_))));
+    let mut bad = hm.clone();
+    bad.hatched.cells[2].pop();
     assert!(matches!(render_heatmap(&bad, &dir.join("bad")), Err(PlotError::Invalid(_))));
     let mut bad = hm;
     bad.y.swap(0, 1);
@@ -254,6 +265,7 @@ fn heatmap_grid(n: usize) -> Vec<Heatmap> {
                 y,
                 values,
                 value_label: "log₁₀ loss ratio".into(),
+                ..Heatmap::default()
             }
         })
         .collect()
@@ -424,14 +436,15 @@ fn plot_one_legend_per_panel_same_place_in_png_and_svg() {
     finish(&dir, delete);
 }
 
-/// A forced legend corner is used (and reported), whatever the data; a
-/// chart without names has no legend.
+/// A forced legend place is used (and reported), whatever the data: each
+/// of the eight inside the plotting area, right of it and below it (the
+/// plot giving up the room); a chart without names has no legend.
 #[test]
 fn plot_forced_legend_corner() {
     register_font().unwrap();
     let pts: Vec<Point> = (0..20).map(|i| Point::new(i as f64, (i * i) as f64)).collect();
     let mut chart = Chart { series: vec![Series::new("a line", Style::Line, pts)], ..Chart::default() };
-    let draw = |chart: &Chart, legend: Option<usize>| {
+    let draw = |chart: &Chart, legend: Option<Legend>| {
         let mut svg = String::new();
         let used = {
             let root = SVGBackend::with_string(&mut svg, CHART_SIZE).into_drawing_area();
@@ -441,17 +454,49 @@ fn plot_forced_legend_corner() {
     };
     let (best, boxes) = draw(&chart, None);
     assert_eq!(boxes.len(), 1);
-    assert!(best.is_some());
+    assert!(matches!(best, Some(Legend::Inside(_))), "{best:?}: a free corner");
     let mut places = HashSet::new();
     for i in 0..8 {
-        let (used, boxes) = draw(&chart, Some(i));
-        assert_eq!(used, Some(i));
+        let (used, boxes) = draw(&chart, Some(Legend::Inside(i)));
+        assert_eq!(used, Some(Legend::Inside(i)));
         assert_eq!(boxes.len(), 1);
         places.insert((boxes[0].0, boxes[0].1));
     }
     assert_eq!(places.len(), 8);
+    let (right, below) = (draw(&chart, Some(Legend::Right)).1, draw(&chart, Some(Legend::Below)).1);
+    let (b, (w, h)) = (places.iter(), CHART_SIZE);
+    assert!(b.clone().all(|p| right[0].0 > p.0) && right[0].0 + right[0].2 < w as i64, "{right:?}");
+    assert!(b.clone().all(|p| below[0].1 > p.1) && below[0].1 + below[0].3 < h as i64, "{below:?}");
     chart.series[0].name.clear();
-    assert_eq!(draw(&chart, Some(2)), (None, vec![]));
+    assert_eq!(draw(&chart, Some(Legend::Inside(2))), (None, vec![]));
+}
+
+/// A legend that would cover data anywhere inside the plotting area goes
+/// outside it, and covers nothing: an error bar through every corner and
+/// edge middle of the plot keeps the legend out.
+#[test]
+fn plot_legend_moves_out_of_a_full_plot() {
+    register_font().unwrap();
+    // Bars spanning the whole height at the left, middle and right, and
+    // lines along the top, middle and bottom.
+    let bars = [0.0, 0.5, 1.0].map(|x| Point::with_ci(x, 0.5, 0.0, 1.0)).to_vec();
+    let across = |y: f64| (0..=10).map(|i| Point::new(i as f64 / 10.0, y)).collect::<Vec<_>>();
+    let chart = Chart {
+        series: vec![
+            Series::new("measured (95% CI)", Style::Markers, bars),
+            Series::new("top", Style::Line, across(1.0)),
+            Series::new("middle", Style::Dashed, across(0.5)),
+            Series::new("bottom", Style::Line, across(0.0)),
+        ],
+        ..Chart::default()
+    };
+    let mut svg = String::new();
+    let used = {
+        let root = SVGBackend::with_string(&mut svg, PANEL_SIZE).into_drawing_area();
+        draw::draw_chart(&root, &chart, Theme { k: 1.0 }, None).unwrap()
+    };
+    assert!(matches!(used, Some(Legend::Right | Legend::Below)), "{used:?}");
+    assert_eq!(svg_legends(&svg).len(), 1);
 }
 
 /// Quantile bands over runs on a symmetric-log axis: two nested shades and

@@ -72,6 +72,7 @@ fn every_figure_renders_and_agrees_where_the_theory_holds() {
         for column in ["n", "mean", "stderr", "ci95_lo", "ci95_hi"] {
             assert!(rows[0].contains_key(column), "{name}.csv lacks {column}");
         }
+        rows.iter().for_each(|r| check_provenance(name, r));
     }
     let leftovers: Vec<_> = std::fs::read_dir(&out)
         .unwrap()
@@ -197,6 +198,64 @@ fn every_figure_renders_and_agrees_where_the_theory_holds() {
     check_li_layers(&rows(&out.join("li-layers.csv")));
     check_li_pac_bayes(&rows(&out.join("li-pac-bayes.csv")));
     check_li_adaptive(&rows(&out.join("li-adaptive.csv")));
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// A row with a measured mean names the seed of the run behind it and the
+/// command that regenerates it (issue 18): `simsgd run …`, or `simsgd
+/// figure …` for what a figure computes itself. Only li-pac-bayes' noisy −
+/// clean verdicts, differences of two studies whose own rows name them,
+/// have neither.
+#[track_caller]
+fn check_provenance(name: &str, r: &HashMap<String, String>) {
+    if r.get("mean").is_none_or(|m| m.is_empty()) || r.get("kind").is_some_and(|k| k == "noisy_minus_clean") {
+        return;
+    }
+    assert!(r.get("seed").and_then(|s| s.parse::<u64>().ok()).is_some(), "{name}: no seed in {r:?}");
+    let command = r.get("command").map_or("", String::as_str);
+    assert!(["simsgd run ", "simsgd figure "].iter().any(|c| command.starts_with(c)), "{name}: no command in {r:?}");
+}
+
+/// The `simsgd run` of a figure row's command on the CPU backend, as CSV
+/// rows.
+fn rerun(command: &str) -> Vec<HashMap<String, String>> {
+    let args: Vec<&str> = command.split_whitespace().collect();
+    assert_eq!(args[..2], ["simsgd", "run"], "{command}");
+    let o = simsgd(&[&args[1..], &["--backend", "cpu", "--csv", "-", "-q"][..]].concat());
+    assert!(o.status.success(), "{command}: {}", String::from_utf8_lossy(&o.stderr));
+    let mut reader = csv::Reader::from_reader(&o.stdout[..]);
+    let header: Vec<String> = reader.headers().expect("a header").iter().map(String::from).collect();
+    reader.records().map(|r| header.iter().cloned().zip(r.unwrap().iter().map(String::from)).collect()).collect()
+}
+
+/// The mean of `observable` in `arm` of a `simsgd run` CSV.
+fn run_mean(rows: &[HashMap<String, String>], arm: &str, observable: &str) -> f64 {
+    let row = rows.iter().find(|r| r["arm"] == arm && r["observable"] == observable && r["kind"] != "curve");
+    num(row.unwrap_or_else(|| panic!("no {arm} {observable} in {rows:?}")), "mean")
+}
+
+/// A figure row's command regenerates it exactly (issue 18): each
+/// gauss-sgd-vs-sde row (a paired `--compare` run) is its run's paired test
+/// loss, and each test-loss-vs-eta row at the smallest η its run's test loss
+/// less the row's l(θ₀), to the last bit.
+#[test]
+fn a_rows_command_regenerates_its_mean() {
+    let out = out_dir("provenance");
+    for name in ["gauss-sgd-vs-sde", "test-loss-vs-eta"] {
+        let o = simsgd(&["figure", name, "--quick", "--backend", "cpu", "-q", "--out", out.to_str().unwrap()]);
+        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    let paired = rows(&out.join("gauss-sgd-vs-sde.csv"));
+    assert_eq!(paired.len(), 5);
+    for r in &paired {
+        assert_eq!(run_mean(&rerun(&r["command"]), "paired", "test_loss"), num(r, "mean"), "{r:?}");
+    }
+    let small: Vec<_> = rows(&out.join("test-loss-vs-eta.csv")).into_iter().filter(|r| num(r, "eta") < 0.006).collect();
+    assert_eq!(small.len(), 3, "the smallest η of each landscape");
+    for r in &small {
+        assert_eq!(run_mean(&rerun(&r["command"]), "primary", "test_loss") - num(r, "l0"), num(r, "mean"), "{r:?}");
+        assert_eq!(num(r, "seed"), 700.0, "{r:?}");
+    }
     let _ = std::fs::remove_dir_all(&out);
 }
 
