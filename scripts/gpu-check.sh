@@ -12,7 +12,8 @@
 # 4. throughput, end to end, of every landscape × workload on the GPU (10^6 trials ×
 #    10^4 steps for fresh SGD), and archimedes fresh SGD beside the CPU backend and the
 #    GPU peers (`simsgd bench`): PyTorch eager and compiled (each a row with the reason
-#    where PyTorch or CUDA is missing) and JAX where it runs on the GPU;
+#    where PyTorch or CUDA is missing) and JAX where it runs on the GPU; a sweep of 8 η
+#    fused (SIMSGD_FUSE=1) and one point after another (SIMSGD_FUSE=0);
 # 5. a summary on stdout and everything as JSON in DIR/gpu-check.json.
 #
 # Binaries: $SIMSGD_BIN (default target/release/simsgd) and $SIMSGD_SUITE (default the
@@ -41,9 +42,11 @@ step() { echo "gpu-check: $*" >&2; }
 
 if [ "$small" = 1 ]; then
     wide=(--trials 100000 --steps 20); long=(--trials 100 --steps 10000)
+    sweep=(--trials 2000 --steps 50)
     benches=("--quick --repeats 1")
 else
     wide=(--trials 1000000 --steps 100); long=(--trials 1000 --steps 100000)
+    sweep=(--trials 100000 --steps 1000)
     # Every workload on the GPU alone at GPU size; then archimedes fresh SGD beside the
     # CPU backend and the GPU peers. NumPy, or JAX on a CPU, would take most of an hour
     # over these 10^10 trajectory-steps.
@@ -91,6 +94,12 @@ for b in "${benches[@]}"; do
     "$bin" bench $b --json --quiet > "$out/bench-$i.json"
     i=$((i + 1))
 done
+# A sweep of 8 η, its points fused into shared dispatches and one after another.
+for fuse in 1 0; do
+    t0=$(date +%s.%N)
+    SIMSGD_FUSE=$fuse "$bin" run archimedes --eta 0.01..0.2:log:8 "${sweep[@]}" --backend gpu --json --quiet > "$out/sweep-$fuse.json"
+    echo "$t0 $(date +%s.%N)" > "$out/sweep-$fuse.time"
+done
 
 step "5/5 summary"
 python3 - "$out" "$small" <<'PY'
@@ -129,6 +138,13 @@ for bench in report["bench"]:
         ratio = f"{r['traj_steps_per_s'] / cpu['traj_steps_per_s']:.2f}x" if cpu else "-"
         compiled = f"  (compile {r['compile_s']:.1f} s, not timed)" if r.get("compile_s") is not None else ""
         print(f"{what} {r['traj_steps_per_s']:>12.3e}  {ratio}{compiled}")
+report["sweep"] = {}
+for fuse in ("1", "0"):
+    t0, t1 = map(float, open(os.path.join(out, f"sweep-{fuse}.time")).read().split())
+    points = load(f"sweep-{fuse}.json")
+    report["sweep"]["fused" if fuse == "1" else "unfused"] = {"points": len(points), "wall_s": t1 - t0}
+a, b = (report["sweep"][k] for k in ("fused", "unfused"))
+print(f"\nsweep of {a['points']} eta (archimedes): fused {a['wall_s']:.2f} s, one after another {b['wall_s']:.2f} s")
 print("\nkernel-alone time (timestamp queries): not measured by this version")
 with open(os.path.join(out, "gpu-check.json"), "w") as f:
     json.dump(report, f, indent=1)

@@ -16,6 +16,11 @@ struct Config {
 @group(0) @binding(1) var<storage, read_write> points: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> out: array<vec4<f32>>;
 
+// The landscape's parameter slot i (its generated param_NAME()).
+fn param_slot(i: u32) -> f32 {
+    return cfg.params[i >> 2u][i & 3u];
+}
+
 @compute @workgroup_size(WG)
 fn probe_derivatives(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x;

@@ -18,7 +18,7 @@ struct Config {
     n: u32,             // N
     batch: u32,         // B
     shuffle: u32,
-    pad3: u32,
+    stride: u32,        // lanes per fused point (a multiple of WG; see `lane`)
     t0: u32,            // this dispatch runs steps t0 .. t1
     t1: u32,
     substeps: u32,      // K
@@ -37,7 +37,7 @@ struct Config {
     every: u32,         // step: K
     schedule_param: f32, // step: gamma; 1/t: tau
     steps: u32,         // T
-    pad1: u32,
+    points: u32,        // points in this dispatch (a fused sweep's; else 1)
     pad2: u32,
     params: array<vec4<f32>, MAX_PARAMS / 4u>, // read through param_NAME()
     init: vec4<f32>,
@@ -53,8 +53,16 @@ override DYNAMICS: u32 = DYNAMICS_GRID; // or DYNAMICS_SDE, DYNAMICS_ODE
 // A grid pipeline is specialised for its update rule too: plain gradient
 // steps carry no momentum and evaluate no Hessian.
 override UPDATE: u32 = UPDATE_GRADIENT; // or UPDATE_HEAVY_BALL, UPDATE_NESTEROV, UPDATE_INVERSE_HESSIAN
+// A fused sweep's pipeline: the lanes belong to several points (`lane`).
+// Otherwise every lane is point 0, a constant the compiler folds into each
+// cfgs[pt] (lavapipe cannot see that pt is uniform, and gathers per lane).
+override FUSED: bool = false;
 
-@group(0) @binding(0) var<uniform> cfg: Config;
+// One configuration per point of a fused sweep (src/backend/gpu/simulate.rs):
+// points that differ only in what a Config holds (eta, the seed, parameters,
+// the schedule...) run in one dispatch, point p on lanes p stride ..
+// (p + 1) stride, each reading cfgs[pt]. A run of one point is point 0.
+@group(0) @binding(0) var<uniform> cfgs: array<Config, MAX_FUSED>;
 @group(0) @binding(1) var<storage, read_write> state: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> flags: array<u32>;
 @group(0) @binding(3) var<storage, read_write> order: array<u32>;
@@ -72,6 +80,13 @@ override UPDATE: u32 = UPDATE_GRADIENT; // or UPDATE_HEAVY_BALL, UPDATE_NESTEROV
 // Per trial, with momentum: theta_(t-1), the weights before the last step
 // (theta_(-1) = theta_0); one unused vec4 otherwise.
 @group(0) @binding(7) var<storage, read_write> previous: array<vec4<f32>>;
+
+// The invocation's point of a fused sweep, set by `lane` first thing.
+var<private> pt: u32;
+// The landscape's parameter slot i (its generated param_NAME()).
+fn param_slot(i: u32) -> f32 {
+    return cfgs[pt].params[i >> 2u][i & 3u];
+}
 
 var<workgroup> wg_n: array<f32, WG>;
 var<workgroup> wg_mean: array<vec4<f32>, WG>;
@@ -99,7 +114,7 @@ fn normal_at(c: ptr<function, Normals>, trial: u32, stream: u32, e: u32) -> f32 
     let b = e >> 2u;
     if ((*c).block != b) {
         (*c).block = b;
-        (*c).z = normals4(rng_block(cfg.seed, trial, stream, b));
+        (*c).z = normals4(rng_block(cfgs[pt].seed, trial, stream, b));
     }
     return pick((*c).z, e & 3u);
 }
@@ -107,28 +122,28 @@ fn normal_at(c: ptr<function, Normals>, trial: u32, stream: u32, e: u32) -> f32 
 // eta_t = eta s(t), the schedule of src/schedule.rs: constant; step,
 // gamma^floor(t/K); cosine, (1 + cos(pi t/T))/2; 1/t, tau/(tau + t).
 fn eta_at(t: u32) -> f32 {
-    switch cfg.schedule {
+    switch cfgs[pt].schedule {
         case 1u: {
-            return cfg.eta * pow(cfg.schedule_param, f32(t / cfg.every));
+            return cfgs[pt].eta * pow(cfgs[pt].schedule_param, f32(t / cfgs[pt].every));
         }
         case 2u: {
-            return cfg.eta * 0.5 * (1.0 + cos(3.14159265358979 * f32(t) / f32(max(cfg.steps, 1u))));
+            return cfgs[pt].eta * 0.5 * (1.0 + cos(3.14159265358979 * f32(t) / f32(max(cfgs[pt].steps, 1u))));
         }
         case 3u: {
-            return cfg.eta * cfg.schedule_param / (cfg.schedule_param + f32(t));
+            return cfgs[pt].eta * cfgs[pt].schedule_param / (cfgs[pt].schedule_param + f32(t));
         }
         default: {
-            return cfg.eta;
+            return cfgs[pt].eta;
         }
     }
 }
 
 fn node(j: u32) -> f32 {
-    return cfg.nodes[j >> 2u][j & 3u];
+    return cfgs[pt].nodes[j >> 2u][j & 3u];
 }
 
 fn weight(j: u32) -> f32 {
-    return cfg.weights[j >> 2u][j & 3u];
+    return cfgs[pt].weights[j >> 2u][j & 3u];
 }
 
 fn test_loss(t: vec4<f32>) -> f32 {
@@ -143,7 +158,7 @@ fn test_loss(t: vec4<f32>) -> f32 {
 fn divergence(t: vec4<f32>) -> u32 {
     var f = 0u;
     for (var d = 0u; d < DIM; d++) {
-        if (nonfinite(t[d]) || abs(t[d]) > cfg.diverge_at) {
+        if (nonfinite(t[d]) || abs(t[d]) > cfgs[pt].diverge_at) {
             f = DIVERGED;
         }
     }
@@ -151,7 +166,7 @@ fn divergence(t: vec4<f32>) -> u32 {
 }
 
 fn loss_divergence(l: f32) -> u32 {
-    if (nonfinite(l) || abs(l) > cfg.diverge_at) {
+    if (nonfinite(l) || abs(l) > cfgs[pt].diverge_at) {
         return DIVERGED;
     }
     return 0u;
@@ -177,7 +192,7 @@ fn empty_batch() -> Batch {
 // theta_t + beta (theta_t - theta_(t-1)).
 fn gradient_point(th: vec4<f32>, prev: vec4<f32>) -> vec4<f32> {
     if (UPDATE == UPDATE_NESTEROV) {
-        return th + cfg.beta * (th - prev);
+        return th + cfgs[pt].beta * (th - prev);
     }
     return th;
 }
@@ -235,13 +250,13 @@ fn cramer(m: mat3x3<f32>, b: vec3<f32>) -> vec3<f32> {
 fn descend(th: vec4<f32>, prev: ptr<function, vec4<f32>>, b: Batch, scale: f32) -> vec4<f32> {
     var g = b.g;
     if (UPDATE == UPDATE_INVERSE_HESSIAN) {
-        let c = scale * cfg.lambda;
+        let c = scale * cfgs[pt].lambda;
         let identity = mat3x3<f32>(1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0);
         g = vec4<f32>(cramer(identity + c * b.h, g.xyz), 0.0);
     }
     var next = th - scale * g;
     if (heavy_ball()) {
-        next += cfg.beta * (th - *prev);
+        next += cfgs[pt].beta * (th - *prev);
         *prev = th;
     }
     return next;
@@ -250,7 +265,7 @@ fn descend(th: vec4<f32>, prev: ptr<function, vec4<f32>>, b: Batch, scale: f32) 
 // The epoch's visiting order for this trial: Fisher-Yates from the identity,
 // position j (top down) swapped with floor(word(epoch N + j) (j + 1) / 2^32).
 fn shuffle_epoch(trial: u32, slot: u32, epoch: u32) {
-    let n = cfg.n;
+    let n = cfgs[pt].n;
     let base = slot * n;
     for (var j = 0u; j < n; j++) {
         order[base + j] = j;
@@ -258,7 +273,7 @@ fn shuffle_epoch(trial: u32, slot: u32, epoch: u32) {
     var block = 0xFFFFFFFFu;
     var words = vec4<u32>(0u);
     for (var j = n - 1u; j >= 1u; j--) {
-        let k = shuffle_partner(cfg.seed, trial, epoch, n, j, &block, &words);
+        let k = shuffle_partner(cfgs[pt].seed, trial, epoch, n, j, &block, &words);
         let tmp = order[base + j];
         order[base + j] = order[base + k];
         order[base + k] = tmp;
@@ -275,14 +290,14 @@ fn shuffled_step(trial: u32, slot: u32, t: u32, epoch: u32, k: u32, th: vec4<f32
     }
     let at = gradient_point(th, *prev);
     var batch = empty_batch();
-    for (var p = k * cfg.batch; p < (k + 1u) * cfg.batch; p++) {
-        let x = normal_at(data, trial, STREAM_DATA, order[slot * cfg.n + p]);
+    for (var p = k * cfgs[pt].batch; p < (k + 1u) * cfgs[pt].batch; p++) {
+        let x = normal_at(data, trial, STREAM_DATA, order[slot * cfgs[pt].n + p]);
         batch = add_point(batch, at, x);
-        if (cfg.by_weights != 0u && cfg.presummed == 0u && epoch == 0u) {
+        if (cfgs[pt].by_weights != 0u && cfgs[pt].presummed == 0u && epoch == 0u) {
             *sums += lagrange(x);
         }
     }
-    return descend(th, prev, batch, eta_at(t) / f32(cfg.batch));
+    return descend(th, prev, batch, eta_at(t) / f32(cfgs[pt].batch));
 }
 
 // Element i < 4 of a block's normals.
@@ -322,30 +337,30 @@ struct Stepped {
 }
 
 fn identity_steps(trial: u32, t0: u32, t1: u32, start: Stepped) -> Stepped {
-    let n = cfg.n;
-    let per = n / cfg.batch;
+    let n = cfgs[pt].n;
+    let per = n / cfgs[pt].batch;
     var th = start.th;
     var prev = start.prev;
     var flag = start.flag;
     var sums = start.sums;
     var t = t0;
-    var e = (t0 % per) * cfg.batch; // position within the epoch
+    var e = (t0 % per) * cfgs[pt].batch; // position within the epoch
     var at = gradient_point(th, prev);
     var batch = empty_batch();
     var filled = 0u;
     while (t < t1) {
-        let z = normals4(rng_block(cfg.seed, trial, STREAM_DATA, e >> 2u));
+        let z = normals4(rng_block(cfgs[pt].seed, trial, STREAM_DATA, e >> 2u));
         let end = min((e | 3u) + 1u, n);
         while (e < end && t < t1) {
             let x = pick(z, e & 3u);
             batch = add_point(batch, at, x);
-            if (cfg.by_weights != 0u && cfg.presummed == 0u && t < per) {
+            if (cfgs[pt].by_weights != 0u && cfgs[pt].presummed == 0u && t < per) {
                 sums += lagrange(x);
             }
             e++;
             filled++;
-            if (filled == cfg.batch) {
-                th = descend(th, &prev, batch, eta_at(t) / f32(cfg.batch));
+            if (filled == cfgs[pt].batch) {
+                th = descend(th, &prev, batch, eta_at(t) / f32(cfgs[pt].batch));
                 flag |= divergence(th);
                 at = gradient_point(th, prev);
                 batch = empty_batch();
@@ -369,11 +384,11 @@ fn identity_steps(trial: u32, t0: u32, t1: u32, start: Stepped) -> Stepped {
 // with node j's normal element (t K + s) M + j of the noise stream read a
 // Philox block at a time.
 fn continuous_step(trial: u32, t: u32, th: vec4<f32>) -> vec4<f32> {
-    let k = cfg.substeps;
+    let k = cfgs[pt].substeps;
     let m = RULE_LEN;
     let eta = eta_at(t);
     let h = eta / f32(k);
-    let sigma = eta / sqrt(f32(k * cfg.batch));
+    let sigma = eta / sqrt(f32(k * cfgs[pt].batch));
     var x = th;
     for (var s = 0u; s < k; s++) {
         var mean = vec4<f32>(0.0);
@@ -382,7 +397,7 @@ fn continuous_step(trial: u32, t: u32, th: vec4<f32>) -> vec4<f32> {
         if (DYNAMICS == DYNAMICS_SDE) {
             let e0 = (t * k + s) * m;
             for (var b = e0 >> 2u; 4u * b < e0 + m; b++) {
-                let z = normals4(rng_block(cfg.seed, trial, STREAM_NOISE, b));
+                let z = normals4(rng_block(cfgs[pt].seed, trial, STREAM_NOISE, b));
                 for (var e = max(4u * b, e0); e < min(4u * b + 4u, e0 + m); e++) {
                     let j = e - e0;
                     let g = grad(x, node(j));
@@ -409,7 +424,7 @@ fn replayed_train_loss(trial: u32, th: vec4<f32>, count: u32) -> f32 {
     var sum = 0.0;
     var carry = 0.0;
     for (var b = 0u; 4u * b < count; b++) {
-        let z = normals4(rng_block(cfg.seed, trial, STREAM_DATA, b));
+        let z = normals4(rng_block(cfgs[pt].seed, trial, STREAM_DATA, b));
         for (var i = 0u; i < min(4u, count - 4u * b); i++) {
             let y = loss(th, pick(z, i)) - carry;
             let s = sum + y;
@@ -424,7 +439,7 @@ fn replayed_train_loss(trial: u32, th: vec4<f32>, count: u32) -> f32 {
 // train loss from the Lagrange sums `sums` (`by_weights`; complete where
 // `presummed` or after epoch 0) or else by replaying the training set.
 fn losses(trial: u32, th: vec4<f32>, sums: vec4<f32>) -> vec2<f32> {
-    let w = sums / f32(cfg.n);
+    let w = sums / f32(cfgs[pt].n);
     var test = 0.0;
     var weighted = 0.0;
     for (var j = 0u; j < RULE_LEN; j++) {
@@ -433,8 +448,8 @@ fn losses(trial: u32, th: vec4<f32>, sums: vec4<f32>) -> vec2<f32> {
         weighted += select(0.0, w[min(j, 3u)], j < 4u) * l;
     }
     // No iterations with `by_weights`.
-    let replayed = replayed_train_loss(trial, th, select(cfg.n, 0u, cfg.by_weights != 0u));
-    return vec2<f32>(test, select(replayed, weighted, cfg.by_weights != 0u));
+    let replayed = replayed_train_loss(trial, th, select(cfgs[pt].n, 0u, cfgs[pt].by_weights != 0u));
+    return vec2<f32>(test, select(replayed, weighted, cfgs[pt].by_weights != 0u));
 }
 
 // Adds (test loss, theta) and (train loss, gap) of the trials still alive to
@@ -469,7 +484,7 @@ fn record(slot: u32, wg: u32, lid: u32, live: bool, th: vec4<f32>, l: vec2<f32>,
         workgroupBarrier();
     }
     if (lid == 0u) {
-        let base = (slot * cfg.groups + wg) * 5u;
+        let base = (slot * cfgs[pt].groups + wg) * 5u;
         partials[base] = vec4<f32>(wg_n[0], 0.0, 0.0, 0.0);
         partials[base + 1u] = wg_mean[0];
         partials[base + 2u] = wg_m2[0];
@@ -491,33 +506,38 @@ struct Lane {
     slot: u32,
 }
 
+// Sets `pt`, the invocation's point of a fused sweep; `local` indexes the
+// per-trial buffers, which hold the points one after another, `stride` apart.
 fn lane(wid: vec3<u32>, lid: u32) -> Lane {
-    let wg = wid.y * cfg.groups_x + wid.x;
+    let wg = wid.y * cfgs[0].groups_x + wid.x;
     let raw = wg * WG + lid;
-    let local = min(raw, cfg.trials - 1u);
-    return Lane(wg, local, raw < cfg.trials, cfg.trial0 + local, raw);
+    // The last point also takes the lanes of a 2-D dispatch's spare workgroups.
+    pt = select(0u, min(raw / cfgs[0].stride, cfgs[0].points - 1u), FUSED);
+    let within = raw - pt * cfgs[0].stride;
+    let local = min(within, cfgs[pt].trials - 1u);
+    return Lane(wg, pt * cfgs[0].stride + local, within < cfgs[pt].trials, cfgs[pt].trial0 + local, raw);
 }
 
 @compute @workgroup_size(WG)
 fn init(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let ln = lane(wid, lid);
     if (ln.live) {
-        state[ln.local] = cfg.init;
+        state[ln.local] = cfgs[pt].init;
         if (heavy_ball()) {
-            previous[ln.local] = cfg.init;
+            previous[ln.local] = cfgs[pt].init;
         }
         flags[ln.local] = 0u;
         var sums = vec4<f32>(0.0);
-        if (cfg.presummed != 0u) {
-            for (var b = 0u; 4u * b < cfg.n; b++) {
-                let z = normals4(rng_block(cfg.seed, ln.trial, STREAM_DATA, b));
-                for (var i = 0u; i < min(4u, cfg.n - 4u * b); i++) {
+        if (cfgs[pt].presummed != 0u) {
+            for (var b = 0u; 4u * b < cfgs[pt].n; b++) {
+                let z = normals4(rng_block(cfgs[pt].seed, ln.trial, STREAM_DATA, b));
+                for (var i = 0u; i < min(4u, cfgs[pt].n - 4u * b); i++) {
                     sums += lagrange(pick(z, i));
                 }
             }
         }
         results[ln.local] = sums;
-        if (arrayLength(&drift) >= 2u * cfg.trials) {
+        if (arrayLength(&drift) >= 2u * (ln.local + 1u)) {
             drift[2u * ln.local] = vec4<f32>(0.0);
             drift[2u * ln.local + 1u] = vec4<f32>(0.0);
         }
@@ -535,18 +555,18 @@ fn run_steps(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
     var flag = flags[ln.local];
     var normals = fresh_normals();
     var sums = results[ln.local];
-    if (DYNAMICS == DYNAMICS_GRID && cfg.shuffle == 0u) {
-        let r = identity_steps(ln.trial, cfg.t0, cfg.t1, Stepped(th, prev, flag, sums));
+    if (DYNAMICS == DYNAMICS_GRID && cfgs[pt].shuffle == 0u) {
+        let r = identity_steps(ln.trial, cfgs[pt].t0, cfgs[pt].t1, Stepped(th, prev, flag, sums));
         th = r.th;
         prev = r.prev;
         flag = r.flag;
         sums = r.sums;
     } else if (DYNAMICS == DYNAMICS_GRID) {
         // Step t is step k of epoch t / (N/B): counted, not divided, per step.
-        let per = cfg.n / cfg.batch;
-        var epoch = cfg.t0 / per;
-        var k = cfg.t0 % per;
-        for (var t = cfg.t0; t < cfg.t1; t++) {
+        let per = cfgs[pt].n / cfgs[pt].batch;
+        var epoch = cfgs[pt].t0 / per;
+        var k = cfgs[pt].t0 % per;
+        for (var t = cfgs[pt].t0; t < cfgs[pt].t1; t++) {
             th = shuffled_step(ln.trial, ln.slot, t, epoch, k, th, &prev, &normals, &sums);
             flag |= divergence(th);
             k++;
@@ -556,7 +576,7 @@ fn run_steps(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
             }
         }
     } else {
-        for (var t = cfg.t0; t < cfg.t1; t++) {
+        for (var t = cfgs[pt].t0; t < cfgs[pt].t1; t++) {
             th = continuous_step(ln.trial, t, th);
             flag |= divergence(th);
         }
@@ -571,25 +591,25 @@ fn run_steps(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
     }
 }
 
-// A learning-curve record of the current state into slot cfg.slot, and its
+// A learning-curve record of the current state into slot cfgs[pt].slot, and its
 // terms of the drift estimators.
 @compute @workgroup_size(WG)
 fn record_curve(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let ln = lane(wid, lid);
     let th = state[ln.local];
     let l = losses(ln.trial, th, results[ln.local]);
-    let flag = record(cfg.slot, ln.wg, lid, ln.live, th, l, flags[ln.local]);
+    let flag = record(cfgs[pt].slot, ln.wg, lid, ln.live, th, l, flags[ln.local]);
     if (ln.live) {
         flags[ln.local] = flag;
-        if (cfg.drift_slope != 0.0 || cfg.drift_step != 0.0) {
+        if (cfgs[pt].drift_slope != 0.0 || cfgs[pt].drift_step != 0.0) {
             var g = vec4<f32>(0.0);
-            if (cfg.drift_step != 0.0) {
+            if (cfgs[pt].drift_step != 0.0) {
                 for (var j = 0u; j < RULE_LEN; j++) {
                     g += weight(j) * grad(th, node(j));
                 }
             }
-            drift[2u * ln.local] += cfg.drift_slope * th;
-            drift[2u * ln.local + 1u] += cfg.drift_step * g;
+            drift[2u * ln.local] += cfgs[pt].drift_slope * th;
+            drift[2u * ln.local + 1u] += cfgs[pt].drift_step * g;
         }
     }
 }

@@ -90,10 +90,7 @@ impl Alternative {
     /// The clap value parser of `--compare` (clap's message names the flag
     /// and value: the reason follows it).
     pub fn value_parser(text: &str) -> std::result::Result<Self, String> {
-        Alternative::parse(text).map_err(|e| {
-            let e = e.to_string();
-            e.strip_prefix(&format!("--compare {text}: ")).map_or(e.clone(), str::to_string)
-        })
+        crate::error::for_clap("--compare", text, Alternative::parse(text))
     }
 }
 

@@ -30,6 +30,15 @@ pub fn usage(message: impl Into<String>) -> Error {
     Error::Usage(message.into())
 }
 
+/// `parsed` as clap's `value_parser` wants it: the error's message without
+/// the `FLAG TEXT: ` prefix that clap writes itself.
+pub fn for_clap<T>(flag: &str, text: &str, parsed: Result<T>) -> std::result::Result<T, String> {
+    parsed.map_err(|e| {
+        let e = e.to_string();
+        e.strip_prefix(&format!("{flag} {text}: ")).map_or(e.clone(), str::to_string)
+    })
+}
+
 /// `text` on one line, as printed: every control character (a newline or a
 /// tab inside an argument the message echoes, an escape sequence) written as
 /// Rust escapes it (`\n`, `\t`, `\u{1b}`), so that no input can split an

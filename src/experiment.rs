@@ -200,10 +200,12 @@ impl Spec {
     ) -> Result<Plan> {
         let refuse = |why: &str| usage(format!("--compare {alt}: {why}"));
         let momentum = o == Optimizer::Momentum;
+        // sde and ode: the only optimizers whose substeps matter.
+        let continuous = matches!(o.dynamics(1), Dynamics::Continuous { .. });
         let needs = [
             (alt.batch.is_some() || alt.shuffle.is_some(), !o.full_batch(), "batch and shuffle describe SGD's grid"),
             (alt.shuffle == Some(true), o.stochastic(), "sde and ode never visit the training set to shuffle it"),
-            (alt.substeps.is_some(), !o.stochastic() && !o.full_batch(), "substeps are sde's and ode's"),
+            (alt.substeps.is_some(), continuous, "substeps are sde's and ode's"),
             (alt.beta.is_some() || alt.nesterov.is_some(), momentum, "beta and nesterov are momentum's"),
             (alt.lambda.is_some(), o == Optimizer::Invhess, "lambda is invhess's"),
         ];
@@ -230,8 +232,6 @@ impl Spec {
                 alt.lambda.or(self.lambda),
             )?,
         };
-        // The substeps matter only to sde and ode.
-        let continuous = matches!(o.dynamics(1), Dynamics::Continuous { .. });
         let same_but_k = Plan { substeps: primary.substeps, ..plan.clone() } == *primary;
         if same_but_k && (plan.substeps == primary.substeps || !continuous) {
             return Err(refuse(&format!(

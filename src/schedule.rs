@@ -56,10 +56,7 @@ impl Schedule {
     /// The clap value parser of `--schedule` (clap's message names the
     /// flag and value).
     pub fn value_parser(text: &str) -> std::result::Result<Self, String> {
-        Schedule::parse(text).map_err(|e| {
-            let e = e.to_string();
-            e.strip_prefix(&format!("--schedule {text}: ")).map_or(e.clone(), str::to_string)
-        })
+        crate::error::for_clap("--schedule", text, Schedule::parse(text))
     }
 
     /// s(t), the factor of η at step t (0-based) of T.

@@ -29,15 +29,41 @@ const PAIRED_CHUNK: u64 = 1 << 14;
 /// end, with a bounded number of finished chunks (and their learning curves)
 /// held at once, however many trials.
 pub fn run(sim: &dyn Simulator, exp: &Experiment, progress: &Progress) -> Result<Outcome> {
-    sim.supports(exp)?;
-    let chunk = sim.chunk_trials(exp)?;
-    let mut total: Option<Outcome> = None;
-    let merge = |o: Outcome| match &mut total {
-        Some(t) => t.merge(&o),
-        None => total = Some(o),
-    };
-    fold_chunks(sim, exp.trials, chunk, |range| run_chunk(sim, exp, range, progress), merge)?;
-    Ok(total.expect("at least one trial"))
+    let mut outcomes = run_points(sim, &[exp], progress)?;
+    Ok(outcomes.remove(0))
+}
+
+/// Runs several experiments (a sweep's points) as [`run`] runs each, with
+/// the same numbers: points of equal trial and chunk counts go chunk by
+/// chunk together, each chunk's plans in one [`Simulator::simulate_points`]
+/// (which the GPU runs fused); the others one after another.
+pub fn run_points(sim: &dyn Simulator, exps: &[&Experiment], progress: &Progress) -> Result<Vec<Outcome>> {
+    let mut shapes = Vec::with_capacity(exps.len());
+    for exp in exps {
+        sim.supports(exp)?;
+        shapes.push((exp.trials, sim.chunk_trials(exp)?));
+    }
+    let mut totals: Vec<Option<Outcome>> = vec![None; exps.len()];
+    let mut done = vec![false; exps.len()];
+    for i in 0..exps.len() {
+        if done[i] {
+            continue;
+        }
+        let together: Vec<usize> = (i..exps.len()).filter(|&j| !done[j] && shapes[j] == shapes[i]).collect();
+        let group: Vec<&Experiment> = together.iter().map(|&j| exps[j]).collect();
+        let (trials, chunk) = shapes[i];
+        let merge = |outcomes: Vec<Outcome>| {
+            for (&j, o) in together.iter().zip(outcomes) {
+                match &mut totals[j] {
+                    Some(t) => t.merge(&o),
+                    None => totals[j] = Some(o),
+                }
+            }
+        };
+        fold_chunks(sim, trials, chunk, |range| run_chunk(sim, &group, range, progress), merge)?;
+        together.iter().for_each(|&j| done[j] = true);
+    }
+    Ok(totals.into_iter().map(|t| t.expect("at least one trial")).collect())
 }
 
 /// `fold(f(range))` over the chunks of `trials` trials, `chunk` at a time, in
@@ -184,30 +210,43 @@ pub fn paired(
     Ok(total)
 }
 
-/// Both plans on one chunk, tallied.
-fn run_chunk(sim: &dyn Simulator, exp: &Experiment, range: Range<u64>, progress: &Progress) -> Result<Outcome> {
-    let tally = |plan: &Plan| -> Result<(Tally, Chunk)> {
-        let chunk = sim.simulate(exp, plan, range.clone(), true, progress)?;
+/// Both plans of each experiment on one chunk, tallied: the primary plans
+/// in one [`Simulator::simulate_points`], then the compared plans in another.
+fn run_chunk(
+    sim: &dyn Simulator,
+    exps: &[&Experiment],
+    range: Range<u64>,
+    progress: &Progress,
+) -> Result<Vec<Outcome>> {
+    let primaries: Vec<(&Experiment, &Plan)> = exps.iter().map(|&e| (e, &e.plan)).collect();
+    let compared: Vec<(&Experiment, &Plan)> = exps.iter().filter_map(|&e| Some((e, e.compare.as_ref()?))).collect();
+    let a = sim.simulate_points(&primaries, range.clone(), true, progress)?;
+    let mut b = sim.simulate_points(&compared, range, true, progress)?.into_iter();
+    let tally = |exp: &Experiment, plan: &Plan, chunk: &Chunk| {
         let mut t = Tally::new(chunk.dim, &exp.record_steps(), exp.drift_window(plan).as_ref());
-        tally_chunk(&mut t, &chunk);
-        Ok((t, chunk))
+        tally_chunk(&mut t, chunk);
+        t
     };
-    let (primary, a) = tally(&exp.plan)?;
-    let compare = match &exp.compare {
-        Some(plan) => {
-            let (t, b) = tally(plan)?;
-            let mut paired = Paired::default();
-            for i in 0..a.len() {
-                if a.status[i] == Status::Finite && b.status[i] == Status::Finite {
-                    let pair = |c: &Chunk| (c.test_loss[i], c.test_loss[i] - c.train_loss[i]);
-                    paired.push(pair(&a), pair(&b));
+    let mut out = Vec::with_capacity(exps.len());
+    for (&exp, a) in exps.iter().zip(&a) {
+        let primary = tally(exp, &exp.plan, a);
+        let compare = match &exp.compare {
+            Some(plan) => {
+                let b = b.next().expect("one compared chunk per compared plan");
+                let mut paired = Paired::default();
+                for i in 0..a.len() {
+                    if a.status[i] == Status::Finite && b.status[i] == Status::Finite {
+                        let pair = |c: &Chunk| (c.test_loss[i], c.test_loss[i] - c.train_loss[i]);
+                        paired.push(pair(a), pair(&b));
+                    }
                 }
+                Some((tally(exp, plan, &b), paired))
             }
-            Some((t, paired))
-        }
-        None => None,
-    };
-    Ok(Outcome { primary, compare, unit_roundoff: sim.unit_roundoff() })
+            None => None,
+        };
+        out.push(Outcome { primary, compare, unit_roundoff: sim.unit_roundoff() });
+    }
+    Ok(out)
 }
 
 /// Adds a chunk to a tally: final values of the trials that never diverged,

@@ -154,4 +154,18 @@ pub trait Simulator: Sync {
         record: bool,
         progress: &Progress,
     ) -> Result<Chunk>;
+
+    /// Simulates each of `jobs` (an experiment and one of its plans) on the
+    /// same `trials`, in order, with the numbers each would have alone: a
+    /// sweep's points, which a backend may run side by side (the GPU fuses
+    /// points into one set of dispatches); by default one after another.
+    fn simulate_points(
+        &self,
+        jobs: &[(&Experiment, &Plan)],
+        trials: Range<u64>,
+        record: bool,
+        progress: &Progress,
+    ) -> Result<Vec<Chunk>> {
+        jobs.iter().map(|(exp, plan)| self.simulate(exp, plan, trials.clone(), record, progress)).collect()
+    }
 }

@@ -3,7 +3,7 @@
 
 use super::theory;
 use crate::atomic;
-use crate::backend::{driver, Backends, Choice};
+use crate::backend::{driver, Backends, Choice, Simulator};
 use crate::error::{Error, Result};
 use crate::experiment::{Experiment, Spec};
 use crate::plan::Plan;
@@ -84,13 +84,29 @@ pub fn run_all(points: Vec<Point>, options: &Options, sweep: Option<(u64, bool)>
     let trials = prepared.iter().map(|(exp, _, _)| exp.trials * (1 + exp.compare.is_some() as u64)).sum();
     let progress = Progress::new(trials, &label, options.quiet);
     let count = prepared.len();
+    // Consecutive points on one backend run together (a GPU fuses them:
+    // `driver::run_points`); each point's time is its share, by trials, of
+    // its group's.
+    let sims = prepared.iter().map(|(exp, _, _)| backends.for_experiment(exp)).collect::<Result<Vec<_>>>()?;
+    let mut outcomes = Vec::with_capacity(count);
+    let mut start = 0;
+    while start < count {
+        let sim = sims[start];
+        let same = |s: &&&dyn Simulator| std::ptr::addr_eq(**s as *const dyn Simulator, sim as *const dyn Simulator);
+        let end = start + sims[start..].iter().take_while(same).count();
+        let exps: Vec<&Experiment> = prepared[start..end].iter().map(|(exp, _, _)| exp).collect();
+        let clock = Instant::now();
+        let group = driver::run_points(sim, &exps, &progress)?;
+        let seconds = clock.elapsed().as_secs_f64();
+        let trials: u64 = exps.iter().map(|e| e.trials).sum();
+        outcomes.extend(group.into_iter().zip(&exps).map(|(o, e)| (o, seconds * e.trials as f64 / trials as f64)));
+        start = end;
+    }
     let mut reports = Vec::with_capacity(count);
-    for (index, (exp, predictions, coords)) in prepared.into_iter().enumerate() {
-        let sim = backends.for_experiment(&exp)?;
-        let start = Instant::now();
-        let outcome = driver::run(sim, &exp, &progress)?;
+    for (index, ((exp, predictions, coords), (outcome, seconds))) in prepared.into_iter().zip(outcomes).enumerate() {
+        let sim = sims[index];
         let threads = backends.cpu().threads();
-        let mut report = RunReport::new(&exp, &outcome, sim.kind().to_string(), threads, start.elapsed().as_secs_f64());
+        let mut report = RunReport::new(&exp, &outcome, sim.kind().to_string(), threads, seconds);
         report.adapter = sim.adapter();
         report.sweep = sweep.map(|(base_seed, same_seed)| SweepPlace {
             index,

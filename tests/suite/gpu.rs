@@ -359,6 +359,57 @@ fn statistics_match_the_cpu() {
 /// Valley of Death at η = 0.01, where a third of the trials blow up: both
 /// backends count the same divergences. (Past the threshold the trajectories
 /// are chaotic, so their values are compared only where they stay bounded.)
+/// A sweep's points run fused (issue 18): points that differ in η, the
+/// seed, a parameter, the schedule or the compared arm's η go through one set
+/// of dispatches, point p on its own lanes, and each point's outcome
+/// (finals, curves, drift, the paired arm) is bit for bit the one it has
+/// run alone; a point of another grid runs on its own, as it must.
+#[test]
+fn sweep_points_run_fused_with_the_numbers_they_have_alone() {
+    let Some(mut gpu) = gpu() else { return };
+    // Off by default on a software adapter (lavapipe): on here.
+    gpu.set_fusion(true);
+    let hidden = simsgd::progress::Progress::hidden();
+    let base = Spec {
+        landscape: "tilted-bowl".into(),
+        trials: 1000,
+        steps: Some(10),
+        record_every: Some(5),
+        compare: Some(simsgd::alternative::Alternative::parse("gd,eta=0.03").unwrap()),
+        ..Spec::default()
+    };
+    let specs = [
+        base.clone(),
+        Spec { eta: 0.05, seed: 7, ..base.clone() },
+        Spec { params: vec![("S".into(), 2.0)], ..base.clone() },
+        Spec { schedule: simsgd::schedule::Schedule::Cosine, ..base.clone() },
+        Spec { compare: Some(simsgd::alternative::Alternative::parse("gd,eta=0.01").unwrap()), ..base.clone() },
+        // Another T: not fused with the rest.
+        Spec { steps: Some(11), ..base.clone() },
+    ];
+    let exps: Vec<Experiment> = specs.iter().map(resolve).collect();
+    let before = gpu.device().passes();
+    let fused = driver::run_points(&gpu, &exps.iter().collect::<Vec<_>>(), &hidden).unwrap();
+    let fused_passes = gpu.device().passes() - before;
+    let mut alone_passes = Vec::new();
+    for (exp, f) in exps.iter().zip(&fused) {
+        let before = gpu.device().passes();
+        let alone = driver::run(&gpu, exp, &hidden).unwrap();
+        alone_passes.push(gpu.device().passes() - before);
+        assert_eq!(&alone, f, "{}", exp.plan.eta);
+    }
+    // Five fused points cost one point's passes (init, steps, records,
+    // finish, for both arms); the sixth its own.
+    assert_eq!(fused_passes, alone_passes[0] + alone_passes[5], "{alone_passes:?}");
+    assert!(alone_passes[..5].iter().all(|&p| p == alone_passes[0]), "{alone_passes:?}");
+    // Two points of 2.1M trials: 65,626 workgroups, a 2-D dispatch whose
+    // spare workgroups fall beyond the last point.
+    let big = |eta: f64| resolve(&Spec { trials: 2_100_000, eta, ..Spec::new("gauss") });
+    let (a, b) = (big(0.1), big(0.2));
+    let fused = driver::run_points(&gpu, &[&a, &b], &hidden).unwrap();
+    assert_eq!(fused, [driver::run(&gpu, &a, &hidden).unwrap(), driver::run(&gpu, &b, &hidden).unwrap()]);
+}
+
 #[test]
 fn divergences_match_the_cpu() {
     let Some(gpu) = gpu() else { return };

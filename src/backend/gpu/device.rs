@@ -28,6 +28,8 @@ pub struct Gpu {
     tick_ns: Option<f64>,
     /// Kernel time measured so far, in nanoseconds.
     kernel_ns: AtomicU64,
+    /// Compute passes submitted so far.
+    passes: AtomicU64,
 }
 
 /// Timestamps of compute passes: a pair of queries per pass, resolved into
@@ -104,7 +106,16 @@ impl Gpu {
             sink.lock().unwrap_or_else(|p| p.into_inner()).push(format!("device lost ({reason:?}): {message}"));
         });
         let tick_ns = (!timestamps.is_empty()).then(|| queue.get_timestamp_period() as f64);
-        Ok(Gpu { device, queue, info, errors, multiply, tick_ns, kernel_ns: AtomicU64::new(0) })
+        Ok(Gpu {
+            device,
+            queue,
+            info,
+            errors,
+            multiply,
+            tick_ns,
+            kernel_ns: AtomicU64::new(0),
+            passes: AtomicU64::new(0),
+        })
     }
 
     /// "name (backend, driver info)".
@@ -169,6 +180,12 @@ impl Gpu {
         self.tick_ns.map(|_| self.kernel_ns.load(Ordering::Relaxed) as f64 * 1e-9)
     }
 
+    /// Compute passes submitted so far (`Gpu::dispatch`): what a fused
+    /// sweep saves, counted.
+    pub fn passes(&self) -> u64 {
+        self.passes.load(Ordering::Relaxed)
+    }
+
     /// A timer for compute passes, where the device has timestamp queries.
     pub(super) fn timer(&self) -> Option<Timer> {
         self.tick_ns?;
@@ -230,6 +247,7 @@ impl Gpu {
             encoder.resolve_query_set(&t.set, 2 * t.used..2 * t.used + 2, &t.resolved, slot);
             t.used += 1;
         }
+        self.passes.fetch_add(1, Ordering::Relaxed);
         Ok(self.queue.submit([encoder.finish()]))
     }
 

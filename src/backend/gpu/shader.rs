@@ -9,12 +9,13 @@
 //!
 //! * [`constants`]: the workgroup size, the divergence flag bits, the
 //!   `DYNAMICS` and `UPDATE` codes, the random streams' ids, Philox's constants and the
-//!   array bounds of the uniform block;
+//!   array bounds of the uniform block ([`MAX_FUSED`] configurations);
 //! * the network study's sizes, layer offsets and streams, per network
 //!   (`super::network`'s prelude);
 //! * [`landscape`]: per landscape, `DIM` and one accessor per parameter by
-//!   name, `fn param_H() -> f32`, so a landscape's WGSL never indexes
-//!   `cfg.params` by position.
+//!   name, `fn param_H() -> f32` (reading `param_slot(i)`, which the kernel
+//!   it is assembled into defines), so a landscape's WGSL never indexes its
+//!   parameters by position.
 //!
 //! What a landscape may ask of the kernels ([`MAX_DIM`], [`MAX_PARAMS`],
 //! `crate::quadrature::MAX_NODES`) is checked when the crate is compiled, by
@@ -76,6 +77,10 @@ pub const UPDATE_NESTEROV: u32 = 2;
 /// `UPDATE` code of invhess steps θ ← θ − s, (η⁻¹ I + λ h̄_t) s = ḡ_t.
 pub const UPDATE_INVERSE_HESSIAN: u32 = 3;
 pub use crate::landscape::limits::{MAX_DIM, MAX_PARAMS};
+/// Points of a sweep that one dispatch of shaders/simulate.wgsl runs at most:
+/// the length of its uniform array of configurations (`cfgs`, 272 bytes
+/// each, 8.5 KiB in all, within the 16 KiB every adapter binds).
+pub const MAX_FUSED: usize = 32;
 
 const _: () = assert!(
     MAX_PARAMS.is_multiple_of(4) && MAX_NODES.is_multiple_of(4),
@@ -84,7 +89,7 @@ const _: () = assert!(
 
 /// The shared constants, as WGSL.
 pub fn constants() -> String {
-    let decimal: [(&str, u64); 15] = [
+    let decimal: [(&str, u64); 16] = [
         ("WG", WG),
         ("DIVERGED", DIVERGED.into()),
         ("NONFINITE", NONFINITE.into()),
@@ -100,6 +105,7 @@ pub fn constants() -> String {
         ("STREAM_SHUFFLE", Stream::Shuffle as u64),
         ("MAX_NODES", MAX_NODES as u64),
         ("MAX_PARAMS", MAX_PARAMS as u64),
+        ("MAX_FUSED", MAX_FUSED as u64),
     ];
     let hex: [(&str, u64); 4] =
         [("PHILOX_M0", rng::M0), ("PHILOX_M1", rng::M1), ("PHILOX_W0", rng::W0.into()), ("PHILOX_W1", rng::W1.into())];
@@ -115,7 +121,7 @@ pub fn constants() -> String {
 
 /// What a landscape's WGSL may use besides the shared kernels: `DIM`, its
 /// quadrature rule's node count `RULE_LEN` (loops over nodes unrolled) and an
-/// accessor `param_NAME()` per parameter, reading its slot of `cfg.params`.
+/// accessor `param_NAME()` per parameter, reading its slot `param_slot(i)`.
 pub fn landscape<L: Landscape<D>, const D: usize>() -> String {
     let mut out = format!(
         "// Generated for {} from its Rust definition.\nconst DIM: u32 = {D}u;\nconst RULE_LEN: u32 = {}u;\n",
@@ -123,7 +129,7 @@ pub fn landscape<L: Landscape<D>, const D: usize>() -> String {
         L::rule().nodes.len()
     );
     for (i, Param { name, .. }) in L::PARAMS.iter().enumerate() {
-        let _ = writeln!(out, "fn param_{name}() -> f32 {{ return cfg.params[{}][{}]; }}", i / 4, i % 4);
+        let _ = writeln!(out, "fn param_{name}() -> f32 {{ return param_slot({i}u); }}");
     }
     out
 }
@@ -158,8 +164,8 @@ mod tests {
     fn parameters_are_read_by_name_from_their_slots() {
         let prelude = landscape::<MeanEstimation, 1>();
         assert!(prelude.contains("const DIM: u32 = 1u;"), "{prelude}");
-        assert!(prelude.contains("fn param_H() -> f32 { return cfg.params[0][0]; }"), "{prelude}");
-        assert!(prelude.contains("fn param_S() -> f32 { return cfg.params[0][1]; }"), "{prelude}");
+        assert!(prelude.contains("fn param_H() -> f32 { return param_slot(0u); }"), "{prelude}");
+        assert!(prelude.contains("fn param_S() -> f32 { return param_slot(1u); }"), "{prelude}");
     }
 
     #[test]
