@@ -43,7 +43,8 @@ step() { echo "gpu-check: $*" >&2; }
 if [ "$small" = 1 ]; then
     wide=(--trials 100000 --steps 20); long=(--trials 100 --steps 10000)
     sweep=(--trials 2000 --steps 50)
-    benches=("--quick --repeats 1")
+    # The peers are the tests' (tests/suite/cli.rs); here they would take minutes of CI.
+    benches=("--quick --repeats 1 --no-peers")
 else
     wide=(--trials 1000000 --steps 100); long=(--trials 1000 --steps 100000)
     sweep=(--trials 100000 --steps 1000)
