@@ -13,7 +13,8 @@
 #    10^4 steps for fresh SGD), and archimedes fresh SGD beside the CPU backend and the
 #    GPU peers (`simsgd bench`): PyTorch eager and compiled (each a row with the reason
 #    where PyTorch or CUDA is missing) and JAX where it runs on the GPU; a sweep of 8 η
-#    fused (SIMSGD_FUSE=1) and one point after another (SIMSGD_FUSE=0);
+#    fused (SIMSGD_FUSE=1) and one point after another (SIMSGD_FUSE=0); on a hardware
+#    GPU, 4 shards of a run merged against the run, and the run on every GPU (--devices all);
 # 5. a summary on stdout and everything as JSON in DIR/gpu-check.json.
 #
 # Binaries: $SIMSGD_BIN (default target/release/simsgd) and $SIMSGD_SUITE (default the
@@ -102,6 +103,18 @@ for fuse in 1 0; do
     echo "$t0 $(date +%s.%N)" > "$out/sweep-$fuse.time"
 done
 
+# Shards on the GPU (issue 17): 4 shards of a run of 5 chunks of 2^18 trials, merged,
+# against the one-process run (the same numbers, bit for bit); and the run on every GPU
+# (--devices all). At --small sizes lavapipe's chunks (2^23 trials) leave nothing to shard.
+if [ "$small" = 0 ]; then
+    shard_args=(archimedes --trials 1300000 --steps 100 --backend gpu --quiet)
+    "$bin" run "${shard_args[@]}" --json > "$out/shards-whole.json"
+    for i in 0 1 2 3; do "$bin" run "${shard_args[@]}" --shard "$i/4" --json > "$out/shard-$i.json"; done
+    "$bin" merge "$out"/shard-[0-3].json --json > "$out/shards-merged.json"
+    rm -f "$out"/shard-[0-3].json
+    "$bin" run "${shard_args[@]}" --devices all --json > "$out/devices-all.json"
+fi
+
 step "5/5 summary"
 python3 - "$out" "$small" <<'PY'
 import json, math, os, sys
@@ -146,6 +159,14 @@ for fuse in ("1", "0"):
     report["sweep"]["fused" if fuse == "1" else "unfused"] = {"points": len(points), "wall_s": t1 - t0}
 a, b = (report["sweep"][k] for k in ("fused", "unfused"))
 print(f"\nsweep of {a['points']} eta (archimedes): fused {a['wall_s']:.2f} s, one after another {b['wall_s']:.2f} s")
+if not small:
+    whole, merged, every = load("shards-whole.json"), load("shards-merged.json"), load("devices-all.json")
+    same = lambda a, b: all(a[k] == b[k] for k in ("metrics", "diverged", "trials"))
+    report["shards"] = {"trials": whole["trials"], "equal": same(whole, merged),
+                        "devices_all": every.get("adapter"), "devices_all_equal": same(whole, every)}
+    report["ok"] &= report["shards"]["equal"]
+    print(f"\n4 GPU shards merged = one process: {report['shards']['equal']}; "
+          f"--devices all ({every.get('adapter')}) = one device: {report['shards']['devices_all_equal']}")
 print("\nkernel-alone time (timestamp queries): not measured by this version")
 with open(os.path.join(out, "gpu-check.json"), "w") as f:
     json.dump(report, f, indent=1)

@@ -4,9 +4,9 @@
 
 use crate::alternative::Alternative;
 use crate::atomic;
-use crate::backend::Choice;
+use crate::backend::{Choice, Selection};
 use crate::bench::{self, BenchArgs};
-use crate::commands::{figure, landscapes, predict, run, stats, study, theory};
+use crate::commands::{figure, landscapes, merge, predict, run, stats, study, theory};
 use crate::error::{usage, Error, Result};
 use crate::experiment::Spec;
 use crate::network::adaptive::Rule;
@@ -16,6 +16,7 @@ use crate::optimizer::Optimizer;
 use crate::report::predict::PredictReport;
 use crate::report::{csv, table, RunReport};
 use crate::schedule::Schedule;
+use crate::shard::Shard;
 use crate::stats::Interval;
 use crate::study::StudySpec;
 use crate::sweep::{self, Values};
@@ -35,6 +36,9 @@ pub struct Cli {
 pub enum Command {
     /// Simulate many independent trajectories and report means with standard errors.
     Run(Box<RunArgs>),
+    /// Merge the reports of a sharded run's shards (`run --shard I/N --json`)
+    /// into the whole run's report, with the same numbers.
+    Merge(MergeArgs),
     /// Trajectory-steps per second of every backend, beside the NumPy (and PyTorch) peers.
     Bench {
         #[command(flatten)]
@@ -206,6 +210,11 @@ pub struct RunArgs {
     /// Where to simulate [$SIMSGD_ADAPTER picks an adapter by name].
     #[arg(long, value_enum, default_value_t = Choice::Auto)]
     pub backend: Choice,
+    /// With --backend gpu: the adapters to run on, `all` (the hardware ones)
+    /// or indices of Vulkan's list (`0,2`); the trials' chunks are shared
+    /// out among them and merged in order [default: the best adapter].
+    #[arg(long, value_name = "all|I,J,...", value_parser = Selection::value_parser)]
+    pub devices: Option<Selection>,
     /// CPU threads [default: all cores].
     #[arg(long, allow_negative_numbers = true)]
     pub threads: Option<usize>,
@@ -217,19 +226,16 @@ pub struct RunArgs {
     /// from --seed and the point).
     #[arg(long)]
     pub same_seed: bool,
-    /// Print one JSON object instead of the table (an array of them for a sweep).
-    #[arg(long, conflicts_with = "jsonl")]
-    pub json: bool,
-    /// Print one compact JSON object per line, one per point (JSON Lines).
-    #[arg(long)]
-    pub jsonl: bool,
-    /// Also write the numbers as a tidy CSV to FILE, every row with the
-    /// resolved spec (`-`: to standard output, instead of the table).
-    #[arg(long, value_name = "FILE")]
-    pub csv: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: RunOutput,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Run only shard I of N (I from 0): whole chunks of the trials, with
+    /// the whole run's random keys. With --json the report carries the
+    /// exact state that `simsgd merge` combines into the whole run's report.
+    #[arg(long, value_name = "I/N", value_parser = Shard::value_parser)]
+    pub shard: Option<Shard>,
     /// Set the theory's prediction (`predict`) beside each measured mean, with z = (MC − theory)/SE.
     #[arg(long)]
     pub theory: bool,
@@ -383,8 +389,10 @@ impl RunArgs {
             ("--diverge-at", self.diverge_at != 1e8),
             ("--interval", self.interval != Interval::Skew),
             ("--same-seed", self.same_seed),
-            ("--jsonl", self.jsonl),
-            ("--csv -", self.csv_to_stdout()),
+            ("--jsonl", self.output.jsonl),
+            ("--csv -", self.output.csv_to_stdout()),
+            ("--shard", self.shard.is_some()),
+            ("--devices", self.devices.is_some()),
         ];
         if let Some((flag, _)) = refused.iter().find(|(_, given)| *given) {
             return Err(usage(format!(
@@ -505,21 +513,17 @@ impl RunArgs {
             .collect())
     }
 
-    /// Whether the CSV goes to standard output (`--csv -`).
-    fn csv_to_stdout(&self) -> bool {
-        self.csv.as_deref() == Some(std::path::Path::new("-"))
-    }
-
     /// How and where to run; flags that would have no effect are refused.
     pub fn options(&self) -> Result<run::Options> {
-        if self.csv_to_stdout() && (self.json || self.jsonl) {
-            return Err(usage("--csv - writes the CSV to standard output, where --json or --jsonl would go too"));
-        }
+        self.output.check()?;
         if !self.theory {
             let given = [("--order", self.prediction.order.is_some()), ("--resum", self.prediction.resum.is_some())];
             if let Some((flag, _)) = given.iter().find(|(_, given)| *given) {
                 return Err(usage(format!("{flag} chooses the prediction of --theory; add --theory")));
             }
+        }
+        if self.devices.is_some() && self.backend != Choice::Gpu {
+            return Err(usage("--devices chooses the GPU adapters of --backend gpu; add --backend gpu"));
         }
         let threads = match self.threads {
             Some(0) => return Err(usage("--threads must be at least 1 (without it, all cores)")),
@@ -531,16 +535,60 @@ impl RunArgs {
         };
         Ok(run::Options {
             backend: self.backend,
+            devices: self.devices.clone(),
             threads,
             quiet: self.quiet,
             theory: self.theory.then(|| self.prediction.options()),
-            outputs: self.csv.iter().filter(|_| !self.csv_to_stdout()).cloned().collect(),
+            outputs: self.output.csv_file().into_iter().cloned().collect(),
         })
     }
 
-    /// Prints (and writes) the reports: the CSV to its file or standard
+    /// The run these flags describe, as a merge of its shards needs it.
+    fn run(&self) -> Result<merge::Run> {
+        let points = self.points()?;
+        let sweep = (points.len() > 1).then_some((self.seed, self.same_seed));
+        Ok(merge::Run { points, options: self.options()?, sweep })
+    }
+}
+
+/// Where `run`'s and `merge`'s reports go.
+#[derive(Args, Debug)]
+pub struct RunOutput {
+    /// Print one JSON object instead of the table (an array of them for a
+    /// sweep); a shard's or a merge's carries its state, for `simsgd merge`.
+    #[arg(long, conflicts_with = "jsonl")]
+    pub json: bool,
+    /// Print one compact JSON object per line, one per point (JSON Lines).
+    #[arg(long)]
+    pub jsonl: bool,
+    /// Also write the numbers as a tidy CSV to FILE, every row with the
+    /// resolved spec (`-`: to standard output, instead of the table).
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+}
+
+impl RunOutput {
+    /// Whether the CSV goes to standard output (`--csv -`).
+    fn csv_to_stdout(&self) -> bool {
+        self.csv.as_deref() == Some(std::path::Path::new("-"))
+    }
+
+    /// The CSV file to write, if any (not standard output).
+    fn csv_file(&self) -> Option<&PathBuf> {
+        self.csv.as_ref().filter(|_| !self.csv_to_stdout())
+    }
+
+    /// Refuses `--csv -` beside `--json` or `--jsonl`.
+    fn check(&self) -> Result<()> {
+        if self.csv_to_stdout() && (self.json || self.jsonl) {
+            return Err(usage("--csv - writes the CSV to standard output, where --json or --jsonl would go too"));
+        }
+        Ok(())
+    }
+
+    /// Prints (and writes) run reports: the CSV to its file or standard
     /// output, then the tables, JSON or JSON Lines.
-    fn output(&self, reports: &[RunReport]) -> Result<()> {
+    fn print(&self, reports: &[RunReport]) -> Result<()> {
         let text = || {
             let mut out: String = reports.iter().map(table::render).collect::<Vec<_>>().join("\n");
             if reports.len() > 1 {
@@ -550,7 +598,7 @@ impl RunArgs {
         };
         let json = || match reports {
             [one] => one.to_json() + "\n",
-            many => serde_json::to_string_pretty(many).expect("reports serialise") + "\n",
+            many => RunReport::to_json_array(many) + "\n",
         };
         let printed = || {
             if self.jsonl {
@@ -561,8 +609,10 @@ impl RunArgs {
                 write_stdout(&text())
             }
         };
-        match &self.csv {
-            Some(_) if self.csv_to_stdout() => write_stdout(&String::from_utf8_lossy(&csv::render(reports))),
+        if self.csv_to_stdout() {
+            return write_stdout(&String::from_utf8_lossy(&csv::render(reports)));
+        }
+        match self.csv_file() {
             Some(path) => {
                 // Checked before the run; should writing fail now anyway,
                 // the results go to stdout before the error.
@@ -574,6 +624,42 @@ impl RunArgs {
             }
             None => printed(),
         }
+    }
+}
+
+/// `simsgd merge`'s flags.
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// The shards' reports (`run … --shard I/N --json`, or earlier merges), in any order.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Merge a part of the run: shards that leave out chunks at its start or
+    /// end (the report is over the trials held; it merges again).
+    #[arg(long)]
+    pub partial: bool,
+    #[command(flatten)]
+    pub output: RunOutput,
+}
+
+impl MergeArgs {
+    /// Merges the files, parsing each shard's run arguments as `run` does.
+    fn merge(&self) -> Result<Vec<RunReport>> {
+        self.output.check()?;
+        if let Some(path) = self.output.csv_file() {
+            atomic::check_writable(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
+        }
+        let request = merge::Request { files: self.files.clone(), partial: self.partial };
+        merge::merge(&request, |args| {
+            let argv = ["simsgd", "run"].into_iter().map(OsString::from).chain(args.iter().map(OsString::from));
+            let parsed = Cli::try_parse_from(join_number_values(argv)).map_err(|e| {
+                let text = e.render().to_string();
+                usage(text.lines().next().unwrap_or_default().trim_start_matches("error: ").to_string())
+            })?;
+            match parsed.command {
+                Command::Run(run) if crate::study::preset(&run.setup.landscape).is_none() => run.run(),
+                _ => Err(usage("not a run of a landscape")),
+            }
+        })
     }
 }
 
@@ -606,7 +692,7 @@ pub struct FigureArgs {
     #[arg(long)]
     pub all: bool,
     /// List the figures and what each shows (and make none).
-    #[arg(long, conflicts_with_all = ["name", "all", "quick", "backend", "out", "quiet"])]
+    #[arg(long, conflicts_with_all = ["name", "all", "quick", "backend", "out", "quiet", "shard"])]
     pub list: bool,
     /// Fewer trials and points: all figures in 2.5 to 4 minutes on two CPU cores.
     #[arg(long)]
@@ -621,6 +707,10 @@ pub struct FigureArgs {
     /// No progress bars.
     #[arg(long, short)]
     pub quiet: bool,
+    /// With --all, make only figures I, I+N, I+2N, … (I from 0): N jobs of
+    /// an array (`--shard $SLURM_ARRAY_TASK_ID/N`) make them all between them.
+    #[arg(long, value_name = "I/N", value_parser = Shard::value_parser, requires = "all")]
+    pub shard: Option<Shard>,
 }
 
 impl FigureArgs {
@@ -635,6 +725,7 @@ impl FigureArgs {
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(if self.quick { "results/figures-quick" } else { "results/figures" })),
             quiet: self.quiet,
+            shard: self.shard,
         }
     }
 }
@@ -820,25 +911,36 @@ fn write_stdout(text: &str) -> Result<()> {
         .map_err(|source| Error::Io { path: "standard output".into(), source })
 }
 
-/// Runs the parsed command line.
-pub fn execute(cli: Cli) -> Result<(), Error> {
+/// Runs the parsed command line; `argv` is the command line it was parsed
+/// from (after [`join_number_values`]), which a shard's state keeps.
+pub fn execute(cli: Cli, argv: &[OsString]) -> Result<(), Error> {
     match cli.command {
         Command::Run(args) if crate::study::preset(&args.setup.landscape).is_some() => {
             let report = study::run(&args.study_spec()?, &args.study_options()?)?;
             let render = crate::study::report::render;
-            if let Some(path) = &args.csv {
+            let json = args.output.json;
+            if let Some(path) = &args.output.csv {
                 if let Err(source) = atomic::write(path, crate::study::report::csv(&report).as_bytes()) {
-                    print(args.json, || report.to_json(), || render(&report))?;
+                    print(json, || report.to_json(), || render(&report))?;
                     return Err(Error::Io { path: path.display().to_string(), source });
                 }
             }
-            print(args.json, || report.to_json(), || render(&report))?;
+            print(json, || report.to_json(), || render(&report))?;
         }
         Command::Run(args) => {
             let points = args.points()?;
             let sweep = (points.len() > 1).then_some((args.seed, args.same_seed));
-            let reports = run::run_all(points, &args.options()?, sweep)?;
-            args.output(&reports)?;
+            // A shard's state carries the run's arguments (after `run`).
+            let sharding = args.shard.map(|shard| run::Sharding {
+                shard,
+                args: argv.iter().skip(2).map(|a| a.to_string_lossy().into_owned()).collect(),
+            });
+            let reports = run::run_all(points, &args.options()?, sweep, sharding.as_ref())?;
+            args.output.print(&reports)?;
+        }
+        Command::Merge(args) => {
+            let reports = args.merge()?;
+            args.output.print(&reports)?;
         }
         Command::Bench { args, quiet } => {
             let report = bench::run(&args, quiet)?;

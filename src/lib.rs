@@ -43,6 +43,7 @@ pub mod quadrature;
 pub mod report;
 pub mod rng;
 pub mod schedule;
+pub mod shard;
 pub mod stats;
 pub mod study;
 pub mod sweep;

@@ -1,5 +1,5 @@
-//! `simsgd`: the command line of [`simsgd::cli`] (subcommands `run`, `bench`,
-//! `stats`, `predict`, `figure` and `landscapes`), and the one place that
+//! `simsgd`: the command line of [`simsgd::cli`] (subcommands `run`, `merge`,
+//! `bench`, `stats`, `predict`, `figure` and `landscapes`), and the one place that
 //! turns errors into a one-line message and exit code 2 (and, through
 //! [`simsgd::interrupt`], interrupts into `simsgd: interrupted` and 130).
 
@@ -26,7 +26,8 @@ fn main() -> ExitCode {
     // Before any other thread starts, so that every thread leaves the
     // signals to the one that cleans up.
     simsgd::interrupt::install();
-    let cli = match Cli::try_parse_from(join_number_values(std::env::args_os())) {
+    let argv = join_number_values(std::env::args_os());
+    let cli = match Cli::try_parse_from(&argv) {
         Ok(cli) => cli,
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
             let _ = e.print();
@@ -50,7 +51,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match execute(cli) {
+    match execute(cli, &argv) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("simsgd: error: {}", one_line(&e.to_string()));

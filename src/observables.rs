@@ -3,6 +3,7 @@
 //! differences between two optimizers on the same training sets.
 
 use crate::stats::{Moments, Sample};
+use serde::{Deserialize, Serialize};
 
 /// One trial's outcome.
 #[derive(Clone, Debug, PartialEq)]
@@ -21,7 +22,7 @@ impl Trial {
 
 /// Moments of test loss, train loss, generalization gap and θ at one
 /// recorded step, over the trials alive there.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CurvePoint {
     pub step: usize,
     pub test_loss: Moments,
@@ -65,7 +66,7 @@ pub fn empty_curve(dim: usize, record_steps: &[usize]) -> Vec<CurvePoint> {
 /// not diverged by its step (its `n` says how many). Final values are
 /// [`Sample`]s (moments to the fourth, extremes: the skew-corrected interval
 /// and the heavy-tail rule), curve points and drift estimators [`Moments`].
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Tally {
     pub test_loss: Sample,
     pub train_loss: Sample,
@@ -81,7 +82,7 @@ pub struct Tally {
 }
 
 /// Per-coordinate moments of the per-trial drift estimators.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DriftTally {
     /// Least-squares slope of θ over the window.
     pub slope: Vec<Moments>,
@@ -190,7 +191,7 @@ impl Tally {
 }
 
 /// Paired differences (primary − compared) over trials where neither diverged.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Paired {
     pub test_loss_diff: Sample,
     pub gen_gap_diff: Sample,
@@ -210,7 +211,7 @@ impl Paired {
 }
 
 /// Everything a run produced.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Outcome {
     pub primary: Tally,
     pub compare: Option<(Tally, Paired)>,

@@ -38,46 +38,86 @@ pub fn run(sim: &dyn Simulator, exp: &Experiment, progress: &Progress) -> Result
 /// chunk together, each chunk's plans in one [`Simulator::simulate_points`]
 /// (which the GPU runs fused); the others one after another.
 pub fn run_points(sim: &dyn Simulator, exps: &[&Experiment], progress: &Progress) -> Result<Vec<Outcome>> {
-    let mut shapes = Vec::with_capacity(exps.len());
-    for exp in exps {
-        sim.supports(exp)?;
-        shapes.push((exp.trials, sim.chunk_trials(exp)?));
-    }
     let mut totals: Vec<Option<Outcome>> = vec![None; exps.len()];
-    let mut done = vec![false; exps.len()];
-    for i in 0..exps.len() {
-        if done[i] {
-            continue;
-        }
-        let together: Vec<usize> = (i..exps.len()).filter(|&j| !done[j] && shapes[j] == shapes[i]).collect();
-        let group: Vec<&Experiment> = together.iter().map(|&j| exps[j]).collect();
-        let (trials, chunk) = shapes[i];
-        let merge = |outcomes: Vec<Outcome>| {
-            for (&j, o) in together.iter().zip(outcomes) {
-                match &mut totals[j] {
-                    Some(t) => t.merge(&o),
-                    None => totals[j] = Some(o),
-                }
-            }
-        };
-        fold_chunks(sim, trials, chunk, |range| run_chunk(sim, &group, range, progress), merge)?;
-        together.iter().for_each(|&j| done[j] = true);
-    }
+    let all = |_: &Layout| 0..u64::MAX;
+    run_chunks(sim, exps, all, progress, |j, o| match &mut totals[j] {
+        Some(t) => t.merge(&o),
+        None => totals[j] = Some(o),
+    })?;
     Ok(totals.into_iter().map(|t| t.expect("at least one trial")).collect())
 }
 
-/// `fold(f(range))` over the chunks of `trials` trials, `chunk` at a time, in
-/// chunk order, computed side by side on the simulator's pool where it has
-/// one ([`fold_in_order`]).
+/// How a run's trials are cut into chunks: what a shard of it is made of
+/// (`crate::shard`), since only whole chunks merge into exactly the run's
+/// numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    pub trials: u64,
+    /// Trials per chunk (the last may have fewer).
+    pub chunk: u64,
+}
+
+impl Layout {
+    /// `exp`'s layout on `sim` ([`Simulator::chunk_trials`]), `exp` checked
+    /// against `sim`'s limits.
+    pub fn of(sim: &dyn Simulator, exp: &Experiment) -> Result<Self> {
+        sim.supports(exp)?;
+        Ok(Layout { trials: exp.trials, chunk: sim.chunk_trials(exp)? })
+    }
+
+    /// Chunks in the run.
+    pub fn chunks(&self) -> u64 {
+        self.trials.div_ceil(self.chunk)
+    }
+
+    /// The trials of chunks `chunks`.
+    pub fn trials_of(&self, chunks: Range<u64>) -> Range<u64> {
+        (chunks.start * self.chunk).min(self.trials)..(chunks.end * self.chunk).min(self.trials)
+    }
+}
+
+/// Each experiment's chunks in `chunks(layout)` (clipped to its chunks),
+/// each chunk's [`Outcome`] handed to `sink(experiment index, outcome)` in
+/// chunk order: experiments of one layout go chunk by chunk together (see
+/// [`run_points`]).
+pub fn run_chunks(
+    sim: &dyn Simulator,
+    exps: &[&Experiment],
+    chunks: impl Fn(&Layout) -> Range<u64>,
+    progress: &Progress,
+    mut sink: impl FnMut(usize, Outcome) + Send,
+) -> Result<()> {
+    let mut groups: Vec<(Layout, Vec<usize>)> = Vec::new();
+    for (j, exp) in exps.iter().enumerate() {
+        let layout = Layout::of(sim, exp)?;
+        match groups.iter_mut().find(|(l, _)| *l == layout) {
+            Some((_, members)) => members.push(j),
+            None => groups.push((layout, vec![j])),
+        }
+    }
+    for (layout, members) in groups {
+        let group: Vec<&Experiment> = members.iter().map(|&j| exps[j]).collect();
+        let wanted = chunks(&layout);
+        let range = wanted.start.min(layout.chunks())..wanted.end.min(layout.chunks());
+        let fold = |outcomes: Vec<Outcome>| members.iter().zip(outcomes).for_each(|(&j, o)| sink(j, o));
+        fold_chunks(sim, layout, range, |trials| run_chunk(sim, &group, trials, progress), fold)?;
+    }
+    Ok(())
+}
+
+/// `fold(f(trials of chunk c))` for the chunks `c` in `chunks` of `layout`,
+/// in chunk order, computed side by side on the simulator's pool where it
+/// has one ([`fold_in_order`]).
 fn fold_chunks<T: Send>(
     sim: &dyn Simulator,
-    trials: u64,
-    chunk: u64,
+    layout: Layout,
+    chunks: Range<u64>,
     f: impl Fn(Range<u64>) -> Result<T> + Sync,
     fold: impl FnMut(T) + Send,
 ) -> Result<()> {
-    let range = |c: u64| c * chunk..((c + 1) * chunk).min(trials);
-    fold_in_order(sim.pool(), trials.div_ceil(chunk), |c| f(range(c)), fold)
+    let first = chunks.start;
+    let count = chunks.end.saturating_sub(first);
+    fold_in_order(sim.pool(), count, |c| f(layout.trials_of(first + c..first + c + 1)), fold)
 }
 
 /// `fold(f(0))`, `fold(f(1))`, … in that order, the `f(c)` computed side by
@@ -206,7 +246,8 @@ pub fn paired(
         Ok(m)
     };
     let mut total = Moments::default();
-    fold_chunks(sim, exp.trials, PAIRED_CHUNK, part, |m| total.merge(&m))?;
+    let layout = Layout { trials: exp.trials, chunk: PAIRED_CHUNK };
+    fold_chunks(sim, layout, 0..layout.chunks(), part, |m| total.merge(&m))?;
     Ok(total)
 }
 

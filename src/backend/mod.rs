@@ -10,7 +10,9 @@ pub mod footprint;
 #[cfg(feature = "gpu")]
 pub mod gpu;
 mod select;
+mod selection;
 mod simulator;
 
 pub use select::{open_gpu, Backends, Choice};
+pub use selection::Selection;
 pub use simulator::{Chunk, Simulator, Status};

@@ -3,10 +3,13 @@
 
 use super::cpu::Cpu;
 #[cfg(feature = "gpu")]
-use super::gpu::{Gpu, GpuSimulator};
+use super::gpu::{Devices, Gpu};
+use super::selection::Selection;
 use super::simulator::Simulator;
 #[cfg(not(feature = "gpu"))]
 use crate::error::usage;
+#[cfg(feature = "gpu")]
+use crate::error::Error;
 use crate::error::Result;
 use crate::experiment::Experiment;
 use clap::ValueEnum;
@@ -31,8 +34,8 @@ pub enum Choice {
 pub fn open_gpu() -> Result<(Box<dyn Simulator>, String)> {
     #[cfg(feature = "gpu")]
     {
-        let sim = GpuSimulator::open()?;
-        let name = sim.device().name().to_string();
+        let sim = Devices::open(None)?;
+        let name = sim.first().device().name().to_string();
         Ok((Box::new(sim), name))
     }
     #[cfg(not(feature = "gpu"))]
@@ -54,7 +57,7 @@ pub struct Backends {
     /// Notices not yet printed (none when quiet).
     notices: Mutex<Vec<String>>,
     #[cfg(feature = "gpu")]
-    gpu: Option<GpuSimulator>,
+    gpu: Option<Devices>,
     /// The user asked for the GPU: what it cannot run is an error, not a
     /// fallback to the CPU.
     #[cfg(feature = "gpu")]
@@ -71,6 +74,14 @@ impl Backends {
     /// cores). `auto` takes a hardware adapter; where none opens (or only a
     /// software one), it says so on stderr (unless `quiet`) and uses the CPU.
     pub fn open(choice: Choice, threads: usize, quiet: bool) -> Result<Self> {
+        Self::open_devices(choice, None, threads, quiet)
+    }
+
+    /// [`Backends::open`] with the GPU on the adapters `devices` names
+    /// (`--devices`: with `--backend gpu` only), all of them running each
+    /// experiment's chunks ([`Devices`]).
+    #[cfg_attr(not(feature = "gpu"), allow(unused_variables))]
+    pub fn open_devices(choice: Choice, devices: Option<&Selection>, threads: usize, quiet: bool) -> Result<Self> {
         let mut notices = Vec::new();
         let mut say = |message: String| {
             if !quiet {
@@ -83,14 +94,16 @@ impl Backends {
             let required = choice == Choice::Gpu;
             let gpu = match choice {
                 Choice::Cpu => None,
-                Choice::Gpu => Some(GpuSimulator::open()?),
-                Choice::Auto => match GpuSimulator::open() {
-                    Ok(sim) if sim.device().is_software() => {
-                        let name = sim.device().name().to_string();
+                Choice::Gpu => Some(Devices::open(devices)?),
+                Choice::Auto => match Devices::open(None) {
+                    Ok(sim) if sim.is_software() => {
+                        let name = sim.first().device().name().to_string();
                         say(format!("only a software adapter ({name}) opened; running on the CPU backend"));
                         None
                     }
                     Ok(sim) => Some(sim),
+                    // A bad setting ($SIMSGD_FUSE) is the user's to fix, not a missing GPU.
+                    Err(e @ Error::Usage(_)) => return Err(e),
                     Err(e) => {
                         say(format!("no GPU adapter opened ({e}); running on the CPU backend"));
                         None
@@ -128,7 +141,7 @@ impl Backends {
                 Ok(()) => {
                     self.print_notices();
                     if !self.quiet && !self.announced.swap(true, Ordering::Relaxed) {
-                        eprintln!("simsgd: using GPU adapter {}", gpu.device().describe());
+                        eprintln!("simsgd: using GPU adapter {}", gpu.describe());
                     }
                     return Ok(gpu);
                 }
@@ -160,11 +173,12 @@ impl Backends {
             self.print_notices();
             return Ok(None);
         };
-        match open(gpu.device()) {
+        let first = gpu.first().device();
+        match open(first) {
             Ok(built) => {
                 self.print_notices();
                 if !self.quiet && !self.announced.swap(true, Ordering::Relaxed) {
-                    eprintln!("simsgd: using GPU adapter {}", gpu.device().describe());
+                    eprintln!("simsgd: using GPU adapter {}", first.describe());
                 }
                 Ok(Some(built))
             }

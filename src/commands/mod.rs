@@ -2,7 +2,9 @@
 //! flags into these functions' inputs, calls one, and prints (or writes) the
 //! report it returns: nothing here parses flags or writes to stdout.
 //!
-//! * [`run`]: simulate a spec, with predictions beside the means;
+//! * [`run`]: simulate a spec, with predictions beside the means (or a
+//!   shard of it);
+//! * [`merge`]: the shards of a run merged into its report;
 //! * [`predict`]: the theory's prediction and corollaries for a spec;
 //! * [`stats`]: a landscape's statistics at a point, exact and estimated;
 //! * [`landscapes`]: the listed landscapes;
@@ -14,6 +16,7 @@
 
 pub mod figure;
 pub mod landscapes;
+pub mod merge;
 pub mod predict;
 pub mod run;
 pub mod stats;

@@ -3,15 +3,19 @@
 
 use super::theory;
 use crate::atomic;
-use crate::backend::{driver, Backends, Choice, Simulator};
+use crate::backend::driver::{self, Layout};
+use crate::backend::{Backends, Choice, Selection, Simulator};
 use crate::error::{Error, Result};
 use crate::experiment::{Experiment, Spec};
+use crate::observables::Outcome;
 use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::report::{DriftReport, RunReport, SweepPlace, Theory};
+use crate::shard::{self, Shard, State};
 use crate::theory::predict::Prediction;
 use crate::theory::resum::{self, Resum};
 use crate::theory::{corollary, law, statistics, validity};
+use std::ops::Range;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -20,6 +24,8 @@ use std::time::Instant;
 pub struct Options {
     /// Where to simulate.
     pub backend: Choice,
+    /// The GPU adapters (`--devices`; `None`: the best one).
+    pub devices: Option<Selection>,
     /// CPU threads (0: all cores).
     pub threads: usize,
     /// No progress bar.
@@ -42,21 +48,32 @@ pub struct Point {
 
 /// Runs `spec` and reports it.
 pub fn run(spec: Spec, options: &Options) -> Result<RunReport> {
-    let mut reports = run_all(vec![Point { spec, coords: Vec::new() }], options, None)?;
+    let mut reports = run_all(vec![Point { spec, coords: Vec::new() }], options, None, None)?;
     Ok(reports.remove(0))
 }
 
-/// Runs each point (one backend, one progress bar) and reports each; a
-/// sweep's reports carry their place in it (`sweep`: the base seed, and
-/// whether the points share it). Everything that can be checked before the
-/// runs is: every spec and prediction, the outputs, then the backends and
-/// the memory (by [`Backends::for_experiment`], before its notices are
-/// printed).
-pub fn run_all(points: Vec<Point>, options: &Options, sweep: Option<(u64, bool)>) -> Result<Vec<RunReport>> {
+/// One shard of a run (`--shard I/N`): the shard, and the run's arguments,
+/// which its state carries for the merge ([`crate::shard::State`]).
+#[derive(Clone, Debug)]
+pub struct Sharding {
+    pub shard: Shard,
+    pub args: Vec<String>,
+}
+
+/// A point ready to run: its experiment, its predictions (with `--theory`)
+/// and its coordinates in the sweep.
+pub struct Prepared {
+    pub exp: Experiment,
+    predictions: Option<(law::Law, Prediction, Option<Prediction>)>,
+    coords: Vec<(String, f64)>,
+}
+
+/// Resolves every point and makes its predictions, so that a bad spec or
+/// an unsupported order fails before anything runs.
+pub fn prepare(points: Vec<Point>, options: &Options) -> Result<Vec<Prepared>> {
     let mut prepared = Vec::with_capacity(points.len());
     for point in points {
         let exp = point.spec.resolve()?;
-        // Predictions first, so that an unsupported order fails before the run.
         let predictions = match &options.theory {
             Some(theory) => {
                 let law = exp.landscape.visit(law::Exact(&exp.init));
@@ -67,60 +84,167 @@ pub fn run_all(points: Vec<Point>, options: &Options, sweep: Option<(u64, bool)>
             }
             None => None,
         };
-        prepared.push((exp, predictions, point.coords));
+        prepared.push(Prepared { exp, predictions, coords: point.coords });
     }
+    Ok(prepared)
+}
+
+/// What was measured of one point, and where.
+pub struct Measured {
+    pub outcome: Outcome,
+    /// The trials the outcome is over (a shard's or a partial merge's, or all).
+    pub trials: u64,
+    pub backend: String,
+    pub adapter: Option<String>,
+    pub threads: usize,
+    pub seconds: f64,
+    /// A shard's or a merge's state, for the report to carry.
+    pub state: Option<State>,
+}
+
+/// Runs each point (one backend, one progress bar) and reports each; a
+/// sweep's reports carry their place in it (`sweep`: the base seed, and
+/// whether the points share it); with `sharding`, only that shard's chunks
+/// run, and each report carries the shard's state. Everything that can be
+/// checked before the runs is: every spec and prediction, the outputs, then
+/// the backends, the memory (by [`Backends::for_experiment`], before its
+/// notices are printed) and the shard's place.
+pub fn run_all(
+    points: Vec<Point>,
+    options: &Options,
+    sweep: Option<(u64, bool)>,
+    sharding: Option<&Sharding>,
+) -> Result<Vec<RunReport>> {
+    let prepared = prepare(points, options)?;
     for path in &options.outputs {
         atomic::check_writable(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
     }
-    let backends = Backends::open(options.backend, options.threads, options.quiet)?;
-    for (exp, _, _) in &prepared {
-        backends.for_experiment(exp)?;
+    let backends = Backends::open_devices(options.backend, options.devices.as_ref(), options.threads, options.quiet)?;
+    for p in &prepared {
+        backends.for_experiment(&p.exp)?;
     }
-    let first = &prepared[0].0;
+    let sims = prepared.iter().map(|p| backends.for_experiment(&p.exp)).collect::<Result<Vec<_>>>()?;
+    // Each point's chunks: all, or the shard's.
+    let mut chunks = Vec::with_capacity(prepared.len());
+    for (p, &sim) in prepared.iter().zip(&sims) {
+        let layout = Layout::of(sim, &p.exp)?;
+        let held = match sharding {
+            Some(s) => s.shard.chunks(&layout)?,
+            None => 0..layout.chunks(),
+        };
+        chunks.push((layout, held));
+    }
+    let first = &prepared[0].exp;
     let mut label = format!("{} {}", first.landscape.describe().name, first.plan.optimizer.name());
     if prepared.len() > 1 {
         label += &format!(" ({} points)", prepared.len());
     }
-    let trials = prepared.iter().map(|(exp, _, _)| exp.trials * (1 + exp.compare.is_some() as u64)).sum();
-    let progress = Progress::new(trials, &label, options.quiet);
+    if let Some(s) = sharding {
+        label += &format!(" [shard {}]", s.shard);
+    }
+    let arms = |p: &Prepared| 1 + p.exp.compare.is_some() as u64;
+    let count_of = |(layout, held): &(Layout, Range<u64>)| {
+        let trials = layout.trials_of(held.clone());
+        trials.end - trials.start
+    };
+    let progress_total = prepared.iter().zip(&chunks).map(|(p, c)| count_of(c) * arms(p)).sum();
+    let progress = Progress::new(progress_total, &label, options.quiet);
     let count = prepared.len();
     // Consecutive points on one backend run together (a GPU fuses them:
-    // `driver::run_points`); each point's time is its share, by trials, of
+    // `driver::run_chunks`); each point's time is its share, by trials, of
     // its group's.
-    let sims = prepared.iter().map(|(exp, _, _)| backends.for_experiment(exp)).collect::<Result<Vec<_>>>()?;
-    let mut outcomes = Vec::with_capacity(count);
+    let mut measured = Vec::with_capacity(count);
     let mut start = 0;
     while start < count {
         let sim = sims[start];
         let same = |s: &&&dyn Simulator| std::ptr::addr_eq(**s as *const dyn Simulator, sim as *const dyn Simulator);
         let end = start + sims[start..].iter().take_while(same).count();
-        let exps: Vec<&Experiment> = prepared[start..end].iter().map(|(exp, _, _)| exp).collect();
+        let exps: Vec<&Experiment> = prepared[start..end].iter().map(|p| &p.exp).collect();
         let clock = Instant::now();
-        let group = driver::run_points(sim, &exps, &progress)?;
+        // A whole run folds its chunks as they come; a shard keeps them.
+        let mut held: Vec<Vec<Outcome>> = vec![Vec::new(); exps.len()];
+        let mut totals: Vec<Option<Outcome>> = match sharding {
+            None => driver::run_points(sim, &exps, &progress)?.into_iter().map(Some).collect(),
+            Some(s) => {
+                let wanted = |layout: &Layout| s.shard.chunks(layout).expect("checked above");
+                driver::run_chunks(sim, &exps, wanted, &progress, |j, o| held[j].push(o))?;
+                vec![None; exps.len()]
+            }
+        };
         let seconds = clock.elapsed().as_secs_f64();
-        let trials: u64 = exps.iter().map(|e| e.trials).sum();
-        outcomes.extend(group.into_iter().zip(&exps).map(|(o, e)| (o, seconds * e.trials as f64 / trials as f64)));
+        let group_trials: u64 = chunks[start..end].iter().map(count_of).sum();
+        for (j, outcomes) in held.into_iter().enumerate() {
+            let (layout, range) = &chunks[start + j];
+            let trials = count_of(&chunks[start + j]);
+            let seconds = seconds * trials as f64 / group_trials as f64;
+            let state = sharding.map(|s| State {
+                format: shard::FORMAT,
+                version: env!("CARGO_PKG_VERSION").to_string(),
+                args: s.args.clone(),
+                shards: vec![s.shard],
+                point: start + j,
+                points: count,
+                backend: sim.kind().to_string(),
+                adapter: sim.adapter(),
+                threads: backends.cpu().threads(),
+                trials_per_chunk: layout.chunk,
+                chunks: layout.chunks(),
+                first: range.start,
+                elapsed_s: seconds,
+                outcomes,
+            });
+            let outcome = match (totals[j].take(), &state) {
+                (Some(total), _) => total,
+                (None, state) => {
+                    let state = state.as_ref().expect("a run is whole or a shard");
+                    state.check_round_trip()?;
+                    state.folded().expect("a shard holds at least one chunk")
+                }
+            };
+            measured.push(Measured {
+                outcome,
+                trials,
+                backend: sim.kind().to_string(),
+                adapter: sim.adapter(),
+                threads: backends.cpu().threads(),
+                seconds,
+                state,
+            });
+        }
         start = end;
     }
+    progress.finish();
+    report_all(prepared, measured, sweep)
+}
+
+/// The reports of prepared points from what was measured of each (by
+/// [`run_all`], or a merge of shards): the numbers, the sweep's place and
+/// the theory beside them.
+pub fn report_all(
+    prepared: Vec<Prepared>,
+    measured: Vec<Measured>,
+    sweep: Option<(u64, bool)>,
+) -> Result<Vec<RunReport>> {
+    let count = prepared.len();
     let mut reports = Vec::with_capacity(count);
-    for (index, ((exp, predictions, coords), (outcome, seconds))) in prepared.into_iter().zip(outcomes).enumerate() {
-        let sim = sims[index];
-        let threads = backends.cpu().threads();
-        let mut report = RunReport::new(&exp, &outcome, sim.kind().to_string(), threads, seconds);
-        report.adapter = sim.adapter();
+    for (index, (p, m)) in prepared.into_iter().zip(measured).enumerate() {
+        // The numbers are over the trials measured (a shard's, or all).
+        let exp = Experiment { trials: m.trials, ..p.exp };
+        let mut report = RunReport::new(&exp, &m.outcome, m.backend, m.threads, m.seconds);
+        report.adapter = m.adapter;
+        report.shard = m.state;
         report.sweep = sweep.map(|(base_seed, same_seed)| SweepPlace {
             index,
             points: count,
-            at: coords.into_iter().collect(),
+            at: p.coords.into_iter().collect(),
             base_seed,
             same_seed,
         });
-        if let Some((law, p, q)) = &predictions {
+        if let Some((law, p, q)) = &p.predictions {
             set_theory(&mut report, &exp, law, p, q.as_ref())?;
         }
         reports.push(report);
     }
-    progress.finish();
     Ok(reports)
 }
 

@@ -313,6 +313,10 @@ pub struct RunReport {
     /// (the means are the survivors'), the theory outside its range or far
     /// from the measurement ([`crate::theory::validity`]).
     pub warnings: Vec<String>,
+    /// A shard's (or a merge's) exact state, for `simsgd merge`; the report
+    /// then also carries a checksum ([`crate::shard::seal`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::shard::State>,
 }
 
 /// A run's place in a sweep.
@@ -530,16 +534,46 @@ impl RunReport {
             theory: None,
             sweep: None,
             warnings,
+            shard: None,
         }
     }
 
     /// The report as one JSON object.
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("reports serialise")
+        match self.sealed() {
+            Some(value) => serde_json::to_string_pretty(&value),
+            None => serde_json::to_string_pretty(self),
+        }
+        .expect("reports serialise")
     }
 
     /// The report as one JSON object on one line (`--jsonl`).
     pub fn to_json_line(&self) -> String {
-        serde_json::to_string(self).expect("reports serialise")
+        match self.sealed() {
+            Some(value) => serde_json::to_string(&value),
+            None => serde_json::to_string(self),
+        }
+        .expect("reports serialise")
+    }
+
+    /// Several reports (a sweep's) as one JSON array.
+    pub fn to_json_array(reports: &[RunReport]) -> String {
+        if reports.iter().all(|r| r.shard.is_none()) {
+            return serde_json::to_string_pretty(reports).expect("reports serialise");
+        }
+        let values: Vec<serde_json::Value> = reports
+            .iter()
+            .map(|r| r.sealed().unwrap_or_else(|| serde_json::to_value(r).expect("reports serialise")))
+            .collect();
+        serde_json::to_string_pretty(&values).expect("reports serialise")
+    }
+
+    /// The report as a JSON value sealed with its checksum
+    /// ([`crate::shard::seal`]), where it carries a shard's state.
+    fn sealed(&self) -> Option<serde_json::Value> {
+        self.shard.as_ref()?;
+        let mut value = serde_json::to_value(self).expect("reports serialise");
+        crate::shard::seal(&mut value);
+        Some(value)
     }
 }

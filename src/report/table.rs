@@ -238,6 +238,22 @@ pub fn render(r: &RunReport) -> String {
         },
         r.elapsed_s
     );
+    if let Some(s) = &r.shard {
+        let shards: Vec<String> = s.shards.iter().map(|s| s.to_string()).collect();
+        let held = s.held();
+        if held == (0..s.chunks) {
+            let _ = writeln!(out, "merged from shards {}", shards.join(", "));
+        } else {
+            let _ = writeln!(
+                out,
+                "shard {}: chunks {}..{} of {} (the numbers are over these trials; `simsgd merge` combines the shards' --json reports)",
+                shards.join(", "),
+                held.start,
+                held.end,
+                s.chunks
+            );
+        }
+    }
     let _ = writeln!(out);
     let name = r.paired.as_ref().map_or(r.optimizer.name().to_string(), |p| p.labels[0].clone());
     let _ = writeln!(out, "{name} ({})", diverged(r.diverged, r.diverged_nonfinite, r.trials, r.diverge_at));

@@ -8,7 +8,9 @@ pub const EXTREMES: usize = 32;
 
 /// The `EXTREMES` largest values pushed, in decreasing order: the same array
 /// whatever the order of pushes and merges (it is the top of a multiset).
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// Serialised as the list of values kept (a shard's state, `crate::shard`).
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "Vec<f64>", try_from = "Vec<f64>")]
 pub struct Extremes {
     values: [f64; EXTREMES],
     len: usize,
@@ -17,6 +19,26 @@ pub struct Extremes {
 impl Default for Extremes {
     fn default() -> Self {
         Extremes { values: [0.0; EXTREMES], len: 0 }
+    }
+}
+
+impl From<Extremes> for Vec<f64> {
+    fn from(e: Extremes) -> Self {
+        e.values().to_vec()
+    }
+}
+
+impl TryFrom<Vec<f64>> for Extremes {
+    type Error = String;
+
+    /// At most [`EXTREMES`] values in decreasing order.
+    fn try_from(kept: Vec<f64>) -> Result<Self, String> {
+        if kept.len() > EXTREMES || kept.windows(2).any(|w| w[0].partial_cmp(&w[1]).is_none_or(|o| o.is_lt())) {
+            return Err(format!("not the {EXTREMES} largest values of a sample, largest first"));
+        }
+        let mut e = Extremes { len: kept.len(), ..Default::default() };
+        e.values[..kept.len()].copy_from_slice(&kept);
+        Ok(e)
     }
 }
 

@@ -5,7 +5,7 @@
 //! summed. Their summary (Student's t interval) is in `summary`.
 
 /// Count, mean and sum of squared deviations of a sample.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Moments {
     pub n: u64,
     pub mean: f64,

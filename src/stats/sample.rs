@@ -12,7 +12,7 @@ use super::tail::{gpd_shape, TailFit, TAIL_MIN_N};
 /// fourth central moments, a compensated sum (the mean's rounding, for the
 /// precision floor) and the [`EXTREMES`] largest and smallest values (the
 /// tail fit). Dereferences to its `Moments`.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Sample {
     pub moments: Moments,
     /// Σ (x − mean)³ and Σ (x − mean)⁴.

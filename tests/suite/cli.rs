@@ -123,7 +123,7 @@ impl Drop for TempDir {
 fn missing_subcommand_names_every_subcommand() {
     usage_error(&[]);
     let stderr = text(&simsgd(&[]).stderr);
-    assert!(stderr.contains("(run, bench, stats, predict, figure, landscapes)"), "{stderr}");
+    assert!(stderr.contains("(run, merge, bench, stats, predict, figure, landscapes)"), "{stderr}");
 }
 
 #[test]
@@ -518,6 +518,20 @@ fn gpu_backend_without_a_matching_adapter_is_a_one_line_error() {
     let out = simsgd_env(&args, &[("SIMSGD_ADAPTER", "no-such-adapter-xyz")]);
     one_line_error(&args, &out);
     assert!(text(&out.stderr).contains("GPU"), "{}", text(&out.stderr));
+}
+
+/// `$SIMSGD_FUSE` (a sweep's fused dispatches on the GPU) is 0 or 1; anything
+/// else is the user's mistake, refused under `auto` too rather than taken
+/// for a missing GPU.
+#[cfg(feature = "gpu")]
+#[test]
+fn a_bad_fuse_setting_is_a_one_line_error() {
+    for backend in ["gpu", "auto"] {
+        let args = ["run", "gauss", "--backend", backend, "--trials", "100"];
+        let out = simsgd_env(&args, &[("SIMSGD_FUSE", "yes")]);
+        one_line_error(&args, &out);
+        assert!(text(&out.stderr).contains("$SIMSGD_FUSE must be 0 or 1, got 'yes'"), "{}", text(&out.stderr));
+    }
 }
 
 #[test]

@@ -81,6 +81,7 @@ fn theory_predicts_both_arms_and_the_difference() {
     };
     let options = run_command::Options {
         backend: Choice::Cpu,
+        devices: None,
         threads: 0,
         quiet: true,
         theory: Some(theory::Options::default()),

@@ -9,12 +9,14 @@ use crate::common;
 use common::resolve;
 use simsgd::backend::driver;
 use simsgd::backend::gpu::shader::Multiply;
-use simsgd::backend::gpu::{probe, Gpu, GpuSimulator};
+use simsgd::backend::gpu::{probe, Devices, Gpu, GpuSimulator};
+use simsgd::backend::Simulator;
 use simsgd::experiment::{Experiment, Spec};
 use simsgd::landscape::{derivatives, AnyLandscape, Landscape, Visitor};
 use simsgd::observables::Outcome;
 use simsgd::optimizer::Optimizer;
 use simsgd::rng::{self, Stream};
+use simsgd::shard::{Shard, State};
 use std::ops::Range;
 
 fn gpu() -> Option<GpuSimulator> {
@@ -408,6 +410,128 @@ fn sweep_points_run_fused_with_the_numbers_they_have_alone() {
     let (a, b) = (big(0.1), big(0.2));
     let fused = driver::run_points(&gpu, &[&a, &b], &hidden).unwrap();
     assert_eq!(fused, [driver::run(&gpu, &a, &hidden).unwrap(), driver::run(&gpu, &b, &hidden).unwrap()]);
+}
+
+/// A GPU simulator with chunks of [`SmallChunks::1`] trials, so that a
+/// run of a few thousand trials has chunks to shard (the GPU's own are of
+/// 2^18 trials and more).
+struct SmallChunks<'a, S>(&'a S, u64);
+
+impl<S: Simulator> Simulator for SmallChunks<'_, S> {
+    fn kind(&self) -> &'static str {
+        self.0.kind()
+    }
+    fn unit_roundoff(&self) -> f64 {
+        self.0.unit_roundoff()
+    }
+    fn supports(&self, exp: &Experiment) -> simsgd::error::Result<()> {
+        self.0.supports(exp)
+    }
+    fn chunk_trials(&self, _: &Experiment) -> simsgd::error::Result<u64> {
+        Ok(self.1)
+    }
+    fn pool(&self) -> Option<&rayon::ThreadPool> {
+        self.0.pool()
+    }
+    fn simulate(
+        &self,
+        exp: &Experiment,
+        plan: &simsgd::plan::Plan,
+        trials: Range<u64>,
+        record: bool,
+        progress: &simsgd::progress::Progress,
+    ) -> simsgd::error::Result<simsgd::backend::Chunk> {
+        self.0.simulate(exp, plan, trials, record, progress)
+    }
+    fn simulate_points(
+        &self,
+        jobs: &[(&Experiment, &simsgd::plan::Plan)],
+        trials: Range<u64>,
+        record: bool,
+        progress: &simsgd::progress::Progress,
+    ) -> simsgd::error::Result<Vec<simsgd::backend::Chunk>> {
+        self.0.simulate_points(jobs, trials, record, progress)
+    }
+}
+
+/// Issue 17 on the GPU: four shards' chunks, laid end to end by the merge
+/// (`shard::combine`), fold into exactly the one-process run's outcome,
+/// with `--compare`, the curve and the drift, and for two fused points.
+#[test]
+fn shards_merge_into_the_whole_run_on_the_gpu() {
+    let Some(mut gpu) = gpu() else { return };
+    gpu.set_fusion(true);
+    let sim = SmallChunks(&gpu, 512);
+    let hidden = simsgd::progress::Progress::hidden();
+    let base = Spec {
+        landscape: "archimedes".into(),
+        trials: 3000,
+        steps: Some(12),
+        record_every: Some(3),
+        compare: Some(simsgd::alternative::Alternative::parse("gd").unwrap()),
+        ..Spec::default()
+    };
+    let exps = [resolve(&base), resolve(&Spec { eta: 0.2, ..base.clone() })];
+    let exps: Vec<&Experiment> = exps.iter().collect();
+    let whole = driver::run_points(&sim, &exps, &hidden).unwrap();
+    let layout = driver::Layout::of(&sim, exps[0]).unwrap();
+    assert_eq!(layout.chunks(), 6);
+    let mut parts: Vec<Vec<(String, State)>> = vec![Vec::new(); exps.len()];
+    for index in (0..4).rev() {
+        let shard = Shard { index, count: 4 };
+        let mut held = vec![Vec::new(); exps.len()];
+        let chunks = |l: &driver::Layout| shard.chunks(l).unwrap();
+        driver::run_chunks(&sim, &exps, chunks, &hidden, |j, o| held[j].push(o)).unwrap();
+        for (j, outcomes) in held.into_iter().enumerate() {
+            let state = State {
+                format: simsgd::shard::FORMAT,
+                version: String::new(),
+                args: Vec::new(),
+                shards: vec![shard],
+                point: j,
+                points: exps.len(),
+                backend: "gpu".into(),
+                adapter: None,
+                threads: 1,
+                trials_per_chunk: layout.chunk,
+                chunks: layout.chunks(),
+                first: shard.chunks(&layout).unwrap().start,
+                elapsed_s: 0.0,
+                outcomes,
+            };
+            parts[j].push((format!("shard {index}"), state));
+        }
+    }
+    for (j, (parts, whole)) in parts.into_iter().zip(&whole).enumerate() {
+        let merged = simsgd::shard::combine(parts, false).unwrap();
+        assert_eq!(merged.folded().as_ref(), Some(whole), "point {j}");
+    }
+}
+
+/// `--devices`: chunks shared out among devices (here two devices on one
+/// adapter) merge into the one device's numbers, bit for bit, and every
+/// device runs some; an adapter that is not there is a one-line error.
+#[test]
+fn several_devices_give_one_devices_numbers() {
+    let Some(one) = gpu() else { return };
+    let two = Devices::of(vec![GpuSimulator::open().unwrap(), GpuSimulator::open().unwrap()]).unwrap();
+    let hidden = simsgd::progress::Progress::hidden();
+    let spec = Spec { trials: 3000, steps: Some(12), record_every: Some(4), ..Spec::new("archimedes") };
+    let exp = resolve(&spec);
+    let alone = driver::run(&SmallChunks(&one, 512), &exp, &hidden).unwrap();
+    let shared = driver::run(&SmallChunks(&two, 512), &exp, &hidden).unwrap();
+    assert_eq!(alone, shared);
+    assert!(two.devices().all(|d| d.passes() > 0), "a device ran nothing");
+    assert_eq!(two.adapter().unwrap().matches(" + ").count(), 1);
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_simsgd"))
+        .args(["run", "gauss", "--backend", "gpu", "--devices", "0,99", "--trials", "100"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.starts_with("simsgd: error: --devices 99: there is no adapter 99 (found 0: "), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
 
 #[test]

@@ -12,7 +12,8 @@ use simsgd::stats::{Interval, Summary};
 use simsgd::theory::resum::Resum;
 
 fn report(spec: Spec, theory: Option<theory::Options>) -> RunReport {
-    let options = run::Options { backend: Choice::Cpu, threads: 0, quiet: true, theory, outputs: Vec::new() };
+    let options =
+        run::Options { backend: Choice::Cpu, devices: None, threads: 0, quiet: true, theory, outputs: Vec::new() };
     run::run(spec, &options).expect("runs")
 }
 

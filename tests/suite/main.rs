@@ -21,6 +21,7 @@ mod predictions;
 mod reliability;
 mod resum;
 mod schedule;
+mod shards;
 mod shifting_valleys;
 mod simulation;
 mod study;

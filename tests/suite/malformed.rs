@@ -57,7 +57,7 @@ fn invocation(words: &[&str], cpu: bool) -> Vec<OsString> {
 /// contain.
 pub(crate) const REFUSED: &[(&str, &str)] = &[
     // ---- no or unknown subcommand, stray arguments
-    ("", "a subcommand is required (run, bench, stats, predict, figure, landscapes)"),
+    ("", "a subcommand is required (run, merge, bench, stats, predict, figure, landscapes)"),
     ("nope", "unrecognized subcommand 'nope'"),
     ("--nope", "unexpected argument '--nope'"),
     ("run", "the following required arguments were not provided: <LANDSCAPE>"),
@@ -113,6 +113,22 @@ pub(crate) const REFUSED: &[(&str, &str)] = &[
     ("figure --all --backend cpu --out /etc/passwd/figures", "/etc/passwd is not a directory"),
     ("figure gdc --backend cpu --out /proc/self/figures", "cannot create a file in /proc/self"),
     ("figure gdc --out", "a value is required for '--out <OUT>'"),
+    // ---- issue 17: shards and merges (more in shards.rs)
+    ("run gauss --shard 2/2", "invalid value '2/2' for '--shard <I/N>': I counts from 0, so it must be below N = 2"),
+    ("run gauss --shard 1/0", "N must be at least 1"),
+    ("run gauss --shard half", "invalid value 'half' for '--shard <I/N>': expected I/N"),
+    ("run gauss --trials 1000 --shard 0/9", "this run has 8 chunks of 128 trials, and a shard is whole chunks"),
+    ("run mlp --shard 0/2", "--shard does not apply to the network study mlp"),
+    ("run gauss --devices 0", "--devices chooses the GPU adapters of --backend gpu; add --backend gpu"),
+    ("run gauss --devices x", "invalid value 'x' for '--devices <all|I,J,...>': expected all, or adapter indices"),
+    ("run mlp --devices 0", "--devices does not apply to the network study mlp"),
+    ("figure --all --shard 0/99 --backend cpu", "--shard 0/99: there are"),
+    ("figure gdc --shard 0/2", "--shard splits the figures of --all among jobs"),
+    ("figure --list --shard 0/2", "the argument '--list' cannot be used with"),
+    ("merge", "the following required arguments were not provided: <FILE>..."),
+    ("merge /nonexistent-simsgd/shard-0.json", "/nonexistent-simsgd/shard-0.json: No such file"),
+    ("merge /dev/null", "/dev/null: empty, no report"),
+    ("merge /etc/hostname --json --csv -", "--csv - writes the CSV to standard output"),
     // ---- item 7: each message about the flag the user typed
     ("run gauss --eta -inf", "--eta must be positive and finite, got -inf"),
     ("run gauss --eta inf", "--eta must be positive and finite, got inf"),

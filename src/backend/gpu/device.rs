@@ -46,6 +46,19 @@ fn gpu_error(message: impl Into<String>) -> Error {
     Error::Gpu(message.into().split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
+/// Vulkan's adapters, in its order; an error where there are none.
+fn adapters() -> Result<Vec<wgpu::Adapter>> {
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
+        backends: wgpu::Backends::VULKAN,
+        ..wgpu::InstanceDescriptor::new_without_display_handle()
+    });
+    let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::VULKAN));
+    if adapters.is_empty() {
+        return Err(gpu_error("no Vulkan adapter found (install a Vulkan driver, e.g. Debian's mesa-vulkan-drivers)"));
+    }
+    Ok(adapters)
+}
+
 /// Preference among adapter kinds: real GPUs first, software last.
 fn rank(t: wgpu::DeviceType) -> u8 {
     match t {
@@ -61,16 +74,7 @@ impl Gpu {
     /// Opens the best adapter (or the one whose name contains `$SIMSGD_ADAPTER`).
     pub fn open() -> Result<Gpu> {
         let wanted = std::env::var(ADAPTER_VAR).ok().filter(|s| !s.is_empty());
-        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
-            backends: wgpu::Backends::VULKAN,
-            ..wgpu::InstanceDescriptor::new_without_display_handle()
-        });
-        let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::VULKAN));
-        if adapters.is_empty() {
-            return Err(gpu_error(
-                "no Vulkan adapter found (install a Vulkan driver, e.g. Debian's mesa-vulkan-drivers)",
-            ));
-        }
+        let adapters = adapters()?;
         let names: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
         let adapter = adapters
             .into_iter()
@@ -83,6 +87,43 @@ impl Gpu {
                     names.join(", ")
                 ))
             })?;
+        Self::on(adapter)
+    }
+
+    /// Opens the adapters at `indices` of Vulkan's list (`--devices 0,2`),
+    /// or (`None`) every hardware adapter, or every adapter where none is
+    /// hardware (`--devices all`); an index beyond the list is an error that
+    /// lists them.
+    pub fn open_several(indices: Option<&[usize]>) -> Result<Vec<Gpu>> {
+        let adapters = adapters()?;
+        let chosen: Vec<&wgpu::Adapter> = match indices {
+            Some(indices) => {
+                let listed = || {
+                    let names = adapters.iter().enumerate().map(|(i, a)| format!("{i}: {}", a.get_info().name));
+                    names.collect::<Vec<_>>().join(", ")
+                };
+                let at = |&i: &usize| {
+                    adapters.get(i).ok_or_else(|| {
+                        crate::error::usage(format!("--devices {i}: there is no adapter {i} (found {})", listed()))
+                    })
+                };
+                indices.iter().map(at).collect::<Result<_>>()?
+            }
+            None => {
+                let hardware = |a: &&wgpu::Adapter| a.get_info().device_type != wgpu::DeviceType::Cpu;
+                let hard: Vec<&wgpu::Adapter> = adapters.iter().filter(hardware).collect();
+                if hard.is_empty() {
+                    adapters.iter().collect()
+                } else {
+                    hard
+                }
+            }
+        };
+        chosen.into_iter().map(|a| Self::on(a.clone())).collect()
+    }
+
+    /// Opens a device on `adapter`.
+    fn on(adapter: wgpu::Adapter) -> Result<Gpu> {
         let info = adapter.get_info();
         // 64-bit integers where the adapter has them: Philox's products in one multiply.
         let int64 = adapter.features() & wgpu::Features::SHADER_INT64;

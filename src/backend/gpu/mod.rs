@@ -5,10 +5,12 @@
 //! ([`network`]) runs there too, one workgroup per run.
 
 mod device;
+mod devices;
 pub mod network;
 pub mod probe;
 pub mod shader;
 mod simulate;
 
 pub use device::{Gpu, ADAPTER_VAR};
+pub use devices::Devices;
 pub use simulate::GpuSimulator;

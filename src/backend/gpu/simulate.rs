@@ -66,7 +66,7 @@ const MAX_CHUNK: u64 = 1 << 23;
 /// while the device runs the next (see [`HOST_THREADS`]).
 const MAX_CHUNK_ACCELERATOR: u64 = 1 << 18;
 /// Host threads that submit chunks and tally their results side by side.
-const HOST_THREADS: usize = 2;
+pub(super) const HOST_THREADS: usize = 2;
 /// Bytes of curve partials per dispatch at most.
 const MAX_PARTIALS: u64 = 64 << 20;
 /// Bytes per partial: the count, then mean and M2 of (test loss, θ) and of
@@ -556,16 +556,23 @@ pub struct GpuSimulator {
 impl GpuSimulator {
     /// Opens the best adapter (or the one `$SIMSGD_ADAPTER` names).
     pub fn open() -> Result<Self> {
+        let fuse = fuse_setting()?;
+        Self::on(Gpu::open()?, fuse)
+    }
+
+    /// Opens the adapters `--devices` names ([`Gpu::open_several`]).
+    pub fn open_several(indices: Option<&[usize]>) -> Result<Vec<Self>> {
+        let fuse = fuse_setting()?;
+        Gpu::open_several(indices)?.into_iter().map(|gpu| Self::on(gpu, fuse)).collect()
+    }
+
+    /// The simulator on `gpu`, fused per `fuse` (default: on a hardware GPU).
+    fn on(gpu: Gpu, fuse: Option<bool>) -> Result<Self> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(HOST_THREADS)
             .build()
             .map_err(|e| Error::Gpu(format!("cannot start the GPU backend's host threads: {e}")))?;
-        let gpu = Gpu::open()?;
-        let fusion = match std::env::var("SIMSGD_FUSE").as_deref() {
-            Ok("0") => false,
-            Ok("1") => true,
-            _ => !gpu.is_software(),
-        };
+        let fusion = fuse.unwrap_or(!gpu.is_software());
         Ok(GpuSimulator { gpu, kernels: Default::default(), pool, fusion })
     }
 
@@ -584,6 +591,17 @@ impl GpuSimulator {
     /// The open device.
     pub fn device(&self) -> &Gpu {
         &self.gpu
+    }
+}
+
+/// `$SIMSGD_FUSE`: 0 or 1 forces a sweep's fusion off or on; unset, the
+/// default ([`GpuSimulator::set_fusion`]); anything else is refused.
+fn fuse_setting() -> Result<Option<bool>> {
+    match std::env::var("SIMSGD_FUSE") {
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Ok(v) if v == "0" || v == "1" => Ok(Some(v == "1")),
+        Ok(v) => Err(usage(format!("$SIMSGD_FUSE must be 0 or 1, got '{v}'"))),
+        Err(_) => Err(usage("$SIMSGD_FUSE must be 0 or 1, got a value that is not UTF-8")),
     }
 }
 
@@ -625,6 +643,20 @@ impl Visitor for SimulatePoints<'_> {
 }
 
 impl GpuSimulator {
+    /// [`Simulator::supports`] with `host_threads` tallying chunks at once
+    /// (more than its own with several devices: `super::devices`).
+    pub(super) fn supports_with(&self, exp: &Experiment, host_threads: usize) -> Result<()> {
+        if exp.cpu_only() {
+            return Err(usage("gdc runs on the CPU backend only"));
+        }
+        let shape = exp.shape();
+        let nodes = shape.plans.first().map_or(0, |p| p.nodes) as u64;
+        for plan in std::iter::once(&exp.plan).chain(&exp.compare) {
+            counters_fit(plan, nodes)?;
+        }
+        shape.host_of_device().check(host_threads, memory::available())
+    }
+
     /// `jobs` in groups that run fused: in order of first appearance, each
     /// job joins the first group of its [`fusion_key`] with room (at most
     /// [`MAX_FUSED`] points, whose lanes fit the device's bindings), as
@@ -676,15 +708,7 @@ impl Simulator for GpuSimulator {
     /// 32-bit counters would wrap (`counters_fit`), where the host has the
     /// memory for the results ([`Shape::host_of_device`](crate::backend::footprint::Shape::host_of_device)).
     fn supports(&self, exp: &Experiment) -> Result<()> {
-        if exp.cpu_only() {
-            return Err(usage("gdc runs on the CPU backend only"));
-        }
-        let shape = exp.shape();
-        let nodes = shape.plans.first().map_or(0, |p| p.nodes) as u64;
-        for plan in std::iter::once(&exp.plan).chain(&exp.compare) {
-            counters_fit(plan, nodes)?;
-        }
-        shape.host_of_device().check(HOST_THREADS, memory::available())
+        self.supports_with(exp, HOST_THREADS)
     }
 
     /// The device's binding limits and `MAX_CHUNK`, over both plans.
