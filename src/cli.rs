@@ -18,7 +18,7 @@ use crate::report::{csv, table, RunReport};
 use crate::schedule::Schedule;
 use crate::shard::Shard;
 use crate::stats::Interval;
-use crate::study::StudySpec;
+use crate::study::{StudyReport, StudySpec};
 use crate::sweep::{self, Values};
 use crate::theory::resum::Resum;
 use clap::{Args, Parser, Subcommand};
@@ -391,7 +391,6 @@ impl RunArgs {
             ("--same-seed", self.same_seed),
             ("--jsonl", self.output.jsonl),
             ("--csv -", self.output.csv_to_stdout()),
-            ("--shard", self.shard.is_some()),
             ("--devices", self.devices.is_some()),
         ];
         if let Some((flag, _)) = refused.iter().find(|(_, given)| *given) {
@@ -643,7 +642,7 @@ pub struct MergeArgs {
 
 impl MergeArgs {
     /// Merges the files, parsing each shard's run arguments as `run` does.
-    fn merge(&self) -> Result<Vec<RunReport>> {
+    fn merge(&self) -> Result<merge::Merged> {
         self.output.check()?;
         if let Some(path) = self.output.csv_file() {
             atomic::check_writable(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
@@ -656,8 +655,11 @@ impl MergeArgs {
                 usage(text.lines().next().unwrap_or_default().trim_start_matches("error: ").to_string())
             })?;
             match parsed.command {
-                Command::Run(run) if crate::study::preset(&run.setup.landscape).is_none() => run.run(),
-                _ => Err(usage("not a run of a landscape")),
+                Command::Run(run) if crate::study::preset(&run.setup.landscape).is_some() => {
+                    Ok(merge::Parsed::Study(Box::new(run.study_spec()?)))
+                }
+                Command::Run(run) => Ok(merge::Parsed::Run(run.run()?)),
+                _ => Err(usage("not a run")),
             }
         })
     }
@@ -911,37 +913,48 @@ fn write_stdout(text: &str) -> Result<()> {
         .map_err(|source| Error::Io { path: "standard output".into(), source })
 }
 
+/// A shard's place and the run's arguments (after `run`), which its state
+/// carries for the merge.
+fn sharding(shard: Option<Shard>, argv: &[OsString]) -> Option<run::Sharding> {
+    shard.map(|shard| run::Sharding {
+        shard,
+        args: argv.iter().skip(2).map(|a| a.to_string_lossy().into_owned()).collect(),
+    })
+}
+
+/// Prints (and writes) a network study's report: the CSV to its file, then
+/// the table or JSON.
+fn print_study(report: &StudyReport, output: &RunOutput) -> Result<()> {
+    let render = crate::study::report::render;
+    if let Some(path) = &output.csv {
+        if let Err(source) = atomic::write(path, crate::study::report::csv(report).as_bytes()) {
+            print(output.json, || report.to_json(), || render(report))?;
+            return Err(Error::Io { path: path.display().to_string(), source });
+        }
+    }
+    print(output.json, || report.to_json(), || render(report))
+}
+
 /// Runs the parsed command line; `argv` is the command line it was parsed
 /// from (after [`join_number_values`]), which a shard's state keeps.
 pub fn execute(cli: Cli, argv: &[OsString]) -> Result<(), Error> {
     match cli.command {
         Command::Run(args) if crate::study::preset(&args.setup.landscape).is_some() => {
-            let report = study::run(&args.study_spec()?, &args.study_options()?)?;
-            let render = crate::study::report::render;
-            let json = args.output.json;
-            if let Some(path) = &args.output.csv {
-                if let Err(source) = atomic::write(path, crate::study::report::csv(&report).as_bytes()) {
-                    print(json, || report.to_json(), || render(&report))?;
-                    return Err(Error::Io { path: path.display().to_string(), source });
-                }
-            }
-            print(json, || report.to_json(), || render(&report))?;
+            let sharded = sharding(args.shard, argv);
+            let report = study::run(&args.study_spec()?, &args.study_options()?, sharded.as_ref())?;
+            print_study(&report, &args.output)?;
         }
         Command::Run(args) => {
             let points = args.points()?;
             let sweep = (points.len() > 1).then_some((args.seed, args.same_seed));
-            // A shard's state carries the run's arguments (after `run`).
-            let sharding = args.shard.map(|shard| run::Sharding {
-                shard,
-                args: argv.iter().skip(2).map(|a| a.to_string_lossy().into_owned()).collect(),
-            });
-            let reports = run::run_all(points, &args.options()?, sweep, sharding.as_ref())?;
+            let sharded = sharding(args.shard, argv);
+            let reports = run::run_all(points, &args.options()?, sweep, sharded.as_ref())?;
             args.output.print(&reports)?;
         }
-        Command::Merge(args) => {
-            let reports = args.merge()?;
-            args.output.print(&reports)?;
-        }
+        Command::Merge(args) => match args.merge()? {
+            merge::Merged::Runs(reports) => args.output.print(&reports)?,
+            merge::Merged::Study(report) => print_study(&report, &args.output)?,
+        },
         Command::Bench { args, quiet } => {
             let report = bench::run(&args, quiet)?;
             let json = || serde_json::to_string_pretty(&report).expect("serialisable");

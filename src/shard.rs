@@ -17,6 +17,7 @@
 use crate::backend::driver::Layout;
 use crate::error::{usage, Result};
 use crate::observables::Outcome;
+use crate::study::records::Parts;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::ops::Range;
@@ -65,6 +66,18 @@ impl Shard {
             )));
         }
         let at = |i: u64| (i as u128 * c as u128 / self.count as u128) as u64;
+        Ok(at(self.index)..at(self.index + 1))
+    }
+}
+
+impl Shard {
+    /// This shard's runs of a network study of `runs` runs: ⌊I·R/N⌋ …
+    /// ⌊(I+1)·R/N⌋ − 1 (each run trains alone, so any split merges exactly).
+    pub fn runs(&self, runs: u64) -> Result<Range<u64>> {
+        if self.count > runs {
+            return Err(usage(format!("--shard {self}: the study has {runs} runs; use at most {runs} shards")));
+        }
+        let at = |i: u64| (i as u128 * runs as u128 / self.count as u128) as u64;
         Ok(at(self.index)..at(self.index + 1))
     }
 }
@@ -138,6 +151,113 @@ impl State {
     }
 }
 
+/// What a merge needs of a shard of the network study (`run mlp|li-…
+/// --shard I/N`): the run's arguments, where it ran, and every value of
+/// its runs `first..first + count` of `runs` (a run trains alone, so any
+/// split of the runs merges exactly; quantiles are exact over the values).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StudyState {
+    pub format: u32,
+    pub version: String,
+    pub args: Vec<String>,
+    pub shards: Vec<Shard>,
+    pub backend: String,
+    pub adapter: Option<String>,
+    pub threads: usize,
+    /// Runs in the whole study.
+    pub runs: u64,
+    pub first: u64,
+    pub count: u64,
+    pub elapsed_s: f64,
+    /// The runs' records ([`crate::study::records::Records::parts`]), each
+    /// f64 as the 16 hex digits of its bits (NaN marks a diverged run).
+    pub records: Encoded,
+}
+
+/// A study shard's values and divergences, exactly.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Encoded {
+    pub values: String,
+    pub tests: String,
+    pub diverged_at: Vec<Option<u64>>,
+}
+
+impl Encoded {
+    /// `values`, `tests` and the divergences, encoded.
+    pub fn new((values, tests, diverged_at): (&[f64], &[f64], &[Option<u64>])) -> Self {
+        Encoded { values: hex(values), tests: hex(tests), diverged_at: diverged_at.to_vec() }
+    }
+
+    /// The values, tests and divergences; `None` where a text is not hex
+    /// digits in groups of 16.
+    pub fn decode(&self) -> Option<Parts> {
+        Some((unhex(&self.values)?, unhex(&self.tests)?, self.diverged_at.clone()))
+    }
+}
+
+/// Each value's bits as 16 hex digits.
+fn hex(values: &[f64]) -> String {
+    let mut out = String::with_capacity(16 * values.len());
+    for v in values {
+        out.push_str(&format!("{:016x}", v.to_bits()));
+    }
+    out
+}
+
+/// [`hex`] read back.
+fn unhex(text: &str) -> Option<Vec<f64>> {
+    if !text.len().is_multiple_of(16) || !text.is_ascii() {
+        return None;
+    }
+    (0..text.len() / 16).map(|i| u64::from_str_radix(&text[16 * i..16 * i + 16], 16).ok().map(f64::from_bits)).collect()
+}
+
+/// The study states of one study from several files laid end to end by
+/// their runs (overlaps and gaps refused); the records they hold, by first run.
+pub fn combine_study(mut parts: Vec<(String, StudyState)>, partial: bool) -> Result<(StudyState, Vec<(u64, Encoded)>)> {
+    parts.sort_by_key(|(_, s)| s.first);
+    let held: Vec<(&str, Range<u64>)> = parts.iter().map(|(f, s)| (f.as_str(), s.first..s.first + s.count)).collect();
+    end_to_end(&held, parts[0].1.runs, "runs", "", partial)?;
+    let mut total = StudyState { shards: Vec::new(), elapsed_s: 0.0, count: 0, ..parts[0].1.clone() };
+    let mut blocks = Vec::with_capacity(parts.len());
+    for (_, s) in parts {
+        total.count += s.count;
+        total.shards.extend(s.shards);
+        total.elapsed_s += s.elapsed_s;
+        blocks.push((s.first, s.records));
+    }
+    total.shards.sort_by_key(|s| (s.count, s.index));
+    Ok((total, blocks))
+}
+
+/// Refuses `held` ranges of `what` (chunks, runs), each with its file and
+/// sorted by start, that overlap or leave a gap, or (unless `partial`) do
+/// not cover `0..whole`; `place` says where (a sweep's point).
+fn end_to_end(held: &[(&str, Range<u64>)], whole: u64, what: &str, place: &str, partial: bool) -> Result<()> {
+    for pair in held.windows(2) {
+        let ((a_file, a), (b_file, b)) = (&pair[0], &pair[1]);
+        if b.start < a.end {
+            let (from, to) = (b.start, a.end.min(b.end));
+            return Err(usage(format!(
+                "{a_file} and {b_file} both hold {what} {from}..{to}{place}: overlapping shards"
+            )));
+        }
+        if b.start > a.end {
+            let (from, to) = (a.end, b.start);
+            return Err(usage(format!("no file holds {what} {from}..{to} of {whole}{place}: a shard is missing")));
+        }
+    }
+    let covered = held[0].1.start..held[held.len() - 1].1.end;
+    if !partial && covered != (0..whole) {
+        let missing = if covered.start > 0 { 0..covered.start } else { covered.end..whole };
+        return Err(usage(format!(
+            "no file holds {what} {}..{} of {whole}{place}: a shard is missing (--partial merges a part)",
+            missing.start, missing.end
+        )));
+    }
+    Ok(())
+}
+
 /// FNV-1a (64 bits) of `bytes`: the checksum of a sharded report.
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
@@ -160,9 +280,9 @@ pub fn seal(report: &mut Value) {
     }
 }
 
-/// The state of a sealed report object, its checksum checked; errors name
-/// `file`.
-pub fn unseal(file: &str, report: &Value) -> Result<State> {
+/// The state of a sealed report object (a [`State`] or a [`StudyState`]),
+/// its checksum checked; errors name `file`.
+pub fn unseal<T: serde::de::DeserializeOwned>(file: &str, report: &Value) -> Result<T> {
     let Value::Object(map) = report else {
         return Err(usage(format!("{file}: not a report of a sharded run (a JSON object was expected)")));
     };
@@ -190,35 +310,15 @@ pub fn unseal(file: &str, report: &Value) -> Result<State> {
 /// them, and (unless `partial`) where they do not cover the whole run.
 pub fn combine(mut parts: Vec<(String, State)>, partial: bool) -> Result<State> {
     parts.sort_by_key(|(_, s)| s.first);
-    let (mut last_file, mut total) = parts.remove(0);
-    let whole = total.chunks;
-    for (file, s) in parts {
-        let held = total.held();
-        if s.first < held.end {
-            let both = s.first..held.end.min(s.held().end);
-            return Err(usage(format!(
-                "{last_file} and {file} both hold chunks {}..{} (point {}): overlapping shards",
-                both.start, both.end, s.point
-            )));
-        }
-        if s.first > held.end {
-            return Err(usage(format!(
-                "no file holds chunks {}..{} of {whole} (point {}): a shard is missing",
-                held.end, s.first, s.point
-            )));
-        }
+    let held: Vec<(&str, Range<u64>)> = parts.iter().map(|(f, s)| (f.as_str(), s.held())).collect();
+    let (whole, place) = (parts[0].1.chunks, format!(" (point {})", parts[0].1.point));
+    end_to_end(&held, whole, "chunks", &place, partial)?;
+    let mut parts = parts.into_iter().map(|(_, s)| s);
+    let mut total = parts.next().expect("at least one part");
+    for s in parts {
         total.shards.extend(s.shards);
         total.elapsed_s += s.elapsed_s;
         total.outcomes.extend(s.outcomes);
-        last_file = file;
-    }
-    let held = total.held();
-    if !partial && held != (0..whole) {
-        let missing = if held.start > 0 { 0..held.start } else { held.end..whole };
-        return Err(usage(format!(
-            "no file holds chunks {}..{} of {whole} (point {}): a shard is missing (--partial merges a part)",
-            missing.start, missing.end, total.point
-        )));
     }
     total.shards.sort_by_key(|s| (s.count, s.index));
     Ok(total)
@@ -319,13 +419,13 @@ mod tests {
         seal(&mut report);
         let text = serde_json::to_string_pretty(&report).unwrap();
         let back: Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(unseal("f", &back).unwrap(), state(0, 2, 0));
+        assert_eq!(unseal::<State>("f", &back).unwrap(), state(0, 2, 0));
         let altered: Value = serde_json::from_str(&text.replacen("0.1", "0.2", 1)).unwrap();
         assert_eq!(
-            unseal("f", &altered).unwrap_err().to_string(),
+            unseal::<State>("f", &altered).unwrap_err().to_string(),
             "f: checksum mismatch: the report was altered after it was written"
         );
-        let e = unseal("f", &serde_json::json!({"metrics": 1})).unwrap_err().to_string();
+        let e = unseal::<State>("f", &serde_json::json!({"metrics": 1})).unwrap_err().to_string();
         assert!(e.starts_with("f: not a report of a sharded run"), "{e}");
     }
 }

@@ -9,11 +9,16 @@
 //! or gap. A refusal names the file and the reason in one line.
 
 use super::run::{self, Measured, Options, Point};
+use super::study::{self, Trained};
+use crate::backend::{Backends, Choice};
 use crate::error::{usage, Error, Result};
 use crate::experiment::Experiment;
+use crate::network::train::Study;
 use crate::observables::{Outcome, Paired, Tally};
 use crate::report::RunReport;
-use crate::shard::{self, State};
+use crate::shard::{self, Encoded, State, StudyState};
+use crate::study::records::Records;
+use crate::study::{StudyReport, StudySpec};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -26,8 +31,21 @@ pub struct Request {
     pub partial: bool,
 }
 
-/// A run as its arguments describe it (`crate::cli` parses them): the
-/// points, the options and the sweep's seed.
+/// A run's arguments as `crate::cli` parses them: a run of a landscape, or
+/// a network study.
+pub enum Parsed {
+    Run(Run),
+    Study(Box<StudySpec>),
+}
+
+/// What a merge gives: the run's reports (one per point), or the study's.
+pub enum Merged {
+    Runs(Vec<RunReport>),
+    Study(Box<StudyReport>),
+}
+
+/// A run as its arguments describe it: the points, the options and the
+/// sweep's seed.
 pub struct Run {
     pub points: Vec<Point>,
     pub options: Options,
@@ -43,24 +61,63 @@ impl Run {
     }
 }
 
-/// The merged reports, one per point, each carrying the merged state.
-/// `parse` turns a state's `run` arguments into the [`Run`].
-pub fn merge(request: &Request, parse: impl Fn(&[String]) -> Result<Run>) -> Result<Vec<RunReport>> {
+/// The merged reports (the run's, one per point, or the study's), each
+/// carrying the merged state. `parse` turns a state's `run` arguments
+/// into what they describe.
+pub fn merge(request: &Request, parse: impl Fn(&[String]) -> Result<Parsed>) -> Result<Merged> {
     let states = read(&request.files)?;
-    let (first_file, first) = &states[0];
-    let parse = |file: &str, args: &[String]| {
-        parse(args).map_err(|e| usage(format!("{file}: the run's arguments ({}) no longer parse: {e}", args.join(" "))))
+    let study = |(_, v): &(String, Value)| v.get("records").is_some();
+    if states.iter().all(study) {
+        let states = decode(states)?;
+        return merge_study(request, states, parse).map(|r| Merged::Study(Box::new(r)));
+    }
+    if let Some((file, _)) = states.iter().find(|s| study(s)) {
+        return Err(usage(format!("{file}: a network study's shard, among a run's")));
+    }
+    merge_runs(request, decode(states)?, parse).map(Merged::Runs)
+}
+
+/// Each file's state read as `T`; errors name the file.
+fn decode<T: serde::de::DeserializeOwned>(states: Vec<(String, Value)>) -> Result<Vec<(String, T)>> {
+    let state = |(file, v): (String, Value)| {
+        let s = serde_json::from_value(v).map_err(|e| usage(format!("{file}: unreadable shard state: {e}")))?;
+        Ok((file, s))
     };
-    let run = parse(first_file, &first.args)?;
+    states.into_iter().map(state).collect()
+}
+
+/// The run of `args` as `parse` reads them; errors name `file`.
+fn parsed(parse: &impl Fn(&[String]) -> Result<Parsed>, file: &str, args: &[String]) -> Result<Parsed> {
+    parse(args).map_err(|e| usage(format!("{file}: the run's arguments ({}) no longer parse: {e}", args.join(" "))))
+}
+
+/// Refuses a state `file` wrote with another version of simsgd.
+fn check_version(file: &str, version: &str) -> Result<()> {
+    let this = env!("CARGO_PKG_VERSION");
+    if version != this {
+        return Err(usage(format!("{file}: written by simsgd {version}; this is simsgd {this}")));
+    }
+    Ok(())
+}
+
+/// A run's shards merged: one report per point.
+fn merge_runs(
+    request: &Request,
+    states: Vec<(String, State)>,
+    parse: impl Fn(&[String]) -> Result<Parsed>,
+) -> Result<Vec<RunReport>> {
+    let (first_file, first) = &states[0];
+    let as_run = |file: &str, args: &[String]| match parsed(&parse, file, args)? {
+        Parsed::Run(run) => Ok(run),
+        Parsed::Study(_) => Err(usage(format!("{file}: a run's state with a network study's arguments"))),
+    };
+    let run = as_run(first_file, &first.args)?;
     let fingerprint = run.fingerprint();
     let mut same_run = vec![first.args.clone()];
-    let version = env!("CARGO_PKG_VERSION");
     for (file, s) in &states {
-        if s.version != version {
-            return Err(usage(format!("{file}: written by simsgd {}; this is simsgd {version}", s.version)));
-        }
+        check_version(file, &s.version)?;
         if !same_run.contains(&s.args) {
-            if parse(file, &s.args)?.fingerprint() != fingerprint {
+            if as_run(file, &s.args)?.fingerprint() != fingerprint {
                 return Err(usage(format!(
                     "{file}: a shard of another run (run {}), not of {first_file}'s (run {})",
                     s.args.join(" "),
@@ -118,9 +175,9 @@ pub fn merge(request: &Request, parse: impl Fn(&[String]) -> Result<Run>) -> Res
     run::report_all(prepared, measured, run.sweep)
 }
 
-/// Every report in `files` (a JSON object, an array of them, or JSON
-/// Lines) with its state, checksums checked; errors name the file.
-fn read(files: &[PathBuf]) -> Result<Vec<(String, State)>> {
+/// The state of every report in `files` (a JSON object, an array of them,
+/// or JSON Lines), checksums checked; errors name the file.
+fn read(files: &[PathBuf]) -> Result<Vec<(String, Value)>> {
     let mut states = Vec::new();
     for path in files {
         let file = path.display().to_string();
@@ -143,6 +200,70 @@ fn read(files: &[PathBuf]) -> Result<Vec<(String, State)>> {
         return Err(usage("no files to merge"));
     }
     Ok(states)
+}
+
+/// A network study's shards merged: every run's records laid end to end,
+/// then the report of the whole study as one process makes it (the loss
+/// change, curvature, adaptive steps and PAC-Bayes bound computed here, on
+/// the CPU), or of the part held (`--partial`).
+fn merge_study(
+    request: &Request,
+    states: Vec<(String, StudyState)>,
+    parse: impl Fn(&[String]) -> Result<Parsed>,
+) -> Result<StudyReport> {
+    let (first_file, first) = &states[0];
+    let as_study = |file: &str, args: &[String]| match parsed(&parse, file, args)? {
+        Parsed::Study(spec) => Ok(spec),
+        Parsed::Run(_) => Err(usage(format!("{file}: a network study's state with a run's arguments"))),
+    };
+    let spec = as_study(first_file, &first.args)?;
+    let mut same_run = vec![first.args.clone()];
+    for (file, s) in &states {
+        check_version(file, &s.version)?;
+        if !same_run.contains(&s.args) {
+            if as_study(file, &s.args)? != spec {
+                return Err(usage(format!(
+                    "{file}: a shard of another study (run {}), not of {first_file}'s (run {})",
+                    s.args.join(" "),
+                    first.args.join(" ")
+                )));
+            }
+            same_run.push(s.args.clone());
+        }
+        if (&s.backend, s.runs) != (&first.backend, first.runs) {
+            return Err(usage(format!(
+                "{file}: {} runs on {}, where {first_file} has {} on {}: not shards of one study",
+                s.runs, s.backend, first.runs, first.backend
+            )));
+        }
+    }
+    let resolved = spec.resolve()?;
+    let (mut total, blocks) = shard::combine_study(states, request.partial)?;
+    let o = &resolved.options;
+    let tests = if resolved.data.test.is_some() { o.test_steps() } else { Vec::new() };
+    let held = total.first..total.first + total.count;
+    let mut records = Records::covering(held.clone(), o.record_steps(), tests.clone());
+    for (first, block) in blocks {
+        let runs = first..first + block.diverged_at.len() as u64;
+        let part = block.decode().and_then(|parts| Records::from_parts(runs, o.record_steps(), tests.clone(), parts));
+        let part = part.ok_or_else(|| usage(format!("the records of runs from {first} do not fit the study")))?;
+        records.absorb_records(&part);
+    }
+    let trained = Trained {
+        backend: total.backend.clone(),
+        adapter: total.adapter.clone(),
+        threads: total.threads,
+        seconds: total.elapsed_s,
+    };
+    total.records = Encoded::new(records.parts());
+    if held != (0..resolved.runs) {
+        return Ok(study::part(&resolved, &records, total, trained));
+    }
+    let backends = Backends::open(Choice::Cpu, 0, true)?;
+    let net = Study::new(&resolved.mlp, &resolved.data, resolved.options)?;
+    let mut report = study::report(&net, &resolved, &records, backends.cpu(), false, trained)?;
+    report.shard = Some(total);
+    Ok(report)
 }
 
 /// An outcome of `exp` with no trial: the sizes a chunk's must have.

@@ -3,13 +3,16 @@
 //! every run's records, and report distributions over runs (and, if asked,
 //! the loss change from frozen runs, replayed on the CPU).
 
+use super::run::Sharding;
 use crate::atomic;
+use crate::backend::cpu::Cpu;
 #[cfg(feature = "gpu")]
 use crate::backend::gpu::network::GpuStudy;
 use crate::backend::{Backends, Choice, Simulator};
 use crate::error::{Error, Result};
 use crate::network::train::{Study, Trace};
 use crate::progress::Progress;
+use crate::shard::{self, Encoded, StudyState};
 use crate::study::records::Records;
 use crate::study::{adaptive, curvature, loss_change, pac_bayes};
 use crate::study::{Resolved, StudyReport, StudySpec};
@@ -89,50 +92,116 @@ impl<'a> Trainer<'a> {
     }
 }
 
-/// Runs the study `spec` and reports it.
-pub fn run(spec: &StudySpec, options: &Options) -> Result<StudyReport> {
+/// Runs the study `spec` and reports it; with `sharding`, only that shard's
+/// runs, reported over themselves with the state `simsgd merge` combines
+/// (the loss change, curvature, adaptive steps and PAC-Bayes bound, which
+/// need every run, are then the merge's).
+pub fn run(spec: &StudySpec, options: &Options, sharding: Option<&Sharding>) -> Result<StudyReport> {
     let resolved = spec.resolve()?;
     for path in &options.outputs {
         atomic::check_writable(path).map_err(|source| Error::Io { path: path.display().to_string(), source })?;
     }
+    let runs = match sharding {
+        Some(s) => s.shard.runs(resolved.runs)?,
+        None => 0..resolved.runs,
+    };
     let backends = Backends::open(options.backend, options.threads, options.quiet)?;
     let study = Study::new(&resolved.mlp, &resolved.data, resolved.options)?;
     let trainer = Trainer::choose(&backends, &study, &resolved)?;
     let o = &resolved.options;
     let tests = if resolved.data.test.is_some() { o.test_steps() } else { Vec::new() };
-    let mut records = Records::new(resolved.runs as usize, o.record_steps(), tests);
-    let progress = Progress::new(resolved.runs, resolved.preset.name, options.quiet);
+    let mut records = Records::covering(runs.clone(), o.record_steps(), tests);
+    let progress = Progress::new(runs.end - runs.start, resolved.preset.name, options.quiet);
     let start = Instant::now();
-    let mut first = 0;
-    while first < resolved.runs {
-        let runs = first..(first + trainer.chunk()).min(resolved.runs);
-        records.absorb(&trainer.run(runs.clone(), &progress)?);
-        first = runs.end;
+    let mut first = runs.start;
+    while first < runs.end {
+        let chunk = first..(first + trainer.chunk()).min(runs.end);
+        records.absorb(&trainer.run(chunk.clone(), &progress)?);
+        first = chunk.end;
     }
     progress.finish();
-    let cpu = backends.cpu();
+    let (backend, adapter) = trainer.describe();
+    let trained = Trained {
+        backend: backend.to_string(),
+        adapter,
+        threads: backends.cpu().threads(),
+        seconds: start.elapsed().as_secs_f64(),
+    };
+    let Some(s) = sharding else {
+        let mut whole = report(&study, &resolved, &records, backends.cpu(), options.quiet, trained)?;
+        whole.seconds = start.elapsed().as_secs_f64();
+        return Ok(whole);
+    };
+    let state = StudyState {
+        format: shard::FORMAT,
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        args: s.args.clone(),
+        shards: vec![s.shard],
+        backend: trained.backend.clone(),
+        adapter: trained.adapter.clone(),
+        threads: trained.threads,
+        runs: resolved.runs,
+        first: runs.start,
+        count: runs.end - runs.start,
+        elapsed_s: trained.seconds,
+        records: Encoded::new(records.parts()),
+    };
+    Ok(part(&resolved, &records, state, trained))
+}
+
+/// Where and how long the runs trained.
+pub struct Trained {
+    pub backend: String,
+    pub adapter: Option<String>,
+    pub threads: usize,
+    pub seconds: f64,
+}
+
+/// The report of a part of the study (a shard's runs, or a partial merge's):
+/// the distributions over its runs, and its state.
+pub fn part(resolved: &Resolved, records: &Records, state: StudyState, trained: Trained) -> StudyReport {
+    let mut report = StudyReport::new(resolved, records, Vec::new());
+    report.runs = state.count;
+    report.backend = trained.backend;
+    report.adapter = trained.adapter;
+    report.threads = trained.threads;
+    report.seconds = trained.seconds;
+    report.shard = Some(state);
+    report
+}
+
+/// The report of every run's `records`: the distributions, then (on the
+/// CPU's pool) the loss change from frozen runs, the curvature, the
+/// adaptive steps and the PAC-Bayes bound where asked.
+pub fn report(
+    study: &Study,
+    resolved: &Resolved,
+    records: &Records,
+    cpu: &Cpu,
+    quiet: bool,
+    trained: Trained,
+) -> Result<StudyReport> {
     let pool = cpu.pool().expect("the CPU backend has a pool");
-    let frozen = pool.install(|| loss_change::frozen(&study, &resolved, &records));
-    let mut report = pool.install(|| StudyReport::new(&resolved, &records, frozen));
+    let frozen = pool.install(|| loss_change::frozen(study, resolved, records));
+    let mut report = pool.install(|| StudyReport::new(resolved, records, frozen));
     if let Some(plan) = &resolved.curvature {
-        let progress = Progress::new(plan.runs * plan.at.len() as u64, "curvature", options.quiet);
-        report.curvature = Some(pool.install(|| curvature::measure(&study, &resolved, plan, &progress))?);
+        let progress = Progress::new(plan.runs * plan.at.len() as u64, "curvature", quiet);
+        report.curvature = Some(pool.install(|| curvature::measure(study, resolved, plan, &progress))?);
         progress.finish();
     }
     if let Some(plan) = &resolved.adaptive {
-        let progress = Progress::new(plan.runs * plan.rules.len() as u64, "adaptive steps", options.quiet);
-        report.adaptive = Some(pool.install(|| adaptive::measure(&resolved, plan, &progress)));
+        let progress = Progress::new(plan.runs * plan.rules.len() as u64, "adaptive steps", quiet);
+        report.adaptive = Some(pool.install(|| adaptive::measure(resolved, plan, &progress)));
         progress.finish();
     }
     if let Some(plan) = &resolved.pac_bayes {
-        let progress = Progress::new(plan.runs, "PAC-Bayes", options.quiet);
-        report.pac_bayes = Some(pool.install(|| pac_bayes::measure(&study, &resolved, plan, &progress))?);
+        let progress = Progress::new(plan.runs, "PAC-Bayes", quiet);
+        report.pac_bayes = Some(pool.install(|| pac_bayes::measure(study, resolved, plan, &progress))?);
         progress.finish();
     }
-    let (backend, adapter) = trainer.describe();
-    report.backend = backend.to_string();
-    report.adapter = adapter;
-    report.threads = cpu.threads();
-    report.seconds = start.elapsed().as_secs_f64();
+    report.backend = trained.backend;
+    report.adapter = trained.adapter;
+    report.threads = trained.threads;
+    report.seconds = trained.seconds;
     Ok(report)
 }

@@ -83,7 +83,7 @@ impl Lab {
         if !self.quiet {
             eprintln!("simsgd: {}", study_command_line(spec));
         }
-        study_command::run(spec, &options)
+        study_command::run(spec, &options, None)
     }
 
     /// Per-trial differences f(a) − f(b) of `plan_a` and `plan_b` on the same

@@ -103,6 +103,10 @@ pub struct StudyReport {
     pub seconds: f64,
     /// Bytes the per-run records took.
     pub memory_bytes: u64,
+    /// A shard's (or a merge's) runs' records, for `simsgd merge`; the
+    /// report then also carries a checksum ([`crate::shard::seal`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::shard::StudyState>,
 }
 
 impl StudyReport {
@@ -182,12 +186,19 @@ impl StudyReport {
             threads: 0,
             seconds: 0.0,
             memory_bytes: resolved.bytes(),
+            shard: None,
         }
     }
 
-    /// One JSON object.
+    /// One JSON object (sealed with its checksum where it carries a
+    /// shard's state).
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("reports serialise")
+        if self.shard.is_none() {
+            return serde_json::to_string_pretty(self).expect("reports serialise");
+        }
+        let mut value = serde_json::to_value(self).expect("reports serialise");
+        crate::shard::seal(&mut value);
+        serde_json::to_string_pretty(&value).expect("reports serialise")
     }
 }
 
@@ -258,6 +269,20 @@ pub fn render(r: &StudyReport) -> String {
         },
         r.seconds
     );
+    if let Some(state) = &r.shard {
+        let shards: Vec<String> = state.shards.iter().map(|s| s.to_string()).collect();
+        if state.count == state.runs {
+            out += &format!("merged from shards {}\n", shards.join(", "));
+        } else {
+            out += &format!(
+                "shard {}: runs {}..{} of {} (the distributions are over these runs; `simsgd merge` combines the shards' --json reports)\n",
+                shards.join(", "),
+                state.first,
+                state.first + state.count,
+                state.runs
+            );
+        }
+    }
     let qs: Vec<String> = r.quantiles.iter().map(|q| format!("q{}", key(*q))).collect();
     let header = |title: &str| {
         let mut h = format!("\n{title:<16} {:>7} {:>11} {:>10}", "step", "mean", "± SE");

@@ -118,7 +118,7 @@ pub(crate) const REFUSED: &[(&str, &str)] = &[
     ("run gauss --shard 1/0", "N must be at least 1"),
     ("run gauss --shard half", "invalid value 'half' for '--shard <I/N>': expected I/N"),
     ("run gauss --trials 1000 --shard 0/9", "this run has 8 chunks of 128 trials, and a shard is whole chunks"),
-    ("run mlp --shard 0/2", "--shard does not apply to the network study mlp"),
+    ("run li-gauss2 --trials 3 --shard 0/4", "--shard 0/4: the study has 3 runs; use at most 3 shards"),
     ("run gauss --devices 0", "--devices chooses the GPU adapters of --backend gpu; add --backend gpu"),
     ("run gauss --devices x", "invalid value 'x' for '--devices <all|I,J,...>': expected all, or adapter indices"),
     ("run mlp --devices 0", "--devices does not apply to the network study mlp"),

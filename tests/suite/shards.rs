@@ -1,7 +1,8 @@
 //! Issue 17: sharded runs (`run --shard I/N`) and `simsgd merge`. Four
 //! shards merged equal the one-process run's report in every number, for
-//! `--compare`, `--record-every` (the curve and the drift), `--theory` and a
-//! sweep, whatever the order and grouping of the files; mixed runs,
+//! `--compare`, `--record-every` (the curve and the drift), `--theory`, a
+//! sweep and the network study (its exact quantiles, loss change, curvature
+//! and PAC-Bayes bound), whatever the order and grouping of the files; mixed runs,
 //! overlaps, gaps and altered or truncated files are refused in one line
 //! with exit 2, and nothing is written. The GPU's shards, at chunks small
 //! enough to shard, are checked in `gpu.rs` through the driver.
@@ -57,13 +58,13 @@ fn merged(files: &[&str], extra: &[&str]) -> Vec<Value> {
 }
 
 /// Asserts that `merged` has every field of `whole` with the same value, but
-/// the timing and the thread count.
+/// the timing (`elapsed_s`, a study's `seconds`) and the thread count.
 #[track_caller]
 fn assert_same_report(whole: &[Value], merged: &[Value], what: &str) {
     assert_eq!(whole.len(), merged.len(), "{what}: points");
     for (w, m) in whole.iter().zip(merged) {
         for (key, value) in w.as_object().unwrap() {
-            if key != "elapsed_s" && key != "threads" {
+            if !["elapsed_s", "seconds", "threads"].contains(&key.as_str()) {
                 assert_eq!(Some(value), m.get(key), "{what}: \"{key}\" differs");
             }
         }
@@ -74,12 +75,33 @@ fn assert_same_report(whole: &[Value], merged: &[Value], what: &str) {
 #[test]
 fn four_shards_merge_into_the_whole_runs_report_in_any_order_and_grouping() {
     let dir = Scratch::new("shards-equal");
-    let cases: [(&str, &[&str]); 2] = [
+    let cases: [(&str, &[&str]); 3] = [
         (
             "compare, curve, drift and theory",
             &["archimedes", "--trials", "3000", "--steps", "12", "--record-every", "3", "--compare", "gd", "--theory"],
         ),
         ("a sweep", &["gauss", "--trials", "2500", "--steps", "4", "--eta", "0.05,0.2", "--theory"]),
+        (
+            "the network study",
+            &[
+                "li-gauss2-noisy",
+                "--trials",
+                "40",
+                "--steps",
+                "20",
+                "--record-every",
+                "5",
+                "--loss-change-at",
+                "10",
+                "--curvature-at",
+                "10",
+                "--curvature-runs",
+                "3",
+                "--pac-bayes",
+                "--quantiles",
+                "0.1,0.5",
+            ],
+        ),
     ];
     for (what, args) in cases {
         let mut whole_args = vec!["run"];
@@ -90,10 +112,10 @@ fn four_shards_merge_into_the_whole_runs_report_in_any_order_and_grouping() {
         args.extend_from_slice(&["--backend", "cpu"]);
         let files = shards(&dir, &args, 4, what == "a sweep");
         let f: Vec<&str> = files.iter().map(String::as_str).collect();
-        // A shard's report is over its own trials.
+        // A shard's report is over its own trials (a study's: runs).
         let first = &reports(&std::fs::read_to_string(&files[0]).unwrap())[0];
-        let trials = first["trials"].as_u64().unwrap();
-        assert!(trials < whole[0]["trials"].as_u64().unwrap() / 2, "{what}: shard 0 reports {trials} trials");
+        let count = |r: &Value| r.get("trials").or(r.get("runs")).and_then(Value::as_u64).unwrap();
+        assert!(count(first) < count(&whole[0]) / 2, "{what}: shard 0 reports {} trials", count(first));
 
         assert_same_report(&whole, &merged(&[f[2], f[0], f[3], f[1]], &[]), what);
         // Merges merge again: ((0 1) (2 3)) and (0 (1 (2 3))).
@@ -148,6 +170,23 @@ fn bad_shards_are_refused_and_nothing_is_written() {
     let altered = write("altered.json", &altered);
     let whole = write("whole.json", &ok(&["run", "gauss", "--trials", "2000", "--steps", "3", "--json", "-q"]));
     let csv = dir.join("merged.csv").display().to_string();
+    let study = write(
+        "study.json",
+        &ok(&[
+            "run",
+            "li-gauss2",
+            "--trials",
+            "8",
+            "--steps",
+            "2",
+            "--backend",
+            "cpu",
+            "--shard",
+            "0/2",
+            "--json",
+            "-q",
+        ]),
+    );
 
     let merge = |files: &[&str]| -> Vec<String> {
         let tail = ["--json", "--csv", &csv];
@@ -160,6 +199,8 @@ fn bad_shards_are_refused_and_nothing_is_written() {
     refused(&merge(&[&f[0], &f[1], &truncated, &f[3]]), "truncated.json: not a whole JSON report");
     refused(&merge(&[&f[0], &f[1], &altered, &f[3]]), "altered.json: checksum mismatch");
     refused(&merge(&[&whole]), "whole.json: not a report of a sharded run");
+    refused(&merge(&[&f[0], &study]), "study.json: a network study's shard, among a run's");
+    refused(&merge(&[&study]), "no file holds runs 4..8 of 8: a shard is missing");
     refused(&merge(&[&dir.join("none.json").display().to_string()]), "none.json: No such file");
     refused(&["merge"], "the following required arguments were not provided");
     assert!(!Path::new(&csv).exists(), "a refused merge wrote its CSV");
@@ -171,5 +212,4 @@ fn bad_shards_are_refused_and_nothing_is_written() {
     refused(&run(&["--shard", "0/0"]), "N must be at least 1");
     refused(&run(&["--shard", "1"]), "expected I/N");
     refused(&run(&["--shard", "0/17"]), "this run has 16 chunks of 128 trials, and a shard is whole chunks");
-    refused(&["run", "mlp", "--shard", "0/2"], "--shard does not apply to the network study mlp");
 }

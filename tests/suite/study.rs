@@ -142,7 +142,7 @@ fn fresh_batch_loss_change_matches_its_exact_mean() {
         ..StudySpec::new("mlp")
     };
     let options = study::Options { backend: Choice::Cpu, threads: 2, quiet: true, outputs: vec![] };
-    let report = study::run(&spec, &options).unwrap();
+    let report = study::run(&spec, &options, None).unwrap();
     assert_eq!(report.loss_change.len(), 3);
     let resolved = spec.resolve().unwrap();
     let st = Study::new(&resolved.mlp, &resolved.data, resolved.options).unwrap();
