@@ -65,20 +65,22 @@ impl Shard {
                 s = if c == 1 { "" } else { "s" },
             )));
         }
-        let at = |i: u64| (i as u128 * c as u128 / self.count as u128) as u64;
-        Ok(at(self.index)..at(self.index + 1))
+        Ok(self.share(c))
     }
-}
 
-impl Shard {
     /// This shard's runs of a network study of `runs` runs: ⌊I·R/N⌋ …
     /// ⌊(I+1)·R/N⌋ − 1 (each run trains alone, so any split merges exactly).
     pub fn runs(&self, runs: u64) -> Result<Range<u64>> {
         if self.count > runs {
             return Err(usage(format!("--shard {self}: the study has {runs} runs; use at most {runs} shards")));
         }
-        let at = |i: u64| (i as u128 * runs as u128 / self.count as u128) as u64;
-        Ok(at(self.index)..at(self.index + 1))
+        Ok(self.share(runs))
+    }
+
+    /// Its share of `0..total` (at least N): ⌊I·total/N⌋ … ⌊(I+1)·total/N⌋ − 1.
+    fn share(&self, total: u64) -> Range<u64> {
+        let at = |i: u64| (i as u128 * total as u128 / self.count as u128) as u64;
+        at(self.index)..at(self.index + 1)
     }
 }
 

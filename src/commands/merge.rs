@@ -8,8 +8,8 @@
 //! and chunking, the chunks of every point laid end to end without overlap
 //! or gap. A refusal names the file and the reason in one line.
 
-use super::run::{self, Measured, Options, Point};
-use super::study::{self, Trained};
+use super::run::{self, Measured, Options, Point, Ran};
+use super::study;
 use crate::backend::{Backends, Choice};
 use crate::error::{usage, Error, Result};
 use crate::experiment::Experiment;
@@ -91,13 +91,38 @@ fn parsed(parse: &impl Fn(&[String]) -> Result<Parsed>, file: &str, args: &[Stri
     parse(args).map_err(|e| usage(format!("{file}: the run's arguments ({}) no longer parse: {e}", args.join(" "))))
 }
 
-/// Refuses a state `file` wrote with another version of simsgd.
-fn check_version(file: &str, version: &str) -> Result<()> {
+/// What the first of `sources` (file, version, `run` arguments) describes,
+/// as `parse_as` reads its arguments; refused where a source was written by
+/// another version of simsgd, or its arguments describe another `what` (a
+/// run, a study: compared by `key`). Each distinct argument list is parsed
+/// once.
+fn one_run<T, K: PartialEq>(
+    sources: &[(&str, &str, &[String])],
+    parse_as: impl Fn(&str, &[String]) -> Result<T>,
+    key: impl Fn(&T) -> K,
+    what: &str,
+) -> Result<T> {
+    let (first_file, _, first_args) = sources[0];
+    let described = parse_as(first_file, first_args)?;
+    let want = key(&described);
+    let mut same: Vec<&[String]> = vec![first_args];
     let this = env!("CARGO_PKG_VERSION");
-    if version != this {
-        return Err(usage(format!("{file}: written by simsgd {version}; this is simsgd {this}")));
+    for &(file, version, args) in sources {
+        if version != this {
+            return Err(usage(format!("{file}: written by simsgd {version}; this is simsgd {this}")));
+        }
+        if !same.contains(&args) {
+            if key(&parse_as(file, args)?) != want {
+                return Err(usage(format!(
+                    "{file}: a shard of another {what} (run {}), not of {first_file}'s (run {})",
+                    args.join(" "),
+                    first_args.join(" ")
+                )));
+            }
+            same.push(args);
+        }
     }
-    Ok(())
+    Ok(described)
 }
 
 /// A run's shards merged: one report per point.
@@ -111,21 +136,10 @@ fn merge_runs(
         Parsed::Run(run) => Ok(run),
         Parsed::Study(_) => Err(usage(format!("{file}: a run's state with a network study's arguments"))),
     };
-    let run = as_run(first_file, &first.args)?;
-    let fingerprint = run.fingerprint();
-    let mut same_run = vec![first.args.clone()];
+    let sources: Vec<(&str, &str, &[String])> =
+        states.iter().map(|(f, s)| (f.as_str(), s.version.as_str(), &s.args[..])).collect();
+    let run = one_run(&sources, as_run, Run::fingerprint, "run")?;
     for (file, s) in &states {
-        check_version(file, &s.version)?;
-        if !same_run.contains(&s.args) {
-            if as_run(file, &s.args)?.fingerprint() != fingerprint {
-                return Err(usage(format!(
-                    "{file}: a shard of another run (run {}), not of {first_file}'s (run {})",
-                    s.args.join(" "),
-                    first.args.join(" ")
-                )));
-            }
-            same_run.push(s.args.clone());
-        }
         let differs = |what: &str, a: String, b: String| {
             usage(format!("{file}: {what} {a}, where {first_file} has {b}: not shards of one run"))
         };
@@ -165,10 +179,12 @@ fn merge_runs(
         measured.push(Measured {
             outcome: state.folded().expect("a point holds at least one chunk"),
             trials: trials.end - trials.start,
-            backend: state.backend.clone(),
-            adapter: state.adapter.clone(),
-            threads: state.threads,
-            seconds: state.elapsed_s,
+            ran: Ran {
+                backend: state.backend.clone(),
+                adapter: state.adapter.clone(),
+                threads: state.threads,
+                seconds: state.elapsed_s,
+            },
             state: Some(state),
         });
     }
@@ -216,20 +232,10 @@ fn merge_study(
         Parsed::Study(spec) => Ok(spec),
         Parsed::Run(_) => Err(usage(format!("{file}: a network study's state with a run's arguments"))),
     };
-    let spec = as_study(first_file, &first.args)?;
-    let mut same_run = vec![first.args.clone()];
+    let sources: Vec<(&str, &str, &[String])> =
+        states.iter().map(|(f, s)| (f.as_str(), s.version.as_str(), &s.args[..])).collect();
+    let spec = one_run(&sources, as_study, |spec| spec.clone(), "study")?;
     for (file, s) in &states {
-        check_version(file, &s.version)?;
-        if !same_run.contains(&s.args) {
-            if as_study(file, &s.args)? != spec {
-                return Err(usage(format!(
-                    "{file}: a shard of another study (run {}), not of {first_file}'s (run {})",
-                    s.args.join(" "),
-                    first.args.join(" ")
-                )));
-            }
-            same_run.push(s.args.clone());
-        }
         if (&s.backend, s.runs) != (&first.backend, first.runs) {
             return Err(usage(format!(
                 "{file}: {} runs on {}, where {first_file} has {} on {}: not shards of one study",
@@ -249,7 +255,7 @@ fn merge_study(
         let part = part.ok_or_else(|| usage(format!("the records of runs from {first} do not fit the study")))?;
         records.absorb_records(&part);
     }
-    let trained = Trained {
+    let trained = Ran {
         backend: total.backend.clone(),
         adapter: total.adapter.clone(),
         threads: total.threads,

@@ -89,15 +89,23 @@ pub fn prepare(points: Vec<Point>, options: &Options) -> Result<Vec<Prepared>> {
     Ok(prepared)
 }
 
+/// Where and how long a run (or a network study's training) ran, as its
+/// report says.
+#[derive(Clone, Debug)]
+pub struct Ran {
+    pub backend: String,
+    pub adapter: Option<String>,
+    /// CPU threads.
+    pub threads: usize,
+    pub seconds: f64,
+}
+
 /// What was measured of one point, and where.
 pub struct Measured {
     pub outcome: Outcome,
     /// The trials the outcome is over (a shard's or a partial merge's, or all).
     pub trials: u64,
-    pub backend: String,
-    pub adapter: Option<String>,
-    pub threads: usize,
-    pub seconds: f64,
+    pub ran: Ran,
     /// A shard's or a merge's state, for the report to carry.
     pub state: Option<State>,
 }
@@ -177,6 +185,12 @@ pub fn run_all(
             let (layout, range) = &chunks[start + j];
             let trials = count_of(&chunks[start + j]);
             let seconds = seconds * trials as f64 / group_trials as f64;
+            let ran = Ran {
+                backend: sim.kind().to_string(),
+                adapter: sim.adapter(),
+                threads: backends.cpu().threads(),
+                seconds,
+            };
             let state = sharding.map(|s| State {
                 format: shard::FORMAT,
                 version: env!("CARGO_PKG_VERSION").to_string(),
@@ -184,9 +198,9 @@ pub fn run_all(
                 shards: vec![s.shard],
                 point: start + j,
                 points: count,
-                backend: sim.kind().to_string(),
-                adapter: sim.adapter(),
-                threads: backends.cpu().threads(),
+                backend: ran.backend.clone(),
+                adapter: ran.adapter.clone(),
+                threads: ran.threads,
                 trials_per_chunk: layout.chunk,
                 chunks: layout.chunks(),
                 first: range.start,
@@ -201,15 +215,7 @@ pub fn run_all(
                     state.folded().expect("a shard holds at least one chunk")
                 }
             };
-            measured.push(Measured {
-                outcome,
-                trials,
-                backend: sim.kind().to_string(),
-                adapter: sim.adapter(),
-                threads: backends.cpu().threads(),
-                seconds,
-                state,
-            });
+            measured.push(Measured { outcome, trials, ran, state });
         }
         start = end;
     }
@@ -230,8 +236,8 @@ pub fn report_all(
     for (index, (p, m)) in prepared.into_iter().zip(measured).enumerate() {
         // The numbers are over the trials measured (a shard's, or all).
         let exp = Experiment { trials: m.trials, ..p.exp };
-        let mut report = RunReport::new(&exp, &m.outcome, m.backend, m.threads, m.seconds);
-        report.adapter = m.adapter;
+        let mut report = RunReport::new(&exp, &m.outcome, m.ran.backend, m.ran.threads, m.ran.seconds);
+        report.adapter = m.ran.adapter;
         report.shard = m.state;
         report.sweep = sweep.map(|(base_seed, same_seed)| SweepPlace {
             index,

@@ -3,7 +3,7 @@
 //! every run's records, and report distributions over runs (and, if asked,
 //! the loss change from frozen runs, replayed on the CPU).
 
-use super::run::Sharding;
+use super::run::{Ran, Sharding};
 use crate::atomic;
 use crate::backend::cpu::Cpu;
 #[cfg(feature = "gpu")]
@@ -121,7 +121,7 @@ pub fn run(spec: &StudySpec, options: &Options, sharding: Option<&Sharding>) -> 
     }
     progress.finish();
     let (backend, adapter) = trainer.describe();
-    let trained = Trained {
+    let trained = Ran {
         backend: backend.to_string(),
         adapter,
         threads: backends.cpu().threads(),
@@ -149,25 +149,22 @@ pub fn run(spec: &StudySpec, options: &Options, sharding: Option<&Sharding>) -> 
     Ok(part(&resolved, &records, state, trained))
 }
 
-/// Where and how long the runs trained.
-pub struct Trained {
-    pub backend: String,
-    pub adapter: Option<String>,
-    pub threads: usize,
-    pub seconds: f64,
-}
-
 /// The report of a part of the study (a shard's runs, or a partial merge's):
 /// the distributions over its runs, and its state.
-pub fn part(resolved: &Resolved, records: &Records, state: StudyState, trained: Trained) -> StudyReport {
+pub fn part(resolved: &Resolved, records: &Records, state: StudyState, trained: Ran) -> StudyReport {
     let mut report = StudyReport::new(resolved, records, Vec::new());
     report.runs = state.count;
-    report.backend = trained.backend;
-    report.adapter = trained.adapter;
-    report.threads = trained.threads;
-    report.seconds = trained.seconds;
     report.shard = Some(state);
+    stamp(&mut report, trained);
     report
+}
+
+/// Sets where and how long `report`'s runs trained.
+fn stamp(report: &mut StudyReport, ran: Ran) {
+    report.backend = ran.backend;
+    report.adapter = ran.adapter;
+    report.threads = ran.threads;
+    report.seconds = ran.seconds;
 }
 
 /// The report of every run's `records`: the distributions, then (on the
@@ -179,7 +176,7 @@ pub fn report(
     records: &Records,
     cpu: &Cpu,
     quiet: bool,
-    trained: Trained,
+    trained: Ran,
 ) -> Result<StudyReport> {
     let pool = cpu.pool().expect("the CPU backend has a pool");
     let frozen = pool.install(|| loss_change::frozen(study, resolved, records));
@@ -199,9 +196,6 @@ pub fn report(
         report.pac_bayes = Some(pool.install(|| pac_bayes::measure(study, resolved, plan, &progress))?);
         progress.finish();
     }
-    report.backend = trained.backend;
-    report.adapter = trained.adapter;
-    report.threads = trained.threads;
-    report.seconds = trained.seconds;
+    stamp(&mut report, trained);
     Ok(report)
 }
