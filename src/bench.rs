@@ -13,6 +13,7 @@ use crate::backend::{Backends, Choice};
 use crate::error::{usage, Result};
 use crate::experiment::{Experiment, Spec};
 use crate::grid::MAX_GRID;
+use crate::landscape::formula::FormulaArgs;
 use crate::landscape::AnyLandscape;
 use crate::network::train::Study;
 use crate::optimizer::Optimizer;
@@ -81,8 +82,11 @@ pub struct BenchArgs {
     #[arg(long)]
     pub quick: bool,
     /// Only this landscape.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["loss", "landscape_file"])]
     pub landscape: Option<String>,
+    /// Only this formula landscape (to time it against its built-in twin).
+    #[command(flatten)]
+    pub formula: FormulaArgs,
     /// Only this workload.
     #[arg(long, value_enum)]
     pub workload: Option<Workload>,
@@ -212,20 +216,20 @@ pub struct Report {
     pub rows: Vec<Row>,
 }
 
-/// Step size per landscape: its `Landscape::STABLE_ETA`, at which few trials diverge.
-fn eta(landscape: &str) -> Result<f64> {
-    Ok(AnyLandscape::from_name(landscape, &[])?.describe().stable_eta)
-}
-
-fn experiment(landscape: &str, w: Workload, trials: u64, steps: usize) -> Result<Experiment> {
+/// The workload `w` on the landscape of `base` (a built-in's name or a
+/// formula), at the landscape's step size (`Description::stable_eta`, at
+/// which few trials diverge).
+fn experiment(base: &Spec, w: Workload, trials: u64, steps: usize) -> Result<Experiment> {
     let t = steps;
+    let base = base.clone();
     let grid = match w {
-        Workload::Sgd | Workload::Sde => Spec { steps: Some(t), ..Spec::new(landscape) },
-        Workload::SgdEpochs => Spec { train_size: Some(10), epochs: Some(t.div_ceil(10)), ..Spec::new(landscape) },
-        Workload::Gd => Spec { train_size: Some(10), steps: Some(t), ..Spec::new(landscape) },
+        Workload::Sgd | Workload::Sde => Spec { steps: Some(t), ..base },
+        Workload::SgdEpochs => Spec { train_size: Some(10), epochs: Some(t.div_ceil(10)), ..base },
+        Workload::Gd => Spec { train_size: Some(10), steps: Some(t), ..base },
         Workload::Network => return Err(usage("the network study is benched by network::run")),
     };
-    Spec { optimizer: w.optimizer(), eta: eta(landscape)?, trials, ..grid }.resolve()
+    let eta = AnyLandscape::build(&grid.landscape, grid.formula.as_deref(), &[])?.describe().stable_eta;
+    Spec { optimizer: w.optimizer(), eta, trials, ..grid }.resolve()
 }
 
 /// (min, median) of some timings.
@@ -371,15 +375,16 @@ pub fn run(args: &BenchArgs, quiet: bool) -> Result<Report> {
     if let Some(preset) = args.landscape.as_deref().and_then(crate::study::preset) {
         return run_network(args, preset, quiet);
     }
-    let landscapes: Vec<&str> = match &args.landscape {
-        Some(l) => vec![AnyLandscape::from_name(l, &[])?.describe().name],
-        None => AnyLandscape::LISTED.to_vec(),
+    let landscapes: Vec<Spec> = match (&args.landscape, args.formula.definition(&[])?) {
+        (_, Some(formula)) => vec![Spec::on_formula(formula)],
+        (Some(l), None) => vec![Spec::new(&AnyLandscape::from_name(l, &[])?.describe().name)],
+        (None, None) => AnyLandscape::LISTED.iter().map(|n| Spec::new(n)).collect(),
     };
     let workloads: Vec<Workload> = args.workload.map_or(Workload::ALL.to_vec(), |w| vec![w]);
     let mut runs = Vec::new();
     for landscape in &landscapes {
         for &w in &workloads {
-            runs.push((*landscape, w, experiment(landscape, w, trials, args.steps.unwrap_or(w.steps(args.quick)))?));
+            runs.push((landscape, w, experiment(landscape, w, trials, args.steps.unwrap_or(w.steps(args.quick)))?));
         }
     }
     let want = |b| args.backend.is_empty() || args.backend.contains(&b);
@@ -425,7 +430,8 @@ pub fn run(args: &BenchArgs, quiet: bool) -> Result<Report> {
     // A hardware GPU gets work of its size unless the sizes were chosen.
     let gpu_sized = !args.quick && args.trials.is_none() && args.steps.is_none();
     let mut rows = Vec::new();
-    for (landscape, w, exp) in runs {
+    for (base, w, exp) in runs {
+        let landscape = base.landscape.as_str();
         let steps = exp.plan.steps();
         if !quiet {
             eprintln!("simsgd: bench: {landscape} {} ({trials} trials x {steps} steps)", w.name());
@@ -448,7 +454,7 @@ pub fn run(args: &BenchArgs, quiet: bool) -> Result<Report> {
         let first = rows.len();
         for (label, sim) in &sims {
             let sized = if gpu_sized && sim.accelerator() {
-                Some(experiment(landscape, w, GPU_TRIALS, GPU_STEPS_FACTOR * w.steps(false))?)
+                Some(experiment(base, w, GPU_TRIALS, GPU_STEPS_FACTOR * w.steps(false))?)
             } else {
                 None
             };
@@ -685,6 +691,7 @@ mod tests {
         let args = BenchArgs {
             quick: false,
             landscape: Some("archimedes".into()),
+            formula: Default::default(),
             workload: Some(Workload::Sgd),
             trials: Some(200),
             steps: Some(34),

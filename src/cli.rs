@@ -9,6 +9,7 @@ use crate::bench::{self, BenchArgs};
 use crate::commands::{figure, landscapes, merge, predict, run, stats, study, theory};
 use crate::error::{usage, Error, Result};
 use crate::experiment::Spec;
+use crate::landscape::formula::FormulaArgs;
 use crate::network::adaptive::Rule;
 use crate::network::mlp::Init;
 use crate::network::pac_bayes::PriorMean;
@@ -24,6 +25,7 @@ use crate::theory::resum::Resum;
 use clap::{Args, Parser, Subcommand};
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 #[derive(Parser, Debug)]
 #[command(name = "simsgd", version, about = "Test the perturbative theory of SGD against massive Monte Carlo")]
@@ -68,8 +70,12 @@ const DEFAULT_ETA: f64 = 0.1;
 /// `run` and `predict`).
 #[derive(Args, Debug)]
 pub struct SetupArgs {
-    /// Landscape (see `simsgd landscapes`).
-    pub landscape: String,
+    /// Landscape (see `simsgd landscapes`), or a network study (mlp, li-…);
+    /// none with --loss or --landscape-file.
+    #[arg(required_unless_present_any = ["loss", "landscape_file"], conflicts_with_all = ["loss", "landscape_file"])]
+    pub landscape: Option<String>,
+    #[command(flatten)]
+    pub formula: FormulaArgs,
     /// Optimizer.
     #[arg(long, value_enum, default_value_t = Optimizer::Sgd)]
     pub optimizer: Optimizer,
@@ -166,11 +172,25 @@ impl SetupArgs {
         }
     }
 
+    /// The landscape's name as given (empty for a formula): what picks a
+    /// network study.
+    pub fn name(&self) -> &str {
+        self.landscape.as_deref().unwrap_or_default()
+    }
+
+    /// Whether these flags ask for a network study (`run mlp`, `run li-…`).
+    pub fn study(&self) -> bool {
+        !self.formula.given() && crate::study::preset(self.name()).is_some()
+    }
+
     /// The spec these flags describe at the first value of each, with the run's settings.
     fn spec(&self, trials: u64, seed: u64, record_every: Option<usize>, diverge_at: f64) -> Result<Spec> {
+        let params: Vec<(String, f64)> = parse_params(&self.params)?.into_iter().map(|(k, v)| (k, v[0])).collect();
+        let formula = self.formula.definition(&params)?;
         Ok(Spec {
-            landscape: self.landscape.clone(),
-            params: parse_params(&self.params)?.into_iter().map(|(k, v)| (k, v[0])).collect(),
+            landscape: formula.as_ref().map_or_else(|| self.name().to_string(), |f| f.name.clone()),
+            formula: formula.map(Arc::new),
+            params,
             optimizer: self.optimizer,
             eta: first(&self.eta).unwrap_or(DEFAULT_ETA),
             schedule: self.schedule.unwrap_or_default(),
@@ -372,7 +392,7 @@ impl RunArgs {
     /// flags of the scalar landscapes' runs are refused.
     pub fn study_spec(&self) -> Result<StudySpec> {
         let s = &self.setup;
-        s.single(&format!("the network study {}", s.landscape))?;
+        s.single(&format!("the network study {}", s.name()))?;
         let refused = [
             ("--optimizer", s.optimizer != Optimizer::Sgd),
             ("--param", !s.params.is_empty()),
@@ -396,7 +416,7 @@ impl RunArgs {
         if let Some((flag, _)) = refused.iter().find(|(_, given)| *given) {
             return Err(usage(format!(
                 "{flag} does not apply to the network study {} (SGD on an MLP; a run diverges when its loss is not finite)",
-                s.landscape
+                s.name()
             )));
         }
         let init = match s.init.as_deref() {
@@ -412,7 +432,7 @@ impl RunArgs {
             None | Some("gauss-k") => None,
             Some(path) => Some(PathBuf::from(path)),
         };
-        let mut spec = StudySpec::new(&s.landscape);
+        let mut spec = StudySpec::new(s.name());
         spec = StudySpec {
             data,
             classes: n.classes,
@@ -464,7 +484,7 @@ impl RunArgs {
         if let Some(flag) = self.network.first_given() {
             return Err(usage(format!(
                 "{flag} applies to the network studies (mlp, li-…), not to {}",
-                self.setup.landscape
+                self.setup.name()
             )));
         }
         let spec = self.setup.spec(self.trials, self.seed, self.record_every, self.diverge_at)?;
@@ -655,9 +675,7 @@ impl MergeArgs {
                 usage(text.lines().next().unwrap_or_default().trim_start_matches("error: ").to_string())
             })?;
             match parsed.command {
-                Command::Run(run) if crate::study::preset(&run.setup.landscape).is_some() => {
-                    Ok(merge::Parsed::Study(Box::new(run.study_spec()?)))
-                }
+                Command::Run(run) if run.setup.study() => Ok(merge::Parsed::Study(Box::new(run.study_spec()?))),
                 Command::Run(run) => Ok(merge::Parsed::Run(run.run()?)),
                 _ => Err(usage("not a run")),
             }
@@ -713,12 +731,32 @@ pub struct FigureArgs {
     /// an array (`--shard $SLURM_ARRAY_TASK_ID/N`) make them all between them.
     #[arg(long, value_name = "I/N", value_parser = Shard::value_parser, requires = "all")]
     pub shard: Option<Shard>,
+    /// The landscape of eta-sweep: a formula (see `run --loss`).
+    #[command(flatten)]
+    pub formula: FormulaArgs,
+    /// Parameters of eta-sweep's landscape, name=value (comma-separated).
+    #[arg(long = "param", value_name = "NAME=VALUE", value_delimiter = ',')]
+    pub params: Vec<String>,
+    /// eta-sweep's initial weights, comma-separated [default: the landscape's].
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_name = "θ1,θ2,...")]
+    pub init: Option<Vec<String>>,
+    /// eta-sweep's steps T [default: the landscape's].
+    #[arg(long, value_parser = steps_at_least_one)]
+    pub steps: Option<usize>,
 }
 
 impl FigureArgs {
     /// Which figures these flags ask for, and how.
-    pub fn request(&self) -> figure::Request {
-        figure::Request {
+    pub fn request(&self) -> Result<figure::Request> {
+        let params = single_params(&self.params)?;
+        let init = self.init.as_deref().map(parse_init).transpose()?;
+        let subject = match self.formula.definition(&params)? {
+            Some(definition) => Some(Spec::on_formula(definition)),
+            None if !params.is_empty() || init.is_some() || self.steps.is_some() => Some(Spec::new("gauss")),
+            None => None,
+        };
+        let subject = subject.map(|spec| Spec { params, init, steps: self.steps, ..spec });
+        Ok(figure::Request {
             name: self.name.clone(),
             quick: self.quick,
             backend: self.backend,
@@ -728,14 +766,18 @@ impl FigureArgs {
                 .unwrap_or_else(|| PathBuf::from(if self.quick { "results/figures-quick" } else { "results/figures" })),
             quiet: self.quiet,
             shard: self.shard,
-        }
+            subject,
+        })
     }
 }
 
 #[derive(Args, Debug)]
 pub struct StatsArgs {
-    /// Landscape (see `simsgd landscapes`).
-    pub landscape: String,
+    /// Landscape (see `simsgd landscapes`); none with --loss or --landscape-file.
+    #[arg(required_unless_present_any = ["loss", "landscape_file"], conflicts_with_all = ["loss", "landscape_file"])]
+    pub landscape: Option<String>,
+    #[command(flatten)]
+    pub formula: FormulaArgs,
     /// The point θ, comma-separated [default: the landscape's init].
     #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_name = "θ1,θ2,...")]
     pub at: Option<Vec<f64>>,
@@ -766,12 +808,23 @@ impl StatsArgs {
             }
         }
         let sampling = stats::Sampling { samples: self.samples.unwrap_or(10_000), seed: self.seed.unwrap_or(0) };
+        let params = single_params(&self.params)?;
+        let formula = self.formula.definition(&params)?;
         Ok(stats::Request {
-            landscape: self.landscape.clone(),
-            params: single_params(&self.params)?,
+            landscape: formula.as_ref().map_or_else(|| self.landscape.clone().unwrap_or_default(), |f| f.name.clone()),
+            formula: formula.map(Arc::new),
+            params,
             at: self.at.clone(),
             estimate: self.estimate.then_some(sampling),
         })
+    }
+}
+
+/// A T of at least one step.
+fn steps_at_least_one(raw: &str) -> std::result::Result<usize, String> {
+    match raw.trim().parse::<usize>() {
+        Ok(t) if t > 0 => Ok(t),
+        _ => Err(format!("a whole number of steps, at least 1, is needed, got '{raw}'")),
     }
 }
 
@@ -939,7 +992,7 @@ fn print_study(report: &StudyReport, output: &RunOutput) -> Result<()> {
 /// from (after [`join_number_values`]), which a shard's state keeps.
 pub fn execute(cli: Cli, argv: &[OsString]) -> Result<(), Error> {
     match cli.command {
-        Command::Run(args) if crate::study::preset(&args.setup.landscape).is_some() => {
+        Command::Run(args) if args.setup.study() => {
             let sharded = sharding(args.shard, argv);
             let report = study::run(&args.study_spec()?, &args.study_options()?, sharded.as_ref())?;
             print_study(&report, &args.output)?;
@@ -975,7 +1028,7 @@ pub fn execute(cli: Cli, argv: &[OsString]) -> Result<(), Error> {
             print(args.json, || report.to_json(), || report.text())?;
         }
         Command::Figure(args) if args.list => write_stdout(&figure::list())?,
-        Command::Figure(args) => figure::make(&args.request())?,
+        Command::Figure(args) => figure::make(&args.request()?)?,
         Command::Landscapes { json } => {
             let report = landscapes::list()?;
             print(json, || report.to_json(), || report.text())?;

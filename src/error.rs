@@ -21,6 +21,22 @@ pub enum Error {
     /// Reading or writing a file.
     #[error("{path}: {source}")]
     Io { path: String, source: std::io::Error },
+    /// A formula that does not parse or names what it may not: the message
+    /// names the column, and [`Error::pointer`] draws a caret under it.
+    #[error("{what}: {message} (column {})", column + 1)]
+    Formula { what: String, message: String, text: String, column: usize },
+}
+
+impl Error {
+    /// For an error in a formula, two more lines to print under the message:
+    /// the formula and a caret under the column it is about (each on one
+    /// line whatever the formula holds).
+    pub fn pointer(&self) -> Option<String> {
+        let Error::Formula { text, column, .. } = self else { return None };
+        let before: String = text.chars().take(*column).collect();
+        let indent = one_line(&before).chars().count();
+        Some(format!("  {}\n  {}^", one_line(text), " ".repeat(indent)))
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -58,6 +74,19 @@ pub fn one_line(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::one_line;
+
+    #[test]
+    fn formula_errors_point_at_their_column() {
+        let e = super::Error::Formula {
+            what: "--loss".into(),
+            message: "unknown name 'y'".into(),
+            text: "0.5*(\ty + x)".into(),
+            column: 6,
+        };
+        assert_eq!(e.to_string(), "--loss: unknown name 'y' (column 7)");
+        // The tab is drawn as two characters, and the caret follows it.
+        assert_eq!(e.pointer().unwrap(), "  0.5*(\\ty + x)\n         ^");
+    }
 
     #[test]
     fn control_characters_are_escaped() {

@@ -15,12 +15,14 @@ use crate::backend::footprint::{PlanShape, Shape};
 use crate::drift::DriftWindow;
 use crate::error::{usage, Result};
 use crate::grid::{Grid, MAX_GRID};
+use crate::landscape::formula::Definition;
 use crate::landscape::{AnyLandscape, Landscape, Visitor};
 use crate::optimizer::{Dynamics, Optimizer, Update};
 use crate::plan::Plan;
 use crate::rng::STREAM_LENGTH;
 use crate::schedule::Schedule;
 use crate::stats::Interval;
+use std::sync::Arc;
 
 /// Everything a run needs, as a user states it: the flags of `simsgd run`.
 /// Unset options take the defaults [`Spec::resolve`] documents.
@@ -32,8 +34,11 @@ use crate::stats::Interval;
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Spec {
-    /// Landscape name (`simsgd landscapes`).
+    /// Landscape name (`simsgd landscapes`), or the formula's name.
     pub landscape: String,
+    /// A landscape from a formula (`--loss`, `--landscape-file`) instead of
+    /// the built-in `landscape` names.
+    pub formula: Option<Arc<Definition>>,
     /// Landscape parameters by name.
     pub params: Vec<(String, f64)>,
     pub optimizer: Optimizer,
@@ -78,6 +83,7 @@ impl Default for Spec {
     fn default() -> Self {
         Spec {
             landscape: "gauss".into(),
+            formula: None,
             params: Vec::new(),
             optimizer: Optimizer::Sgd,
             eta: 0.1,
@@ -108,11 +114,16 @@ impl Spec {
         Spec { landscape: landscape.into(), ..Spec::default() }
     }
 
+    /// The defaults on the landscape of a formula.
+    pub fn on_formula(definition: Definition) -> Self {
+        Spec { landscape: definition.name.clone(), formula: Some(Arc::new(definition)), ..Spec::default() }
+    }
+
     /// The validated experiment: defaults applied (the landscape's T and
     /// init; the grid from whichever of T, N, B, E are given), every value
     /// checked. Bad input is a usage error naming the flag.
     pub fn resolve(&self) -> Result<Experiment> {
-        let landscape = AnyLandscape::from_name(&self.landscape, &self.params)?;
+        let landscape = AnyLandscape::build(&self.landscape, self.formula.as_deref(), &self.params)?;
         let d = landscape.describe();
         let flags = GridFlags {
             steps: self.steps,
@@ -247,7 +258,10 @@ impl Spec {
     /// differ from their defaults.
     pub fn command_line(&self) -> String {
         let d = Spec::default();
-        let mut s = format!("simsgd run {}", self.landscape);
+        let mut s = match self.formula.as_deref() {
+            None => format!("simsgd run {}", self.landscape),
+            Some(f) => format!("simsgd run {}", f.flags()),
+        };
         let mut flag = |name: &str, value: String| s.push_str(&format!(" --{name} {value}"));
         if self.optimizer != d.optimizer {
             flag("optimizer", self.optimizer.name().into());
@@ -409,6 +423,15 @@ impl Experiment {
                 d.weights.join(", ")
             )));
         }
+        let at_init = self.landscape.visit(TestLossAt(&self.init));
+        if !at_init.is_finite() {
+            let v: Vec<String> = self.init.iter().map(|x| short(*x)).collect();
+            return Err(usage(format!(
+                "the test loss of {} is not finite at the init θ₀ = ({}): l(θ₀) = {at_init}; give another --init",
+                self.landscape.describe().name,
+                v.join(", ")
+            )));
+        }
         if self.record_every == Some(0) {
             return Err(usage("--record-every must be at least 1"));
         }
@@ -476,12 +499,22 @@ fn short(x: f64) -> String {
 }
 
 /// M, the nodes of a landscape's quadrature rule (one SDE normal each per substep).
+/// The test loss l(θ) = E_x l_x(θ) at a point of the landscape's dimension.
+struct TestLossAt<'a>(&'a [f64]);
+
+impl Visitor for TestLossAt<'_> {
+    type Output = f64;
+    fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> f64 {
+        l.test_loss(std::array::from_fn(|d| self.0[d]))
+    }
+}
+
 struct Nodes;
 
 impl Visitor for Nodes {
     type Output = usize;
-    fn visit<L: Landscape<D>, const D: usize>(self, _: &L) -> usize {
-        L::rule().nodes.len()
+    fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> usize {
+        l.rule().nodes.len()
     }
 }
 

@@ -28,6 +28,7 @@ pub mod error;
 pub mod experiment;
 pub mod fastmath;
 pub mod figure;
+pub mod formula;
 pub mod grid;
 pub mod interrupt;
 pub mod landscape;

@@ -55,6 +55,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("simsgd: error: {}", one_line(&e.to_string()));
+            if let Some(pointer) = e.pointer() {
+                eprintln!("{pointer}");
+            }
             ExitCode::from(2)
         }
     }

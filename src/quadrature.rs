@@ -2,7 +2,7 @@
 //!
 //! With n nodes the rule is exact for polynomials of degree at most 2n - 1.
 //! Every built-in landscape's per-sample loss is a polynomial in x (its
-//! `DEGREE`), so its expectations, gradient covariance and higher statistics
+//! `degree`), so its expectations, gradient covariance and higher statistics
 //! are exact to rounding with a few nodes.
 
 use std::sync::OnceLock;

@@ -98,17 +98,22 @@ fn discrete_step<L: Landscape<D>, const D: usize>(
     let curvature = matches!(plan.update, Update::InverseHessian { lambda } if lambda != 0.0);
     let mut acc = [[0.0; LANES]; D];
     let mut hess = [[[0.0; LANES]; D]; D];
-    let mut add = |lane: usize, x: f64| {
-        let theta = lane_theta(&at, lane);
-        let g = l.grad(theta, x);
+    // Adds the gradients (and Hessians) at the block's points `x`, one per
+    // lane, in position order per lane.
+    let mut add = |x: &Lanes| {
+        let g = l.grad_lanes(&at, x);
         for d in 0..D {
-            acc[d][lane] += g[d];
+            for lane in 0..LANES {
+                acc[d][lane] += g[d][lane];
+            }
         }
         if curvature {
-            let h = hessian(l, theta, x);
-            for a in 0..D {
-                for b in 0..D {
-                    hess[a][b][lane] += h[a][b];
+            for lane in 0..LANES {
+                let h = hessian(l, lane_theta(&at, lane), x[lane]);
+                for a in 0..D {
+                    for b in 0..D {
+                        hess[a][b][lane] += h[a][b];
+                    }
                 }
             }
         }
@@ -120,16 +125,13 @@ fn discrete_step<L: Landscape<D>, const D: usize>(
             }
         }
         for p in positions {
-            for lane in 0..LANES {
-                add(lane, ws.xs[ws.order[lane * n + p] as usize * LANES + lane]);
-            }
+            let x: Lanes = from_fn(|lane| ws.xs[ws.order[lane * n + p] as usize * LANES + lane]);
+            add(&x);
         }
     } else {
         for p in positions {
             let row: &Lanes = ws.xs[p * LANES..(p + 1) * LANES].try_into().unwrap();
-            for lane in 0..LANES {
-                add(lane, row[lane]);
-            }
+            add(row);
         }
     }
     let eta = plan.eta_at(t);
@@ -210,7 +212,7 @@ fn continuous_step<L: Landscape<D>, const D: usize>(
     th: &mut [Lanes; D],
 ) {
     let Dynamics::Continuous { substeps, noise } = plan.dynamics() else { unreachable!("a continuous plan") };
-    let rule = L::rule();
+    let rule = l.rule();
     let m = rule.nodes.len();
     assert!(m <= MAX_NODES);
     let k = substeps as usize;
@@ -279,11 +281,11 @@ fn simulate_block<L: Landscape<D>, const D: usize>(
     let mut diverged = [false; LANES];
     let limit = exp.diverge_at;
     let mut records = record_steps.iter().peekable();
-    // Test and train loss from the same DEGREE + 1 loss evaluations: the
+    // Test and train loss from the same degree + 1 loss evaluations: the
     // Gauss–Hermite weights give E_x, each lane's empirical Lagrange weights
     // (of its training set, computed once) the training-set mean (exact: l_x
-    // is a polynomial of degree DEGREE in x).
-    let rule = L::rule();
+    // is a polynomial of that degree in x).
+    let rule = l.rule();
     let m = rule.nodes.len();
     assert!(m <= MAX_NODES);
     let mut lagrange = [[0.0; MAX_NODES]; LANES];

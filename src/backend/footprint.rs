@@ -33,8 +33,9 @@ use crate::memory::{self, Available};
 use crate::observables::CurvePoint;
 use crate::stats::Moments;
 
-/// Trials simulated together in one structure-of-arrays block.
-pub const LANES: usize = 8;
+/// Trials simulated together in one structure-of-arrays block (defined
+/// beside the landscapes' limits, whose `Landscape::grad_lanes` takes a block).
+pub use crate::landscape::limits::LANES;
 
 /// Substeps of SDE noise drawn at once: the increments of a step are drawn
 /// this many substeps at a time, so their buffer does not grow with K.

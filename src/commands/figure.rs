@@ -3,6 +3,7 @@
 
 use crate::backend::{Backends, Choice};
 use crate::error::{usage, Result};
+use crate::experiment::Spec;
 use crate::figure::{self, Figure, Lab};
 use crate::shard::Shard;
 use std::fmt::Write;
@@ -24,6 +25,8 @@ pub struct Request {
     /// Make only every N-th figure of `--all`, from the I-th (`--shard I/N`):
     /// N jobs of an array make all the figures between them.
     pub shard: Option<Shard>,
+    /// The user's landscape, for the figures that draw one (`eta-sweep`).
+    pub subject: Option<Spec>,
 }
 
 /// The figures and what each shows, one a line.
@@ -40,7 +43,21 @@ pub fn list() -> String {
 pub fn make(r: &Request) -> Result<()> {
     let figures = select(r)?;
     figure::check_outputs(&figures, &r.out)?;
-    let lab = Lab { quick: r.quick, backends: Backends::open(r.backend, 0, r.quiet)?, quiet: r.quiet };
+    if let Some(spec) = &r.subject {
+        if r.name.as_deref() != Some("eta-sweep") {
+            return Err(usage(format!(
+                "--loss, --landscape-file, --param, --init and --steps set up eta-sweep, not {}",
+                r.name.as_deref().map_or("--all".to_string(), |n| format!("the figure {n}"))
+            )));
+        }
+        spec.resolve()?;
+    }
+    let lab = Lab {
+        quick: r.quick,
+        backends: Backends::open(r.backend, 0, r.quiet)?,
+        quiet: r.quiet,
+        subject: r.subject.clone(),
+    };
     figure::make_all(&figures, &lab, &r.out)
 }
 
@@ -67,8 +84,15 @@ mod tests {
     /// N shards of `--all` make every figure once.
     #[test]
     fn shards_share_out_every_figure_once() {
-        let request =
-            |shard| Request { name: None, quick: true, backend: Choice::Cpu, out: PathBuf::new(), quiet: true, shard };
+        let request = |shard| Request {
+            name: None,
+            quick: true,
+            backend: Choice::Cpu,
+            out: PathBuf::new(),
+            quiet: true,
+            shard,
+            subject: None,
+        };
         let all: Vec<&str> = select(&request(None)).unwrap().iter().map(|f| f.name).collect();
         for count in [1, 2, 5, all.len() as u64] {
             let mut made: Vec<&str> = Vec::new();

@@ -115,6 +115,7 @@ mod tests {
         }
         let request = stats::Request {
             landscape: "valley-of-death".into(),
+            formula: None,
             params: vec![],
             at: None,
             estimate: Some(stats::Sampling { samples: 100, seed: 0 }),

@@ -2,14 +2,18 @@
 //! estimated from samples.
 
 use crate::error::{usage, Result};
+use crate::landscape::formula::Definition;
 use crate::landscape::AnyLandscape;
 use crate::report::stats::{Estimates, StatsReport};
 use crate::theory::statistics;
+use std::sync::Arc;
 
 /// What `stats` computes.
 #[derive(Clone, Debug)]
 pub struct Request {
     pub landscape: String,
+    /// A formula landscape instead of the built-in `landscape` names.
+    pub formula: Option<Arc<Definition>>,
     pub params: Vec<(String, f64)>,
     /// The point θ [default: the landscape's init].
     pub at: Option<Vec<f64>>,
@@ -28,7 +32,7 @@ pub struct Sampling {
 
 /// The statistics the request asks for.
 pub fn stats(r: &Request) -> Result<StatsReport> {
-    let landscape = AnyLandscape::from_name(&r.landscape, &r.params)?;
+    let landscape = AnyLandscape::build(&r.landscape, r.formula.as_deref(), &r.params)?;
     let d = landscape.describe();
     let theta = r.at.clone().unwrap_or(d.init.clone());
     if theta.len() != d.weights.len() || theta.iter().any(|x| !x.is_finite()) {

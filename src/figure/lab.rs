@@ -49,6 +49,9 @@ pub struct Lab {
     pub quick: bool,
     pub backends: Backends,
     pub quiet: bool,
+    /// The landscape a figure about the user's own landscape draws
+    /// (`--loss`, `--landscape-file`, `--param`): `eta-sweep`.
+    pub subject: Option<Spec>,
 }
 
 impl Lab {

@@ -13,6 +13,7 @@
 mod archimedes_drift;
 mod breakdown_map;
 mod epochs;
+mod eta_sweep;
 mod gauss_sgd_vs_sde;
 mod gdc;
 mod invhess;
@@ -53,6 +54,7 @@ pub const FIGURES: &[Figure] = &[
     momentum::FIGURE,
     invhess::FIGURE,
     test_loss_vs_eta::FIGURE,
+    eta_sweep::FIGURE,
     valley_of_death::FIGURE,
     l2_regularization::FIGURE,
     breakdown_map::FIGURE,
@@ -180,7 +182,8 @@ mod tests {
         let _ = std::fs::remove_dir_all(&out);
         let bad = Figure { name: "bad", about: "", build: fails };
         let good = Figure { name: "good", about: "", build: draws };
-        let lab = Lab { quick: true, backends: Backends::open(Choice::Cpu, 1, true).unwrap(), quiet: true };
+        let lab =
+            Lab { quick: true, backends: Backends::open(Choice::Cpu, 1, true).unwrap(), quiet: true, subject: None };
         let e = make_all(&[&bad, &good], &lab, &out.join("sub")).unwrap_err();
         assert_eq!(e.to_string(), "1 of 2 figures failed: bad");
         let mut written: Vec<String> = std::fs::read_dir(out.join("sub"))

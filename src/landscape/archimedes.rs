@@ -5,7 +5,7 @@
 //! Test loss ½ H; gradient noise is x ∇S, so C = ∇S ∇Sᵀ has rank one and turns
 //! with z: the anisotropy behind SGD's drift along +z (Corollary 1).
 
-use super::definition::{Landscape, Param};
+use super::definition::{BuiltIn, Param};
 use crate::fastmath;
 use num_dual::DualNum;
 use std::f64::consts::{FRAC_1_SQRT_2, FRAC_PI_4};
@@ -13,7 +13,7 @@ use std::f64::consts::{FRAC_1_SQRT_2, FRAC_PI_4};
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Archimedes;
 
-impl Landscape<3> for Archimedes {
+impl BuiltIn<3> for Archimedes {
     const NAME: &'static str = "archimedes";
     const FORMULA: &'static str = "l_x(u,v,z) = ½(u² + v² + (cos z·u + sin z·v)²) + x·(cos(z−π/4)·u + sin(z−π/4)·v)";
     const WEIGHTS: [&'static str; 3] = ["u", "v", "z"];

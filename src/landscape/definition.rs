@@ -1,11 +1,16 @@
-//! The [`Landscape`] trait: what one landscape file defines (its loss, once,
-//! generic over the number type; its hand-written gradient; its constants),
-//! and the exact expectations every landscape gets from quadrature.
+//! The landscape traits: [`Landscape`], what generic code (the backends, the
+//! theory, the reports) asks of a landscape, all of it through an instance so
+//! that a landscape known only at run time can answer; and [`BuiltIn`], what
+//! one landscape file defines (its loss, once, generic over the number type;
+//! its hand-written gradient; its constants), which makes it a [`Landscape`].
+//! Also the exact expectations every landscape gets from quadrature.
 
+use super::limits::LANES;
 use crate::quadrature::{GaussHermite, MAX_NODES};
 use num_dual::DualNum;
+use std::borrow::Cow;
 
-/// A landscape parameter: name, default value, meaning.
+/// A built-in landscape's parameter: name, default value, meaning.
 #[derive(Clone, Copy, Debug)]
 pub struct Param {
     pub name: &'static str,
@@ -13,8 +18,127 @@ pub struct Param {
     pub meaning: &'static str,
 }
 
-/// A landscape on `D`-dimensional weights.
+/// A parameter as [`Description`] reports it: name, default, meaning and the
+/// value in effect.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Parameter {
+    pub name: String,
+    pub default: f64,
+    pub meaning: String,
+    /// The value this landscape was built with.
+    pub value: f64,
+}
+
+/// What `simsgd landscapes` and the reports say about a landscape.
+#[derive(Clone, Debug)]
+pub struct Description {
+    pub name: String,
+    pub formula: String,
+    pub weights: Vec<String>,
+    /// Settable parameters with their values, in the order they are packed
+    /// (the GPU's parameter slots).
+    pub params: Vec<Parameter>,
+    pub init: Vec<f64>,
+    pub default_steps: usize,
+    /// [`BuiltIn::STABLE_ETA`].
+    pub stable_eta: f64,
+    /// [`BuiltIn::LISTED`].
+    pub listed: bool,
+    /// [`Landscape::test_loss_floor`].
+    pub test_loss_floor: Option<f64>,
+}
+
+/// A landscape on `D`-dimensional weights, as generic code uses it: every
+/// property is asked of the instance, so a landscape whose name, weights,
+/// parameters, degree and WGSL are known only at run time implements it as
+/// well as a [`BuiltIn`] one (which implements it through the blanket impl
+/// below).
 pub trait Landscape<const D: usize>: Clone + Send + Sync + 'static {
+    /// Name on the command line.
+    fn name(&self) -> &str;
+
+    /// Name, formula, weights, parameters with their values, default init
+    /// and the rest of what `simsgd landscapes` and the reports say about it.
+    fn describe(&self) -> Description;
+
+    /// Degree of l_x(θ) as a polynomial in x (fixes the quadrature rule).
+    fn degree(&self) -> usize;
+
+    /// Its WGSL for the GPU backend: `loss(θ, x)`, `grad(θ, x)` and
+    /// `hess(θ, x)` (see [`BuiltIn::WGSL`] for the contract).
+    fn wgsl(&self) -> Cow<'static, str>;
+
+    /// Default initialization.
+    fn init(&self) -> [f64; D];
+
+    /// Its parameter values, in the order of [`Description::params`] (the
+    /// GPU's parameter slots).
+    fn params(&self) -> Vec<f64>;
+
+    /// The infimum over θ of the test loss l(θ) = E_x l_x(θ), where it is
+    /// bounded below: a predicted test loss under it is outside the loss's
+    /// range (`crate::theory::validity`). `None`: unbounded below, or not
+    /// known.
+    fn test_loss_floor(&self) -> Option<f64>;
+
+    /// The per-sample loss l_x(θ), generic over the number type so that dual
+    /// numbers give its derivatives.
+    fn loss<T: DualNum<Primitive = f64> + Copy>(&self, theta: [T; D], x: f64) -> T;
+
+    /// ∇l_x(θ), for the hot loops; pinned to automatic differentiation by tests.
+    fn grad(&self, theta: [f64; D], x: f64) -> [f64; D];
+
+    /// ∇l_x(θ) for a block of [`LANES`] trials at once (structure of arrays:
+    /// `theta[d][lane]`, `x[lane]`), lane by lane through [`Landscape::grad`]
+    /// unless a landscape evaluates a whole block faster.
+    #[inline(always)]
+    fn grad_lanes(&self, theta: &[[f64; LANES]; D], x: &[f64; LANES]) -> [[f64; LANES]; D] {
+        let mut out = [[0.0; LANES]; D];
+        for lane in 0..LANES {
+            let g = self.grad(std::array::from_fn(|d| theta[d][lane]), x[lane]);
+            for d in 0..D {
+                out[d][lane] = g[d];
+            }
+        }
+        out
+    }
+
+    /// The quadrature rule that makes expectations of l_x, ∇l_x and products of
+    /// two gradients exact.
+    fn rule(&self) -> &'static GaussHermite {
+        GaussHermite::exact_for(2 * self.degree())
+    }
+
+    /// Test loss l(θ) = E_x l_x(θ).
+    fn test_loss(&self, theta: [f64; D]) -> f64 {
+        self.rule().expect(|x| self.loss(theta, x))
+    }
+
+    /// Mean gradient G(θ) = E_x ∇l_x(θ), exact.
+    fn mean_gradient(&self, theta: [f64; D]) -> [f64; D] {
+        let rule = self.rule();
+        let mut g = [0.0; D];
+        for (&x, &w) in rule.nodes.iter().zip(&rule.weights) {
+            let gx = self.grad(theta, x);
+            for d in 0..D {
+                g[d] += w * gx[d];
+            }
+        }
+        g
+    }
+
+    /// Mean gradient G(θ) = E_x ∇l_x(θ) and gradient covariance
+    /// C(θ) = E_x (∇l_x - G)(∇l_x - G)ᵀ, both exact.
+    fn gradient_moments(&self, theta: [f64; D]) -> ([f64; D], [[f64; D]; D]) {
+        gradient_moments(self.rule(), |x| self.grad(theta, x))
+    }
+}
+
+/// A landscape compiled into simsgd: one file defining its constants, loss
+/// and gradient, and one line in the `registry!` (`crate::landscape`), which
+/// checks the constants against the GPU kernels' limits when the crate is
+/// compiled. Every `BuiltIn` is a [`Landscape`].
+pub trait BuiltIn<const D: usize>: Clone + Send + Sync + 'static {
     /// Name on the command line.
     const NAME: &'static str;
     /// The per-sample loss as a formula, for `simsgd landscapes`.
@@ -68,35 +192,64 @@ pub trait Landscape<const D: usize>: Clone + Send + Sync + 'static {
     /// ∇l_x(θ), hand-written for the hot loops with vectorisable arithmetic
     /// (`crate::fastmath`); pinned to automatic differentiation by tests.
     fn grad(&self, theta: [f64; D], x: f64) -> [f64; D];
+}
 
-    /// The quadrature rule that makes expectations of l_x, ∇l_x and products of
-    /// two gradients exact.
-    fn rule() -> &'static GaussHermite {
-        GaussHermite::exact_for(2 * Self::DEGREE)
+impl<L: BuiltIn<D>, const D: usize> Landscape<D> for L {
+    fn name(&self) -> &str {
+        L::NAME
     }
 
-    /// Test loss l(θ) = E_x l_x(θ).
-    fn test_loss(&self, theta: [f64; D]) -> f64 {
-        Self::rule().expect(|x| self.loss(theta, x))
-    }
-
-    /// Mean gradient G(θ) = E_x ∇l_x(θ), exact.
-    fn mean_gradient(&self, theta: [f64; D]) -> [f64; D] {
-        let rule = Self::rule();
-        let mut g = [0.0; D];
-        for (&x, &w) in rule.nodes.iter().zip(&rule.weights) {
-            let gx = self.grad(theta, x);
-            for d in 0..D {
-                g[d] += w * gx[d];
-            }
+    fn describe(&self) -> Description {
+        Description {
+            name: L::NAME.to_string(),
+            formula: L::FORMULA.to_string(),
+            weights: L::WEIGHTS.iter().map(|w| w.to_string()).collect(),
+            params: L::PARAMS
+                .iter()
+                .zip(<L as BuiltIn<D>>::params(self))
+                .map(|(p, value)| Parameter {
+                    name: p.name.to_string(),
+                    default: p.default,
+                    meaning: p.meaning.to_string(),
+                    value,
+                })
+                .collect(),
+            init: L::INIT.to_vec(),
+            default_steps: L::DEFAULT_STEPS,
+            stable_eta: L::STABLE_ETA,
+            listed: L::LISTED,
+            test_loss_floor: <L as BuiltIn<D>>::test_loss_floor(self),
         }
-        g
     }
 
-    /// Mean gradient G(θ) = E_x ∇l_x(θ) and gradient covariance
-    /// C(θ) = E_x (∇l_x - G)(∇l_x - G)ᵀ, both exact.
-    fn gradient_moments(&self, theta: [f64; D]) -> ([f64; D], [[f64; D]; D]) {
-        gradient_moments(Self::rule(), |x| self.grad(theta, x))
+    fn degree(&self) -> usize {
+        L::DEGREE
+    }
+
+    fn wgsl(&self) -> Cow<'static, str> {
+        Cow::Borrowed(L::WGSL)
+    }
+
+    fn init(&self) -> [f64; D] {
+        L::INIT
+    }
+
+    fn params(&self) -> Vec<f64> {
+        <L as BuiltIn<D>>::params(self)
+    }
+
+    fn test_loss_floor(&self) -> Option<f64> {
+        <L as BuiltIn<D>>::test_loss_floor(self)
+    }
+
+    #[inline(always)]
+    fn loss<T: DualNum<Primitive = f64> + Copy>(&self, theta: [T; D], x: f64) -> T {
+        <L as BuiltIn<D>>::loss(self, theta, x)
+    }
+
+    #[inline(always)]
+    fn grad(&self, theta: [f64; D], x: f64) -> [f64; D] {
+        <L as BuiltIn<D>>::grad(self, theta, x)
     }
 }
 

@@ -5,14 +5,14 @@
 //! g_x = ½ (1 - x² e^(-h)) is an affine function of a χ²₁, hence skewed noise:
 //! G = ½ (1 - e^(-h)), C = ½ e^(-2h).
 
-use super::definition::{Landscape, Param};
+use super::definition::{BuiltIn, Param};
 use crate::fastmath;
 use num_dual::DualNum;
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Gauss;
 
-impl Landscape<1> for Gauss {
+impl BuiltIn<1> for Gauss {
     const NAME: &'static str = "gauss";
     const FORMULA: &'static str = "l_x(h) = ½(h + x²·e^(−h))";
     const WEIGHTS: [&'static str; 1] = ["h"];

@@ -3,7 +3,7 @@
 //! Hessian H, gradient covariance C = S²; test loss ½ H θ². The family on
 //! which Corollary 2 compares flat and sharp minima.
 
-use super::definition::{Landscape, Param};
+use super::definition::{BuiltIn, Param};
 use num_dual::DualNum;
 
 #[derive(Clone, Copy, Debug)]
@@ -14,7 +14,7 @@ pub struct MeanEstimation {
     pub s: f64,
 }
 
-impl Landscape<1> for MeanEstimation {
+impl BuiltIn<1> for MeanEstimation {
     const NAME: &'static str = "mean-estimation";
     const FORMULA: &'static str = "l_x(θ) = ½·H·θ² + x·S·θ";
     const WEIGHTS: [&'static str; 1] = ["θ"];

@@ -6,25 +6,34 @@
 //! from forward-mode automatic differentiation ([`derivatives`]), and the exact
 //! expectations (test loss, mean gradient, gradient covariance) from
 //! Gauss–Hermite quadrature, exact because every l_x is a polynomial in x
-//! ([`Landscape::DEGREE`]). The hot loops use [`Landscape::grad`], a
-//! hand-written gradient that a test pins to the automatic one.
+//! ([`Landscape::degree`]). The hot loops use [`Landscape::grad`] (and
+//! [`Landscape::grad_lanes`], a block of trials at once), a hand-written
+//! gradient that a test pins to the automatic one.
 //!
-//! Adding a landscape: one file here implementing [`Landscape`] (with its WGSL
+//! Generic code asks everything of a landscape through an instance
+//! ([`Landscape`]: its name, degree, WGSL, parameters), so a landscape known
+//! only at run time can be one; the built-in ones state theirs as constants
+//! ([`BuiltIn`]), which the registry checks when the crate is compiled.
+//!
+//! Adding a landscape: one file here implementing [`BuiltIn`] (with its WGSL
 //! `loss`, `grad` and `hess` beside it, `foo.wgsl`, for the GPU backend) and one line
 //! in the `registry!` below. The registry checks the entry against the GPU
 //! kernels' limits when the crate is compiled; the generic tests (derivatives,
 //! quadrature against Monte Carlo, CPU against GPU, the CLI) iterate the
 //! registry, and the bench and tests take their step size from
-//! [`Landscape::STABLE_ETA`].
+//! [`BuiltIn::STABLE_ETA`] ([`Description::stable_eta`]).
 
 mod definition;
 pub mod derivatives;
+pub mod formula;
 pub mod limits;
 
 use crate::error::{usage, Result};
 use crate::quadrature::{nodes_exact_for, MAX_NODES};
-pub use definition::{gradient_moments, Landscape, Param};
+pub use definition::{gradient_moments, BuiltIn, Description, Landscape, Param, Parameter};
+use formula::{Definition, Formula};
 use limits::{MAX_DIM, MAX_PARAMS};
+use std::sync::Arc;
 
 /// One landscape, its parameters set: what the CLI and the backends hold.
 /// Generic code reaches the concrete type through [`AnyLandscape::visit`].
@@ -43,7 +52,13 @@ macro_rules! registry {
     (@entries $($variant:ident($ty:ty, $dim:literal)),+) => {
         #[derive(Clone, Debug)]
         pub enum AnyLandscape {
-            $($variant($ty)),+
+            $($variant($ty),)+
+            /// A formula on one weight (`formula`).
+            Formula1(formula::Formula<1>),
+            /// A formula on two weights.
+            Formula2(formula::Formula<2>),
+            /// A formula on three weights.
+            Formula3(formula::Formula<3>),
         }
 
         $(const _: () = {
@@ -63,26 +78,31 @@ macro_rules! registry {
 
         impl AnyLandscape {
             /// Names of all landscapes in registry order, unlisted ones included.
-            pub const NAMES: &'static [&'static str] = &[$(<$ty as Landscape<$dim>>::NAME),+];
+            pub const NAMES: &'static [&'static str] = &[$(<$ty as BuiltIn<$dim>>::NAME),+];
 
             /// Names of the landscapes `simsgd landscapes` lists, in listing order.
-            pub const LISTED: &'static [&'static str] = &listed::<{ count(&[$(<$ty as Landscape<$dim>>::LISTED),+]) }>(
+            pub const LISTED: &'static [&'static str] = &listed::<{ count(&[$(<$ty as BuiltIn<$dim>>::LISTED),+]) }>(
                 Self::NAMES,
-                &[$(<$ty as Landscape<$dim>>::LISTED),+],
+                &[$(<$ty as BuiltIn<$dim>>::LISTED),+],
             );
 
             /// Calls `visitor` with the concrete landscape.
             pub fn visit<V: Visitor>(&self, visitor: V) -> V::Output {
                 match self {
-                    $(AnyLandscape::$variant(l) => visitor.visit(l)),+
+                    $(AnyLandscape::$variant(l) => visitor.visit(l),)+
+                    AnyLandscape::Formula1(l) => visitor.visit(l),
+                    AnyLandscape::Formula2(l) => visitor.visit(l),
+                    AnyLandscape::Formula3(l) => visitor.visit(l),
                 }
             }
 
             /// Builds a landscape by name from `name=value` assignments.
             pub fn from_name(name: &str, assignments: &[(String, f64)]) -> Result<Self> {
-                $(if name == <$ty as Landscape<$dim>>::NAME {
-                    let values = param_values(<$ty as Landscape<$dim>>::PARAMS, name, assignments)?;
-                    return Ok(AnyLandscape::$variant(<$ty as Landscape<$dim>>::from_params(&values)));
+                $(if name == <$ty as BuiltIn<$dim>>::NAME {
+                    let declared: Vec<(&str, f64)> =
+                        <$ty as BuiltIn<$dim>>::PARAMS.iter().map(|p| (p.name, p.default)).collect();
+                    let values = param_values(&declared, name, assignments)?;
+                    return Ok(AnyLandscape::$variant(<$ty as BuiltIn<$dim>>::from_params(&values)));
                 })+
                 Err(usage(format!("unknown landscape '{name}' (known: {})", Self::LISTED.join(", "))))
             }
@@ -115,7 +135,7 @@ struct EntryCheck {
 }
 
 impl EntryCheck {
-    const fn of<L: Landscape<D>, const D: usize>() -> Self {
+    const fn of<L: BuiltIn<D>, const D: usize>() -> Self {
         let mut names = true;
         let mut i = 0;
         while i < L::PARAMS.len() {
@@ -186,12 +206,30 @@ const fn listed<const N: usize>(names: &[&'static str], flags: &[bool]) -> [&'st
     out
 }
 
-/// Parameter values in `params` order: defaults overridden by `assignments`.
-fn param_values(params: &[Param], landscape: &str, assignments: &[(String, f64)]) -> Result<Vec<f64>> {
-    let mut values: Vec<f64> = params.iter().map(|p| p.default).collect();
+impl AnyLandscape {
+    /// The landscape a spec names: its formula where it has one, otherwise
+    /// the built-in called `name`; parameters set by `assignments`.
+    pub fn build(name: &str, formula: Option<&Definition>, assignments: &[(String, f64)]) -> Result<Self> {
+        let Some(definition) = formula else { return Self::from_name(name, assignments) };
+        let compiled = Arc::new(definition.compile()?);
+        let declared: Vec<(&str, f64)> = definition.params.iter().map(|p| (p.name.as_str(), p.default)).collect();
+        let values = param_values(&declared, &definition.name, assignments)?;
+        let definition = Arc::new(definition.clone());
+        Ok(match definition.weights.len() {
+            1 => AnyLandscape::Formula1(Formula::new(definition, compiled, values)),
+            2 => AnyLandscape::Formula2(Formula::new(definition, compiled, values)),
+            _ => AnyLandscape::Formula3(Formula::new(definition, compiled, values)),
+        })
+    }
+}
+
+/// Parameter values in declaration order (`(name, default)`): defaults
+/// overridden by `assignments`.
+fn param_values(params: &[(&str, f64)], landscape: &str, assignments: &[(String, f64)]) -> Result<Vec<f64>> {
+    let mut values: Vec<f64> = params.iter().map(|p| p.1).collect();
     for (k, (key, value)) in assignments.iter().enumerate() {
-        let Some(i) = params.iter().position(|p| p.name == key) else {
-            let known: Vec<&str> = params.iter().map(|p| p.name).collect();
+        let Some(i) = params.iter().position(|p| p.0 == key) else {
+            let known: Vec<&str> = params.iter().map(|p| p.0).collect();
             let known =
                 if known.is_empty() { "it has none".to_string() } else { format!("known: {}", known.join(", ")) };
             return Err(usage(format!("unknown parameter '{key}' for {landscape} ({known})")));
@@ -207,39 +245,12 @@ fn param_values(params: &[Param], landscape: &str, assignments: &[(String, f64)]
     Ok(values)
 }
 
-/// What `simsgd landscapes` and the reports say about a landscape.
-#[derive(Clone, Debug)]
-pub struct Description {
-    pub name: &'static str,
-    pub formula: &'static str,
-    pub weights: Vec<&'static str>,
-    pub params: Vec<(Param, f64)>,
-    pub init: Vec<f64>,
-    pub default_steps: usize,
-    /// [`Landscape::STABLE_ETA`].
-    pub stable_eta: f64,
-    /// [`Landscape::LISTED`].
-    pub listed: bool,
-    /// [`Landscape::test_loss_floor`].
-    pub test_loss_floor: Option<f64>,
-}
-
 struct Describe;
 
 impl Visitor for Describe {
     type Output = Description;
     fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> Description {
-        Description {
-            name: L::NAME,
-            formula: L::FORMULA,
-            weights: L::WEIGHTS.to_vec(),
-            params: L::PARAMS.iter().copied().zip(l.params()).collect(),
-            init: L::INIT.to_vec(),
-            default_steps: L::DEFAULT_STEPS,
-            stable_eta: L::STABLE_ETA,
-            listed: L::LISTED,
-            test_loss_floor: l.test_loss_floor(),
-        }
+        l.describe()
     }
 }
 

@@ -4,13 +4,13 @@
 //! value, confirmed). Quadratic in θ, so E θ and E θθᵀ propagate exactly under
 //! SGD and GD: the exact polynomials live in the tests.
 
-use super::definition::{Landscape, Param};
+use super::definition::{BuiltIn, Param};
 use num_dual::DualNum;
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ShiftingValleys;
 
-impl Landscape<2> for ShiftingValleys {
+impl BuiltIn<2> for ShiftingValleys {
     const NAME: &'static str = "shifting-valleys";
     const FORMULA: &'static str = "l_x(A,B) = A + (B − A·x)² − A²";
     const WEIGHTS: [&'static str; 2] = ["A", "B"];

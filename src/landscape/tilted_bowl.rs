@@ -10,7 +10,7 @@
 //! it and one line in the `registry!`; the registry-iterating tests run it on
 //! both backends and through the theory.
 
-use super::definition::{Landscape, Param};
+use super::definition::{BuiltIn, Param};
 use num_dual::DualNum;
 
 #[derive(Clone, Copy, Debug)]
@@ -19,7 +19,7 @@ pub struct TiltedBowl {
     pub s: f64,
 }
 
-impl Landscape<2> for TiltedBowl {
+impl BuiltIn<2> for TiltedBowl {
     const NAME: &'static str = "tilted-bowl";
     const FORMULA: &'static str = "l_x(a,b) = ½(a² + 2b²) + ½x²·ab + S·x·(a + b)";
     const WEIGHTS: [&'static str; 2] = ["a", "b"];

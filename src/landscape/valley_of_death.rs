@@ -6,13 +6,13 @@
 //! The quartic tails make SGD diverge for moderate η: the divergence rule's
 //! test case.
 
-use super::definition::{Landscape, Param};
+use super::definition::{BuiltIn, Param};
 use num_dual::DualNum;
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ValleyOfDeath;
 
-impl Landscape<2> for ValleyOfDeath {
+impl BuiltIn<2> for ValleyOfDeath {
     const NAME: &'static str = "valley-of-death";
     const FORMULA: &'static str = "l_x(A,B) = A + (B − A·x)⁴ − 3·A⁴";
     const WEIGHTS: [&'static str; 2] = ["A", "B"];

@@ -128,7 +128,7 @@ impl Rows {
         self.out.write_record(record.iter().chain(&self.spec)).expect("writing to memory");
     }
 
-    fn metrics(&mut self, step: usize, weights: &[&str], m: &Metrics, theory: Option<&Theory>) {
+    fn metrics(&mut self, step: usize, weights: &[String], m: &Metrics, theory: Option<&Theory>) {
         self.row("final", "test_loss", step, &m.test_loss, theory.map(|t| t.test_loss));
         self.row("final", "train_loss", step, &m.train_loss, theory.map(|t| t.train_loss));
         self.row("final", "gen_gap", step, &m.gen_gap, theory.map(|t| t.gen_gap));
@@ -137,7 +137,7 @@ impl Rows {
         }
     }
 
-    fn curve(&mut self, weights: &[&str], curve: &[CurvePoint]) {
+    fn curve(&mut self, weights: &[String], curve: &[CurvePoint]) {
         for c in curve {
             self.row("curve", "test_loss", c.step, &c.test_loss, None);
             self.row("curve", "train_loss", c.step, &c.train_loss, None);
@@ -148,7 +148,7 @@ impl Rows {
         }
     }
 
-    fn drift(&mut self, weights: &[&str], d: Option<&DriftReport>) {
+    fn drift(&mut self, weights: &[String], d: Option<&DriftReport>) {
         let Some(d) = d else { return };
         let t = d.theory.as_ref();
         let expected = [t.map(|t| &t.expected_slope), t.and_then(|t| t.expected_conditional.as_ref())];
@@ -156,7 +156,7 @@ impl Rows {
             [("drift_slope", Some(&d.slope)), ("drift_conditional", d.conditional.as_ref())].into_iter().zip(expected)
         {
             for (i, s) in estimates.into_iter().flatten().enumerate() {
-                self.row(kind, weights[i], d.to_step, s, expected.map(|e| e[i]));
+                self.row(kind, &weights[i], d.to_step, s, expected.map(|e| e[i]));
             }
         }
     }
@@ -169,7 +169,7 @@ pub fn render(reports: &[RunReport]) -> Vec<u8> {
         Rows { out: csv::Writer::from_writer(Vec::new()), optimizer: String::new(), arm: "", spec: Vec::new() };
     let header =
         ["optimizer", "arm", "kind", "observable", "step", "n", "mean", "stderr", "ci95_lo", "ci95_hi", "theory"];
-    let params: Vec<&str> = reports.first().map(|r| r.params.keys().copied().collect()).unwrap_or_default();
+    let params: Vec<&str> = reports.first().map(|r| r.params.keys().map(String::as_str).collect()).unwrap_or_default();
     let spec = spec_header(&params);
     rows.out.write_record(header.iter().copied().chain(spec.iter().map(String::as_str))).expect("writing to memory");
     for r in reports {

@@ -14,18 +14,18 @@ pub struct Landscapes(pub Vec<Description>);
 #[derive(Serialize)]
 struct Json<'a> {
     default_steps: usize,
-    formula: &'static str,
+    formula: &'a str,
     init: &'a [f64],
-    name: &'static str,
-    params: Vec<ParamJson>,
-    weights: &'a [&'static str],
+    name: &'a str,
+    params: Vec<ParamJson<'a>>,
+    weights: &'a [String],
 }
 
 #[derive(Serialize)]
-struct ParamJson {
+struct ParamJson<'a> {
     default: f64,
-    meaning: &'static str,
-    name: &'static str,
+    meaning: &'a str,
+    name: &'a str,
 }
 
 impl Landscapes {
@@ -34,14 +34,14 @@ impl Landscapes {
             .iter()
             .map(|d| Json {
                 default_steps: d.default_steps,
-                formula: d.formula,
+                formula: &d.formula,
                 init: &d.init,
-                name: d.name,
+                name: &d.name,
                 // The value in effect (`Description::params`), which is the default here.
                 params: d
                     .params
                     .iter()
-                    .map(|(p, v)| ParamJson { default: *v, meaning: p.meaning, name: p.name })
+                    .map(|p| ParamJson { default: p.value, meaning: &p.meaning, name: &p.name })
                     .collect(),
                 weights: &d.weights,
             })
@@ -68,8 +68,8 @@ impl Landscapes {
                 init.join(", "),
                 d.default_steps
             );
-            for (p, v) in &d.params {
-                let _ = writeln!(out, "{:<18} --param {}={v}: {}", "", p.name, p.meaning);
+            for p in &d.params {
+                let _ = writeln!(out, "{:<18} --param {}={}: {}", "", p.name, p.value, p.meaning);
             }
         }
         let _ = writeln!(out, "\nnetwork studies (seed 003: one MLP trained over many runs; see run --help)");

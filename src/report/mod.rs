@@ -18,7 +18,8 @@ use crate::theory::corollary::ValleyDrift;
 use crate::theory::predict::Prediction;
 use crate::theory::resum::Resum;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
 
 /// Mean, SE and CI of the final observables, each with its `warnings` (a
 /// heavy tail, its own or another observable's of the same trials; the
@@ -258,9 +259,9 @@ impl DriftReport {
 pub struct RunReport {
     /// simsgd's version, which produced these numbers.
     pub version: &'static str,
-    pub landscape: &'static str,
-    pub params: BTreeMap<&'static str, f64>,
-    pub weights: Vec<&'static str>,
+    pub landscape: String,
+    pub params: BTreeMap<String, f64>,
+    pub weights: Vec<String>,
     pub init: Vec<f64>,
     pub optimizer: Optimizer,
     #[serde(flatten)]
@@ -380,7 +381,7 @@ impl UpdateParams {
 
 /// The final observables of one optimizer's trials, under `rules`; a heavy
 /// tail of one is shared with the others ([`share_heavy_tails`]).
-fn metrics(t: &Tally, rules: &Rules, weights: &[&'static str]) -> Metrics {
+fn metrics(t: &Tally, rules: &Rules, weights: &[String]) -> Metrics {
     let mut m = Metrics {
         test_loss: t.test_loss.summary_with(rules),
         train_loss: t.train_loss.summary_with(rules),
@@ -389,16 +390,31 @@ fn metrics(t: &Tally, rules: &Rules, weights: &[&'static str]) -> Metrics {
     };
     let Metrics { test_loss, train_loss, gen_gap, theta } = &mut m;
     let mut items = vec![("test loss", test_loss), ("train loss", train_loss), ("gen gap", gen_gap)];
-    items.extend(weights.iter().copied().zip(theta.iter_mut()));
+    items.extend(weights.iter().map(|w| intern(w)).zip(theta.iter_mut()));
     share_heavy_tails(&mut items);
     m
 }
 
 /// The named summaries of `m`.
-fn named<'a>(m: &'a Metrics, weights: &[&'static str]) -> Vec<(&'static str, &'a Summary)> {
+fn named<'a>(m: &'a Metrics, weights: &[String]) -> Vec<(&'static str, &'a Summary)> {
     let mut items = vec![("test loss", &m.test_loss), ("train loss", &m.train_loss), ("gen gap", &m.gen_gap)];
-    items.extend(weights.iter().copied().zip(&m.theta));
+    items.extend(weights.iter().map(|w| intern(w)).zip(&m.theta));
     items
+}
+
+/// `name` as a `&'static str`, each distinct name allocated once for the
+/// process: a heavy tail names the observable it comes from by a static
+/// string ([`HeavyTail::source`]), and a landscape's weight names are its
+/// description's, known only at run time for some landscapes.
+fn intern(name: &str) -> &'static str {
+    static NAMES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+    let mut names = NAMES.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(&known) = names.get(name) {
+        return known;
+    }
+    let new: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    names.insert(new);
+    new
 }
 
 fn curve(t: &Tally) -> Vec<CurvePoint> {
@@ -502,7 +518,7 @@ impl RunReport {
         RunReport {
             version: env!("CARGO_PKG_VERSION"),
             landscape: d.name,
-            params: d.params.iter().map(|(p, v)| (p.name, *v)).collect(),
+            params: d.params.iter().map(|p| (p.name.clone(), p.value)).collect(),
             weights: d.weights,
             init: exp.init.clone(),
             optimizer: plan.optimizer,

@@ -58,10 +58,10 @@ struct Json<'a> {
     epochs: usize,
     eta: f64,
     init: &'a [f64],
-    landscape: &'static str,
+    landscape: &'a str,
     optimizer: Optimizer,
     order: usize,
-    params: BTreeMap<&'static str, f64>,
+    params: BTreeMap<&'a str, f64>,
     prediction: Values,
     #[serde(skip_serializing_if = "Option::is_none")]
     resummed: Option<Resummed<'a>>,
@@ -202,10 +202,10 @@ impl PredictReport {
             epochs: grid.epochs,
             eta: plan.eta,
             init: &self.init,
-            landscape: self.landscape.name,
+            landscape: &self.landscape.name,
             optimizer: plan.optimizer,
             order: p.order,
-            params: self.landscape.params.iter().map(|(p, v)| (p.name, *v)).collect(),
+            params: self.landscape.params.iter().map(|p| (p.name.as_str(), p.value)).collect(),
             prediction: Values { gen_gap, test_loss, theta, train_loss },
             resummed,
             shuffle: grid.shuffle,
@@ -385,7 +385,7 @@ fn unstable(g: &Growth, (test, train, gap, theta): (f64, f64, f64, Vec<f64>)) ->
 
 /// The columns of orders (headed `column`0, `column`1, …) and the values at η
 /// (`at`: test loss, train loss, gen gap, θ), one row per observable.
-fn table(weights: &[&str], column: &str, c: &PerOrder, at: (f64, f64, f64, &[f64])) -> String {
+fn table(weights: &[String], column: &str, c: &PerOrder, at: (f64, f64, f64, &[f64])) -> String {
     let mut out = String::new();
     let header: String = (0..c.test_loss.len()).map(|k| format!("{:>18}", format!("{column}{k}"))).collect();
     let _ = writeln!(out, "  {:<12}{header}{:>18}", "", if column == "c" { "at η" } else { "total" });

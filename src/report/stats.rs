@@ -9,8 +9,8 @@ use std::fmt::Write;
 /// The statistics of a landscape at θ.
 #[derive(Clone, Debug)]
 pub struct StatsReport {
-    pub landscape: &'static str,
-    pub weights: Vec<&'static str>,
+    pub landscape: String,
+    pub weights: Vec<String>,
     pub theta: Vec<f64>,
     pub exact: Statistics,
     /// The estimates from samples (`--estimate`).
@@ -33,7 +33,7 @@ struct Json<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     estimate: Option<EstimatesJson<'a>>,
     exact: StatisticsJson<'a>,
-    landscape: &'static str,
+    landscape: &'a str,
     theta: &'a [f64],
 }
 
@@ -108,7 +108,7 @@ impl StatsReport {
                     .collect(),
             }),
             exact: (&self.exact).into(),
-            landscape: self.landscape,
+            landscape: &self.landscape,
             theta: &self.theta,
         }
     }

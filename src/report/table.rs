@@ -81,7 +81,7 @@ fn line(out: &mut String, label: &str, s: &Summary, notes: &mut Notes) {
 
 /// The final means; headed "survivors' mean" where most trials diverged
 /// (`crate::report::SURVIVORSHIP`).
-fn metrics(out: &mut String, weights: &[&str], m: &Metrics, interval: Interval, diverged: Proportion) {
+fn metrics(out: &mut String, weights: &[String], m: &Metrics, interval: Interval, diverged: Proportion) {
     let mean = if diverged.rate > SURVIVORSHIP { "survivors' mean" } else { "mean" };
     let _ = writeln!(out, "  {:<12} {mean:>16}  {:>9}  95% CI ({})", "", "stderr", interval.name());
     let mut notes = Notes::default();
@@ -95,7 +95,7 @@ fn metrics(out: &mut String, weights: &[&str], m: &Metrics, interval: Interval, 
 }
 
 /// At most about a dozen evenly spaced rows of the curve.
-fn curve(out: &mut String, weights: &[&str], c: &[CurvePoint]) {
+fn curve(out: &mut String, weights: &[String], c: &[CurvePoint]) {
     if c.is_empty() {
         return;
     }
@@ -135,7 +135,7 @@ fn diverged(k: u64, nonfinite: u64, n: u64, limit: f64) -> String {
 }
 
 /// The prediction beside the measurement, with z = (MC − theory)/SE.
-fn theory(out: &mut String, weights: &[&str], t: &Theory) {
+fn theory(out: &mut String, weights: &[String], t: &Theory) {
     let kind = match t.resummed {
         None => "η-expansion".to_string(),
         Some(mode) => format!("re-summed ({})", mode.name()),
@@ -154,7 +154,7 @@ fn theory(out: &mut String, weights: &[&str], t: &Theory) {
 }
 
 /// The drift per step over the late window, beside the predictions.
-fn drift(out: &mut String, weights: &[&str], r: &DriftReport) {
+fn drift(out: &mut String, weights: &[String], r: &DriftReport) {
     let _ = writeln!(
         out,
         "  drift per step over steps {}..{} ({} records; per-trial estimators, SE over trials)",

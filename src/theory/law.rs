@@ -87,7 +87,7 @@ impl Law {
     /// The exact law of `l` at θ: a rule exact for products of
     /// MAX_ORDER + 1 per-sample tensors.
     pub fn exact<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D]) -> Self {
-        let rule = GaussHermite::exact_for((MAX_ORDER + 1) * L::DEGREE);
+        let rule = GaussHermite::exact_for((MAX_ORDER + 1) * l.degree());
         let nodes: Vec<(f64, Tensors)> =
             rule.nodes.iter().zip(&rule.weights).map(|(&x, &w)| (w, tensors(l, theta, x))).collect();
         Law::with_centred_hessians(theta.to_vec(), D, nodes)

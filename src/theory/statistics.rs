@@ -272,7 +272,7 @@ impl<const D: usize> Sums<D> {
 /// The statistics at θ, exact: quadrature over a rule exact for products of
 /// up to three per-sample derivatives.
 pub fn exact_at<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D]) -> Statistics {
-    let rule = GaussHermite::exact_for(3 * L::DEGREE);
+    let rule = GaussHermite::exact_for(3 * l.degree());
     let samples: Vec<(f64, Sample<D>)> =
         rule.nodes.iter().zip(&rule.weights).map(|(&x, &w)| (w, sample(l, theta, x))).collect();
     let e = |f: &dyn Fn(&Sample<D>) -> f64| -> f64 { samples.iter().map(|(w, s)| w * f(s)).sum() };

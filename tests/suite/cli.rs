@@ -499,7 +499,7 @@ fn landscapes_json_is_an_array_of_the_listed_descriptions() {
         let init = l["init"].as_array().expect("init array");
         assert_eq!(weights.len(), init.len(), "{l}");
         let params: Vec<&str> = l["params"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
-        let want: Vec<&str> = describe(l["name"].as_str().unwrap()).params.iter().map(|(p, _)| p.name).collect();
+        let want: Vec<String> = describe(l["name"].as_str().unwrap()).params.iter().map(|p| p.name.clone()).collect();
         assert_eq!(params, want, "{l}");
     }
 }

@@ -219,13 +219,38 @@ fn check_provenance(name: &str, r: &HashMap<String, String>) {
 /// The `simsgd run` of a figure row's command on the CPU backend, as CSV
 /// rows.
 fn rerun(command: &str) -> Vec<HashMap<String, String>> {
-    let args: Vec<&str> = command.split_whitespace().collect();
+    let words = shell_words(command);
+    let args: Vec<&str> = words.iter().map(String::as_str).collect();
     assert_eq!(args[..2], ["simsgd", "run"], "{command}");
     let o = simsgd(&[&args[1..], &["--backend", "cpu", "--csv", "-", "-q"][..]].concat());
     assert!(o.status.success(), "{command}: {}", String::from_utf8_lossy(&o.stderr));
     let mut reader = csv::Reader::from_reader(&o.stdout[..]);
     let header: Vec<String> = reader.headers().expect("a header").iter().map(String::from).collect();
     reader.records().map(|r| header.iter().cloned().zip(r.unwrap().iter().map(String::from)).collect()).collect()
+}
+
+/// A command line's words as a POSIX shell splits them: '…' quotes
+/// literally (a formula), a backslash escapes the next character.
+fn shell_words(command: &str) -> Vec<String> {
+    let (mut words, mut word, mut quoted, mut started) = (Vec::new(), String::new(), false, false);
+    let mut chars = command.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => (quoted, started) = (!quoted, true),
+            '\\' if !quoted => word.extend(chars.next()),
+            c if c.is_whitespace() && !quoted => {
+                if started || !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+                started = false;
+            }
+            c => word.push(c),
+        }
+    }
+    if started || !word.is_empty() {
+        words.push(word);
+    }
+    words
 }
 
 /// The mean of `observable` in `arm` of a `simsgd run` CSV.
@@ -255,6 +280,40 @@ fn a_rows_command_regenerates_its_mean() {
     for r in &small {
         assert_eq!(run_mean(&rerun(&r["command"]), "primary", "test_loss") - num(r, "l0"), num(r, "mean"), "{r:?}");
         assert_eq!(num(r, "seed"), 700.0, "{r:?}");
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// `figure eta-sweep` on a landscape given as one line (issue 19): l_x(w) =
+/// ¼w⁴ + ½w² + c·x·w from w₀ = 1, T = 5. At the smallest η (0.005, ηT·l''
+/// = 0.1) the measured change agrees with order 3 within 4 SE; each row's
+/// command regenerates it to the last bit; and the figure's landscape
+/// flags are refused on any other figure, T = 0 with them.
+#[test]
+fn eta_sweep_draws_a_formula_with_its_theory() {
+    let out = out_dir("eta-sweep");
+    let formula = ["--loss", "0.25*w^4 + 0.5*w^2 + c*x*w", "--weights", "w", "--param", "c=0.8", "--init", "1"];
+    let base = ["figure", "eta-sweep", "--steps", "5", "--quick", "--backend", "cpu", "-q", "--out"];
+    let o = simsgd(&[&base[..], &[out.to_str().unwrap()], &formula[..]].concat());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows = rows(&out.join("eta-sweep.csv"));
+    assert_eq!(rows.len(), 5);
+    for r in &rows {
+        assert_eq!((r["landscape"].as_str(), r["T"].as_str()), ("formula", "5"), "{r:?}");
+        assert!((num(r, "l0") - 0.75).abs() < 1e-12, "l(1) = ¼ + ½: {r:?}");
+        check_provenance("eta-sweep", r);
+    }
+    assert_eq!(num(&rows[0], "eta"), 0.005);
+    agree(&rows[0], "theory_order3", 4.0, 0.0);
+    // Order 1 is −ηT·l'(1)² = −0.1 there.
+    assert!((num(&rows[0], "theory_order1") + 0.1).abs() < 1e-12, "{:?}", rows[0]);
+    let rerun_mean = run_mean(&rerun(&rows[0]["command"]), "primary", "test_loss");
+    assert_eq!(rerun_mean - num(&rows[0], "l0"), num(&rows[0], "mean"));
+    for refused in [&["figure", "test-loss-vs-eta", "--init", "1"][..], &["figure", "eta-sweep", "--steps", "0"]] {
+        let o = simsgd(refused);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{refused:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
     }
     let _ = std::fs::remove_dir_all(&out);
 }

@@ -85,22 +85,9 @@ fn trials_match_the_cpu() {
     ];
     for name in AnyLandscape::NAMES {
         for grid in &grids {
-            assert_trials_match(&gpu, &on_landscape(name, grid), 1000..1300);
+            assert_trials_match(&gpu, &common::on_landscape(name, grid), 1000..1300);
         }
     }
-}
-
-/// `grid` on landscape `name` at its `STABLE_ETA`, seed 12, its parameters
-/// moved off their defaults (so that a swapped slot shows).
-fn on_landscape(name: &str, grid: &Spec) -> Spec {
-    let d = AnyLandscape::from_name(name, &[]).unwrap().describe();
-    let params: Vec<(String, f64)> = d
-        .params
-        .iter()
-        .enumerate()
-        .map(|(i, (p, v))| (p.name.to_string(), v + if i % 2 == 0 { -0.3 } else { 0.3 }))
-        .collect();
-    Spec { landscape: name.to_string(), params, eta: d.stable_eta, seed: 12, ..grid.clone() }
 }
 
 /// Per-trial θ_T, test and train loss of `trials` of `spec` on the GPU equal
@@ -108,28 +95,19 @@ fn on_landscape(name: &str, grid: &Spec) -> Spec {
 /// trials as diverged.
 #[track_caller]
 fn assert_trials_match(gpu: &GpuSimulator, spec: &Spec, trials: Range<u64>) {
-    let name = &spec.landscape;
-    let flags = spec.command_line();
-    let exp = resolve(spec);
+    assert_device_matches(gpu, spec, spec, trials);
+}
+
+/// [`assert_trials_match`] with `on_device` on the GPU against `reference`
+/// on the CPU (the same trials of two specs of one landscape).
+#[track_caller]
+fn assert_device_matches(gpu: &GpuSimulator, reference: &Spec, on_device: &Spec, trials: Range<u64>) {
+    let name = &on_device.landscape;
+    let flags = on_device.command_line();
+    let (exp, dev_exp) = (resolve(reference), resolve(on_device));
     let cpu = common::trials(&exp, &exp.plan, trials.clone());
-    let dev = driver::trials(gpu, &exp, &exp.plan, trials).unwrap();
-    for (i, (c, g)) in cpu.iter().zip(&dev).enumerate() {
-        assert_eq!(c.diverged, g.diverged, "{name} {flags} trial {i}: divergence");
-        if c.diverged {
-            continue;
-        }
-        let close = |a: f64, b: f64| (a - b).abs() <= 2e-4 * (1.0 + b.abs());
-        for d in 0..c.theta.len() {
-            assert!(close(g.theta[d], c.theta[d]), "{name} {flags} trial {i}: θ{d} {} vs {}", g.theta[d], c.theta[d]);
-        }
-        assert!(close(g.test_loss, c.test_loss), "{name} {flags} trial {i}: test {} vs {}", g.test_loss, c.test_loss);
-        assert!(
-            close(g.train_loss, c.train_loss),
-            "{name} {flags} trial {i}: train {} vs {}",
-            g.train_loss,
-            c.train_loss
-        );
-    }
+    let dev = driver::trials(gpu, &dev_exp, &dev_exp.plan, trials).unwrap();
+    common::assert_same_trials(&cpu, &dev, 2e-4, &format!("{name} {flags}"));
 }
 
 /// Every landscape's WGSL `grad` and `hess` (probed on the device, f32)
@@ -171,8 +149,60 @@ fn landscape_derivatives_match_the_cpu() {
     }
     for name in AnyLandscape::NAMES {
         let d = AnyLandscape::from_name(name, &[]).unwrap().describe();
-        let params: Vec<(String, f64)> = d.params.iter().map(|(p, v)| (p.name.to_string(), v - 0.3)).collect();
+        let params: Vec<(String, f64)> = d.params.iter().map(|p| (p.name.clone(), p.value - 0.3)).collect();
         AnyLandscape::from_name(name, &params).unwrap().visit(Pin(gpu.device(), name));
+    }
+    // Formulas: their symbolic WGSL derivatives, every function of the language included.
+    let mut formulas: Vec<Spec> =
+        crate::formulas::PAIRS.iter().map(|&(n, f)| crate::formulas::pair(n, f, &Spec::default()).1).collect();
+    formulas.push(every_function());
+    for spec in formulas {
+        resolve(&spec).landscape.visit(Pin(gpu.device(), &spec.landscape));
+    }
+}
+
+/// A formula that calls every function of the language (none of x, so the
+/// loss stays polynomial in x), on three weights and two parameters. The
+/// cubic makes it unbounded below: η = 0.01 keeps 10 steps near the init
+/// (at η = 0.05, 4% of SDE trials diverge and the rest drift to test losses
+/// near −100, where f32 rounding alone exceeds the 2e-4 tolerance).
+fn every_function() -> Spec {
+    let loss = "softplus(a)*x + sigmoid(b)*x^2 + tanh(a*b) + log1p(a^2) + expm1(b/3) + atan(a) \
+                + sqrt(1 + b^2)*x + sinh(a/2)*cosh(z/3) + tan(a/4) + c*x*a*z - exp(-z^2)*log(2 + sin(a) + cos(b)) \
+                + d*(a - b)^3/(1 + z^2) + z^-2*0 + pi*e*x*b";
+    let weights: Vec<String> = ["a", "b", "z"].map(String::from).to_vec();
+    let params = vec![("c".to_string(), 0.7), ("d".to_string(), -0.4)];
+    let def = simsgd::landscape::formula::Definition::inline(loss, &weights, &params);
+    Spec { params, init: Some(vec![0.3, -0.2, 0.5]), eta: 0.01, seed: 5, ..Spec::on_formula(def) }
+}
+
+/// The paper's five landscapes written as formulas run the built-ins' trials:
+/// each formula's per-trial θ_T, test and train loss on the GPU equal the
+/// built-in's on the CPU to f32 rounding (fresh-sample SGD, shuffled batched
+/// epochs, GD, SDE, momentum and invhess); and a formula calling every
+/// function runs its own CPU trials on the GPU.
+#[test]
+fn formulas_run_the_builtins_trials_on_the_gpu() {
+    let Some(gpu) = gpu() else { return };
+    let grids = crate::formulas::grids();
+    for (name, file) in crate::formulas::PAIRS {
+        for grid in &grids {
+            let (builtin, formula) = crate::formulas::pair(name, file, grid);
+            assert_device_matches(&gpu, &builtin, &formula, 1000..1300);
+        }
+    }
+    for grid in &grids[..4] {
+        let spec = Spec {
+            steps: grid.steps,
+            train_size: grid.train_size,
+            batch: grid.batch,
+            epochs: grid.epochs,
+            shuffle: grid.shuffle,
+            optimizer: grid.optimizer,
+            substeps: grid.substeps,
+            ..every_function()
+        };
+        assert_trials_match(&gpu, &spec, 0..300);
     }
 }
 
@@ -203,7 +233,7 @@ fn momentum_and_invhess_trials_match_the_cpu() {
                     lambda: v.lambda,
                     ..grid.clone()
                 };
-                assert_trials_match(&gpu, &on_landscape(name, &spec), 1000..1300);
+                assert_trials_match(&gpu, &common::on_landscape(name, &spec), 1000..1300);
             }
         }
     }

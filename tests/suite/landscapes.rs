@@ -40,28 +40,28 @@ fn close(a: f64, b: f64, tol: f64) -> bool {
 /// of the Hessian.
 fn check_derivatives<L: Landscape<D>, const D: usize>(l: &L) {
     let h = 1e-5;
-    for theta in points(L::INIT) {
+    for theta in points(l.init()) {
         for x in XS {
             let g = gradient(l, theta, x);
             let hot = l.grad(theta, x);
             let hess = hessian(l, theta, x);
             for i in 0..D {
-                assert!(close(g[i], hot[i], 1e-13), "{}: hot ∂{i} {} vs AD {}", L::NAME, hot[i], g[i]);
+                assert!(close(g[i], hot[i], 1e-13), "{}: hot ∂{i} {} vs AD {}", l.name(), hot[i], g[i]);
                 let shift = |s: f64| {
                     let mut t = theta;
                     t[i] += s;
                     t
                 };
                 let fd = (l.loss(shift(h), x) - l.loss(shift(-h), x)) / (2.0 * h);
-                assert!(close(g[i], fd, 1e-8), "{}: ∂{i} AD {} vs FD {fd}", L::NAME, g[i]);
+                assert!(close(g[i], fd, 1e-8), "{}: ∂{i} AD {} vs FD {fd}", l.name(), g[i]);
                 for j in 0..D {
                     let fd = (gradient(l, shift(h), x)[j] - gradient(l, shift(-h), x)[j]) / (2.0 * h);
-                    assert!(close(hess[i][j], fd, 1e-8), "{}: H{i}{j} AD {} vs FD {fd}", L::NAME, hess[i][j]);
+                    assert!(close(hess[i][j], fd, 1e-8), "{}: H{i}{j} AD {} vs FD {fd}", l.name(), hess[i][j]);
                     assert!(close(hess[i][j], hess[j][i], 1e-14));
                     for k in 0..D {
                         let fd = (hessian(l, shift(h), x)[j][k] - hessian(l, shift(-h), x)[j][k]) / (2.0 * h);
                         let t3 = third(l, theta, x, [i, j, k]);
-                        assert!(close(t3, fd, 1e-7), "{}: J{i}{j}{k} AD {t3} vs FD {fd}", L::NAME);
+                        assert!(close(t3, fd, 1e-7), "{}: J{i}{j}{k} AD {t3} vs FD {fd}", l.name());
                     }
                 }
             }
@@ -79,7 +79,7 @@ fn every_landscape() -> Vec<AnyLandscape> {
             let moved: Vec<(String, f64)> = params
                 .iter()
                 .enumerate()
-                .map(|(i, (p, v))| (p.name.to_string(), v + if i % 2 == 0 { -0.3 } else { 0.3 }))
+                .map(|(i, p)| (p.name.clone(), p.value + if i % 2 == 0 { -0.3 } else { 0.3 }))
                 .collect();
             AnyLandscape::from_name(name, &moved).unwrap()
         })
@@ -107,14 +107,14 @@ type Exact<const D: usize> = fn([f64; D]) -> (f64, [f64; D], [[f64; D]; D]);
 
 /// Quadrature expectations equal the closed forms to rounding.
 fn check_expectations<L: Landscape<D>, const D: usize>(l: &L, exact: Exact<D>) {
-    for theta in points(L::INIT) {
+    for theta in points(l.init()) {
         let (loss, g, c) = exact(theta);
         let (qg, qc) = l.gradient_moments(theta);
-        assert!(close(l.test_loss(theta), loss, 1e-12), "{}: quadrature l {} vs {loss}", L::NAME, l.test_loss(theta));
+        assert!(close(l.test_loss(theta), loss, 1e-12), "{}: quadrature l {} vs {loss}", l.name(), l.test_loss(theta));
         for i in 0..D {
-            assert!(close(qg[i], g[i], 1e-12), "{}: G{i} {} vs {}", L::NAME, qg[i], g[i]);
+            assert!(close(qg[i], g[i], 1e-12), "{}: G{i} {} vs {}", l.name(), qg[i], g[i]);
             for j in 0..D {
-                assert!(close(qc[i][j], c[i][j], 1e-11), "{}: C{i}{j} {} vs {}", L::NAME, qc[i][j], c[i][j]);
+                assert!(close(qc[i][j], c[i][j], 1e-11), "{}: C{i}{j} {} vs {}", l.name(), qc[i][j], c[i][j]);
             }
         }
     }
@@ -128,7 +128,7 @@ struct MonteCarlo;
 impl Visitor for MonteCarlo {
     type Output = ();
     fn visit<L: Landscape<D>, const D: usize>(self, l: &L) {
-        for (p, theta) in points(L::INIT).into_iter().take(2).enumerate() {
+        for (p, theta) in points(l.init()).into_iter().take(2).enumerate() {
             let loss = l.test_loss(theta);
             let (g, c) = l.gradient_moments(theta);
             let mut ml = Moments::default();
@@ -145,12 +145,12 @@ impl Visitor for MonteCarlo {
                     }
                 }
             }
-            common::assert_within(&ml.summary(), loss, 5.0, &format!("{} E l at {theta:?}", L::NAME));
+            common::assert_within(&ml.summary(), loss, 5.0, &format!("{} E l at {theta:?}", l.name()));
             for i in 0..D {
-                common::assert_within(&mg[i].summary(), g[i], 5.0, &format!("{} G{i}", L::NAME));
+                common::assert_within(&mg[i].summary(), g[i], 5.0, &format!("{} G{i}", l.name()));
                 for j in 0..D {
                     if mc[i][j].stderr() > 0.0 {
-                        common::assert_within(&mc[i][j].summary(), c[i][j], 5.0, &format!("{} C{i}{j}", L::NAME));
+                        common::assert_within(&mc[i][j].summary(), c[i][j], 5.0, &format!("{} C{i}{j}", l.name()));
                     }
                 }
             }
@@ -290,26 +290,26 @@ impl Visitor for Floor {
         for k in 0..2000 {
             let theta: [f64; D] = std::array::from_fn(|d| 5.0 * ((k * (2 * d + 3)) as f64 * 0.618).sin());
             let value = l.test_loss(theta);
-            assert!(value >= floor - 1e-12, "{}: l({theta:?}) = {value} < floor {floor}", L::NAME);
+            assert!(value >= floor - 1e-12, "{}: l({theta:?}) = {value} < floor {floor}", l.name());
         }
-        let mut theta = L::INIT.map(|t| t + 0.5);
+        let mut theta = l.init().map(|t| t + 0.5);
         for _ in 0..20_000 {
             let g = l.mean_gradient(theta);
             theta = std::array::from_fn(|d| theta[d] - 0.05 * g[d]);
         }
         let reached = l.test_loss(theta);
-        assert!((reached - floor).abs() < 1e-6, "{}: descent reaches {reached}, floor {floor}", L::NAME);
+        assert!((reached - floor).abs() < 1e-6, "{}: descent reaches {reached}, floor {floor}", l.name());
     }
 }
 
 #[test]
 fn test_loss_floors_are_attained_lower_bounds() {
-    let floors: Vec<(&str, Option<f64>)> =
+    let floors: Vec<(String, Option<f64>)> =
         every_landscape().iter().map(|l| (l.describe().name, l.describe().test_loss_floor)).collect();
     // Bounded below: gauss ½, archimedes and the tilted bowl 0, Mean Estimation 0 (H = 0.7);
     // Shifting Valleys (A + B²) and the Valley of Death (A + B⁴ + 6A²B²) fall without bound as A → −∞.
     for (name, floor) in &floors {
-        let want = match *name {
+        let want = match name.as_str() {
             "gauss" => Some(0.5),
             "archimedes" | "tilted-bowl" | "mean-estimation" => Some(0.0),
             _ => None,

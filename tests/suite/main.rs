@@ -10,6 +10,7 @@ mod common;
 mod compare;
 mod corollaries;
 mod figures;
+mod formulas;
 mod gdc;
 #[cfg(feature = "gpu")]
 mod gpu;

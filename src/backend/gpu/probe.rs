@@ -66,7 +66,7 @@ pub fn derivatives<L: Landscape<D>, const D: usize>(
     landscape: &L,
     points: &[([f64; D], f64)],
 ) -> Result<Vec<Derivatives<D>>> {
-    let module = gpu.module(L::NAME, shader::derivatives::<L, D>())?;
+    let module = gpu.module(landscape.name(), shader::derivatives(landscape))?;
     let layout = layout(gpu, 2);
     let [pipeline] = pipelines(gpu, &module, &layout, ["probe_derivatives"], &[])?;
     let mut cfg = DerivativesProbe { params: [[0.0; 4]; MAX_PARAMS / 4], count: points.len() as u32, pad: [0; 3] };

@@ -2,7 +2,7 @@
 //!
 //! The shared kernels live under shaders/ (philox, math, simulate, network,
 //! probe, derivatives); each landscape's `loss`, `grad` and `hess` live beside its Rust file
-//! ([`Landscape::WGSL`]). Everything both sides must agree on is a Rust
+//! ([`Landscape::wgsl`]). Everything both sides must agree on is a Rust
 //! constant, here or in its Rust home (`crate::rng`, `crate::quadrature`), and
 //! reaches the shaders only through a generated prelude, so the two cannot
 //! drift:
@@ -21,7 +21,7 @@
 //! `crate::quadrature::MAX_NODES`) is checked when the crate is compiled, by
 //! the `registry!` of `crate::landscape`.
 
-use crate::landscape::{Landscape, Param};
+use crate::landscape::Landscape;
 use crate::quadrature::MAX_NODES;
 use crate::rng::{self, Stream};
 use std::fmt::Write;
@@ -122,21 +122,28 @@ pub fn constants() -> String {
 /// What a landscape's WGSL may use besides the shared kernels: `DIM`, its
 /// quadrature rule's node count `RULE_LEN` (loops over nodes unrolled) and an
 /// accessor `param_NAME()` per parameter, reading its slot `param_slot(i)`.
-pub fn landscape<L: Landscape<D>, const D: usize>() -> String {
+pub fn landscape<L: Landscape<D>, const D: usize>(l: &L) -> String {
     let mut out = format!(
         "// Generated for {} from its Rust definition.\nconst DIM: u32 = {D}u;\nconst RULE_LEN: u32 = {}u;\n",
-        L::NAME,
-        L::rule().nodes.len()
+        l.name(),
+        l.rule().nodes.len()
     );
-    for (i, Param { name, .. }) in L::PARAMS.iter().enumerate() {
-        let _ = writeln!(out, "fn param_{name}() -> f32 {{ return param_slot({i}u); }}");
+    for (i, p) in l.describe().params.iter().enumerate() {
+        let _ = writeln!(out, "fn param_{}() -> f32 {{ return param_slot({i}u); }}", p.name);
     }
     out
 }
 
-/// The trajectory kernels of a landscape.
-pub fn simulate<L: Landscape<D>, const D: usize>(multiply: Multiply) -> String {
-    [&constants(), multiply.source(), PHILOX, MATH, &landscape::<L, D>(), L::WGSL, SIMULATE].join("\n")
+/// Everything of a landscape's own in its kernels: the generated prelude
+/// ([`landscape`]) and its WGSL. Two landscapes with the same source share
+/// compiled kernels (`super::simulate`'s cache) and may run fused.
+pub fn landscape_source<L: Landscape<D>, const D: usize>(l: &L) -> String {
+    [landscape(l).as_str(), &l.wgsl()].join("\n")
+}
+
+/// The trajectory kernels of a landscape whose [`landscape_source`] is `own`.
+pub fn simulate(multiply: Multiply, own: &str) -> String {
+    [&constants(), multiply.source(), PHILOX, MATH, own, SIMULATE].join("\n")
 }
 
 /// The network study's kernel, after its network's generated `prelude`
@@ -151,8 +158,8 @@ pub fn probe(multiply: Multiply) -> String {
 }
 
 /// The derivatives probe of a landscape: its WGSL `grad` and `hess` at given points.
-pub fn derivatives<L: Landscape<D>, const D: usize>() -> String {
-    [&constants(), MATH, &landscape::<L, D>(), L::WGSL, DERIVATIVES].join("\n")
+pub fn derivatives<L: Landscape<D>, const D: usize>(l: &L) -> String {
+    [&constants(), MATH, &landscape_source(l), DERIVATIVES].join("\n")
 }
 
 #[cfg(test)]
@@ -162,7 +169,7 @@ mod tests {
 
     #[test]
     fn parameters_are_read_by_name_from_their_slots() {
-        let prelude = landscape::<MeanEstimation, 1>();
+        let prelude = landscape(&MeanEstimation { h: 1.0, s: 1.0 });
         assert!(prelude.contains("const DIM: u32 = 1u;"), "{prelude}");
         assert!(prelude.contains("fn param_H() -> f32 { return param_slot(0u); }"), "{prelude}");
         assert!(prelude.contains("fn param_S() -> f32 { return param_slot(1u); }"), "{prelude}");

@@ -122,23 +122,28 @@ struct Kernels {
     finish: wgpu::ComputePipeline,
 }
 
-/// Compiled kernels by (landscape, dynamics, update, fused), reused across runs.
-type KernelCache = Mutex<HashMap<(&'static str, u32, u32, bool), Arc<Kernels>>>;
+/// Compiled kernels by (landscape, dynamics, update, fused), reused across
+/// runs; the landscape by its own part of the source
+/// ([`shader::landscape_source`]: prelude and WGSL), so that two landscapes
+/// of one name but different WGSL never share kernels.
+type KernelCache = Mutex<HashMap<(String, u32, u32, bool), Arc<Kernels>>>;
 
 impl Kernels {
     /// Compiled once per simulator and reused.
     fn get<L: Landscape<D>, const D: usize>(
         gpu: &Gpu,
         cache: &KernelCache,
+        landscape: &L,
         dynamics: u32,
         update: u32,
         fused: bool,
     ) -> Result<Arc<Self>> {
-        let key = (L::NAME, dynamics, update, fused);
+        let own = shader::landscape_source(landscape);
+        let key = (own, dynamics, update, fused);
         if let Some(k) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
             return Ok(k.clone());
         }
-        let module = gpu.module(L::NAME, shader::simulate::<L, D>(gpu.multiply()))?;
+        let module = gpu.module(landscape.name(), shader::simulate(gpu.multiply(), &key.0))?;
         let layout = layout(gpu, 7);
         let entries = ["init", "run_steps", "record_curve", "finish"];
         let constants = [("DYNAMICS", dynamics as f64), ("UPDATE", update as f64), ("FUSED", fused as u8 as f64)];
@@ -251,14 +256,14 @@ struct ChunkRun<'a, L, const D: usize> {
 }
 
 /// What must agree for two points to run in one set of dispatches: the
-/// kernels (landscape, dynamics, update rule), the dispatch structure (the
+/// kernels (the landscape's own source, dynamics, update rule), the dispatch structure (the
 /// grid, T, K, the recorded steps, whether drift is estimated; with them the
 /// train loss's mode). The rest (η, the schedule, the seed, parameters, init,
 /// β, λ, the divergence bound) is per point, in its [`Config`].
 fn fusion_key(exp: &Experiment, plan: &Plan, record: bool) -> impl PartialEq {
     let records = if record { exp.record_steps() } else { Vec::new() };
     (
-        exp.landscape.describe().name,
+        exp.landscape.visit(Source),
         dynamics_code(plan),
         update_code(plan),
         plan.grid,
@@ -268,10 +273,20 @@ fn fusion_key(exp: &Experiment, plan: &Plan, record: bool) -> impl PartialEq {
     )
 }
 
+/// A landscape's own part of its kernels' source ([`shader::landscape_source`]).
+struct Source;
+
+impl Visitor for Source {
+    type Output = String;
+    fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> String {
+        shader::landscape_source(l)
+    }
+}
+
 impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
     /// Point `m`'s configuration on `trials`, as if it ran alone.
     fn config(m: &Member<'_, L>, trials: Range<u64>, record: bool) -> Config {
-        let rule = L::rule();
+        let rule = m.landscape.rule();
         let mut nodes = [[0.0f32; 4]; MAX_NODES / 4];
         let mut weights = [[0.0f32; 4]; MAX_NODES / 4];
         for (j, (x, w)) in rule.nodes.iter().zip(&rule.weights).enumerate() {
@@ -337,7 +352,9 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
         let plan = self.points[0].plan;
         match plan.dynamics() {
             Dynamics::Discrete => plan.grid.batch as u64,
-            Dynamics::Continuous { substeps, .. } => substeps as u64 * (L::rule().nodes.len() as u64 + 1),
+            Dynamics::Continuous { substeps, .. } => {
+                substeps as u64 * (self.points[0].landscape.rule().nodes.len() as u64 + 1)
+            }
         }
     }
 
@@ -366,7 +383,7 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
         let mut out: Vec<Chunk> = (0..k).map(|_| Chunk::new(D, count as usize, &records)).collect();
         let slots = (MAX_PARTIALS / (groups as u64 * PARTIAL_BYTES)).clamp(1, records.len().max(1) as u64) as u32;
         let update = update_code(plan);
-        let kernels = Kernels::get::<L, D>(gpu, self.kernels, dynamics_code(plan), update, k > 1)?;
+        let kernels = Kernels::get(gpu, self.kernels, &first_point.landscape, dynamics_code(plan), update, k > 1)?;
         let mut cfgs = [Config::default(); MAX_FUSED];
         for (cfg, m) in cfgs.iter_mut().zip(&self.points) {
             let alone = Self::config(m, range.clone(), record);

@@ -9,6 +9,7 @@ pub mod scratch;
 use simsgd::backend::cpu::Cpu;
 use simsgd::backend::driver;
 use simsgd::experiment::{Experiment, Spec};
+use simsgd::landscape::AnyLandscape;
 use simsgd::observables::{Outcome, Trial};
 use simsgd::plan::Plan;
 use simsgd::progress::Progress;
@@ -55,6 +56,38 @@ pub fn run(exp: &Experiment) -> Outcome {
 /// Per-trial results of `plan` on the CPU backend (the reference).
 pub fn trials(exp: &Experiment, plan: &Plan, range: std::ops::Range<u64>) -> Vec<Trial> {
     driver::trials(cpu(), exp, plan, range).expect("runs")
+}
+
+/// `grid` on landscape `name` at its `STABLE_ETA`, seed 12, its parameters
+/// moved off their defaults (so that a swapped slot shows).
+pub fn on_landscape(name: &str, grid: &Spec) -> Spec {
+    let d = AnyLandscape::from_name(name, &[]).unwrap().describe();
+    let params: Vec<(String, f64)> = d
+        .params
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.name.clone(), p.value + if i % 2 == 0 { -0.3 } else { 0.3 }))
+        .collect();
+    Spec { landscape: name.to_string(), params, eta: d.stable_eta, seed: 12, ..grid.clone() }
+}
+
+/// Asserts that two runs of the same trials agree: divergence exactly, and
+/// θ_T, test and train loss within `relative`·(1 + |want|).
+#[track_caller]
+pub fn assert_same_trials(want: &[Trial], got: &[Trial], relative: f64, label: &str) {
+    let close = |a: f64, b: f64| (a - b).abs() <= relative * (1.0 + b.abs());
+    assert_eq!(want.len(), got.len(), "{label}: trial counts");
+    for (i, (w, g)) in want.iter().zip(got).enumerate() {
+        assert_eq!(w.diverged, g.diverged, "{label} trial {i}: divergence");
+        if w.diverged {
+            continue;
+        }
+        for d in 0..w.theta.len() {
+            assert!(close(g.theta[d], w.theta[d]), "{label} trial {i}: θ{d} {} vs {}", g.theta[d], w.theta[d]);
+        }
+        assert!(close(g.test_loss, w.test_loss), "{label} trial {i}: test {} vs {}", g.test_loss, w.test_loss);
+        assert!(close(g.train_loss, w.train_loss), "{label} trial {i}: train {} vs {}", g.train_loss, w.train_loss);
+    }
 }
 
 /// Asserts that a Monte Carlo mean agrees with an exact value within `k` SE
