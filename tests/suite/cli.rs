@@ -938,3 +938,17 @@ fn predict_prints_the_corollaries_that_apply() {
     let text = ok(&["predict", "archimedes", "--eta", "0.1", "--steps", "1000", "--resum"]);
     assert!(text.contains("1. drift per step along the valley") && text.contains("5. test loss, SGD − SDE"), "{text}");
 }
+
+/// A formula's parse error (issue 19) is the one error line, then the
+/// formula and a caret under the column: three lines, exit 2.
+#[test]
+fn a_formula_error_points_at_its_column() {
+    let out = simsgd(&["run", "--loss", "0.5*(h + y^2)", "--weights", "h", "--backend", "cpu", "-q"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 3, "{stderr}");
+    assert!(lines[0].starts_with("simsgd: error: --loss: unknown name 'y'") && lines[0].ends_with("(column 10)"));
+    assert_eq!(lines[1..], ["  0.5*(h + y^2)", "           ^"]);
+    assert!(out.stdout.is_empty());
+}

@@ -419,6 +419,23 @@ pub(crate) const REFUSED: &[(&str, &str)] = &[
         "the theory of momentum lists its embeddings, and T = 1200 at order 3",
     ),
     ("run mlp --trials 10 --pac-bayes --curvature-runs 11", "--curvature-runs must lie in 1 to --trials 10, got 11"),
+    // Formula landscapes (issue 19); a parse error adds the formula and a
+    // caret below the line (cli::a_formula_error_points_at_its_column).
+    ("run --loss h^2 --weights h", "--loss: the loss does not depend on the sample x"),
+    ("run --loss x*h --weights x", "'x' is the sample, a constant or a function, not a weight name"),
+    ("run --loss x*h --weights h,h", "--loss: 'h' is declared twice"),
+    ("run --loss softplus(x*h) --weights h", "--loss: the loss is not a polynomial in x"),
+    ("run --loss log(h)*x --weights h", "the test loss of formula is not finite at the init θ₀ = (0)"),
+    ("predict --loss x^13*h --weights h", "--loss: the loss has degree 13 in x; at most 12"),
+    ("stats --loss x*h --weights a,b,c,d", "a formula landscape needs 1 to 3 weights (--weights a,b,c), got 4"),
+    ("run --loss x*h --weights h --param c=nan", "--loss: parameter c must be finite, got NaN"),
+    ("run --loss x*h*c --weights h --param c=1,d=2,e=3,f=4,g=5", "at most 4 parameters"),
+    ("run gauss --loss x*h --weights h", "cannot be used with '--loss <FORMULA>'"),
+    ("run --loss x*h", "required arguments were not provided: --weights"),
+    ("run --landscape-file /nonexistent.toml", "/nonexistent.toml: No such file or directory"),
+    ("bench --loss x*h --weights h --landscape gauss", "cannot be used with '--landscape <LANDSCAPE>'"),
+    ("figure gdc --loss x*h --weights h", "set up eta-sweep, not the figure gdc"),
+    ("figure eta-sweep --steps 0", "a whole number of steps, at least 1, is needed, got '0'"),
 ];
 
 /// Cases on the default backend (`auto`): refused before a backend opens,
