@@ -3,10 +3,11 @@
 # an H100/H200; nothing is fetched or built there), or at small sizes on
 # lavapipe (`--small`, as CI runs it after the tests).
 #
-#   scripts/gpu-check.sh [--small] [--out DIR]
+#   scripts/gpu-check.sh [--small] [--no-tests] [--out DIR]
 #
 # 1. the adapter: a hardware GPU unless --small (SIMSGD_ADAPTER picks one by name);
-# 2. the GPU tests of the test suite (SIMSGD_REQUIRE_GPU=1), from the built test binary;
+# 2. the GPU tests of the test suite (SIMSGD_REQUIRE_GPU=1), from the built test binary
+#    (not with --no-tests: scripts/test.sh has just run them in `cargo test`);
 # 3. CPU and GPU on the same trials: a wide run (10^6 trials × 100 steps) and a long one
 #    (10^3 trials × 10^5 steps); their means must agree within 5 combined standard errors;
 # 4. throughput, end to end, of every landscape × workload on the GPU (10^6 trials ×
@@ -24,12 +25,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 small=0
+tests=1
 out=results/gpu-check
 while [ $# -gt 0 ]; do
     case "$1" in
         --small) small=1 ;;
+        --no-tests) tests=0 ;;
         --out) out=$2; shift ;;
-        *) echo "gpu-check: unknown argument '$1' (usage: scripts/gpu-check.sh [--small] [--out DIR])" >&2; exit 2 ;;
+        *) echo "gpu-check: unknown argument '$1' (usage: scripts/gpu-check.sh [--small] [--no-tests] [--out DIR])" >&2; exit 2 ;;
     esac
     shift
 done
@@ -73,7 +76,10 @@ case "$adapter" in
 esac
 
 step "2/5 GPU tests"
-if [ -n "$suite" ] && [ -x "$suite" ]; then
+if [ "$tests" = 0 ]; then
+    step "    --no-tests: skipped"
+    echo "not run: --no-tests" > "$out/tests.txt"
+elif [ -n "$suite" ] && [ -x "$suite" ]; then
     SIMSGD_REQUIRE_GPU=1 "$suite" gpu:: --test-threads 1 2>&1 | tail -n 3 | tee "$out/tests.txt" >&2
     grep -q "test result: ok" "$out/tests.txt" || { echo "gpu-check: the GPU tests failed" >&2; exit 1; }
 else

@@ -94,10 +94,10 @@ var<workgroup> wg_m2: array<vec4<f32>, WG>;
 var<workgroup> wg_mean2: array<vec4<f32>, WG>;
 var<workgroup> wg_m2b: array<vec4<f32>, WG>;
 
-// The four normals of the block last drawn from one (trial, stream): reading
-// elements in order costs one Philox block and two Box-Muller pairs per four
-// elements, all four words used (the stream layout of src/rng.rs).
-struct Normals {
+// The four training points of the block last drawn for one trial: reading
+// points in order costs one block of the law's `data4` (one Philox block for
+// normal, uniform and Rademacher points) per four points.
+struct Points {
     block: u32, // NO_BLOCK before the first draw
     z: vec4<f32>,
 }
@@ -105,16 +105,16 @@ struct Normals {
 // Elements are u32 on the device, so blocks stay below 2^30.
 const NO_BLOCK: u32 = 0xFFFFFFFFu;
 
-fn fresh_normals() -> Normals {
-    return Normals(NO_BLOCK, vec4<f32>(0.0));
+fn fresh_points() -> Points {
+    return Points(NO_BLOCK, vec4<f32>(0.0));
 }
 
-// Normal element e of (trial, stream), through the block cache `c`.
-fn normal_at(c: ptr<function, Normals>, trial: u32, stream: u32, e: u32) -> f32 {
+// Training point e of `trial`, through the block cache `c`.
+fn point_at(c: ptr<function, Points>, trial: u32, e: u32) -> f32 {
     let b = e >> 2u;
     if ((*c).block != b) {
         (*c).block = b;
-        (*c).z = normals4(rng_block(cfgs[pt].seed, trial, stream, b));
+        (*c).z = data4(trial, b);
     }
     return pick((*c).z, e & 3u);
 }
@@ -284,14 +284,14 @@ fn shuffle_epoch(trial: u32, slot: u32, epoch: u32) {
 // momentum): step t, step k of epoch `epoch`, at eta_t, the points drawn
 // through `data`.
 // With `by_weights`, the points of epoch 0 add to the Lagrange sums `sums`.
-fn shuffled_step(trial: u32, slot: u32, t: u32, epoch: u32, k: u32, th: vec4<f32>, prev: ptr<function, vec4<f32>>, data: ptr<function, Normals>, sums: ptr<function, vec4<f32>>) -> vec4<f32> {
+fn shuffled_step(trial: u32, slot: u32, t: u32, epoch: u32, k: u32, th: vec4<f32>, prev: ptr<function, vec4<f32>>, data: ptr<function, Points>, sums: ptr<function, vec4<f32>>) -> vec4<f32> {
     if (k == 0u) {
         shuffle_epoch(trial, slot, epoch);
     }
     let at = gradient_point(th, *prev);
     var batch = empty_batch();
     for (var p = k * cfgs[pt].batch; p < (k + 1u) * cfgs[pt].batch; p++) {
-        let x = normal_at(data, trial, STREAM_DATA, order[slot * cfgs[pt].n + p]);
+        let x = point_at(data, trial, order[slot * cfgs[pt].n + p]);
         batch = add_point(batch, at, x);
         if (cfgs[pt].by_weights != 0u && cfgs[pt].presummed == 0u && epoch == 0u) {
             *sums += lagrange(x);
@@ -349,7 +349,7 @@ fn identity_steps(trial: u32, t0: u32, t1: u32, start: Stepped) -> Stepped {
     var batch = empty_batch();
     var filled = 0u;
     while (t < t1) {
-        let z = normals4(rng_block(cfgs[pt].seed, trial, STREAM_DATA, e >> 2u));
+        let z = data4(trial, e >> 2u);
         let end = min((e | 3u) + 1u, n);
         while (e < end && t < t1) {
             let x = pick(z, e & 3u);
@@ -424,7 +424,7 @@ fn replayed_train_loss(trial: u32, th: vec4<f32>, count: u32) -> f32 {
     var sum = 0.0;
     var carry = 0.0;
     for (var b = 0u; 4u * b < count; b++) {
-        let z = normals4(rng_block(cfgs[pt].seed, trial, STREAM_DATA, b));
+        let z = data4(trial, b);
         for (var i = 0u; i < min(4u, count - 4u * b); i++) {
             let y = loss(th, pick(z, i)) - carry;
             let s = sum + y;
@@ -530,7 +530,7 @@ fn init(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         var sums = vec4<f32>(0.0);
         if (cfgs[pt].presummed != 0u) {
             for (var b = 0u; 4u * b < cfgs[pt].n; b++) {
-                let z = normals4(rng_block(cfgs[pt].seed, ln.trial, STREAM_DATA, b));
+                let z = data4(ln.trial, b);
                 for (var i = 0u; i < min(4u, cfgs[pt].n - 4u * b); i++) {
                     sums += lagrange(pick(z, i));
                 }
@@ -553,7 +553,7 @@ fn run_steps(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
         prev = previous[ln.local];
     }
     var flag = flags[ln.local];
-    var normals = fresh_normals();
+    var points = fresh_points();
     var sums = results[ln.local];
     if (DYNAMICS == DYNAMICS_GRID && cfgs[pt].shuffle == 0u) {
         let r = identity_steps(ln.trial, cfgs[pt].t0, cfgs[pt].t1, Stepped(th, prev, flag, sums));
@@ -567,7 +567,7 @@ fn run_steps(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
         var epoch = cfgs[pt].t0 / per;
         var k = cfgs[pt].t0 % per;
         for (var t = cfgs[pt].t0; t < cfgs[pt].t1; t++) {
-            th = shuffled_step(ln.trial, ln.slot, t, epoch, k, th, &prev, &normals, &sums);
+            th = shuffled_step(ln.trial, ln.slot, t, epoch, k, th, &prev, &points, &sums);
             flag |= divergence(th);
             k++;
             if (k == per) {

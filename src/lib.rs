@@ -21,6 +21,7 @@ pub mod backend;
 pub mod bench;
 pub mod cli;
 pub mod commands;
+pub mod data_law;
 pub mod davis_kahan;
 pub mod drift;
 pub mod eigen;

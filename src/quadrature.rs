@@ -1,9 +1,11 @@
-//! Gauss–Hermite quadrature for expectations over x ~ N(0, 1).
+//! Gauss quadrature rules for expectations over a training point's law
+//! (`crate::data_law`): Gauss–Hermite for x ~ N(0, 1), and any symmetric law
+//! from the recurrence of its orthogonal polynomials (Golub–Welsch).
 //!
-//! With n nodes the rule is exact for polynomials of degree at most 2n - 1.
-//! Every built-in landscape's per-sample loss is a polynomial in x (its
-//! `degree`), so its expectations, gradient covariance and higher statistics
-//! are exact to rounding with a few nodes.
+//! With n nodes a rule is exact for polynomials of degree at most 2n - 1.
+//! Every landscape's per-sample loss is a polynomial in x (its `degree`), so
+//! its expectations, gradient covariance and higher statistics are exact to
+//! rounding with a few nodes.
 
 use std::sync::OnceLock;
 
@@ -12,24 +14,23 @@ use std::sync::OnceLock;
 /// rejects, when the crate is compiled, a landscape whose rule is larger.
 pub const MAX_NODES: usize = 16;
 
-/// Nodes of the smallest rule exact for polynomials of degree `degree`
-/// ([`GaussHermite::exact_for`]).
+/// Nodes of the smallest Gauss rule exact for polynomials of degree `degree`.
 pub const fn nodes_exact_for(degree: usize) -> usize {
     degree / 2 + 1
 }
 
-/// Nodes and weights of the n-point rule for the standard normal (weights sum to 1).
-#[derive(Clone, Debug)]
-pub struct GaussHermite {
+/// Nodes and weights of a quadrature rule for a probability law (weights sum to 1).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rule {
     pub nodes: Vec<f64>,
     pub weights: Vec<f64>,
 }
 
-impl GaussHermite {
+impl Rule {
     /// The n-point rule (n >= 1), by Newton's method on the physicists'
     /// Hermite polynomial H_n with the asymptotic first guesses of Numerical
     /// Recipes' `gauher`, rescaled to the standard normal.
-    pub fn new(n: usize) -> Self {
+    pub fn hermite(n: usize) -> Self {
         assert!(n >= 1);
         let pim4 = std::f64::consts::PI.powf(-0.25);
         let nf = n as f64;
@@ -70,20 +71,90 @@ impl GaussHermite {
             t[n / 2] = 0.0;
         }
         let norm = std::f64::consts::PI.sqrt();
-        GaussHermite {
+        Rule {
             nodes: t.iter().map(|ti| ti * std::f64::consts::SQRT_2).collect(),
             weights: w.iter().map(|wi| wi / norm).collect(),
         }
     }
 
-    /// The smallest rule exact for polynomials of degree `degree` (computed once
-    /// per process for degrees up to 63).
-    pub fn exact_for(degree: usize) -> &'static Self {
-        static RULES: OnceLock<Vec<GaussHermite>> = OnceLock::new();
-        &RULES.get_or_init(|| (1..=32).map(GaussHermite::new).collect())[nodes_exact_for(degree) - 1]
+    /// The smallest Gauss–Hermite rule exact for polynomials of degree
+    /// `degree` (computed once per process for degrees up to 63).
+    pub fn hermite_exact_for(degree: usize) -> &'static Self {
+        static RULES: OnceLock<Vec<Rule>> = OnceLock::new();
+        &RULES.get_or_init(|| (1..=32).map(Rule::hermite).collect())[nodes_exact_for(degree) - 1]
     }
 
-    /// E f(x) for x ~ N(0, 1), exact for polynomial f within the rule's degree.
+    /// The Gauss rule of a probability law symmetric about 0 whose monic
+    /// orthogonal polynomials satisfy p_{k+1} = x p_k − β_k p_{k−1}
+    /// (`betas` = β_1..β_{n−1}, all positive): n nodes, exact for degree
+    /// 2n − 1 (Golub & Welsch, Math. Comp. 23 (1969)). The nodes are the
+    /// eigenvalues of the Jacobi matrix (zero diagonal, √β_k beside it), found
+    /// to rounding by Sturm-sequence bisection; the weights by
+    /// Christoffel's formula 1 / Σ_{k<n} p̃_k(x)² over the orthonormal p̃_k,
+    /// accurate in relative terms even where tiny (the tails).
+    pub fn symmetric(betas: &[f64]) -> Self {
+        assert!(betas.iter().all(|&b| b > 0.0 && b.is_finite()), "recurrence coefficients must be positive");
+        let n = betas.len() + 1;
+        // Eigenvalues below x: the sign changes of the Sturm sequence (LDLᵀ pivots).
+        let below = |x: f64| -> usize {
+            let mut count = 0;
+            let mut q = -x;
+            for k in 0..n {
+                if k > 0 {
+                    q = -x - betas[k - 1] / if q == 0.0 { f64::MIN_POSITIVE } else { q };
+                }
+                count += usize::from(q < 0.0);
+            }
+            count
+        };
+        let radius = 2.0 * betas.iter().fold(0.0f64, |m, b| m.max(b.sqrt())) + 1.0;
+        let mut nodes: Vec<f64> = (0..n)
+            .map(|k| {
+                let (mut lo, mut hi) = (-radius, radius);
+                for _ in 0..200 {
+                    let mid = 0.5 * (lo + hi);
+                    if mid <= lo || mid >= hi {
+                        break;
+                    }
+                    if below(mid) > k {
+                        hi = mid;
+                    } else {
+                        lo = mid;
+                    }
+                }
+                0.5 * (lo + hi)
+            })
+            .collect();
+        // Exact symmetry: the law is symmetric, so is the rule.
+        for k in 0..n / 2 {
+            let a = 0.5 * (nodes[n - 1 - k] - nodes[k]);
+            (nodes[k], nodes[n - 1 - k]) = (-a, a);
+        }
+        if n % 2 == 1 {
+            nodes[n / 2] = 0.0;
+        }
+        let weights = nodes
+            .iter()
+            .map(|&x| {
+                let (mut p_prev, mut p, mut sum) = (0.0, 1.0, 1.0);
+                for k in 1..n {
+                    let beta_prev = if k == 1 { 0.0 } else { betas[k - 2] };
+                    let next = (x * p - beta_prev.sqrt() * p_prev) / betas[k - 1].sqrt();
+                    (p_prev, p) = (p, next);
+                    sum += p * p;
+                }
+                1.0 / sum
+            })
+            .collect();
+        Rule { nodes, weights }
+    }
+
+    /// The rule moved to the law of a + b·x.
+    pub fn affine(&self, a: f64, b: f64) -> Self {
+        Rule { nodes: self.nodes.iter().map(|x| a + b * x).collect(), weights: self.weights.clone() }
+    }
+
+    /// E f(x) under the rule's law, exact for polynomial f within its degree.
     pub fn expect<F: FnMut(f64) -> f64>(&self, mut f: F) -> f64 {
         self.nodes.iter().zip(&self.weights).map(|(&x, &w)| w * f(x)).sum()
     }
@@ -125,7 +196,7 @@ mod tests {
     #[test]
     fn rules_integrate_moments_exactly() {
         for n in 1..=20 {
-            let q = GaussHermite::new(n);
+            let q = Rule::hermite(n);
             assert!((q.weights.iter().sum::<f64>() - 1.0).abs() < 1e-13, "n = {n}");
             for k in 0..(2 * n as u32) {
                 let got = q.expect(|x| x.powi(k as i32));
@@ -136,9 +207,25 @@ mod tests {
         }
     }
 
+    /// The recurrence of the normal's monic Hermite polynomials is β_k = k:
+    /// Golub–Welsch gives the Newton-built Gauss–Hermite rule.
+    #[test]
+    fn recurrence_rules_match_hermite() {
+        for n in [1, 2, 5, 12, 31] {
+            let betas: Vec<f64> = (1..n).map(|k| k as f64).collect();
+            let (a, b) = (Rule::symmetric(&betas), Rule::hermite(n));
+            // `hermite` lists its nodes from the largest down.
+            for k in 0..n {
+                let j = n - 1 - k;
+                assert!((a.nodes[k] - b.nodes[j]).abs() < 1e-12 * b.nodes[j].abs().max(1.0), "n = {n}, node {k}");
+                assert!((a.weights[k] / b.weights[j] - 1.0).abs() < 1e-10, "n = {n}, weight {k}");
+            }
+        }
+    }
+
     #[test]
     fn empirical_weights_reproduce_sample_means() {
-        let q = GaussHermite::exact_for(6);
+        let q = Rule::hermite_exact_for(6);
         let nodes = &q.nodes;
         assert_eq!(nodes.len(), 4);
         let xs: Vec<f64> = (0..50).map(|i| 3.0 * ((i as f64) * 0.71).sin() + 0.2).collect();
@@ -153,7 +240,7 @@ mod tests {
     #[test]
     fn exact_for_degree() {
         for degree in 0..12 {
-            let q = GaussHermite::exact_for(degree);
+            let q = Rule::hermite_exact_for(degree);
             assert!(2 * q.nodes.len() > degree);
             assert_eq!(q.nodes.len(), nodes_exact_for(degree));
         }

@@ -271,7 +271,7 @@ fn simulate_block<L: Landscape<D>, const D: usize>(
 ) -> BlockResult<D> {
     let n = plan.grid.train_size;
     ws.xs.resize(n * LANES, 0.0);
-    rng::fill_normals::<LANES>(exp.seed, trial0, Stream::Data, 0, &mut ws.xs);
+    l.law().fill::<LANES>(exp.seed, trial0, &mut ws.xs);
     if plan.grid.shuffle {
         ws.order.resize(n * LANES, 0);
     }
@@ -282,16 +282,22 @@ fn simulate_block<L: Landscape<D>, const D: usize>(
     let limit = exp.diverge_at;
     let mut records = record_steps.iter().peekable();
     // Test and train loss from the same degree + 1 loss evaluations: the
-    // Gauss–Hermite weights give E_x, each lane's empirical Lagrange weights
-    // (of its training set, computed once) the training-set mean (exact: l_x
-    // is a polynomial of that degree in x).
+    // rule's weights give E_x, each lane's empirical Lagrange weights (of its
+    // training set, computed once) the training-set mean (exact: l_x is a
+    // polynomial of that degree in x). Where it is not, the train loss
+    // evaluates l_x at every training point.
     let rule = l.rule();
     let m = rule.nodes.len();
     assert!(m <= MAX_NODES);
+    let by_weights = l.lagrange_train_loss();
     let mut lagrange = [[0.0; MAX_NODES]; LANES];
-    for (lane, w) in lagrange.iter_mut().enumerate() {
-        empirical_weights(&rule.nodes, (0..n).map(|i| ws.xs[i * LANES + lane]), &mut w[..m]);
+    if by_weights {
+        for (lane, w) in lagrange.iter_mut().enumerate() {
+            empirical_weights(&rule.nodes, (0..n).map(|i| ws.xs[i * LANES + lane]), &mut w[..m]);
+        }
     }
+    // The training sets, kept for the train loss where it evaluates every point.
+    let xs: Vec<f64> = if by_weights { Vec::new() } else { ws.xs.clone() };
     let losses = |th: &[Lanes; D]| -> (Lanes, Lanes) {
         let (mut test, mut train) = ([0.0; LANES], [0.0; LANES]);
         for lane in 0..LANES {
@@ -300,6 +306,9 @@ fn simulate_block<L: Landscape<D>, const D: usize>(
                 let lj = l.loss(theta, rule.nodes[j]);
                 test[lane] += rule.weights[j] * lj;
                 train[lane] += lagrange[lane][j] * lj;
+            }
+            if !by_weights {
+                train[lane] = (0..n).map(|i| l.loss(theta, xs[i * LANES + lane])).sum::<f64>() / n as f64;
             }
         }
         (test, train)

@@ -3,6 +3,7 @@
 //! difference.
 
 use super::theory::Options;
+use crate::data_law::THEORY_NODES;
 use crate::error::Result;
 use crate::experiment::{Experiment, Spec};
 use crate::plan::Plan;
@@ -16,7 +17,7 @@ use crate::theory::{corollary, law, statistics, validity};
 /// (`--compare`) is [`predict_pair`]'s; here it is ignored.
 pub fn predict(spec: Spec, options: Options, explain: bool) -> Result<PredictReport> {
     let exp = spec.resolve()?;
-    let law = exp.landscape.visit(law::Exact(&exp.init));
+    let law = exp.landscape.visit(law::Exact(&exp.init))?;
     let p = options.predict(&law, &[&exp.plan])?.remove(0);
     report(&exp, &law, &exp.plan, p, options, explain)
 }
@@ -30,10 +31,11 @@ fn report(
     options: Options,
     explain: bool,
 ) -> Result<PredictReport> {
-    let stats = exp.landscape.visit(statistics::Exact(&exp.init));
+    let stats = exp.landscape.visit(statistics::Exact(&exp.init))?;
     let corollaries = corollary::corollaries(&stats, plan, &p, |plan| options.predict_to(law, plan, p.order))?;
     let landscape = exp.landscape.describe();
-    let warnings = validity::prediction(law, plan, &p, landscape.test_loss_floor);
+    let mut warnings = validity::prediction(law, plan, &p, landscape.test_loss_floor);
+    warnings.extend(quadrature(exp, plan, &p, options)?);
     Ok(PredictReport {
         landscape,
         init: exp.init.clone(),
@@ -45,12 +47,35 @@ fn report(
     })
 }
 
+/// Nodes of the rule whose coefficients, beside the theory's rule's
+/// ([`THEORY_NODES`]), state the error of a loss not polynomial in x.
+const COARSE_NODES: usize = 3 * THEORY_NODES / 4;
+
+/// Where the theory's rule is not exact (a loss not polynomial in x): a line
+/// stating the coefficients' quadrature error, as their largest difference
+/// (relative to 1 + |c|) from those of a rule of [`COARSE_NODES`] nodes.
+fn quadrature(exp: &Experiment, plan: &Plan, p: &Prediction, options: Options) -> Result<Option<String>> {
+    let Some(coarse) = exp.landscape.visit(law::Coarse(&exp.init, COARSE_NODES)) else { return Ok(None) };
+    let q = options.predict_to(&coarse, plan, p.order)?;
+    let pairs = |a: &Prediction| -> Vec<f64> {
+        let mut v: Vec<f64> = a.test_loss.iter().chain(&a.train_loss).chain(&a.gen_gap).copied().collect();
+        v.extend(a.theta.iter().flatten());
+        v
+    };
+    let change = pairs(p).iter().zip(pairs(&q)).map(|(a, b)| (a - b).abs() / (1.0 + a.abs())).fold(0.0, f64::max);
+    Ok(Some(format!(
+        "l_x is not a polynomial in x: the coefficients come from a {THEORY_NODES}-node Gauss rule of x ~ {}, \
+         not exactly; they differ from a {COARSE_NODES}-node rule's by at most {change:.1e} (relative to 1 + |c|)",
+        exp.landscape.describe().law.describe()
+    )))
+}
+
 /// The predictions for `spec`'s plan and its compared plan (`spec.compare`
 /// must be set).
 pub fn predict_pair(spec: Spec, options: Options, explain: bool) -> Result<PredictPair> {
     let exp = spec.resolve()?;
     let compare = exp.compare.clone().ok_or_else(|| crate::error::usage("predict_pair needs --compare"))?;
-    let law = exp.landscape.visit(law::Exact(&exp.init));
+    let law = exp.landscape.visit(law::Exact(&exp.init))?;
     let mut p = options.predict(&law, &[&exp.plan, &compare])?;
     let q = p.remove(1);
     let primary = report(&exp, &law, &exp.plan, p.remove(0), options, explain)?;

@@ -76,7 +76,7 @@ pub fn prepare(points: Vec<Point>, options: &Options) -> Result<Vec<Prepared>> {
         let exp = point.spec.resolve()?;
         let predictions = match &options.theory {
             Some(theory) => {
-                let law = exp.landscape.visit(law::Exact(&exp.init));
+                let law = exp.landscape.visit(law::Exact(&exp.init))?;
                 let plans: Vec<&Plan> = std::iter::once(&exp.plan).chain(&exp.compare).collect();
                 let mut p = theory.predict(&law, &plans)?;
                 let q = (p.len() > 1).then(|| p.remove(1));
@@ -337,7 +337,7 @@ fn set_drift_theory(
     };
     let window = exp.drift_window(plan).expect("a drift report has a window");
     let expected = window.expected(&exp.record_steps(), |t| resum::theta_at(law, plan, p.order, mode, t))?;
-    let stats = exp.landscape.visit(statistics::Exact(&exp.init));
+    let stats = exp.landscape.visit(statistics::Exact(&exp.init))?;
     drift.set_theory(plan.eta, p.order, velocity, expected, corollary::valley_drift_of(&stats, plan));
     Ok(())
 }

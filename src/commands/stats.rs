@@ -47,7 +47,7 @@ pub fn stats(r: &Request) -> Result<StatsReport> {
     if let Some(e) = &r.estimate {
         statistics::check_samples(e.samples)?;
     }
-    let exact = landscape.visit(statistics::Exact(&theta));
+    let exact = landscape.visit(statistics::Exact(&theta))?;
     let estimate = r.estimate.map(|Sampling { samples, seed }| Estimates {
         samples,
         seed,

@@ -24,7 +24,7 @@ const ETAS: [f64; 3] = [0.02, 0.05, 0.1];
 /// What the drift estimators of `exp` read on the re-summed order-3 E[z(t)]
 /// (`crate::drift::DriftWindow::expected`): (slope, conditional step).
 fn expected_drift(exp: &Experiment) -> Result<(f64, Option<f64>)> {
-    let law = law(exp);
+    let law = law(exp)?;
     let window = exp.drift_window(&exp.plan).expect("the late half holds records");
     let (slope, step) =
         window.expected(&exp.record_steps(), |t| resum::theta_at(&law, &exp.plan, 3, Resum::Exact, t))?;
@@ -111,7 +111,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
     let grid: Vec<f64> = (0..=24).map(|i| 0.005 * i as f64).collect();
     // Corollary 1 (theory::corollary) ÷ η², for K substeps per step.
     let stats = Spec::new("archimedes").resolve()?;
-    let stats = stats.landscape.visit(statistics::Exact(&stats.init));
+    let stats = stats.landscape.visit(statistics::Exact(&stats.init))?;
     let law = |k: u32, f: fn(&ValleyDrift) -> f64| -> Vec<Point> {
         grid.iter()
             .skip(1)

@@ -35,7 +35,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
             let d = lab.paired(&many, &many.plan, &one.plan, |t| t.theta[0])?;
             // Corollary 4 as `predict` prints it (theory::corollary): the
             // engine's order-3 difference and the η² law.
-            let stats = many.landscape.visit(statistics::Exact(&many.init));
+            let stats = many.landscape.visit(statistics::Exact(&many.init))?;
             let p = series(&many, &many.plan, 3)?;
             let c = corollary::corollaries(&stats, &many.plan, &p, |plan| series(&many, plan, 3))?
                 .epochs

@@ -101,20 +101,20 @@ impl Lab {
 }
 
 /// The exact sample law at the experiment's init.
-pub fn law(exp: &Experiment) -> Law {
+pub fn law(exp: &Experiment) -> Result<Law> {
     exp.landscape.visit(law::Exact(&exp.init))
 }
 
 /// The η-series prediction of `plan` to `order`.
 pub fn series(exp: &Experiment, plan: &Plan, order: usize) -> Result<Prediction> {
-    predict::predict(&law(exp), plan, order)
+    predict::predict(&law(exp)?, plan, order)
 }
 
 /// The η-series coefficients, to `order`, of the predicted paired difference
 /// of expected test loss (primary − compared) of a `--compare` experiment,
 /// from one law; evaluate them at any η with `predict::value`.
 pub fn difference_series(exp: &Experiment, order: usize) -> Result<Vec<f64>> {
-    let law = law(exp);
+    let law = law(exp)?;
     let compare = exp.compare.as_ref().expect("a paired experiment");
     let (a, b) = (predict::predict(&law, &exp.plan, order)?, predict::predict(&law, compare, order)?);
     Ok(a.test_loss.iter().zip(&b.test_loss).map(|(x, y)| x - y).collect())
@@ -122,7 +122,7 @@ pub fn difference_series(exp: &Experiment, order: usize) -> Result<Vec<f64>> {
 
 /// The re-summed prediction of `plan` to `order`.
 pub fn resummed(exp: &Experiment, plan: &Plan, order: usize, mode: Resum) -> Result<Prediction> {
-    resum::predict(&law(exp), plan, order, mode)
+    resum::predict(&law(exp)?, plan, order, mode)
 }
 
 /// The columns of a measured mean: n, mean, stderr, ci95_lo, ci95_hi.

@@ -41,12 +41,12 @@ fn setup(h: f64) -> Spec {
 /// The predictions of overfitting and gap, each [re-summed, integral, order-3
 /// η-series, TIC limit (gap only; NaN for overfitting)], from one law.
 fn predictions(exp: &Experiment) -> Result<[[f64; 4]; 2]> {
-    let law = law(exp);
+    let law = law(exp)?;
     let l0 = predict::predict(&law, &exp.plan, 0)?.test_loss[0];
     let exact = resum::predict(&law, &exp.plan, 2, Resum::Exact)?.at(ETA);
     let integral = resum::predict(&law, &exp.plan, 2, Resum::Integral)?.at(ETA);
     let order3 = predict::predict(&law, &exp.plan, 3)?.at(ETA);
-    let tic = corollary::tic_gap(&exp.landscape.visit(statistics::Exact(&exp.init)), N).unwrap_or(f64::NAN);
+    let tic = corollary::tic_gap(&exp.landscape.visit(statistics::Exact(&exp.init))?, N).unwrap_or(f64::NAN);
     Ok([[exact.0 - l0, integral.0 - l0, order3.0 - l0, f64::NAN], [exact.2, integral.2, order3.2, tic]])
 }
 
@@ -57,7 +57,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
     for (i, h) in log_space(1e-4, 4.0, points).into_iter().enumerate() {
         let spec = Spec { trials, seed: 21 + i as u64, ..setup(h) };
         let (exp, out) = lab.run(&spec)?;
-        let l0 = predict::predict(&law(&exp), &exp.plan, 0)?.test_loss[0];
+        let l0 = predict::predict(&law(&exp)?, &exp.plan, 0)?.test_loss[0];
         let overfit = out.primary.test_loss.summary().affine(1.0, -l0);
         let gap = out.primary.gen_gap.summary();
         for ((observable, m), theory) in

@@ -51,7 +51,7 @@ fn build(lab: &Lab) -> Result<Drawing> {
             ..Spec::new("valley-of-death")
         };
         let (exp, out) = lab.run(&spec)?;
-        let named = exp.landscape.visit(statistics::Exact(&exp.init)).named;
+        let named = exp.landscape.visit(statistics::Exact(&exp.init))?.named;
         let gap = out.primary.gen_gap.summary().affine(1.0 / ETA, 0.0);
         let pairs = &out.compare.as_ref().expect("paired").1;
         let d = pairs.test_loss_diff.summary();

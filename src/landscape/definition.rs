@@ -6,7 +6,8 @@
 //! Also the exact expectations every landscape gets from quadrature.
 
 use super::limits::LANES;
-use crate::quadrature::{GaussHermite, MAX_NODES};
+use crate::data_law::DataLaw;
+use crate::quadrature::{Rule, MAX_NODES};
 use num_dual::DualNum;
 use std::borrow::Cow;
 
@@ -46,6 +47,8 @@ pub struct Description {
     pub listed: bool,
     /// [`Landscape::test_loss_floor`].
     pub test_loss_floor: Option<f64>,
+    /// [`Landscape::law`].
+    pub law: DataLaw,
 }
 
 /// A landscape on `D`-dimensional weights, as generic code uses it: every
@@ -61,8 +64,10 @@ pub trait Landscape<const D: usize>: Clone + Send + Sync + 'static {
     /// and the rest of what `simsgd landscapes` and the reports say about it.
     fn describe(&self) -> Description;
 
-    /// Degree of l_x(θ) as a polynomial in x (fixes the quadrature rule).
-    fn degree(&self) -> usize;
+    /// Degree of l_x(θ) as a polynomial in x (fixes the quadrature rule);
+    /// `None` for a formula that is not a polynomial in x, whose expectations
+    /// come from rules of many nodes (`DataLaw::rule_for`).
+    fn degree(&self) -> Option<usize>;
 
     /// Its WGSL for the GPU backend: `loss(θ, x)`, `grad(θ, x)` and
     /// `hess(θ, x)` (see [`BuiltIn::WGSL`] for the contract).
@@ -103,10 +108,47 @@ pub trait Landscape<const D: usize>: Clone + Send + Sync + 'static {
         out
     }
 
-    /// The quadrature rule that makes expectations of l_x, ∇l_x and products of
-    /// two gradients exact.
-    fn rule(&self) -> &'static GaussHermite {
-        GaussHermite::exact_for(2 * self.degree())
+    /// The law of a training point x: N(0, 1) unless a formula says otherwise.
+    fn law(&self) -> DataLaw {
+        DataLaw::Normal
+    }
+
+    /// The quadrature rule of l_x, ∇l_x and products of two gradients:
+    /// exact for a loss polynomial in x (`DataLaw::rule_for`).
+    fn rule(&self) -> &'static Rule {
+        self.law()
+            .rule_for(self.degree(), 2, "the simulators")
+            .expect("a landscape's law has the moments of twice its degree (checked when it is made)")
+    }
+
+    /// Whether the training-set mean of l_x is exact from the rule's nodes
+    /// (empirical Lagrange weights: l_x polynomial in x, or a Rademacher law
+    /// whose points are the nodes) rather than by evaluating l_x at every
+    /// point.
+    fn lagrange_train_loss(&self) -> bool {
+        self.law().exact(self.degree())
+    }
+
+    /// Where expectations are not exact (`DataLaw::exact`): the largest
+    /// difference of l, G and C at θ between the simulators' rule and one of
+    /// three quarters its nodes, which bounds the simulators' rule's
+    /// quadrature error wherever the error falls with the nodes (the smooth
+    /// losses a formula writes). `None` where exact.
+    fn quadrature_error(&self, theta: [f64; D]) -> Option<f64> {
+        let law = self.law();
+        if law.exact(self.degree()) {
+            return None;
+        }
+        let rule = self.rule();
+        let coarse = law.gauss(3 * rule.nodes.len() / 4)?;
+        let stats = |rule: &Rule| {
+            let (g, c) = gradient_moments(rule, |x| self.grad(theta, x));
+            let mut v = vec![rule.expect(|x| self.loss(theta, x))];
+            v.extend(g);
+            v.extend(c.iter().flatten());
+            v
+        };
+        Some(stats(rule).iter().zip(stats(coarse)).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max))
     }
 
     /// Test loss l(θ) = E_x l_x(θ).
@@ -219,11 +261,12 @@ impl<L: BuiltIn<D>, const D: usize> Landscape<D> for L {
             stable_eta: L::STABLE_ETA,
             listed: L::LISTED,
             test_loss_floor: <L as BuiltIn<D>>::test_loss_floor(self),
+            law: DataLaw::Normal,
         }
     }
 
-    fn degree(&self) -> usize {
-        L::DEGREE
+    fn degree(&self) -> Option<usize> {
+        Some(L::DEGREE)
     }
 
     fn wgsl(&self) -> Cow<'static, str> {
@@ -255,10 +298,7 @@ impl<L: BuiltIn<D>, const D: usize> Landscape<D> for L {
 
 /// Mean and covariance of a vector function of x under a quadrature rule of at
 /// most [`MAX_NODES`] nodes (no allocation: the SDE calls this every substep).
-pub fn gradient_moments<const D: usize>(
-    rule: &GaussHermite,
-    mut g: impl FnMut(f64) -> [f64; D],
-) -> ([f64; D], [[f64; D]; D]) {
+pub fn gradient_moments<const D: usize>(rule: &Rule, mut g: impl FnMut(f64) -> [f64; D]) -> ([f64; D], [[f64; D]; D]) {
     let m = rule.nodes.len();
     assert!(m <= MAX_NODES, "quadrature rule too large");
     let mut gs = [[0.0; D]; MAX_NODES];

@@ -8,8 +8,10 @@
 //! any built-in: its loss runs over dual numbers (every derivative the theory
 //! needs, exact), its gradient over blocks of trials (the CPU's hot loop),
 //! its symbolic `loss`, `grad` and `hess` as WGSL (the GPU's), and its
-//! expectations by the Gauss–Hermite rule exact for its degree in x.
+//! expectations by the Gauss rule of its data law (`crate::data_law`) exact
+//! for its degree in x.
 
+use crate::data_law::DataLaw;
 use crate::error::{usage, Error, Result};
 use crate::formula::{compile, eval, parse, Compiled};
 use crate::landscape::definition::{Description, Landscape, Parameter};
@@ -47,6 +49,8 @@ pub struct Definition {
     pub eta: Option<f64>,
     /// T when `--steps` is not given [default: 10].
     pub steps: Option<usize>,
+    /// The law of a training point x [default: N(0, 1)].
+    pub law: DataLaw,
     /// Where the loss was written, for errors: `--loss` or the file's `loss`.
     pub origin: String,
     /// The landscape file it was read from.
@@ -77,14 +81,14 @@ struct File {
     init: Option<Vec<f64>>,
     eta: Option<f64>,
     steps: Option<usize>,
-    /// The data law: only "normal" (x ~ N(0, 1)) for now.
+    /// The data law (`DataLaw::parse`) [default: normal].
     law: Option<String>,
 }
 
 impl Definition {
     /// `--loss TEXT --weights a,b`, its parameters declared by `--param
     /// NAME=VALUE` (each value its default).
-    pub fn inline(loss: &str, weights: &[String], params: &[(String, f64)]) -> Self {
+    pub fn inline(loss: &str, weights: &[String], params: &[(String, f64)], law: DataLaw) -> Self {
         Definition {
             name: "formula".into(),
             loss: loss.into(),
@@ -96,6 +100,7 @@ impl Definition {
             init: None,
             eta: None,
             steps: None,
+            law,
             origin: "--loss".into(),
             file: None,
         }
@@ -106,7 +111,13 @@ impl Definition {
         let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
         match &self.file {
             Some(path) => format!("--landscape-file {}", quote(&path.display().to_string())),
-            None => format!("--loss {} --weights {}", quote(&self.loss), self.weights.join(",")),
+            None => {
+                let law = match self.law {
+                    DataLaw::Normal => String::new(),
+                    law => format!(" --law {}", quote(&law.spec())),
+                };
+                format!("--loss {} --weights {}{law}", quote(&self.loss), self.weights.join(","))
+            }
         }
     }
 
@@ -124,12 +135,10 @@ impl Definition {
                 None => usage(format!("{shown}: {message}")),
             }
         })?;
-        if let Some(law) = file.law.filter(|l| l != "normal") {
-            return Err(usage(format!(
-                "{shown}: law '{law}': only \"normal\" (x ~ N(0, 1)) is supported so far; the simulators draw \
-                 standard normal samples"
-            )));
-        }
+        let law = match &file.law {
+            Some(text) => DataLaw::parse(text).map_err(|e| usage(format!("{shown}: {e}")))?,
+            None => DataLaw::Normal,
+        };
         let mut params = Vec::new();
         for (name, value) in file.params {
             let p: FileParam = value.try_into().map_err(|_| {
@@ -149,6 +158,7 @@ impl Definition {
             init: file.init,
             eta: file.eta,
             steps: file.steps,
+            law,
             origin: format!("{shown}: loss"),
             file: Some(path.to_path_buf()),
         })
@@ -216,8 +226,9 @@ impl Definition {
     }
 
     /// Parses and differentiates the loss, and checks what the simulators and
-    /// the theory need of it: a polynomial in x of degree at most
-    /// [`MAX_DEGREE`] that depends on x.
+    /// the theory need of it: that it depends on x, has degree at most
+    /// [`MAX_DEGREE`] where it is a polynomial in x, and has the expectations
+    /// its data law must give.
     pub fn compile(&self) -> Result<Compiled> {
         self.check()?;
         let params: Vec<String> = self.params.iter().map(|p| p.name.clone()).collect();
@@ -228,19 +239,30 @@ impl Definition {
             text: self.loss.clone(),
             column: e.column,
         })?;
+        if !c.noisy {
+            return Err(usage(format!(
+                "{what}: the loss does not depend on the sample x, so every step is the same and SGD has no \
+                 noise; write the per-sample loss l_x(θ) with x ~ {}",
+                self.law.describe()
+            )));
+        }
         match c.degree {
-            None => Err(usage(format!(
-                "{what}: the loss is not a polynomial in x (x inside a function, a denominator or a negative \
-                 power); simsgd's exact expectations and train losses need l_x polynomial in x for now"
-            ))),
             Some(d) if d > MAX_DEGREE => Err(usage(format!(
                 "{what}: the loss has degree {d} in x; at most {MAX_DEGREE} (the theory's quadrature rules)"
             ))),
-            _ if !c.noisy => Err(usage(format!(
-                "{what}: the loss does not depend on the sample x, so every step is the same and SGD has no \
-                 noise; write the per-sample loss l_x(θ) with x ~ N(0, 1)"
+            Some(d) => {
+                self.law.require_moments(
+                    2 * d as usize,
+                    &format!("{what}: a loss of degree {d} in x (its test loss and gradient covariance)"),
+                )?;
+                Ok(c)
+            }
+            None if matches!(self.law, DataLaw::StudentT { .. }) => Err(usage(format!(
+                "{what}: the loss is not a polynomial in x, and under x ~ {} whether its expectations exist \
+                 depends on how fast it grows; Student-t samples need a loss polynomial in x",
+                self.law.describe()
             ))),
-            _ => Ok(c),
+            None => Ok(c),
         }
     }
 }
@@ -276,7 +298,10 @@ impl<const D: usize> Landscape<D> for Formula<D> {
         let d = &self.definition;
         Description {
             name: d.name.clone(),
-            formula: format!("l_x({}) = {}", d.weights.join(","), d.loss),
+            formula: match d.law {
+                DataLaw::Normal => format!("l_x({}) = {}", d.weights.join(","), d.loss),
+                law => format!("l_x({}) = {}, x ~ {}", d.weights.join(","), d.loss, law.describe()),
+            },
             weights: d.weights.clone(),
             params: d
                 .params
@@ -294,11 +319,16 @@ impl<const D: usize> Landscape<D> for Formula<D> {
             stable_eta: d.eta.unwrap_or(0.1),
             listed: false,
             test_loss_floor: None,
+            law: d.law,
         }
     }
 
-    fn degree(&self) -> usize {
-        self.compiled.degree.expect("compile checks the degree") as usize
+    fn degree(&self) -> Option<usize> {
+        self.compiled.degree.map(|d| d as usize)
+    }
+
+    fn law(&self) -> DataLaw {
+        self.definition.law
     }
 
     fn wgsl(&self) -> Cow<'static, str> {
@@ -348,9 +378,17 @@ pub struct FormulaArgs {
     #[arg(long, value_name = "NAME,...", value_delimiter = ',', requires = "loss")]
     pub weights: Option<Vec<String>>,
     /// A landscape file (TOML: name, weights, loss, a params table, init, eta,
-    /// steps); examples in assets/landscapes/.
+    /// steps, law); examples in assets/landscapes/.
     #[arg(long, value_name = "FILE")]
     pub landscape_file: Option<PathBuf>,
+    /// The law of the sample x of --loss: normal [N(0, 1)], uniform [on
+    /// (-1, 1)], uniform(a,b), rademacher [±1] or student-t(nu).
+    #[arg(long, value_name = "LAW", requires = "loss", value_parser = parse_law)]
+    pub law: Option<DataLaw>,
+}
+
+fn parse_law(text: &str) -> std::result::Result<DataLaw, String> {
+    DataLaw::parse(text).map_err(|e| e.to_string())
 }
 
 impl FormulaArgs {
@@ -363,7 +401,12 @@ impl FormulaArgs {
     /// `params` at their first values.
     pub fn definition(&self, params: &[(String, f64)]) -> Result<Option<Definition>> {
         match (&self.loss, &self.landscape_file) {
-            (Some(loss), _) => Ok(Some(Definition::inline(loss, self.weights.as_deref().unwrap_or(&[]), params))),
+            (Some(loss), _) => Ok(Some(Definition::inline(
+                loss,
+                self.weights.as_deref().unwrap_or(&[]),
+                params,
+                self.law.unwrap_or(DataLaw::Normal),
+            ))),
             (None, Some(path)) => Definition::read(path).map(Some),
             (None, None) => Ok(None),
         }

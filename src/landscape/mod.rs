@@ -265,4 +265,18 @@ impl AnyLandscape {
     pub fn dim(&self) -> usize {
         self.describe().weights.len()
     }
+
+    /// [`Landscape::quadrature_error`] at `theta` (of the landscape's dimension).
+    pub fn quadrature_error(&self, theta: &[f64]) -> Option<f64> {
+        self.visit(QuadratureError(theta))
+    }
+}
+
+struct QuadratureError<'a>(&'a [f64]);
+
+impl Visitor for QuadratureError<'_> {
+    type Output = Option<f64>;
+    fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> Option<f64> {
+        l.quadrature_error(self.0.try_into().expect("θ of the landscape's dimension"))
+    }
 }

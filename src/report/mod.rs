@@ -9,6 +9,7 @@ pub mod predict;
 pub mod stats;
 pub mod table;
 
+use crate::data_law::{DataLaw, SIMULATOR_NODES};
 use crate::experiment::Experiment;
 use crate::observables::{Outcome, Tally};
 use crate::optimizer::{Optimizer, Update};
@@ -260,6 +261,9 @@ pub struct RunReport {
     /// simsgd's version, which produced these numbers.
     pub version: &'static str,
     pub landscape: String,
+    /// The law of a training point where it is not N(0, 1) (`crate::data_law`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub law: Option<String>,
     pub params: BTreeMap<String, f64>,
     pub weights: Vec<String>,
     pub init: Vec<f64>,
@@ -512,12 +516,22 @@ impl RunReport {
         });
         let name = paired.as_ref().map_or(plan.optimizer.name().to_string(), |p| p.labels[0].clone());
         let mut warnings: Vec<String> = survivorship(&name, outcome.primary.diverged, exp.trials).into_iter().collect();
+        if let Some(error) = exp.landscape.quadrature_error(&exp.init) {
+            warnings.push(format!(
+                "l_x is not a polynomial in x: test losses (and the SDE's noise) come from a {}-node Gauss rule \
+                 of x ~ {}, not exactly; at θ₀ its l, G and C differ from a {}-node rule's by at most {error:.1e}",
+                SIMULATOR_NODES,
+                d.law.describe(),
+                3 * SIMULATOR_NODES / 4
+            ));
+        }
         if let Some(p) = &paired {
             warnings.extend(survivorship(&p.labels[1], p.diverged, exp.trials));
         }
         RunReport {
             version: env!("CARGO_PKG_VERSION"),
             landscape: d.name,
+            law: (d.law != DataLaw::Normal).then(|| d.law.describe()),
             params: d.params.iter().map(|p| (p.name.clone(), p.value)).collect(),
             weights: d.weights,
             init: exp.init.clone(),

@@ -217,6 +217,10 @@ pub fn render(r: &RunReport) -> String {
     let mut out = String::new();
     let params: Vec<String> = r.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let params = if params.is_empty() { String::new() } else { format!(" ({})", params.join(", ")) };
+    let params = match &r.law {
+        Some(law) => format!("{params} · x ~ {law}"),
+        None => params,
+    };
     let _ = writeln!(
         out,
         "{}{params} · {} · η = {}{} · T = {} (N = {}, B = {}, E = {}{}){} · {} trials · seed {} · {} · {:.2} s",

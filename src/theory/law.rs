@@ -15,9 +15,10 @@
 //!   with the covariance of the per-sample tensors, Cov(∇^a l_x, ∇^b l_x).
 //!   Its expectations follow from Wick's theorem.
 
+use crate::error::Result;
 use crate::landscape::derivatives::{fourth, gradient, hessian, third};
 use crate::landscape::{Landscape, Visitor};
-use crate::quadrature::GaussHermite;
+use crate::quadrature::Rule;
 
 /// Highest order of the diagram expansion implemented (any T: the embedding
 /// counts are closed forms); the law carries the tensors its diagrams use.
@@ -41,7 +42,7 @@ pub type Factor = (usize, usize);
 /// What the sample of a block is.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Sampling {
-    /// A training point x ~ N(0, 1).
+    /// A training point x from the landscape's law (`crate::data_law`).
     Data,
     /// The population loss, no randomness.
     Flow,
@@ -84,10 +85,23 @@ fn tensors<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D], x: f64) -> T
 }
 
 impl Law {
-    /// The exact law of `l` at θ: a rule exact for products of
-    /// MAX_ORDER + 1 per-sample tensors.
-    pub fn exact<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D]) -> Self {
-        let rule = GaussHermite::exact_for((MAX_ORDER + 1) * l.degree());
+    /// The law of `l` at θ: on a rule exact for products of MAX_ORDER + 1
+    /// per-sample tensors (for a loss not polynomial in x, one of
+    /// `THEORY_NODES`: `crate::commands::predict` states its error); an
+    /// error where the data law has no moments of that order (Student-t
+    /// with small ν).
+    pub fn exact<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D]) -> Result<Self> {
+        let rule = l.law().rule_for(
+            l.degree(),
+            MAX_ORDER + 1,
+            "the diagram expansion (products of five per-sample derivatives)",
+        )?;
+        Ok(Law::on_rule(l, theta, rule))
+    }
+
+    /// The law of `l` at θ on `rule` (exact where the rule integrates the
+    /// products exactly).
+    pub fn on_rule<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D], rule: &Rule) -> Self {
         let nodes: Vec<(f64, Tensors)> =
             rule.nodes.iter().zip(&rule.weights).map(|(&x, &w)| (w, tensors(l, theta, x))).collect();
         Law::with_centred_hessians(theta.to_vec(), D, nodes)
@@ -177,9 +191,26 @@ impl Law {
 pub struct Exact<'a>(pub &'a [f64]);
 
 impl Visitor for Exact<'_> {
-    type Output = Law;
-    fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> Law {
+    type Output = Result<Law>;
+    fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> Result<Law> {
         Law::exact(l, self.0.try_into().expect("θ of the landscape's dimension"))
+    }
+}
+
+/// Where the law's rule is not exact (a loss not polynomial in x under a
+/// continuous data law, `DataLaw::exact`): the law at `theta` on the data
+/// law's rule of `nodes` nodes, whose predictions beside [`Exact`]'s state
+/// their quadrature error. `None` where the rule is exact.
+pub struct Coarse<'a>(pub &'a [f64], pub usize);
+
+impl Visitor for Coarse<'_> {
+    type Output = Option<Law>;
+    fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> Option<Law> {
+        if l.law().exact(l.degree()) {
+            return None;
+        }
+        let rule = l.law().gauss(self.1)?;
+        Some(Law::on_rule(l, self.0.try_into().expect("θ of the landscape's dimension"), rule))
     }
 }
 
@@ -213,7 +244,7 @@ mod tests {
     /// E(A + sZ)² = A² + s²Var, E(A + sZ)³ = A³ + 3A s² Var, and cross terms.
     #[test]
     fn gaussian_moments() {
-        let law = Law::exact(&ValleyOfDeath, [0.7, -0.3]);
+        let law = Law::exact(&ValleyOfDeath, [0.7, -0.3]).unwrap();
         let (g0, h01) = ((1, 0), (2, 1));
         let s2 = 2.5;
         let a = law.mean(g0);

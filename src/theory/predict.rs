@@ -266,7 +266,7 @@ mod tests {
     /// T = N = 10: SGD [2, −50, 800, …], GD [2, −50, 890, …], GD gap [0, 16, −432.4, …].
     #[test]
     fn shifting_valleys_polynomials() {
-        let s = Law::exact(&ShiftingValleys, [1.0, 1.0]);
+        let s = Law::exact(&ShiftingValleys, [1.0, 1.0]).unwrap();
         let sgd = predict(&s, &plan(Optimizer::Sgd, 10, None), 2).unwrap();
         assert!(
             close(sgd.test_loss[0], 2.0) && close(sgd.test_loss[1], -50.0) && close(sgd.test_loss[2], 800.0),
@@ -290,7 +290,7 @@ mod tests {
         let exact: Vec<f64> =
             (0..=MAX_ORDER).map(|k| 0.5 * (0..=k).map(|i| exp[i] * root[k - i]).sum::<f64>()).collect();
         assert!(close(exact[3], -1.0 / 12.0) && close(exact[4], 5.0 / 64.0), "{exact:?}");
-        let p = predict(&Law::exact(&Gauss, [0.0]), &plan(Optimizer::Sgd, 1, None), MAX_ORDER).unwrap();
+        let p = predict(&Law::exact(&Gauss, [0.0]).unwrap(), &plan(Optimizer::Sgd, 1, None), MAX_ORDER).unwrap();
         for k in 0..=MAX_ORDER {
             assert!((p.test_loss[k] - exact[k]).abs() < 1e-12, "c{k}: {:?} vs {exact:?}", p.test_loss);
         }
@@ -302,7 +302,7 @@ mod tests {
     #[test]
     fn mean_estimation_gd() {
         let l = MeanEstimation { h: 0.7, s: 1.3 };
-        let p = predict(&Law::exact(&l, [0.0]), &plan(Optimizer::Gd, 8, Some(5)), 2).unwrap();
+        let p = predict(&Law::exact(&l, [0.0]).unwrap(), &plan(Optimizer::Gd, 8, Some(5)), 2).unwrap();
         assert!(close(p.test_loss[2], 0.7 * 1.69 * 64.0 / 10.0), "{:?}", p.test_loss);
         assert!(close(p.gen_gap[1], 1.69 * 8.0 / 5.0), "{:?}", p.gen_gap);
     }
@@ -313,9 +313,9 @@ mod tests {
         use crate::landscape::archimedes::Archimedes;
         use crate::landscape::valley_of_death::ValleyOfDeath;
         let stats = [
-            Law::exact(&ShiftingValleys, [1.0, 1.0]),
-            Law::exact(&ValleyOfDeath, [0.7, -0.3]),
-            Law::exact(&Archimedes, [0.3, -0.2, 0.5]),
+            Law::exact(&ShiftingValleys, [1.0, 1.0]).unwrap(),
+            Law::exact(&ValleyOfDeath, [0.7, -0.3]).unwrap(),
+            Law::exact(&Archimedes, [0.3, -0.2, 0.5]).unwrap(),
         ];
         for s in &stats {
             let sgd = predict(s, &plan(Optimizer::Sgd, 10, None), 2).unwrap();
@@ -330,7 +330,7 @@ mod tests {
 
     #[test]
     fn unsupported_orders_are_refused() {
-        let s = Law::exact(&Gauss, [0.0]);
+        let s = Law::exact(&Gauss, [0.0]).unwrap();
         assert!(predict(&s, &plan(Optimizer::Sgd, 1, None), MAX_ORDER + 1).is_err());
         assert!(predict(&s, &plan(Optimizer::Gdc, 1, Some(1)), 3).is_err());
     }

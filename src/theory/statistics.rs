@@ -28,8 +28,7 @@
 use crate::error::{usage, Result};
 use crate::landscape::derivatives::{gradient, hessian, third};
 use crate::landscape::{Landscape, Visitor};
-use crate::quadrature::GaussHermite;
-use crate::rng::{self, Stream, STREAM_LENGTH};
+use crate::rng::STREAM_LENGTH;
 use serde::Serialize;
 
 /// The statistics at θ (vectors and matrices as nested `Vec`s, any dimension).
@@ -270,9 +269,12 @@ impl<const D: usize> Sums<D> {
 }
 
 /// The statistics at θ, exact: quadrature over a rule exact for products of
-/// up to three per-sample derivatives.
-pub fn exact_at<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D]) -> Statistics {
-    let rule = GaussHermite::exact_for(3 * l.degree());
+/// up to three per-sample derivatives (for a loss not polynomial in x, one
+/// of `THEORY_NODES`); an error where the data law has no
+/// moments of that order (Student-t with small ν).
+pub fn exact_at<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D]) -> Result<Statistics> {
+    let rule =
+        l.law().rule_for(l.degree(), 3, "the landscape statistics (S: products of three per-sample gradients)")?;
     let samples: Vec<(f64, Sample<D>)> =
         rule.nodes.iter().zip(&rule.weights).map(|(&x, &w)| (w, sample(l, theta, x))).collect();
     let e = |f: &dyn Fn(&Sample<D>) -> f64| -> f64 { samples.iter().map(|(w, s)| w * f(s)).sum() };
@@ -284,7 +286,7 @@ pub fn exact_at<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D]) -> Stat
     let tr_hc: f64 = (0..D).flat_map(|a| (0..D).map(move |b| (a, b))).map(|(a, b)| h[a][b] * c[b][a]).sum();
     let unc: f64 = (0..D).map(|a| c[a][a]).sum();
     let g_hg = dot(&g, &hg);
-    Statistics {
+    Ok(Statistics {
         theta: theta.to_vec(),
         l: e(&|s| s.l),
         g: g.to_vec(),
@@ -295,7 +297,7 @@ pub fn exact_at<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D]) -> Stat
         hg_mixed: hg.to_vec(),
         ghg_mixed: e(&|s| dot(&s.g, &mat_vec(&s.h, &s.g))),
         named: Named::new(dot(&g, &g), unc, g_hg, hgg, tr_hc),
-    }
+    })
 }
 
 /// An estimate and its standard error, per flattened statistic.
@@ -331,12 +333,13 @@ pub fn check_samples(samples: usize) -> Result<()> {
     Ok(())
 }
 
-/// Unbiased estimates at θ from `n` samples x_i = normal element i of
-/// (seed, trial 0, data stream), with delete-a-group jackknife standard errors.
+/// Unbiased estimates at θ from `n` samples x_i = training point i of trial 0
+/// under the landscape's law (`crate::data_law`), with delete-a-group jackknife standard errors.
 /// Each sample is added to the sums as it is drawn: memory does not grow
 /// with `n` (see [`check_samples`] for its range).
 pub fn estimate_at<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D], n: usize, seed: u64) -> Vec<Estimate> {
-    let samples = (0..n).map(|i| sample(l, theta, rng::normal(seed, 0, Stream::Data, i as u64)));
+    let law = l.law();
+    let samples = (0..n).map(|i| sample(l, theta, law.sample(seed, 0, i as u64)));
     estimates_from(&theta, n, samples)
 }
 
@@ -394,8 +397,8 @@ pub fn flatten(s: &Statistics) -> Vec<(String, f64)> {
 pub struct Exact<'a>(pub &'a [f64]);
 
 impl Visitor for Exact<'_> {
-    type Output = Statistics;
-    fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> Statistics {
+    type Output = Result<Statistics>;
+    fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> Result<Statistics> {
         exact_at(l, self.0.try_into().expect("θ of the landscape's dimension"))
     }
 }
@@ -419,13 +422,14 @@ mod tests {
     use super::*;
     use crate::landscape::shifting_valleys::ShiftingValleys;
     use crate::landscape::valley_of_death::ValleyOfDeath;
+    use crate::rng::{self, Stream};
     use crate::stats::Moments;
 
     #[test]
     fn named_coefficients_of_shifting_valleys_by_hand() {
         // At (A, B): G = (1, 2B), H = [[0, 0], [0, 2]] (l = A + B²), C from
         // tests/landscapes.rs; h_x = [[−2 + 2x², −2x], [−2x, 2]].
-        let s = exact_at(&ShiftingValleys, [1.0, 1.0]);
+        let s = exact_at(&ShiftingValleys, [1.0, 1.0]).unwrap();
         assert!((s.named.INT - 5.0).abs() < 1e-12);
         // C = [[4B² + 8A², 4AB], [4AB, 4A²]] = [[12, 4], [4, 4]]: UNC = 16, PER = tr(HC) = 8.
         assert!((s.named.UNC - 16.0).abs() < 1e-12 && (s.named.PER - 8.0).abs() < 1e-12);
@@ -443,7 +447,8 @@ mod tests {
     #[test]
     fn flattened_names() {
         let theta = [0.3, -0.4];
-        let exact: Vec<String> = flatten(&exact_at(&ValleyOfDeath, theta)).into_iter().map(|(n, _)| n).collect();
+        let exact: Vec<String> =
+            flatten(&exact_at(&ValleyOfDeath, theta).unwrap()).into_iter().map(|(n, _)| n).collect();
         let estimated: Vec<String> = estimate_at(&ValleyOfDeath, theta, 50, 3).into_iter().map(|e| e.name).collect();
         assert_eq!(exact, estimated);
         assert_eq!(exact.len(), 1 + 2 + 4 + 8 + 4 + 8 + 2 + 1 + 5);
@@ -494,7 +499,7 @@ mod tests {
     fn estimators_are_unbiased_where_plug_in_is_not() {
         let l = ValleyOfDeath;
         let theta = [0.3, -0.4];
-        let exact = exact_at(&l, theta);
+        let exact = exact_at(&l, theta).unwrap();
         for n in [2usize, 3, 4] {
             let (mut int, mut plug, mut tem, mut per, mut c00) =
                 (Moments::default(), Moments::default(), Moments::default(), Moments::default(), Moments::default());

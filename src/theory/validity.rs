@@ -107,7 +107,7 @@ mod tests {
 
     fn warnings(args: Spec, resum: bool) -> Vec<String> {
         let exp = args.resolve().unwrap();
-        let law = exp.landscape.visit(law::Exact(&exp.init));
+        let law = exp.landscape.visit(law::Exact(&exp.init)).unwrap();
         let p = if resum {
             resum::predict(&law, &exp.plan, 3, Resum::Exact).unwrap()
         } else {
@@ -141,7 +141,7 @@ mod tests {
     fn momentum_scales_by_its_effective_rate() {
         let spec = Spec { eta: 0.02, ..Spec::new("archimedes") };
         let exp = spec.clone().resolve().unwrap();
-        let law = exp.landscape.visit(law::Exact(&exp.init));
+        let law = exp.landscape.visit(law::Exact(&exp.init)).unwrap();
         assert!((series_scale(&law, &exp.plan) - 0.4).abs() < 1e-12);
         assert!(warnings(spec.clone(), false).is_empty());
         let momentum = Spec { optimizer: crate::optimizer::Optimizer::Momentum, beta: Some(0.9), ..spec };

@@ -46,7 +46,8 @@ fn measured_velocity(setup: &Spec, eta: f64, steps: usize, trials: u64) -> (f64,
 fn predicted_velocity(setup: &Spec, eta: f64, steps: usize) -> f64 {
     let z = |t: usize| {
         let exp = resolve(&Spec { eta, steps: Some(t), ..setup.clone() });
-        let p = resum::predict(&exp.landscape.visit(law::Exact(&exp.init)), &exp.plan, 3, Resum::Exact).unwrap();
+        let p =
+            resum::predict(&exp.landscape.visit(law::Exact(&exp.init)).unwrap(), &exp.plan, 3, Resum::Exact).unwrap();
         p.at(eta).3[2]
     };
     (z(steps) - z(steps / 2)) / (steps / 2) as f64
@@ -121,7 +122,7 @@ fn gauss_sgd_minus_sde_follows_orders_three_and_four() {
         });
         let out = common::run(&exp);
         let d = out.compare.expect("paired").1.test_loss_diff.summary();
-        let law = exp.landscape.visit(law::Exact(&exp.init));
+        let law = exp.landscape.visit(law::Exact(&exp.init)).unwrap();
         let difference = |order: usize| {
             let sgd = simsgd::theory::predict::predict(&law, &exp.plan, order).unwrap().at(eta).0;
             let sde = simsgd::theory::predict::predict(&law, exp.compare.as_ref().unwrap(), order).unwrap().at(eta).0;
@@ -147,7 +148,7 @@ fn corollary_4_epochs() {
     let (n, eta) = (10, 0.002);
     let setup = Spec { train_size: Some(n), ..Spec::new("shifting-valleys") };
     let exp = resolve(&setup);
-    let s = exp.landscape.visit(simsgd::theory::statistics::Exact(&exp.init));
+    let s = exp.landscape.visit(simsgd::theory::statistics::Exact(&exp.init)).unwrap();
     let one = prediction(&setup, 2);
     let one_order_4 = prediction(&setup, 4);
     for m in [2usize, 3, 5] {
@@ -168,7 +169,7 @@ fn corollary_4_epochs() {
     // the η² law, which it approaches as η → 0.
     for (eta, tolerance) in [(0.002, 0.05), (0.0002, 0.005)] {
         let exp = resolve(&Spec { epochs: Some(3), eta: eta / 3.0, ..setup.clone() });
-        let law = exp.landscape.visit(simsgd::theory::law::Exact(&exp.init));
+        let law = exp.landscape.visit(simsgd::theory::law::Exact(&exp.init)).unwrap();
         let p = simsgd::theory::predict::predict(&law, &exp.plan, 3).unwrap();
         let c = simsgd::theory::corollary::corollaries(&s, &exp.plan, &p, |plan| {
             simsgd::theory::predict::predict(&law, plan, 3)
@@ -235,7 +236,7 @@ fn corollary_1_is_the_engines_velocity() {
     use simsgd::theory::corollary::valley_drift;
     let archimedes = Spec::new("archimedes");
     let exp = resolve(&archimedes);
-    let s = exp.landscape.visit(simsgd::theory::statistics::Exact(&exp.init));
+    let s = exp.landscape.visit(simsgd::theory::statistics::Exact(&exp.init)).unwrap();
     for eta in [0.02, 0.05, 0.1, 0.3] {
         for (setup, k, noise) in [
             (archimedes.clone(), 1u32, true),
@@ -250,14 +251,16 @@ fn corollary_1_is_the_engines_velocity() {
             assert!((c.leading[2] - leading).abs() <= 1e-12 * leading, "η = {eta} {optimizer}: {}", c.leading[2]);
             assert!(c.resummed[..2].iter().chain(&c.leading[..2]).all(|v| v.abs() < 1e-15), "{c:?}");
             let plan = resolve(&Spec { eta, steps: Some(100_000), ..setup }).plan;
-            let engine = resum::predict(&exp.landscape.visit(law::Exact(&exp.init)), &plan, 3, Resum::Exact).unwrap();
+            let engine =
+                resum::predict(&exp.landscape.visit(law::Exact(&exp.init)).unwrap(), &plan, 3, Resum::Exact).unwrap();
             let v = engine.velocity.unwrap();
             assert!((v[2] - want).abs() <= 1e-9 * want + 1e-15, "η = {eta} {optimizer}: engine {} vs {want}", v[2]);
         }
     }
     // Off the valley there is no stationary drift to speak of.
     let off = resolve(&Spec { init: Some(vec![0.3, 0.0, 0.0]), ..archimedes });
-    assert!(valley_drift(&off.landscape.visit(simsgd::theory::statistics::Exact(&off.init)), 0.1, 1, 1, true).is_none());
+    assert!(valley_drift(&off.landscape.visit(simsgd::theory::statistics::Exact(&off.init)).unwrap(), 0.1, 1, 1, true)
+        .is_none());
 }
 
 /// Corollary 2's T → ∞ limit: the gap of GD at the training minimum,
@@ -274,16 +277,16 @@ fn corollary_2_tic_limit_is_the_long_training_gap() {
             ..Spec::new("mean-estimation")
         };
         let exp = resolve(&setup);
-        let s = exp.landscape.visit(simsgd::theory::statistics::Exact(&exp.init));
+        let s = exp.landscape.visit(simsgd::theory::statistics::Exact(&exp.init)).unwrap();
         let tic = tic_gap(&s, 10).unwrap();
         assert!((tic - sd * sd / (h * 10.0)).abs() < 1e-12, "H = {h}: {tic}");
         let plan = resolve(&Spec { eta: 0.1, steps: Some(2000), ..setup }).plan;
-        let p = resum::predict(&exp.landscape.visit(law::Exact(&exp.init)), &plan, 2, Resum::Exact).unwrap();
+        let p = resum::predict(&exp.landscape.visit(law::Exact(&exp.init)).unwrap(), &plan, 2, Resum::Exact).unwrap();
         let gap = p.at(0.1).2;
         assert!((gap - tic).abs() < 1e-9 * tic, "H = {h}: re-summed gap {gap} vs TIC {tic}");
     }
     let off = resolve(&Spec { init: Some(vec![1.0]), ..Spec::new("mean-estimation") });
-    assert!(tic_gap(&off.landscape.visit(simsgd::theory::statistics::Exact(&off.init)), 10).is_none());
+    assert!(tic_gap(&off.landscape.visit(simsgd::theory::statistics::Exact(&off.init)).unwrap(), 10).is_none());
 }
 
 /// Momentum's effective rate (docs/THEORY.md): at first order momentum at η
@@ -308,8 +311,8 @@ fn momentum_effective_rate() {
     ];
     for (setup, exact) in cases {
         let exp = resolve(&Spec { optimizer: Optimizer::Momentum, beta: Some(0.5), eta: 0.01, ..setup });
-        let law = exp.landscape.visit(law::Exact(&exp.init));
-        let s = exp.landscape.visit(simsgd::theory::statistics::Exact(&exp.init));
+        let law = exp.landscape.visit(law::Exact(&exp.init)).unwrap();
+        let s = exp.landscape.visit(simsgd::theory::statistics::Exact(&exp.init)).unwrap();
         let p = simsgd::theory::predict::predict(&law, &exp.plan, 3).unwrap();
         let c = simsgd::theory::corollary::corollaries(&s, &exp.plan, &p, |plan| {
             simsgd::theory::predict::predict(&law, plan, 3)

@@ -172,7 +172,8 @@ fn every_function() -> Spec {
                 + d*(a - b)^3/(1 + z^2) + z^-2*0 + pi*e*x*b";
     let weights: Vec<String> = ["a", "b", "z"].map(String::from).to_vec();
     let params = vec![("c".to_string(), 0.7), ("d".to_string(), -0.4)];
-    let def = simsgd::landscape::formula::Definition::inline(loss, &weights, &params);
+    let def =
+        simsgd::landscape::formula::Definition::inline(loss, &weights, &params, simsgd::data_law::DataLaw::Normal);
     Spec { params, init: Some(vec![0.3, -0.2, 0.5]), eta: 0.01, seed: 5, ..Spec::on_formula(def) }
 }
 
@@ -203,6 +204,33 @@ fn formulas_run_the_builtins_trials_on_the_gpu() {
             ..every_function()
         };
         assert_trials_match(&gpu, &spec, 0..300);
+    }
+}
+
+/// Formula landscapes under each data law (uniform, Rademacher, Student-t:
+/// the device's `data4` against `DataLaw::sample`, the law's rule in the
+/// test loss and the SDE's covariance) run the CPU's trials on the GPU, on
+/// every grid of the formula tests.
+#[test]
+fn data_laws_run_the_cpus_trials_on_the_gpu() {
+    let Some(gpu) = gpu() else { return };
+    for (law, _, _) in crate::laws::LAWS {
+        for grid in crate::formulas::grids() {
+            let base = crate::laws::product(law, 0.1, 10, 1);
+            let spec = Spec {
+                steps: grid.steps,
+                train_size: grid.train_size,
+                batch: grid.batch,
+                epochs: grid.epochs,
+                shuffle: grid.shuffle,
+                optimizer: grid.optimizer,
+                substeps: grid.substeps,
+                beta: grid.beta,
+                lambda: grid.lambda,
+                ..base
+            };
+            assert_trials_match(&gpu, &spec, 0..300);
+        }
     }
 }
 

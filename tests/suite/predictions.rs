@@ -217,7 +217,7 @@ fn seed_000_second_order_claims() {
         let t = 10.0;
         let spec = Spec { init: Some(init.to_vec()), steps: Some(10), ..Spec::new(name) };
         let exp = resolve(&spec);
-        let s = exp.landscape.visit(statistics::Exact(&exp.init));
+        let s = exp.landscape.visit(statistics::Exact(&exp.init)).unwrap();
         let (int, tem, per) = (s.named.INT, s.named.TEM, s.named.PER);
         let ghg: f64 = (0..2).map(|a| (0..2).map(|b| s.g[a] * s.h[a][b] * s.g[b]).sum::<f64>()).sum();
         let pas = 2.0 * ghg;

@@ -14,7 +14,7 @@ use simsgd::theory::resum::{self, Resum};
 
 fn resummed(spec: &Spec, order: usize, mode: Resum) -> Prediction {
     let exp = resolve(spec);
-    resum::predict(&exp.landscape.visit(law::Exact(&exp.init)), &exp.plan, order, mode).expect("supported")
+    resum::predict(&exp.landscape.visit(law::Exact(&exp.init)).unwrap(), &exp.plan, order, mode).expect("supported")
 }
 
 /// Mean Estimation is quadratic with additive noise, so θ_T is its order-1
@@ -108,7 +108,7 @@ fn integrals_approach_the_sums() {
 #[test]
 fn batched_grids_are_refused() {
     let exp = resolve(&Spec { train_size: Some(10), batch: Some(2), epochs: Some(1), ..Spec::new("archimedes") });
-    let law = exp.landscape.visit(law::Exact(&exp.init));
+    let law = exp.landscape.visit(law::Exact(&exp.init)).unwrap();
     assert!(resum::predict(&law, &exp.plan, 2, Resum::Exact).is_err());
     assert!(predict::predict(&law, &exp.plan, 2).is_ok());
 }

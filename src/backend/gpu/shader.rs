@@ -135,10 +135,11 @@ pub fn landscape<L: Landscape<D>, const D: usize>(l: &L) -> String {
 }
 
 /// Everything of a landscape's own in its kernels: the generated prelude
-/// ([`landscape`]) and its WGSL. Two landscapes with the same source share
-/// compiled kernels (`super::simulate`'s cache) and may run fused.
+/// ([`landscape`]), its WGSL and its training points' law (`data4`,
+/// `crate::data_law`). Two landscapes with the same source share compiled
+/// kernels (`super::simulate`'s cache) and may run fused.
 pub fn landscape_source<L: Landscape<D>, const D: usize>(l: &L) -> String {
-    [landscape(l).as_str(), &l.wgsl()].join("\n")
+    [landscape(l).as_str(), &l.wgsl(), &l.law().wgsl()].join("\n")
 }
 
 /// The trajectory kernels of a landscape whose [`landscape_source`] is `own`.
@@ -159,7 +160,7 @@ pub fn probe(multiply: Multiply) -> String {
 
 /// The derivatives probe of a landscape: its WGSL `grad` and `hess` at given points.
 pub fn derivatives<L: Landscape<D>, const D: usize>(l: &L) -> String {
-    [&constants(), MATH, &landscape_source(l), DERIVATIVES].join("\n")
+    [&constants(), MATH, &landscape(l), &l.wgsl(), DERIVATIVES].join("\n")
 }
 
 #[cfg(test)]

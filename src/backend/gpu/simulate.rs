@@ -156,14 +156,16 @@ impl Kernels {
 
 /// How the device forms the train loss, as (`by_weights`, `presummed`):
 /// from the Lagrange sums (shaders/simulate.wgsl's `lagrange`) on a rule of
-/// at most four nodes (one vec4 of sums per trial) rather than by replaying
+/// at most four nodes (one vec4 of sums per trial) where they are exact
+/// (`lagrange`: `Landscape::lagrange_train_loss`) rather than by replaying
 /// the training set. The sums are taken by `init` over the whole training
 /// set (`presummed`) where a learning curve needs the train loss at every
 /// record, else during epoch 0 on grids that take steps (T = E·N/B > 0, so
 /// epoch 0 visits every point).
-fn train_loss_mode(plan: &Plan, nodes: usize, record: bool) -> (u32, u32) {
-    let presummed = record && nodes <= 4;
-    let by_weights = presummed || (plan.dynamics() == Dynamics::Discrete && plan.steps() > 0 && nodes <= 4);
+fn train_loss_mode(plan: &Plan, nodes: usize, lagrange: bool, record: bool) -> (u32, u32) {
+    let weights = lagrange && nodes <= 4;
+    let presummed = record && weights;
+    let by_weights = presummed || (plan.dynamics() == Dynamics::Discrete && plan.steps() > 0 && weights);
     (by_weights as u32, presummed as u32)
 }
 
@@ -320,7 +322,8 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
             Schedule::Inverse { tau } => (3, 1, tau as f32),
         };
         let records = record && !m.exp.record_steps().is_empty();
-        let (by_weights, presummed) = train_loss_mode(m.plan, rule.nodes.len(), records);
+        let (by_weights, presummed) =
+            train_loss_mode(m.plan, rule.nodes.len(), m.landscape.lagrange_train_loss(), records);
         Config {
             seed: key(m.exp.seed),
             trials: (trials.end - trials.start) as u32,

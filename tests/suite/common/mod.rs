@@ -27,7 +27,7 @@ pub fn resolve(spec: &Spec) -> Experiment {
 /// `simsgd predict --order ORDER` makes it.
 pub fn prediction(spec: &Spec, order: usize) -> Prediction {
     let exp = resolve(spec);
-    predict::predict(&exp.landscape.visit(law::Exact(&exp.init)), &exp.plan, order).expect("a supported order")
+    predict::predict(&exp.landscape.visit(law::Exact(&exp.init)).unwrap(), &exp.plan, order).expect("a supported order")
 }
 
 /// Asserts that coefficients agree to 1e-9 relative (a coefficient that
