@@ -324,7 +324,7 @@ fn lagrange(x: f32) -> vec4<f32> {
 
 // A grid in the identity order, steps t0 .. t1 of trial `trial` from `th`
 // (and theta_(t0-1) in `prev`, for momentum; see `descend`): the training
-// points are read in order, a Philox block (four normals) at a time and
+// points are read in order, a block of four (`data4`) at a time and
 // unconditionally, each point's gradient added to its step's batch.
 // (SIMD drivers such as llvmpipe execute an `if` whether or not a lane takes
 // it, so a per-point cache would cost a block per point.)

@@ -8,15 +8,18 @@
 //! # Samples
 //! Element `e` of a trial's [`Stream::Data`] (the layout of `crate::rng`):
 //! * normal: the normal element `e`, as for the built-ins;
-//! * uniform(a, b): word `e` gives u = (⌊w/2⁸⌋ + ½)·2⁻²⁴ and x = a + (b − a)u
-//!   (24 bits: an f32 holds u exactly, so both backends draw the same u);
+//! * uniform(a, b): word `e` gives u = (⌊w/2⁹⌋ + ½)·2⁻²³ and x = a + (b − a)u
+//!   (23 bits: an f32 holds u exactly, so both backends draw the same u);
 //! * rademacher: x = +1 where word `e`'s top bit is set, else −1;
 //! * student-t(ν): Bailey's polar method (Math. Comp. 62 (1994) 779–781). Pair
 //!   k of Philox counter (e mod 2³², trial, Data, 1 + k + ⌊e/2³²⌋·64) gives attempts from words
 //!   (0, 1) then (2, 3): A = 2⌊w₀/2⁸⌋ + 1 − 2²⁴, B likewise, accepted when
 //!   A² + B² ≤ 2⁴⁸ (an integer test, so both backends accept the same
 //!   attempt); then with U = A/2²⁴ and W = (A² + B²)/2⁴⁸,
-//!   x = U √(ν (W^(−2/ν) − 1) / W). Each attempt is accepted with probability
+//!   x = U √(ν (W^(−2/ν) − 1) / W), with W^(−2/ν) − 1 = expm1(−(2/ν) ln W)
+//!   and ln W = log1p(−(1 − W)), 1 − W exact in integers (on the device, short
+//!   series where the arguments are small: f32 keeps its relative precision
+//!   for any ν). Each attempt is accepted with probability
 //!   π/4; after [`ATTEMPT_PAIRS`] pairs (a chance below 10⁻⁸⁰) x = 0.
 //!
 //! # Rules
@@ -211,7 +214,7 @@ impl DataLaw {
     pub fn sample(&self, seed: u64, trial: u64, e: u64) -> f64 {
         match *self {
             DataLaw::Normal => rng::normal(seed, trial, Stream::Data, e),
-            DataLaw::Uniform { lo, hi } => lo + (hi - lo) * unit24(rng::word(seed, trial, Stream::Data, e)),
+            DataLaw::Uniform { lo, hi } => lo + (hi - lo) * unit23(rng::word(seed, trial, Stream::Data, e)),
             DataLaw::Rademacher => sign(rng::word(seed, trial, Stream::Data, e)),
             DataLaw::StudentT { nu } => student_t(seed, trial, e, nu),
         }
@@ -238,7 +241,7 @@ impl DataLaw {
         let body = match *self {
             DataLaw::Normal => format!("    return normals4({words});"),
             DataLaw::Uniform { lo, hi } => format!(
-                "    let u = (vec4<f32>({words} >> vec4<u32>(8u)) + 0.5) * 5.9604645e-8;\n    return {} + {} * u;",
+                "    let u = (vec4<f32>({words} >> vec4<u32>(9u)) + 0.5) * 1.1920929e-7;\n    return {} + {} * u;",
                 literal(lo),
                 literal(hi - lo)
             ),
@@ -279,7 +282,13 @@ fn student_t(trial: u32, e: u32) -> f32 {
             if (hi < 65536u || (hi == 65536u && lo == 0u)) {
                 let u = f32(a) * 5.9604645e-8;
                 let s = (f32(hi) * 4294967296.0 + f32(lo)) * 3.5527137e-15;
-                return u * sqrt(NU * (exp(-2.0 / NU * log(s)) - 1.0) / s);
+                // 1 - W = (2^48 - A^2 - C^2) / 2^48, exact in integers.
+                let dh = 65536u - hi - select(0u, 1u, lo != 0u);
+                let d = (f32(dh) * 4294967296.0 + f32(0u - lo)) * 3.5527137e-15;
+                let ln_w = select(log(s), -d * (1.0 + d * (0.5 + d * (0.33333334 + d * 0.25))), d < 0.01);
+                let y = -2.0 / NU * ln_w;
+                let m = select(exp(y) - 1.0, y * (1.0 + y * (0.5 + y * (0.16666667 + y * 0.041666668))), y < 0.01);
+                return u * sqrt(NU * m / s);
             }
         }
     }
@@ -291,9 +300,9 @@ fn literal(v: f64) -> String {
     format!("f32({:?})", v as f32)
 }
 
-/// u = (⌊w/2⁸⌋ + ½)·2⁻²⁴ in (0, 1).
-fn unit24(w: u32) -> f64 {
-    ((w >> 8) as f64 + 0.5) * (1.0 / 16_777_216.0)
+/// u = (⌊w/2⁹⌋ + ½)·2⁻²³ in (0, 1).
+fn unit23(w: u32) -> f64 {
+    ((w >> 9) as f64 + 0.5) * (1.0 / 8_388_608.0)
 }
 
 /// ±1 from a word's top bit.
@@ -321,8 +330,9 @@ fn student_t(seed: u64, trial: u64, e: u64, nu: f64) -> f64 {
             let s = a * a + c * c;
             if s <= 1 << 48 {
                 let u = a as f64 / (1u64 << 24) as f64;
+                let ln_w = (-(((1i64 << 48) - s) as f64) / (1u64 << 48) as f64).ln_1p();
                 let s = s as f64 / (1u64 << 48) as f64;
-                return u * (nu * (-2.0 / nu * s.ln()).exp_m1() / s).sqrt();
+                return u * (nu * (-2.0 / nu * ln_w).exp_m1() / s).sqrt();
             }
         }
     }

@@ -3,9 +3,9 @@
 //! from the recurrence of its orthogonal polynomials (Golub–Welsch).
 //!
 //! With n nodes a rule is exact for polynomials of degree at most 2n - 1.
-//! Every landscape's per-sample loss is a polynomial in x (its `degree`), so
-//! its expectations, gradient covariance and higher statistics are exact to
-//! rounding with a few nodes.
+//! Where a landscape's per-sample loss is a polynomial in x (its `degree`;
+//! every built-in's), its expectations, gradient covariance and higher
+//! statistics are exact to rounding with a few nodes.
 
 use std::sync::OnceLock;
 

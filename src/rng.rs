@@ -14,7 +14,7 @@
 //!
 //! | stream | what element `e` is |
 //! | --- | --- |
-//! | [`Stream::Data`] | normal: training point `e` of the trial (scalar data) |
+//! | [`Stream::Data`] | training point `e` of the trial: normal `e` for x ~ N(0, 1); other laws (`crate::data_law`) from word `e` or, for Student-t, their own counters `(e, trial, stream, 1 + k)` |
 //! | [`Stream::Noise`] | normal: SDE noise, `e = (step * K + substep) * M + j` for quadrature node `j < M` |
 //! | [`Stream::Shuffle`] | word: `e = epoch * N + j`, the draw of Fisher–Yates position `j` |
 //! | [`Stream::Centres`] | word: coordinate `e = c * d + i` of class centre `c` (`crate::network`, data seed, trial slot 0) |

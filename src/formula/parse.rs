@@ -276,7 +276,7 @@ impl Parser<'_> {
             self.graph.num(std::f64::consts::E)
         } else if name.len() > 1 && name.starts_with('x') && name[1..].bytes().all(|b| b.is_ascii_digit()) {
             return Err(error(
-                format!("'{name}': vector samples are not supported yet; the sample is the scalar x ~ N(0, 1)"),
+                format!("'{name}': vector samples are not supported yet; the sample is the scalar x (its law: --law)"),
                 column,
             ));
         } else {

@@ -369,8 +369,8 @@ impl<const D: usize> Landscape<D> for Formula<D> {
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct FormulaArgs {
     /// A landscape from a formula: the per-sample loss l_x(θ) in the weights
-    /// of --weights, the parameters of --param and the sample x ~ N(0, 1)
-    /// (+ - * / ^, exp log sqrt sin cos tan tanh sinh cosh atan sigmoid
+    /// of --weights, the parameters of --param and the sample x (N(0, 1)
+    /// unless --law says otherwise) (+ - * / ^, exp log sqrt sin cos tan tanh sinh cosh atan sigmoid
     /// softplus log1p expm1, pi, e), e.g. '0.5*(h + x^2*exp(-h))'.
     #[arg(long, value_name = "FORMULA", requires = "weights", conflicts_with = "landscape_file")]
     pub loss: Option<String>,

@@ -1,12 +1,13 @@
 //! Loss landscapes: one definition per file, several consumers.
 //!
 //! A landscape is a distribution over per-sample losses `l_x(θ)`, x ~ N(0, 1)
-//! (seed 001, App. C.1). Each one is written once, generic over its number
+//! (seed 001, App. C.1; a formula may draw x from another law,
+//! `crate::data_law`). Each one is written once, generic over its number
 //! type ([`Landscape::loss`]); gradients, Hessians and third derivatives come
 //! from forward-mode automatic differentiation ([`derivatives`]), and the exact
 //! expectations (test loss, mean gradient, gradient covariance) from
-//! Gauss–Hermite quadrature, exact because every l_x is a polynomial in x
-//! ([`Landscape::degree`]). The hot loops use [`Landscape::grad`] (and
+//! Gauss quadrature, exact where l_x is a polynomial in x
+//! ([`Landscape::degree`]; every built-in's is). The hot loops use [`Landscape::grad`] (and
 //! [`Landscape::grad_lanes`], a block of trials at once), a hand-written
 //! gradient that a test pins to the automatic one.
 //!

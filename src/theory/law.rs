@@ -3,9 +3,10 @@
 //! over its partition's blocks, of the expectation of the block's tensors
 //! evaluated at one shared sample).
 //!
-//! For the built-in landscapes every ∇^k l_x(θ₀) is a polynomial in x, so the
-//! expectation of a product of up to `MAX_ORDER + 1` of them is exact on a
-//! Gauss–Hermite rule of enough nodes: the law stores each node's tensors
+//! Where l_x is a polynomial in x (every built-in) so is every ∇^k l_x(θ₀),
+//! and the expectation of a product of up to `MAX_ORDER + 1` of them is
+//! exact on the data law's Gauss rule of enough nodes (a loss that is not
+//! takes `THEORY_NODES`, not exactly): the law stores each node's tensors
 //! ∇⁰..∇⁴ (automatic differentiation) and weight.
 //!
 //! Three kinds of sample ([`Sampling`]) share the law:

@@ -1,7 +1,7 @@
 //! Landscape statistics at a point θ, the inputs of the perturbative theory
 //! (seed 001 §2 and App. A; seed 000 §1).
 //!
-//! With g = ∇l_x, h = ∇²l_x and j = ∇³l_x at θ, x ~ N(0, 1):
+//! With g = ∇l_x, h = ∇²l_x and j = ∇³l_x at θ, x from the landscape's law:
 //!
 //! | name | definition |
 //! | --- | --- |

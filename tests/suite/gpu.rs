@@ -11,6 +11,7 @@ use simsgd::backend::driver;
 use simsgd::backend::gpu::shader::Multiply;
 use simsgd::backend::gpu::{probe, Devices, Gpu, GpuSimulator};
 use simsgd::backend::Simulator;
+use simsgd::data_law::DataLaw;
 use simsgd::experiment::{Experiment, Spec};
 use simsgd::landscape::{derivatives, AnyLandscape, Landscape, Visitor};
 use simsgd::observables::Outcome;
@@ -207,16 +208,24 @@ fn formulas_run_the_builtins_trials_on_the_gpu() {
     }
 }
 
-/// Formula landscapes under each data law (uniform, Rademacher, Student-t:
-/// the device's `data4` against `DataLaw::sample`, the law's rule in the
-/// test loss and the SDE's covariance) run the CPU's trials on the GPU, on
-/// every grid of the formula tests.
+/// Formula landscapes under each data law (uniform, Rademacher, Student-t,
+/// also at ν = 10⁴ where f32 needs expm1 and log1p: the device's `data4`
+/// against `DataLaw::sample`, the law's rule in the test loss and the SDE's
+/// covariance), and a loss not polynomial in x (16 nodes, the train loss
+/// replayed), run the CPU's trials on the GPU, on every grid of the formula
+/// tests.
 #[test]
 fn data_laws_run_the_cpus_trials_on_the_gpu() {
     let Some(gpu) = gpu() else { return };
-    for (law, _, _) in crate::laws::LAWS {
+    let laws = crate::laws::LAWS.map(|(law, _, _)| crate::laws::product(law, 0.1, 10, 1));
+    let others = [
+        crate::laws::product(DataLaw::StudentT { nu: 1e4 }, 0.1, 10, 1),
+        crate::nonpolynomial::cosine(DataLaw::Normal, 0.1, 10, 1),
+        crate::nonpolynomial::cosine(DataLaw::Uniform { lo: -1.0, hi: 1.0 }, 0.1, 10, 1),
+    ];
+    for base in laws.into_iter().chain(others) {
         for grid in crate::formulas::grids() {
-            let base = crate::laws::product(law, 0.1, 10, 1);
+            let base = base.clone();
             let spec = Spec {
                 steps: grid.steps,
                 train_size: grid.train_size,
