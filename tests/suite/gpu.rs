@@ -194,17 +194,24 @@ fn formulas_run_the_builtins_trials_on_the_gpu() {
         }
     }
     for grid in &grids[..4] {
-        let spec = Spec {
-            steps: grid.steps,
-            train_size: grid.train_size,
-            batch: grid.batch,
-            epochs: grid.epochs,
-            shuffle: grid.shuffle,
-            optimizer: grid.optimizer,
-            substeps: grid.substeps,
-            ..every_function()
-        };
-        assert_trials_match(&gpu, &spec, 0..300);
+        assert_trials_match(&gpu, &on_grid(grid, every_function()), 0..300);
+    }
+}
+
+/// `base`'s landscape and settings on `grid`'s plan: its grid, optimizer,
+/// substeps, β and λ.
+fn on_grid(grid: &Spec, base: Spec) -> Spec {
+    Spec {
+        steps: grid.steps,
+        train_size: grid.train_size,
+        batch: grid.batch,
+        epochs: grid.epochs,
+        shuffle: grid.shuffle,
+        optimizer: grid.optimizer,
+        substeps: grid.substeps,
+        beta: grid.beta,
+        lambda: grid.lambda,
+        ..base
     }
 }
 
@@ -225,19 +232,7 @@ fn data_laws_run_the_cpus_trials_on_the_gpu() {
     ];
     for base in laws.into_iter().chain(others) {
         for grid in crate::formulas::grids() {
-            let base = base.clone();
-            let spec = Spec {
-                steps: grid.steps,
-                train_size: grid.train_size,
-                batch: grid.batch,
-                epochs: grid.epochs,
-                shuffle: grid.shuffle,
-                optimizer: grid.optimizer,
-                substeps: grid.substeps,
-                beta: grid.beta,
-                lambda: grid.lambda,
-                ..base
-            };
+            let spec = on_grid(&grid, base.clone());
             assert_trials_match(&gpu, &spec, 0..300);
         }
     }
