@@ -94,9 +94,10 @@ var<workgroup> wg_m2: array<vec4<f32>, WG>;
 var<workgroup> wg_mean2: array<vec4<f32>, WG>;
 var<workgroup> wg_m2b: array<vec4<f32>, WG>;
 
-// The four training points of the block last drawn for one trial: reading
+// The training points of the block last drawn for one trial: reading
 // points in order costs one block of the law's `data4` (one Philox block for
-// normal, uniform and Rademacher points) per four points.
+// normal, uniform and Rademacher points) per POINTS_PER_BLOCK points (four
+// scalars, or one vector sample).
 struct Points {
     block: u32, // NO_BLOCK before the first draw
     z: vec4<f32>,
@@ -110,13 +111,13 @@ fn fresh_points() -> Points {
 }
 
 // Training point e of `trial`, through the block cache `c`.
-fn point_at(c: ptr<function, Points>, trial: u32, e: u32) -> f32 {
-    let b = e >> 2u;
+fn point_at(c: ptr<function, Points>, trial: u32, e: u32) -> Point {
+    let b = e / POINTS_PER_BLOCK;
     if ((*c).block != b) {
         (*c).block = b;
         (*c).z = data4(trial, b);
     }
-    return pick((*c).z, e & 3u);
+    return point_of((*c).z, e % POINTS_PER_BLOCK);
 }
 
 // eta_t = eta s(t), the schedule of src/schedule.rs: constant; step,
@@ -138,12 +139,42 @@ fn eta_at(t: u32) -> f32 {
     }
 }
 
-fn node(j: u32) -> f32 {
+// Node j of the one-dimensional rule and its weight.
+fn node1(j: u32) -> f32 {
     return cfgs[pt].nodes[j >> 2u][j & 3u];
 }
 
-fn weight(j: u32) -> f32 {
+fn weight1(j: u32) -> f32 {
     return cfgs[pt].weights[j >> 2u][j & 3u];
+}
+
+// Point j of the rule: for a vector sample the tensor product of the
+// one-dimensional rule, coordinate c at node1((j / RULE_BASE^c) mod
+// RULE_BASE) (src/quadrature.rs's Cubature), its weight the product.
+fn node(j: u32) -> Point {
+    if (SAMPLE_DIM == 1u) {
+        return point_of(vec4<f32>(node1(j)), 0u);
+    }
+    var p = vec4<f32>(0.0);
+    var r = j;
+    for (var c = 0u; c < SAMPLE_DIM; c++) {
+        p[c] = node1(r % RULE_BASE);
+        r = r / RULE_BASE;
+    }
+    return point_of(p, 0u);
+}
+
+fn weight(j: u32) -> f32 {
+    if (SAMPLE_DIM == 1u) {
+        return weight1(j);
+    }
+    var w = 1.0;
+    var r = j;
+    for (var c = 0u; c < SAMPLE_DIM; c++) {
+        w *= weight1(r % RULE_BASE);
+        r = r / RULE_BASE;
+    }
+    return w;
 }
 
 fn test_loss(t: vec4<f32>) -> f32 {
@@ -198,7 +229,7 @@ fn gradient_point(th: vec4<f32>, prev: vec4<f32>) -> vec4<f32> {
 }
 
 // Adds the training point x to the batch's sums at the gradient point `at`.
-fn add_point(b: Batch, at: vec4<f32>, x: f32) -> Batch {
+fn add_point(b: Batch, at: vec4<f32>, x: Point) -> Batch {
     var out = b;
     out.g += grad(at, x);
     if (UPDATE == UPDATE_INVERSE_HESSIAN) {
@@ -309,12 +340,14 @@ fn pick(z: vec4<f32>, i: u32) -> f32 {
 // (M = RULE_LEN <= 4 where used; 0 beyond). Averaged over the training set
 // they are the weights that make sum_j w_j l(theta, node_j) its mean loss,
 // exactly, as l is a polynomial of degree < M in x (src/quadrature.rs).
-fn lagrange(x: f32) -> vec4<f32> {
+// Used for a scalar sample only (SAMPLE_DIM = 1, where Point is f32).
+fn lagrange(point: Point) -> vec4<f32> {
+    let x = vec4<f32>(point).x;
     var out = vec4<f32>(0.0);
     for (var j = 0u; j < min(RULE_LEN, 4u); j++) {
         var p = 1.0;
         for (var k = 0u; k < RULE_LEN; k++) {
-            let factor = (x - node(k)) / (node(j) - node(k));
+            let factor = (x - node1(k)) / (node1(j) - node1(k));
             p *= select(factor, 1.0, k == j);
         }
         out[j] = p;
@@ -324,7 +357,7 @@ fn lagrange(x: f32) -> vec4<f32> {
 
 // A grid in the identity order, steps t0 .. t1 of trial `trial` from `th`
 // (and theta_(t0-1) in `prev`, for momentum; see `descend`): the training
-// points are read in order, a block of four (`data4`) at a time and
+// points are read in order, a block (`data4`: POINTS_PER_BLOCK points) at a time and
 // unconditionally, each point's gradient added to its step's batch.
 // (SIMD drivers such as llvmpipe execute an `if` whether or not a lane takes
 // it, so a per-point cache would cost a block per point.)
@@ -349,10 +382,10 @@ fn identity_steps(trial: u32, t0: u32, t1: u32, start: Stepped) -> Stepped {
     var batch = empty_batch();
     var filled = 0u;
     while (t < t1) {
-        let z = data4(trial, e >> 2u);
-        let end = min((e | 3u) + 1u, n);
+        let z = data4(trial, e / POINTS_PER_BLOCK);
+        let end = min((e / POINTS_PER_BLOCK + 1u) * POINTS_PER_BLOCK, n);
         while (e < end && t < t1) {
-            let x = pick(z, e & 3u);
+            let x = point_of(z, e % POINTS_PER_BLOCK);
             batch = add_point(batch, at, x);
             if (cfgs[pt].by_weights != 0u && cfgs[pt].presummed == 0u && t < per) {
                 sums += lagrange(x);
@@ -423,10 +456,10 @@ fn continuous_step(trial: u32, t: u32, th: vec4<f32>) -> vec4<f32> {
 fn replayed_train_loss(trial: u32, th: vec4<f32>, count: u32) -> f32 {
     var sum = 0.0;
     var carry = 0.0;
-    for (var b = 0u; 4u * b < count; b++) {
+    for (var b = 0u; POINTS_PER_BLOCK * b < count; b++) {
         let z = data4(trial, b);
-        for (var i = 0u; i < min(4u, count - 4u * b); i++) {
-            let y = loss(th, pick(z, i)) - carry;
+        for (var i = 0u; i < min(POINTS_PER_BLOCK, count - POINTS_PER_BLOCK * b); i++) {
+            let y = loss(th, point_of(z, i)) - carry;
             let s = sum + y;
             carry = (s - sum) - y;
             sum = s;
@@ -529,10 +562,10 @@ fn init(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         flags[ln.local] = 0u;
         var sums = vec4<f32>(0.0);
         if (cfgs[pt].presummed != 0u) {
-            for (var b = 0u; 4u * b < cfgs[pt].n; b++) {
+            for (var b = 0u; POINTS_PER_BLOCK * b < cfgs[pt].n; b++) {
                 let z = data4(ln.trial, b);
-                for (var i = 0u; i < min(4u, cfgs[pt].n - 4u * b); i++) {
-                    sums += lagrange(pick(z, i));
+                for (var i = 0u; i < min(POINTS_PER_BLOCK, cfgs[pt].n - POINTS_PER_BLOCK * b); i++) {
+                    sums += lagrange(point_of(z, i));
                 }
             }
         }

@@ -22,6 +22,14 @@
 //!   for any ν). Each attempt is accepted with probability
 //!   π/4; after [`ATTEMPT_PAIRS`] pairs (a chance below 10⁻⁸⁰) x = 0.
 //!
+//! # Vector samples
+//! A formula writing x1..xk (k ≤ 4) draws k independent coordinates per
+//! point, each with the law: coordinate c of point i is element 4i + c
+//! ([`element`]; one Philox block a point, so the device reads a point with
+//! one `data4`). Their expectations use the product of the law's Gauss rule
+//! with itself ([`DataLaw::cubature_for`], `Cubature`), exact for a
+//! polynomial of that total degree.
+//!
 //! # Rules
 //! Gauss rules from the three-term recurrence p_{k+1} = x p_k − β_k p_{k−1}
 //! of each law's monic orthogonal polynomials (`Rule::symmetric`):
@@ -39,7 +47,8 @@
 //!   exists only for d < ν.
 
 use crate::error::{usage, Result};
-use crate::quadrature::{nodes_exact_for, Rule, MAX_NODES};
+use crate::landscape::limits::MAX_SAMPLE;
+use crate::quadrature::{nodes_exact_for, Cubature, Rule, MAX_NODES, MAX_POINTS};
 use crate::rng::{self, Stream};
 use std::sync::Mutex;
 
@@ -198,6 +207,38 @@ impl DataLaw {
         }
     }
 
+    /// [`DataLaw::rule_for`] for a sample of `dim` independent coordinates
+    /// (x1..x_dim, each with this law): its tensor product (`Cubature`).
+    /// Where the loss is not polynomial in x the rule keeps at most
+    /// [`MAX_POINTS`] points, the most nodes per coordinate that fit; a
+    /// polynomial's exact product rule beyond that is refused with the reason.
+    pub fn cubature_for(
+        &self,
+        degree: Option<usize>,
+        factors: usize,
+        dim: usize,
+        what: &str,
+    ) -> Result<&'static Cubature> {
+        let base = match degree {
+            Some(_) => self.rule_for(degree, factors, what)?,
+            None => {
+                let nodes = if factors <= 2 { SIMULATOR_NODES } else { THEORY_NODES };
+                self.gauss(per_coordinate(nodes, dim)).ok_or_else(|| {
+                    usage(format!("{what} needs a loss polynomial in x under x ~ {}", self.describe()))
+                })?
+            }
+        };
+        let points = base.nodes.len().checked_pow(dim as u32).unwrap_or(usize::MAX);
+        if points > MAX_POINTS {
+            return Err(usage(format!(
+                "{what} needs a rule of {}^{dim} = {points} points for a sample of {dim} coordinates (at most \
+                 {MAX_POINTS}); take fewer coordinates or a loss of lower degree in x",
+                base.nodes.len()
+            )));
+        }
+        Ok(Cubature::tensor(base, dim))
+    }
+
     /// Checks that the law has the moments of order `degree` that `what`
     /// needs, with one line saying why not.
     pub fn require_moments(&self, degree: usize, what: &str) -> Result<()> {
@@ -220,15 +261,23 @@ impl DataLaw {
         }
     }
 
-    /// Fills `out[i * LANES + l]` with training point `i` of trial `trial0 + l`
-    /// (structure of arrays, as `rng::fill_normals`).
-    pub fn fill<const LANES: usize>(&self, seed: u64, trial0: u64, out: &mut [f64]) {
-        if *self == DataLaw::Normal {
+    /// Training point `i` of trial `trial` for a sample of `dim` coordinates
+    /// ([`element`]), its coordinates first.
+    pub fn point(&self, seed: u64, trial: u64, i: usize, dim: usize) -> [f64; MAX_SAMPLE] {
+        std::array::from_fn(|c| if c < dim { self.sample(seed, trial, element(i, c, dim)) } else { 0.0 })
+    }
+
+    /// Fills `out[(i * dim + c) * LANES + l]` with coordinate c of training
+    /// point `i` of trial `trial0 + l` (structure of arrays, as
+    /// `rng::fill_normals`), for samples of `dim` coordinates ([`element`]).
+    pub fn fill<const LANES: usize>(&self, seed: u64, trial0: u64, dim: usize, out: &mut [f64]) {
+        if *self == DataLaw::Normal && dim == 1 {
             return rng::fill_normals::<LANES>(seed, trial0, Stream::Data, 0, out);
         }
-        for (i, row) in out.chunks_exact_mut(LANES).enumerate() {
+        for (r, row) in out.chunks_exact_mut(LANES).enumerate() {
+            let e = element(r / dim, r % dim, dim);
             for (l, x) in row.iter_mut().enumerate() {
-                *x = self.sample(seed, trial0 + l as u64, i as u64);
+                *x = self.sample(seed, trial0 + l as u64, e);
             }
         }
     }
@@ -259,6 +308,24 @@ impl DataLaw {
         };
         format!("{head}fn data4(trial: u32, b: u32) -> vec4<f32> {{\n{body}\n}}\n")
     }
+}
+
+/// The element of a trial's data stream that gives coordinate `c` of
+/// training point `i` of a sample of `dim` coordinates: element i for a
+/// scalar sample; element 4i + c for a vector (coordinate c of Philox block
+/// i, so that the device draws a point with one `data4`).
+pub fn element(i: usize, c: usize, dim: usize) -> u64 {
+    if dim == 1 {
+        i as u64
+    } else {
+        4 * i as u64 + c as u64
+    }
+}
+
+/// Nodes per coordinate of a product rule of at most [`MAX_POINTS`] points
+/// and at most `nodes` per coordinate.
+pub fn per_coordinate(nodes: usize, dim: usize) -> usize {
+    (1..=nodes).rev().find(|n| n.checked_pow(dim as u32).is_some_and(|p| p <= MAX_POINTS)).unwrap_or(1)
 }
 
 /// Bailey's polar method on the device (the module docs): `NU` and
@@ -468,10 +535,10 @@ mod tests {
     #[test]
     fn the_normal_law_is_the_built_ins_stream() {
         let mut out = vec![0.0; 5 * 8];
-        DataLaw::Normal.fill::<8>(4, 16, &mut out);
+        DataLaw::Normal.fill::<8>(4, 16, 1, &mut out);
         assert_eq!(out[3 * 8 + 2], rng::normal(4, 18, Stream::Data, 3));
         let mut t = vec![0.0; 5 * 8];
-        DataLaw::StudentT { nu: 4.0 }.fill::<8>(4, 16, &mut t);
+        DataLaw::StudentT { nu: 4.0 }.fill::<8>(4, 16, 1, &mut t);
         assert_eq!(t[3 * 8 + 2], DataLaw::StudentT { nu: 4.0 }.sample(4, 18, 3));
     }
 }

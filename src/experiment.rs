@@ -514,7 +514,7 @@ struct Nodes;
 impl Visitor for Nodes {
     type Output = usize;
     fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> usize {
-        l.rule().nodes.len()
+        l.rule().len()
     }
 }
 

@@ -7,7 +7,7 @@
 //! every built-in's), its expectations, gradient covariance and higher
 //! statistics are exact to rounding with a few nodes.
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 /// Most nodes a landscape's rule may have: the simulators keep one gradient
 /// per node in fixed-size arrays (CPU) and registers (GPU). The registry
@@ -160,6 +160,83 @@ impl Rule {
     }
 }
 
+/// Most points a [`Cubature`] may have: the theory evaluates every
+/// derivative tensor at each point, the simulators a gradient per point and
+/// step (SDE) and a loss per point and record.
+pub const MAX_POINTS: usize = 4096;
+
+/// A rule for a sample of `dim` independent coordinates, each with the law
+/// of the one-dimensional rule `base`: the tensor product of `base` with
+/// itself, n^dim points. A monomial ∏ x_c^{a_c} of total degree at most
+/// 2n − 1 has every a_c ≤ 2n − 1, so its expectation, a product of the
+/// coordinates' moments, is exact: the product rule is exact wherever
+/// `base` is, for polynomials of that total degree. Point j has coordinate c
+/// at `base.nodes[(j / n^c) mod n]` (the GPU decodes j the same way) and
+/// weight the product of those nodes' weights. With `dim` = 1 it is `base`.
+#[derive(Debug)]
+pub struct Cubature {
+    pub base: &'static Rule,
+    pub dim: usize,
+    /// Point j's coordinates at `points[j * dim ..][.. dim]`.
+    points: Vec<f64>,
+    pub weights: Vec<f64>,
+}
+
+impl Cubature {
+    /// The tensor product of `base` in `dim` ≥ 1 coordinates, computed once
+    /// per process (`base` is itself a cached rule).
+    pub fn tensor(base: &'static Rule, dim: usize) -> &'static Cubature {
+        static CACHE: Mutex<Vec<&'static Cubature>> = Mutex::new(Vec::new());
+        assert!(dim >= 1);
+        let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(&c) = cache.iter().find(|c| std::ptr::eq(c.base, base) && c.dim == dim) {
+            return c;
+        }
+        let n = base.nodes.len();
+        let len = n.pow(dim as u32);
+        let mut points = Vec::with_capacity(len * dim);
+        let mut weights = Vec::with_capacity(len);
+        for j in 0..len {
+            let mut w = 1.0;
+            for c in 0..dim {
+                let k = j / n.pow(c as u32) % n;
+                points.push(base.nodes[k]);
+                w *= base.weights[k];
+            }
+            weights.push(w);
+        }
+        let c: &'static Cubature = Box::leak(Box::new(Cubature { base, dim, points, weights }));
+        cache.push(c);
+        c
+    }
+
+    /// Number of points.
+    pub fn len(&self) -> usize {
+        self.weights.len()
+    }
+
+    /// Whether it has no points (never: a rule has a node).
+    pub fn is_empty(&self) -> bool {
+        self.weights.is_empty()
+    }
+
+    /// Point j's coordinates.
+    pub fn point(&self, j: usize) -> &[f64] {
+        &self.points[j * self.dim..(j + 1) * self.dim]
+    }
+
+    /// (point, weight) pairs.
+    pub fn iter(&self) -> impl Iterator<Item = (&[f64], f64)> + '_ {
+        self.points.chunks_exact(self.dim).zip(self.weights.iter().copied())
+    }
+
+    /// E f(x) under the product law, exact for polynomial f within the
+    /// base rule's degree.
+    pub fn expect<F: FnMut(&[f64]) -> f64>(&self, mut f: F) -> f64 {
+        self.iter().map(|(x, w)| w * f(x)).sum()
+    }
+}
+
 /// Weights w_j = (1/N) Σ_n ℓ_j(x_n) of the Lagrange basis ℓ_j on `nodes`:
 /// then (1/N) Σ_n p(x_n) = Σ_j w_j p(nodes_j) for every polynomial p of degree
 /// below `nodes.len()`. Used for train losses: p + 1 loss evaluations instead
@@ -244,5 +321,30 @@ mod tests {
             assert!(2 * q.nodes.len() > degree);
             assert_eq!(q.nodes.len(), nodes_exact_for(degree));
         }
+    }
+
+    /// The product of the 4-node Gauss–Hermite rule (exact to degree 7) in
+    /// three coordinates integrates every monomial x^a y^b z^c of total
+    /// degree ≤ 7 under N(0, I₃) exactly: E = m_a m_b m_c, m_k = (k − 1)!!
+    /// for even k, 0 for odd; and its point j decodes as the GPU's does.
+    #[test]
+    fn tensor_rules_integrate_product_moments() {
+        let q = Cubature::tensor(Rule::hermite_exact_for(7), 3);
+        assert_eq!((q.len(), q.dim), (64, 3));
+        assert!(std::ptr::eq(q, Cubature::tensor(Rule::hermite_exact_for(7), 3)), "cached");
+        let m = |k: u32| normal_moment(k);
+        for a in 0..=7u32 {
+            for b in 0..=7 - a {
+                for c in 0..=7 - a - b {
+                    let got = q.expect(|x| x[0].powi(a as i32) * x[1].powi(b as i32) * x[2].powi(c as i32));
+                    let want = m(a) * m(b) * m(c);
+                    assert!((got - want).abs() < 1e-12 * want.abs().max(1.0), "x^{a} y^{b} z^{c}: {got} vs {want}");
+                }
+            }
+        }
+        let n = q.base.nodes.len();
+        assert_eq!(q.point(1 + 2 * n + 3 * n * n), [q.base.nodes[1], q.base.nodes[2], q.base.nodes[3]]);
+        let one = Cubature::tensor(Rule::hermite_exact_for(7), 1);
+        assert_eq!((one.len(), &one.weights), (n, &q.base.weights));
     }
 }

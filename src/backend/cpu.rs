@@ -13,6 +13,7 @@ use crate::drift::DriftWindow;
 use crate::error::{usage, Error, Result};
 use crate::experiment::Experiment;
 use crate::landscape::derivatives::hessian;
+use crate::landscape::limits::MAX_SAMPLE;
 use crate::landscape::{Landscape, Visitor};
 use crate::linalg::solve;
 use crate::memory;
@@ -50,8 +51,9 @@ struct BlockResult<const D: usize> {
 /// Buffers reused from block to block.
 #[derive(Default)]
 struct Workspace {
-    /// Training points, `xs[n * LANES + lane]`.
-    xs: Vec<f64>,
+    /// Training points: coordinate c of point n of each lane at
+    /// `xs[n * k + c][lane]` (k the sample's coordinates).
+    xs: Vec<Lanes>,
     /// Per-lane visiting order of the current epoch, `order[lane * N + k]`.
     order: Vec<u32>,
     /// SDE increments of up to [`NOISE_SUBSTEPS`] substeps of one step,
@@ -68,6 +70,11 @@ fn within(x: f64, limit: f64) -> bool {
 
 fn lane_theta<const D: usize>(th: &[Lanes; D], lane: usize) -> [f64; D] {
     from_fn(|d| th[d][lane])
+}
+
+/// Training point `i` of one lane, its k coordinates first (`Workspace::xs`).
+fn lane_point(xs: &[Lanes], i: usize, k: usize, lane: usize) -> [f64; MAX_SAMPLE] {
+    from_fn(|c| if c < k { xs[i * k + c][lane] } else { 0.0 })
 }
 
 /// One step of the grid with the batch's summed gradient Σ ∇l_n (and
@@ -88,6 +95,7 @@ fn discrete_step<L: Landscape<D>, const D: usize>(
 ) {
     let grid = &plan.grid;
     let n = grid.train_size;
+    let k = l.sample_dim();
     let (epoch, positions) = grid.step(t);
     let at = match plan.update {
         Update::HeavyBall { beta, nesterov: true } if beta != 0.0 => {
@@ -98,9 +106,9 @@ fn discrete_step<L: Landscape<D>, const D: usize>(
     let curvature = matches!(plan.update, Update::InverseHessian { lambda } if lambda != 0.0);
     let mut acc = [[0.0; LANES]; D];
     let mut hess = [[[0.0; LANES]; D]; D];
-    // Adds the gradients (and Hessians) at the block's points `x`, one per
-    // lane, in position order per lane.
-    let mut add = |x: &Lanes| {
+    // Adds the gradients (and Hessians) at the block's points `x` (its k
+    // coordinates' rows), one per lane, in position order per lane.
+    let mut add = |x: &[Lanes]| {
         let g = l.grad_lanes(&at, x);
         for d in 0..D {
             for lane in 0..LANES {
@@ -109,7 +117,8 @@ fn discrete_step<L: Landscape<D>, const D: usize>(
         }
         if curvature {
             for lane in 0..LANES {
-                let h = hessian(l, lane_theta(&at, lane), x[lane]);
+                let point: [f64; MAX_SAMPLE] = from_fn(|c| x.get(c).map_or(0.0, |row| row[lane]));
+                let h = hessian(l, lane_theta(&at, lane), &point[..x.len()]);
                 for a in 0..D {
                     for b in 0..D {
                         hess[a][b][lane] += h[a][b];
@@ -125,13 +134,14 @@ fn discrete_step<L: Landscape<D>, const D: usize>(
             }
         }
         for p in positions {
-            let x: Lanes = from_fn(|lane| ws.xs[ws.order[lane * n + p] as usize * LANES + lane]);
-            add(&x);
+            let x: [Lanes; MAX_SAMPLE] = from_fn(|c| {
+                from_fn(|lane| if c < k { ws.xs[ws.order[lane * n + p] as usize * k + c][lane] } else { 0.0 })
+            });
+            add(&x[..k]);
         }
     } else {
         for p in positions {
-            let row: &Lanes = ws.xs[p * LANES..(p + 1) * LANES].try_into().unwrap();
-            add(row);
+            add(&ws.xs[p * k..(p + 1) * k]);
         }
     }
     let eta = plan.eta_at(t);
@@ -174,16 +184,18 @@ fn gdc_correction<L: Landscape<D>, const D: usize>(
     l: &L,
     eta: f64,
     n: usize,
-    xs: &[f64],
+    xs: &[Lanes],
     th: &[Lanes; D],
     acc: &mut [Lanes; D],
 ) {
+    let k = l.sample_dim();
     for lane in 0..LANES {
         let theta = lane_theta(th, lane);
         let mean: [f64; D] = from_fn(|d| acc[d][lane] / n as f64);
         let mut sum = [0.0; D];
         for p in 0..n {
-            let x = xs[p * LANES + lane];
+            let point = lane_point(xs, p, k, lane);
+            let x = &point[..k];
             let g = l.grad(theta, x);
             let h = hessian(l, theta, x);
             for a in 0..D {
@@ -213,14 +225,13 @@ fn continuous_step<L: Landscape<D>, const D: usize>(
 ) {
     let Dynamics::Continuous { substeps, noise } = plan.dynamics() else { unreachable!("a continuous plan") };
     let rule = l.rule();
-    let m = rule.nodes.len();
-    assert!(m <= MAX_NODES);
+    let m = rule.len();
     let k = substeps as usize;
     let eta = plan.eta_at(t);
     let h = eta / k as f64;
     let sigma = eta / ((k * plan.grid.batch) as f64).sqrt();
-    let root_w: [f64; MAX_NODES] = from_fn(|j| rule.weights.get(j).map_or(0.0, |w| w.sqrt()));
-    let mut g = [[0.0; D]; MAX_NODES];
+    let root_w: Vec<f64> = rule.weights.iter().map(|w| w.sqrt()).collect();
+    let mut g = vec![[0.0; D]; m];
     for s in 0..k {
         // Noise elements (t·K + s)·M + j, drawn NOISE_SUBSTEPS substeps at a time.
         let in_batch = s % NOISE_SUBSTEPS;
@@ -232,7 +243,7 @@ fn continuous_step<L: Landscape<D>, const D: usize>(
             let theta = lane_theta(th, lane);
             let mut mean = [0.0; D];
             for j in 0..m {
-                g[j] = l.grad(theta, rule.nodes[j]);
+                g[j] = l.grad(theta, rule.point(j));
                 for d in 0..D {
                     mean[d] += rule.weights[j] * g[j][d];
                 }
@@ -270,8 +281,9 @@ fn simulate_block<L: Landscape<D>, const D: usize>(
     ws: &mut Workspace,
 ) -> BlockResult<D> {
     let n = plan.grid.train_size;
-    ws.xs.resize(n * LANES, 0.0);
-    l.law().fill::<LANES>(exp.seed, trial0, &mut ws.xs);
+    let k = l.sample_dim();
+    ws.xs.resize(n * k, [0.0; LANES]);
+    l.law().fill::<LANES>(exp.seed, trial0, k, ws.xs.as_flattened_mut());
     if plan.grid.shuffle {
         ws.order.resize(n * LANES, 0);
     }
@@ -287,28 +299,31 @@ fn simulate_block<L: Landscape<D>, const D: usize>(
     // polynomial of that degree in x). Where it is not, the train loss
     // evaluates l_x at every training point.
     let rule = l.rule();
-    let m = rule.nodes.len();
-    assert!(m <= MAX_NODES);
+    let m = rule.len();
     let by_weights = l.lagrange_train_loss();
+    // A scalar sample's rule (by_weights): its points are the base nodes.
     let mut lagrange = [[0.0; MAX_NODES]; LANES];
     if by_weights {
+        assert!(k == 1 && m <= MAX_NODES);
         for (lane, w) in lagrange.iter_mut().enumerate() {
-            empirical_weights(&rule.nodes, (0..n).map(|i| ws.xs[i * LANES + lane]), &mut w[..m]);
+            empirical_weights(&rule.base.nodes, (0..n).map(|i| ws.xs[i][lane]), &mut w[..m]);
         }
     }
     // The training sets, kept for the train loss where it evaluates every point.
-    let xs: Vec<f64> = if by_weights { Vec::new() } else { ws.xs.clone() };
+    let xs: Vec<Lanes> = if by_weights { Vec::new() } else { ws.xs.clone() };
     let losses = |th: &[Lanes; D]| -> (Lanes, Lanes) {
         let (mut test, mut train) = ([0.0; LANES], [0.0; LANES]);
         for lane in 0..LANES {
             let theta = lane_theta(th, lane);
-            for j in 0..m {
-                let lj = l.loss(theta, rule.nodes[j]);
-                test[lane] += rule.weights[j] * lj;
-                train[lane] += lagrange[lane][j] * lj;
+            for (j, (x, w)) in rule.iter().enumerate() {
+                let lj = l.loss(theta, x);
+                test[lane] += w * lj;
+                if by_weights {
+                    train[lane] += lagrange[lane][j] * lj;
+                }
             }
             if !by_weights {
-                train[lane] = (0..n).map(|i| l.loss(theta, xs[i * LANES + lane])).sum::<f64>() / n as f64;
+                train[lane] = (0..n).map(|i| l.loss(theta, &lane_point(&xs, i, k, lane)[..k])).sum::<f64>() / n as f64;
             }
         }
         (test, train)

@@ -3,7 +3,7 @@
 //! difference.
 
 use super::theory::Options;
-use crate::data_law::THEORY_NODES;
+use crate::data_law::{per_coordinate, THEORY_NODES};
 use crate::error::Result;
 use crate::experiment::{Experiment, Spec};
 use crate::plan::Plan;
@@ -47,15 +47,16 @@ fn report(
     })
 }
 
-/// Nodes of the rule whose coefficients, beside the theory's rule's
-/// ([`THEORY_NODES`]), state the error of a loss not polynomial in x.
-const COARSE_NODES: usize = 3 * THEORY_NODES / 4;
-
 /// Where the theory's rule is not exact (a loss not polynomial in x): a line
 /// stating the coefficients' quadrature error, as their largest difference
-/// (relative to 1 + |c|) from those of a rule of [`COARSE_NODES`] nodes.
-fn quadrature(exp: &Experiment, plan: &Plan, p: &Prediction, options: Options) -> Result<Option<String>> {
-    let Some(coarse) = exp.landscape.visit(law::Coarse(&exp.init, COARSE_NODES)) else { return Ok(None) };
+/// (relative to 1 + |c|) from those of a rule of three quarters the nodes
+/// per coordinate of the sample.
+pub(crate) fn quadrature(exp: &Experiment, plan: &Plan, p: &Prediction, options: Options) -> Result<Option<String>> {
+    let description = exp.landscape.describe();
+    let k = description.sample_dim;
+    let fine = per_coordinate(THEORY_NODES, k);
+    let coarse_nodes = 3 * fine / 4;
+    let Some(coarse) = exp.landscape.visit(law::Coarse(&exp.init, coarse_nodes)) else { return Ok(None) };
     let q = options.predict_to(&coarse, plan, p.order)?;
     let pairs = |a: &Prediction| -> Vec<f64> {
         let mut v: Vec<f64> = a.test_loss.iter().chain(&a.train_loss).chain(&a.gen_gap).copied().collect();
@@ -64,9 +65,10 @@ fn quadrature(exp: &Experiment, plan: &Plan, p: &Prediction, options: Options) -
     };
     let change = pairs(p).iter().zip(pairs(&q)).map(|(a, b)| (a - b).abs() / (1.0 + a.abs())).fold(0.0, f64::max);
     Ok(Some(format!(
-        "l_x is not a polynomial in x: the coefficients come from a {THEORY_NODES}-node Gauss rule of x ~ {}, \
-         not exactly; they differ from a {COARSE_NODES}-node rule's by at most {change:.1e} (relative to 1 + |c|)",
-        exp.landscape.describe().law.describe()
+        "l_x is not a polynomial in x: the coefficients come from a {fine}-node Gauss rule{} of x ~ {}, not \
+         exactly; they differ from a {coarse_nodes}-node rule's by at most {change:.1e} (relative to 1 + |c|)",
+        description.per_coordinate(),
+        description.law.describe()
     )))
 }
 

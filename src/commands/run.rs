@@ -65,6 +65,9 @@ pub struct Sharding {
 pub struct Prepared {
     pub exp: Experiment,
     predictions: Option<(law::Law, Prediction, Option<Prediction>)>,
+    /// Where the predictions' rule is not exact, the line stating its error
+    /// (`super::predict::quadrature`).
+    quadrature: Option<String>,
     coords: Vec<(String, f64)>,
 }
 
@@ -74,17 +77,19 @@ pub fn prepare(points: Vec<Point>, options: &Options) -> Result<Vec<Prepared>> {
     let mut prepared = Vec::with_capacity(points.len());
     for point in points {
         let exp = point.spec.resolve()?;
-        let predictions = match &options.theory {
+        let (predictions, quadrature) = match &options.theory {
             Some(theory) => {
                 let law = exp.landscape.visit(law::Exact(&exp.init))?;
                 let plans: Vec<&Plan> = std::iter::once(&exp.plan).chain(&exp.compare).collect();
                 let mut p = theory.predict(&law, &plans)?;
                 let q = (p.len() > 1).then(|| p.remove(1));
-                Some((law, p.remove(0), q))
+                let p = p.remove(0);
+                let quadrature = super::predict::quadrature(&exp, &exp.plan, &p, *theory)?;
+                (Some((law, p, q)), quadrature)
             }
-            None => None,
+            None => (None, None),
         };
-        prepared.push(Prepared { exp, predictions, coords: point.coords });
+        prepared.push(Prepared { exp, predictions, quadrature, coords: point.coords });
     }
     Ok(prepared)
 }
@@ -246,8 +251,9 @@ pub fn report_all(
             base_seed,
             same_seed,
         });
-        if let Some((law, p, q)) = &p.predictions {
-            set_theory(&mut report, &exp, law, p, q.as_ref())?;
+        if let Some((law, prediction, q)) = &p.predictions {
+            set_theory(&mut report, &exp, law, prediction, q.as_ref())?;
+            report.warnings.extend(p.quadrature.clone());
         }
         reports.push(report);
     }

@@ -4,7 +4,7 @@
 use crate::error::{usage, Result};
 use crate::landscape::formula::Definition;
 use crate::landscape::AnyLandscape;
-use crate::report::stats::{Estimates, StatsReport};
+use crate::report::stats::{Estimates, Quadrature, StatsReport};
 use crate::theory::statistics;
 use std::sync::Arc;
 
@@ -48,10 +48,19 @@ pub fn stats(r: &Request) -> Result<StatsReport> {
         statistics::check_samples(e.samples)?;
     }
     let exact = landscape.visit(statistics::Exact(&theta))?;
+    let quadrature = landscape.visit(statistics::QuadratureError(&theta)).map(|(nodes, coarse, error)| Quadrature {
+        error,
+        note: format!(
+            "l_x is not a polynomial in x: the values come from a {nodes}-node Gauss rule{} of x ~ {}, not \
+                 exactly; they differ from a {coarse}-node rule's by at most {error:.1e} (relative to 1 + |value|)",
+            d.per_coordinate(),
+            d.law.describe()
+        ),
+    });
     let estimate = r.estimate.map(|Sampling { samples, seed }| Estimates {
         samples,
         seed,
         values: landscape.visit(statistics::Estimated { theta: &theta, samples, seed }),
     });
-    Ok(StatsReport { landscape: d.name, weights: d.weights, theta, exact, estimate })
+    Ok(StatsReport { landscape: d.name, weights: d.weights, theta, exact, estimate, quadrature })
 }

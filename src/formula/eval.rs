@@ -9,14 +9,14 @@ use num_dual::DualNum;
 use std::cell::RefCell;
 
 /// The tape's first output at (θ, parameters, x), over dual numbers.
-pub fn dual<T: DualNum<Primitive = f64> + Copy>(tape: &Tape, theta: &[T], params: &[f64], x: f64) -> T {
+pub fn dual<T: DualNum<Primitive = f64> + Copy>(tape: &Tape, theta: &[T], params: &[f64], x: &[f64]) -> T {
     let mut v: Vec<T> = Vec::with_capacity(tape.ops.len());
     for op in &tape.ops {
         let r = match *op {
             Node::Const(bits) => T::from(f64::from_bits(bits)),
             Node::Weight(i) => theta[i as usize],
             Node::Param(k) => T::from(params[k as usize]),
-            Node::X => T::from(x),
+            Node::X(c) => T::from(x[c as usize]),
             Node::Add(a, b) => v[a as usize] + v[b as usize],
             Node::Sub(a, b) => v[a as usize] - v[b as usize],
             Node::Mul(a, b) => v[a as usize] * v[b as usize],
@@ -60,8 +60,8 @@ thread_local! {
 }
 
 /// Every output of the tape for `W` trials at once: `theta[i][lane]`,
-/// `x[lane]`; `out[k][lane]` is output k.
-pub fn lanes<const W: usize>(tape: &Tape, theta: &[[f64; W]], params: &[f64], x: &[f64; W], out: &mut [[f64; W]]) {
+/// coordinate c of the sample `x[c][lane]`; `out[k][lane]` is output k.
+pub fn lanes<const W: usize>(tape: &Tape, theta: &[[f64; W]], params: &[f64], x: &[[f64; W]], out: &mut [[f64; W]]) {
     SLOTS.with_borrow_mut(|slots| {
         if slots.len() < tape.ops.len() * W {
             slots.resize(tape.ops.len() * W, 0.0);
@@ -74,7 +74,7 @@ pub fn lanes<const W: usize>(tape: &Tape, theta: &[[f64; W]], params: &[f64], x:
                 Node::Const(bits) => *r = [f64::from_bits(bits); W],
                 Node::Weight(i) => *r = theta[i as usize],
                 Node::Param(p) => *r = [params[p as usize]; W],
-                Node::X => *r = *x,
+                Node::X(c) => *r = x[c as usize],
                 Node::Add(a, b) => {
                     let (a, b) = (s(a), s(b));
                     for l in 0..W {
@@ -154,7 +154,7 @@ mod tests {
     #[test]
     fn lanes_and_duals_agree_with_the_closed_form() {
         let mut g = Graph::default();
-        let (h, w, x) = (g.weight(0).unwrap(), g.weight(1).unwrap(), g.x().unwrap());
+        let (h, w, x) = (g.weight(0).unwrap(), g.weight(1).unwrap(), g.x(0).unwrap());
         let x2 = g.powi(x, 2).unwrap();
         let mh = g.call(Function::Neg, h).unwrap();
         let e = g.call(Function::Exp, mh).unwrap();
@@ -175,12 +175,12 @@ mod tests {
         // sin(h) and cos(h) are partners: one sincos fills both.
         assert_eq!(tape.partner.iter().filter(|&&p| p != NO_PARTNER).count(), 2);
         let mut out = [[0.0; 4]; 2];
-        lanes::<4>(&tape, &[hs, ws], &[], &xs, &mut out);
+        lanes::<4>(&tape, &[hs, ws], &[], &[xs], &mut out);
         for k in 0..4 {
             let want = closed(hs[k], ws[k], xs[k]);
             assert!((out[0][k] - want).abs() < 1e-14, "{} vs {want}", out[0][k]);
             let t = [Dual64::from_re(hs[k]).derivative(), Dual64::from_re(ws[k])];
-            let dl = dual(&g.tape(&[l]), &t, &[], xs[k]);
+            let dl = dual(&g.tape(&[l]), &t, &[], &[xs[k]]);
             assert!((dl.re - want).abs() < 1e-14);
             assert!((dl.eps - out[1][k]).abs() < 1e-13, "∂h dual {} vs symbolic {}", dl.eps, out[1][k]);
         }

@@ -93,8 +93,9 @@ pub enum Node {
     Weight(u8),
     /// Parameter k.
     Param(u8),
-    /// The sample x.
-    X,
+    /// Coordinate c of the sample: x (c = 0) for a scalar sample, x1..x4
+    /// (c = 0..3) for a vector.
+    X(u8),
     Add(Id, Id),
     Sub(Id, Id),
     Mul(Id, Id),
@@ -162,8 +163,9 @@ impl Graph {
         self.intern(Node::Param(k as u8))
     }
 
-    pub fn x(&mut self) -> Built {
-        self.intern(Node::X)
+    /// Coordinate c of the sample.
+    pub fn x(&mut self, c: usize) -> Built {
+        self.intern(Node::X(c as u8))
     }
 
     fn is(&self, id: Id, value: f64) -> bool {
@@ -279,7 +281,7 @@ impl Graph {
             return Ok(d);
         }
         let d = match self.node(e) {
-            Node::Const(_) | Node::Param(_) | Node::X => self.num(0.0)?,
+            Node::Const(_) | Node::Param(_) | Node::X(_) => self.num(0.0)?,
             Node::Weight(j) => self.num(if j as usize == i { 1.0 } else { 0.0 })?,
             Node::Add(a, b) => {
                 let (da, db) = (self.derive(a, i, memo)?, self.derive(b, i, memo)?);
@@ -369,7 +371,7 @@ impl Graph {
         }
     }
 
-    /// The degree of e as a polynomial in x (its coefficients any functions
+    /// The total degree of e as a polynomial in the sample's coordinates (its coefficients any functions
     /// of the weights and parameters), or `None` where e is not a polynomial
     /// in x (x inside a function, a denominator or a negative power). An upper
     /// bound: cancellations the simplifier does not see are not found.
@@ -378,7 +380,7 @@ impl Graph {
         for id in 0..=e {
             let d = match self.node(id) {
                 Node::Const(_) | Node::Weight(_) | Node::Param(_) => Some(0),
-                Node::X => Some(1),
+                Node::X(_) => Some(1),
                 Node::Add(a, b) | Node::Sub(a, b) => deg[a as usize].zip(deg[b as usize]).map(|(p, q)| p.max(q)),
                 Node::Mul(a, b) => deg[a as usize].zip(deg[b as usize]).map(|(p, q)| p + q),
                 Node::Div(a, b) => deg[a as usize].filter(|_| deg[b as usize] == Some(0)),
@@ -400,7 +402,7 @@ impl Graph {
         let mut on = Vec::with_capacity(e as usize + 1);
         for id in 0..=e {
             let d = match self.node(id) {
-                n @ (Node::Const(_) | Node::Weight(_) | Node::Param(_) | Node::X) => leaf(n),
+                n @ (Node::Const(_) | Node::Weight(_) | Node::Param(_) | Node::X(_)) => leaf(n),
                 Node::Add(a, b) | Node::Sub(a, b) | Node::Mul(a, b) | Node::Div(a, b) => {
                     on[a as usize] || on[b as usize]
                 }
@@ -486,7 +488,7 @@ mod tests {
     #[test]
     fn equal_subexpressions_are_one_node_and_simplify() {
         let mut g = Graph::default();
-        let (h, x) = (g.weight(0).unwrap(), g.x().unwrap());
+        let (h, x) = (g.weight(0).unwrap(), g.x(0).unwrap());
         let a = g.mul(h, x).unwrap();
         let b = g.mul(x, h).unwrap();
         assert_eq!(a, b, "multiplication is commutative");
@@ -507,7 +509,7 @@ mod tests {
     #[test]
     fn degree_in_x_counts_powers_and_refuses_x_inside_functions() {
         let mut g = Graph::default();
-        let (h, x) = (g.weight(0).unwrap(), g.x().unwrap());
+        let (h, x) = (g.weight(0).unwrap(), g.x(0).unwrap());
         let x2 = g.powi(x, 2).unwrap();
         let e = g.call(Function::Exp, h).unwrap();
         let l = g.mul(x2, e).unwrap();
@@ -523,7 +525,7 @@ mod tests {
     #[test]
     fn the_tape_keeps_only_what_the_roots_need() {
         let mut g = Graph::default();
-        let (h, x) = (g.weight(0).unwrap(), g.x().unwrap());
+        let (h, x) = (g.weight(0).unwrap(), g.x(0).unwrap());
         let _unused = g.call(Function::Sin, x).unwrap();
         let e = g.call(Function::Exp, h).unwrap();
         let t = g.tape(&[e]);

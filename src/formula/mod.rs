@@ -37,6 +37,9 @@ pub struct Compiled {
     pub degree: Option<u32>,
     /// Whether l_x depends on x at all (where not, SGD has no noise).
     pub noisy: bool,
+    /// Coordinates of the sample: 1 for x, K for a formula whose highest
+    /// coordinate is xK.
+    pub sample_dim: usize,
     /// Whether l_x depends on each weight.
     pub uses: Vec<bool>,
     /// `loss`, `grad` and `hess` in WGSL.
@@ -60,10 +63,20 @@ pub fn compile(text: &str, weights: &[String], params: &[String]) -> Result<Comp
         }
     }
     let (loss_tape, grad_tape, hess_tape) = (g.tape(&[loss]), g.tape(&grad), g.tape(&hess));
-    let wgsl = wgsl::source(&loss_tape, &grad_tape, &hess_tape, weights.len(), params, text);
+    let sample_dim = loss_tape
+        .ops
+        .iter()
+        .filter_map(|op| match op {
+            graph::Node::X(c) => Some(*c as usize + 1),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(1);
+    let wgsl = wgsl::source(&loss_tape, &grad_tape, &hess_tape, weights.len(), params, sample_dim, text);
     Ok(Compiled {
         degree: g.degree_in_x(loss),
-        noisy: g.depends_on(loss, |n| n == graph::Node::X),
+        noisy: g.depends_on(loss, |n| matches!(n, graph::Node::X(_))),
+        sample_dim,
         uses: (0..weights.len()).map(|i| g.depends_on(loss, |n| n == graph::Node::Weight(i as u8))).collect(),
         loss: loss_tape,
         grad: grad_tape,
@@ -87,11 +100,11 @@ mod tests {
         assert!(c.noisy);
         let (h, x): (f64, f64) = (0.3, 1.7);
         let mut g = [[0.0; 1]];
-        eval::lanes::<1>(&c.grad, &[[h]], &[], &[x], &mut g);
+        eval::lanes::<1>(&c.grad, &[[h]], &[], &[[x]], &mut g);
         // ∂h = ½(1 − x² e^(−h)).
         assert!((g[0][0] - 0.5 * (1.0 - x * x * (-h).exp())).abs() < 1e-15);
         let mut hh = [[0.0; 1]];
-        eval::lanes::<1>(&c.hess, &[[h]], &[], &[x], &mut hh);
+        eval::lanes::<1>(&c.hess, &[[h]], &[], &[[x]], &mut hh);
         assert!((hh[0][0] - 0.5 * x * x * (-h).exp()).abs() < 1e-15);
         assert!(c.wgsl.contains("fn grad(t: vec4<f32>, x: f32) -> vec4<f32>"), "{}", c.wgsl);
     }
@@ -109,7 +122,7 @@ mod tests {
         let c = compile("u^2*v + x*v*z", &names(&["u", "v", "z"]), &[]).unwrap();
         let (u, v, z, x) = (1.5, -0.5, 2.0, 0.25);
         let mut h = [[0.0; 1]; 6];
-        eval::lanes::<1>(&c.hess, &[[u], [v], [z]], &[], &[x], &mut h);
+        eval::lanes::<1>(&c.hess, &[[u], [v], [z]], &[], &[[x]], &mut h);
         let want = [2.0 * v, 2.0 * u, 0.0, 0.0, x, 0.0];
         for k in 0..6 {
             assert_eq!(h[k][0], want[k], "entry {k}");

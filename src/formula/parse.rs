@@ -9,10 +9,12 @@
 //! atom    = number | name | name "(" sum ")" | "(" sum ")"
 //! ```
 //!
-//! Names are the weights, the parameters, the sample `x`, the constants `pi`
-//! and `e`, and the functions of [`Function::NAMED`].
+//! Names are the weights, the parameters, the sample (`x`, or its coordinates
+//! `x1`..`x4` for a vector sample), the constants `pi` and `e`, and the
+//! functions of [`Function::NAMED`].
 
 use crate::formula::graph::{Built, Function, Graph, Id, TooLarge};
+use crate::landscape::limits::MAX_SAMPLE;
 
 /// Longest formula accepted, in characters.
 pub const MAX_LENGTH: usize = 4096;
@@ -48,6 +50,9 @@ struct Parser<'a> {
     depth: usize,
     names: &'a Names<'a>,
     graph: &'a mut Graph,
+    /// How the sample was first written (`x`: scalar, `xK`: vector) and
+    /// where: the two may not mix.
+    sample: Option<(bool, usize)>,
 }
 
 fn error(message: impl Into<String>, column: usize) -> ParseError {
@@ -107,7 +112,7 @@ fn lex(text: &str) -> Result<Vec<(Token, usize)>, ParseError> {
 /// Parses `text` into `graph`: the node of the whole expression.
 pub fn parse(text: &str, names: &Names, graph: &mut Graph) -> Result<Id, ParseError> {
     let tokens = lex(text)?;
-    let mut p = Parser { tokens, at: 0, depth: 0, names, graph };
+    let mut p = Parser { tokens, at: 0, depth: 0, names, graph, sample: None };
     let e = p.sum()?;
     match p.peek() {
         Token::End => Ok(e),
@@ -268,22 +273,19 @@ impl Parser<'_> {
             self.graph.weight(i)
         } else if let Some(k) = self.names.params.iter().position(|p| p == name) {
             self.graph.param(k)
-        } else if name == "x" {
-            self.graph.x()
+        } else if let Some(coordinate) = sample_coordinate(name) {
+            let c = self.coordinate(name, coordinate, column)?;
+            self.graph.x(c)
         } else if name == "pi" {
             self.graph.num(std::f64::consts::PI)
         } else if name == "e" {
             self.graph.num(std::f64::consts::E)
-        } else if name.len() > 1 && name.starts_with('x') && name[1..].bytes().all(|b| b.is_ascii_digit()) {
-            return Err(error(
-                format!("'{name}': vector samples are not supported yet; the sample is the scalar x (its law: --law)"),
-                column,
-            ));
         } else {
             let list = |v: &[String]| if v.is_empty() { "none".to_string() } else { v.join(", ") };
             return Err(error(
                 format!(
-                    "unknown name '{name}' (weights: {}; parameters: {}; the sample: x; constants: pi, e)",
+                    "unknown name '{name}' (weights: {}; parameters: {}; the sample: x, or x1..x{MAX_SAMPLE}; \
+                     constants: pi, e)",
                     list(self.names.weights),
                     list(self.names.params)
                 ),
@@ -295,9 +297,54 @@ impl Parser<'_> {
 }
 
 /// Whether `name` can name a weight or parameter: an identifier that is not
-/// the sample, a constant or a function.
+/// the sample (x, or x followed by digits), a constant or a function.
 pub fn reserved(name: &str) -> bool {
-    name == "x" || name == "pi" || name == "e" || Function::by_name(name).is_some()
+    sample_coordinate(name).is_some() || name == "pi" || name == "e" || Function::by_name(name).is_some()
+}
+
+/// `x` (Some(None)), `xK` for digits K (Some(Some(K)), any K: the parser
+/// checks the range), or not the sample (None).
+fn sample_coordinate(name: &str) -> Option<Option<u64>> {
+    let digits = name.strip_prefix('x')?;
+    if digits.is_empty() {
+        return Some(None);
+    }
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(Some(digits.parse().unwrap_or(u64::MAX)))
+}
+
+impl Parser<'_> {
+    /// The sample coordinate `name` (`coordinate` from [`sample_coordinate`])
+    /// stands for: 0 for the scalar x, K − 1 for xK with 1 ≤ K ≤
+    /// [`MAX_SAMPLE`]; the scalar and the vector forms may not mix.
+    fn coordinate(&mut self, name: &str, coordinate: Option<u64>, column: usize) -> Result<usize, ParseError> {
+        let vector = coordinate.is_some();
+        match self.sample {
+            Some((first, at)) if first != vector => {
+                let other = if first { "x1..xk" } else { "x" };
+                return Err(error(
+                    format!(
+                        "'{name}': the sample is already written {other} (column {}); write it as x (a scalar) or \
+                         as x1..x{MAX_SAMPLE} (a vector), not both",
+                        at + 1
+                    ),
+                    column,
+                ));
+            }
+            Some(_) => {}
+            None => self.sample = Some((vector, column)),
+        }
+        match coordinate {
+            None => Ok(0),
+            Some(k) if (1..=MAX_SAMPLE as u64).contains(&k) => Ok(k as usize - 1),
+            Some(_) => Err(error(
+                format!("'{name}': a vector sample has coordinates x1..x{MAX_SAMPLE} (at most {MAX_SAMPLE})"),
+                column,
+            )),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -316,7 +363,7 @@ mod tests {
 
     #[test]
     fn errors_point_at_their_column() {
-        let cases: [(&str, usize, &str); 12] = [
+        let cases: [(&str, usize, &str); 14] = [
             ("0.5*(h + y)", 9, "unknown name 'y'"),
             ("0.5*(h + x", 4, "never closed"),
             ("h + * x", 4, "expected a number"),
@@ -327,7 +374,9 @@ mod tests {
             ("foo(h)", 0, "unknown function 'foo'"),
             ("exp h", 0, "exp is a function"),
             ("h + $", 4, "unexpected character '$'"),
-            ("x2*h", 0, "vector samples"),
+            ("x5*h", 0, "coordinates x1..x4"),
+            ("x0*h", 0, "coordinates x1..x4"),
+            ("x1*h + x", 7, "already written x1..xk (column 1)"),
             ("1e999*h", 0, "range of f32"),
         ];
         for (text, column, message) in cases {

@@ -5,9 +5,10 @@
 //! its hand-written gradient; its constants), which makes it a [`Landscape`].
 //! Also the exact expectations every landscape gets from quadrature.
 
-use super::limits::LANES;
+use super::limits::{LANES, MAX_SAMPLE};
 use crate::data_law::DataLaw;
-use crate::quadrature::{Rule, MAX_NODES};
+use crate::error::Result;
+use crate::quadrature::{Cubature, MAX_NODES};
 use num_dual::DualNum;
 use std::borrow::Cow;
 
@@ -49,6 +50,19 @@ pub struct Description {
     pub test_loss_floor: Option<f64>,
     /// [`Landscape::law`].
     pub law: DataLaw,
+    /// [`Landscape::sample_dim`].
+    pub sample_dim: usize,
+}
+
+impl Description {
+    /// How a rule's nodes count for its sample: "" for a scalar x, " per
+    /// coordinate of x1..xk" for a vector (the rule is their tensor product).
+    pub fn per_coordinate(&self) -> String {
+        match self.sample_dim {
+            1 => String::new(),
+            k => format!(" per coordinate of x1..x{k}"),
+        }
+    }
 }
 
 /// A landscape on `D`-dimensional weights, as generic code uses it: every
@@ -86,21 +100,24 @@ pub trait Landscape<const D: usize>: Clone + Send + Sync + 'static {
     /// known.
     fn test_loss_floor(&self) -> Option<f64>;
 
-    /// The per-sample loss l_x(θ), generic over the number type so that dual
-    /// numbers give its derivatives.
-    fn loss<T: DualNum<Primitive = f64> + Copy>(&self, theta: [T; D], x: f64) -> T;
+    /// The per-sample loss l_x(θ) at a training point x of
+    /// [`Landscape::sample_dim`] coordinates, generic over the number type so
+    /// that dual numbers give its derivatives.
+    fn loss<T: DualNum<Primitive = f64> + Copy>(&self, theta: [T; D], x: &[f64]) -> T;
 
     /// ∇l_x(θ), for the hot loops; pinned to automatic differentiation by tests.
-    fn grad(&self, theta: [f64; D], x: f64) -> [f64; D];
+    fn grad(&self, theta: [f64; D], x: &[f64]) -> [f64; D];
 
     /// ∇l_x(θ) for a block of [`LANES`] trials at once (structure of arrays:
-    /// `theta[d][lane]`, `x[lane]`), lane by lane through [`Landscape::grad`]
-    /// unless a landscape evaluates a whole block faster.
+    /// `theta[d][lane]`, coordinate c of each lane's point `x[c][lane]`),
+    /// lane by lane through [`Landscape::grad`] unless a landscape evaluates
+    /// a whole block faster.
     #[inline(always)]
-    fn grad_lanes(&self, theta: &[[f64; LANES]; D], x: &[f64; LANES]) -> [[f64; LANES]; D] {
+    fn grad_lanes(&self, theta: &[[f64; LANES]; D], x: &[[f64; LANES]]) -> [[f64; LANES]; D] {
         let mut out = [[0.0; LANES]; D];
         for lane in 0..LANES {
-            let g = self.grad(std::array::from_fn(|d| theta[d][lane]), x[lane]);
+            let point: [f64; MAX_SAMPLE] = std::array::from_fn(|c| x.get(c).map_or(0.0, |row| row[lane]));
+            let g = self.grad(std::array::from_fn(|d| theta[d][lane]), &point[..x.len()]);
             for d in 0..D {
                 out[d][lane] = g[d];
             }
@@ -108,25 +125,38 @@ pub trait Landscape<const D: usize>: Clone + Send + Sync + 'static {
         out
     }
 
+    /// Coordinates of a training point x (1 to [`MAX_SAMPLE`]): independent,
+    /// each with the law [`Landscape::law`]. 1 unless a formula writes
+    /// x1..xk.
+    fn sample_dim(&self) -> usize {
+        1
+    }
+
     /// The law of a training point x: N(0, 1) unless a formula says otherwise.
     fn law(&self) -> DataLaw {
         DataLaw::Normal
     }
 
+    /// The rule for expectations of products of `factors` per-sample
+    /// quantities, over the sample's [`Landscape::sample_dim`] coordinates
+    /// (`DataLaw::cubature_for`; `what` names the consumer in its errors).
+    fn cubature(&self, factors: usize, what: &str) -> Result<&'static Cubature> {
+        self.law().cubature_for(self.degree(), factors, self.sample_dim(), what)
+    }
+
     /// The quadrature rule of l_x, ∇l_x and products of two gradients:
     /// exact for a loss polynomial in x (`DataLaw::rule_for`).
-    fn rule(&self) -> &'static Rule {
-        self.law()
-            .rule_for(self.degree(), 2, "the simulators")
+    fn rule(&self) -> &'static Cubature {
+        self.cubature(2, "the simulators")
             .expect("a landscape's law has the moments of twice its degree (checked when it is made)")
     }
 
     /// Whether the training-set mean of l_x is exact from the rule's nodes
-    /// (empirical Lagrange weights: l_x polynomial in x, or a Rademacher law
-    /// whose points are the nodes) rather than by evaluating l_x at every
-    /// point.
+    /// (empirical Lagrange weights: l_x polynomial in a scalar x, or a
+    /// Rademacher law whose points are the nodes) rather than by evaluating
+    /// l_x at every point.
     fn lagrange_train_loss(&self) -> bool {
-        self.law().exact(self.degree())
+        self.sample_dim() == 1 && self.law().exact(self.degree())
     }
 
     /// Where expectations are not exact (`DataLaw::exact`): the largest
@@ -140,8 +170,8 @@ pub trait Landscape<const D: usize>: Clone + Send + Sync + 'static {
             return None;
         }
         let rule = self.rule();
-        let coarse = law.gauss(3 * rule.nodes.len() / 4)?;
-        let stats = |rule: &Rule| {
+        let coarse = Cubature::tensor(law.gauss(3 * rule.base.nodes.len() / 4)?, self.sample_dim());
+        let stats = |rule: &Cubature| {
             let (g, c) = gradient_moments(rule, |x| self.grad(theta, x));
             let mut v = vec![rule.expect(|x| self.loss(theta, x))];
             v.extend(g);
@@ -160,7 +190,7 @@ pub trait Landscape<const D: usize>: Clone + Send + Sync + 'static {
     fn mean_gradient(&self, theta: [f64; D]) -> [f64; D] {
         let rule = self.rule();
         let mut g = [0.0; D];
-        for (&x, &w) in rule.nodes.iter().zip(&rule.weights) {
+        for (x, w) in rule.iter() {
             let gx = self.grad(theta, x);
             for d in 0..D {
                 g[d] += w * gx[d];
@@ -227,8 +257,8 @@ pub trait BuiltIn<const D: usize>: Clone + Send + Sync + 'static {
         None
     }
 
-    /// The per-sample loss l_x(θ), generic over the number type so that dual
-    /// numbers give its derivatives.
+    /// The per-sample loss l_x(θ) (x a scalar: a built-in's sample is),
+    /// generic over the number type so that dual numbers give its derivatives.
     fn loss<T: DualNum<Primitive = f64> + Copy>(&self, theta: [T; D], x: f64) -> T;
 
     /// ∇l_x(θ), hand-written for the hot loops with vectorisable arithmetic
@@ -262,6 +292,7 @@ impl<L: BuiltIn<D>, const D: usize> Landscape<D> for L {
             listed: L::LISTED,
             test_loss_floor: <L as BuiltIn<D>>::test_loss_floor(self),
             law: DataLaw::Normal,
+            sample_dim: 1,
         }
     }
 
@@ -286,34 +317,55 @@ impl<L: BuiltIn<D>, const D: usize> Landscape<D> for L {
     }
 
     #[inline(always)]
-    fn loss<T: DualNum<Primitive = f64> + Copy>(&self, theta: [T; D], x: f64) -> T {
-        <L as BuiltIn<D>>::loss(self, theta, x)
+    fn loss<T: DualNum<Primitive = f64> + Copy>(&self, theta: [T; D], x: &[f64]) -> T {
+        <L as BuiltIn<D>>::loss(self, theta, x[0])
     }
 
     #[inline(always)]
-    fn grad(&self, theta: [f64; D], x: f64) -> [f64; D] {
-        <L as BuiltIn<D>>::grad(self, theta, x)
+    fn grad(&self, theta: [f64; D], x: &[f64]) -> [f64; D] {
+        <L as BuiltIn<D>>::grad(self, theta, x[0])
+    }
+
+    /// Lane by lane through the hand-written scalar gradient.
+    #[inline(always)]
+    fn grad_lanes(&self, theta: &[[f64; LANES]; D], x: &[[f64; LANES]]) -> [[f64; LANES]; D] {
+        let x = &x[0];
+        let mut out = [[0.0; LANES]; D];
+        for lane in 0..LANES {
+            let g = <L as BuiltIn<D>>::grad(self, std::array::from_fn(|d| theta[d][lane]), x[lane]);
+            for d in 0..D {
+                out[d][lane] = g[d];
+            }
+        }
+        out
     }
 }
 
-/// Mean and covariance of a vector function of x under a quadrature rule of at
-/// most [`MAX_NODES`] nodes (no allocation: the SDE calls this every substep).
-pub fn gradient_moments<const D: usize>(rule: &Rule, mut g: impl FnMut(f64) -> [f64; D]) -> ([f64; D], [[f64; D]; D]) {
-    let m = rule.nodes.len();
-    assert!(m <= MAX_NODES, "quadrature rule too large");
+/// Mean and covariance of a vector function of x under a quadrature rule,
+/// in two passes (the covariance about the mean): the first [`MAX_NODES`]
+/// points' values kept on the stack (no allocation), any beyond (a product
+/// rule's) evaluated again in the second pass.
+pub fn gradient_moments<const D: usize>(
+    rule: &Cubature,
+    mut g: impl FnMut(&[f64]) -> [f64; D],
+) -> ([f64; D], [[f64; D]; D]) {
     let mut gs = [[0.0; D]; MAX_NODES];
     let mut mean = [0.0; D];
-    for k in 0..m {
-        gs[k] = g(rule.nodes[k]);
+    for (k, (x, w)) in rule.iter().enumerate() {
+        let gk = g(x);
+        if k < MAX_NODES {
+            gs[k] = gk;
+        }
         for d in 0..D {
-            mean[d] += rule.weights[k] * gs[k][d];
+            mean[d] += w * gk[d];
         }
     }
     let mut cov = [[0.0; D]; D];
-    for k in 0..m {
+    for (k, (x, w)) in rule.iter().enumerate() {
+        let gk = if k < MAX_NODES { gs[k] } else { g(x) };
         for i in 0..D {
             for j in 0..D {
-                cov[i][j] += rule.weights[k] * (gs[k][i] - mean[i]) * (gs[k][j] - mean[j]);
+                cov[i][j] += w * (gk[i] - mean[i]) * (gk[j] - mean[j]);
             }
         }
     }

@@ -11,7 +11,7 @@ fn lift<T, const D: usize>(theta: [f64; D], seed: impl Fn(usize, f64) -> T) -> [
 }
 
 /// ∇l_x(θ) by dual numbers.
-pub fn gradient<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D], x: f64) -> [f64; D] {
+pub fn gradient<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D], x: &[f64]) -> [f64; D] {
     std::array::from_fn(|i| {
         let t = lift(theta, |d, v| if d == i { Dual64::from_re(v).derivative() } else { Dual64::from_re(v) });
         l.loss(t, x).eps
@@ -19,7 +19,7 @@ pub fn gradient<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D], x: f64)
 }
 
 /// ∇²l_x(θ) by hyper-dual numbers.
-pub fn hessian<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D], x: f64) -> [[f64; D]; D] {
+pub fn hessian<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D], x: &[f64]) -> [[f64; D]; D] {
     std::array::from_fn(|i| {
         std::array::from_fn(|j| {
             let t = lift(theta, |d, v| {
@@ -38,7 +38,7 @@ pub fn hessian<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D], x: f64) 
 }
 
 /// The third derivative ∂³l_x/∂θ_i∂θ_j∂θ_k by hyper-hyper-dual numbers.
-pub fn third<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D], x: f64, [i, j, k]: [usize; 3]) -> f64 {
+pub fn third<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D], x: &[f64], [i, j, k]: [usize; 3]) -> f64 {
     let t = lift(theta, |d, v| {
         let mut h = HyperHyperDual64::from_re(v);
         if d == i {
@@ -57,7 +57,7 @@ pub fn third<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D], x: f64, [i
 
 /// The fourth derivative ∂⁴l_x/∂θ_i∂θ_j∂θ_k∂θ_m by hyper-dual numbers nested in
 /// hyper-dual numbers (the inner pair carries i, j; the outer pair k, m).
-pub fn fourth<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D], x: f64, [i, j, k, m]: [usize; 4]) -> f64 {
+pub fn fourth<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D], x: &[f64], [i, j, k, m]: [usize; 4]) -> f64 {
     let unit = |on: bool| if on { 1.0 } else { 0.0 };
     let t = lift(theta, |d, v| {
         let inner = HyperDual64::new(v, unit(d == i), unit(d == j), 0.0);

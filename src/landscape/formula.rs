@@ -15,7 +15,7 @@ use crate::data_law::DataLaw;
 use crate::error::{usage, Error, Result};
 use crate::formula::{compile, eval, parse, Compiled};
 use crate::landscape::definition::{Description, Landscape, Parameter};
-use crate::landscape::limits::{LANES, MAX_DIM, MAX_PARAMS};
+use crate::landscape::limits::{LANES, MAX_DIM, MAX_PARAMS, MAX_SAMPLE};
 use num_dual::DualNum;
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -251,8 +251,10 @@ impl Definition {
                 "{what}: the loss has degree {d} in x; at most {MAX_DEGREE} (the theory's quadrature rules)"
             ))),
             Some(d) => {
-                self.law.require_moments(
-                    2 * d as usize,
+                self.law.cubature_for(
+                    Some(d as usize),
+                    2,
+                    c.sample_dim,
                     &format!("{what}: a loss of degree {d} in x (its test loss and gradient covariance)"),
                 )?;
                 Ok(c)
@@ -298,9 +300,14 @@ impl<const D: usize> Landscape<D> for Formula<D> {
         let d = &self.definition;
         Description {
             name: d.name.clone(),
-            formula: match d.law {
-                DataLaw::Normal => format!("l_x({}) = {}", d.weights.join(","), d.loss),
-                law => format!("l_x({}) = {}, x ~ {}", d.weights.join(","), d.loss, law.describe()),
+            formula: {
+                let k = self.compiled.sample_dim;
+                let law = match (d.law, k) {
+                    (DataLaw::Normal, 1) => String::new(),
+                    (law, 1) => format!(", x ~ {}", law.describe()),
+                    (law, k) => format!(", x1..x{k} independent, each ~ {}", law.describe()),
+                };
+                format!("l_x({}) = {}{law}", d.weights.join(","), d.loss)
             },
             weights: d.weights.clone(),
             params: d
@@ -320,6 +327,7 @@ impl<const D: usize> Landscape<D> for Formula<D> {
             listed: false,
             test_loss_floor: None,
             law: d.law,
+            sample_dim: self.compiled.sample_dim,
         }
     }
 
@@ -347,17 +355,22 @@ impl<const D: usize> Landscape<D> for Formula<D> {
         None
     }
 
-    fn loss<T: DualNum<Primitive = f64> + Copy>(&self, theta: [T; D], x: f64) -> T {
+    fn loss<T: DualNum<Primitive = f64> + Copy>(&self, theta: [T; D], x: &[f64]) -> T {
         eval::dual(&self.compiled.loss, &theta, &self.values, x)
     }
 
-    fn grad(&self, theta: [f64; D], x: f64) -> [f64; D] {
+    fn grad(&self, theta: [f64; D], x: &[f64]) -> [f64; D] {
         let mut out = [[0.0; 1]; D];
-        eval::lanes::<1>(&self.compiled.grad, &theta.map(|t| [t]), &self.values, &[x], &mut out);
+        let x: [[f64; 1]; MAX_SAMPLE] = std::array::from_fn(|c| [x.get(c).copied().unwrap_or(0.0)]);
+        eval::lanes::<1>(&self.compiled.grad, &theta.map(|t| [t]), &self.values, &x, &mut out);
         out.map(|[g]| g)
     }
 
-    fn grad_lanes(&self, theta: &[[f64; LANES]; D], x: &[f64; LANES]) -> [[f64; LANES]; D] {
+    fn sample_dim(&self) -> usize {
+        self.compiled.sample_dim
+    }
+
+    fn grad_lanes(&self, theta: &[[f64; LANES]; D], x: &[[f64; LANES]]) -> [[f64; LANES]; D] {
         let mut out = [[0.0; LANES]; D];
         eval::lanes::<LANES>(&self.compiled.grad, theta, &self.values, x, &mut out);
         out
@@ -370,8 +383,9 @@ impl<const D: usize> Landscape<D> for Formula<D> {
 pub struct FormulaArgs {
     /// A landscape from a formula: the per-sample loss l_x(θ) in the weights
     /// of --weights, the parameters of --param and the sample x (N(0, 1)
-    /// unless --law says otherwise) (+ - * / ^, exp log sqrt sin cos tan tanh sinh cosh atan sigmoid
-    /// softplus log1p expm1, pi, e), e.g. '0.5*(h + x^2*exp(-h))'.
+    /// unless --law says otherwise; x1..x4 for a vector of independent
+    /// coordinates) (+ - * / ^, exp log sqrt sin cos tan tanh sinh cosh atan
+    /// sigmoid softplus log1p expm1, pi, e), e.g. '0.5*(h + x^2*exp(-h))'.
     #[arg(long, value_name = "FORMULA", requires = "weights", conflicts_with = "landscape_file")]
     pub loss: Option<String>,
     /// The weights of --loss, comma-separated (at most 3).
@@ -381,8 +395,9 @@ pub struct FormulaArgs {
     /// steps, law); examples in assets/landscapes/.
     #[arg(long, value_name = "FILE")]
     pub landscape_file: Option<PathBuf>,
-    /// The law of the sample x of --loss: normal [N(0, 1)], uniform [on
-    /// (-1, 1)], uniform(a,b), rademacher [±1] or student-t(nu).
+    /// The law of the sample x of --loss (of each coordinate of x1..x4):
+    /// normal [N(0, 1)], uniform [on (-1, 1)], uniform(a,b), rademacher [±1]
+    /// or student-t(nu).
     #[arg(long, value_name = "LAW", requires = "loss", value_parser = parse_law)]
     pub law: Option<DataLaw>,
 }

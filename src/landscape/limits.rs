@@ -11,6 +11,10 @@ pub const MAX_DIM: usize = 3;
 /// into `MAX_PARAMS / 4` `vec4<f32>`.
 pub const MAX_PARAMS: usize = 4;
 
+/// Most coordinates of a training point (x1..x4): on the GPU a vector sample
+/// is one `vec4<f32>`, drawn from one Philox block.
+pub const MAX_SAMPLE: usize = 4;
+
 /// Trials simulated together in one structure-of-arrays block by the CPU
 /// backend (`crate::backend::footprint::LANES`): the width of
 /// `Landscape::grad_lanes`.

@@ -9,7 +9,7 @@ pub mod predict;
 pub mod stats;
 pub mod table;
 
-use crate::data_law::{DataLaw, SIMULATOR_NODES};
+use crate::data_law::{per_coordinate, DataLaw, SIMULATOR_NODES};
 use crate::experiment::Experiment;
 use crate::observables::{Outcome, Tally};
 use crate::optimizer::{Optimizer, Update};
@@ -517,12 +517,14 @@ impl RunReport {
         let name = paired.as_ref().map_or(plan.optimizer.name().to_string(), |p| p.labels[0].clone());
         let mut warnings: Vec<String> = survivorship(&name, outcome.primary.diverged, exp.trials).into_iter().collect();
         if let Some(error) = exp.landscape.quadrature_error(&exp.init) {
+            let nodes = per_coordinate(SIMULATOR_NODES, d.sample_dim);
             warnings.push(format!(
-                "l_x is not a polynomial in x: test losses (and the SDE's noise) come from a {}-node Gauss rule \
-                 of x ~ {}, not exactly; at θ₀ its l, G and C differ from a {}-node rule's by at most {error:.1e}",
-                SIMULATOR_NODES,
+                "l_x is not a polynomial in x: test losses (and the SDE's noise) come from a {nodes}-node Gauss rule\
+                 {} of x ~ {}, not exactly; at θ₀ its l, G and C differ from a {}-node rule's by at most \
+                 {error:.1e}",
+                d.per_coordinate(),
                 d.law.describe(),
-                3 * SIMULATOR_NODES / 4
+                3 * nodes / 4
             ));
         }
         if let Some(p) = &paired {

@@ -15,6 +15,18 @@ pub struct StatsReport {
     pub exact: Statistics,
     /// The estimates from samples (`--estimate`).
     pub estimate: Option<Estimates>,
+    /// Where the values are not exact (a loss not polynomial in x).
+    pub quadrature: Option<Quadrature>,
+}
+
+/// The stated quadrature error of statistics that are not exact.
+#[derive(Clone, Debug)]
+pub struct Quadrature {
+    /// The largest change of a statistic, relative to 1 + |value|, from a
+    /// rule of three quarters the nodes.
+    pub error: f64,
+    /// The line saying so.
+    pub note: String,
 }
 
 /// Every statistic estimated from `samples` samples of the `seed` stream.
@@ -34,6 +46,8 @@ struct Json<'a> {
     estimate: Option<EstimatesJson<'a>>,
     exact: StatisticsJson<'a>,
     landscape: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quadrature_error: Option<f64>,
     theta: &'a [f64],
 }
 
@@ -109,6 +123,7 @@ impl StatsReport {
             }),
             exact: (&self.exact).into(),
             landscape: &self.landscape,
+            quadrature_error: self.quadrature.as_ref().map(|q| q.error),
             theta: &self.theta,
         }
     }
@@ -145,6 +160,9 @@ impl StatsReport {
                     e.samples, e.seed
                 );
             }
+        }
+        if let Some(q) = &self.quadrature {
+            let _ = writeln!(out, "  ({})", q.note);
         }
         out
     }

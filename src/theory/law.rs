@@ -19,7 +19,7 @@
 use crate::error::Result;
 use crate::landscape::derivatives::{fourth, gradient, hessian, third};
 use crate::landscape::{Landscape, Visitor};
-use crate::quadrature::Rule;
+use crate::quadrature::Cubature;
 
 /// Highest order of the diagram expansion implemented (any T: the embedding
 /// counts are closed forms); the law carries the tensors its diagrams use.
@@ -68,7 +68,7 @@ fn indices(d: usize, k: usize) -> Vec<Vec<usize>> {
 }
 
 /// ∇⁰..∇^MAX_DERIVATIVE of l_x at θ.
-fn tensors<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D], x: f64) -> Tensors {
+fn tensors<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D], x: &[f64]) -> Tensors {
     (0..=MAX_DERIVATIVE)
         .map(|k| {
             indices(D, k)
@@ -92,19 +92,14 @@ impl Law {
     /// error where the data law has no moments of that order (Student-t
     /// with small ν).
     pub fn exact<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D]) -> Result<Self> {
-        let rule = l.law().rule_for(
-            l.degree(),
-            MAX_ORDER + 1,
-            "the diagram expansion (products of five per-sample derivatives)",
-        )?;
+        let rule = l.cubature(MAX_ORDER + 1, "the diagram expansion (products of five per-sample derivatives)")?;
         Ok(Law::on_rule(l, theta, rule))
     }
 
     /// The law of `l` at θ on `rule` (exact where the rule integrates the
     /// products exactly).
-    pub fn on_rule<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D], rule: &Rule) -> Self {
-        let nodes: Vec<(f64, Tensors)> =
-            rule.nodes.iter().zip(&rule.weights).map(|(&x, &w)| (w, tensors(l, theta, x))).collect();
+    pub fn on_rule<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D], rule: &Cubature) -> Self {
+        let nodes: Vec<(f64, Tensors)> = rule.iter().map(|(x, w)| (w, tensors(l, theta, x))).collect();
         Law::with_centred_hessians(theta.to_vec(), D, nodes)
     }
 
@@ -200,8 +195,9 @@ impl Visitor for Exact<'_> {
 
 /// Where the law's rule is not exact (a loss not polynomial in x under a
 /// continuous data law, `DataLaw::exact`): the law at `theta` on the data
-/// law's rule of `nodes` nodes, whose predictions beside [`Exact`]'s state
-/// their quadrature error. `None` where the rule is exact.
+/// law's rule of `nodes` nodes per coordinate of the sample, whose
+/// predictions beside [`Exact`]'s state their quadrature error. `None` where
+/// the rule is exact.
 pub struct Coarse<'a>(pub &'a [f64], pub usize);
 
 impl Visitor for Coarse<'_> {
@@ -210,7 +206,7 @@ impl Visitor for Coarse<'_> {
         if l.law().exact(l.degree()) {
             return None;
         }
-        let rule = l.law().gauss(self.1)?;
+        let rule = Cubature::tensor(l.law().gauss(self.1)?, l.sample_dim());
         Some(Law::on_rule(l, self.0.try_into().expect("θ of the landscape's dimension"), rule))
     }
 }
@@ -227,7 +223,7 @@ mod tests {
     fn fourth_derivative_matches_finite_differences() {
         let l = Archimedes;
         let theta = [0.3, -0.2, 0.5];
-        let x = 0.7;
+        let x = &[0.7];
         let h = 1e-4;
         for i in indices(3, 4) {
             let mut up = theta;

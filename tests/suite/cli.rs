@@ -939,6 +939,45 @@ fn predict_prints_the_corollaries_that_apply() {
     assert!(text.contains("1. drift per step along the valley") && text.contains("5. test loss, SGD − SDE"), "{text}");
 }
 
+/// Where a loss is not polynomial in x, `stats` and `run --theory` state
+/// their rules' error as `predict` and `run` do (a number in the JSON, a
+/// line in the warnings); a polynomial's statistics carry none.
+#[test]
+fn stats_and_theory_state_their_quadrature_error() {
+    let cosine = ["--loss", "0.5*w^2 - w*cos(x)", "--weights", "w"];
+    let stats = |loss: &str| -> Value {
+        serde_json::from_str(&ok(&["stats", "--loss", loss, "--weights", "w", "--at", "1", "--json"])).unwrap()
+    };
+    let error = stats(cosine[1])["quadrature_error"].as_f64().expect("stated");
+    assert!(error < 1e-9, "{error}");
+    assert!(stats("0.5*w^2*x^2").get("quadrature_error").is_none());
+    let run = json(&[&cosine[..], &["--init", "1", "--trials", "1000", "--steps", "3", "--theory"]].concat());
+    let warnings: Vec<&str> = run["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    assert!(warnings.iter().any(|w| w.contains("the coefficients come from a 32-node Gauss rule")), "{warnings:?}");
+    assert!(
+        warnings.iter().any(|w| w.contains("test losses (and the SDE's noise) come from a 16-node")),
+        "{warnings:?}"
+    );
+}
+
+/// A landscape file's bad `law` is refused in one line naming the file, as
+/// `--law` is (the same parser): exit 2, nothing on stdout.
+#[test]
+fn a_landscape_files_bad_law_names_the_file() {
+    let dir = TempDir::new("bad-law");
+    let file = dir.path().join("bad.toml");
+    std::fs::write(&file, "name = \"bad\"\nweights = [\"w\"]\nloss = \"w*x\"\nlaw = \"cauchy\"\n").unwrap();
+    let path = file.to_str().unwrap();
+    let args = ["run", "--landscape-file", path, "--backend", "cpu", "-q"];
+    let out = simsgd(&args);
+    one_line_error(&args, &out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let want = format!(
+        "simsgd: error: {path}: law 'cauchy': expected normal, uniform, uniform(a,b), rademacher or student-t(nu)"
+    );
+    assert_eq!(stderr.trim_end(), want);
+}
+
 /// A formula's parse error (issue 19) is the one error line, then the
 /// formula and a caret under the column: three lines, exit 2.
 #[test]

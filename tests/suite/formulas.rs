@@ -49,6 +49,7 @@ fn formulas_have_the_builtins_derivatives() {
         for k in 0..6 {
             let theta: [f64; D] = std::array::from_fn(|d| init[d] + 0.37 * (k as f64 - 2.5) + 0.11 * d as f64);
             for x in [-1.9, -0.3, 0.0, 0.8, 2.4] {
+                let x: &[f64] = &[x];
                 out.push(l.loss(theta, x));
                 out.extend(derivatives::gradient(l, theta, x));
                 out.extend(derivatives::hessian(l, theta, x).into_iter().flatten());

@@ -126,17 +126,18 @@ fn landscape_derivatives_match_the_cpu() {
             let round = |v: f64| v as f32 as f64;
             let values = [-1.7, -0.45, 0.2, 0.9, 1.3];
             let xs = [-2.3, -0.6, 0.0, 0.35, 1.8];
-            let points: Vec<([f64; D], f64)> = (0..values.len() * xs.len() * 3)
+            let points: Vec<([f64; D], [f64; 4])> = (0..values.len() * xs.len() * 3)
                 .map(|k| {
                     let theta = std::array::from_fn(|d| round(values[(k + 2 * d) % values.len()]) * (1 + k % 3) as f64);
-                    (theta, round(xs[(k / 3) % xs.len()]))
+                    (theta, std::array::from_fn(|c| round(xs[(k / 3 + 2 * c) % xs.len()])))
                 })
                 .collect();
             let dev = probe::derivatives(self.0, l, &points).unwrap();
             for ((theta, x), got) in points.iter().zip(&dev) {
-                let (g, h) = (derivatives::gradient(l, *theta, *x), derivatives::hessian(l, *theta, *x));
+                let x = &x[..l.sample_dim()];
+                let (g, h) = (derivatives::gradient(l, *theta, x), derivatives::hessian(l, *theta, x));
                 let scale = 1.0 + g.iter().chain(h.iter().flatten()).fold(0.0f64, |m, v| m.max(v.abs()));
-                let at = format!("{} at θ = {theta:?}, x = {x}", self.1);
+                let at = format!("{} at θ = {theta:?}, x = {x:?}", self.1);
                 for a in 0..D {
                     assert!((got.grad[a] - g[a]).abs() <= 1e-5 * scale, "{at}: ∂{a} {} vs {}", got.grad[a], g[a]);
                     for b in 0..D {
@@ -157,6 +158,8 @@ fn landscape_derivatives_match_the_cpu() {
     let mut formulas: Vec<Spec> =
         crate::formulas::PAIRS.iter().map(|&(n, f)| crate::formulas::pair(n, f, &Spec::default()).1).collect();
     formulas.push(every_function());
+    formulas.push(crate::vectors::linear(DataLaw::Uniform { lo: -1.0, hi: 1.0 }, &[0.6, 0.0, 0.8], 0.1, 5, 1));
+    formulas.push(crate::vectors::cosine_of_sum());
     for spec in formulas {
         resolve(&spec).landscape.visit(Pin(gpu.device(), &spec.landscape));
     }
@@ -219,8 +222,9 @@ fn on_grid(grid: &Spec, base: Spec) -> Spec {
 /// also at ν = 10⁴ where f32 needs expm1 and log1p: the device's `data4`
 /// against `DataLaw::sample`, the law's rule in the test loss and the SDE's
 /// covariance), and a loss not polynomial in x (16 nodes, the train loss
-/// replayed), run the CPU's trials on the GPU, on every grid of the formula
-/// tests.
+/// replayed), and vector samples x1..xk (one `data4` block a point, product
+/// rules decoded on the device; polynomial and not), run the CPU's trials on
+/// the GPU, on every grid of the formula tests.
 #[test]
 fn data_laws_run_the_cpus_trials_on_the_gpu() {
     let Some(gpu) = gpu() else { return };
@@ -229,6 +233,9 @@ fn data_laws_run_the_cpus_trials_on_the_gpu() {
         crate::laws::product(DataLaw::StudentT { nu: 1e4 }, 0.1, 10, 1),
         crate::nonpolynomial::cosine(DataLaw::Normal, 0.1, 10, 1),
         crate::nonpolynomial::cosine(DataLaw::Uniform { lo: -1.0, hi: 1.0 }, 0.1, 10, 1),
+        crate::vectors::linear(DataLaw::Normal, &[0.6, 0.0, 0.8], 0.1, 10, 1),
+        crate::vectors::linear(DataLaw::StudentT { nu: 12.0 }, &[1.0, 0.0], 0.1, 10, 1),
+        crate::vectors::cosine_of_sum(),
     ];
     for base in laws.into_iter().chain(others) {
         for grid in crate::formulas::grids() {

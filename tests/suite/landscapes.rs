@@ -42,6 +42,7 @@ fn check_derivatives<L: Landscape<D>, const D: usize>(l: &L) {
     let h = 1e-5;
     for theta in points(l.init()) {
         for x in XS {
+            let x: &[f64] = &[x];
             let g = gradient(l, theta, x);
             let hot = l.grad(theta, x);
             let hess = hessian(l, theta, x);
@@ -135,7 +136,7 @@ impl Visitor for MonteCarlo {
             let mut mg = [Moments::default(); D];
             let mut mc = vec![vec![Moments::default(); D]; D];
             for e in 0..200_000 {
-                let x = rng::normal(11, p as u64, Stream::Data, e);
+                let x: &[f64] = &[rng::normal(11, p as u64, Stream::Data, e)];
                 ml.push(l.loss(theta, x));
                 let gx = l.grad(theta, x);
                 for i in 0..D {
@@ -270,7 +271,7 @@ fn seed_000_valley_of_death_test_loss_is_wrong() {
     let l = ValleyOfDeath;
     let mut m = Moments::default();
     for e in 0..400_000 {
-        m.push(l.loss([1.0, 1.0], rng::normal(5, 0, Stream::Data, e)));
+        m.push(l.loss([1.0, 1.0], &[rng::normal(5, 0, Stream::Data, e)]));
     }
     let s = m.summary();
     common::assert_within(&s, 8.0, 5.0, "E l(1, 1)");

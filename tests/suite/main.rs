@@ -30,3 +30,4 @@ mod simulation;
 mod study;
 mod sweeps;
 mod theory;
+mod vectors;

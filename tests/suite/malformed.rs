@@ -430,6 +430,8 @@ pub(crate) const REFUSED: &[(&str, &str)] = &[
     ("run --loss x^2*h --weights h --law t(4)", "needs E x^k for k up to 4, and x ~ Student-t(4) has moments only of order below ν"),
     ("predict --loss x*h^2 --weights h --law t(4)", "the diagram expansion (products of five per-sample derivatives) needs E x^k for k up to 5"),
     ("run gauss --law rademacher", "required arguments were not provided: --weights <NAME,...> --loss"),
+    ("run --loss w*x1 --weights x1", "'x1' is the sample, a constant or a function, not a weight name"),
+    ("predict --loss w^2*(x1*x2*x3)^4 --weights w", "the diagram expansion (products of five per-sample derivatives) needs a rule of 31^3"),
     ("run --loss log(h)*x --weights h", "the test loss of formula is not finite at the init θ₀ = (0)"),
     ("predict --loss x^13*h --weights h", "--loss: the loss has degree 13 in x; at most 12"),
     ("stats --loss x*h --weights a,b,c,d", "a formula landscape needs 1 to 3 weights (--weights a,b,c), got 4"),

@@ -186,7 +186,7 @@ impl Visitor for DirectTrainLoss {
     type Output = f64;
     fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> f64 {
         let theta: [f64; D] = self.theta.try_into().unwrap();
-        (0..self.n).map(|e| l.loss(theta, rng::normal(self.seed, self.trial, Stream::Data, e as u64))).sum::<f64>()
+        (0..self.n).map(|e| l.loss(theta, &[rng::normal(self.seed, self.trial, Stream::Data, e as u64)])).sum::<f64>()
             / self.n as f64
     }
 }

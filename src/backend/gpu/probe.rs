@@ -4,6 +4,7 @@
 use super::device::{bind, layout, pipelines, Gpu};
 use super::shader::{self, Multiply, MAX_PARAMS, WG};
 use crate::error::Result;
+use crate::landscape::limits::MAX_SAMPLE;
 use crate::landscape::Landscape;
 use crate::rng::{key, Stream};
 
@@ -59,36 +60,31 @@ pub struct Derivatives<const D: usize> {
     pub beyond: f64,
 }
 
-/// The landscape's WGSL `grad` and `hess` at each point (θ, x), with its
-/// parameters as the simulator passes them (f32).
+/// The landscape's WGSL `grad` and `hess` at each point (θ, x), x's
+/// coordinates first (one for a scalar sample), with its parameters as the
+/// simulator passes them (f32).
 pub fn derivatives<L: Landscape<D>, const D: usize>(
     gpu: &Gpu,
     landscape: &L,
-    points: &[([f64; D], f64)],
+    points: &[([f64; D], [f64; MAX_SAMPLE])],
 ) -> Result<Vec<Derivatives<D>>> {
     let module = gpu.module(landscape.name(), shader::derivatives(landscape))?;
-    let layout = layout(gpu, 2);
+    let layout = layout(gpu, 3);
     let [pipeline] = pipelines(gpu, &module, &layout, ["probe_derivatives"], &[])?;
     let mut cfg = DerivativesProbe { params: [[0.0; 4]; MAX_PARAMS / 4], count: points.len() as u32, pad: [0; 3] };
     for (i, v) in landscape.params().into_iter().enumerate() {
         cfg.params[i / 4][i % 4] = v as f32;
     }
-    let packed: Vec<[f32; 4]> = points
-        .iter()
-        .map(|(theta, x)| {
-            let mut p = [0.0; 4];
-            for (p, t) in p.iter_mut().zip(theta) {
-                *p = *t as f32;
-            }
-            p[3] = *x as f32;
-            p
-        })
-        .collect();
+    let thetas: Vec<[f32; 4]> =
+        points.iter().map(|(theta, _)| std::array::from_fn(|d| theta.get(d).map_or(0.0, |t| *t as f32))).collect();
+    let samples: Vec<[f32; 4]> = points.iter().map(|(_, x)| x.map(|v| v as f32)).collect();
     let uniform = gpu.uniform("derivatives", bytemuck::bytes_of(&cfg));
     let input = gpu.storage("points", 16 * points.len() as u64);
-    gpu.queue.write_buffer(&input, 0, bytemuck::cast_slice(&packed));
+    gpu.queue.write_buffer(&input, 0, bytemuck::cast_slice(&thetas));
+    let xs = gpu.storage("samples", 16 * points.len() as u64);
+    gpu.queue.write_buffer(&xs, 0, bytemuck::cast_slice(&samples));
     let out = gpu.storage("derivatives", 64 * points.len() as u64);
-    let group = bind(gpu, &layout, &[&uniform, &input, &out]);
+    let group = bind(gpu, &layout, &[&uniform, &input, &xs, &out]);
     gpu.dispatch(&pipeline, &group, ((points.len() as u32).div_ceil(WG as u32).max(1), 1), None)?;
     let raw: Vec<[[f32; 4]; 4]> = gpu.read(&out, points.len())?;
     Ok(raw

@@ -120,14 +120,31 @@ pub fn constants() -> String {
 }
 
 /// What a landscape's WGSL may use besides the shared kernels: `DIM`, its
-/// quadrature rule's node count `RULE_LEN` (loops over nodes unrolled) and an
-/// accessor `param_NAME()` per parameter, reading its slot `param_slot(i)`.
+/// quadrature rule's point count `RULE_LEN` (loops over points unrolled), the
+/// nodes per coordinate `RULE_BASE` and the sample's coordinates
+/// `SAMPLE_DIM`; the sample's type `Point` (`f32`, or `vec4<f32>` for x1..x4)
+/// with `POINTS_PER_BLOCK` points per `data4` block (4 scalars, or one vector
+/// from a block's first coordinates) and `point_of(z, i)`, point i of block z;
+/// and an accessor `param_NAME()` per parameter, reading its slot
+/// `param_slot(i)`.
 pub fn landscape<L: Landscape<D>, const D: usize>(l: &L) -> String {
+    let rule = l.rule();
+    let k = l.sample_dim();
     let mut out = format!(
-        "// Generated for {} from its Rust definition.\nconst DIM: u32 = {D}u;\nconst RULE_LEN: u32 = {}u;\n",
+        "// Generated for {} from its Rust definition.\nconst DIM: u32 = {D}u;\nconst RULE_LEN: u32 = {}u;\n\
+         const RULE_BASE: u32 = {}u;\nconst SAMPLE_DIM: u32 = {k}u;\n",
         l.name(),
-        l.rule().nodes.len()
+        rule.len(),
+        rule.base.nodes.len(),
     );
+    out.push_str(if k == 1 {
+        "alias Point = f32;\nconst POINTS_PER_BLOCK: u32 = 4u;\n\
+         fn point_of(z: vec4<f32>, i: u32) -> Point {\n    \
+         return select(select(z.x, z.y, i == 1u), select(z.z, z.w, i == 3u), i >= 2u);\n}\n"
+    } else {
+        "alias Point = vec4<f32>;\nconst POINTS_PER_BLOCK: u32 = 1u;\n\
+         fn point_of(z: vec4<f32>, i: u32) -> Point {\n    return z;\n}\n"
+    });
     for (i, p) in l.describe().params.iter().enumerate() {
         let _ = writeln!(out, "fn param_{}() -> f32 {{ return param_slot({i}u); }}", p.name);
     }

@@ -291,7 +291,7 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
         let rule = m.landscape.rule();
         let mut nodes = [[0.0f32; 4]; MAX_NODES / 4];
         let mut weights = [[0.0f32; 4]; MAX_NODES / 4];
-        for (j, (x, w)) in rule.nodes.iter().zip(&rule.weights).enumerate() {
+        for (j, (x, w)) in rule.base.nodes.iter().zip(&rule.base.weights).enumerate() {
             nodes[j / 4][j % 4] = *x as f32;
             weights[j / 4][j % 4] = *w as f32;
         }
@@ -322,8 +322,7 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
             Schedule::Inverse { tau } => (3, 1, tau as f32),
         };
         let records = record && !m.exp.record_steps().is_empty();
-        let (by_weights, presummed) =
-            train_loss_mode(m.plan, rule.nodes.len(), m.landscape.lagrange_train_loss(), records);
+        let (by_weights, presummed) = train_loss_mode(m.plan, rule.len(), m.landscape.lagrange_train_loss(), records);
         Config {
             seed: key(m.exp.seed),
             trials: (trials.end - trials.start) as u32,
@@ -356,7 +355,7 @@ impl<L: Landscape<D>, const D: usize> ChunkRun<'_, L, D> {
         match plan.dynamics() {
             Dynamics::Discrete => plan.grid.batch as u64,
             Dynamics::Continuous { substeps, .. } => {
-                substeps as u64 * (self.points[0].landscape.rule().nodes.len() as u64 + 1)
+                substeps as u64 * (self.points[0].landscape.rule().len() as u64 + 1)
             }
         }
     }
