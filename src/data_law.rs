@@ -56,8 +56,13 @@ use std::sync::Mutex;
 /// `MAX_NODES`, one gradient per node in their arrays and registers.
 pub const SIMULATOR_NODES: usize = MAX_NODES;
 
-/// Nodes of the theory's rule for a loss not polynomial in x.
+/// Nodes (per coordinate) the theory's rule for a loss not polynomial in x
+/// starts from (`crate::theory::statistics::theory_rule` adds nodes until
+/// the statistics settle).
 pub const THEORY_NODES: usize = 32;
+
+/// Most nodes per coordinate the theory's adaptive rule takes.
+pub const MAX_THEORY_NODES: usize = 128;
 
 /// Philox blocks (two attempts each) a Student-t sample may use.
 pub const ATTEMPT_PAIRS: u32 = 64;
@@ -161,7 +166,10 @@ impl DataLaw {
     /// ν ≤ 2(n − 1), whose recurrence stops before β_{n−1}.
     pub fn gauss(&self, n: usize) -> Option<&'static Rule> {
         match *self {
-            DataLaw::Normal => Some(Rule::hermite_exact_for(2 * n - 1)),
+            DataLaw::Normal if n <= 32 => Some(Rule::hermite_exact_for(2 * n - 1)),
+            DataLaw::Normal => {
+                Some(cached(*self, n, || Rule::symmetric(&(1..n).map(|k| k as f64).collect::<Vec<f64>>())))
+            }
             DataLaw::Rademacher => Some(cached(*self, 2, || Rule::symmetric(&[1.0]))),
             DataLaw::Uniform { lo, hi } => Some(cached(*self, n, || {
                 let betas: Vec<f64> = (1..n).map(|k| (k * k) as f64 / (4 * k * k - 1) as f64).collect();

@@ -3,7 +3,6 @@
 //! difference.
 
 use super::theory::Options;
-use crate::data_law::{per_coordinate, THEORY_NODES};
 use crate::error::Result;
 use crate::experiment::{Experiment, Spec};
 use crate::plan::Plan;
@@ -53,8 +52,7 @@ fn report(
 /// per coordinate of the sample.
 pub(crate) fn quadrature(exp: &Experiment, plan: &Plan, p: &Prediction, options: Options) -> Result<Option<String>> {
     let description = exp.landscape.describe();
-    let k = description.sample_dim;
-    let fine = per_coordinate(THEORY_NODES, k);
+    let fine = exp.landscape.visit(statistics::TheoryRule(&exp.init, law::MAX_ORDER + 1))?.nodes;
     let coarse_nodes = 3 * fine / 4;
     let Some(coarse) = exp.landscape.visit(law::Coarse(&exp.init, coarse_nodes)) else { return Ok(None) };
     let q = options.predict_to(&coarse, plan, p.order)?;

@@ -20,6 +20,7 @@ use crate::error::Result;
 use crate::landscape::derivatives::{fourth, gradient, hessian, third};
 use crate::landscape::{Landscape, Visitor};
 use crate::quadrature::Cubature;
+use crate::theory::statistics;
 
 /// Highest order of the diagram expansion implemented (any T: the embedding
 /// counts are closed forms); the law carries the tensors its diagrams use.
@@ -92,8 +93,8 @@ impl Law {
     /// error where the data law has no moments of that order (Student-t
     /// with small ν).
     pub fn exact<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D]) -> Result<Self> {
-        let rule = l.cubature(MAX_ORDER + 1, "the diagram expansion (products of five per-sample derivatives)")?;
-        Ok(Law::on_rule(l, theta, rule))
+        let what = "the diagram expansion (products of five per-sample derivatives)";
+        Ok(Law::on_rule(l, theta, statistics::theory_rule(l, theta, MAX_ORDER + 1, what)?.rule))
     }
 
     /// The law of `l` at θ on `rule` (exact where the rule integrates the

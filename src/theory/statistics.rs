@@ -25,6 +25,7 @@
 //! samples, never by a product of sample means), each with a jackknife
 //! standard error.
 
+use crate::data_law::{per_coordinate, MAX_THEORY_NODES, THEORY_NODES};
 use crate::error::{usage, Result};
 use crate::landscape::derivatives::{gradient, hessian, third};
 use crate::landscape::{Landscape, Visitor};
@@ -274,25 +275,89 @@ impl<const D: usize> Sums<D> {
 /// of `THEORY_NODES`); an error where the data law has no
 /// moments of that order (Student-t with small ν).
 pub fn exact_at<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D]) -> Result<Statistics> {
-    let rule = l.cubature(3, "the landscape statistics (S: products of three per-sample gradients)")?;
+    let what = "the landscape statistics (S: products of three per-sample gradients)";
+    let rule = match l.law().exact(l.degree()) {
+        true => l.cubature(3, what)?,
+        false => theory_rule(l, theta, 3, what)?.rule,
+    };
     Ok(on_rule(l, theta, rule))
 }
 
 /// Where the statistics' rule is not exact (a loss not polynomial in x under
-/// a continuous law): (nodes per coordinate of that rule, of a rule of three
-/// quarters as many, and the largest difference of a statistic between the
-/// two relative to 1 + |value|), which bounds the error wherever it falls
-/// with the nodes. `None` where exact.
+/// a continuous law): the theory's adaptive rule at θ ([`theory_rule`]) as
+/// (nodes per coordinate, the three quarters as many it was compared with,
+/// the largest difference of a statistic between the two relative to
+/// 1 + |value|), which bounds the error wherever it falls with the nodes.
+/// `None` where exact.
 pub fn quadrature_error<L: Landscape<D>, const D: usize>(l: &L, theta: [f64; D]) -> Option<(usize, usize, f64)> {
     if l.law().exact(l.degree()) {
         return None;
     }
-    let fine = l.cubature(3, "the landscape statistics").ok()?;
-    let nodes = fine.base.nodes.len();
-    let coarse = Cubature::tensor(l.law().gauss(3 * nodes / 4)?, l.sample_dim());
-    let (a, b) = (flatten(&on_rule(l, theta, fine)), flatten(&on_rule(l, theta, coarse)));
-    let change = a.iter().zip(&b).map(|((_, a), (_, b))| (a - b).abs() / (1.0 + a.abs())).fold(0.0, f64::max);
-    Some((nodes, 3 * nodes / 4, change))
+    let adapted = theory_rule(l, theta, 3, "the landscape statistics").ok()?;
+    Some((adapted.nodes, 3 * adapted.nodes / 4, adapted.change))
+}
+
+/// Relative change of every statistic below which the theory's rule for a
+/// loss not polynomial in x stops adding nodes.
+pub const ADAPTIVE_TOLERANCE: f64 = 1e-11;
+
+/// The theory's rule at θ ([`theory_rule`]): its nodes per coordinate and
+/// the largest relative change of a statistic from three quarters as many.
+#[derive(Clone, Copy, Debug)]
+pub struct Adapted {
+    pub rule: &'static Cubature,
+    pub nodes: usize,
+    pub change: f64,
+}
+
+/// The rule the theory (statistics, diagram law) integrates products of
+/// `factors` per-sample quantities with at θ: the exact one where l_x is a
+/// polynomial in x (or the law is Rademacher);
+/// otherwise adaptive: from `THEORY_NODES` nodes per coordinate, half as
+/// many again while some statistic (l, G, H, J, C, S and the mixed moments:
+/// products of up to three per-sample derivatives) changes by more than
+/// [`ADAPTIVE_TOLERANCE`] relative to 1 + |value| from a rule of three
+/// quarters the nodes, up to `MAX_THEORY_NODES` (and `MAX_POINTS` points).
+pub fn theory_rule<L: Landscape<D>, const D: usize>(
+    l: &L,
+    theta: [f64; D],
+    factors: usize,
+    what: &str,
+) -> Result<Adapted> {
+    let law = l.law();
+    if law.exact(l.degree()) {
+        let rule = l.cubature(factors, what)?;
+        return Ok(Adapted { rule, nodes: rule.base.nodes.len(), change: 0.0 });
+    }
+    let k = l.sample_dim();
+    let rule = |n: usize| -> Result<&'static Cubature> {
+        let base = law
+            .gauss(n)
+            .ok_or_else(|| usage(format!("{what} needs a loss polynomial in x under x ~ {}", law.describe())))?;
+        Ok(Cubature::tensor(base, k))
+    };
+    let mut n = per_coordinate(THEORY_NODES, k);
+    loop {
+        let fine = rule(n)?;
+        let (a, b) = (flatten(&on_rule(l, theta, fine)), flatten(&on_rule(l, theta, rule(3 * n / 4)?)));
+        let change = a.iter().zip(&b).map(|((_, a), (_, b))| (a - b).abs() / (1.0 + a.abs())).fold(0.0, f64::max);
+        let next = 3 * n / 2;
+        if change <= ADAPTIVE_TOLERANCE || next > MAX_THEORY_NODES || per_coordinate(next, k) < next {
+            return Ok(Adapted { rule: fine, nodes: n, change });
+        }
+        n = next;
+    }
+}
+
+/// [`theory_rule`] for any landscape, at `theta` (validated by the caller),
+/// for products of `factors`.
+pub struct TheoryRule<'a>(pub &'a [f64], pub usize);
+
+impl Visitor for TheoryRule<'_> {
+    type Output = Result<Adapted>;
+    fn visit<L: Landscape<D>, const D: usize>(self, l: &L) -> Self::Output {
+        theory_rule(l, self.0.try_into().expect("θ of the landscape's dimension"), self.1, "the theory")
+    }
 }
 
 /// The statistics at θ by `rule`.

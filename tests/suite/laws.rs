@@ -29,9 +29,10 @@ pub const LAWS: [(DataLaw, f64, f64); 3] = [
 
 /// The η-coefficients of E l(w_T) for l_x(w) = ½ w² x², w₀ = 1: each step
 /// multiplies w by 1 − η x_t², independent of w, so E w_T² = (E(1 − ηx²)²)^T
-/// = (1 − 2η m₂ + η² m₄)^T and, as l(w) = ½ m₂ w², E l(w_T) = ½ m₂ (1 − 2η m₂
-/// + η² m₄)^T: a polynomial in η, expanded here. (`crate::vectors` passes
-/// m₄ + (k − 1)m₂² as `m4` for the linear model on k coordinates.)
+/// = (1 − 2η m₂ + η² m₄)^T and, as l(w) = ½ m₂ w², E l(w_T) =
+/// ½ m₂ (1 − 2η m₂ + η² m₄)^T: a polynomial in η, expanded here.
+/// (`crate::vectors` passes m₄ + (k − 1)m₂² as `m4` for the linear model
+/// on k coordinates.)
 pub fn exact_coefficients(m2: f64, m4: f64, steps: usize) -> Vec<f64> {
     let mut poly = vec![0.5 * m2];
     for _ in 0..steps {
