@@ -195,31 +195,24 @@ impl DataLaw {
         degree.is_some() || *self == DataLaw::Rademacher
     }
 
-    /// The rule for expectations of products of `factors` per-sample
-    /// quantities (l_x and its derivatives) of a loss of `degree` in x: exact
-    /// where [`DataLaw::exact`] (an error naming `what` where Student-t lacks
-    /// the moments); otherwise the Gauss rule of [`SIMULATOR_NODES`] nodes
-    /// for the simulators' products of up to two, of [`THEORY_NODES`] for the
-    /// statistics' and diagrams' products, not exact
-    /// (`crate::landscape::Landscape::quadrature_error` states the error).
-    pub fn rule_for(&self, degree: Option<usize>, factors: usize, what: &str) -> Result<&'static Rule> {
-        let nodes = if factors <= 2 { SIMULATOR_NODES } else { THEORY_NODES };
-        match degree {
-            Some(d) => {
-                self.require_moments(factors * d, what)?;
-                Ok(self.rule_exact_for(factors * d).expect("the moments exist"))
-            }
-            None => self
-                .gauss(nodes)
-                .ok_or_else(|| usage(format!("{what} needs a loss polynomial in x under x ~ {}", self.describe()))),
-        }
+    /// The n-node Gauss rule for `what`; an error naming it where the law
+    /// has none (Student-t with too few moments).
+    pub fn gauss_for(&self, n: usize, what: &str) -> Result<&'static Rule> {
+        self.gauss(n).ok_or_else(|| usage(format!("{what} needs a loss polynomial in x under x ~ {}", self.describe())))
     }
 
-    /// [`DataLaw::rule_for`] for a sample of `dim` independent coordinates
-    /// (x1..x_dim, each with this law): its tensor product (`Cubature`).
-    /// Where the loss is not polynomial in x the rule keeps at most
-    /// [`MAX_POINTS`] points, the most nodes per coordinate that fit; a
-    /// polynomial's exact product rule beyond that is refused with the reason.
+    /// The rule for expectations of products of `factors` per-sample
+    /// quantities (l_x and its derivatives) of a loss of `degree` in x, over
+    /// a sample of `dim` independent coordinates (x1..x_dim, each with this
+    /// law): the tensor product (`Cubature`) of the law's Gauss rule. Exact
+    /// where [`DataLaw::exact`] (an error naming `what` where Student-t lacks
+    /// the moments); otherwise [`SIMULATOR_NODES`] nodes per coordinate for
+    /// the simulators' products of up to two, [`THEORY_NODES`] for the
+    /// statistics' and diagrams' products, the most that keep at most
+    /// [`MAX_POINTS`] points, not exact
+    /// (`crate::landscape::Landscape::quadrature_error` states the error). A
+    /// polynomial's exact product rule beyond [`MAX_POINTS`] points is refused
+    /// with the reason.
     pub fn cubature_for(
         &self,
         degree: Option<usize>,
@@ -228,12 +221,13 @@ impl DataLaw {
         what: &str,
     ) -> Result<&'static Cubature> {
         let base = match degree {
-            Some(_) => self.rule_for(degree, factors, what)?,
+            Some(d) => {
+                self.require_moments(factors * d, what)?;
+                self.rule_exact_for(factors * d).expect("the moments exist")
+            }
             None => {
                 let nodes = if factors <= 2 { SIMULATOR_NODES } else { THEORY_NODES };
-                self.gauss(per_coordinate(nodes, dim)).ok_or_else(|| {
-                    usage(format!("{what} needs a loss polynomial in x under x ~ {}", self.describe()))
-                })?
+                self.gauss_for(per_coordinate(nodes, dim), what)?
             }
         };
         let points = base.nodes.len().checked_pow(dim as u32).unwrap_or(usize::MAX);

@@ -80,7 +80,7 @@ pub trait Landscape<const D: usize>: Clone + Send + Sync + 'static {
 
     /// Degree of l_x(θ) as a polynomial in x (fixes the quadrature rule);
     /// `None` for a formula that is not a polynomial in x, whose expectations
-    /// come from rules of many nodes (`DataLaw::rule_for`).
+    /// come from rules of many nodes (`DataLaw::cubature_for`).
     fn degree(&self) -> Option<usize>;
 
     /// Its WGSL for the GPU backend: `loss(θ, x)`, `grad(θ, x)` and
@@ -145,7 +145,7 @@ pub trait Landscape<const D: usize>: Clone + Send + Sync + 'static {
     }
 
     /// The quadrature rule of l_x, ∇l_x and products of two gradients:
-    /// exact for a loss polynomial in x (`DataLaw::rule_for`).
+    /// exact for a loss polynomial in x (`DataLaw::cubature_for`).
     fn rule(&self) -> &'static Cubature {
         self.cubature(2, "the simulators")
             .expect("a landscape's law has the moments of twice its degree (checked when it is made)")

@@ -330,12 +330,7 @@ pub fn theory_rule<L: Landscape<D>, const D: usize>(
         return Ok(Adapted { rule, nodes: rule.base.nodes.len(), change: 0.0 });
     }
     let k = l.sample_dim();
-    let rule = |n: usize| -> Result<&'static Cubature> {
-        let base = law
-            .gauss(n)
-            .ok_or_else(|| usage(format!("{what} needs a loss polynomial in x under x ~ {}", law.describe())))?;
-        Ok(Cubature::tensor(base, k))
-    };
+    let rule = |n: usize| -> Result<&'static Cubature> { Ok(Cubature::tensor(law.gauss_for(n, what)?, k)) };
     let mut n = per_coordinate(THEORY_NODES, k);
     loop {
         let fine = rule(n)?;

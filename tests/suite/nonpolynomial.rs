@@ -105,11 +105,7 @@ fn cosine_landscape_predicts_the_closed_forms_coefficients() {
     for law in [DataLaw::Normal, DataLaw::Uniform { lo: -1.0, hi: 1.0 }] {
         let (a, v) = cosine_moments(law);
         let p = prediction(&cosine(law, 0.01, steps, 1), 3);
-        let exact = exact_test_loss(a, v, steps);
-        for k in 0..=3 {
-            let (got, want) = (p.test_loss[k], exact[k]);
-            assert!((got - want).abs() < 1e-9 * (1.0 + want.abs()), "{law:?} η^{k}: {got} vs {want}");
-        }
+        common::assert_coefficients(&p.test_loss[..4], &exact_test_loss(a, v, steps)[..4], &format!("{law:?}"));
     }
 }
 

@@ -83,14 +83,7 @@ fn vector_samples_predict_the_closed_forms_coefficients() {
         for init in INITS {
             let p = prediction(&linear(law, init, 0.01, steps, 1), 3);
             let exact = exact_coefficients(m2, m4, init.len(), steps);
-            for j in 0..=3 {
-                let (got, want) = (p.test_loss[j], exact[j]);
-                assert!(
-                    (got - want).abs() < 1e-9 * (1.0 + want.abs()),
-                    "{law:?}, k = {}: η^{j}: {got} vs {want}",
-                    init.len()
-                );
-            }
+            common::assert_coefficients(&p.test_loss[..4], &exact[..4], &format!("{law:?}, k = {}", init.len()));
         }
     }
 }
